@@ -1,0 +1,43 @@
+# aiida-ssb: two commands do everything on a fresh machine.
+#   make demo   set up (virtual environment, system packages) and run the demonstration
+#   make test   set up and run the tests and the documentation build (what CI runs)
+# Other targets: make docs, make bench, make setup, make clean.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= mpr,neware,parquet,dev,docs
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup demo test docs bench clean system-deps
+
+$(STAMP): pyproject.toml
+	@bash .ci/system-deps.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+system-deps:
+	@bash .ci/system-deps.sh
+
+demo: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/aiida-ssb demo
+
+test: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest
+	$(MAKE) --no-print-directory docs
+
+docs: setup
+	MPLBACKEND=Agg $(BIN)/python docs/generate.py
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs/source docs/build/html
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) docs/build docs/source/_generated .pytest_cache

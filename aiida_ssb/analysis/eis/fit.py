@@ -1,0 +1,698 @@
+"""Complex non-linear least-squares fit of an equivalent circuit to an impedance spectrum.
+
+The fit runs :func:`scipy.optimize.least_squares` (trust-region reflective) on the weighted residual
+vector ``[w' (Z'_fit - Z'), w'' (Z''_fit - Z'')]`` with the circuit's analytic Jacobian. Positive
+scale parameters (R, C, L, Q, sigma, tau) are optimised as their natural logarithm, which makes a
+problem where ``Q ~ 1e-9`` sits next to ``R ~ 1e3`` well conditioned; CPE exponents are optimised
+linearly inside their bounds (default ``[0, 1]``). Fixed parameters are removed from the
+optimisation. Without ``initial`` the start comes from :func:`~aiida_ssb.analysis.eis.guess.initial_guess`;
+a small, seeded multistart around the start keeps the lowest cost.
+
+Weightings (``Z = Z' + j Z''``, data values in the weights):
+
+* ``'modulus'`` (default): ``w' = w'' = 1 / |Z|``;
+* ``'proportional'``: ``w' = 1 / max(|Z'|, 0.01 |Z|)``, ``w'' = 1 / max(|Z''|, 0.01 |Z|)`` (the
+  floor keeps points where a component crosses zero from dominating);
+* ``'unit'``: ``w' = w'' = 1`` (ohm-valued residuals).
+
+Quality metrics (``Z_i`` measured, ``Z_fit,i`` fitted, sums over the fitted points):
+
+* ``chi2_ohm = sum |Z_i - Z_fit,i|^2 / |Z_i|`` (ohm): chi2 with |Z| weighting, and
+  ``chi2_over_z = chi2_ohm / sum |Z_i|`` (dimensionless): our reading of EC-Lab ZFit's "chi2/|Z|",
+  the quantity seed 000 accepts below 0.02 (the docs page says why this is a reconstruction);
+* ``chi2_modulus = sum |Z_i - Z_fit,i|^2 / |Z_i|^2`` (dimensionless), whatever the weighting;
+* ``weighted_rss = sum r_i^2`` of the weighted residual vector actually minimised, and
+  ``reduced_chi2 = weighted_rss / (2N - P_free)``;
+* per-point relative residuals ``(Z'_i - Z'_fit,i) / |Z_i|`` and ``(Z''_i - Z''_fit,i) / |Z_i|``.
+
+Standard errors come from ``cov = (J^T J)^-1 s^2`` with ``s^2 = weighted_rss / (2N - P_free)`` in the
+optimised coordinates, mapped back to linear values by the delta method (``sd(p) = p sd(ln p)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .circuit import Circuit, Element, ParameterError, Series
+from .guess import initial_guess
+
+__all__ = ['WEIGHTINGS', 'EisFitError', 'EisFitResult', 'data_bounds', 'fit_circuit', 'prepare_spectrum']
+
+WEIGHTINGS = ('modulus', 'proportional', 'unit')
+_PROPORTIONAL_FLOOR = 0.01
+_ARC_SIGNATURES = {'p(R,CPE)': ('R', 'CPE'), 'p(CPE,R)': ('CPE', 'R'), 'p(R,C)': ('R', 'C'), 'p(C,R)': ('C', 'R')}
+
+
+class EisFitError(ValueError):
+    """Input that cannot be fitted (names the argument and what is wrong)."""
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _as_complex(z, name: str = 'z') -> np.ndarray:
+    if isinstance(z, tuple) and len(z) == 2:
+        re = np.asarray(z[0], dtype=float).ravel()
+        im = np.asarray(z[1], dtype=float).ravel()
+        if re.shape != im.shape:
+            raise EisFitError(f'{name}: real and imaginary parts differ in length ({re.size} vs {im.size})')
+        return re + 1j * im
+    arr = np.asarray(z)
+    if not np.iscomplexobj(arr):
+        raise EisFitError(f'{name} must be complex (z_real_ohm + 1j * z_imag_ohm, Im negative for capacitive arcs) '
+                          'or a (z_real_ohm, z_imag_ohm) tuple')
+    return arr.astype(complex).ravel()
+
+
+def prepare_spectrum(frequency_hz, z, frequency_range_hz=None, *, min_points: int = 1):
+    """Validate a spectrum and return ``(frequency_hz, z)`` restricted to ``frequency_range_hz``.
+
+    Raises :class:`EisFitError` for mismatched lengths, non-finite values, non-positive frequencies or
+    too few points in the range.
+    """
+    f = np.asarray(frequency_hz, dtype=float).ravel()
+    zc = _as_complex(z)
+    if f.size != zc.size:
+        raise EisFitError(f'frequency_hz has {f.size} values but z has {zc.size}')
+    if f.size == 0:
+        raise EisFitError('the spectrum is empty')
+    bad = ~np.isfinite(f) | ~np.isfinite(zc.real) | ~np.isfinite(zc.imag)
+    if np.any(bad):
+        raise EisFitError(f'{int(bad.sum())} point(s) with non-finite frequency or impedance '
+                          f'(first at index {int(np.argmax(bad))})')
+    if np.any(f <= 0):
+        raise EisFitError(f'frequency_hz must be > 0 (index {int(np.argmax(f <= 0))} is {f[np.argmax(f <= 0)]})')
+    if frequency_range_hz is not None:
+        lo, hi = frequency_range_hz
+        lo = 0.0 if lo is None else float(lo)
+        hi = np.inf if hi is None else float(hi)
+        if not lo < hi:
+            raise EisFitError(f'frequency_range_hz must be (low, high) with low < high, got {frequency_range_hz}')
+        keep = (f >= lo) & (f <= hi)
+        f, zc = f[keep], zc[keep]
+    if f.size < min_points:
+        raise EisFitError(f'{f.size} point(s) in the fitted frequency range; at least {min_points} needed')
+    if np.any(np.abs(zc) == 0):
+        raise EisFitError('the spectrum contains Z = 0 points (|Z| weighting impossible)')
+    return f, zc
+
+
+def _weights(z: np.ndarray, weighting: str) -> tuple[np.ndarray, np.ndarray]:
+    mod = np.abs(z)
+    if weighting == 'modulus':
+        w = 1.0 / mod
+        return w, w
+    if weighting == 'proportional':
+        floor = _PROPORTIONAL_FLOOR * mod
+        return 1.0 / np.maximum(np.abs(z.real), floor), 1.0 / np.maximum(np.abs(z.imag), floor)
+    if weighting == 'unit':
+        one = np.ones(z.size)
+        return one, one
+    raise EisFitError(f"weighting must be one of {', '.join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}")
+
+
+#: Scale parameters are bounded to where their element's impedance lies within these factors of the
+#: measured ``min |Z|`` / ``max |Z|`` somewhere in the measured frequency range (see :func:`data_bounds`).
+RESOLVABLE_LOW = 1e-6
+RESOLVABLE_HIGH = 1e6
+
+
+def data_bounds(circuit: Circuit, frequency_hz, z) -> tuple[np.ndarray, np.ndarray]:
+    """Default bounds (linear units) for every parameter of ``circuit`` given the data.
+
+    CPE exponents: ``[0, 1]``. Scale parameters: from the value below which the element (in series)
+    is smaller than ``1e-6 min|Z|`` at every measured frequency, to the value above which it (in
+    parallel) is larger than ``1e6 max|Z|`` at every measured frequency. For ``omega`` in
+    ``[w_min, w_max]`` (rad/s), ``a = 1e-6 min|Z|`` and ``b = 1e6 max|Z|``:
+
+    * R, Wo/Ws R (ohm): ``[a, b]``;
+    * C (F): ``[1/(w_max b), 1/(w_min a)]``;  L (H): ``[a / w_max, b / w_min]``;
+    * CPE Q (S s^alpha): ``[1/(b max(1, w_max)), 1/(a min(1, w_min))]`` (covers every alpha);
+    * W sigma (ohm s^-0.5): ``[a sqrt(w_min / 2), b sqrt(w_max / 2)]``;
+    * tau (s): ``[1e-6 / w_max, 1e6 / w_min]``.
+
+    A fitted value at such a bound means the data do not resolve that parameter.
+    """
+    omega = 2.0 * np.pi * np.asarray(frequency_hz, dtype=float)
+    mod = np.abs(np.asarray(z))
+    a = RESOLVABLE_LOW * float(np.min(mod))
+    b = RESOLVABLE_HIGH * float(np.max(mod))
+    w_min, w_max = float(np.min(omega)), float(np.max(omega))
+    windows = {
+        'ohm': (a, b),
+        'F': (1.0 / (w_max * b), 1.0 / (w_min * a)),
+        'H': (a / w_max, b / w_min),
+        'S s^alpha': (1.0 / (b * max(1.0, w_max)), 1.0 / (a * min(1.0, w_min))),
+        'ohm s^-0.5': (a * np.sqrt(w_min / 2.0), b * np.sqrt(w_max / 2.0)),
+        's': (RESOLVABLE_LOW / w_max, RESOLVABLE_HIGH / w_min),
+    }
+    lower = np.array([bd[0] for bd in circuit.default_bounds], dtype=float)
+    upper = np.array([bd[1] for bd in circuit.default_bounds], dtype=float)
+    for i, unit in enumerate(circuit.parameter_units):
+        if circuit.log_mask[i] and unit in windows:
+            lower[i] = max(lower[i], windows[unit][0])
+            upper[i] = min(upper[i], windows[unit][1])
+    return lower, upper
+
+
+def _json_float(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# ------------------------------------------------------------------------------------------- result
+
+
+@dataclasses.dataclass
+class EisFitResult:
+    """Outcome of :func:`fit_circuit`. Values are in the units of :attr:`parameter_units`."""
+
+    circuit: str
+    parameter_names: tuple[str, ...]
+    parameter_units: tuple[str, ...]
+    parameter_keys: tuple[str, ...]
+    stderr_keys: tuple[str, ...]
+    values: dict[str, float]
+    stderr: dict[str, float | None]
+    fixed: dict[str, float]
+    free: tuple[str, ...]
+    covariance: np.ndarray | None
+    correlation: np.ndarray | None
+    weighting: str
+    chi2_ohm: float
+    chi2_over_z: float
+    chi2_modulus: float
+    weighted_rss: float
+    reduced_chi2: float | None
+    dof: int
+    success: bool
+    status: int
+    nfev: int
+    njev: int
+    message: str
+    initial: dict[str, float]
+    initial_source: str
+    guess_rules: dict[str, str]
+    n_starts: int
+    n_starts_run: int
+    seed: int
+    at_bounds: tuple[str, ...]
+    frequency_hz: np.ndarray
+    z: np.ndarray
+    z_fit: np.ndarray
+    residual_real_rel: np.ndarray
+    residual_imag_rel: np.ndarray
+    roles: dict[str, str]
+    bounds: dict[str, tuple[float, float]]
+    frequency_range_hz: tuple[float | None, float | None] | None
+    arcs_reordered: bool
+
+    # --------------------------------------------------------------------------- conveniences
+    def value(self, name: str) -> float:
+        """A fitted value by parameter name or storage key."""
+        if name in self.values:
+            return self.values[name]
+        try:
+            return self.values[self.parameter_names[self.parameter_keys.index(name)]]
+        except ValueError:
+            raise KeyError(f'{name!r} is not a parameter of {self.circuit!r}') from None
+
+    @property
+    def max_abs_residual_rel(self) -> float:
+        return float(max(np.max(np.abs(self.residual_real_rel)), np.max(np.abs(self.residual_imag_rel))))
+
+    @property
+    def rms_residual_rel(self) -> float:
+        both = np.concatenate([self.residual_real_rel, self.residual_imag_rel])
+        return float(np.sqrt(np.mean(both**2)))
+
+    def impedance(self, frequency_hz) -> np.ndarray:
+        """The fitted circuit evaluated at any frequencies (e.g. a dense grid for plotting)."""
+        return Circuit(self.circuit).impedance(frequency_hz, self.values)
+
+    def correlation_pairs(self) -> dict[str, float]:
+        """``'A,B' -> correlation`` for every pair of free parameters."""
+        out: dict[str, float] = {}
+        if self.correlation is None:
+            return out
+        for i, a in enumerate(self.free):
+            for j in range(i + 1, len(self.free)):
+                out[f'{a},{self.free[j]}'] = float(self.correlation[i, j])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat JSON-serialisable summary: parameters by storage key, stderr, quality, options."""
+        out: dict[str, Any] = {
+            'method': 'equivalent_circuit_fit',
+            'circuit': self.circuit,
+            'weighting': self.weighting,
+            'n_points': int(self.frequency_hz.size),
+            'frequency_min_hz': float(np.min(self.frequency_hz)),
+            'frequency_max_hz': float(np.max(self.frequency_hz)),
+        }
+        for name, key, skey in zip(self.parameter_names, self.parameter_keys, self.stderr_keys):
+            out[key] = float(self.values[name])
+            out[skey] = _json_float(self.stderr.get(name))
+        out['fixed_parameters'] = sorted(self.fixed)
+        out['parameters_at_bounds'] = list(self.at_bounds)
+        for element, role in self.roles.items():
+            out[f'role_{element.lower()}'] = role
+        out.update({
+            'chi2_ohm': float(self.chi2_ohm),
+            'chi2_over_z': float(self.chi2_over_z),
+            'chi2_modulus': float(self.chi2_modulus),
+            'weighted_rss': float(self.weighted_rss),
+            'reduced_chi2': _json_float(self.reduced_chi2),
+            'dof': int(self.dof),
+            'max_abs_residual_rel': self.max_abs_residual_rel,
+            'rms_residual_rel': self.rms_residual_rel,
+            'success': bool(self.success),
+            'status': int(self.status),
+            'nfev': int(self.nfev),
+            'njev': int(self.njev),
+            'message': self.message,
+            'initial_source': self.initial_source,
+            'n_starts': int(self.n_starts),
+            'n_starts_run': int(self.n_starts_run),
+            'seed': int(self.seed),
+            'arcs_reordered': bool(self.arcs_reordered),
+        })
+        pairs = self.correlation_pairs()
+        if pairs:
+            worst = max(pairs, key=lambda k: abs(pairs[k]))
+            out['correlation_max_abs'] = abs(pairs[worst])
+            out['correlation_max_pair'] = worst
+        for name, key in zip(self.parameter_names, self.parameter_keys):
+            out[f'initial_{key}'] = float(self.initial[name])
+        for name, (lo, hi) in self.bounds.items():
+            key = self.parameter_keys[self.parameter_names.index(name)]
+            out[f'bound_lower_{key}'] = _json_float(lo)
+            out[f'bound_upper_{key}'] = _json_float(hi)
+        if self.frequency_range_hz is not None:
+            out['frequency_range_min_hz'] = _json_float(self.frequency_range_hz[0])
+            out['frequency_range_max_hz'] = _json_float(self.frequency_range_hz[1])
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """1-D arrays over the fitted points: the fitted curve and the relative residuals."""
+        return {
+            'frequency_hz': self.frequency_hz.copy(),
+            'z_fit_real_ohm': self.z_fit.real.copy(),
+            'z_fit_imag_ohm': self.z_fit.imag.copy(),
+            'residual_real_rel': self.residual_real_rel.copy(),
+            'residual_imag_rel': self.residual_imag_rel.copy(),
+        }
+
+
+# ---------------------------------------------------------------------------------------- the fit
+
+
+def _resolve_mapping(circuit: Circuit, mapping: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not mapping:
+        return out
+    for name, value in mapping.items():
+        try:
+            out[circuit.parameter_names[circuit.index(name)]] = value
+        except ParameterError as exc:
+            raise EisFitError(f'{what}: {exc}') from None
+    return out
+
+
+def _arc_groups(circuit: Circuit) -> list[list[tuple[int, int, int]]]:
+    """Interchangeable series siblings: lists of (start, r_offset, c_offset) per arc, per group."""
+    groups: list[list[tuple[int, int, int]]] = []
+
+    def visit(node) -> None:
+        if isinstance(node, Element):
+            return
+        if isinstance(node, Series):
+            by_signature: dict[str, list] = {}
+            for child in node.children:
+                sig = child.signature()
+                if sig in _ARC_SIGNATURES:
+                    by_signature.setdefault(sig, []).append(child)
+            for sig, members in by_signature.items():
+                if len(members) < 2:
+                    continue
+                order = _ARC_SIGNATURES[sig]
+                r_off = 0 if order[0] == 'R' else (2 if order[0] == 'CPE' else 1)
+                c_off = 1 if order[0] == 'R' else 0
+                groups.append([(m.start, r_off, c_off) for m in members])
+        for child in node.children:
+            visit(child)
+
+    visit(circuit.tree)
+    return groups
+
+
+def _arc_permutation(circuit: Circuit, values: np.ndarray, locked: set[int]) -> np.ndarray:
+    """Index permutation that orders interchangeable arcs by time constant (fastest first)."""
+    perm = np.arange(values.size)
+    for group in _arc_groups(circuit):
+        size = 3 if any(circuit.parameter_units[s + c] == 'S s^alpha' for s, _, c in group) else 2
+        members = []
+        for start, r_off, c_off in group:
+            idx = list(range(start, start + size))
+            if locked.intersection(idx):
+                members = []
+                break
+            r = values[start + r_off]
+            if size == 3:
+                q, alpha = values[start + c_off], values[start + c_off + 1]
+                tau = (r * q) ** (1.0 / alpha) if alpha > 0 else np.inf
+            else:
+                tau = r * values[start + c_off]
+            members.append((tau, idx))
+        if len(members) < 2:
+            continue
+        slots = [idx for _, idx in members]
+        ordered = [idx for _, idx in sorted(members, key=lambda t: t[0])]
+        for slot, source in zip(slots, ordered):
+            perm[slot] = source
+    return perm
+
+
+def fit_circuit(
+    circuit: Circuit | str,
+    frequency_hz,
+    z,
+    *,
+    initial: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
+    fixed: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    weighting: str = 'modulus',
+    n_starts: int = 4,
+    seed: int = 0,
+    frequency_range_hz: tuple[float | None, float | None] | None = None,
+    roles: Mapping[str, str] | None = None,
+    order_arcs: bool = True,
+    max_nfev: int | None = None,
+) -> EisFitResult:
+    """Fit ``circuit`` to the spectrum ``(frequency_hz, z)``.
+
+    :param circuit: a :class:`Circuit` or its string, e.g. ``'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3'``.
+    :param frequency_hz: frequencies in Hz (any order).
+    :param z: complex impedance in ohm (``Im Z < 0`` for capacitive arcs), or a
+        ``(z_real_ohm, z_imag_ohm)`` tuple.
+    :param initial: start values, as a mapping (display names or storage keys; missing parameters
+        are taken from the automatic guess) or an array in :attr:`Circuit.parameter_names` order.
+        ``None``: the automatic data-driven guess.
+    :param fixed: parameters held at the given values (names or keys).
+    :param bounds: ``{name: (low, high)}`` in linear units; ``None`` for an open side. Defaults:
+        ``(0, inf)`` for scale parameters, ``(0, 1)`` for CPE exponents.
+    :param weighting: ``'modulus'`` (default), ``'proportional'`` or ``'unit'``.
+    :param n_starts: maximum number of local fits. They start, in turn, at ``initial`` (or the
+        automatic guess); at the guess's alternative placements of arcs without a visible maximum
+        (automatic starts only); at a small perturbation of the best solution so far (scale parameters
+        x/÷ up to 1.5, exponents ±0.03) to confirm it; then at seeded random perturbations of the start
+        (x/÷ up to 3, then up to 10; exponents ±0.1). The search stops once two local fits agree on
+        the lowest cost (relative 1e-6) and no scale parameter of that solution sits at a bound.
+    :param seed: seed of the perturbations (the fit is deterministic for a given seed).
+    :param frequency_range_hz: ``(low, high)`` in Hz; points outside are not fitted.
+    :param roles: physical meaning of elements, e.g. ``{'R1': 'grain_boundary'}``; stored in the result.
+    :param order_arcs: reorder interchangeable series arcs (``p(R,CPE)``/``p(R,C)`` siblings, none of
+        their parameters fixed or bounded) so that their time constants increase from left to right,
+        i.e. the first-written arc is the highest-frequency one.
+    :param max_nfev: cap on function evaluations per local fit (default ``100 * n_free``).
+    """
+    from scipy.optimize import least_squares
+
+    if isinstance(circuit, str):
+        circuit = Circuit(circuit)
+    elif not isinstance(circuit, Circuit):
+        raise EisFitError(f'circuit must be a Circuit or a circuit string, not {type(circuit).__name__}')
+    if weighting not in WEIGHTINGS:
+        raise EisFitError(f"weighting must be one of {', '.join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}")
+    if int(n_starts) < 1:
+        raise EisFitError(f'n_starts must be >= 1, got {n_starts}')
+    n_starts = int(n_starts)
+    n_par = circuit.n_parameters
+
+    fixed_map = {k: float(v) for k, v in _resolve_mapping(circuit, fixed, 'fixed').items()}
+    bounds_map = _resolve_mapping(circuit, bounds, 'bounds')
+    roles_map: dict[str, str] = {}
+    element_names = {e.name for e in circuit.elements}
+    for element, role in (roles or {}).items():
+        if element not in element_names:
+            raise EisFitError(f'roles: {element!r} is not an element of {circuit.spec!r} '
+                              f'(elements: {", ".join(sorted(element_names))})')
+        roles_map[element] = str(role)
+
+    n_free = n_par - len(fixed_map)
+    if n_free == 0:
+        raise EisFitError('every parameter is fixed: nothing to fit')
+    f, zd = prepare_spectrum(frequency_hz, z, frequency_range_hz, min_points=max(1, (n_free + 2) // 2))
+    order = np.argsort(-f)
+    f, zd = f[order], zd[order]
+    omega = 2.0 * np.pi * f
+
+    # bounds in linear units: physical limits narrowed to the window the data can resolve
+    lower, upper = data_bounds(circuit, f, zd)
+    for name, pair in bounds_map.items():
+        i = circuit.index(name)
+        try:
+            lo, hi = pair
+        except (TypeError, ValueError):
+            raise EisFitError(f'bounds[{name!r}] must be a (low, high) pair, got {pair!r}') from None
+        lo = lower[i] if lo is None else float(lo)
+        hi = upper[i] if hi is None else float(hi)
+        if not lo < hi:
+            raise EisFitError(f'bounds[{name!r}]: low {lo} must be < high {hi}')
+        if circuit.log_mask[i] and hi <= 0:
+            raise EisFitError(f'bounds[{name!r}]: {name} is positive, so the upper bound must be > 0')
+        lower[i], upper[i] = lo, hi
+    for name, value in fixed_map.items():
+        i = circuit.index(name)
+        if not math.isfinite(value) or (circuit.log_mask[i] and value <= 0):
+            raise EisFitError(f'fixed[{name!r}] = {value} is invalid ({name} must be finite'
+                              f'{" and > 0" if circuit.log_mask[i] else ""})')
+
+    # the start
+    guess = None
+    if initial is None or isinstance(initial, Mapping):
+        guess = initial_guess(circuit, f, zd)
+    if initial is None:
+        start = np.array([guess.values[n] for n in circuit.parameter_names])
+        source = 'automatic'
+    elif isinstance(initial, Mapping):
+        given = _resolve_mapping(circuit, initial, 'initial')
+        start = np.array([float(given.get(n, guess.values[n])) for n in circuit.parameter_names])
+        source = 'user' if len(given) == n_par else 'user+automatic'
+    else:
+        try:
+            start = circuit.values_array(initial)
+        except ParameterError as exc:
+            raise EisFitError(f'initial: {exc}') from None
+        source = 'user'
+    for name, value in fixed_map.items():
+        start[circuit.index(name)] = value
+    bad = [n for i, n in enumerate(circuit.parameter_names) if circuit.log_mask[i] and not start[i] > 0]
+    if bad:
+        raise EisFitError(f'initial values must be > 0 for {", ".join(bad)}')
+
+    free_idx = np.array([i for i, n in enumerate(circuit.parameter_names) if n not in fixed_map], dtype=int)
+    log_free = circuit.log_mask[free_idx]
+    lb = np.where(log_free, np.log(np.where(lower[free_idx] > 0, lower[free_idx], 1.0)), lower[free_idx])
+    lb = np.where(log_free & ~(lower[free_idx] > 0), -np.inf, lb)
+    with np.errstate(divide='ignore'):
+        ub = np.where(log_free, np.log(upper[free_idx]), upper[free_idx])
+    full = start.copy()
+
+    def to_x(values: np.ndarray) -> np.ndarray:
+        v = values[free_idx]
+        x = np.where(log_free, np.log(np.where(log_free, v, 1.0)), v)
+        span = ub - lb
+        margin = np.where(np.isfinite(span), 1e-9 * span, 0.0)
+        return np.clip(x, lb + margin, ub - margin)
+
+    def to_values(x: np.ndarray) -> np.ndarray:
+        out = full.copy()
+        out[free_idx] = np.where(log_free, np.exp(x), x)
+        return out
+
+    w_re, w_im = _weights(zd, weighting)
+    n = f.size
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        zm, _ = circuit.tree.evaluate(omega, to_values(x), False)
+        d = zm - zd
+        return np.concatenate([w_re * d.real, w_im * d.imag])
+
+    def jacobian(x: np.ndarray) -> np.ndarray:
+        values = to_values(x)
+        _, jc = circuit.tree.evaluate(omega, values, True)
+        jf = jc[:, free_idx]
+        scale = np.where(log_free, values[free_idx], 1.0)
+        jf = jf * scale
+        out = np.empty((2 * n, free_idx.size))
+        out[:n] = jf.real * w_re[:, None]
+        out[n:] = jf.imag * w_im[:, None]
+        return out
+
+    nfev_cap = max_nfev if max_nfev is not None else max(200, 40 * free_idx.size)
+
+    def local(x0: np.ndarray):
+        with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
+            return least_squares(residuals, x0, jac=jacobian, bounds=(lb, ub), method='trf',
+                                 x_scale='jac', ftol=1e-10, xtol=1e-10, gtol=1e-10, max_nfev=nfev_cap)
+
+    x_start = to_x(start)
+    span = ub - lb
+    margin = np.where(np.isfinite(span), 1e-6 * span, 0.0)
+
+    def touches_bound(x: np.ndarray) -> bool:
+        near_low = np.isfinite(lb) & (x - lb <= 1e-6 * np.where(np.isfinite(span), span, 1.0))
+        near_high = np.isfinite(ub) & (ub - x <= 1e-6 * np.where(np.isfinite(span), span, 1.0))
+        # a CPE exponent at 1 is an ideal capacitor, a legitimate answer; scale parameters at their
+        # resolvability bounds usually mean a collapsed (degenerate) solution
+        return bool(np.any((near_low | near_high) & log_free))
+
+    rng = np.random.default_rng(seed)
+    best = None
+    best_x0 = x_start
+    costs: list[float] = []
+    total_nfev = 0
+    total_njev = 0
+    runs = 0
+    planned = [x_start]
+    if source == 'automatic' and guess is not None:
+        for alternative in guess.alternatives:
+            alt = np.array([alternative[n] for n in circuit.parameter_names])
+            for name, value in fixed_map.items():
+                alt[circuit.index(name)] = value
+            planned.append(to_x(alt))
+    for k in range(n_starts):
+        if k < len(planned):
+            x0 = planned[k]
+        elif k == len(planned) and best is not None and not touches_bound(best.x):
+            # confirmation: restart from a small perturbation of the first solution
+            step = np.where(log_free, rng.uniform(-np.log(1.5), np.log(1.5), free_idx.size),
+                            rng.uniform(-0.03, 0.03, free_idx.size))
+            x0 = np.clip(best.x + step, lb + margin, ub - margin)
+        else:
+            factor = 3.0 if k <= len(planned) + 1 else 10.0
+            step = np.where(log_free, rng.uniform(-np.log(factor), np.log(factor), free_idx.size),
+                            rng.uniform(-0.1, 0.1, free_idx.size))
+            x0 = np.clip(x_start + step, lb + margin, ub - margin)
+        try:
+            res = local(x0)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            continue
+        runs += 1
+        total_nfev += int(res.nfev)
+        total_njev += int(res.njev or 0)
+        if not np.isfinite(res.cost):
+            continue
+        costs.append(float(res.cost))
+        if best is None or res.cost < best.cost:
+            best = res
+            best_x0 = x0
+        tol = 1e-6 * best.cost + 1e-300
+        if k + 1 >= len(planned) and sum(c <= best.cost + tol for c in costs) >= 2 and not touches_bound(best.x):
+            break
+    if best is None:
+        raise EisFitError(f'the fit of {circuit.spec!r} failed from every start (non-finite model values)')
+
+    values = to_values(best.x)
+    zfit, _ = circuit.tree.evaluate(omega, values, False)
+    jac = jacobian(best.x)
+    wrss = float(2.0 * best.cost)
+    dof = 2 * n - free_idx.size
+
+    # covariance in the optimised coordinates, then linear values (delta method)
+    covariance = correlation = None
+    stderr_free = np.full(free_idx.size, np.nan)
+    if dof > 0:
+        _, sv, vt = np.linalg.svd(jac, full_matrices=False)
+        if sv.size and sv[-1] > sv[0] * 1e-12:
+            cov_x = (vt.T / sv**2) @ vt * (wrss / dof)
+            scale = np.where(log_free, values[free_idx], 1.0)
+            covariance = cov_x * np.outer(scale, scale)
+            stderr_free = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+            with np.errstate(invalid='ignore', divide='ignore'):
+                correlation = covariance / np.outer(stderr_free, stderr_free)
+
+    # canonical order of interchangeable arcs
+    reordered = False
+    start_used = to_values(best_x0)
+    if order_arcs:
+        locked = {circuit.index(n) for n in fixed_map} | {circuit.index(n) for n in bounds_map}
+        perm = _arc_permutation(circuit, values, locked)
+        if np.any(perm != np.arange(n_par)):
+            reordered = True
+            values = values[perm]
+            pos = {int(i): k for k, i in enumerate(free_idx)}
+            fperm = np.array([pos[int(perm[i])] for i in free_idx])
+            stderr_free = stderr_free[fperm]
+            if covariance is not None:
+                covariance = covariance[np.ix_(fperm, fperm)]
+                correlation = correlation[np.ix_(fperm, fperm)]
+
+    names = circuit.parameter_names
+    stderr: dict[str, float | None] = {n: None for n in names}
+    for k, i in enumerate(free_idx):
+        if np.isfinite(stderr_free[k]):
+            stderr[names[i]] = float(stderr_free[k])
+    at_bounds = []
+    for k, i in enumerate(free_idx):
+        x = np.log(values[i]) if log_free[k] else values[i]
+        span = (ub[k] - lb[k]) if np.isfinite(ub[k] - lb[k]) else 1.0
+        if (np.isfinite(lb[k]) and x - lb[k] <= 1e-6 * span) or (np.isfinite(ub[k]) and ub[k] - x <= 1e-6 * span):
+            at_bounds.append(names[i])
+
+    mod = np.abs(zd)
+    diff = zd - zfit
+    effective_bounds = {n: (float(lower[i]), float(upper[i])) for i, n in enumerate(names) if n not in fixed_map}
+    rng_hz = None
+    if frequency_range_hz is not None:
+        rng_hz = (None if frequency_range_hz[0] is None else float(frequency_range_hz[0]),
+                  None if frequency_range_hz[1] is None else float(frequency_range_hz[1]))
+    return EisFitResult(
+        circuit=circuit.spec,
+        parameter_names=names,
+        parameter_units=circuit.parameter_units,
+        parameter_keys=circuit.parameter_keys,
+        stderr_keys=circuit.stderr_keys,
+        values=circuit.values_dict(values),
+        stderr=stderr,
+        fixed=fixed_map,
+        free=tuple(names[i] for i in free_idx),
+        covariance=covariance,
+        correlation=correlation,
+        weighting=weighting,
+        chi2_ohm=float(np.sum(np.abs(diff) ** 2 / mod)),
+        chi2_over_z=float(np.sum(np.abs(diff) ** 2 / mod) / np.sum(mod)),
+        chi2_modulus=float(np.sum(np.abs(diff) ** 2 / mod**2)),
+        weighted_rss=wrss,
+        reduced_chi2=wrss / dof if dof > 0 else None,
+        dof=int(dof),
+        success=bool(best.success),
+        status=int(best.status),
+        nfev=total_nfev,
+        njev=total_njev,
+        message=str(best.message),
+        initial=circuit.values_dict(start_used),
+        initial_source=source,
+        guess_rules=dict(guess.rules) if guess is not None else {},
+        n_starts=n_starts,
+        n_starts_run=runs,
+        seed=int(seed),
+        at_bounds=tuple(at_bounds),
+        frequency_hz=f,
+        z=zd,
+        z_fit=zfit,
+        residual_real_rel=diff.real / mod,
+        residual_imag_rel=diff.imag / mod,
+        roles=roles_map,
+        bounds=effective_bounds,
+        frequency_range_hz=rng_hz,
+        arcs_reordered=reordered,
+    )

@@ -1,0 +1,140 @@
+"""``parse_*``: a raw instrument file (kept verbatim) becomes typed measurement nodes.
+
+Inputs: ``raw`` (the :class:`~aiida.orm.SinglefileData`, byte-for-byte, with its original file name and
+SHA-256), ``sample`` (the measured cell or material), ``conditions`` (temperature, stack pressure,
+state labels... as a Dict) and ``options`` (how to read it: format, technique, column map). Outputs:
+``measurement`` for a single record; ``spectrum_0``, ``spectrum_1``... for a file holding several
+impedance spectra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any, Mapping
+
+from aiida import orm
+from aiida.engine import calcfunction
+
+from aiida_ssb.data.measurements import measurement_class
+from aiida_ssb.parsers import read
+from aiida_ssb.parsers.base import Measurement
+
+__all__ = [
+    'parse_eis',
+    'parse_voltammetry',
+    'parse_cycling',
+    'parse_thermal',
+    'parse_diffraction',
+    'PARSE_FUNCTIONS',
+    'read_options',
+    'read_file',
+    'split_parts',
+    'raw_file_node',
+    'sha256_of',
+]
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :func:`aiida_ssb.parsers.read` from a stored options dict."""
+    kwargs: dict[str, Any] = {}
+    for key in ('file_format', 'technique', 'expect_kind'):
+        if options.get(key):
+            kwargs[key] = options[key]
+    if options.get('column_map'):
+        kwargs['column_map'] = {name: tuple(value) if isinstance(value, list) else value for name, value in options['column_map'].items()}
+    return kwargs
+
+
+def read_file(path: str | os.PathLike, options: Mapping[str, Any]) -> Measurement:
+    return read(path, **read_options(options))
+
+
+def split_parts(measurement: Measurement) -> list[Measurement]:
+    """Impedance files come apart into spectra; other records stay whole (their cycles are columns)."""
+    if measurement.kind == 'eis':
+        return measurement.spectra()
+    return [measurement]
+
+
+def _body(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict[str, orm.Data]:
+    with raw.as_path() as path:
+        measurement = read_file(path, options.get_dict())
+    cell_format = sample.base.attributes.get('format', None)
+    cls = measurement_class(measurement.technique, cell_format)
+    parts = split_parts(measurement)
+    outputs: dict[str, orm.Data] = {}
+    for index, part in enumerate(parts):
+        node = cls(part, conditions=conditions.get_dict(), sample_id=sample.base.attributes.get('sample_id', None))
+        node.base.attributes.set('source_filename', raw.filename)
+        if len(parts) > 1:
+            node.base.attributes.set('part_index', index)
+        node.label = f'{sample.label} {measurement.technique}' + (f' #{index}' if len(parts) > 1 else '')
+        outputs['measurement' if len(parts) == 1 else f'spectrum_{index}'] = node
+    return outputs
+
+
+@calcfunction
+def parse_eis(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict:
+    """Impedance file -> one :class:`ImpedanceSpectrumData` per spectrum."""
+    return _body(raw, sample, conditions, options)
+
+
+@calcfunction
+def parse_voltammetry(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict:
+    """CV/LSV file -> :class:`VoltammogramData`."""
+    return _body(raw, sample, conditions, options)
+
+
+@calcfunction
+def parse_cycling(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict:
+    """Galvanostatic/potentiostatic record -> :class:`CyclingData` (:class:`SymmetricCellData` for a symmetric cell)."""
+    return _body(raw, sample, conditions, options)
+
+
+@calcfunction
+def parse_thermal(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict:
+    """DSC/TGA file -> :class:`ThermalData`."""
+    return _body(raw, sample, conditions, options)
+
+
+@calcfunction
+def parse_diffraction(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict:
+    """Diffraction pattern -> :class:`DiffractionData`."""
+    return _body(raw, sample, conditions, options)
+
+
+PARSE_FUNCTIONS = {
+    'eis': parse_eis,
+    'voltammetry': parse_voltammetry,
+    'cycling': parse_cycling,
+    'thermal': parse_thermal,
+    'diffraction': parse_diffraction,
+}
+
+
+def raw_file_node(path: str | os.PathLike, sha256: str | None = None) -> orm.SinglefileData:
+    """The raw file as an unstored SinglefileData: verbatim bytes, original name, SHA-256 and MD5."""
+    path = os.fspath(path)
+    sha256 = sha256 or sha256_of(path)
+    md5 = hashlib.md5()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            md5.update(block)
+    node = orm.SinglefileData(
+        path,
+        filename=os.path.basename(path),
+        source={'uri': f'file://{os.path.abspath(path)}', 'source_md5': md5.hexdigest(), 'description': 'raw instrument file'},
+    )
+    node.base.attributes.set('sha256', sha256)
+    node.base.attributes.set('size_bytes', os.path.getsize(path))
+    node.label = os.path.basename(path)
+    return node

@@ -1,0 +1,263 @@
+"""``record_*``: the lab steps as process functions, one per step kind. Never cached.
+
+Each takes the consumed materials (any number, as the dynamic namespace ``materials``), a ``parameters``
+Dict (the step's validated parameters plus ``inputs``: what was taken of each material) and a
+``product`` Dict (the new material's description), and returns the new :class:`MaterialData` as output
+``material``. :func:`record_cell_assembly` returns the :class:`CellData` as output ``cell``.
+
+Call them through :func:`record_step` / :func:`assemble_cell`, which validate everything *before* a node
+is stored, disable caching and mark the run as an invalid cache source: two identical millings are two
+powders.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+from aiida import orm
+from aiida.engine import calcfunction
+
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.material import MaterialData, active_fraction_of, flatten_composition
+from aiida_ssb.schemas.cell import CellSpec
+from aiida_ssb.schemas.material import MaterialSpec
+from aiida_ssb.schemas.processes import PROCESS_KINDS, InputAmount, check_input_fractions, composition_inputs, normalise_inputs
+
+__all__ = [
+    'record_ball_milling',
+    'record_solution_impregnation',
+    'record_solution_synthesis',
+    'record_heat_treatment',
+    'record_mixing',
+    'record_slurry_casting',
+    'record_pressing',
+    'record_cell_assembly',
+    'record_literature_value',
+    'record_literature',
+    'RECORD_FUNCTIONS',
+    'record_step',
+    'assemble_cell',
+    'link_label',
+    'composition_from_inputs',
+]
+
+
+def link_label(sample_id: str) -> str:
+    """A valid link label for a sample id (``NCB-01.dry`` -> ``NCB_01_dry``)."""
+    label = re.sub(r'[^A-Za-z0-9_]', '_', sample_id)
+    if not label[0].isalpha():
+        label = 's_' + label
+    return label
+
+
+def composition_from_inputs(inputs: list[InputAmount]) -> list[dict[str, Any]] | None:
+    """The nominal composition of a product from what went in: stated fractions, else masses (wt basis),
+    else amounts of substance (mol basis). None when the inputs do not say."""
+    inputs = composition_inputs(inputs)
+    if not inputs:
+        return None
+    if all(item.fraction is not None for item in inputs):
+        return [{'material': item.material, 'fraction': item.fraction, 'basis': item.basis} for item in inputs]
+    for field, basis in (('mass_mg', 'wt'), ('amount_mol', 'mol')):
+        values = [getattr(item, field) for item in inputs]
+        if all(value is not None for value in values):
+            total = math.fsum(values)
+            return [{'material': item.material, 'fraction': value / total, 'basis': basis} for item, value in zip(inputs, values)]
+    return None
+
+
+def _make_material(parameters: orm.Dict, product: orm.Dict, materials: Mapping[str, MaterialData]) -> MaterialData:
+    stored = parameters.get_dict()
+    inputs = [InputAmount.model_validate({k: v for k, v in item.items() if k != 'link_label'}) for item in stored.get('inputs', [])]
+    spec = MaterialSpec.model_validate(product.get_dict())
+    derived: dict[str, Any] = {}
+    nominal = spec.nominal_composition
+    components = [c.model_dump(exclude_none=True) for c in nominal] if nominal else composition_from_inputs(inputs)
+    if components is not None:
+        if not nominal:
+            derived['nominal_composition'] = components
+            derived['composition_source'] = 'inputs'
+        lookup = {node.sample_id: node.base.attributes.all for node in materials.values()}
+        flat = flatten_composition(components, lookup)
+        if flat is not None:
+            derived['composition_flat'] = flat
+            fraction = active_fraction_of(flat)
+            if fraction is not None:
+                derived['active_fraction'] = fraction
+    return MaterialData(spec, derived=derived)
+
+
+def _body(parameters: orm.Dict, product: orm.Dict, materials: Mapping[str, MaterialData]) -> dict[str, MaterialData]:
+    return {'material': _make_material(parameters, product, materials)}
+
+
+@calcfunction
+def record_ball_milling(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Ball milling: the input powders become the milled product."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_solution_impregnation(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Solution impregnation / infiltration: a host and a dissolved material become the impregnated product."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_solution_synthesis(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Synthesis or crystallisation from solution."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_heat_treatment(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Drying, annealing, sintering or calcination of a material."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_mixing(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Mixing materials into a composite."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_slurry_casting(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Slurry casting of an electrode sheet."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_pressing(parameters: orm.Dict, product: orm.Dict, **materials: MaterialData) -> dict:
+    """Pressing a powder or a stack into a pellet."""
+    return _body(parameters, product, materials)
+
+
+@calcfunction
+def record_cell_assembly(parameters: orm.Dict, **materials: MaterialData) -> dict:
+    """Cell assembly: the layer materials become the cell described by ``parameters`` (a cell spec)."""
+    spec = CellSpec.model_validate(parameters.get_dict())
+    facts = {node.sample_id: node.facts() for node in materials.values()}
+    return {'cell': CellData(spec, materials=facts)}
+
+
+#: process kind -> record function
+RECORD_FUNCTIONS = {
+    'ball_milling': record_ball_milling,
+    'solution_impregnation': record_solution_impregnation,
+    'solution_synthesis': record_solution_synthesis,
+    'heat_treatment': record_heat_treatment,
+    'mixing': record_mixing,
+    'slurry_casting': record_slurry_casting,
+    'pressing': record_pressing,
+}
+
+
+def _run_uncached(function, label: str, **inputs) -> tuple[dict, orm.ProcessNode]:
+    results, node = function.run_get_node(metadata={'disable_cache': True, 'label': label}, **inputs)
+    node.base.caching.is_valid_cache = False
+    if not node.is_finished_ok:
+        raise RuntimeError(f'{label} failed: {node.exit_message or node.process_state}')
+    return results, node
+
+
+def record_step(
+    kind: str,
+    inputs: list[InputAmount | Mapping[str, Any] | str],
+    product: MaterialSpec | Mapping[str, Any],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    materials: Mapping[str, MaterialData] | None = None,
+) -> tuple[MaterialData, orm.ProcessNode]:
+    """Record one lab step and return ``(new material node, process node)``.
+
+    :param kind: a key of :data:`~aiida_ssb.schemas.processes.PROCESS_KINDS` (``ball_milling``...).
+    :param inputs: the consumed materials: sample ids, or dicts/InputAmount with amounts or fractions.
+    :param product: the new material (a MaterialSpec or its dict; ``id``/``sample_id`` and ``role`` required).
+    :param parameters: the step's parameters (validated against the kind's schema; any pint unit).
+    :param materials: stored input nodes by sample id (looked up by sample id when not given).
+    """
+    from aiida_ssb.data.sample import load_sample
+
+    try:
+        schema = PROCESS_KINDS[kind]
+    except KeyError:
+        raise ValueError(f'unknown process kind {kind!r}; known: {", ".join(PROCESS_KINDS)}') from None
+    params = schema.model_validate(dict(parameters or {}))
+    amounts = [
+        item if isinstance(item, InputAmount) else InputAmount.model_validate({'material': item} if isinstance(item, str) else dict(item))
+        for item in inputs
+    ]
+    if not amounts:
+        raise ValueError(f'a {kind} step needs at least one input material')
+    amounts = normalise_inputs(amounts)
+    check_input_fractions(amounts)
+    spec = product if isinstance(product, MaterialSpec) else MaterialSpec.model_validate(dict(product))
+    nodes: dict[str, MaterialData] = {}
+    for item in amounts:
+        node = (materials or {}).get(item.material) or load_sample(item.material)
+        if not isinstance(node, MaterialData):
+            raise ValueError(f'{item.material!r} is a {node.__class__.__name__}, not a material')
+        nodes[link_label(item.material)] = node
+    stored = params.stored()
+    stored['inputs'] = [dict(item.stored(), link_label=link_label(item.material)) for item in amounts]
+    results, node = _run_uncached(
+        RECORD_FUNCTIONS[kind],
+        f'{kind} -> {spec.sample_id}',
+        parameters=orm.Dict(stored),
+        product=orm.Dict(spec.stored()),
+        **nodes,
+    )
+    return results['material'], node
+
+
+def assemble_cell(
+    spec: CellSpec | Mapping[str, Any], *, materials: Mapping[str, MaterialData] | None = None
+) -> tuple[CellData, orm.ProcessNode]:
+    """Record the assembly of a cell from its layer materials and return ``(cell node, process node)``."""
+    from aiida_ssb.data.sample import load_sample
+
+    spec = spec if isinstance(spec, CellSpec) else CellSpec.model_validate(dict(spec))
+    nodes: dict[str, MaterialData] = {}
+    for sample_id in spec.material_ids():
+        node = (materials or {}).get(sample_id) or load_sample(sample_id)
+        if not isinstance(node, MaterialData):
+            raise ValueError(f'layer material {sample_id!r} is a {node.__class__.__name__}, not a material')
+        nodes[link_label(sample_id)] = node
+    results, node = _run_uncached(
+        record_cell_assembly, f'cell_assembly -> {spec.sample_id}', parameters=orm.Dict(spec.stored()), **nodes
+    )
+    return results['cell'], node
+
+
+@calcfunction
+def record_literature_value(material: MaterialData, parameters: orm.Dict) -> dict:
+    """A value reported in the literature about ``material``: stored as a summary (``analysis: literature``)
+    that the samples table shows beside the lab's own results."""
+    data = parameters.get_dict()
+    summary = {'analysis': 'literature', 'literature': True, 'literature_id': data['id'],
+               'sample_id': material.sample_id, 'electrolyte_sample_id': material.sample_id}
+    for key, value in data.items():
+        if key in ('id', 'material'):
+            continue
+        summary['measurement_temperature_c' if key == 'temperature_c' else key] = value
+    return {'summary': orm.Dict(summary)}
+
+
+def record_literature(value, *, material: MaterialData | None = None, default_reference: str | None = None):
+    """Record one :class:`~aiida_ssb.schemas.literature.LiteratureValue` (uncached); returns (summary, process)."""
+    from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.schemas.literature import LiteratureValue
+
+    value = value if isinstance(value, LiteratureValue) else LiteratureValue.model_validate(dict(value))
+    node = material or load_sample(value.material)
+    if not isinstance(node, MaterialData):
+        raise ValueError(f'{value.material!r} is a {node.__class__.__name__}, not a material')
+    parameters = value.stored()
+    if default_reference and 'reference' not in parameters:
+        parameters['reference'] = default_reference
+    results, process = _run_uncached(record_literature_value, f'literature {value.id} -> {node.sample_id}',
+                                     material=node, parameters=orm.Dict(parameters))
+    return results['summary'], process

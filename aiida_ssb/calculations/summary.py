@@ -1,0 +1,144 @@
+"""``summarise_cell``: one Dict of a cell's headline numbers, from the analysis summaries of its records.
+
+Every headline number names its source (the uuid of the analysis summary it was taken from), so the
+summary is a view on the provenance graph, not a second copy of the science. :data:`HEADLINE_FIELDS`
+documents each number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from aiida import orm
+from aiida.engine import calcfunction
+
+__all__ = ['summarise_cell', 'HEADLINE_FIELDS', 'headline_numbers']
+
+#: headline field -> description (the cell-table columns filled by analyses)
+HEADLINE_FIELDS: dict[str, str] = {
+    'n_cycles': 'number of cycles of the main cycling record',
+    'initial_discharge_capacity_mah_g': 'first-cycle discharge capacity per active mass',
+    'initial_coulombic_efficiency_percent': 'first-cycle coulombic efficiency',
+    'reference_cycle': 'the retention reference cycle (by the rule in the options)',
+    'reference_discharge_capacity_mah_g': 'discharge capacity of the reference cycle per active mass',
+    'capacity_retention_percent_at_N': 'discharge-capacity retention at cycle N against the reference '
+                                       '(N = 10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000 when reached)',
+    'energy_retention_percent_at_N': 'discharge-energy retention at cycle N',
+    'capacity_retention_percent_at_end': 'discharge-capacity retention at the last complete cycle',
+    'energy_retention_percent_at_end': 'discharge-energy retention at the last complete cycle',
+    'average_discharge_voltage_v': 'average discharge voltage (energy / capacity) of the reference cycle',
+    'specific_energy_wh_kg_active': 'discharge energy per active mass of the reference cycle',
+    'specific_energy_wh_kg_composite': 'discharge energy per composite mass of the reference cycle',
+    'cycles_to_80_percent': 'cycles after the reference until retention stays below 80 %',
+    'rate_capability_percent': 'capacity at the highest rate / at the lowest rate (second cycle at each)',
+    'upper_cutoff_v': 'upper cut-off voltage of the main cycling record (highest block median)',
+    'ccd_ma_cm2': 'critical current density, sudden-drop criterion (last stable step)',
+    'ccd_zero_volt_ma_cm2': 'critical current density, 0 V criterion (the step whose |V| collapses)',
+    'oxidative_onset_v': 'first oxidative onset (two-line method by default)',
+    'reductive_onset_v': 'first reductive onset',
+    'onset_scan_rate_mv_s': 'scan rate of the voltammogram giving the onset',
+    'soaring_cutoff_v': 'stepwise CV: the upper cut-off at which the anodic current soars',
+    'conductivity_25c_s_cm': 'ionic conductivity at 25 °C (Arrhenius interpolation, or a spectrum at 25 ± 3 °C)',
+    'conductivity_25c_stderr_s_cm': 'its standard error (Arrhenius)',
+    'activation_energy_ev': 'activation energy of the headline Arrhenius regime',
+    'interface_growth_rate_ohm_cm2_per_sqrt_h': 'parabolic growth constant k of the tracked interface resistance',
+    'interface_resistance_last_ohm_cm2': 'the tracked interface resistance at the last spectrum',
+}
+
+
+def _pick(summaries: list[dict], kind: str, key: str | None = None) -> dict | None:
+    """The summary of an analysis kind with the most cycles/points (``key`` decides), latest on ties."""
+    candidates = [s for s in summaries if s.get('analysis') == kind]
+    if not candidates:
+        return None
+    if key:
+        return max(candidates, key=lambda s: s.get(key) or 0)
+    return candidates[-1]
+
+
+def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
+    """The headline numbers of a cell from its analysis summaries (each with a ``uuid`` added)."""
+    out: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    def take(name: str, summary: Mapping | None, key: str) -> None:
+        if summary is not None and summary.get(key) is not None:
+            out[name] = summary[key]
+            sources[name] = summary['uuid']
+
+    cycling = _pick(summaries, 'cycling', 'n_cycles')
+    if cycling is not None:
+        take('n_cycles', cycling, 'n_cycles')
+        take('initial_discharge_capacity_mah_g', cycling, 'initial_discharge_capacity_mah_g_active')
+        take('initial_coulombic_efficiency_percent', cycling, 'initial_coulombic_efficiency_percent')
+        take('reference_cycle', cycling, 'reference_cycle')
+        take('reference_discharge_capacity_mah_g', cycling, 'reference_discharge_capacity_mah_g_active')
+        for key in sorted(cycling):
+            if key.startswith('capacity_retention_percent_at_cycle_'):
+                take(key.replace('_at_cycle_', '_at_'), cycling, key)
+            elif key.startswith('energy_retention_percent_at_cycle_'):
+                take(key.replace('_at_cycle_', '_at_'), cycling, key)
+        take('capacity_retention_percent_at_end', cycling, 'capacity_retention_percent_at_end')
+        take('energy_retention_percent_at_end', cycling, 'energy_retention_percent_at_end')
+        take('average_discharge_voltage_v', cycling, 'reference_average_discharge_voltage_v')
+        take('specific_energy_wh_kg_active', cycling, 'reference_specific_energy_wh_kg_active')
+        take('specific_energy_wh_kg_composite', cycling, 'reference_specific_energy_wh_kg_composite')
+        take('cycles_to_80_percent', cycling, 'cycles_to_80_percent')
+        take('rate_capability_percent', cycling, 'rate_capability_percent')
+        take('upper_cutoff_v', cycling, 'max_upper_cutoff_v')
+    ccd = _pick(summaries, 'ccd', 'n_half_cycles')
+    if ccd is not None:
+        take('ccd_ma_cm2', ccd, 'sudden_drop_last_stable_ma_cm2')
+        take('ccd_zero_volt_ma_cm2', ccd, 'zero_volt_failing_ma_cm2')
+        if 'ccd_ma_cm2' not in out and ccd.get('max_current_density_ma_cm2') is not None:
+            out['ccd_not_reached_up_to_ma_cm2'] = ccd['max_current_density_ma_cm2']
+            sources['ccd_not_reached_up_to_ma_cm2'] = ccd['uuid']
+    onsets = [s for s in summaries if s.get('analysis') == 'onsets']
+    oxidative = [s for s in onsets if s.get('oxidative_onset_v') is not None]
+    reductive = [s for s in onsets if s.get('reductive_onset_v') is not None]
+    if oxidative:
+        slowest = min(oxidative, key=lambda s: s.get('scan_rate_mv_s') or float('inf'))
+        take('oxidative_onset_v', slowest, 'oxidative_onset_v')
+        take('onset_scan_rate_mv_s', slowest, 'scan_rate_mv_s')
+    if reductive:
+        take('reductive_onset_v', reductive[-1], 'reductive_onset_v')
+    stepwise = _pick(summaries, 'stepwise_cv', 'n_steps')
+    if stepwise is not None:
+        take('soaring_cutoff_v', stepwise, 'soaring_cutoff_v')
+    # conductivity at 25 degC: an Arrhenius regime containing 25 degC, else a spectrum at 25 +- 3 degC, else the
+    # Arrhenius extrapolation (flagged)
+    arrhenius = _pick(summaries, 'arrhenius', 'n_points')
+    near = [s for s in summaries if s.get('analysis') == 'conductivity' and s.get('conductivity_s_cm') is not None
+            and s.get('measurement_temperature_c') is not None and abs(s['measurement_temperature_c'] - 25.0) <= 3.0]
+    if arrhenius is not None:
+        take('activation_energy_ev', arrhenius, 'activation_energy_ev')
+    if arrhenius is not None and not arrhenius.get('reference_extrapolated', True):
+        take('conductivity_25c_s_cm', arrhenius, 'conductivity_at_reference_s_cm')
+        take('conductivity_25c_stderr_s_cm', arrhenius, 'conductivity_at_reference_stderr_s_cm')
+    elif near:
+        closest = min(near, key=lambda s: abs(s['measurement_temperature_c'] - 25.0))
+        take('conductivity_25c_s_cm', closest, 'conductivity_s_cm')
+    elif arrhenius is not None:
+        take('conductivity_25c_s_cm', arrhenius, 'conductivity_at_reference_s_cm')
+        take('conductivity_25c_stderr_s_cm', arrhenius, 'conductivity_at_reference_stderr_s_cm')
+        out['conductivity_25c_extrapolated'] = True
+    growth = _pick(summaries, 'interface_growth', 'n_points')
+    if growth is not None:
+        take('interface_growth_rate_ohm_cm2_per_sqrt_h', growth, 'rate_constant_ohm_cm2_per_sqrt_h')
+        take('interface_resistance_last_ohm_cm2', growth, 'last_resistance_ohm_cm2')
+    out['sources'] = sources
+    return out
+
+
+@calcfunction
+def summarise_cell(cell: orm.Data, **summaries: orm.Dict):
+    """The headline numbers of ``cell`` from the given analysis summaries (see :data:`HEADLINE_FIELDS`)."""
+    items = []
+    for label, node in sorted(summaries.items()):
+        data = node.get_dict()
+        data['uuid'] = node.uuid
+        items.append(data)
+    result = headline_numbers(items)
+    result['sample_id'] = cell.base.attributes.get('sample_id', None)
+    result['n_summaries'] = len(items)
+    return {'summary': orm.Dict(result)}

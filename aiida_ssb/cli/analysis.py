@@ -1,0 +1,290 @@
+"""Commands for analyses: ``analyse``, ``reanalyse``, ``compare``, ``reindex``, ``status``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from aiida_ssb.cli.root import cmd_ssb
+from aiida_ssb.cli.utils import clean_errors
+
+SET_HELP = ('Option override SECTION.KEY=VALUE (sections: eis, conductivity, arrhenius, growth, onsets, stepwise_cv, '
+            'cycling, ccd); VALUE is YAML (numbers, [lists], text). Repeatable.')
+
+
+def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``('eis.circuit=R0-p(R1,CPE1)', 'cycling.reference=cycle:6')`` -> nested options, each section validated."""
+    import yaml
+
+    from aiida_ssb.schemas.analysis import ANALYSIS_OPTIONS
+    from aiida_ssb.workflows.cell import OPTION_SECTIONS
+
+    options: dict[str, dict[str, Any]] = {}
+    for setting in settings:
+        if '=' not in setting or '.' not in setting.split('=', 1)[0]:
+            raise ValueError(f'cannot read --set {setting!r}: write SECTION.KEY=VALUE, e.g. cycling.reference=cycle:6')
+        path, raw = setting.split('=', 1)
+        section, key = path.split('.', 1)
+        if section not in OPTION_SECTIONS:
+            raise ValueError(f'--set {setting!r}: unknown section {section!r}; sections: {", ".join(OPTION_SECTIONS)}')
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        options.setdefault(section, {})[key] = value
+    for section, values in options.items():
+        schema = ANALYSIS_OPTIONS[section]
+        if section == 'eis' and 'circuit' not in values:
+            check = dict(values, circuit='R0')
+        else:
+            check = values
+        try:
+            schema.model_validate(check)
+        except Exception as exc:  # pydantic ValidationError: report its messages
+            errors = getattr(exc, 'errors', lambda: [])()
+            text = '; '.join(f'{section}.{".".join(map(str, e["loc"]))}: {e["msg"]}' for e in errors) or str(exc)
+            known = ', '.join(sorted(schema.model_fields))
+            raise ValueError(f'invalid options: {text} (options of {section}: {known})') from None
+    return options
+
+
+def _merge_options(base: dict, override: dict) -> dict:
+    merged = {section: dict(values) for section, values in base.items()}
+    for section, values in override.items():
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _target_cells(sample_ids, campaign, all_cells):
+    from aiida import orm
+
+    from aiida_ssb.data.cell import CellData
+    from aiida_ssb.data.sample import load_sample
+
+    if sum(bool(x) for x in (sample_ids, campaign, all_cells)) != 1:
+        raise click.UsageError('give SAMPLE_ID(s), or --campaign NAME, or --all')
+    if all_cells:
+        return orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)
+    if campaign:
+        if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
+            raise ValueError(f'no campaign {campaign!r}')
+        query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
+        query.append(CellData, with_group='g', project='*').order_by({CellData: {'id': 'asc'}})
+        return query.all(flat=True)
+    cells = []
+    for sample_id in sample_ids:
+        node = load_sample(sample_id)
+        if not isinstance(node, CellData):
+            raise ValueError(f'{sample_id!r} is a {node.__class__.__name__}, not a cell')
+        cells.append(node)
+    return cells
+
+
+def previous_runs(cell, limit: int | None = None):
+    """The CellAnalysisWorkChain runs of a cell, newest first."""
+    from aiida import orm
+
+    query = orm.QueryBuilder()
+    query.append(orm.Node, filters={'id': cell.pk}, tag='cell')
+    query.append(orm.WorkChainNode, with_incoming='cell', filters={'process_type': {'like': '%ssb.cell_analysis'}},
+                 project='*', tag='run')
+    query.order_by({'run': {'ctime': 'desc'}})
+    if limit:
+        query.limit(limit)
+    return query.all(flat=True)
+
+
+def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = True) -> list:
+    """Run (or submit) a CellAnalysisWorkChain per cell; returns the process nodes."""
+    from aiida.engine import run_get_node, submit as submit_process
+    from aiida.manage.caching import enable_caching
+
+    from aiida_ssb.workflows.cell import CellAnalysisWorkChain
+
+    nodes = []
+    if submit:
+        for cell in cells:
+            nodes.append(submit_process(CellAnalysisWorkChain.get_builder_for(cell, options)))
+        return nodes
+    label = f'Analysing {len(cells)} cell' + ('s' if len(cells) != 1 else '')
+    with click.progressbar(cells, label=label, show_pos=True, item_show_func=lambda c: c.sample_id if c else '',
+                           file=click.get_text_stream('stderr')) as bar:
+        for cell in bar:
+            if use_cache:
+                with enable_caching(identifier='aiida.calculations:ssb.analyse.*'):
+                    _, node = run_get_node(CellAnalysisWorkChain.get_builder_for(cell, options))
+            else:
+                _, node = run_get_node(CellAnalysisWorkChain.get_builder_for(cell, options))
+            nodes.append(node)
+    return nodes
+
+
+def _report(nodes, submitted: bool) -> None:
+    if submitted:
+        click.echo(f'Submitted {len(nodes)} CellAnalysisWorkChain(s) to the daemon: pks {", ".join(str(n.pk) for n in nodes)}.')
+        click.echo('Follow them with `aiida-ssb status` (or `verdi process list`).')
+        return
+    for node in nodes:
+        cell = node.inputs.cell.sample_id
+        if node.is_finished_ok:
+            click.echo(f'{cell}: analysed (CellAnalysisWorkChain<{node.pk}>)')
+        else:
+            click.echo(f'{cell}: {node.exit_message or node.process_state} (CellAnalysisWorkChain<{node.pk}>)')
+
+
+def _quiet_reports():
+    from aiida_ssb.cli.demo import quiet_console
+
+    quiet_console()
+
+
+def target_options(verb: str):
+    """SAMPLE_IDS, --campaign, --all, --set and --submit, shared by analyse and reanalyse."""
+    options = [
+        click.argument('sample_ids', nargs=-1),
+        click.option('--campaign', help=f'{verb} every cell of this campaign (group).'),
+        click.option('--all', 'all_cells', is_flag=True, help=f'{verb} every cell.'),
+        click.option('--set', 'settings', multiple=True, help=SET_HELP),
+        click.option('--submit', is_flag=True, help='Submit to the daemon instead of running in this process.'),
+    ]
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+@cmd_ssb.command('analyse')
+@target_options('Analyse')
+@clean_errors
+def cmd_analyse(sample_ids, campaign, all_cells, settings, submit):
+    """Run every applicable analysis on the measurements of cells (impedance fits, conductivity and Arrhenius,
+    onsets, cycling summary, CCD) and summarise each cell's headline numbers.
+
+    In-process by default, with a progress bar; --submit hands the work to the daemon. Analyses that were
+    already run with the same inputs come from the cache.
+    """
+    options = parse_settings(settings)
+    cells = _target_cells(sample_ids, campaign, all_cells)
+    if not cells:
+        click.echo('No cells to analyse.')
+        return
+    _quiet_reports()
+    nodes = run_cell_analyses(cells, options, submit=submit)
+    _report(nodes, submit)
+
+
+@cmd_ssb.command('reanalyse')
+@target_options('Re-analyse')
+@clean_errors
+def cmd_reanalyse(sample_ids, campaign, all_cells, settings, submit):
+    """Re-run the analyses of cells from their stored raw data, with changed options (--set) merged over the
+    options of their previous analysis. Unchanged steps come from the cache; previous results are kept.
+    `aiida-ssb compare SAMPLE_ID` then shows old and new numbers side by side."""
+    overrides = parse_settings(settings)
+    cells = _target_cells(sample_ids, campaign, all_cells)
+    _quiet_reports()
+    nodes = []
+    for cell in cells:
+        runs = previous_runs(cell, limit=1)
+        base = runs[0].inputs.options.get_dict() if runs and 'options' in runs[0].inputs else {}
+        nodes.extend(run_cell_analyses([cell], _merge_options(base, overrides), submit=submit))
+    _report(nodes, submit)
+    if not submit and len(cells) == 1:
+        click.echo('')
+        _print_comparison(cells[0])
+
+
+def _flat(options: dict) -> dict[str, Any]:
+    return {f'{section}.{key}': value for section, values in options.items() for key, value in values.items()}
+
+
+def _print_comparison(cell, runs=None) -> None:
+    from tabulate import tabulate
+
+    runs = runs or previous_runs(cell, limit=2)
+    finished = [run for run in runs if 'summary' in run.outputs]
+    if len(finished) < 2:
+        click.echo(f'{cell.sample_id} has {len(finished)} finished analysis run(s): nothing to compare yet.')
+        return
+    new, old = finished[0], finished[1]
+    old_summary, new_summary = old.outputs.summary.get_dict(), new.outputs.summary.get_dict()
+    skip = {'sources', 'sample_id', 'n_summaries'}
+    keys = sorted((set(old_summary) | set(new_summary)) - skip)
+    rows = []
+    for key in keys:
+        a, b = old_summary.get(key), new_summary.get(key)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+            change = 'same' if a == b else f'{b - a:+.4g}'
+        else:
+            change = 'same' if a == b else 'changed'
+        rows.append([key, _fmt(a), _fmt(b), change])
+    click.secho(f'{cell.sample_id}: CellAnalysisWorkChain<{old.pk}> ({old.ctime:%Y-%m-%d %H:%M}) -> '
+                f'<{new.pk}> ({new.ctime:%Y-%m-%d %H:%M})', bold=True)
+    click.echo(tabulate(rows, headers=['number', 'before', 'after', 'change'], tablefmt='simple', disable_numparse=True))
+    old_options = _flat(old.inputs.options.get_dict() if 'options' in old.inputs else {})
+    new_options = _flat(new.inputs.options.get_dict() if 'options' in new.inputs else {})
+    changed = sorted(k for k in set(old_options) | set(new_options) if old_options.get(k) != new_options.get(k))
+    click.secho('Parameters', bold=True)
+    if changed:
+        for key in changed:
+            click.echo(f'  {key}: {json.dumps(old_options.get(key, "(default)"))} -> {json.dumps(new_options.get(key, "(default)"))}')
+    else:
+        click.echo('  unchanged')
+    versions = [run.base.attributes.get('version', {}).get('plugin') for run in (old, new)]
+    click.secho('Plugin version', bold=True)
+    click.echo(f'  {versions[0]} -> {versions[1]}' + ('' if versions[0] != versions[1] else ' (unchanged)'))
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, float):
+        return f'{value:.5g}'
+    return str(value)
+
+
+@cmd_ssb.command('compare')
+@click.argument('sample_id')
+@clean_errors
+def cmd_compare(sample_id):
+    """Old and new headline numbers of a cell side by side (its last two analysis runs), with what changed
+    between them: the options and the plugin version. Both runs stay in the graph."""
+    from aiida_ssb.data.sample import load_sample
+
+    _print_comparison(load_sample(sample_id))
+
+
+@cmd_ssb.command('reindex')
+@clean_errors
+def cmd_reindex():
+    """Rebuild the query index (the extras holding each cell's and electrolyte's current headline numbers)
+    from the provenance graph, e.g. after importing an archive made without extras."""
+    counts = __import__('aiida_ssb.query.index', fromlist=['reindex']).reindex()
+    click.echo(f'Indexed {counts["cells"]} analysed cells and {counts["materials"]} electrolytes.')
+
+
+@cmd_ssb.command('status')
+@click.option('--limit', type=int, default=20, show_default=True, help='Show at most this many runs.')
+@clean_errors
+def cmd_status(limit):
+    """The latest aiida-ssb analysis runs: cell, state, exit status (running ones first)."""
+    from aiida import orm
+    from tabulate import tabulate
+
+    query = orm.QueryBuilder().append(orm.WorkChainNode, filters={'process_type': {'like': '%ssb.%'}}, project='*', tag='w')
+    query.order_by({'w': {'ctime': 'desc'}}).limit(limit)
+    rows = []
+    for node in query.all(flat=True):
+        state = node.process_state.value if node.process_state else '?'
+        exit_text = '' if node.exit_status in (None, 0) else f'{node.exit_status}: {node.exit_message or ""}'[:60]
+        rows.append([node.pk, node.process_label, node.label, state, exit_text, f'{node.ctime:%Y-%m-%d %H:%M:%S}'])
+    rows.sort(key=lambda r: (r[3] not in ('running', 'waiting', 'created'), -r[0]))
+    if not rows:
+        click.echo('No aiida-ssb analysis runs yet.')
+        return
+    click.echo(tabulate(rows, headers=['pk', 'process', 'label', 'state', 'exit', 'created'], tablefmt='simple'))

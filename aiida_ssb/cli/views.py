@@ -1,0 +1,248 @@
+"""Commands that draw and export: ``graph``, ``plot``, ``export``."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from aiida_ssb.cli.root import cmd_ssb
+from aiida_ssb.cli.utils import clean_errors
+
+def arrays_of(node) -> dict:
+    """Every array of an ArrayData as a dict (name -> numpy array)."""
+    return {name: node.get_array(name) for name in node.get_arraynames()}
+
+
+PLOT_KINDS = ('nyquist', 'bode', 'arrhenius', 'voltammogram', 'stepwise', 'profiles', 'capacity', 'rate', 'ccd',
+              'resistance')
+CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius')
+
+
+@cmd_ssb.command('graph')
+@click.argument('sample_id')
+@click.option('--depth', type=int, default=None, help='How many links to follow (default: all).')
+@click.option('--what', type=click.Choice(['synthesis', 'measurements', 'all']), default='all', show_default=True,
+              help='The history (ancestors), the measurements and analyses (descendants), or both.')
+@click.option('-o', '--output', required=True, type=click.Path(dir_okay=False),
+              help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source).')
+@clean_errors
+def cmd_graph(sample_id, depth, what, output):
+    """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
+    parameters, records with their conditions, headline numbers on results)."""
+    from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.plotting.graph import GraphvizMissing, sample_graph, write_graph
+
+    graph = sample_graph(load_sample(sample_id), depth=depth, what=what)
+    try:
+        path = write_graph(graph, output)
+    except GraphvizMissing as exc:
+        click.secho('Note: ', fg='yellow', bold=True, nl=False, err=True)
+        click.echo(str(exc), err=True)
+        return
+    click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
+
+
+def _plot_sample(sample_id: str, kind: str, index: int | None):
+    from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.plotting import cycling as cyc
+    from aiida_ssb.plotting import impedance as imp
+    from aiida_ssb.plotting import voltammetry as volt
+    from aiida_ssb.query.results import latest_result, latest_results, measured_record
+
+    cell = load_sample(sample_id)
+    area = cell.base.attributes.get('electrode_area_cm2', None)
+    if kind in ('nyquist', 'bode'):
+        fits = latest_results(sample_id, 'eis_fit')
+        if not fits:
+            from aiida_ssb.data.measurements import ImpedanceSpectrumData
+            from aiida_ssb.workflows.base import measurements_of_cell
+
+            spectra = [(node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))]
+        else:
+            seen, spectra = set(), []
+            for result in sorted(fits, key=lambda r: r.process.ctime):
+                spectrum = measured_record(result)
+                if spectrum.pk not in seen:
+                    seen.add(spectrum.pk)
+                    spectra.append((spectrum, result.curves))
+                else:
+                    spectra = [(s, result.curves if s.pk == spectrum.pk else c) for s, c in spectra]
+        if not spectra:
+            raise ValueError(f'{sample_id} has no impedance spectrum')
+        if kind == 'bode':
+            spectrum, curves = spectra[index or 0]
+            frequency, z = spectrum.impedance()
+            return imp.plot_bode(frequency, z, curves=arrays_of(curves) if curves else None, title=f'{sample_id} {spectrum.label}')
+        chosen = spectra if index is None else [spectra[index]]
+        figure = None
+        for spectrum, curves in chosen[:12]:
+            frequency, z = spectrum.impedance()
+            if figure is None:
+                figure = imp.plot_nyquist(frequency, z, curves=arrays_of(curves) if curves else None, area_cm2=area,
+                                          title=f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''))
+            else:
+                imp.plot_nyquist(frequency, z, curves=arrays_of(curves) if curves else None, area_cm2=area,
+                                 figure_axes=(figure, figure.axes[0]))
+        figure.axes[0].legend().remove() if len(chosen) > 1 else None
+        return figure
+    if kind == 'arrhenius':
+        result = latest_result(sample_id, 'arrhenius')
+        return imp.plot_arrhenius(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
+    if kind == 'resistance':
+        result = latest_result(sample_id, 'interface_growth')
+        return imp.plot_resistance_track(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
+    if kind == 'voltammogram':
+        results = latest_results(sample_id, 'onsets')
+        if not results:
+            raise ValueError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
+        result = results[index or 0]
+        record = measured_record(result)
+        return volt.plot_onsets(record.column('voltage_v'), record.column('current_ma'), result.summary.get_dict(),
+                                arrays_of(result.curves), area_cm2=area, title=f'{sample_id} {record.label}')
+    if kind == 'stepwise':
+        result = latest_result(sample_id, 'stepwise_cv')
+        record = measured_record(result)
+        return volt.plot_stepwise_cv(record.column('voltage_v'), record.column('current_ma'), result.summary['steps'],
+                                     title=f'{sample_id}: stepwise CV')
+    if kind in ('profiles', 'capacity', 'rate'):
+        results = latest_results(sample_id, 'cycling')
+        if not results:
+            raise ValueError(f'{sample_id} has no cycling result yet: run `aiida-ssb analyse {sample_id}` first')
+        result = results[index or 0]
+        curves = arrays_of(result.curves)
+        summary = result.summary.get_dict()
+        if kind == 'capacity':
+            return cyc.plot_capacity(curves, summary=summary, title=sample_id)
+        if kind == 'rate':
+            return cyc.plot_rate(curves, title=sample_id)
+        record = measured_record(result)
+        active = summary.get('masses_mg', {}).get('active')
+        return cyc.plot_profiles(record.column('time_s'), record.column('voltage_v'), record.column('current_ma'), curves,
+                                 mass_g=active / 1000.0 if active else None, title=sample_id)
+    if kind == 'ccd':
+        result = latest_result(sample_id, 'ccd')
+        record = measured_record(result)
+        return cyc.plot_ccd(record.column('time_s'), record.column('voltage_v'), result.summary.get_dict(),
+                            arrays_of(result.curves), title=sample_id)
+    raise ValueError(f'unknown plot kind {kind!r}')
+
+
+def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label_by: str | None, table: str):
+    import numpy as np
+
+    from aiida_ssb.plotting.common import new_figure
+    from aiida_ssb.query import tables
+
+    if kind == 'scatter':
+        if not x or not y:
+            raise click.UsageError('a scatter plot needs --x and --y (fields of the cells or samples table)')
+        columns = ['sample_id', x, y] + ([label_by] if label_by else [])
+        getter = tables.cells if table == 'cells' else tables.samples
+        frame = getter(campaign=campaign, columns=list(dict.fromkeys(columns)))
+        frame = frame.dropna(subset=[x, y])
+        if frame.empty:
+            raise ValueError(f'no {table} of {campaign!r} have both {x} and {y}')
+        figure, ax = new_figure()
+        ax.plot(frame[x], frame[y], 'o-' if frame[x].is_monotonic_increasing else 'o')
+        for _, row in frame.iterrows():
+            ax.annotate(str(row['sample_id']), (row[x], row[y]), fontsize=7, xytext=(3, 3), textcoords='offset points')
+        if y.endswith('_s_cm'):
+            ax.set_yscale('log')
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_title(f'{campaign}: {y} against {x}', fontsize=9)
+        return figure
+    if kind == 'retention':
+        from aiida_ssb.query.results import latest_results
+
+        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
+        figure, ax = new_figure()
+        drawn = 0
+        for _, row in frame.iterrows():
+            results = latest_results(row['sample_id'], 'cycling', limit=1)
+            if not results or results[0].curves is None:
+                continue
+            curves = arrays_of(results[0].curves)
+            label = row['sample_id'] + (f' ({label_by} {row[label_by]:.3g})' if label_by and row.get(label_by) is not None
+                                        and isinstance(row.get(label_by), float) else '')
+            ax.plot(curves['cycle__cycle'], curves['cycle__capacity_retention_percent'], '.-', ms=2, lw=0.8, label=label)
+            drawn += 1
+        if not drawn:
+            raise ValueError(f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`')
+        ax.set_xlabel('cycle')
+        ax.set_ylabel('capacity retention / %')
+        ax.axhline(80, color='0.6', ls=':', lw=0.8)
+        ax.legend(fontsize=7)
+        ax.set_title(f'{campaign}: capacity retention', fontsize=9)
+        return figure
+    if kind == 'arrhenius':
+        from aiida_ssb.plotting.impedance import plot_arrhenius
+        from aiida_ssb.query.results import latest_results
+
+        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
+        figure_axes = None
+        for _, row in frame.iterrows():
+            results = latest_results(row['sample_id'], 'arrhenius', limit=1)
+            if not results:
+                continue
+            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
+            figure = plot_arrhenius(results[0].summary.get_dict(), arrays_of(results[0].curves), figure_axes=figure_axes,
+                                    label=label)
+            figure_axes = (figure, figure.axes[0])
+        if figure_axes is None:
+            raise ValueError(f'no cell of {campaign!r} has an Arrhenius result')
+        figure_axes[1].set_title(f'{campaign}: Arrhenius', fontsize=9)
+        del np
+        return figure_axes[0]
+    raise ValueError(f'unknown campaign plot kind {kind!r}')
+
+
+@cmd_ssb.command('plot')
+@click.argument('sample_id', required=False)
+@click.option('--kind', required=True, type=click.Choice(PLOT_KINDS + CAMPAIGN_KINDS),
+              help='A figure of one cell (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, rate, '
+                   'ccd, resistance) or of a campaign (scatter, retention, arrhenius with --campaign).')
+@click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')
+@click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention or arrhenius).')
+@click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
+@click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
+@click.option('--label-by', help='Campaign plots: a field to label each cell with (e.g. stack_pressure_mpa).')
+@click.option('--table', type=click.Choice(['cells', 'samples']), default='cells', show_default=True,
+              help='Campaign scatter: the table the fields come from.')
+@click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
+@clean_errors
+def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output):
+    """Draw a figure of one cell's data and analyses, or compare the cells of a campaign."""
+    from aiida_ssb.plotting.common import save_figure
+
+    if campaign:
+        if kind not in CAMPAIGN_KINDS:
+            raise click.UsageError(f'with --campaign, --kind is one of {", ".join(CAMPAIGN_KINDS)}')
+        figure = _plot_campaign(campaign, kind, x_field, y_field, label_by, table)
+    else:
+        if not sample_id:
+            raise click.UsageError('give a SAMPLE_ID, or --campaign NAME')
+        if kind in ('scatter', 'retention'):
+            raise click.UsageError(f'--kind {kind} compares a campaign: add --campaign NAME')
+        figure = _plot_sample(sample_id, kind, index)
+    click.echo(f'Wrote {save_figure(figure, output)}.')
+
+
+@cmd_ssb.command('export')
+@click.argument('sample_ids', nargs=-1)
+@click.option('--campaign', help='Export every sample of this campaign.')
+@click.option('--format', 'file_format', type=click.Choice(['csv', 'parquet']), default='csv', show_default=True)
+@click.option('-o', '--output', required=True, type=click.Path(file_okay=False), help='Output folder (created).')
+@clean_errors
+def cmd_export(sample_ids, campaign, file_format, output):
+    """Write the tables a colleague without AiiDA can open: cells (records and headline numbers), samples,
+    every measurement's data, and every analysis summary, as CSV or Parquet files in a folder."""
+    from aiida_ssb.query.export import export_tables
+
+    written = export_tables(output, sample_ids=list(sample_ids) or None, campaign=campaign, file_format=file_format)
+    click.echo(f'Wrote {len(written)} files to {output}:')
+    for path in written[:12]:
+        click.echo(f'  {os.path.relpath(path, output)}')
+    if len(written) > 12:
+        click.echo(f'  ... and {len(written) - 12} more (see index.{file_format})')

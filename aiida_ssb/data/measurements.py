@@ -1,0 +1,192 @@
+"""Measurement nodes: instrument records as arrays in the repository, small metadata in attributes.
+
+Every class is an :class:`~aiida.orm.ArrayData`: each canonical column (``time_s``, ``voltage_v``,
+``frequency_hz``...) is one ``.npy`` array in the node's repository, loaded lazily. Attributes hold only
+small facts: the technique, the column units, the number of rows, the instrument metadata, the
+measurement conditions (flat and unit-suffixed, so they can be queried: ``temperature_c``,
+``stack_pressure_mpa``, ``cycle_index``, ``upper_cutoff_v``...) and the measured object's ``sample_id``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+from aiida import orm
+
+from aiida_ssb.parsers.base import COLUMNS, KIND_OF_TECHNIQUE, Measurement
+
+__all__ = [
+    'MeasurementData',
+    'ImpedanceSpectrumData',
+    'VoltammogramData',
+    'CyclingData',
+    'SymmetricCellData',
+    'ThermalData',
+    'DiffractionData',
+    'MEASUREMENT_CLASSES',
+    'ALL_MEASUREMENT_CLASSES',
+    'measurement_class',
+]
+
+
+class MeasurementData(orm.ArrayData):
+    """Base of every measurement node (not used directly)."""
+
+    kind: str = ''
+
+    def __init__(
+        self,
+        measurement: Measurement | None = None,
+        *,
+        conditions: Mapping[str, Any] | None = None,
+        sample_id: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if measurement is None:
+            return
+        if measurement.kind != self.kind:
+            raise ValueError(f'a {measurement.technique} record is {measurement.kind} data, not {self.kind}')
+        for name, values in measurement.columns.items():
+            self.set_array(name, np.ascontiguousarray(values))
+        attributes: dict[str, Any] = {
+            'technique': measurement.technique,
+            'kind': measurement.kind,
+            'columns': {name: COLUMNS[name][0] for name in measurement.columns},
+            'n_rows': measurement.n_rows,
+            'metadata': _jsonable(measurement.metadata),
+        }
+        if measurement.file_format:
+            attributes['file_format'] = measurement.file_format
+        if sample_id:
+            attributes['sample_id'] = sample_id
+        for key, value in (conditions or {}).items():
+            attributes[key] = value
+        self.base.attributes.set_many(attributes)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def technique(self) -> str:
+        return self.base.attributes.get('technique', None)
+
+    @property
+    def units(self) -> dict[str, str]:
+        return dict(self.base.attributes.get('columns', {}))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return dict(self.base.attributes.get('metadata', {}))
+
+    @property
+    def conditions(self) -> dict[str, Any]:
+        from aiida_ssb.schemas.measurement import MeasurementConditions
+
+        attributes = self.base.attributes.all
+        return {key: attributes[key] for key in MeasurementConditions.model_fields if key in attributes}
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a numpy array (a clear KeyError listing the columns when absent)."""
+        if name not in self.units:
+            raise KeyError(f'{self.__class__.__name__} {self.pk} has no column {name!r}; it has: {", ".join(self.units)}')
+        return self.get_array(name)
+
+    def has_column(self, name: str) -> bool:
+        return name in self.units
+
+    def to_measurement(self) -> Measurement:
+        """Back to the pure :class:`~aiida_ssb.parsers.base.Measurement` the analyses take."""
+        return Measurement(
+            technique=self.technique,
+            columns={name: self.get_array(name) for name in self.units},
+            metadata=self.metadata,
+            source=self.base.attributes.get('source_filename', None),
+            file_format=self.base.attributes.get('file_format', None),
+        )
+
+    def to_dataframe(self):
+        """The columns as a pandas DataFrame (names keep their unit suffix), for notebooks."""
+        import pandas as pd
+
+        return pd.DataFrame({name: self.get_array(name) for name in self.units})
+
+
+class ImpedanceSpectrumData(MeasurementData):
+    """``ssb.eis``: one impedance spectrum (``frequency_hz``, ``z_real_ohm``, ``z_imag_ohm``...)."""
+
+    kind = 'eis'
+
+    def impedance(self) -> tuple[np.ndarray, np.ndarray]:
+        """(frequency in Hz, complex impedance in ohm)."""
+        return self.get_array('frequency_hz'), self.get_array('z_real_ohm') + 1j * self.get_array('z_imag_ohm')
+
+
+class VoltammogramData(MeasurementData):
+    """``ssb.voltammetry``: a CV/LSV record (``voltage_v``, ``current_ma``, ``time_s``, ``cycle_index``)."""
+
+    kind = 'voltammetry'
+
+
+class CyclingData(MeasurementData):
+    """``ssb.cycling``: a galvanostatic/potentiostatic time series (GCPL, MB, CP, CA, OCV, cycler records)."""
+
+    kind = 'cycling'
+
+
+class SymmetricCellData(CyclingData):
+    """``ssb.symmetric``: plating/stripping of a symmetric cell (Na|SE|Na, Li|SE|Li), e.g. a CCD test."""
+
+
+class ThermalData(MeasurementData):
+    """``ssb.thermal``: DSC/TGA (``temperature_c``, ``heat_flow_mw``, ``mass_percent``...)."""
+
+    kind = 'thermal'
+
+
+class DiffractionData(MeasurementData):
+    """``ssb.diffraction``: a powder pattern (``two_theta_deg``, ``intensity_counts``)."""
+
+    kind = 'diffraction'
+
+
+MEASUREMENT_CLASSES: dict[str, type[MeasurementData]] = {
+    'eis': ImpedanceSpectrumData,
+    'voltammetry': VoltammogramData,
+    'cycling': CyclingData,
+    'thermal': ThermalData,
+    'diffraction': DiffractionData,
+}
+
+
+#: every concrete measurement class (QueryBuilder needs these: entry-point type strings do not encode inheritance)
+ALL_MEASUREMENT_CLASSES: tuple[type[MeasurementData], ...] = (
+    ImpedanceSpectrumData, VoltammogramData, CyclingData, SymmetricCellData, ThermalData, DiffractionData,
+)
+
+
+def measurement_class(technique: str, cell_format: str | None = None) -> type[MeasurementData]:
+    """The node class for a technique (a cycling record of a symmetric cell is a :class:`SymmetricCellData`)."""
+    kind = KIND_OF_TECHNIQUE[technique]
+    if kind == 'cycling' and cell_format == 'symmetric':
+        return SymmetricCellData
+    return MEASUREMENT_CLASSES[kind]
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata -> JSON-safe plain Python (numpy scalars to Python, NaN dropped)."""
+    if isinstance(value, Mapping):
+        result = {}
+        for key, item in value.items():
+            converted = _jsonable(item)
+            if converted is not None:
+                result[str(key)] = converted
+        return result
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,649 @@
+"""Helpers shared by the instrument readers: bytes and text, numbers, units, dates.
+
+Nothing here imports AiiDA, pandas or pint at module level (pint is loaded only for unit spellings
+the small table below does not know).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import os
+import re
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from aiida_ssb.units import UnitError
+
+from .base import ParseError
+
+__all__ = [
+    'UnitError',
+    'decode_text',
+    'linear_conversion',
+    'parse_datetime',
+    'parse_numeric_block',
+    'read_bytes',
+    'split_lines',
+]
+
+#: Largest file any text reader accepts (bigger files are certainly not instrument text exports).
+MAX_TEXT_BYTES = 2 * 1024**3
+
+
+# ---------------------------------------------------------------------------------------------- bytes/text
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole file, opened read-only. A missing or unreadable file is a ParseError."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ParseError(path, 'no such file') from None
+    except IsADirectoryError:
+        raise ParseError(path, 'is a directory, not a file') from None
+    except OSError as exc:
+        raise ParseError(path, f'cannot be opened: {exc.strerror or exc}') from None
+
+
+def read_head(path: str | os.PathLike, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of the file (for format detection)."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(size)
+    except FileNotFoundError:
+        raise ParseError(path, 'no such file') from None
+    except IsADirectoryError:
+        raise ParseError(path, 'is a directory, not a file') from None
+    except OSError as exc:
+        raise ParseError(path, f'cannot be opened: {exc.strerror or exc}') from None
+
+
+def decode_text(path: str | os.PathLike | None, raw: bytes, *, what: str = 'text file') -> str:
+    """Decode an instrument text export.
+
+    Order: a byte-order mark decides (UTF-8, UTF-16); otherwise strict UTF-8, then Windows-1252
+    ("ANSI", what EC-Lab, Gamry and NETZSCH write on Western Windows), then Latin-1. NUL bytes without
+    a UTF-16 mark mean a binary file or a text in an encoding we cannot guess: a ParseError.
+    Line ends are normalised to ``\\n``.
+    """
+    if not raw:
+        raise ParseError(path, 'the file is empty')
+    if raw.startswith(b'\xef\xbb\xbf'):
+        text = _strict(path, raw[3:], 'utf-8')
+    elif raw.startswith((b'\xff\xfe', b'\xfe\xff')):
+        text = _strict(path, raw, 'utf-16')
+    else:
+        if b'\x00' in raw:
+            offset = raw.index(b'\x00')
+            raise ParseError(
+                path,
+                f'byte {offset} is a NUL byte: this is not a {what} (a binary file, or text in UTF-16/32 '
+                'without a byte-order mark)',
+            )
+        try:
+            text = raw.decode('utf-8')
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode('cp1252')
+            except UnicodeDecodeError:
+                text = raw.decode('latin-1')
+    if '\r' in text:
+        text = text.replace('\r\n', '\n').replace('\r', '\n')
+    return text
+
+
+def _strict(path, raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            path, f'the file declares {encoding} (byte-order mark) but byte {exc.start} is not valid'
+        ) from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on ``\\n`` only (``str.splitlines`` would also split on form feeds and U+0085, which
+    appear inside Latin-1 text)."""
+    return text.split('\n')
+
+
+def line_offsets(text: str, count: int) -> int:
+    """Character offset of the start of line ``count`` (0-based), or -1 when the text is shorter."""
+    position = 0
+    for _ in range(count):
+        position = text.find('\n', position)
+        if position < 0:
+            return -1
+        position += 1
+    return position
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+_ROW_IN_MESSAGE = re.compile(r'at row (\d+)')
+
+
+def parse_numeric_block(
+    path: str | os.PathLike | None,
+    block: str,
+    *,
+    first_line: int,
+    delimiter: str | None,
+    n_columns: int,
+    decimal: str = '.',
+    column_names: Sequence[str] | None = None,
+    allow_truncated: bool = False,
+    usecols: Sequence[int] | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Parse a block of delimited numbers into a float array of shape ``(rows, n_columns)``.
+
+    :param block: the data lines joined by ``\\n`` (no header).
+    :param first_line: 1-based line number of the first line of ``block`` in the file (for messages).
+    :param delimiter: the field separator, ``None`` for runs of whitespace.
+    :param n_columns: the number of fields every line must have (a trailing delimiter is ignored).
+    :param decimal: ``'.'`` or ``','``.
+    :param allow_truncated: drop a short last line (an interrupted export) instead of failing.
+    :param usecols: parse only these 0-based columns (the others may hold text); the result then
+        has ``len(usecols)`` columns.
+    :returns: the array and notes for the metadata (``truncated_last_line`` when one was dropped).
+    """
+    width = n_columns if usecols is None else len(usecols)
+    notes: dict[str, Any] = {}
+    if delimiter == '\t' and '\t\n' in block:
+        block = block.replace('\t\n', '\n')
+    block = block.rstrip('\n \t' if delimiter in ('\t', None) else '\n ')
+    if delimiter == '\t':
+        block = block.rstrip('\t')
+    if not block.strip():
+        return np.empty((0, width)), notes
+    if decimal == ',':
+        if delimiter == ',':
+            raise ParseError(path, 'a comma cannot be both the decimal mark and the delimiter')
+        block = block.replace(',', '.')
+    # a short last line (file cut while writing) is reported or dropped before the fast parser sees it
+    last_start = block.rfind('\n') + 1
+    last = block[last_start:]
+    last_fields = _count_fields(last, delimiter)
+    if last_fields != n_columns:
+        line_number = first_line + block.count('\n')
+        if allow_truncated and last_fields < n_columns:
+            block = block[: max(last_start - 1, 0)] if last_start else ''
+            notes['truncated_last_line'] = line_number
+            if not block.strip():
+                return np.empty((0, width)), notes
+        else:
+            hint = (
+                ' (the file looks truncated: pass allow_truncated=True to drop that line)'
+                if last_fields < n_columns
+                else ''
+            )
+            raise ParseError(
+                path, f'has {last_fields} fields where the header gives {n_columns}{hint}', line=line_number
+            )
+    try:
+        array = np.loadtxt(
+            io.StringIO(block),
+            delimiter=delimiter,
+            comments=None,
+            ndmin=2,
+            dtype=np.float64,
+            quotechar=None,
+            usecols=usecols,
+        )
+    except ValueError as exc:
+        raise _locate_error(path, block, first_line, delimiter, n_columns, column_names, exc, usecols) from None
+    if array.shape[1] != width:
+        raise ParseError(
+            path, f'data rows have {array.shape[1]} fields where the header gives {width}', line=first_line
+        )
+    return array, notes
+
+
+def _count_fields(line: str, delimiter: str | None) -> int:
+    if delimiter is None:
+        return len(line.split())
+    return line.count(delimiter) + 1
+
+
+def _locate_error(path, block, first_line, delimiter, n_columns, column_names, exc, usecols=None) -> ParseError:
+    """Find the line and the field that numpy could not read, for a message a person can act on."""
+    lines = block.split('\n')
+    match = _ROW_IN_MESSAGE.search(str(exc))
+    # numpy counts rows from 1 over the lines it read, skipping empty lines
+    candidates: Iterable[int] = range(len(lines))
+    if match:
+        row = int(match.group(1))
+        nonempty = [i for i, text in enumerate(lines) if text.strip()]
+        if 1 <= row <= len(nonempty):
+            start = nonempty[row - 1]
+            candidates = list(range(start, len(lines))) + list(range(0, start))
+    for index in candidates:
+        text = lines[index]
+        if not text.strip():
+            continue
+        fields = text.split() if delimiter is None else text.split(delimiter)
+        if len(fields) != n_columns and (usecols is None or len(fields) <= max(usecols)):
+            return ParseError(
+                path, f'has {len(fields)} fields where the header gives {n_columns}', line=first_line + index
+            )
+        for position, field in enumerate(fields):
+            if usecols is not None and position not in usecols:
+                continue
+            try:
+                float(field)
+            except ValueError:
+                name = column_names[position] if column_names is not None and position < len(column_names) else None
+                where = f'column {name!r}' if name else f'field {position + 1}'
+                shown = field if len(field) <= 40 else field[:37] + '...'
+                return ParseError(path, f'{where} holds {shown!r}, which is not a number', line=first_line + index)
+    return ParseError(path, f'cannot read the numbers: {exc}', line=first_line)
+
+
+def to_float(text: str, decimal: str = '.') -> float | None:
+    """A number from a header value such as ``'0.875 mg'`` -> 0.875 (``None`` if there is none)."""
+    match = _FIRST_NUMBER.search(text.replace(',', '.') if decimal == ',' else text)
+    if not match:
+        return None
+    try:
+        value = float(match.group(0))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+_FIRST_NUMBER = re.compile(r'[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?')
+
+
+# ---------------------------------------------------------------------------------------------- units
+_DIMENSION_OF_TARGET = {
+    's': 'time',
+    'V': 'voltage',
+    'mA': 'current',
+    'mAh': 'charge',
+    'mWh': 'energy',
+    'mW': 'power',
+    'Hz': 'frequency',
+    'ohm': 'resistance',
+    'deg': 'angle',
+    'mg': 'mass',
+    'cm2': 'area',
+    'g/mol': 'molar mass',
+    'angstrom': 'length',
+}
+
+# spelling -> (dimension, factor to the target unit of that dimension)
+_UNIT_TABLE: dict[str, tuple[str, float]] = {}
+
+
+def _register(dimension: str, spellings: Iterable[str], factor: float) -> None:
+    for spelling in spellings:
+        _UNIT_TABLE[spelling] = (dimension, factor)
+
+
+_register('time', ['s', 'sec', 'secs', 'second', 'seconds'], 1.0)
+_register('time', ['ms'], 1e-3)
+_register('time', ['min', 'mn', 'minute', 'minutes'], 60.0)
+_register('time', ['h', 'hr', 'hour', 'hours'], 3600.0)
+_register('time', ['d', 'day', 'days'], 86400.0)
+_register('voltage', ['V', 'v', 'volt', 'volts'], 1.0)
+_register('voltage', ['mV'], 1e-3)
+_register('voltage', ['uV', 'µV', 'μV'], 1e-6)
+_register('voltage', ['kV'], 1e3)
+_register('current', ['A', 'amp', 'amps', 'ampere'], 1e3)
+_register('current', ['mA'], 1.0)
+_register('current', ['uA', 'µA', 'μA'], 1e-3)
+_register('current', ['nA'], 1e-6)
+_register('current', ['pA'], 1e-9)
+_register('charge', ['mA.h', 'mAh', 'mA*h', 'mA h', 'mAhr'], 1.0)
+_register('charge', ['A.h', 'Ah', 'A*h', 'A h', 'Ahr', 'AHr', 'Amp-hr'], 1e3)
+_register('charge', ['uA.h', 'µA.h', 'μA.h', 'uAh', 'µAh', 'μAh'], 1e-3)
+_register('charge', ['C', 'coulomb', 'coulombs'], 1.0 / 3.6)
+_register('charge', ['mC'], 1.0 / 3600.0)
+_register('charge', ['uC', 'µC', 'μC'], 1.0 / 3.6e6)
+_register('energy', ['W.h', 'Wh', 'W*h', 'WHr', 'Watt-hr'], 1e3)
+_register('energy', ['mW.h', 'mWh', 'mW*h'], 1.0)
+_register('energy', ['uW.h', 'µW.h', 'uWh', 'µWh'], 1e-3)
+_register('energy', ['J'], 1.0 / 3.6)
+_register('energy', ['mJ'], 1.0 / 3600.0)
+_register('power', ['W'], 1e3)
+_register('power', ['mW'], 1.0)
+_register('power', ['uW', 'µW', 'μW'], 1e-3)
+_register('frequency', ['Hz', 'hz'], 1.0)
+_register('frequency', ['mHz'], 1e-3)
+_register('frequency', ['kHz', 'khz'], 1e3)
+_register('frequency', ['MHz'], 1e6)
+_register('resistance', ['Ohm', 'ohm', 'Ohms', 'ohms', 'Ω', 'Ω'], 1.0)
+_register('resistance', ['mOhm', 'mohm', 'mΩ', 'mΩ'], 1e-3)
+_register('resistance', ['kOhm', 'kohm', 'kΩ', 'kΩ'], 1e3)
+_register('resistance', ['MOhm', 'Mohm', 'MΩ', 'MΩ'], 1e6)
+_register('angle', ['deg', '°', 'degree', 'degrees', '° '], 1.0)
+_register('angle', ['rad'], 180.0 / math.pi)
+_register('mass', ['mg'], 1.0)
+_register('mass', ['g'], 1e3)
+_register('mass', ['ug', 'µg', 'μg'], 1e-3)
+_register('mass', ['kg'], 1e6)
+_register('area', ['cm²', 'cm2', 'cm^2', 'cm**2'], 1.0)
+_register('area', ['mm²', 'mm2', 'mm^2', 'mm**2'], 1e-2)
+_register('area', ['m²', 'm2', 'm^2', 'm**2'], 1e4)
+_register('molar mass', ['g/mol'], 1.0)
+_register('molar mass', ['kg/mol'], 1e3)
+_register('length', ['Angstrom', 'angstrom', 'Å', 'A°'], 1.0)
+_register('length', ['nm'], 10.0)
+_register('length', ['pm'], 1e-2)
+
+_TEMPERATURES = {
+    '°C': (1.0, 0.0),
+    'degC': (1.0, 0.0),
+    'C': (1.0, 0.0),
+    'celsius': (1.0, 0.0),
+    '℃': (1.0, 0.0),
+    'K': (1.0, -273.15),
+    'kelvin': (1.0, -273.15),
+    '°F': (5.0 / 9.0, -32.0 * 5.0 / 9.0),
+    'degF': (5.0 / 9.0, -32.0 * 5.0 / 9.0),
+}
+
+_DIMENSIONLESS = {'', '1', '-', 'counts', 'count', 'cts', '#', 'a.u.', 'au', 'arb. units', 'arb.u.'}
+
+
+def linear_conversion(unit: str, target: str) -> tuple[float, float]:
+    """``(scale, offset)`` such that ``value_in_target = scale * value_in_unit + offset``.
+
+    ``target`` is one of the canonical units of :data:`aiida_ssb.parsers.base.COLUMNS` (``'s'``,
+    ``'V'``, ``'mA'``, ``'mAh'``, ``'mWh'``, ``'mW'``, ``'Hz'``, ``'ohm'``, ``'deg'``, ``'mg'``,
+    ``'degC'``, ``'%'``, ``'1'``, ``'counts'``) or ``'cm2'``, ``'g/mol'``, ``'angstrom'``. Common
+    spellings are looked up in a table; anything else goes through pint
+    (:func:`aiida_ssb.units.to_unit`). Raises :class:`~aiida_ssb.units.UnitError` when the unit is
+    unknown or of another dimension.
+    """
+    spelled = unit.strip()
+    if target == 'degC':
+        if spelled in _TEMPERATURES:
+            return _TEMPERATURES[spelled]
+        return _pint_conversion(spelled, 'degC')
+    if target in ('1', 'counts'):
+        if spelled in _DIMENSIONLESS:
+            return 1.0, 0.0
+        raise UnitError(f'{unit!r} is not a pure number (expected a dimensionless count)')
+    if target == '%':
+        if spelled in ('%', 'percent', 'pct'):
+            return 1.0, 0.0
+        if spelled in ('', '1', 'fraction'):
+            return 100.0, 0.0
+        raise UnitError(f'{unit!r} is not a percentage')
+    dimension = _DIMENSION_OF_TARGET.get(target)
+    if dimension is None:
+        return _pint_conversion(spelled, target)
+    entry = _UNIT_TABLE.get(spelled)
+    if entry is None:
+        return _pint_conversion(spelled, target)
+    unit_dimension, factor = entry
+    if unit_dimension != dimension:
+        raise UnitError(f'{unit!r} is a {unit_dimension} unit, not convertible to {target} (a {dimension})')
+    target_factor = _UNIT_TABLE[_CANONICAL_SPELLING[target]][1]
+    return factor / target_factor, 0.0
+
+
+_CANONICAL_SPELLING = {
+    's': 's',
+    'V': 'V',
+    'mA': 'mA',
+    'mAh': 'mAh',
+    'mWh': 'mWh',
+    'mW': 'mW',
+    'Hz': 'Hz',
+    'ohm': 'ohm',
+    'deg': 'deg',
+    'mg': 'mg',
+    'cm2': 'cm2',
+    'g/mol': 'g/mol',
+    'angstrom': 'angstrom',
+}
+
+
+def _pint_conversion(unit: str, target: str) -> tuple[float, float]:
+    from aiida_ssb.units import to_unit
+
+    spelled = unit.replace('.', '*') if re.fullmatch(r'[A-Za-zµμΩ]+(\.[A-Za-zµμΩ]+)+', unit) else unit
+    spelled = spelled.replace('²', '^2').replace('³', '^3')
+    try:
+        zero = to_unit(f'0 {spelled}', target)
+        one = to_unit(f'1 {spelled}', target)
+    except UnitError:
+        raise
+    except Exception as exc:  # pint raises many exception types for odd spellings
+        raise UnitError(f'unknown unit {unit!r}') from exc
+    return one - zero, zero
+
+
+def convert(values: np.ndarray, unit: str, target: str) -> np.ndarray:
+    """``values`` (in ``unit``) as float64 in ``target`` (see :func:`linear_conversion`)."""
+    scale, offset = linear_conversion(unit, target)
+    result = np.array(values, dtype=np.float64)  # always a writable, contiguous copy
+    if scale != 1.0:
+        result *= scale
+    if offset != 0.0:
+        result += offset
+    return result
+
+
+def quantity_from_text(text: str, target: str, *, decimal: str = '.') -> float | None:
+    """``'0.875 mg'`` -> 0.875 in ``target`` units; ``None`` when there is no number or the unit is
+    unknown or of another dimension (header values are informative, never fatal)."""
+    cleaned = text.strip()
+    if decimal == ',':
+        cleaned = cleaned.replace(',', '.')
+    match = re.match(r'^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$', cleaned)
+    if not match:
+        return None
+    number = float(match.group(1))
+    unit = match.group(2)
+    if not math.isfinite(number):
+        return None
+    try:
+        scale, offset = linear_conversion(unit, target)
+    except UnitError:
+        return None
+    return number * scale + offset
+
+
+# ---------------------------------------------------------------------------------------------- dates
+_DATE_FORMATS = (
+    '%m/%d/%Y %H:%M:%S.%f',
+    '%m/%d/%Y %H:%M:%S',
+    '%m/%d/%Y %H:%M',
+    '%m/%d/%y %H:%M:%S.%f',
+    '%m/%d/%y %H:%M:%S',
+    '%d.%m.%Y %H:%M:%S.%f',
+    '%d.%m.%Y %H:%M:%S',
+    '%d.%m.%Y %H:%M',
+    '%Y-%m-%d %H:%M:%S.%f',
+    '%Y-%m-%d %H:%M:%S',
+    '%Y-%m-%dT%H:%M:%S.%f',
+    '%Y-%m-%dT%H:%M:%S',
+    '%Y/%m/%d %H:%M:%S',
+    '%m/%d/%Y %I:%M:%S %p',
+    '%m-%d-%Y %H:%M:%S',
+)
+
+
+def parse_datetime(text: str, formats: Sequence[str] = _DATE_FORMATS) -> _dt.datetime | None:
+    """The first format that reads ``text`` wins; ``None`` when none does. Fractions of a second
+    longer than microseconds are cut (EC-Lab writes up to 4 decimals)."""
+    cleaned = ' '.join(text.strip().split())
+    if not cleaned:
+        return None
+    cleaned = re.sub(r'(\.\d{6})\d+', r'\1', cleaned)
+    for pattern in formats:
+        try:
+            return _dt.datetime.strptime(cleaned, pattern)
+        except ValueError:
+            continue
+    try:
+        return _dt.datetime.fromisoformat(cleaned)
+    except ValueError:
+        return None
+
+
+def ole_to_datetime(days: float) -> _dt.datetime | None:
+    """An OLE automation date (days since 1899-12-30, as Windows instruments store them)."""
+    if not math.isfinite(days) or not 1.0 < days < 2958465.0:
+        return None
+    return _dt.datetime(1899, 12, 30) + _dt.timedelta(days=float(days))
+
+
+# ---------------------------------------------------------------------------------------------- misc
+def clean_header_value(value: str) -> str:
+    return ' '.join(value.strip().split())
+
+
+def json_safe(value: Any) -> Any:
+    """numpy scalars -> Python scalars; non-finite floats -> None (JSON cannot hold NaN)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- tables
+COMMENT_PREFIXES = ('#', '!', '%', '//', ';')
+_DELIMITER_TRIALS: tuple[tuple[str | None, str], ...] = (
+    ('\t', '.'),
+    ('\t', ','),
+    (';', '.'),
+    (';', ','),
+    (',', '.'),
+    (None, '.'),
+    (None, ','),
+)
+
+
+class TableLayout:
+    """What :func:`sniff_table` found: delimiter, decimal mark, header and where the numbers start."""
+
+    def __init__(
+        self, delimiter, decimal, n_columns, first_data_line, header, header_line, header_is_comment, comments, sample
+    ):
+        self.delimiter: str | None = delimiter
+        self.decimal: str = decimal
+        self.n_columns: int = n_columns
+        self.first_data_line: int = first_data_line  # 0-based index into the lines given
+        self.header: list[str] | None = header
+        self.header_line: int | None = header_line
+        self.header_is_comment: bool = header_is_comment
+        self.comments: list[str] = comments
+        self.sample: list[list[float]] = sample
+
+
+def split_fields(line: str, delimiter: str | None) -> list[str]:
+    """Fields of one line; a trailing delimiter does not make an extra empty field."""
+    if delimiter is None:
+        return line.split()
+    stripped = line.strip()
+    while stripped.endswith(delimiter):
+        stripped = stripped[: -len(delimiter)].rstrip()
+    return [field.strip() for field in stripped.split(delimiter)]
+
+
+def numeric_fields(line: str, delimiter: str | None, decimal: str, min_fraction: float = 1.0) -> list[float] | None:
+    """The numbers of a line (NaN for a field that is not a number), or None when fewer than
+    ``min_fraction`` of the fields are numbers (1.0: every field must be a number)."""
+    fields = split_fields(line, delimiter)
+    if not fields or (len(fields) == 1 and delimiter is not None):
+        return None
+    values = []
+    numeric = 0
+    for field in fields:
+        text = field
+        if decimal == ',':
+            text = None if '.' in field else field.replace(',', '.')
+        try:
+            value = float(text) if text is not None else None
+        except ValueError:
+            value = None
+        if value is None:
+            if min_fraction >= 1.0:
+                return None
+            values.append(float('nan'))
+        else:
+            numeric += 1
+            values.append(value)
+    if numeric == 0 or numeric < min_fraction * len(fields):
+        return None
+    return values
+
+
+def sniff_table(
+    lines: Sequence[str],
+    comment_prefixes: tuple[str, ...] = COMMENT_PREFIXES,
+    max_sample: int = 50,
+    min_fraction: float = 1.0,
+) -> TableLayout | None:
+    """Find the numeric block of a delimited text table: delimiter (tab, semicolon, comma or
+    whitespace), decimal mark, the column-name row just above the numbers (possibly a comment line,
+    as in NETZSCH's ``##Temp./°C;...``) and the comment lines. ``None`` when no numeric line exists.
+
+    :param min_fraction: the share of fields of a data line that must be numbers (1.0 for purely
+        numeric tables; less for tables with text columns, read through a column map).
+    """
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(comment_prefixes):
+            continue
+        for delimiter, decimal in _DELIMITER_TRIALS:
+            if delimiter is not None and delimiter not in stripped:
+                continue
+            if delimiter == ',' and decimal == ',':
+                continue
+            values = numeric_fields(stripped, delimiter, decimal, min_fraction)
+            if values is None:
+                continue
+            width = len(values)
+            sample = [values]
+            for later in lines[index + 1 : index + 1 + max_sample]:
+                if not later.strip():
+                    continue
+                more = numeric_fields(later.strip(), delimiter, decimal, min_fraction)
+                if more is None or len(more) != width:
+                    break
+                sample.append(more)
+            if min_fraction < 1.0 and len(sample) < min(3, len([text for text in lines[index:] if text.strip()])):
+                continue
+            header, header_line, is_comment = _header_above(lines, index, delimiter, width, comment_prefixes)
+            comments = [text.strip() for text in lines[:index] if text.strip().startswith(comment_prefixes)]
+            return TableLayout(delimiter, decimal, width, index, header, header_line, is_comment, comments, sample)
+    return None
+
+
+def _header_above(lines, index, delimiter, width, comment_prefixes):
+    for back in range(index - 1, -1, -1):
+        text = lines[back].strip()
+        if not text:
+            continue
+        is_comment = text.startswith(comment_prefixes)
+        candidate = text.lstrip('#!%/; ') if is_comment else text
+        fields = split_fields(candidate, delimiter)
+        if len(fields) == width and all(fields):
+            return [field.strip('"\' ') for field in fields], back, is_comment
+        return None, None, False
+    return None, None, False
+
+
+def integer_column(path, name: str, values: np.ndarray) -> np.ndarray:
+    """A counter column as int64; non-integral or non-finite values are a ParseError."""
+    array = np.asarray(values)
+    if array.dtype.kind in 'iub':
+        return array.astype(np.int64)
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array) | (np.abs(array) > 2.0**52)
+    safe = np.where(bad, 0.0, array)
+    rounded = np.rint(safe)
+    bad |= rounded != safe
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ParseError(
+            path, f'counter column {name!r} holds {float(array[row])!r} in data row {row + 1}, not an integer'
+        )
+    return rounded.astype(np.int64)

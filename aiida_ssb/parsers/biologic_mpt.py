@@ -1,0 +1,460 @@
+"""BioLogic EC-Lab / BT-Lab text export (``.mpt``): our own reader (MIT), no third-party code.
+
+Layout of the file::
+
+    EC-Lab ASCII FILE
+    Nb header lines : 70
+                                   <- free text, "key : value" lines, the technique name,
+    Potentio Electrochemical ...      the cell characteristics, then (after "Cycle Definition")
+    ...                               the technique settings in 20-character columns
+    freq/Hz<TAB>Re(Z)/Ohm<TAB>...  <- line N: the column names
+    1.9999814E+005<TAB>...         <- data, tab separated, '.' or ',' as decimal mark
+
+Exports without the first two lines (only the column names, then data) are read too. The time
+column may hold elapsed seconds or, with EC-Lab's "absolute" time format, dates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from ._common import (
+    clean_header_value,
+    decode_text,
+    line_offsets,
+    parse_datetime,
+    parse_numeric_block,
+    quantity_from_text,
+    read_bytes,
+    to_float,
+)
+from .base import Measurement, ParseError, timestamp_metadata
+from .biologic import canonicalise, is_placeholder, technique_from_columns, technique_from_name
+
+__all__ = ['read_mpt', 'MAGIC_LINES', 'looks_like_mpt_columns']
+
+MAGIC_LINES = ('EC-Lab ASCII FILE', 'BT-Lab ASCII FILE')
+_NB_HEADER = re.compile(r'^\s*Nb header lines\s*:\s*(\d+)\s*$')
+_SOFTWARE = re.compile(r'^\s*(EC-Lab|BT-Lab)\b.*?\bv\s*(\d[\w.]*)\s*\(software\)', re.IGNORECASE)
+_DEVICE = re.compile(r'^\s*(.*?)\s*\(SN\s*([^)]*)\)\s*$')
+_KNOWN_NAMES = {
+    'mode',
+    'ox/red',
+    'error',
+    'control changes',
+    'Ns changes',
+    'counter inc.',
+    'Ns',
+    'cycle number',
+    'half cycle',
+    'z cycle',
+    'I Range',
+    'x',
+}
+
+#: header key -> (metadata key, target unit or None for text)
+_CELL_QUANTITIES = {
+    'Electrode surface area': ('electrode_area_cm2', 'cm2'),
+    'Mass of active material': ('active_mass_mg', 'mg'),
+    'Characteristic mass': ('characteristic_mass_mg', 'mg'),
+    'Battery capacity': ('battery_capacity_mah', 'mAh'),
+    'Molecular weight of active material (at x = 0)': ('molecular_weight_g_mol', 'g/mol'),
+    'Atomic weight of intercalated ion': ('intercalated_ion_weight_g_mol', 'g/mol'),
+}
+_PLACEHOLDER_KEYS = {
+    'electrode_area_cm2',
+    'active_mass_mg',
+    'characteristic_mass_mg',
+    'molecular_weight_g_mol',
+    'intercalated_ion_weight_g_mol',
+}
+_CELL_TEXT = {
+    'Electrode material': 'electrode_material',
+    'Electrolyte': 'electrolyte',
+    'Initial state': 'initial_state',
+    'Reference electrode': 'reference_electrode',
+    'Cycle Definition': 'cycle_definition',
+}
+
+
+def looks_like_mpt_columns(line: str) -> bool:
+    """True for a tab-separated line of EC-Lab column names (a headerless export)."""
+    fields = [field.strip() for field in line.rstrip('\n').split('\t') if field.strip()]
+    if len(fields) < 2:
+        return False
+    hits = sum(
+        1
+        for field in fields
+        if field in _KNOWN_NAMES
+        or field in ('time/s', 'Ewe/V', 'freq/Hz', 'Re(Z)/Ohm', '-Im(Z)/Ohm', '<Ewe>/V', '<I>/mA', 'I/mA')
+    )
+    return hits >= 2
+
+
+def read_mpt(
+    path: str | os.PathLike,
+    *,
+    keep_dc_rows: bool = False,
+    keep_placeholders: bool = False,
+    allow_truncated: bool = False,
+) -> Measurement:
+    """Read an EC-Lab ``.mpt`` text export.
+
+    :param keep_dc_rows: keep the frequency-0 rows of impedance records (DC points EC-Lab records
+        before a sweep), with NaN impedance; by default they are dropped and counted in
+        ``metadata['dropped_dc_rows']``.
+    :param keep_placeholders: keep cell characteristics equal to 0.001, EC-Lab's value for "not set"
+        (dropped by default: unknown is absent, never a made-up number).
+    :param allow_truncated: drop a short last line (an export cut while writing) instead of failing.
+    """
+    raw = read_bytes(path)
+    text = decode_text(path, raw, what='EC-Lab text export')
+    first_end = text.find('\n')
+    first_line = (text if first_end < 0 else text[:first_end]).strip()
+    if first_line.lstrip('\ufeff') in MAGIC_LINES:
+        second_end = text.find('\n', first_end + 1)
+        second = text[first_end + 1 : second_end if second_end >= 0 else len(text)]
+        match = _NB_HEADER.match(second)
+        if not match:
+            raise ParseError(
+                path, f'the second line should read "Nb header lines : N", found {second.strip()[:60]!r}', line=2
+            )
+        n_header = int(match.group(1))
+        if n_header < 3:
+            raise ParseError(
+                path, f'"Nb header lines : {n_header}" is too small (the header has at least 3 lines)', line=2
+            )
+    elif looks_like_mpt_columns(first_line):
+        n_header = 1
+    else:
+        raise ParseError(path, 'is not an EC-Lab text export (no "EC-Lab ASCII FILE" first line)', line=1)
+
+    data_start = line_offsets(text, n_header)
+    if data_start < 0:
+        header_text = text
+        data_text = ''
+        available = text.count('\n') + (0 if text.endswith('\n') else 1)
+        if available < n_header:
+            raise ParseError(
+                path, f'the header announces {n_header} lines but the file has only {available} (truncated?)'
+            )
+    else:
+        header_text = text[:data_start]
+        data_text = text[data_start:]
+    header_lines = header_text.split('\n')
+    if header_lines and header_lines[-1] == '':
+        header_lines.pop()
+    column_line = header_lines[n_header - 1] if len(header_lines) >= n_header else ''
+    names = _column_names(path, column_line, n_header)
+
+    first_data = data_text[: data_text.find('\n')] if '\n' in data_text else data_text
+    decimal = _decimal_mark(path, first_data, n_header + 1)
+    time_position = names.index('time/s') if 'time/s' in names else None
+    absolute_time = time_position is not None and _is_date(first_data, time_position)
+    notes: dict[str, Any] = {}
+    if absolute_time:
+        array, start = _absolute_time_table(
+            path, data_text, names, time_position, decimal, n_header + 1, allow_truncated, notes
+        )
+    else:
+        array, block_notes = parse_numeric_block(
+            path,
+            data_text,
+            first_line=n_header + 1,
+            delimiter='\t',
+            n_columns=len(names),
+            decimal=decimal,
+            column_names=names,
+            allow_truncated=allow_truncated,
+        )
+        notes.update(block_notes)
+        start = None
+    raw_columns = {name: array[:, position] for position, name in enumerate(names)}
+
+    header = _parse_header(header_lines[2 : n_header - 1] if n_header >= 3 else [])
+    metadata: dict[str, Any] = {'original_columns': names, 'decimal_mark': decimal}
+    metadata.update(_header_metadata(header, keep_placeholders))
+    if start is not None and 'start_time' not in metadata:
+        metadata.update(timestamp_metadata(start))
+    technique_names = header['techniques']
+    technique = None
+    if technique_names:
+        codes = [(name, technique_from_name(name)) for name in technique_names]
+        chosen = next(((name, code) for name, code in codes if code not in ('ocv', 'wait')), codes[0])
+        metadata['technique_name'] = chosen[0]
+        technique = chosen[1]
+        metadata['technique_source'] = 'file header'
+        if len(codes) > 1:
+            metadata['linked_techniques'] = [name for name, _ in codes]
+    if technique is None:
+        technique = technique_from_columns(names)
+        if technique is None:
+            raise ParseError(
+                path,
+                f'cannot tell the technique: no technique name in the header and the columns '
+                f'({", ".join(names[:8])}...) match none',
+            )
+        metadata['technique_source'] = 'columns (the header names no technique)'
+    columns, canon_notes = canonicalise(path, raw_columns, technique, keep_dc_rows=keep_dc_rows)
+    metadata.update(canon_notes)
+    metadata.update(notes)
+    return Measurement(
+        technique=technique, columns=columns, metadata=metadata, source=os.fspath(path), file_format='biologic-mpt'
+    )
+
+
+# ---------------------------------------------------------------------------------------------- pieces
+def _column_names(path, line: str, n_header: int) -> list[str]:
+    stripped = line.rstrip('\n').rstrip('\t')
+    if '\t' not in stripped:
+        raise ParseError(
+            path,
+            f'line {n_header} should hold the tab-separated column names ("Nb header lines : {n_header}"), '
+            f'found {stripped.strip()[:60]!r}: the header length does not match the file',
+            line=n_header,
+        )
+    names = [field.strip() for field in stripped.split('\t')]
+    numeric = 0
+    for field in names:
+        try:
+            float(field.replace(',', '.'))
+            numeric += 1
+        except ValueError:
+            pass
+    if numeric:
+        raise ParseError(
+            path,
+            f'line {n_header} holds numbers where the column names should be: the header length '
+            f'("Nb header lines : {n_header}") does not match the file',
+            line=n_header,
+        )
+    if any(not name for name in names):
+        raise ParseError(path, 'the column-name line has an empty name', line=n_header)
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        unique.append(name if count == 0 else f'{name} ({count + 1})')
+    return unique
+
+
+def _decimal_mark(path, first_data: str, line: int) -> str:
+    fields = [field for field in first_data.strip().split('\t') if field]
+    with_comma = any(',' in field for field in fields)
+    if not with_comma:
+        return '.'
+    with_point = any('.' in field and not _looks_like_date(field) for field in fields)
+    if with_point:
+        raise ParseError(path, 'numbers use both "." and "," as decimal marks', line=line)
+    return ','
+
+
+def _looks_like_date(field: str) -> bool:
+    return ('/' in field or '-' in field[1:]) and ':' in field
+
+
+def _is_date(first_data: str, position: int) -> bool:
+    fields = first_data.split('\t')
+    if position >= len(fields):
+        return False
+    value = fields[position].strip()
+    try:
+        float(value.replace(',', '.'))
+        return False
+    except ValueError:
+        return parse_datetime(value) is not None
+
+
+def _absolute_time_table(path, data_text, names, time_position, decimal, first_line, allow_truncated, notes):
+    """Slow path for exports with EC-Lab's absolute time format: the time column holds dates."""
+    lines = [line for line in data_text.split('\n')]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    array = np.empty((len(lines), len(names)))
+    moments: list[_dt.datetime] = []
+    for index, line in enumerate(lines):
+        fields = line.rstrip('\t').split('\t')
+        if len(fields) != len(names):
+            if allow_truncated and index == len(lines) - 1 and len(fields) < len(names):
+                array = array[:index]
+                notes['truncated_last_line'] = first_line + index
+                break
+            raise ParseError(
+                path, f'has {len(fields)} fields where the header gives {len(names)}', line=first_line + index
+            )
+        for position, field in enumerate(fields):
+            if position == time_position:
+                moment = parse_datetime(field)
+                if moment is None:
+                    raise ParseError(path, f'time {field!r} is not a date', line=first_line + index)
+                moments.append(moment)
+                continue
+            try:
+                array[index, position] = float(field.replace(',', '.') if decimal == ',' else field)
+            except ValueError:
+                raise ParseError(
+                    path,
+                    f'column {names[position]!r} holds {field[:40]!r}, which is not a number',
+                    line=first_line + index,
+                ) from None
+    if not moments:
+        return array, None
+    start = moments[0]
+    array[: len(moments), time_position] = [(moment - start).total_seconds() for moment in moments]
+    notes['time_format'] = 'absolute (converted to seconds since the first row)'
+    return array, start
+
+
+def _parse_header(lines: list[str]) -> dict[str, Any]:
+    """Split the header (lines after "Nb header lines", before the column names) into key-value
+    pairs, free text (technique names among it) and the technique settings block."""
+    values: dict[str, str] = {}
+    free: list[str] = []
+    techniques: list[str] = []
+    comments: list[str] = []
+    settings_lines: list[str] = []
+    in_settings = False
+    for line in lines:
+        if not line.strip():
+            continue
+        if in_settings:
+            if ' : ' in line and not _is_fixed_width(line):
+                in_settings = False
+            else:
+                settings_lines.append(line)
+                continue
+        stripped = line.strip()
+        if ' : ' in line or stripped.endswith(' :'):
+            key, _, value = stripped.partition(' :')
+            key = key.strip()
+            value = value.strip()
+            if key == 'Comments':
+                if value:
+                    comments.append(value)
+                continue
+            values.setdefault(key, value)
+            if key == 'Cycle Definition':
+                in_settings = True
+            continue
+        if technique_from_name(stripped) is not None:
+            techniques.append(clean_header_value(stripped))
+            continue
+        if _is_fixed_width(line) and 'Cycle Definition' not in values and values and len(line[:20].rstrip()) <= 18:
+            # older exports without a "Cycle Definition" line: the block still starts here
+            in_settings = True
+            settings_lines.append(line)
+            continue
+        free.append(stripped)
+    return {
+        'values': values,
+        'free': free,
+        'techniques': techniques,
+        'comments': comments,
+        'settings': _parse_settings(settings_lines),
+    }
+
+
+def _is_fixed_width(line: str) -> bool:
+    return len(line) > 20 and line[19] == ' ' and bool(line[:19].strip()) and not line.startswith((' ', '\t'))
+
+
+def _parse_settings(lines: list[str]) -> dict[str, Any]:
+    """EC-Lab writes settings as a 20-character key column, then one 20-character column per
+    sequence (Modulo Bat has several). One sequence -> strings, several -> lists of strings."""
+    if not lines:
+        return {}
+    sequences = 1
+    for line in lines:
+        if line[:20].strip() == 'Ns':
+            sequences = max(1, len(line[20:].split()))
+            break
+    settings: dict[str, Any] = {}
+    previous = ''
+    for line in lines:
+        key = line[:20].strip()
+        if not key:
+            continue
+        if sequences > 1:
+            body = line[20:]
+            value: Any = [body[i : i + 20].strip() for i in range(0, 20 * sequences, 20)]
+        else:
+            value = clean_header_value(line[20:])
+        name = key
+        if name in settings:
+            name = f'{previous} {key}' if previous else key
+            number = 2
+            while name in settings:
+                name = f'{previous} {key} ({number})'
+                number += 1
+        else:
+            previous = key
+        settings[name] = value
+    return settings
+
+
+def _header_metadata(header: dict[str, Any], keep_placeholders: bool) -> dict[str, Any]:
+    values = header['values']
+    metadata: dict[str, Any] = {}
+    for line in header['free']:
+        match = _SOFTWARE.match(line)
+        if match:
+            metadata['software'] = match.group(1)
+            metadata['software_version'] = match.group(2)
+            break
+    device = values.get('Device')
+    if device:
+        match = _DEVICE.match(device)
+        metadata['instrument'] = match.group(1) if match else device
+        if match and match.group(2).strip():
+            metadata['instrument_serial'] = match.group(2).strip()
+    channel = values.get('Run on channel')
+    if channel:
+        metadata['channel'] = channel.split('(')[0].strip()
+    started = values.get('Acquisition started on')
+    if started:
+        moment = parse_datetime(started)
+        if moment is not None:
+            metadata.update(timestamp_metadata(moment))
+        else:
+            metadata['start_time_text'] = started
+    for key, (meta_key, unit) in _CELL_QUANTITIES.items():
+        text = values.get(key)
+        if not text:
+            continue
+        written = to_float(text)
+        if written is None or written == 0:
+            continue
+        if meta_key in _PLACEHOLDER_KEYS and is_placeholder(written) and not keep_placeholders:
+            continue
+        number = quantity_from_text(text, unit)
+        if number is None:
+            continue
+        metadata[meta_key] = number
+    electrons = values.get('Number of e- transfered per intercalated ion') or values.get(
+        'Number of e- transferred per intercalated ion'
+    )
+    if electrons and electrons.strip().isdigit():
+        metadata['electrons_per_ion'] = int(electrons.strip())
+    for key, meta_key in _CELL_TEXT.items():
+        text = values.get(key)
+        if text:
+            metadata[meta_key] = text
+    if header['comments']:
+        metadata['comments'] = '\n'.join(header['comments'])
+    filename = values.get('File')
+    if filename:
+        metadata['original_filename'] = filename
+    if header['settings']:
+        metadata['settings'] = header['settings']
+    kept = {key: value for key, value in values.items() if key not in ('Host', 'Directory', 'User')}
+    if kept:
+        metadata['header'] = kept
+    if header['free']:
+        metadata['header_notes'] = header['free']
+    return metadata

@@ -1,0 +1,147 @@
+"""Which reader a file needs: decided from its content (signature bytes, first lines), not its name.
+
+The extension is used only to break a tie between plain numeric tables (two columns: diffraction
+``.xy``; three: an impedance ``f, Re, Im`` table).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._common import COMMENT_PREFIXES, decode_text, read_head, sniff_table
+from .base import ParseError
+
+__all__ = ['SUPPORTED_FORMATS', 'detect_format']
+
+#: Format code -> short description. Codes are stable: the AiiDA layer stores them.
+SUPPORTED_FORMATS: dict[str, str] = {
+    'biologic-mpt': 'BioLogic EC-Lab/BT-Lab text export (.mpt)',
+    'biologic-mpr': 'BioLogic EC-Lab binary file (.mpr); needs the optional GPL-3 extra aiida-ssb[mpr]',
+    'csv-impedance': 'plain impedance table without header: frequency, Re(Z), Im(Z) (.csv, .txt)',
+    'gamry-dta': 'Gamry Framework EXPLAIN file (.DTA) with a ZCURVE impedance table',
+    'zplot-z': 'Scribner ZPlot/ZView impedance file (.z)',
+    'autolab-txt': 'Metrohm Autolab impedance text export (Z60W-style or NOVA column export)',
+    'generic-csv': 'any delimited table, read through a user column_map (e.g. Novocontrol exports)',
+    'neware-nda': 'Neware binary file (.nda); needs NewareNDA (aiida-ssb[neware])',
+    'neware-ndax': 'Neware zipped binary file (.ndax); needs NewareNDA (aiida-ssb[neware])',
+    'arbin-res': 'Arbin MS-Access results file (.res); needs mdbtools (mdb-export) or access-parser',
+    'maccor-txt': 'Maccor text export (tab separated, Rec#/Cyc#/Step columns)',
+    'xy': 'two-column diffraction pattern: 2theta, intensity (.xy, .csv, .txt)',
+    'panalytical-xrdml': 'PANalytical/Malvern XRDML diffraction file (.xrdml)',
+    'netzsch-txt': 'NETZSCH Proteus ASCII export of DSC/TGA/STA data (#-prefixed header)',
+}
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format code (a key of :data:`SUPPORTED_FORMATS`) of the file at ``path``.
+
+    Raises :class:`~aiida_ssb.parsers.base.ParseError` for an empty file or content that matches no
+    format.
+    """
+    head = read_head(path)
+    if not head:
+        raise ParseError(path, 'the file is empty')
+    if head.startswith(b'BIO-LOGIC MODULAR FILE'):
+        return 'biologic-mpr'
+    if head.startswith(b'PK\x03\x04'):
+        if b'data.ndc' in head or b'TestInfo.xml' in head or b'Step.xml' in head:
+            return 'neware-ndax'
+        raise ParseError(path, 'is a zip archive that is not a Neware .ndax file')
+    if head.startswith(b'NEWARE'):
+        return 'neware-nda'
+    if head[4:19] in (b'Standard Jet DB', b'Standard ACE DB'):
+        return 'arbin-res'
+    text = _decode_head(path, head)
+    lines = [line.strip().lstrip('\ufeff') for line in text.split('\n')[:400]]
+    nonempty = [line for line in lines if line]
+    if not nonempty:
+        raise ParseError(path, 'holds only blank lines')
+    first = nonempty[0]
+    if first in ('EC-Lab ASCII FILE', 'BT-Lab ASCII FILE'):
+        return 'biologic-mpt'
+    if first == 'EXPLAIN':
+        return 'gamry-dta'
+    if first.startswith('ZPLOT2 ASCII'):
+        return 'zplot-z'
+    if 'Z60W Data File' in first:
+        return 'autolab-txt'
+    if '<xrdMeasurements' in text[:8192] or ('<?xml' in first and 'xrdml' in text[:8192].lower()):
+        return 'panalytical-xrdml'
+    if first.startswith('#') and any(
+        line.startswith(('#EXPORTTYPE', '#FORMAT', '#INSTRUMENT', '##Temp', '#FTYPE', '#MTYPE'))
+        for line in nonempty[:80]
+    ):
+        return 'netzsch-txt'
+    from .biologic_mpt import looks_like_mpt_columns
+
+    raw_first = next(line for line in text.split('\n') if line.strip())
+    if looks_like_mpt_columns(raw_first.lstrip('\ufeff')):
+        return 'biologic-mpt'
+    for line in nonempty[:20]:
+        if 'Rec#' in line and ('Cyc#' in line or 'Step' in line):
+            return 'maccor-txt'
+    if first.startswith("Today's Date") or 'Date of Test' in first:
+        return 'maccor-txt'
+    for line in nonempty[:40]:
+        lowered = line.lower()
+        if 'frequency (hz)' in lowered and ("z'" in lowered or 'z (' in lowered):
+            return 'autolab-txt'
+    return _numeric_table_format(path, nonempty)
+
+
+def _decode_head(path, head: bytes) -> str:
+    """The start of the file as text, for looking at it (a character cut at the end of the head or
+    an unusual code page must not fail detection; the reader decodes strictly)."""
+    if head.startswith((b'\xff\xfe', b'\xfe\xff')):
+        text = head[: len(head) // 2 * 2].decode('utf-16', errors='replace')
+    else:
+        if b'\x00' in head:
+            return decode_text(path, head, what='known instrument file')  # raises: binary content
+        text = head.decode('utf-8', errors='replace')
+    return text.replace('\r\n', '\n').replace('\r', '\n')
+
+
+def _check_header_width(path, lines: list[str], table) -> None:
+    """A column-name row right above the numbers that names another number of columns than the rows hold is
+    a broken table (e.g. ``frequency,re,im`` over rows of two values), not some other format."""
+    if table.header is not None or table.delimiter is None:
+        return
+    for back in range(table.first_data_line - 1, -1, -1):
+        text = lines[back].strip()
+        if not text or text.startswith(COMMENT_PREFIXES):
+            continue
+        fields = [field for field in text.split(table.delimiter)]
+        if len(fields) > 1 and len(fields) != table.n_columns:
+            raise ParseError(path, f'the column-name row {text[:60]!r} names {len(fields)} columns but the data '
+                                   f'rows hold {table.n_columns} values')
+        return
+
+
+def _numeric_table_format(path, lines: list[str]) -> str:
+    """Plain tables: 2 numeric columns -> 'xy'; 3 with a positive first column -> 'csv-impedance'
+    (unless the first column rises within 0-180, an angle: then 'xy' with an error column); anything
+    else, or a table under a header row -> 'generic-csv'."""
+    table = sniff_table(lines)
+    if table is None:
+        if sniff_table(lines, min_fraction=0.5) is not None:
+            return 'generic-csv'  # a table with text columns: only a column_map can read it
+        raise ParseError(path, 'is not a format we recognise (no known signature and no numeric table)')
+    width = table.n_columns
+    _check_header_width(path, lines, table)
+    rows = table.sample
+    first_column = [row[0] for row in rows]
+    increasing = all(b > a for a, b in zip(first_column, first_column[1:]))
+    if table.header is not None and not table.header_is_comment:
+        first_name = table.header[0].lower()
+        if width == 2 and ('theta' in first_name or first_name.startswith(('2th', 'angle', 'pos'))):
+            return 'xy'
+        if width == 3 and first_name.startswith(('f', 'freq')):
+            return 'csv-impedance'
+        return 'generic-csv'
+    if width == 2:
+        return 'xy'
+    if width == 3 and all(value > 0 for value in first_column):
+        if increasing and max(first_column) <= 180:
+            return 'xy'
+        return 'csv-impedance'
+    return 'generic-csv'

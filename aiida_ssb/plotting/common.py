@@ -1,0 +1,37 @@
+"""Shared figure helpers: a headless backend, a consistent look, saving with a clear error."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ['new_figure', 'save_figure', 'SUPPORTED_EXTENSIONS']
+
+SUPPORTED_EXTENSIONS = ('.png', '.svg', '.pdf')
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ('agg', 'pdf', 'svg', 'cairo', 'module://matplotlib_inline.backend_inline'):
+        matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 4.4, **kwargs):
+    """A figure and its axes (``squeeze`` as in matplotlib)."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(nrows, ncols, figsize=(width, height), constrained_layout=True, **kwargs)
+    return figure, axes
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: int = 150) -> str:
+    """Save a figure; the format follows the extension (png, svg, pdf)."""
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in SUPPORTED_EXTENSIONS:
+        raise ValueError(f'{path}: unsupported figure format {extension or "(none)"}; use {", ".join(SUPPORTED_EXTENSIONS)}')
+    figure.savefig(path, dpi=dpi)
+    _pyplot().close(figure)
+    return path

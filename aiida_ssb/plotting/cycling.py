@@ -1,0 +1,138 @@
+"""Figures of galvanostatic cycling and symmetric cells, drawn from the analysis arrays."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from aiida_ssb.plotting.common import new_figure
+
+__all__ = ['plot_capacity', 'plot_profiles', 'plot_rate', 'plot_ccd']
+
+
+def _capacity_key(cycles: Mapping[str, np.ndarray], basis: str | None, half: str) -> tuple[str, str]:
+    if basis and f'cycle__{half}_capacity_mah_g_{basis}' in cycles:
+        return f'cycle__{half}_capacity_mah_g_{basis}', f'{half} capacity / mAh g$^{{-1}}$ ({basis})'
+    return f'cycle__{half}_capacity_mah', f'{half} capacity / mAh'
+
+
+def plot_capacity(curves: Mapping[str, np.ndarray], *, basis: str | None = 'active', summary: Mapping | None = None,
+                  title: str | None = None, figure_axes=None):
+    """Discharge (and charge) capacity and coulombic efficiency against cycle number, with the retention
+    reference marked."""
+    figure, ax = figure_axes or new_figure()
+    cycle = np.asarray(curves['cycle__cycle'])
+    for half, marker in (('discharge', 'o'), ('charge', '^')):
+        key, label = _capacity_key(curves, basis, half)
+        if key in curves:
+            ax.plot(cycle, curves[key], marker, ms=3, label=half, alpha=0.85 if half == 'discharge' else 0.5)
+    ax.set_xlabel('cycle')
+    ax.set_ylabel(_capacity_key(curves, basis, 'discharge')[1].replace('discharge ', ''))
+    if 'cycle__coulombic_efficiency_percent' in curves:
+        twin = ax.twinx()
+        twin.plot(cycle, curves['cycle__coulombic_efficiency_percent'], '.', ms=2, color='0.4', label='CE')
+        twin.set_ylabel('coulombic efficiency / %')
+        ce = np.asarray(curves['cycle__coulombic_efficiency_percent'], dtype=float)
+        finite = ce[np.isfinite(ce)]
+        if finite.size:
+            twin.set_ylim(max(0.0, min(finite.min(), 95.0) - 2.0), min(105.0, max(finite.max(), 100.0) + 1.0))
+    if summary and summary.get('reference_cycle') is not None:
+        ax.axvline(summary['reference_cycle'], color='k', ls=':', lw=0.8)
+        retention = summary.get('capacity_retention_percent_at_end')
+        text = f'reference: cycle {summary["reference_cycle"]}'
+        if retention is not None:
+            text += f'\nretention at end: {retention:.1f} %'
+        ax.text(0.98, 0.04, text, transform=ax.transAxes, ha='right', va='bottom', fontsize=8)
+    ax.legend(loc='lower left', fontsize=8)
+    if title:
+        ax.set_title(title)
+    return figure
+
+
+def plot_profiles(time_s, voltage_v, current_ma, curves: Mapping[str, np.ndarray], *, cycles: Sequence[int] | None = None,
+                  mass_g: float | None = None, title: str | None = None):
+    """Voltage against capacity for selected cycles (default: first, second, middle and last complete ones).
+    Capacity is integrated within each half cycle; per gram of ``mass_g`` when given."""
+    figure, ax = new_figure()
+    time_s = np.asarray(time_s, dtype=float)
+    voltage_v = np.asarray(voltage_v, dtype=float)
+    current_ma = np.asarray(current_ma, dtype=float)
+    half_cycle = np.asarray(curves['half_cycle__cycle'])
+    starts = np.asarray(curves['half_cycle__start_row'], dtype=int)
+    ends = np.asarray(curves['half_cycle__end_row'], dtype=int)
+    charge = np.asarray(curves['half_cycle__direction']) > 0  # +1 charge, -1 discharge
+    complete = {int(c) for c, ok in zip(curves['cycle__cycle'], curves.get('cycle__complete', curves['cycle__cycle'])) if ok}
+    available = sorted(set(int(c) for c in half_cycle) & complete) or sorted(set(int(c) for c in half_cycle))
+    if cycles is None:
+        picks = [available[0], available[min(1, len(available) - 1)], available[len(available) // 2], available[-1]]
+        cycles = sorted(set(picks))
+    colours = _colours(len(cycles))
+    for colour, cycle in zip(colours, cycles):
+        for index in np.flatnonzero(half_cycle == cycle):
+            rows = slice(starts[index], ends[index] + 1)
+            t, v, i = time_s[rows], voltage_v[rows], np.abs(current_ma[rows])
+            if t.size < 2:
+                continue
+            q = np.concatenate(([0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * np.diff(t)) / 3600.0))
+            if mass_g:
+                q = q / mass_g
+            style = '-' if charge[index] else '--'
+            ax.plot(q, v, style, color=colour, lw=1.2, label=None if charge[index] else f'cycle {cycle}')
+    ax.set_xlabel('capacity / mAh g$^{-1}$' if mass_g else 'capacity / mAh')
+    ax.set_ylabel('voltage / V')
+    ax.legend(fontsize=8, title='solid: charge, dashed: discharge', title_fontsize=7)
+    if title:
+        ax.set_title(title)
+    return figure
+
+
+def plot_rate(curves: Mapping[str, np.ndarray], *, basis: str | None = 'active', title: str | None = None):
+    """Rate capability: discharge capacity (second cycle at each rate) against C-rate."""
+    figure, ax = new_figure()
+    rate_key = next((k for k in ('rate__c_rate', 'rate__c_rate_nominal') if k in curves), None)
+    if rate_key is None:
+        ax.text(0.5, 0.5, 'no rate test detected', ha='center', va='center', transform=ax.transAxes)
+        return figure
+    capacity_key = f'rate__discharge_capacity_mah_g_{basis}' if basis and f'rate__discharge_capacity_mah_g_{basis}' in curves \
+        else 'rate__discharge_capacity_mah'
+    rates = np.asarray(curves[rate_key], dtype=float)
+    ax.plot(rates, curves[capacity_key], 'o-')
+    ax.set_xscale('log')
+    ax.set_xlabel('C-rate')
+    ax.set_ylabel('discharge capacity / ' + ('mAh g$^{-1}$' if 'mah_g' in capacity_key else 'mAh'))
+    if title:
+        ax.set_title(title)
+    return figure
+
+
+def plot_ccd(time_s, voltage_v, summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None):
+    """Symmetric-cell voltage against time with the current-density steps and the CCD marked."""
+    figure, (ax, ax_j) = new_figure(2, 1, height=5.5, sharex=True, gridspec_kw={'height_ratios': [3, 1]})
+    t_h = np.asarray(time_s, dtype=float) / 3600.0
+    ax.plot(t_h, voltage_v, lw=0.7)
+    ax.set_ylabel('voltage / V')
+    starts = np.asarray(curves.get('half_cycle__start_time_s', []), dtype=float) / 3600.0
+    ends = np.asarray(curves.get('half_cycle__end_time_s', []), dtype=float) / 3600.0
+    densities = np.asarray(curves.get('half_cycle__current_density_ma_cm2', []), dtype=float)
+    for start, end, density in zip(starts, ends, densities):
+        ax_j.hlines(density, start, end, color='C1')
+    ax_j.set_ylabel('j / mA cm$^{-2}$')
+    ax_j.set_xlabel('time / h')
+    # sudden drop: the CCD is the last stable step; 0 V (Sharafi): the step whose |V| collapses
+    for prefix, which, colour, label in (('sudden_drop', 'last_stable', 'C3', 'sudden drop'), ('zero_volt', 'failing', 'k', '0 V')):
+        moment = summary.get(f'{prefix}_time_s')
+        if moment is not None:
+            ax.axvline(moment / 3600.0, color=colour, ls='--', lw=0.9,
+                       label=f'{label}: CCD {summary.get(f"{prefix}_{which}_ma_cm2", float("nan")):.3g} mA/cm²')
+    if summary.get('message'):
+        ax.set_title(title or summary['message'], fontsize=9)
+    ax.legend(fontsize=8, loc='lower left')
+    return figure
+
+
+def _colours(n: int):
+    import matplotlib
+
+    cmap = matplotlib.colormaps['viridis']
+    return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]

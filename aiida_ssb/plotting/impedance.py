@@ -1,0 +1,111 @@
+"""Figures of impedance: Nyquist and Bode with data, fit and residuals; Arrhenius with the fitted regimes;
+a resistance against cycle, upper cut-off or time."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from aiida_ssb.plotting.common import new_figure
+
+__all__ = ['plot_nyquist', 'plot_bode', 'plot_arrhenius', 'plot_resistance_track']
+
+
+def plot_nyquist(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None, area_cm2: float | None = None,
+                 title: str | None = None, figure_axes=None):
+    """-Im Z against Re Z (equal axes), with the fitted curve; area-normalised (ohm cm2) when ``area_cm2``."""
+    figure, ax = figure_axes or new_figure()
+    scale = area_cm2 or 1.0
+    unit = 'Ω cm²' if area_cm2 else 'Ω'
+    z = np.asarray(z)
+    ax.plot(z.real * scale, -z.imag * scale, 'o', ms=3, mfc='none', label='data')
+    if curves and 'z_fit_real_ohm' in curves:
+        ax.plot(np.asarray(curves['z_fit_real_ohm']) * scale, -np.asarray(curves['z_fit_imag_ohm']) * scale, '-',
+                lw=1.2, label='fit')
+    ax.set_xlabel(f"Z' / {unit}")
+    ax.set_ylabel(f"-Z'' / {unit}")
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return figure
+
+
+def plot_bode(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None, title: str | None = None):
+    """|Z| and phase against frequency with the fit, and the relative residuals of the fit below."""
+    figure, axes = new_figure(3, 1, height=7.0, sharex=True, gridspec_kw={'height_ratios': [2, 2, 1]})
+    ax_mod, ax_phase, ax_res = axes
+    f = np.asarray(frequency_hz)
+    z = np.asarray(z)
+    ax_mod.loglog(f, np.abs(z), 'o', ms=3, mfc='none', label='data')
+    ax_phase.semilogx(f, -np.degrees(np.angle(z)), 'o', ms=3, mfc='none')
+    if curves and 'z_fit_real_ohm' in curves:
+        fit = np.asarray(curves['z_fit_real_ohm']) + 1j * np.asarray(curves['z_fit_imag_ohm'])
+        f_fit = np.asarray(curves['frequency_hz'])
+        ax_mod.loglog(f_fit, np.abs(fit), '-', label='fit')
+        ax_phase.semilogx(f_fit, -np.degrees(np.angle(fit)), '-')
+        if 'residual_real_rel' in curves:
+            ax_res.semilogx(f_fit, 100 * np.asarray(curves['residual_real_rel']), 's', ms=3, label="Z'")
+            ax_res.semilogx(f_fit, 100 * np.asarray(curves['residual_imag_rel']), '^', ms=3, label="Z''")
+            ax_res.axhline(0, color='k', lw=0.6)
+            ax_res.legend(fontsize=7, ncol=2)
+    ax_mod.set_ylabel('|Z| / Ω')
+    ax_phase.set_ylabel('-phase / °')
+    ax_res.set_ylabel('residual / %')
+    ax_res.set_xlabel('frequency / Hz')
+    ax_mod.legend(fontsize=8)
+    if title:
+        ax_mod.set_title(title, fontsize=9)
+    return figure
+
+
+def plot_arrhenius(summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None, figure_axes=None,
+                   label: str | None = None):
+    """ln(sigma T) (or ln sigma) against 1000/T with each fitted regime and its activation energy."""
+    figure, ax = figure_axes or new_figure()
+    form = summary.get('form', 'sigma_t')
+    y_key = 'ln_sigma_t' if form == 'sigma_t' else 'ln_sigma'
+    x = np.asarray(curves['inverse_temperature_1000_per_k'])
+    ax.plot(x, curves[y_key], 'o', ms=4, mfc='none', label=label or 'data')
+    if 'fit_inverse_temperature_1000_per_k' in curves:
+        fx = np.asarray(curves['fit_inverse_temperature_1000_per_k'])
+        fy = np.asarray(curves[f'fit_{y_key}'])
+        regime = np.asarray(curves.get('fit_regime_index', np.zeros(fx.size)))
+        for index, values in enumerate(summary.get('regimes', [])):
+            mask = regime == index
+            if mask.any():
+                ax.plot(fx[mask], fy[mask], '-', lw=1.4,
+                        label=f'Ea = {values["activation_energy_ev"]:.3f} eV ({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)')
+    ax.set_xlabel('1000 / T / K$^{-1}$')
+    ax.set_ylabel('ln(σT / S cm$^{-1}$ K)' if form == 'sigma_t' else 'ln(σ / S cm$^{-1}$)')
+    secondary = ax.secondary_xaxis('top', functions=(lambda v: 1000.0 / np.maximum(v, 1e-9) - 273.15,
+                                                     lambda c: 1000.0 / (np.asarray(c) + 273.15)))
+    secondary.set_xlabel('T / °C')
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return figure
+
+
+def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None):
+    """A tracked resistance against its state label (time, cycle index or upper cut-off), with the
+    parabolic law when it was fitted."""
+    figure, ax = new_figure()
+    against = summary.get('against', 'time_since_assembly_h')
+    unit = 'ohm_cm2' if any(key.endswith('_ohm_cm2') for key in curves) else 'ohm'
+    x = np.asarray(curves[against])
+    if against == 'time_since_assembly_h' and 'fit_time_h' in curves:
+        ax.plot(np.sqrt(x), curves[f'resistance_{unit}'], 'o', label=summary.get('element', 'R'))
+        ax.plot(np.sqrt(curves['fit_time_h']), curves[f'fit_resistance_{unit}'], '-',
+                label=f'R0 = {summary.get("initial_resistance_ohm_cm2", float("nan")):.1f}, '
+                      f'k = {summary.get("rate_constant_ohm_cm2_per_sqrt_h", float("nan")):.2f} Ω cm² h$^{{-1/2}}$')
+        ax.set_xlabel('$\\sqrt{t}$ / h$^{1/2}$')
+    else:
+        ax.plot(x, curves[f'resistance_{unit}'], 'o-', label=summary.get('element', 'R'))
+        ax.set_xlabel({'cycle_index': 'cycle', 'upper_cutoff_v': 'upper cut-off / V'}.get(against, against))
+    ax.set_ylabel('resistance / ' + ('Ω cm²' if unit == 'ohm_cm2' else 'Ω'))
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return figure

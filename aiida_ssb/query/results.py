@@ -1,0 +1,51 @@
+"""Finding analysis results in the graph: the latest summary of an analysis for a sample, with its curves."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from aiida import orm
+
+__all__ = ['Result', 'latest_results', 'latest_result', 'measured_record']
+
+
+class Result(NamedTuple):
+    summary: orm.Dict
+    curves: orm.ArrayData | None
+    process: orm.ProcessNode
+
+    def inputs(self, label: str):
+        return self.process.inputs[label] if label in self.process.inputs else None
+
+
+def latest_results(sample_id: str, analysis: str, *, limit: int | None = None) -> list[Result]:
+    """The summaries of ``analysis`` (eis_fit, conductivity, arrhenius, onsets, cycling, ccd, interface_growth)
+    recorded for ``sample_id``, newest first, with their curves and process."""
+    query = orm.QueryBuilder()
+    query.append(orm.Dict, filters={'attributes.analysis': analysis, 'attributes.sample_id': sample_id}, project='*', tag='summary')
+    query.append(orm.CalcFunctionNode, with_outgoing='summary', project='*', tag='process')
+    query.order_by({'summary': {'ctime': 'desc'}})
+    if limit:
+        query.limit(limit)
+    results = []
+    for summary, process in query.all():
+        curves = process.outputs.curves if 'curves' in process.outputs else None
+        results.append(Result(summary, curves, process))
+    return results
+
+
+def latest_result(sample_id: str, analysis: str) -> Result:
+    """The newest result of an analysis for a sample; a ValueError saying how to get one when there is none."""
+    found = latest_results(sample_id, analysis, limit=1)
+    if not found:
+        raise ValueError(f'{sample_id} has no {analysis} result yet: run `aiida-ssb analyse {sample_id}` first')
+    return found[0]
+
+
+def measured_record(result: Result, label: str = 'measurement'):
+    """The measurement node an analysis ran on (``measurement`` or ``spectrum`` input)."""
+    for name in (label, 'spectrum', 'measurement'):
+        node = result.inputs(name)
+        if node is not None:
+            return node
+    return None

@@ -1,0 +1,459 @@
+"""Tables of samples and cells as pandas DataFrames, with filters that reach across the provenance graph.
+
+Three kinds of fields can be shown (``columns``) and filtered (``filters``):
+
+* **record fields**: the attributes of the cell or material (``stack_pressure_mpa``, ``mass_loading_mg_cm2``,
+  ``role``...), stated or derived;
+* **analysis fields**: the current headline numbers from the analyses (``capacity_retention_percent_at_100``,
+  ``conductivity_25c_s_cm``, ``onset_v``...), read from the query index (:mod:`aiida_ssb.query.index`);
+* **lineage fields**: a parameter of a lab step upstream in the provenance, ``ROLE.KIND.PARAMETER`` for a
+  cell (``electrolyte.ball_milling.duration_min``: a ball milling in the history of the cell's electrolyte
+  layer) and ``KIND.PARAMETER`` for a material (``heat_treatment.temperature_c``). A filter on a lineage field
+  holds when *any* such step in the history satisfies it; the column shows the nearest one.
+
+Filters are ``(field, operator, value)``; operators ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``. A value may
+carry a unit (``1 bar``) and is converted to the unit of the field's name (``stack_pressure_mpa``: MPa).
+Record and analysis filters run in the database; lineage filters on the rows that remain. An unknown
+field, a unit of the wrong dimension or a malformed expression is a :class:`QueryError` listing the
+fields that exist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from aiida import orm
+
+__all__ = [
+    'QueryError',
+    'Filter',
+    'parse_filter',
+    'samples',
+    'cells',
+    'SAMPLE_FIELDS',
+    'CELL_FIELDS',
+    'cell_fields',
+    'sample_fields',
+]
+
+
+class QueryError(ValueError):
+    """A filter or column that cannot be applied (unknown field, wrong unit, malformed expression)."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    operator: str
+    value: Any
+
+    def __str__(self) -> str:
+        return f'{self.field} {self.operator} {self.value}'
+
+
+_EXPRESSION = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|=|<|>)\s*(.+?)\s*$')
+_OPERATORS = ('<', '<=', '>', '>=', '==', '!=')
+
+
+def parse_filter(expression: str) -> Filter:
+    """``'stack_pressure_mpa < 1'`` -> ``Filter('stack_pressure_mpa', '<', 1.0)``; ``'... < 1 bar'`` -> 0.1."""
+    match = _EXPRESSION.match(expression)
+    if not match:
+        raise QueryError(f'cannot read the filter {expression!r}: write FIELD OP VALUE, e.g. "stack_pressure_mpa < 1" '
+                         '(OP one of < <= > >= == !=)')
+    field, operator, raw = match.groups()
+    if raw[:1] in '<>=!':
+        raise QueryError(f'cannot read the filter {expression!r}: {operator}{raw[0]} is not an operator '
+                         '(use one of < <= > >= == !=)')
+    return Filter(field, '==' if operator == '=' else operator, _parse_value(field, raw))
+
+
+def _parse_value(field: str, raw: str) -> Any:
+    from aiida_ssb.schemas.base import unit_of_field
+    from aiida_ssb.units import UnitError, is_quantity_string, to_unit
+
+    text = raw.strip().strip('"').strip("'")
+    if text.lower() in ('true', 'false'):
+        return text.lower() == 'true'
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if is_quantity_string(text):
+        unit = unit_of_field(field.rsplit('.', 1)[-1])
+        if unit is None:
+            raise QueryError(f'{field!r} has no unit, so the value {text!r} cannot be converted')
+        try:
+            return to_unit(text, unit)
+        except UnitError as exc:
+            raise QueryError(f'wrong unit for {field}: {exc}') from None
+    return text
+
+
+# ------------------------------------------------------------------------------------------------ field catalogues
+#: record fields of the samples table: name -> description
+SAMPLE_FIELDS: dict[str, str] = {
+    'sample_id': 'the unique sample id',
+    'name': 'material name',
+    'role': 'material role (electrolyte, active_material, precursor...)',
+    'formula': 'chemical formula',
+    'supplier': 'supplier',
+    'lot': 'lot number',
+    'form': 'powder, foil, sheet...',
+    'literature': 'true for literature records',
+    'reference': 'DOI of the record',
+    'made_by': 'the lab step that made it (empty: purchased)',
+    'active_fraction': 'mass fraction of active material',
+    'theoretical_density_g_cm3': 'theoretical density',
+    'theoretical_capacity_mah_g': 'theoretical specific capacity',
+    'molar_mass_g_mol': 'molar mass',
+    'mass_mg': 'batch mass',
+}
+
+#: record fields of the cells table: name -> description
+CELL_FIELDS: dict[str, str] = {
+    'sample_id': 'the unique sample id',
+    'format': 'blocking_pellet, symmetric, half, full, three_electrode',
+    'name': 'cell name',
+    'housing': 'cell housing',
+    'housing_type': 'swagelok, pressure_cell, coin_cell, peek_mould, pouch',
+    'electrode_area_cm2': 'electrode area (derived)',
+    'positive_mass_mg': 'mass of the positive layer',
+    'active_mass_mg': 'mass of active material (derived)',
+    'active_fraction': 'mass fraction of active material in the positive layer',
+    'mass_loading_mg_cm2': 'active material per electrode area (derived)',
+    'composite_loading_mg_cm2': 'positive-layer mass per area (derived)',
+    'one_c_ma_g': 'specific current of 1C',
+    'one_c_current_ma': '1C current (derived)',
+    'one_c_current_density_ma_cm2': '1C current density (derived)',
+    'areal_capacity_basis_mah_cm2': 'theoretical areal capacity (derived)',
+    'electrolyte_thickness_um': 'electrolyte/separator layer thickness',
+    'electrolyte_mass_mg': 'electrolyte/separator layer mass',
+    'electrolyte_relative_density': 'relative density of the electrolyte layer (derived)',
+    'stack_pressure_mpa': 'applied stack pressure during test',
+    'stack_pressure_bound': 'exact, upper or approximate',
+    'max_fabrication_pressure_mpa': 'highest fabrication pressure',
+    'literature': 'true for literature records',
+    'reference': 'DOI of the record',
+}
+
+DEFAULT_SAMPLE_COLUMNS = ('sample_id', 'name', 'role', 'formula', 'supplier', 'made_by')
+DEFAULT_CELL_COLUMNS = ('sample_id', 'format', 'mass_loading_mg_cm2', 'electrode_area_cm2', 'one_c_current_density_ma_cm2',
+                        'stack_pressure_mpa', 'max_fabrication_pressure_mpa')
+
+#: the layer roles a cell lineage field may start with; 'electrolyte' also matches a separator layer
+LINEAGE_ROLES = ('electrolyte', 'separator', 'positive', 'negative', 'working', 'counter', 'reference',
+                 'blocking_electrode', 'current_collector', 'interlayer')
+
+
+def _analysis_cell_fields() -> dict[str, str]:
+    from aiida_ssb.calculations.summary import HEADLINE_FIELDS
+    from aiida_ssb.schemas.analysis import STANDARD_RETENTION_CYCLES
+
+    fields = {}
+    for name, description in HEADLINE_FIELDS.items():
+        if name.endswith('_at_N'):
+            for cycle in STANDARD_RETENTION_CYCLES:
+                fields[name[:-1] + str(cycle)] = description.split(' (')[0].replace('cycle N', f'cycle {cycle}')
+        else:
+            fields[name] = description
+    fields['ccd_not_reached_up_to_ma_cm2'] = 'highest current density of a CCD test without failure'
+    return fields
+
+
+def cell_fields() -> dict[str, str]:
+    """Every record and analysis field of the cells table (lineage fields are ROLE.KIND.PARAMETER)."""
+    return {**CELL_FIELDS, **_analysis_cell_fields()}
+
+
+def sample_fields() -> dict[str, str]:
+    """Every record and analysis field of the samples table (lineage fields are KIND.PARAMETER)."""
+    from aiida_ssb.query.index import MATERIAL_FIELDS
+
+    return {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
+
+
+def _lineage_parameters() -> dict[str, set[str]]:
+    from aiida_ssb.schemas.processes import PROCESS_KINDS
+
+    return {kind: set(schema.model_fields) for kind, schema in PROCESS_KINDS.items()}
+
+
+def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, str], table: str) -> dict[str, str]:
+    """field -> 'record' | 'analysis' | 'lineage'; a QueryError listing the fields for an unknown one."""
+    kinds = _lineage_parameters()
+    result = {}
+    for name in names:
+        if name in record:
+            result[name] = 'record'
+        elif name in analysis:
+            result[name] = 'analysis'
+        elif '.' in name:
+            parts = name.split('.')
+            expected = 3 if table == 'cell' else 2
+            if len(parts) != expected:
+                form = 'ROLE.KIND.PARAMETER (e.g. electrolyte.ball_milling.duration_min)' if table == 'cell' \
+                    else 'KIND.PARAMETER (e.g. ball_milling.duration_min)'
+                raise QueryError(f'{name!r}: a lineage field of the {table}s table is {form}')
+            if table == 'cell' and parts[0] not in LINEAGE_ROLES:
+                raise QueryError(f'{name!r}: unknown layer role {parts[0]!r}; roles: {", ".join(LINEAGE_ROLES)}')
+            kind, parameter = parts[-2], parts[-1]
+            if kind not in kinds:
+                raise QueryError(f'{name!r}: unknown lab step {kind!r}; steps: {", ".join(sorted(kinds))}')
+            if parameter not in kinds[kind]:
+                raise QueryError(f'{name!r}: {kind} has no parameter {parameter!r}; parameters: '
+                                 f'{", ".join(sorted(kinds[kind]))}')
+            result[name] = 'lineage'
+        else:
+            known = sorted(record) + sorted(analysis)
+            lineage = 'ROLE.KIND.PARAMETER' if table == 'cell' else 'KIND.PARAMETER'
+            raise QueryError(f'unknown {table} field {name!r}; fields that exist: {", ".join(known)}; '
+                             f'and lineage fields {lineage}')
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ lineage
+class _Lineage:
+    """Upstream lab-step parameters of materials, memoised per node (a table shares few materials)."""
+
+    def __init__(self):
+        self._memo: dict[int, dict[str, list[dict[str, Any]]]] = {}
+
+    def of(self, node: orm.Node) -> dict[str, list[dict[str, Any]]]:
+        """kind -> parameter dicts of every step of that kind in the history, nearest first."""
+        if node.pk in self._memo:
+            return self._memo[node.pk]
+        self._memo[node.pk] = {}  # guards cycles
+        result: dict[str, list[dict[str, Any]]] = {}
+        creator = node.creator
+        if creator is not None and 'ssb.record.' in (creator.process_type or ''):
+            kind = creator.process_type.rsplit('.', 1)[-1]
+            if kind != 'cell_assembly' and 'parameters' in creator.inputs:
+                result.setdefault(kind, []).append(creator.inputs.parameters.get_dict())
+            parents = [link.node for link in creator.base.links.get_incoming().all()
+                       if link.link_label not in ('parameters', 'product') and hasattr(link.node, 'sample_id')]
+            for parent in parents:
+                for parent_kind, steps in self.of(parent).items():
+                    result.setdefault(parent_kind, []).extend(steps)
+        self._memo[node.pk] = result
+        return result
+
+
+def _layer_material_ids(attributes: dict[str, Any], role: str) -> list[str]:
+    roles = ('electrolyte', 'separator') if role == 'electrolyte' else (role,)
+    return [layer['material'] for layer in attributes.get('layers', []) if layer['role'] in roles]
+
+
+def _compare(value: Any, filter_: Filter) -> bool:
+    target = filter_.value
+    if filter_.operator == '==':
+        return value == target
+    if filter_.operator == '!=':
+        return value != target
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        return {'<': value < target, '<=': value <= target, '>': value > target, '>=': value >= target}[filter_.operator]
+    except TypeError:
+        return False
+
+
+def _qb_condition(filter_: Filter) -> dict[str, Any]:
+    if filter_.operator == '!=':
+        return {'!==': filter_.value}
+    if filter_.operator == '==':
+        return {'==': filter_.value}
+    return {filter_.operator: filter_.value}
+
+
+def _merge(existing: Any, new: dict[str, Any]) -> Any:
+    if existing is None:
+        return new
+    if isinstance(existing, dict) and set(existing) == {'and'}:
+        return {'and': existing['and'] + [new]}
+    return {'and': [existing, new]}
+
+
+def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any]:
+    if campaign is None:
+        return {}
+    if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
+        labels = sorted(orm.QueryBuilder().append(orm.Group, filters={'type_string': 'core'}, project='label').all(flat=True))
+        raise QueryError(f'no campaign {campaign!r}; campaigns: {", ".join(labels) or "(none)"}')
+    query.append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='campaign')
+    return {'with_group': 'campaign'}
+
+
+#: boolean fields (SQLite returns JSON booleans as 0/1)
+BOOLEAN_FIELDS = ('literature', 'conductivity_25c_extrapolated')
+
+
+def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None, descending: bool, limit: int | None):
+    import pandas as pd
+
+    for row in rows:
+        for name in BOOLEAN_FIELDS:
+            if row.get(name) is not None:
+                row[name] = bool(row[name])
+    frame = pd.DataFrame(rows, columns=list(columns))
+    if sort:
+        if sort not in frame.columns:
+            raise QueryError(f'cannot sort by {sort!r}: add it to the columns')
+        frame = frame.sort_values(sort, ascending=not descending, na_position='last', kind='stable')
+    if limit is not None:
+        frame = frame.head(limit)
+    return frame.reset_index(drop=True)
+
+
+def _run(node_class, *, record_fields: dict[str, str], analysis_fields: dict[str, str], table: str,
+         base_filters: dict[str, Any], filters: Sequence[Filter], columns: Sequence[str], campaign: str | None,
+         lineage_value) -> list[dict[str, Any]]:
+    from aiida_ssb.query.index import INDEX_EXTRA
+
+    kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table)
+    node_filters = dict(base_filters)
+    later: list[Filter] = []
+    for filter_ in filters:
+        kind = kinds[filter_.field]
+        if kind == 'record' and filter_.field != 'made_by':
+            key = f'attributes.{filter_.field}'
+        elif kind == 'analysis':
+            key = f'extras.{INDEX_EXTRA}.{filter_.field}'
+        else:
+            later.append(filter_)
+            continue
+        node_filters[key] = _merge(node_filters.get(key), _qb_condition(filter_))
+    query = orm.QueryBuilder()
+    scope = _group_scope(query, campaign)
+    needs_node = any(kinds[name] == 'lineage' for name in kinds) or 'made_by' in kinds
+    record = [name for name in columns if kinds[name] == 'record' and name != 'made_by']
+    projections = ['id'] + [f'attributes.{name}' for name in record] + [f'extras.{INDEX_EXTRA}']
+    with_layers = needs_node and table == 'cell'
+    if with_layers:
+        projections.append('attributes.layers')
+    query.append(node_class, filters=node_filters, tag='node', project=projections, **scope)
+    rows = []
+    lineage = _Lineage()
+    creators = _creators([values[0] for values in query.all()]) if 'made_by' in kinds else {}
+    for values in query.all():
+        pk = values[0]
+        row = dict(zip(record, values[1:1 + len(record)]))
+        index = values[1 + len(record)] or {}
+        for name in columns:
+            if kinds[name] == 'analysis':
+                row[name] = index.get(name)
+        if 'made_by' in kinds:
+            row['made_by'] = creators.get(pk)
+        context = {'pk': pk, 'layers': values[-1] if with_layers else None}
+        keep = True
+        for filter_ in later:
+            if filter_.field == 'made_by':
+                keep = _compare(row.get('made_by'), filter_)
+            else:
+                keep = any(_compare(v, filter_) for v in lineage_value(lineage, context, filter_.field, all_values=True))
+            if not keep:
+                break
+        if not keep:
+            continue
+        for name in columns:
+            if kinds[name] == 'lineage':
+                found = lineage_value(lineage, context, name, all_values=True)
+                row[name] = found[0] if found else None
+        rows.append(row)
+    return rows
+
+
+def _creators(pks: list[int]) -> dict[int, str]:
+    """material pk -> kind of the lab step that created it."""
+    if not pks:
+        return {}
+    result = {}
+    for start in range(0, len(pks), 500):
+        query = orm.QueryBuilder()
+        query.append(orm.Data, filters={'id': {'in': pks[start:start + 500]}}, tag='node', project='id')
+        query.append(orm.CalcFunctionNode, with_outgoing='node', edge_filters={'type': 'create'}, project='process_type')
+        for pk, process_type in query.all():
+            result[pk] = (process_type or '').rsplit('.', 1)[-1]
+    return result
+
+
+def _material_lineage_value(lineage: _Lineage, context, field: str, all_values: bool = False) -> list[Any]:
+    kind, parameter = field.split('.')
+    node = orm.load_node(context['pk'])
+    return [step.get(parameter) for step in lineage.of(node).get(kind, []) if step.get(parameter) is not None]
+
+
+def _cell_lineage_value(lineage: _Lineage, context, field: str, all_values: bool = False) -> list[Any]:
+    from aiida_ssb.data.sample import find_sample
+
+    role, kind, parameter = field.split('.')
+    values = []
+    for sample_id in _layer_material_ids({'layers': context['layers'] or []}, role):
+        material = _material_cache.get(sample_id)
+        if material is None:
+            material = find_sample(sample_id)
+            _material_cache[sample_id] = material
+        if material is None:
+            continue
+        values.extend(step.get(parameter) for step in lineage.of(material).get(kind, []) if step.get(parameter) is not None)
+    return values
+
+
+_material_cache: dict[str, Any] = {}
+
+
+# ------------------------------------------------------------------------------------------------ the tables
+def samples(
+    *, role: str | None = None, campaign: str | None = None, filters: Sequence[Filter | str] = (),
+    columns: Sequence[str] | None = None, sort: str | None = None, descending: bool = False, limit: int | None = None,
+):
+    """Materials as a DataFrame, one row per batch.
+
+    :param role: only materials with this role.
+    :param campaign: only materials of this campaign (group).
+    :param filters: :class:`Filter` objects or expressions such as ``'conductivity_25c_s_cm > 1e-3'`` or
+        ``'ball_milling.duration_min >= 45'``.
+    :param columns: fields to show (record, analysis or lineage fields); default: id, name, role, formula,
+        supplier, made_by.
+    :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
+    """
+    from aiida_ssb.data.material import MaterialData
+    from aiida_ssb.query.index import MATERIAL_FIELDS
+
+    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    columns = tuple(columns or DEFAULT_SAMPLE_COLUMNS)
+    base = {'attributes.role': role} if role else {}
+    _material_cache.clear()
+    rows = _run(MaterialData, record_fields=SAMPLE_FIELDS, analysis_fields=MATERIAL_FIELDS, table='sample',
+                base_filters=base, filters=filters, columns=columns, campaign=campaign,
+                lineage_value=_material_lineage_value)
+    return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
+
+
+def cells(
+    *, cell_format: str | None = None, campaign: str | None = None, filters: Sequence[Filter | str] = (),
+    columns: Sequence[str] | None = None, sort: str | None = None, descending: bool = False, limit: int | None = None,
+):
+    """Cells as a DataFrame, one row per cell.
+
+    :param cell_format: only cells of this format (full, half, symmetric, blocking_pellet, three_electrode).
+    :param campaign: only cells of this campaign (group).
+    :param filters: :class:`Filter` objects or expressions such as ``'capacity_retention_percent_at_100 >= 80'``,
+        ``'stack_pressure_mpa < 1'`` or ``'electrolyte.ball_milling.duration_min >= 45'``.
+    :param columns: fields to show (record, analysis or lineage fields); default: the main record fields.
+    :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
+    """
+    from aiida_ssb.data.cell import CellData
+
+    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    columns = tuple(columns or DEFAULT_CELL_COLUMNS)
+    base = {'attributes.format': cell_format} if cell_format else {}
+    _material_cache.clear()
+    rows = _run(CellData, record_fields=CELL_FIELDS, analysis_fields=_analysis_cell_fields(), table='cell',
+                base_filters=base, filters=filters, columns=columns, campaign=campaign,
+                lineage_value=_cell_lineage_value)
+    return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
+
+

@@ -1,0 +1,147 @@
+"""Sphinx directive ``.. ssb-schema:: dotted.path.Model``: a table of a schema's fields.
+
+The manifest reference is generated from the pydantic models themselves, so it cannot drift from the code:
+each row gives the name to write in a manifest (with its unit, converted from any pint unit), the stored
+attribute name, the allowed values or bounds, and the description.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from docutils.statemachine import StringList
+
+
+def _type_text(annotation) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Union or str(origin) == 'types.UnionType':
+        parts = [_type_text(a) for a in args if a is not type(None)]
+        return ' or '.join(parts)
+    if origin is typing.Literal:
+        return ' | '.join(f'``{a}``' for a in args)
+    if origin is list:
+        return f'list of {_type_text(args[0])}' if args else 'list'
+    if origin is dict:
+        return 'mapping'
+    if origin is typing.Annotated:
+        return _type_text(args[0])
+    name = getattr(annotation, '__name__', str(annotation))
+    return {'str': 'text', 'float': 'number', 'int': 'integer', 'bool': 'true/false'}.get(name, name)
+
+
+def _bounds(info) -> str:
+    bits = []
+    for item in info.metadata:
+        for attr, symbol in (('gt', '>'), ('ge', '>='), ('lt', '<'), ('le', '<=')):
+            value = getattr(item, attr, None)
+            if value is not None:
+                bits.append(f'{symbol} {value:g}')
+    return ', '.join(bits)
+
+
+class SchemaDirective(Directive):
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        from aiida_ssb.schemas.base import bare_name, unit_of_field
+
+        module_name, _, class_name = self.arguments[0].rpartition('.')
+        model = getattr(importlib.import_module(module_name), class_name)
+        lines = ['.. list-table::', '   :header-rows: 1', '   :widths: 22 12 26 40', '',
+                 '   * - written as', '     - unit', '     - value', '     - meaning']
+        hidden = getattr(model, 'unitless', frozenset())
+        for name, info in model.model_fields.items():
+            unit = None if name in hidden else unit_of_field(name)
+            written = f'``{bare_name(name)}`` (or ``{name}``)' if unit else f'``{name}``'
+            alias = info.validation_alias
+            if alias is not None and hasattr(alias, 'choices'):
+                others = [c for c in alias.choices if c != name]
+                if others:
+                    written += ' (or ' + ', '.join(f'``{c}``' for c in others) + ')'
+            if info.is_required():
+                written += ' **required**'
+            value = _type_text(info.annotation)
+            bounds = _bounds(info)
+            if bounds:
+                value += f' ({bounds})'
+            description = _escape((info.description or '').replace('\n', ' '))
+            lines += [f'   * - {written}', f'     - {unit or ""}', f'     - {value}', f'     - {description}']
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source=''), self.content_offset, container)
+        doc = (model.__doc__ or '').strip()
+        result = []
+        if doc:
+            paragraph = nodes.paragraph()
+            self.state.nested_parse(StringList([' '.join(doc.split())], source=''), self.content_offset, paragraph)
+            result.extend(paragraph.children)
+        result.extend(container.children)
+        return result
+
+
+def _escape(text: str) -> str:
+    """Plain text for RST: ``|V|`` must not read as a substitution, ``*`` not as emphasis."""
+    return text.replace('|', '\\|').replace('*', '\\*')
+
+
+def _table(directive: Directive, headers: list[str], rows: list[list[str]], widths: str) -> list:
+    lines = ['.. list-table::', '   :header-rows: 1', f'   :widths: {widths}', '']
+    lines.append('   * - ' + headers[0])
+    lines.extend(f'     - {header}' for header in headers[1:])
+    for row in rows:
+        lines.append(f'   * - {row[0]}')
+        lines.extend(f'     - {cell}' for cell in row[1:])
+    container = nodes.container()
+    directive.state.nested_parse(StringList(lines, source=''), directive.content_offset, container)
+    return list(container.children)
+
+
+class FieldsDirective(Directive):
+    """``.. ssb-fields:: cells`` (or ``samples``): the record and analysis fields of a table."""
+
+    required_arguments = 1
+
+    def run(self):
+        from aiida_ssb.query.index import MATERIAL_FIELDS
+        from aiida_ssb.query.tables import CELL_FIELDS, SAMPLE_FIELDS, cell_fields
+
+        if self.arguments[0] == 'cells':
+            record, every = CELL_FIELDS, cell_fields()
+        else:
+            record, every = SAMPLE_FIELDS, {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
+        rows = [[f'``{name}``', 'record' if name in record else 'analysis', _escape(description)]
+                for name, description in every.items()]
+        return _table(self, ['field', 'kind', 'meaning'], rows, '35 12 53')
+
+
+class CircuitsDirective(Directive):
+    """``.. ssb-circuits::``: the default circuit per cell format."""
+
+    def run(self):
+        from aiida_ssb.workflows.impedance import DEFAULT_CIRCUITS
+
+        rows = [[f'``{fmt}``', f'``{circuit}``', ', '.join(f'{k}: {v}' for k, v in roles.items())]
+                for fmt, (circuit, roles) in DEFAULT_CIRCUITS.items()]
+        return _table(self, ['cell format', 'circuit', 'roles'], rows, '20 40 40')
+
+
+class HeadlineDirective(Directive):
+    """``.. ssb-headline::``: the headline numbers of a cell summary."""
+
+    def run(self):
+        from aiida_ssb.calculations.summary import HEADLINE_FIELDS
+
+        rows = [[f'``{name}``', _escape(description)] for name, description in HEADLINE_FIELDS.items()]
+        return _table(self, ['headline number', 'meaning'], rows, '40 60')
+
+
+def setup(app):
+    app.add_directive('ssb-schema', SchemaDirective)
+    app.add_directive('ssb-fields', FieldsDirective)
+    app.add_directive('ssb-circuits', CircuitsDirective)
+    app.add_directive('ssb-headline', HeadlineDirective)
+    return {'parallel_read_safe': True}

@@ -1,0 +1,94 @@
+"""The command line: import, tables with filters and formats, show, clean errors (no traceback, exit 1)."""
+
+import json
+import pathlib
+
+import pytest
+from click.testing import CliRunner
+
+from aiida_ssb.cli import cmd_ssb
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'manifests' / 'seed000_nvopf_4v.yaml'
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cmd_ssb, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def run():
+    return _invoke
+
+
+@pytest.fixture(scope='module')
+def imported(aiida_profile):
+    """The seed 000 example imported once for the read-only tests of this module."""
+    aiida_profile.reset_storage()
+    result = _invoke('import', EXAMPLE)
+    assert result.exit_code == 0, result.output
+    return _invoke
+
+
+def test_import_dry_run_stores_nothing(imported):
+    from aiida import orm
+
+    count = orm.QueryBuilder().append(orm.Node).count()
+    result = imported('import', '--dry-run', EXAMPLE)
+    assert result.exit_code == 0 and 'is valid' in result.output and 'nothing was stored' in result.output
+    assert orm.QueryBuilder().append(orm.Node).count() == count
+
+
+def test_import_then_again(imported):
+    result = imported('import', EXAMPLE)
+    assert result.exit_code == 0 and 'Nothing new' in result.output
+
+
+def test_cells_filters_and_formats(imported):
+    result = imported('cells', '--loading-min', 5, '--format', 'json')
+    rows = json.loads(result.output)
+    assert [row['sample_id'] for row in rows] == ['FC-HL-01']
+    assert rows[0]['mass_loading_mg_cm2'] == pytest.approx(7.986, abs=1e-3)
+    result = imported('cells', '--stack-pressure-max', 1, '--format', 'csv')
+    assert result.output.splitlines()[0].startswith('sample_id,format')
+    assert [line.split(',')[0] for line in result.output.splitlines()[1:]] == ['FC-01']
+    result = imported('cells', '--cell-format', 'blocking_pellet')
+    assert 'COND-NCBB-01' in result.output and 'FC-01' not in result.output
+    result = imported('cells', '--where', 'mass_loading_mg_cm2 < 2', '--columns', 'sample_id,active_mass_mg')
+    assert 'FC-01' in result.output and '1.4' in result.output and 'FC-HL-01' not in result.output
+
+
+def test_samples_by_role(imported):
+    result = imported('samples', '--role', 'electrolyte', '--format', 'json')
+    rows = json.loads(result.output)
+    assert [(row['sample_id'], row['made_by']) for row in rows] == [('SE-NCBB-01', 'ball_milling')]
+    result = imported('samples', '--role', 'precursor', '--where', 'supplier == KatChem')
+    assert 'NCB-KC-01' in result.output and 'V2O5' not in result.output
+
+
+def test_show_prints_history_to_purchased_precursors(imported):
+    result = imported('show', 'FC-01')
+    assert result.exit_code == 0
+    for text in ('mass_loading_mg_cm2', 'ball_milling', 'NCB-KC-01', 'purchased', 'solution_impregnation', 'Measurements'):
+        assert text in result.output
+
+
+@pytest.mark.parametrize('args, message', [
+    (('show', 'FC-99'), "no material or cell with sample id 'FC-99'"),
+    (('cells', '--where', 'voltage_wrong > 3'), "unknown cell field 'voltage_wrong'; fields that exist:"),
+    (('cells', '--where', 'stack pressure ~ 3'), 'cannot read the filter'),
+    (('samples', '--campaign', 'nope'), "no campaign 'nope'"),
+    (('import', 'missing.yaml'), 'cannot read the file'),
+])
+def test_errors_are_clean(imported, args, message):
+    runner = CliRunner()
+    result = runner.invoke(cmd_ssb, [str(a) for a in args])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert 'Traceback' not in result.output
+
+
+def test_verdi_data_ssb_is_the_same_group():
+    from importlib.metadata import entry_points
+
+    (entry,) = [e for e in entry_points(group='aiida.cmdline.data') if e.name == 'ssb']
+    assert entry.load() is cmd_ssb

@@ -1,0 +1,155 @@
+"""Arrhenius fits against synthetic data with known activation energies."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from aiida_ssb.analysis.arrhenius import (
+    EV_TO_KJ_PER_MOL,
+    K_B_EV_PER_K,
+    ArrheniusError,
+    fit_arrhenius,
+    linear_fit,
+)
+
+T0 = 273.15
+
+
+def sigma_t_law(t_c, ea_ev, sigma_25c):
+    """sigma(T) with sigma T = A exp(-Ea / kT), scaled so that sigma(25 C) = sigma_25c."""
+    t = np.asarray(t_c, dtype=float) + T0
+    ln_a = np.log(sigma_25c * (25 + T0)) + ea_ev / (K_B_EV_PER_K * (25 + T0))
+    return np.exp(ln_a - ea_ev / (K_B_EV_PER_K * t)) / t
+
+
+def two_regimes(t_c, knee_c=10.0, ea_low=0.671, ea_high=0.205, sigma_25c=4e-3):
+    """Seed 004 MM-NCB: 671 meV below and 205 meV above a knee, continuous at the knee."""
+    t = np.asarray(t_c, dtype=float) + T0
+    tk = knee_c + T0
+    ln_a_high = np.log(sigma_25c * (25 + T0)) + ea_high / (K_B_EV_PER_K * (25 + T0))
+    ln_a_low = ln_a_high - ea_high / (K_B_EV_PER_K * tk) + ea_low / (K_B_EV_PER_K * tk)
+    y = np.where(t < tk, ln_a_low - ea_low / (K_B_EV_PER_K * t), ln_a_high - ea_high / (K_B_EV_PER_K * t))
+    return np.exp(y) / t
+
+
+def test_constants():
+    assert K_B_EV_PER_K == pytest.approx(8.617333e-5, rel=1e-6)
+    assert EV_TO_KJ_PER_MOL == pytest.approx(96.485, rel=1e-5)
+
+
+def test_single_regime_recovers_ea_and_sigma25():
+    t = np.arange(-20.0, 101.0, 10.0)
+    rng = np.random.default_rng(1)
+    sigma = sigma_t_law(t, 0.205, 4e-3) * np.exp(0.01 * rng.standard_normal(t.size))
+    result = fit_arrhenius(t, sigma)
+    assert result.activation_energy_ev == pytest.approx(0.205, abs=0.005)
+    d = result.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d['activation_energy_kj_mol'] == pytest.approx(d['activation_energy_ev'] * 96.485332)
+    assert d['activation_energy_stderr_ev'] < 0.003
+    assert d['prefactor_unit'] == 'S cm^-1 K' and 'prefactor_s_cm_k' in d
+    assert d['prefactor_s_cm_k'] == pytest.approx(np.exp(d['ln_prefactor']))
+    assert d['conductivity_at_reference_s_cm'] == pytest.approx(4e-3, rel=0.02)
+    assert 0 < d['conductivity_at_reference_stderr_s_cm'] < 1e-4
+    assert d['reference_extrapolated'] is False and d['r_squared'] > 0.999
+    assert d['regimes'][0]['window_source'] == 'all' and d['n_regimes'] == 1
+
+
+def test_noise_free_data_are_exact_in_both_forms():
+    t = np.linspace(0, 100, 6)
+    sigma = sigma_t_law(t, 0.4, 1e-4)
+    assert fit_arrhenius(t, sigma).activation_energy_ev == pytest.approx(0.4, rel=1e-10)
+    # sigma = sigma0 exp(-Ea/kT) exactly
+    t_k = t + T0
+    pure = 10.0 * np.exp(-0.3 / (K_B_EV_PER_K * t_k))
+    result = fit_arrhenius(t, pure, form='sigma')
+    assert result.activation_energy_ev == pytest.approx(0.3, rel=1e-10)
+    assert result.to_dict()['prefactor_s_cm'] == pytest.approx(10.0, rel=1e-8)
+    assert result.to_dict()['prefactor_unit'] == 'S cm^-1'
+
+
+def test_standard_error_matches_monte_carlo():
+    t = np.arange(0.0, 101.0, 10.0)
+    values, errors = [], []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        r = fit_arrhenius(t, sigma_t_law(t, 0.3, 1e-3) * np.exp(0.02 * rng.standard_normal(t.size)))
+        values.append(r.activation_energy_ev)
+        errors.append(r.activation_energy_stderr_ev)
+    assert np.mean(errors) == pytest.approx(np.std(values, ddof=1), rel=0.2)
+
+
+def test_two_regimes_with_automatic_knee():
+    t = np.arange(-60.0, 101.0, 10.0)
+    rng = np.random.default_rng(0)
+    sigma = two_regimes(t) * np.exp(0.01 * rng.standard_normal(t.size))
+    result = fit_arrhenius(t, sigma, split='auto')
+    low, high = result.regimes
+    assert low.activation_energy_ev == pytest.approx(0.671, abs=0.005)
+    assert high.activation_energy_ev == pytest.approx(0.205, abs=0.005)
+    assert result.knee_temperature_c == pytest.approx(10.0, abs=3.0)
+    assert low.t_max_c <= 10.0 <= high.t_min_c + 10
+    # the headline is the regime containing 25 C
+    assert result.headline is high and result.activation_energy_ev == high.activation_energy_ev
+    d = result.to_dict()
+    assert d['conductivity_at_reference_s_cm'] == pytest.approx(4e-3, rel=0.02)
+    assert d['knee_temperature_c'] == result.knee_temperature_c
+    assert [r['window_source'] for r in d['regimes']] == ['auto_split_low', 'auto_split_high']
+    arrays = result.arrays()
+    assert set(arrays['regime_index']) == {0.0, 1.0}
+    assert arrays['fit_ln_sigma_t'].size == arrays['fit_inverse_temperature_1000_per_k'].size == 40
+
+
+def test_explicit_windows():
+    t = np.arange(-60.0, 101.0, 10.0)
+    sigma = two_regimes(t)
+    result = fit_arrhenius(t, sigma, windows=[(-60, 0), (20, 100)])
+    assert [r.activation_energy_ev for r in result.regimes] == pytest.approx([0.671, 0.205], abs=1e-9)
+    assert result.regimes[0].window_source == 'window'
+    assert result.regime_of_point[t == 10.0][0] == -1  # between the windows: unused
+    # reference below every window: nearest regime, flagged as extrapolated
+    cold = fit_arrhenius(t, sigma, windows=[(40, 100)], reference_temperature_c=25)
+    assert cold.reference_extrapolated is True
+
+
+def test_heating_and_cooling_branches_are_separate():
+    t = np.concatenate([np.arange(0.0, 101.0, 20.0), np.arange(100.0, -1.0, -20.0)])
+    branch = ['heating'] * 6 + ['cooling'] * 6
+    sigma = np.concatenate([sigma_t_law(t[:6], 0.30, 1e-3), sigma_t_law(t[6:], 0.25, 1e-3)])
+    result = fit_arrhenius(t, sigma, branch=branch)
+    heating, cooling = result.regimes
+    assert heating.branch == 'heating' and cooling.branch == 'cooling'
+    assert heating.activation_energy_ev == pytest.approx(0.30, rel=1e-9)
+    assert cooling.activation_energy_ev == pytest.approx(0.25, rel=1e-9)
+    assert [r['branch'] for r in result.to_dict()['regimes']] == ['heating', 'cooling']
+
+
+@pytest.mark.parametrize('kwargs, fragment', [
+    ({'form': 'log'}, 'form must be'),
+    ({'split': 'two'}, 'split must be'),
+    ({'split': 'auto', 'windows': [(0, 50)]}, 'not both'),
+    ({'windows': [(50, 0)]}, 't_min_c < t_max_c'),
+    ({'windows': [(200, 300)]}, 'at least min_points'),
+    ({'branch': ['up'] * 5}, 'branch labels'),
+    ({'min_points': 1}, 'min_points must be'),
+])
+def test_bad_arguments(kwargs, fragment):
+    t = np.arange(0.0, 50.0, 10.0)
+    with pytest.raises(ArrheniusError, match=fragment):
+        fit_arrhenius(t, sigma_t_law(t, 0.3, 1e-3), **kwargs)
+
+
+def test_bad_data():
+    with pytest.raises(ArrheniusError, match='must be > 0'):
+        fit_arrhenius([0, 10, 20], [1e-3, 0, 1e-3])
+    with pytest.raises(ArrheniusError, match='has 3 values'):
+        fit_arrhenius([0, 10, 20], [1e-3, 1e-3])
+    with pytest.raises(ArrheniusError, match='all temperatures are equal'):
+        fit_arrhenius([20, 20, 20], [1e-3, 2e-3, 3e-3])
+    with pytest.raises(ArrheniusError, match='needs at least'):
+        fit_arrhenius([0, 10, 20, 30], [1e-3] * 4, split='auto')
+    with pytest.raises(ArrheniusError, match='at least 2 points'):
+        linear_fit([1.0], [1.0])
