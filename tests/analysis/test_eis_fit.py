@@ -251,11 +251,7 @@ def test_bad_spectra_raise_clear_errors():
     assert fit_circuit(circuit, FREQ, (z.real, z.imag)).success
 
 
-def test_import_is_cheap():
-    code = ('import time, numpy, scipy, scipy.optimize; t = time.perf_counter(); '
-            'import aiida_ssb.analysis.eis; print(time.perf_counter() - t)')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
-    assert float(out.stdout.strip()) < 0.2
+def test_import_pulls_in_neither_aiida_nor_pandas():
     code = 'import sys, aiida_ssb.analysis.eis; print("aiida" in sys.modules, "pandas" in sys.modules)'
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ['False', 'False']

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -107,18 +106,6 @@ def test_result_dict_and_arrays():
     zs = z[np.argsort(-FREQ)]
     np.testing.assert_allclose(arrays['residual_imag_rel'], (zs.imag - arrays['z_kk_imag_ohm']) / np.abs(zs))
     assert result.resistance_ohm.size == result.m == result.tau_s.size
-
-
-def test_it_is_fast():
-    spec = 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3'
-    z = noisy(Circuit(spec).impedance(FREQ, CLEAN[spec]), 42)
-    lin_kk(FREQ, z)
-    times = []
-    for _ in range(11):
-        t0 = time.perf_counter()
-        lin_kk(FREQ, z)
-        times.append(time.perf_counter() - t0)
-    assert np.median(times) < 0.05  # a few ms on the project machine; generous for loaded CI
 
 
 def test_bad_input():

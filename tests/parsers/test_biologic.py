@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -218,17 +217,6 @@ def test_jdb11_gcpl(shared_file):
     assert measurement.metadata['start_time'].startswith('2020-10-26T12:49:58')
     charge = measurement['current_ma'] > 0
     assert charge.any() and (measurement['current_ma'] < 0).any()
-
-
-def test_jdb11_reads_well_under_a_second(shared_file):
-    path = shared_file('biologic/jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr')
-    read(path)
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        read(path)
-        times.append(time.perf_counter() - start)
-    assert min(times) < 0.25
 
 
 def test_mpr_without_galvani_says_how_to_install(shared_file, monkeypatch):
