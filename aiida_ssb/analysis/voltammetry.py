@@ -1500,9 +1500,14 @@ def _threshold(data: _SweepData, settings: _Settings) -> tuple[list[Onset], str]
         )
     x_on = _crossing(x, y, level, index) if settings.interpolate else float(x[index])
     details['first_point_above_v'] = float(data.sign * x[index])
+    return [_single_onset('threshold', data, settings, x_on, background, details)], 'onset found'
+
+
+def _single_onset(method: str, data, settings, x_on: float, background, details: dict) -> 'Onset':
+    """The one onset of a threshold or derivative search, at ``x_on`` (in the sweep's signed potential)."""
     measured = data.measured_current(x_on)
-    onset = Onset(
-        method='threshold',
+    return Onset(
+        method=method,
         direction=data.sweep.direction,
         sweep_index=data.sweep.sweep_index,
         cycle_index=data.sweep.cycle_index,
@@ -1514,7 +1519,6 @@ def _threshold(data: _SweepData, settings: _Settings) -> tuple[list[Onset], str]
         background=background,
         details=details,
     )
-    return [onset], 'onset found'
 
 
 def _local_slopes(x: np.ndarray, y: np.ndarray, weight: np.ndarray, half: int) -> np.ndarray:
@@ -1577,21 +1581,7 @@ def _derivative(data: _SweepData, settings: _Settings) -> tuple[list[Onset], str
         x_on = _crossing(data.x, finite, level, index)
     else:
         x_on = float(data.x[index])
-    measured = data.measured_current(x_on)
-    onset = Onset(
-        method='derivative',
-        direction=data.sweep.direction,
-        sweep_index=data.sweep.sweep_index,
-        cycle_index=data.sweep.cycle_index,
-        order=1,
-        onset_v=float(data.sign * x_on),
-        current_at_onset_ma=measured,
-        measured_current_at_onset_ma=measured,
-        current_density_at_onset_ma_cm2=_density(measured, settings.area_cm2),
-        background=background,
-        details=details,
-    )
-    return [onset], 'onset found'
+    return [_single_onset('derivative', data, settings, x_on, background, details)], 'onset found'
 
 
 def _prepare_sweep(sweep: Sweep, potential, current, settings: _Settings) -> _SweepData | str:

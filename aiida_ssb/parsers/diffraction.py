@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import decode_text, parse_numeric_block, read_bytes, sniff_table, split_lines
+from ._common import decode_text, read_bytes, sniff_table, split_lines
 from .base import Measurement, ParseError, timestamp_metadata
 
 __all__ = ['read_xy', 'read_xrdml']
@@ -39,15 +39,9 @@ def read_xy(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measur
             'has a single column; a diffraction pattern needs 2theta and intensity',
             line=layout.first_data_line + 1,
         )
-    block = '\n'.join(lines[layout.first_data_line :])
-    array, notes = parse_numeric_block(
+    array, notes = layout.parse(
         path,
-        block,
-        first_line=layout.first_data_line + 1,
-        delimiter=layout.delimiter,
-        n_columns=layout.n_columns,
-        decimal=layout.decimal,
-        column_names=layout.header,
+        lines,
         allow_truncated=allow_truncated,
         usecols=(0, 1),
     )

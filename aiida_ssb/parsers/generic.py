@@ -27,7 +27,6 @@ from ._common import (
     decode_text,
     integer_column,
     linear_conversion,
-    parse_numeric_block,
     read_bytes,
     sniff_table,
     split_lines,
@@ -92,13 +91,10 @@ def read_generic(
         raise ParseError(path, f"decimal must be '.' or ',', not {mark!r}")
     header = layout.header
     positions = [_resolve(path, canonical, spec[0], header, layout.n_columns) for canonical, spec in specs.items()]
-    block = '\n'.join(lines[layout.first_data_line :])
-    array, notes = parse_numeric_block(
+    array, notes = layout.parse(
         path,
-        block,
-        first_line=layout.first_data_line + 1,
+        lines,
         delimiter=field_delimiter,
-        n_columns=layout.n_columns,
         decimal=mark,
         column_names=header,
         allow_truncated=allow_truncated,

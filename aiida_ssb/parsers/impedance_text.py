@@ -79,16 +79,7 @@ def read_csv_impedance(path: str | os.PathLike, *, technique: str | None = None,
             f'has {layout.n_columns} columns; an impedance table needs frequency, Re(Z), Im(Z)',
             line=layout.first_data_line + 1,
         )
-    block = '\n'.join(lines[layout.first_data_line :])
-    array, notes = parse_numeric_block(
-        path,
-        block,
-        first_line=layout.first_data_line + 1,
-        delimiter=layout.delimiter,
-        n_columns=layout.n_columns,
-        decimal=layout.decimal,
-        usecols=(0, 1, 2),
-    )
+    array, notes = layout.parse(path, lines, column_names=None, usecols=(0, 1, 2))
     frequency = array[:, 0].copy()
     _check_frequencies(path, frequency, layout.first_data_line + 1)
     columns = {
@@ -387,15 +378,9 @@ def read_autolab(
             f"the column names ({', '.join(layout.header)}) lack frequency, Z' and Z''",
             line=(layout.header_line or 0) + 1,
         )
-    block = '\n'.join(lines[layout.first_data_line :])
-    array, notes = parse_numeric_block(
+    array, notes = layout.parse(
         path,
-        block,
-        first_line=layout.first_data_line + 1,
-        delimiter=layout.delimiter,
-        n_columns=layout.n_columns,
-        decimal=layout.decimal,
-        column_names=layout.header,
+        lines,
         allow_truncated=allow_truncated,
         usecols=[position for position, _ in wanted],
     )
