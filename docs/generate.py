@@ -147,6 +147,9 @@ def main() -> int:
     start = time.time()
     OUT.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault('MPLBACKEND', 'Agg')
+    # a configuration folder of our own: the commands run here must never touch the user's AiiDA configuration
+    # (a default profile pointing at this temporary one would outlive it)
+    os.environ['AIIDA_PATH'] = tempfile.mkdtemp(prefix='aiida-ssb-docs-config-')
     _profile()
     from aiida_ssb.cli.demo import quiet_console
     from aiida_ssb.demo import analyse_campaigns, evaluate_checks, generate_campaigns, import_campaigns

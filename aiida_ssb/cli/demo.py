@@ -26,7 +26,10 @@ def ensure_profile() -> str:
     if profile is not None:
         return profile.name
     config = get_config(create=True)
-    if config.default_profile_name is None:
+    dangling = config.default_profile_name is not None and config.default_profile_name not in config.profile_names
+    if dangling:
+        click.echo(f'The default profile {config.default_profile_name!r} named in {config.dirpath} does not exist.')
+    if config.default_profile_name is None or dangling:
         verdi = shutil.which('verdi') or str(pathlib.Path(sys.executable).with_name('verdi'))
         click.echo('No AiiDA profile yet: creating one with `verdi presto` (SQLite storage, no services needed)...')
         result = subprocess.run([verdi, 'presto'], capture_output=True, text=True)

@@ -92,3 +92,27 @@ def test_verdi_data_ssb_is_the_same_group():
 
     (entry,) = [e for e in entry_points(group='aiida.cmdline.data') if e.name == 'ssb']
     assert entry.load() is cmd_ssb
+
+
+def test_demo_profile_replaces_a_dangling_default(tmp_path):
+    """A configuration whose default profile no longer exists (e.g. a deleted temporary profile) gets a fresh
+    `verdi presto` profile instead of a ProfileConfigurationError traceback."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / '.aiida' / 'config.json'
+    config.parent.mkdir()
+    config.write_text(json.dumps({'CONFIG_VERSION': {'CURRENT': 10, 'OLDEST_COMPATIBLE': 10}, 'profiles': {},
+                                  'default_profile': 'gone'}))
+    env = dict(os.environ, AIIDA_PATH=str(tmp_path), PYTHONWARNINGS='ignore')
+    env.pop('AIIDA_PROFILE', None)
+    env['PATH'] = f'{os.path.dirname(sys.executable)}{os.pathsep}{env.get("PATH", "")}'
+    result = subprocess.run([sys.executable, '-c', 'from aiida_ssb.cli.demo import ensure_profile; print(ensure_profile())'],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "The default profile 'gone'" in result.stdout
+    name = result.stdout.strip().splitlines()[-1]
+    stored = json.loads(config.read_text())
+    assert stored['default_profile'] == name and name in stored['profiles']
