@@ -203,11 +203,6 @@ def critical_current_density(
         raise CcdError(f'short_voltage_v: must be positive, got {short_voltage_v!r}')
     if not 0 <= settle_fraction < 1:
         raise CcdError(f'settle_fraction: must be in [0, 1), got {settle_fraction!r}')
-    mask = None
-    if exclude is not None:
-        mask = np.asarray(exclude, dtype=bool)
-        if mask.shape != (n,):
-            raise CcdError(f'exclude: expected a boolean mask of length {n}, got shape {mask.shape}')
     try:
         seg = segment_half_cycles(
             t,
@@ -217,7 +212,7 @@ def critical_current_density(
             cycle_index=cyi,
             control_mode=mode,
             step_index=sti,
-            exclude=mask,
+            exclude=exclude,
             exclude_steps=exclude_steps,
             rest_current_ma=rest_current_ma,
         )

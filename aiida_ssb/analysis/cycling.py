@@ -224,7 +224,7 @@ def segment_half_cycles(
     cycle_index: np.ndarray | None = None,
     control_mode: np.ndarray | None = None,
     step_index: np.ndarray | None = None,
-    exclude: np.ndarray | None = None,
+    exclude: Any = None,
     exclude_steps: Sequence[int] | None = None,
     rest_current_ma: float | None = None,
     min_half_cycle_fraction: float = 0.002,
@@ -286,7 +286,10 @@ def segment_half_cycles(
     valid = np.isfinite(voltage_v)
     valid &= np.isfinite(abs_current)
     if exclude is not None:
-        valid &= ~exclude
+        mask = np.asarray(exclude, dtype=bool)
+        if mask.shape != (n,):
+            raise CyclingError(f'exclude: expected a boolean mask of length {n}, got shape {mask.shape}')
+        valid &= ~mask
     if exclude_steps is not None and len(exclude_steps):
         if step_index is None:
             raise CyclingError('exclude_steps: needs step_index to know which rows belong to those steps')
@@ -719,11 +722,6 @@ def summarise_cycling(
     q_dis_counter = _optional('discharge_capacity_mah', discharge_capacity_mah, n)
     e_ch_counter = _optional('charge_energy_mwh', charge_energy_mwh, n)
     e_dis_counter = _optional('discharge_energy_mwh', discharge_energy_mwh, n)
-    mask = None
-    if exclude is not None:
-        mask = np.asarray(exclude, dtype=bool)
-        if mask.shape != (n,):
-            raise CyclingError(f'exclude: expected a boolean mask of length {n}, got shape {mask.shape}')
 
     seg = segment_half_cycles(
         t,
@@ -733,7 +731,7 @@ def summarise_cycling(
         cycle_index=cyi,
         control_mode=mode,
         step_index=sti,
-        exclude=mask,
+        exclude=exclude,
         exclude_steps=exclude_steps,
         rest_current_ma=rest_current_ma,
         min_half_cycle_fraction=min_half_cycle_fraction,

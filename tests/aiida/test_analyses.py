@@ -87,12 +87,9 @@ def test_analyses_come_from_the_cache_when_nothing_changed(cell):
     assert not changed.base.caching.is_created_from_cache
 
 
-def test_ccd_of_a_symmetric_cell():
-    import sys
-    import pathlib
-
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'analysis'))
-    from test_ccd import Failure, make_symmetric_record
+def _symmetric_cell_record():
+    """A stepped-current Na|SE|Na record whose soft short comes at 0.14 mA and the hard one at 0.30 mA."""
+    from tests.analysis.test_ccd import Failure, make_symmetric_record
 
     (t, v, i), _ = make_symmetric_record(soft=Failure(0.14, 0, 0.5, 0.3), hard=Failure(0.30, 1, 0.5, 0.0), area_cm2=0.785)
     return t, v, i
@@ -103,7 +100,7 @@ def test_cycling_workchain_runs_ccd_on_symmetric_records(aiida_profile_clean):
     MaterialData({'id': 'NA', 'role': 'metal_foil'}).store()
     sym, _ = assemble_cell({'id': 'SYM', 'format': 'symmetric', 'diameter': '10 mm', 'layers': [
         {'role': 'negative', 'material': 'NA'}, {'role': 'electrolyte', 'material': 'SE'}, {'role': 'negative', 'material': 'NA'}]})
-    t, v, i = test_ccd_of_a_symmetric_cell()
+    t, v, i = _symmetric_cell_record()
     record = SymmetricCellData(Measurement('gcpl', {'time_s': t, 'voltage_v': v, 'current_ma': i}), sample_id='SYM').store()
     builder = CyclingWorkChain.get_builder_for(sym, measurements=[record])
     outputs, node = run_get_node(builder)
@@ -141,11 +138,7 @@ def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
 
 
 def test_stepwise_cv_is_recognised_and_analysed(cell, tmp_path):
-    import pathlib
-    import sys
-
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'analysis'))
-    from test_voltammetry import synthetic_stepwise
+    from tests.analysis.test_voltammetry import synthetic_stepwise
 
     from aiida_ssb.calculations.analyse import rising_cutoffs
 

@@ -210,7 +210,7 @@ def test_arrays_and_names():
         ({'drop_fraction': 1.5}, 'drop_fraction'),
         ({'short_voltage_v': 0}, 'short_voltage_v'),
         ({'settle_fraction': 1.0}, 'settle_fraction'),
-        ({'exclude': [True]}, 'exclude'),
+        ({'exclude': [True]}, r'exclude: expected a boolean mask of length \d+, got shape \(1,\)'),
     ],
 )
 def test_errors(kwargs, message):

@@ -650,6 +650,9 @@ def test_error_length_mismatch():
         summarise_cycling(c['time_s'], c['voltage_v'][:-1], c['current_ma'])
     with pytest.raises(CyclingError, match='control_mode: length'):
         summarise_cycling(c['time_s'], c['voltage_v'], c['current_ma'], control_mode=[1, 2])
+    n = c['time_s'].size
+    with pytest.raises(CyclingError, match=rf'exclude: expected a boolean mask of length {n}, got shape \(3,\)'):
+        summarise_cycling(c['time_s'], c['voltage_v'], c['current_ma'], exclude=[True, False, True])
 
 
 def test_error_time_nan_and_decreasing():
