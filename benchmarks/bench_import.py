@@ -58,7 +58,6 @@ def main() -> int:
     measurement = read(FILE)
     rows.append(('aiida-ssb read (canonical columns, units, metadata)', median_ms(lambda: read(FILE))))
     rows.append(('read + CyclingData node, stored', median_ms(lambda: CyclingData(read(FILE), sample_id='B-CELL').store())))
-    counter = iter(range(1000))
 
     # end to end: the same bytes are imported only once (SHA-256 deduplication), so warm up on another file
     # and time the first import of this one

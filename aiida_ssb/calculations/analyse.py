@@ -3,7 +3,7 @@
 Each takes the measurement node(s), the measured cell or material where geometry or masses matter, and an
 ``options`` Dict (validated by :mod:`aiida_ssb.schemas.analysis`); it returns a ``summary`` Dict (flat,
 unit-suffixed numbers: the method, every parameter, the quality metrics) and, where there are curves, a
-``curves`` ArrayData. Since every input that changes a result is a node, a re-analysis with the same
+``curves`` :class:`~aiida_ssb.data.arrays.CurvesData`. Since every input that changes a result is a node, a re-analysis with the same
 inputs can come from the cache, and a changed option gives a new, separate result.
 
 Analyses that cannot run on their input (a one-directional record for a cycling summary, a spectrum that
@@ -17,6 +17,8 @@ from typing import Any, Mapping
 import numpy as np
 from aiida import orm
 from aiida.engine import ExitCode, calcfunction
+
+from aiida_ssb.data.arrays import CurvesData
 
 __all__ = [
     'analyse_cycling',
@@ -43,8 +45,8 @@ def _failed(message: str) -> ExitCode:
     return ExitCode(ANALYSIS_FAILED, message)
 
 
-def _curves(arrays: Mapping[str, np.ndarray]) -> orm.ArrayData:
-    node = orm.ArrayData()
+def _curves(arrays: Mapping[str, np.ndarray]) -> CurvesData:
+    node = CurvesData()
     for name, values in arrays.items():
         values = np.asarray(values)
         if values.dtype.kind in 'OUS':  # strings/objects cannot be stored as .npy without pickle

@@ -1,7 +1,8 @@
 """Measurement nodes: instrument records as arrays in the repository, small metadata in attributes.
 
-Every class is an :class:`~aiida.orm.ArrayData`: each canonical column (``time_s``, ``voltage_v``,
-``frequency_hz``...) is one ``.npy`` array in the node's repository, loaded lazily. Attributes hold only
+Every class is an :class:`~aiida.orm.ArrayData` (a :class:`~aiida_ssb.data.arrays.PackedArrayData`): the
+canonical columns (``time_s``, ``voltage_v``, ``frequency_hz``...) are arrays in one ``arrays.npz`` in the
+node's repository, read on first access. Attributes hold only
 small facts: the technique, the column units, the number of rows, the instrument metadata, the
 measurement conditions (flat and unit-suffixed, so they can be queried: ``temperature_c``,
 ``stack_pressure_mpa``, ``cycle_index``, ``upper_cutoff_v``...) and the measured object's ``sample_id``.
@@ -12,8 +13,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import numpy as np
-from aiida import orm
 
+from aiida_ssb.data.arrays import PackedArrayData
 from aiida_ssb.parsers.base import COLUMNS, KIND_OF_TECHNIQUE, Measurement
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-class MeasurementData(orm.ArrayData):
+class MeasurementData(PackedArrayData):
     """Base of every measurement node (not used directly)."""
 
     kind: str = ''
