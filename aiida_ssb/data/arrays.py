@@ -133,11 +133,8 @@ class PackedArrayData(orm.ArrayData):
         return pending
 
     def _pending(self) -> dict[str, np.ndarray]:
-        try:
-            return self._unstored_arrays
-        except AttributeError:  # a node loaded from the database skips ``__init__``
-            self._unstored_arrays = {}
-            return self._unstored_arrays
+        """Arrays set on this unstored node and not yet written (``initialize`` creates the dict)."""
+        return self._unstored_arrays
 
 
 class CurvesData(PackedArrayData):
