@@ -37,14 +37,15 @@ def plot_capacity(curves: Mapping[str, np.ndarray], *, basis: str | None = 'acti
         finite = ce[np.isfinite(ce)]
         if finite.size:
             twin.set_ylim(max(0.0, min(finite.min(), 95.0) - 2.0), min(105.0, max(finite.max(), 100.0) + 1.0))
+    note = None
     if summary and summary.get('reference_cycle') is not None:
         ax.axvline(summary['reference_cycle'], color='k', ls=':', lw=0.8)
         retention = summary.get('capacity_retention_percent_at_end')
-        text = f'reference: cycle {summary["reference_cycle"]}'
+        note = f'reference: cycle {summary["reference_cycle"]}'
         if retention is not None:
-            text += f'\nretention at end: {retention:.1f} %'
-        ax.text(0.98, 0.04, text, transform=ax.transAxes, ha='right', va='bottom', fontsize=8)
-    ax.legend(loc='lower left', fontsize=8)
+            note += f'\nretention at end: {retention:.1f} %'
+    # the note heads the legend, where a fading record leaves room, instead of lying over the last cycles
+    ax.legend(loc='lower left', fontsize=8, title=note, title_fontsize=8, alignment='left')
     if title:
         ax.set_title(title)
     return figure
