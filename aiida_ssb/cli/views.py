@@ -43,6 +43,29 @@ def cmd_graph(sample_id, depth, what, output):
     click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
 
 
+def _spectrum_labels(spectra) -> list[str]:
+    """Legend entries of several spectra from their measurement conditions (temperature, branch, cycle, upper
+    cut-off), leaving out what all of them share; a spectrum's own label where nothing tells them apart."""
+    described = []
+    for spectrum in spectra:
+        conditions = spectrum.conditions
+        parts = []
+        if conditions.get('temperature_c') is not None:
+            parts.append(f'{conditions["temperature_c"]:g} °C')
+        if conditions.get('branch'):
+            parts.append(str(conditions['branch']))
+        if conditions.get('cycle_index') is not None:
+            parts.append(f'cycle {conditions["cycle_index"]}')
+        if conditions.get('upper_cutoff_v') is not None:
+            parts.append(f'after {conditions["upper_cutoff_v"]:g} V')
+        described.append(parts)
+    shared = set.intersection(*(set(parts) for parts in described)) if described else set()
+    return [
+        ', '.join(part for part in parts if part not in shared) or spectrum.label or f'spectrum {spectrum.pk}'
+        for spectrum, parts in zip(spectra, described)
+    ]
+
+
 def _plot_sample(sample_id: str, kind: str, index: int | None):
     from aiida_ssb.data.sample import load_sample
     from aiida_ssb.plotting import cycling as cyc
@@ -76,15 +99,18 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             return imp.plot_bode(frequency, z, curves=arrays_of(curves) if curves else None, title=f'{sample_id} {spectrum.label}')
         chosen = spectra if index is None else [spectra[index]]
         figure = None
-        for spectrum, curves in chosen[:12]:
+        labels = _spectrum_labels([spectrum for spectrum, _ in chosen[:12]]) if len(chosen) > 1 else [None]
+        for (spectrum, curves), label in zip(chosen[:12], labels):
             frequency, z = spectrum.impedance()
             if figure is None:
                 figure = imp.plot_nyquist(frequency, z, curves=arrays_of(curves) if curves else None, area_cm2=area,
-                                          title=f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''))
+                                          title=f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
+                                          label=label)
             else:
                 imp.plot_nyquist(frequency, z, curves=arrays_of(curves) if curves else None, area_cm2=area,
-                                 figure_axes=(figure, figure.axes[0]))
-        figure.axes[0].legend().remove() if len(chosen) > 1 else None
+                                 figure_axes=(figure, figure.axes[0]), label=label)
+        if len(chosen) > 1:
+            figure.axes[0].legend(fontsize=7, ncol=2)
         return figure
     if kind == 'arrhenius':
         result = latest_result(sample_id, 'arrhenius')

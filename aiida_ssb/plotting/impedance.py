@@ -13,16 +13,17 @@ __all__ = ['plot_nyquist', 'plot_bode', 'plot_arrhenius', 'plot_resistance_track
 
 
 def plot_nyquist(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None, area_cm2: float | None = None,
-                 title: str | None = None, figure_axes=None):
-    """-Im Z against Re Z (equal axes), with the fitted curve; area-normalised (ohm cm2) when ``area_cm2``."""
+                 title: str | None = None, figure_axes=None, label: str | None = None):
+    """-Im Z against Re Z (equal axes), with the fitted curve; area-normalised (ohm cm2) when ``area_cm2``.
+    ``label`` names the spectrum when several share the axes (its fit then takes the spectrum's colour)."""
     figure, ax = figure_axes or new_figure()
     scale = area_cm2 or 1.0
     unit = 'Ω cm²' if area_cm2 else 'Ω'
     z = np.asarray(z)
-    ax.plot(z.real * scale, -z.imag * scale, 'o', ms=3, mfc='none', label='data')
+    (points,) = ax.plot(z.real * scale, -z.imag * scale, 'o', ms=3, mfc='none', label=label or 'data')
     if curves and 'z_fit_real_ohm' in curves:
         ax.plot(np.asarray(curves['z_fit_real_ohm']) * scale, -np.asarray(curves['z_fit_imag_ohm']) * scale, '-',
-                lw=1.2, label='fit')
+                lw=1.2, label='_nolegend_' if label else 'fit', color=points.get_color() if label else None)
     ax.set_xlabel(f"Z' / {unit}")
     ax.set_ylabel(f"-Z'' / {unit}")
     ax.set_aspect('equal', adjustable='datalim')
@@ -72,11 +73,16 @@ def plot_arrhenius(summary: Mapping, curves: Mapping[str, np.ndarray], *, title:
         fx = np.asarray(curves['fit_inverse_temperature_1000_per_k'])
         fy = np.asarray(curves[f'fit_{y_key}'])
         regime = np.asarray(curves.get('fit_regime_index', np.zeros(fx.size)))
-        for index, values in enumerate(summary.get('regimes', [])):
+        regimes = summary.get('regimes', [])
+        branches = {values.get('branch') for values in regimes}
+        for index, values in enumerate(regimes):
             mask = regime == index
             if mask.any():
-                ax.plot(fx[mask], fy[mask], '-', lw=1.4,
-                        label=f'Ea = {values["activation_energy_ev"]:.3f} eV ({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)')
+                # with heating and cooling branches, each regime says its branch; cooling is dashed
+                branch = values.get('branch') if len(branches) > 1 else None
+                ax.plot(fx[mask], fy[mask], '--' if branch == 'cooling' else '-', lw=1.4,
+                        label=(f'{branch}: ' if branch else '')
+                        + f'Ea = {values["activation_energy_ev"]:.3f} eV ({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)')
     ax.set_xlabel('1000 / T / K$^{-1}$')
     ax.set_ylabel('ln(σT / S cm$^{-1}$ K)' if form == 'sigma_t' else 'ln(σ / S cm$^{-1}$)')
     secondary = ax.secondary_xaxis('top', functions=(lambda v: 1000.0 / np.maximum(v, 1e-9) - 273.15,

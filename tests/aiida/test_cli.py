@@ -116,3 +116,19 @@ def test_demo_profile_replaces_a_dangling_default(tmp_path):
     name = result.stdout.strip().splitlines()[-1]
     stored = json.loads(config.read_text())
     assert stored['default_profile'] == name and name in stored['profiles']
+
+
+def test_spectrum_legend_names_what_tells_the_spectra_apart():
+    from types import SimpleNamespace
+
+    from aiida_ssb.cli.views import _spectrum_labels
+
+    def spectrum(pk, label='', **conditions):
+        return SimpleNamespace(pk=pk, label=label, conditions=conditions)
+
+    stepwise = [spectrum(1, temperature_c=25.0, cycle_index=0), spectrum(2, temperature_c=25.0, cycle_index=2, upper_cutoff_v=4.05)]
+    assert _spectrum_labels(stepwise) == ['cycle 0', 'cycle 2, after 4.05 V']
+    series = [spectrum(3, temperature_c=-20.0, branch='heating'), spectrum(4, temperature_c=90.0, branch='cooling')]
+    assert _spectrum_labels(series) == ['-20 °C, heating', '90 °C, cooling']
+    same = [spectrum(5, 'a.mpt', temperature_c=25.0), spectrum(6, temperature_c=25.0)]
+    assert _spectrum_labels(same) == ['a.mpt', 'spectrum 6']
