@@ -47,6 +47,7 @@ class PackedArrayData(orm.ArrayData):
     def initialize(self) -> None:
         super().initialize()
         self._unstored_arrays: dict[str, np.ndarray] = {}
+        self._repository_absorbed = False  # whether arrays already in the repository (a clone's) were taken in
 
     # ------------------------------------------------------------------ writing
     def set_array(self, name: str, array: np.ndarray) -> None:
@@ -72,7 +73,7 @@ class PackedArrayData(orm.ArrayData):
     def store(self, *args, **kwargs):
         if not self.is_stored:
             pending = self._pending()
-            if pending or getattr(self, '_repository_absorbed', False):
+            if pending or self._repository_absorbed:
                 for name in self.base.repository.list_object_names():  # replaced by the new archive
                     if name == ARCHIVE_NAME or name.endswith('.npy'):
                         self.base.repository.delete_object(name)
@@ -126,7 +127,7 @@ class PackedArrayData(orm.ArrayData):
     def _editable(self) -> dict[str, np.ndarray]:
         """The arrays to be written on storing, including those a clone brought in its repository."""
         pending = self._pending()
-        if not getattr(self, '_repository_absorbed', False):
+        if not self._repository_absorbed:
             self._repository_absorbed = True
             for name, values in self._read_repository().items():
                 pending.setdefault(name, values)
