@@ -12,7 +12,6 @@ caching.
 
 from __future__ import annotations
 
-import os
 import pathlib
 import sys
 import tempfile
@@ -22,11 +21,15 @@ from bench_import import median_ms  # the same timing rule as the import benchma
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix='aiida-ssb-bench-arrays-') as folder:
-        os.environ['AIIDA_PATH'] = folder  # a configuration of its own: the user's profiles are not touched
-        from aiida import load_profile
-        from aiida.manage.configuration import create_profile, get_config
+    from aiida import load_profile
+    from aiida.manage.configuration import create_profile, get_config, reset_config
+    from aiida.manage.configuration.settings import AiiDAConfigDir
 
+    with tempfile.TemporaryDirectory(prefix='aiida-ssb-bench-arrays-') as folder:
+        # a configuration of its own, switched to as aiida's pytest fixtures do (whatever was loaded before):
+        # the user's profiles are not touched
+        reset_config()
+        AiiDAConfigDir.set(pathlib.Path(folder) / '.aiida')
         profile = create_profile(
             get_config(create=True),
             storage_backend='core.sqlite_dos',

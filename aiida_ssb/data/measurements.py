@@ -50,7 +50,7 @@ class MeasurementData(PackedArrayData):
         if measurement.kind != self.kind:
             raise ValueError(f'a {measurement.technique} record is {measurement.kind} data, not {self.kind}')
         for name, values in measurement.columns.items():
-            self.set_array(name, np.ascontiguousarray(values))
+            self.set_array(name, values)  # set_array takes its own copy
         attributes: dict[str, Any] = {
             'technique': measurement.technique,
             'kind': measurement.kind,
