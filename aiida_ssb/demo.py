@@ -19,10 +19,22 @@ from typing import Any, Callable
 REPO = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / 'examples'
 
-__all__ = ['Check', 'CHECKS', 'generate_campaigns', 'import_campaigns', 'analyse_campaigns', 'evaluate_checks',
-           'DEMO_CAMPAIGNS']
+__all__ = [
+    'Check',
+    'CHECKS',
+    'generate_campaigns',
+    'import_campaigns',
+    'analyse_campaigns',
+    'evaluate_checks',
+    'DEMO_CAMPAIGNS',
+]
 
-DEMO_CAMPAIGNS = ('seed004-milling-series', 'seed000-4v-cell', 'seed001-infiltrated-electrodes', 'seed002-stability-method')
+DEMO_CAMPAIGNS = (
+    'seed004-milling-series',
+    'seed000-4v-cell',
+    'seed001-infiltrated-electrodes',
+    'seed002-stability-method',
+)
 LITERATURE_MANIFEST = EXAMPLES / 'literature' / 'seed003_review.yaml'
 
 
@@ -141,7 +153,6 @@ def _growth_point(sample_id: str, at: float) -> float | None:
     return None
 
 
-
 def _optimum_milling_time(expected: dict) -> float | None:
     times = expected['seed004']['milling_time_min']
     values = {cell: _index(cell, 'conductivity_25c_s_cm') for cell in times}
@@ -174,58 +185,248 @@ def _literature(key: str, sample_id: str) -> float | None:
 
 #: every paper number the demonstration reproduces
 CHECKS: list[Check] = [
-    Check('004', 'σ(25 °C), NaCB11H12 milled 45 min', 4e-3, 'S/cm', 0.5e-3, lambda e: _index('PEL-NCB-45', 'conductivity_25c_s_cm'),
-          'paper: "4 mS cm-1"'),
+    Check(
+        '004',
+        'σ(25 °C), NaCB11H12 milled 45 min',
+        4e-3,
+        'S/cm',
+        0.5e-3,
+        lambda e: _index('PEL-NCB-45', 'conductivity_25c_s_cm'),
+        'paper: "4 mS cm-1"',
+    ),
     Check('004', 'milling time of the conductivity optimum', 45, 'min', 0, _optimum_milling_time),
-    Check('004', 'Ea above room temperature, 45 min', 0.205, 'eV', 0.005, lambda e: _regime('PEL-NCB-45', 30, 100),
-          'fit window 30-100 °C (the paper gives no window)'),
-    Check('004', 'Ea far below room temperature, 45 min', 0.671, 'eV', 0.005, lambda e: _regime('PEL-NCB-45', -100, -60),
-          'fit window -100 to -60 °C'),
-    Check('004', 'Ea of the unmilled (ordered) NaCB11H12', 0.629, 'eV', 0.005, lambda e: _regime('PEL-NCB-0', -20, 40),
-          'below 40 °C'),
+    Check(
+        '004',
+        'Ea above room temperature, 45 min',
+        0.205,
+        'eV',
+        0.005,
+        lambda e: _regime('PEL-NCB-45', 30, 100),
+        'fit window 30-100 °C (the paper gives no window)',
+    ),
+    Check(
+        '004',
+        'Ea far below room temperature, 45 min',
+        0.671,
+        'eV',
+        0.005,
+        lambda e: _regime('PEL-NCB-45', -100, -60),
+        'fit window -100 to -60 °C',
+    ),
+    Check(
+        '004',
+        'Ea of the unmilled (ordered) NaCB11H12',
+        0.629,
+        'eV',
+        0.005,
+        lambda e: _regime('PEL-NCB-0', -20, 40),
+        'below 40 °C',
+    ),
     Check('004', 'CCD, sudden-drop criterion', 0.12, 'mA/cm2', 0.005, lambda e: _index('SYM-NA-MM45', 'ccd_ma_cm2')),
     Check('004', 'CCD, 0 V criterion', 0.3, 'mA/cm2', 0.005, lambda e: _index('SYM-NA-MM45', 'ccd_zero_volt_ma_cm2')),
-    Check('004', 'oxidative edge potential (SSRCV 50 µV/s)', 4.14, 'V', 0.01, lambda e: _index('SSRCV-MM45', 'oxidative_onset_v')),
-    Check('000', 'onset of Na2B12H12 (10 µV/s, 60 °C)', 3.45, 'V', 0.01, lambda e: _index('CV-B12-C65', 'oxidative_onset_v')),
-    Check('000', 'onset of NaCB11H12 (10 µV/s, 60 °C)', 4.20, 'V', 0.01, lambda e: _index('CV-NCB-C65', 'oxidative_onset_v')),
-    Check('000', 'R2 at upper cut-off 4.20 V', 100, 'Ω cm2', 15, lambda e: _growth_point('NVOPF-FC-STEP', 4.20), 'paper: "~100"'),
-    Check('000', 'R2 at upper cut-off 4.40 V', 1000, 'Ω cm2', 150, lambda e: _growth_point('NVOPF-FC-STEP', 4.40),
-          'paper: "up to 1 kΩ cm2"'),
-    Check('000', 'first-cycle coulombic efficiency (4.15 V cell)', 91.4, '%', 0.05,
-          lambda e: _index('NVOPF-FC-415', 'initial_coulombic_efficiency_percent')),
-    Check('000', 'initial C/5 discharge capacity', 99, 'mAh/g', 0.5, lambda e: _index('NVOPF-FC-415', 'reference_discharge_capacity_mah_g')),
-    Check('000', 'capacity retention at the end (paper: after 800 cycles)', 78.8, '%', 0.5,
-          lambda e: _index('NVOPF-FC-415', 'capacity_retention_percent_at_end'), '78/99; the paper prints "78 %"'),
-    Check('000', 'energy retention at the end', 76, '%', 0.5, lambda e: _index('NVOPF-FC-415', 'energy_retention_percent_at_end')),
-    Check('000', 'average discharge voltage', 3.8, 'V', 0.05,
-          lambda e: _summary('NVOPF-FC-HL', 'cycling', 'initial_average_discharge_voltage_v'),
-          'the high-loading cell behind 310 Wh/kg (117 mAh/g x 0.70 x 3.8 V)'),
-    Check('000', 'retention of the 4.30 V cell when it fails', 44, '%', 0.5, _failure_cycle_retention,
-          'paper: cycle 160; the reduced demo compresses the fade'),
-    Check('000', 'mass loading of the pressure cell', 8.0, 'mg/cm2', 0.05, lambda e: _cell_attribute('NVOPF-FC-HL', 'mass_loading_mg_cm2')),
-    Check('000', 'first discharge of the high-loading cell', 117, 'mAh/g', 0.5, lambda e: _index('NVOPF-FC-HL', 'initial_discharge_capacity_mah_g')),
-    Check('000', 'specific energy per active material', 443, 'Wh/kg', 3,
-          lambda e: _summary('NVOPF-FC-HL', 'cycling', 'initial_specific_energy_wh_kg_active')),
-    Check('000', 'specific energy per 70 % composite', 310, 'Wh/kg', 3,
-          lambda e: _summary('NVOPF-FC-HL', 'cycling', 'initial_specific_energy_wh_kg_composite')),
-    Check('001', 'retention after the 0.5C cycling, 70 MPa', 95.6, '%', 0.1, lambda e: _index('NCO-HC-70MPA', 'capacity_retention_percent_at_end')),
-    Check('001', 'retention after the 0.5C cycling, 3 MPa', 85.9, '%', 0.1, lambda e: _index('NCO-HC-3MPA', 'capacity_retention_percent_at_end')),
-    Check('001', 'rate capability 5C / 0.1C', 67.4, '%', 0.1, lambda e: _index('NCO-HC-RATE', 'rate_capability_percent')),
-    Check('002', 'LiBH4 onset, 25 wt% Super P', 2.04, 'V', 0.01, lambda e: _index('LIBH4-SP25-10', 'oxidative_onset_v')),
-    Check('002', 'LiBH4 onset, 5 wt% Ketjenblack', 2.08, 'V', 0.01, lambda e: _index('LIBH4-KB5-10', 'oxidative_onset_v')),
+    Check(
+        '004',
+        'oxidative edge potential (SSRCV 50 µV/s)',
+        4.14,
+        'V',
+        0.01,
+        lambda e: _index('SSRCV-MM45', 'oxidative_onset_v'),
+    ),
+    Check(
+        '000',
+        'onset of Na2B12H12 (10 µV/s, 60 °C)',
+        3.45,
+        'V',
+        0.01,
+        lambda e: _index('CV-B12-C65', 'oxidative_onset_v'),
+    ),
+    Check(
+        '000',
+        'onset of NaCB11H12 (10 µV/s, 60 °C)',
+        4.20,
+        'V',
+        0.01,
+        lambda e: _index('CV-NCB-C65', 'oxidative_onset_v'),
+    ),
+    Check(
+        '000',
+        'R2 at upper cut-off 4.20 V',
+        100,
+        'Ω cm2',
+        15,
+        lambda e: _growth_point('NVOPF-FC-STEP', 4.20),
+        'paper: "~100"',
+    ),
+    Check(
+        '000',
+        'R2 at upper cut-off 4.40 V',
+        1000,
+        'Ω cm2',
+        150,
+        lambda e: _growth_point('NVOPF-FC-STEP', 4.40),
+        'paper: "up to 1 kΩ cm2"',
+    ),
+    Check(
+        '000',
+        'first-cycle coulombic efficiency (4.15 V cell)',
+        91.4,
+        '%',
+        0.05,
+        lambda e: _index('NVOPF-FC-415', 'initial_coulombic_efficiency_percent'),
+    ),
+    Check(
+        '000',
+        'initial C/5 discharge capacity',
+        99,
+        'mAh/g',
+        0.5,
+        lambda e: _index('NVOPF-FC-415', 'reference_discharge_capacity_mah_g'),
+    ),
+    Check(
+        '000',
+        'capacity retention at the end (paper: after 800 cycles)',
+        78.8,
+        '%',
+        0.5,
+        lambda e: _index('NVOPF-FC-415', 'capacity_retention_percent_at_end'),
+        '78/99; the paper prints "78 %"',
+    ),
+    Check(
+        '000',
+        'energy retention at the end',
+        76,
+        '%',
+        0.5,
+        lambda e: _index('NVOPF-FC-415', 'energy_retention_percent_at_end'),
+    ),
+    Check(
+        '000',
+        'average discharge voltage',
+        3.8,
+        'V',
+        0.05,
+        lambda e: _summary('NVOPF-FC-HL', 'cycling', 'initial_average_discharge_voltage_v'),
+        'the high-loading cell behind 310 Wh/kg (117 mAh/g x 0.70 x 3.8 V)',
+    ),
+    Check(
+        '000',
+        'retention of the 4.30 V cell when it fails',
+        44,
+        '%',
+        0.5,
+        _failure_cycle_retention,
+        'paper: cycle 160; the reduced demo compresses the fade',
+    ),
+    Check(
+        '000',
+        'mass loading of the pressure cell',
+        8.0,
+        'mg/cm2',
+        0.05,
+        lambda e: _cell_attribute('NVOPF-FC-HL', 'mass_loading_mg_cm2'),
+    ),
+    Check(
+        '000',
+        'first discharge of the high-loading cell',
+        117,
+        'mAh/g',
+        0.5,
+        lambda e: _index('NVOPF-FC-HL', 'initial_discharge_capacity_mah_g'),
+    ),
+    Check(
+        '000',
+        'specific energy per active material',
+        443,
+        'Wh/kg',
+        3,
+        lambda e: _summary('NVOPF-FC-HL', 'cycling', 'initial_specific_energy_wh_kg_active'),
+    ),
+    Check(
+        '000',
+        'specific energy per 70 % composite',
+        310,
+        'Wh/kg',
+        3,
+        lambda e: _summary('NVOPF-FC-HL', 'cycling', 'initial_specific_energy_wh_kg_composite'),
+    ),
+    Check(
+        '001',
+        'retention after the 0.5C cycling, 70 MPa',
+        95.6,
+        '%',
+        0.1,
+        lambda e: _index('NCO-HC-70MPA', 'capacity_retention_percent_at_end'),
+    ),
+    Check(
+        '001',
+        'retention after the 0.5C cycling, 3 MPa',
+        85.9,
+        '%',
+        0.1,
+        lambda e: _index('NCO-HC-3MPA', 'capacity_retention_percent_at_end'),
+    ),
+    Check(
+        '001', 'rate capability 5C / 0.1C', 67.4, '%', 0.1, lambda e: _index('NCO-HC-RATE', 'rate_capability_percent')
+    ),
+    Check(
+        '002', 'LiBH4 onset, 25 wt% Super P', 2.04, 'V', 0.01, lambda e: _index('LIBH4-SP25-10', 'oxidative_onset_v')
+    ),
+    Check(
+        '002', 'LiBH4 onset, 5 wt% Ketjenblack', 2.08, 'V', 0.01, lambda e: _index('LIBH4-KB5-10', 'oxidative_onset_v')
+    ),
     Check('002', 'LiBH4 onset, 25 wt% MCMB', 2.61, 'V', 0.01, lambda e: _index('LIBH4-MCMB25-10', 'oxidative_onset_v')),
     Check('002', 'LiBH4 onset, no carbon', 3.10, 'V', 0.01, lambda e: _index('LIBH4-NOC-10', 'oxidative_onset_v')),
-    Check('002', 'onset shift at 100 µV/s (paper: > 0.1 V)', 0.15, 'V', 0.05, lambda e: _scan_rate_shift('LIBH4-SP25-100', 'LIBH4-SP25-10'),
-          'the generator encodes +0.15 V'),
-    Check('002', 'onset shift at 500 µV/s (paper: > 0.5 V)', 0.60, 'V', 0.1, lambda e: _scan_rate_shift('LIBH4-SP25-500', 'LIBH4-SP25-10'),
-          'the generator encodes +0.60 V'),
-    Check('002', 'CCD of Li2(B11H14)(CB11H12) at 60 °C', 0.16, 'mA/cm2', 0.005, lambda e: _index('LI-SYM-CCD', 'ccd_ma_cm2')),
-    Check('002', 'interphase growth constant k', 14.6, 'Ω cm2 h^-0.5', 0.5,
-          lambda e: _summary('LI-SYM-OCV', 'interface_growth', 'rate_constant_ohm_cm2_per_sqrt_h')),
-    Check('002', 'initial interphase resistance R0', 29.6, 'Ω cm2', 2,
-          lambda e: _summary('LI-SYM-OCV', 'interface_growth', 'initial_resistance_ohm_cm2')),
-    Check('003', 'literature: σ of NaCB11H12 at 383 K', 0.12, 'S/cm', 0.0, lambda e: _literature('conductivity_s_cm', 'LIT-NaCB11H12'),
-          'a literature record, loaded as reported'),
+    Check(
+        '002',
+        'onset shift at 100 µV/s (paper: > 0.1 V)',
+        0.15,
+        'V',
+        0.05,
+        lambda e: _scan_rate_shift('LIBH4-SP25-100', 'LIBH4-SP25-10'),
+        'the generator encodes +0.15 V',
+    ),
+    Check(
+        '002',
+        'onset shift at 500 µV/s (paper: > 0.5 V)',
+        0.60,
+        'V',
+        0.1,
+        lambda e: _scan_rate_shift('LIBH4-SP25-500', 'LIBH4-SP25-10'),
+        'the generator encodes +0.60 V',
+    ),
+    Check(
+        '002',
+        'CCD of Li2(B11H14)(CB11H12) at 60 °C',
+        0.16,
+        'mA/cm2',
+        0.005,
+        lambda e: _index('LI-SYM-CCD', 'ccd_ma_cm2'),
+    ),
+    Check(
+        '002',
+        'interphase growth constant k',
+        14.6,
+        'Ω cm2 h^-0.5',
+        0.5,
+        lambda e: _summary('LI-SYM-OCV', 'interface_growth', 'rate_constant_ohm_cm2_per_sqrt_h'),
+    ),
+    Check(
+        '002',
+        'initial interphase resistance R0',
+        29.6,
+        'Ω cm2',
+        2,
+        lambda e: _summary('LI-SYM-OCV', 'interface_growth', 'initial_resistance_ohm_cm2'),
+    ),
+    Check(
+        '003',
+        'literature: σ of NaCB11H12 at 383 K',
+        0.12,
+        'S/cm',
+        0.0,
+        lambda e: _literature('conductivity_s_cm', 'LIT-NaCB11H12'),
+        'a literature record, loaded as reported',
+    ),
 ]
 
 
@@ -245,6 +446,16 @@ def evaluate_checks(expected_path: pathlib.Path) -> list[Check]:
             value = check.compute(expected)
         except Exception:  # a missing analysis shows as a missing number, the table says so
             value = None
-        results.append(Check(check.seed, check.quantity, check.paper, check.unit, check.tolerance, check.compute,
-                             check.note, None if value is None else float(value)))
+        results.append(
+            Check(
+                check.seed,
+                check.quantity,
+                check.paper,
+                check.unit,
+                check.tolerance,
+                check.compute,
+                check.note,
+                None if value is None else float(value),
+            )
+        )
     return results

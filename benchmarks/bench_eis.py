@@ -31,14 +31,26 @@ FREQ = np.logspace(6, -1, 50)
 ANCHOR = 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3'
 SPECTRA = {
     # name: (circuit, truth, start ~2x off)
-    'anchor 0.1 pellet': (ANCHOR, [10, 500, 5e-9, 0.92, 1500, 5e-7, 0.85, 1e-5, 0.80],
-                          [20, 1000, 1e-8, 0.85, 800, 1e-6, 0.90, 2e-5, 0.75]),
-    'full cell (seed 000)': ('R0-p(R1,CPE1)-p(R2,CPE2)', [50, 120, 2e-6, 0.85, 400, 5e-4, 0.75],
-                             [25, 240, 4e-6, 0.80, 200, 1e-3, 0.80]),
-    'blocking pellet': ('p(R1,CPE1)-p(R2,CPE2)-CPE3', [800, 2e-9, 0.90, 3000, 1e-7, 0.80, 2e-6, 0.85],
-                        [1600, 1e-9, 0.85, 1500, 2e-7, 0.85, 4e-6, 0.80]),
-    'arc + finite diffusion': ('R0-p(R1,CPE1)-Wo1', [50, 500, 5e-9, 0.92, 1000, 1.0],
-                               [100, 250, 1e-8, 0.85, 2000, 0.5]),
+    'anchor 0.1 pellet': (
+        ANCHOR,
+        [10, 500, 5e-9, 0.92, 1500, 5e-7, 0.85, 1e-5, 0.80],
+        [20, 1000, 1e-8, 0.85, 800, 1e-6, 0.90, 2e-5, 0.75],
+    ),
+    'full cell (seed 000)': (
+        'R0-p(R1,CPE1)-p(R2,CPE2)',
+        [50, 120, 2e-6, 0.85, 400, 5e-4, 0.75],
+        [25, 240, 4e-6, 0.80, 200, 1e-3, 0.80],
+    ),
+    'blocking pellet': (
+        'p(R1,CPE1)-p(R2,CPE2)-CPE3',
+        [800, 2e-9, 0.90, 3000, 1e-7, 0.80, 2e-6, 0.85],
+        [1600, 1e-9, 0.85, 1500, 2e-7, 0.85, 4e-6, 0.80],
+    ),
+    'arc + finite diffusion': (
+        'R0-p(R1,CPE1)-Wo1',
+        [50, 500, 5e-9, 0.92, 1000, 1.0],
+        [100, 250, 1e-8, 0.85, 2000, 0.5],
+    ),
 }
 
 
@@ -66,6 +78,7 @@ def peer():
     try:
         import impedance
         from impedance.models.circuits import CustomCircuit  # noqa: F401
+
         return impedance
     except Exception as exc:  # noqa: BLE001 - any import failure of the peer is reported, not raised
         print(f'impedance.py is not importable ({type(exc).__name__}: {exc}); timing ours only')
@@ -74,6 +87,7 @@ def peer():
 
 def peer_fit(spec: str, start, z: np.ndarray):
     from impedance.models.circuits import CustomCircuit
+
     model = CustomCircuit(spec, initial_guess=list(start))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -89,8 +103,10 @@ def optimum(circuit: Circuit, truth, z: np.ndarray) -> float:
 
 def b1(imp, runs: int) -> None:
     print(f'\nB1  one fit from a ~2x-off start, modulus weighting (median of {runs} runs)')
-    header = (f'{"spectrum":24s} {"ours ms":>8s} {"1-start":>8s} {"peer ms":>9s} {"speed-up":>9s} '
-              f'{"chi2/opt ours":>13s} {"chi2/opt peer":>13s} {"max err ours":>12s} {"max err peer":>12s}')
+    header = (
+        f'{"spectrum":24s} {"ours ms":>8s} {"1-start":>8s} {"peer ms":>9s} {"speed-up":>9s} '
+        f'{"chi2/opt ours":>13s} {"chi2/opt peer":>13s} {"max err ours":>12s} {"max err peer":>12s}'
+    )
     print(header)
     for name, (spec, truth, start) in SPECTRA.items():
         circuit = Circuit(spec)
@@ -99,17 +115,21 @@ def b1(imp, runs: int) -> None:
         t_ours, res = median_time(lambda c=circuit, z=z, s=start: fit_circuit(c, FREQ, z, initial=s), runs)
         t_one, _ = median_time(lambda c=circuit, z=z, s=start: fit_circuit(c, FREQ, z, initial=s, n_starts=1), runs)
         err_ours = np.max(np.abs(circuit.values_array(res.values) / np.array(truth) - 1))
-        line = (f'{name:24s} {1e3 * t_ours:8.1f} {1e3 * t_one:8.1f} ')
+        line = f'{name:24s} {1e3 * t_ours:8.1f} {1e3 * t_one:8.1f} '
         if imp is not None:
             t_peer, (p_peer, z_peer) = median_time(lambda sp=spec, s=start, z=z: peer_fit(sp, s, z), runs)
             err_peer = np.max(np.abs(p_peer / np.array(truth) - 1))
-            line += (f'{1e3 * t_peer:9.1f} {t_peer / t_ours:8.0f}x {res.chi2_modulus / best:13.4f} '
-                     f'{chi2_modulus(z, z_peer) / best:13.4f} {100 * err_ours:11.1f}% {100 * err_peer:11.1f}%')
+            line += (
+                f'{1e3 * t_peer:9.1f} {t_peer / t_ours:8.0f}x {res.chi2_modulus / best:13.4f} '
+                f'{chi2_modulus(z, z_peer) / best:13.4f} {100 * err_ours:11.1f}% {100 * err_peer:11.1f}%'
+            )
         else:
             line += f'{"-":>9s} {"-":>9s} {res.chi2_modulus / best:13.4f} {"-":>13s} {100 * err_ours:11.1f}% {"-":>12s}'
         print(line)
-    print('    (chi2/opt = modulus-weighted chi2 over the best optimum found;'
-          ' gate: <= 1.01 and every parameter within 5 %)')
+    print(
+        '    (chi2/opt = modulus-weighted chi2 over the best optimum found;'
+        ' gate: <= 1.01 and every parameter within 5 %)'
+    )
 
 
 def b2(imp, n_starts: int, n_peer: int) -> None:
@@ -138,8 +158,10 @@ def b2(imp, n_starts: int, n_peer: int) -> None:
         dt = (time.perf_counter() - t0) / n_peer
         ok_ours = sum(fit_circuit(circuit, FREQ, z, initial=s, n_starts=1).chi2_modulus <= 1.01 * best for s in subset)
         label = f'impedance.py (first {n_peer})'
-        print(f'    {label:28s} success {ok}/{n_peer} = {100 * ok / n_peer:5.1f} %   '
-              f'mean {1e3 * dt:7.1f} ms/fit (ours, 1 local fit, same {n_peer} starts: {ok_ours}/{n_peer})')
+        print(
+            f'    {label:28s} success {ok}/{n_peer} = {100 * ok / n_peer:5.1f} %   '
+            f'mean {1e3 * dt:7.1f} ms/fit (ours, 1 local fit, same {n_peer} starts: {ok_ours}/{n_peer})'
+        )
 
 
 def b3() -> None:
@@ -167,23 +189,29 @@ def b3() -> None:
         return fit_arrhenius(t_c, sigmas)
 
     dt, result = median_time(run, 5)
-    print(f'\nB3  Arrhenius batch: 10 spectra 25-100 C, warm starts -> sigma -> Ea: {1e3 * dt:.1f} ms total; '
-          f'Ea = {result.activation_energy_ev:.4f} eV (truth {ea_true}, '
-          f'error {result.activation_energy_ev - ea_true:+.4f};'
-          ' gate 0.005 eV)')
+    print(
+        f'\nB3  Arrhenius batch: 10 spectra 25-100 C, warm starts -> sigma -> Ea: {1e3 * dt:.1f} ms total; '
+        f'Ea = {result.activation_energy_ev:.4f} eV (truth {ea_true}, '
+        f'error {result.activation_energy_ev - ea_true:+.4f};'
+        ' gate 0.005 eV)'
+    )
 
 
 def b4(imp, runs: int) -> None:
     spec, truth, _ = SPECTRA['anchor 0.1 pellet']
     z = noisy(Circuit(spec), truth, 42)
     dt, res = median_time(lambda: lin_kk(FREQ, z), runs)
-    print(f'\nB4  lin-KK on the anchor spectrum: ours {1e3 * dt:.2f} ms (M={res.m}, mu={res.mu:.3f}, '
-          f'valid={res.valid}); ours without the series capacitance: ', end='')
+    print(
+        f'\nB4  lin-KK on the anchor spectrum: ours {1e3 * dt:.2f} ms (M={res.m}, mu={res.mu:.3f}, '
+        f'valid={res.valid}); ours without the series capacitance: ',
+        end='',
+    )
     dt2, res2 = median_time(lambda: lin_kk(FREQ, z, capacitance=False), runs)
     print(f'{1e3 * dt2:.2f} ms (M={res2.m}, mu={res2.mu:.3f})')
     if imp is not None:
         try:
             from impedance.validation import linKK
+
             t0 = time.perf_counter()
             linKK(FREQ, z, c=0.85, max_M=50, fit_type='complex')
             print(f'    impedance.py linKK: {1e3 * (time.perf_counter() - t0):.1f} ms')
@@ -209,8 +237,10 @@ def batch(n: int) -> None:
     for (truth, z), res in zip(jobs, results):
         reference = fit_circuit(circuit, FREQ, z, initial=truth, n_starts=1).chi2_modulus
         ok += res.chi2_modulus <= 1.01 * reference
-    print(f'\nBatch  {n} spectra (anchor circuit, random parameters x/÷3, automatic start): {dt:.1f} s total, '
-          f'{1e3 * dt / n:.1f} ms/spectrum; {ok}/{n} at least as good as a fit started from the truth')
+    print(
+        f'\nBatch  {n} spectra (anchor circuit, random parameters x/÷3, automatic start): {dt:.1f} s total, '
+        f'{1e3 * dt / n:.1f} ms/spectrum; {ok}/{n} at least as good as a fit started from the truth'
+    )
 
 
 def main(argv=None) -> None:
@@ -222,8 +252,11 @@ def main(argv=None) -> None:
     imp = peer()
     import numpy
     import scipy
-    print(f'numpy {numpy.__version__}, scipy {scipy.__version__}, impedance.py '
-          f'{getattr(imp, "__version__", "not installed") if imp else "not installed"}')
+
+    print(
+        f'numpy {numpy.__version__}, scipy {scipy.__version__}, impedance.py '
+        f'{getattr(imp, "__version__", "not installed") if imp else "not installed"}'
+    )
     b1(imp, runs)
     b2(imp, 50 if args.quick else 200, min(args.peer_starts, 10) if args.quick else args.peer_starts)
     b3()

@@ -45,19 +45,33 @@ def main() -> int:
 
     MaterialData({'id': 'B-SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'B-NA', 'role': 'metal_foil'}).store()
-    assemble_cell({'id': 'B-CELL', 'format': 'symmetric', 'diameter': '10 mm', 'layers': [
-        {'role': 'negative', 'material': 'B-NA'}, {'role': 'electrolyte', 'material': 'B-SE'}, {'role': 'negative', 'material': 'B-NA'}]})
+    assemble_cell(
+        {
+            'id': 'B-CELL',
+            'format': 'symmetric',
+            'diameter': '10 mm',
+            'layers': [
+                {'role': 'negative', 'material': 'B-NA'},
+                {'role': 'electrolyte', 'material': 'B-SE'},
+                {'role': 'negative', 'material': 'B-NA'},
+            ],
+        }
+    )
 
     rows = []
     try:
         from galvani import BioLogic
 
-        rows.append(('galvani MPRfile (reference: binary records only)', median_ms(lambda: BioLogic.MPRfile(str(FILE)))))
+        rows.append(
+            ('galvani MPRfile (reference: binary records only)', median_ms(lambda: BioLogic.MPRfile(str(FILE))))
+        )
     except ImportError:
         rows.append(('galvani MPRfile (not installed: pip install aiida-ssb[mpr])', float('nan')))
     measurement = read(FILE)
     rows.append(('aiida-ssb read (canonical columns, units, metadata)', median_ms(lambda: read(FILE))))
-    rows.append(('read + CyclingData node, stored', median_ms(lambda: CyclingData(read(FILE), sample_id='B-CELL').store())))
+    rows.append(
+        ('read + CyclingData node, stored', median_ms(lambda: CyclingData(read(FILE), sample_id='B-CELL').store()))
+    )
 
     # end to end: the same bytes are imported only once (SHA-256 deduplication), so warm up on another file
     # and time the first import of this one
@@ -66,7 +80,9 @@ def main() -> int:
         import_file(warm, 'B-CELL', technique='galvanostatic_cycling')
     start = time.perf_counter()
     import_file(FILE, 'B-CELL', technique='galvanostatic_cycling', temperature='25 degC')
-    rows.append(('end-to-end import-file, once (raw kept, parse process, links)', 1000.0 * (time.perf_counter() - start)))
+    rows.append(
+        ('end-to-end import-file, once (raw kept, parse process, links)', 1000.0 * (time.perf_counter() - start))
+    )
     print(f'{FILE.name}: {measurement.n_rows} rows, technique {measurement.technique}\n')
     print(f'{"step":<58} {"median":>10}')
     for name, ms in rows:
@@ -74,8 +90,10 @@ def main() -> int:
     reference = rows[0][1]
     ours = rows[1][1]
     if reference == reference:
-        print(f'\nours / galvani = {ours / reference:.1f}x (galvani only maps the binary records; ours builds the '
-              'contiguous canonical columns)')
+        print(
+            f'\nours / galvani = {ours / reference:.1f}x (galvani only maps the binary records; ours builds the '
+            'contiguous canonical columns)'
+        )
     gate = rows[2][1] < 1000.0
     print(f'gate (read + node conversion well under a second): {"PASS" if gate else "FAIL"}')
     return 0 if gate else 1

@@ -90,33 +90,62 @@ def write_campaign(folder: pathlib.Path, n_cells: int) -> pathlib.Path:
         for cycle in range(N_CYCLES):
             q_dis = parameters['capacity_mah_g'] * (1.0 - parameters['fade_per_cycle']) ** cycle * active_mg / 1000.0
             q_ch = q_dis / 0.995
-            recorder.constant_current(s * q_ch, 2.95 + 0.35 * s + 0.08 * s ** 6, current_ma, ns=1)
-            recorder.constant_current(s * q_dis, 3.30 - 0.35 * s - 0.12 * s ** 6, -current_ma, ns=2)
+            recorder.constant_current(s * q_ch, 2.95 + 0.35 * s + 0.08 * s**6, current_ma, ns=1)
+            recorder.constant_current(s * q_dis, 3.30 - 0.35 * s - 0.12 * s**6, -current_ma, ns=2)
         path = raw / f'{cell_id}_GCPL.mpt'
         gcpl_file(
-            path, recorder=recorder, started=dt.datetime(2024, 1, 1) + dt.timedelta(hours=index),
-            sequences=[GcplSequence('rest', duration_h=600 / 3600), GcplSequence('cc', current_ma=current_ma, limit_v=3.4),
-                       GcplSequence('cc', current_ma=-current_ma, limit_v=2.9, goto=1, cycles=N_CYCLES - 1)],
-            instrument=Instrument(), directory='C:\\bench\\', area_cm2=area_cm2, active_mass_mg=active_mg,
-            molar_mass_g_mol=106.98, ion_mass_g_mol=22.99, battery_capacity_mah=one_c_ma_g * active_mg / 1000.0,
-            electrode_material='NaCrO2', electrolyte='Na4(B12H12)(B10H10)',
+            path,
+            recorder=recorder,
+            started=dt.datetime(2024, 1, 1) + dt.timedelta(hours=index),
+            sequences=[
+                GcplSequence('rest', duration_h=600 / 3600),
+                GcplSequence('cc', current_ma=current_ma, limit_v=3.4),
+                GcplSequence('cc', current_ma=-current_ma, limit_v=2.9, goto=1, cycles=N_CYCLES - 1),
+            ],
+            instrument=Instrument(),
+            directory='C:\\bench\\',
+            area_cm2=area_cm2,
+            active_mass_mg=active_mg,
+            molar_mass_g_mol=106.98,
+            ion_mass_g_mol=22.99,
+            battery_capacity_mah=one_c_ma_g * active_mg / 1000.0,
+            electrode_material='NaCrO2',
+            electrolyte='Na4(B12H12)(B10H10)',
             comment=f'SYNTHETIC benchmark data (aiida-ssb benchmarks/bench_scale.py), cell {index}',
         )
-        cells.append({
-            'id': cell_id, 'format': 'half', 'diameter': '10 mm',
-            'layers': [{'role': 'positive', 'material': 'BENCH-CAM', 'mass': f'{active_mg / 0.7:.3f} mg',
-                        'active_fraction': 0.7},
-                       {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
-                       {'role': 'negative', 'material': 'BENCH-NA'}],
-            'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa', 'one_c': f'{one_c_ma_g} mA/g',
-        })
-        measurements.append({'cell': cell_id, 'technique': 'gcpl', 'file': f'raw/{path.name}', 'temperature': '25 degC'})
+        cells.append(
+            {
+                'id': cell_id,
+                'format': 'half',
+                'diameter': '10 mm',
+                'layers': [
+                    {
+                        'role': 'positive',
+                        'material': 'BENCH-CAM',
+                        'mass': f'{active_mg / 0.7:.3f} mg',
+                        'active_fraction': 0.7,
+                    },
+                    {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
+                    {'role': 'negative', 'material': 'BENCH-NA'},
+                ],
+                'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa',
+                'one_c': f'{one_c_ma_g} mA/g',
+            }
+        )
+        measurements.append(
+            {'cell': cell_id, 'technique': 'gcpl', 'file': f'raw/{path.name}', 'temperature': '25 degC'}
+        )
     manifest = {
         'campaign': f'bench-{n_cells}',
         'description': f'{n_cells} synthetic half cells for the scale benchmark',
         'materials': [
-            {'id': 'BENCH-CAM', 'name': 'NaCrO2', 'formula': 'NaCrO2', 'role': 'active_material',
-             'theoretical_capacity': '120 mAh/g'},
+            {
+                'id': 'BENCH-CAM',
+                'name': 'NaCrO2',
+                'formula': 'NaCrO2',
+                'role': 'active_material',
+                'theoretical_capacity': '120 mAh/g',
+            },
             {'id': 'BENCH-SE', 'name': 'Na4(B12H12)(B10H10)', 'role': 'electrolyte'},
             {'id': 'BENCH-NA', 'name': 'sodium metal', 'formula': 'Na', 'role': 'metal_foil'},
         ],
@@ -170,13 +199,20 @@ def task_progress(arguments: dict) -> dict:
     last modification time of the terminated ones (Unix s)."""
     from aiida import orm
 
-    query = orm.QueryBuilder().append(orm.WorkChainNode, filters={
-        'id': {'>': arguments['after']}, 'process_type': {'like': '%ssb.cell_analysis'}},
-        project=['attributes.process_state', 'attributes.exit_status', 'mtime'])
+    query = orm.QueryBuilder().append(
+        orm.WorkChainNode,
+        filters={'id': {'>': arguments['after']}, 'process_type': {'like': '%ssb.cell_analysis'}},
+        project=['attributes.process_state', 'attributes.exit_status', 'mtime'],
+    )
     rows = query.all()
     done = [row for row in rows if row[0] in ('finished', 'excepted', 'killed')]
-    return {'total': len(rows), 'done': len(done), 'failed': sum(row[0] != 'finished' or row[1] != 0 for row in done),
-            'last_mtime': max((row[2].timestamp() for row in done), default=None), 'nodes': _count_nodes()}
+    return {
+        'total': len(rows),
+        'done': len(done),
+        'failed': sum(row[0] != 'finished' or row[1] != 0 for row in done),
+        'last_mtime': max((row[2].timestamp() for row in done), default=None),
+        'nodes': _count_nodes(),
+    }
 
 
 def _naive_cells(filters: list[str]):
@@ -192,18 +228,36 @@ def _naive_cells(filters: list[str]):
     cell_filters = {f'attributes.{f.field}': _qb_condition(f) for f in parsed if f.field == 'stack_pressure_mpa'}
     summary_filters = {f'attributes.{f.field}': _qb_condition(f) for f in parsed if f.field != 'stack_pressure_mpa'}
     query = orm.QueryBuilder()
-    query.append(CellData, filters=cell_filters, tag='cell',
-                 project=['id', 'attributes.sample_id', 'attributes.stack_pressure_mpa'])
-    query.append(orm.CalcFunctionNode, with_incoming='cell', edge_filters={'label': 'cell'}, tag='process',
-                 filters={'process_type': {'like': '%ssb.summarise_cell'}, 'attributes.exit_status': 0})
-    query.append(orm.Dict, with_incoming='process', filters=summary_filters, tag='summary',
-                 project=['attributes.capacity_retention_percent_at_end', 'ctime'])
+    query.append(
+        CellData,
+        filters=cell_filters,
+        tag='cell',
+        project=['id', 'attributes.sample_id', 'attributes.stack_pressure_mpa'],
+    )
+    query.append(
+        orm.CalcFunctionNode,
+        with_incoming='cell',
+        edge_filters={'label': 'cell'},
+        tag='process',
+        filters={'process_type': {'like': '%ssb.summarise_cell'}, 'attributes.exit_status': 0},
+    )
+    query.append(
+        orm.Dict,
+        with_incoming='process',
+        filters=summary_filters,
+        tag='summary',
+        project=['attributes.capacity_retention_percent_at_end', 'ctime'],
+    )
     rows = {}
     for pk, sample_id, pressure, retention, ctime in query.all():
         if pk not in rows or ctime > rows[pk][-1]:  # the latest summary of each cell
             rows[pk] = (sample_id, pressure, retention, ctime)
-    return pd.DataFrame([{'sample_id': s, 'stack_pressure_mpa': p, 'capacity_retention_percent_at_end': r}
-                         for s, p, r, _ in rows.values()])
+    return pd.DataFrame(
+        [
+            {'sample_id': s, 'stack_pressure_mpa': p, 'capacity_retention_percent_at_end': r}
+            for s, p, r, _ in rows.values()
+        ]
+    )
 
 
 def _median_time(function, repeats: int) -> tuple[float, Any]:
@@ -227,8 +281,14 @@ def task_query(arguments: dict) -> dict:
     from aiida_ssb.data.cell import CellData
     from aiida import orm
 
-    return {'index_s': index_s, 'naive_s': naive_s, 'rows': len(table), 'naive_rows': len(naive), 'same': same,
-            'cells': orm.QueryBuilder().append(CellData).count()}
+    return {
+        'index_s': index_s,
+        'naive_s': naive_s,
+        'rows': len(table),
+        'naive_rows': len(naive),
+        'same': same,
+        'cells': orm.QueryBuilder().append(CellData).count(),
+    }
 
 
 def task_create_indexed(arguments: dict) -> dict:
@@ -246,10 +306,11 @@ def task_create_indexed(arguments: dict) -> dict:
     n_cells, batch = arguments['n'], 500
     start = time.perf_counter()
     materials = {}
-    for spec in ({'sample_id': 'BENCH-CAM', 'name': 'NaCrO2', 'role': 'active_material',
-                  'theoretical_capacity_mah_g': 120.0},
-                 {'sample_id': 'BENCH-SE', 'name': 'Na4(B12H12)(B10H10)', 'role': 'electrolyte'},
-                 {'sample_id': 'BENCH-NA', 'name': 'sodium metal', 'role': 'metal_foil'}):
+    for spec in (
+        {'sample_id': 'BENCH-CAM', 'name': 'NaCrO2', 'role': 'active_material', 'theoretical_capacity_mah_g': 120.0},
+        {'sample_id': 'BENCH-SE', 'name': 'Na4(B12H12)(B10H10)', 'role': 'electrolyte'},
+        {'sample_id': 'BENCH-NA', 'name': 'sodium metal', 'role': 'metal_foil'},
+    ):
         material = find_sample(spec['sample_id']) or MaterialData(spec).store()
         materials[material.sample_id] = material.facts()
     storage = get_manager().get_profile_storage()
@@ -257,16 +318,28 @@ def task_create_indexed(arguments: dict) -> dict:
         with storage.transaction():
             for index in range(first, min(first + batch, n_cells)):
                 parameters = _cell_parameters(index)
-                cell = CellData({
-                    'sample_id': f'BENCH-{index:05d}', 'format': 'half', 'diameter': '10 mm',
-                    'layers': [{'role': 'positive', 'material': 'BENCH-CAM', 'mass': '10 mg', 'active_fraction': 0.7},
-                               {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
-                               {'role': 'negative', 'material': 'BENCH-NA'}],
-                    'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa', 'one_c': '120 mA/g',
-                }, materials=materials).store()
+                cell = CellData(
+                    {
+                        'sample_id': f'BENCH-{index:05d}',
+                        'format': 'half',
+                        'diameter': '10 mm',
+                        'layers': [
+                            {'role': 'positive', 'material': 'BENCH-CAM', 'mass': '10 mg', 'active_fraction': 0.7},
+                            {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
+                            {'role': 'negative', 'material': 'BENCH-NA'},
+                        ],
+                        'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa',
+                        'one_c': '120 mA/g',
+                    },
+                    materials=materials,
+                ).store()
                 retention = 100.0 * (1.0 - parameters['fade_per_cycle']) ** (N_CYCLES - 1)
-                values = {'sample_id': cell.sample_id, 'capacity_retention_percent_at_end': retention,
-                          'initial_discharge_capacity_mah_g': parameters['capacity_mah_g'], 'n_summaries': 1}
+                values = {
+                    'sample_id': cell.sample_id,
+                    'capacity_retention_percent_at_end': retention,
+                    'initial_discharge_capacity_mah_g': parameters['capacity_mah_g'],
+                    'n_summaries': 1,
+                }
                 process = orm.CalcFunctionNode()
                 process.process_type = 'aiida.calculations:ssb.summarise_cell'
                 process.base.links.add_incoming(cell, link_type=LinkType.INPUT_CALC, link_label='cell')
@@ -283,8 +356,13 @@ def task_create_indexed(arguments: dict) -> dict:
     return {'seconds': time.perf_counter() - start, 'cells': n_cells}
 
 
-TASKS = {'count': task_count, 'analyse': task_analyse, 'progress': task_progress, 'query': task_query,
-         'create-indexed': task_create_indexed}
+TASKS = {
+    'count': task_count,
+    'analyse': task_analyse,
+    'progress': task_progress,
+    'query': task_query,
+    'create-indexed': task_create_indexed,
+}
 
 
 # ------------------------------------------------------------------------------------------------ orchestration
@@ -307,15 +385,19 @@ class Bench:
         return env
 
     def run(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
-        result = subprocess.run(list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, cwd=str(REPO))
+        result = subprocess.run(
+            list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
+        )
         if result.returncode != 0:
-            raise RuntimeError(f'{" ".join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n'
-                               f'{result.stderr[-3000:]}')
+            raise RuntimeError(
+                f'{" ".join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+            )
         return result
 
     def task(self, profile: str, name: str, **arguments) -> dict:
-        result = self.run(sys.executable, __file__, '--task', name, '--profile', profile, '--arguments',
-                          json.dumps(arguments))
+        result = self.run(
+            sys.executable, __file__, '--task', name, '--profile', profile, '--arguments', json.dumps(arguments)
+        )
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     def create_profile(self, backend: str, name: str) -> str:
@@ -324,13 +406,32 @@ class Bench:
         else:
             database = f'aiida_ssb_bench_{secrets.token_hex(4)}'
             self.databases.append(database)
-            self.run(str(BIN / 'aiida-ssb'), 'server', 'setup', '--profile-name', name, '--no-set-default',
-                     '--postgres-hostname', self.postgres[0], '--postgres-port', str(self.postgres[1]),
-                     '--database-name', database, '--broker-host', self.broker[0], '--broker-port', str(self.broker[1]),
-                     '--join-file', str(self.root / f'{name}.json'))
+            self.run(
+                str(BIN / 'aiida-ssb'),
+                'server',
+                'setup',
+                '--profile-name',
+                name,
+                '--no-set-default',
+                '--postgres-hostname',
+                self.postgres[0],
+                '--postgres-port',
+                str(self.postgres[1]),
+                '--database-name',
+                database,
+                '--broker-host',
+                self.broker[0],
+                '--broker-port',
+                str(self.broker[1]),
+                '--join-file',
+                str(self.root / f'{name}.json'),
+            )
         # every pass computes everything: no caching (server setup enables it for the lab)
-        subprocess.run([str(BIN / 'verdi'), '-p', name, 'config', 'unset', 'caching.enabled_for'], env=self.env(),
-                       capture_output=True)
+        subprocess.run(
+            [str(BIN / 'verdi'), '-p', name, 'config', 'unset', 'caching.enabled_for'],
+            env=self.env(),
+            capture_output=True,
+        )
         self.profiles.append(name)
         return name
 
@@ -355,10 +456,15 @@ class Bench:
             self.run(str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop')
 
     def _max_pk(self, profile: str) -> int:
-        result = self.run(sys.executable, '-c', (
-            'import warnings; warnings.filterwarnings("ignore"); from aiida import load_profile, orm; '
-            f'load_profile("{profile}"); '
-            'print(orm.QueryBuilder().append(orm.Node, project="id").order_by({orm.Node: {"id": "desc"}}).first(flat=True) or 0)'))
+        result = self.run(
+            sys.executable,
+            '-c',
+            (
+                'import warnings; warnings.filterwarnings("ignore"); from aiida import load_profile, orm; '
+                f'load_profile("{profile}"); '
+                'print(orm.QueryBuilder().append(orm.Node, project="id").order_by({orm.Node: {"id": "desc"}}).first(flat=True) or 0)'
+            ),
+        )
         return int(result.stdout.strip().splitlines()[-1])
 
     def cleanup(self) -> None:
@@ -400,24 +506,28 @@ def machine_description(postgres: tuple[str, int] | None, bench: Bench | None, p
     memory = ''
     try:
         kib = int(pathlib.Path('/proc/meminfo').read_text().split('MemTotal:')[1].split()[0])
-        memory = f', {kib / 1024 ** 2:.0f} GiB RAM'
+        memory = f', {kib / 1024**2:.0f} GiB RAM'
     except (OSError, IndexError, ValueError):
         pass
-    lines = [f'machine: {os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}',
-             f'software: Python {platform.python_version()}, aiida-core {aiida.__version__}, SQLite {sqlite3.sqlite_version}']
+    lines = [
+        f'machine: {os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}',
+        f'software: Python {platform.python_version()}, aiida-core {aiida.__version__}, SQLite {sqlite3.sqlite_version}',
+    ]
     if postgres is not None:
         try:
             import psycopg
 
-            with psycopg.connect(host=postgres[0], port=postgres[1], user='postgres', dbname='postgres',
-                                 connect_timeout=3) as connection:
+            with psycopg.connect(
+                host=postgres[0], port=postgres[1], user='postgres', dbname='postgres', connect_timeout=3
+            ) as connection:
                 version = connection.execute('SHOW server_version').fetchone()[0]
             lines[-1] += f', PostgreSQL {version}'
         except Exception as exc:  # the version is a nicety; say why it is missing
             lines[-1] += f', PostgreSQL version unknown ({exc.__class__.__name__})'
         if bench is not None and pg_profile is not None:
-            status = subprocess.run([str(BIN / 'verdi'), '-p', pg_profile, 'status'], env=bench.env(),
-                                    capture_output=True, text=True)
+            status = subprocess.run(
+                [str(BIN / 'verdi'), '-p', pg_profile, 'status'], env=bench.env(), capture_output=True, text=True
+            )
             for line in (status.stdout + status.stderr).splitlines():
                 if 'broker:' in line and 'RabbitMQ v' in line:
                     lines[-1] += ', RabbitMQ ' + line.split('RabbitMQ v', 1)[1].split()[0]
@@ -435,8 +545,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--n', type=int, nargs='+', default=[100], help='numbers of cells (default 100)')
     parser.add_argument('--backends', nargs='+', choices=['sqlite', 'postgres'], default=['sqlite', 'postgres'])
     parser.add_argument('--workers', type=int, nargs='+', default=[1, 2], help='daemon worker counts (0: none)')
-    parser.add_argument('--full-limit', type=int, default=1000,
-                        help='above this many cells, only the query is measured (cells created directly)')
+    parser.add_argument(
+        '--full-limit',
+        type=int,
+        default=1000,
+        help='above this many cells, only the query is measured (cells created directly)',
+    )
     parser.add_argument('--postgres-host', default='127.0.0.1')
     parser.add_argument('--postgres-port', type=int, default=5432)
     parser.add_argument('--broker-host', default='127.0.0.1')
@@ -456,8 +570,11 @@ def main(argv: list[str] | None = None) -> int:
     broker = (args.broker_host, args.broker_port)
     backends = list(args.backends)
     if 'postgres' in backends:
-        missing = [f'{name} at {host}:{port} ({reason})' for name, (host, port) in (('PostgreSQL', postgres), ('RabbitMQ', broker))
-                   if (reason := _reachable((host, port))) is not None]
+        missing = [
+            f'{name} at {host}:{port} ({reason})'
+            for name, (host, port) in (('PostgreSQL', postgres), ('RabbitMQ', broker))
+            if (reason := _reachable((host, port))) is not None
+        ]
         if missing:
             print(f'postgres backend skipped: {"; ".join(missing)} not reachable')
             backends.remove('postgres')
@@ -472,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
             if full:
                 start = time.perf_counter()
                 manifest = write_campaign(root / f'campaign-{n_cells}', n_cells)
-                print(f'N = {n_cells}: wrote the manifest and {n_cells} GCPL files in {time.perf_counter() - start:.1f} s',
-                      flush=True)
+                print(
+                    f'N = {n_cells}: wrote the manifest and {n_cells} GCPL files in {time.perf_counter() - start:.1f} s',
+                    flush=True,
+                )
             for backend in backends:
                 profile = bench.create_profile(backend, f'bench-{backend}-{n_cells}')
                 if backend == 'postgres':
@@ -481,8 +600,11 @@ def main(argv: list[str] | None = None) -> int:
                 label = 'SQLite (core.sqlite_dos)' if backend == 'sqlite' else 'PostgreSQL (core.psql_dos)'
                 if not full:
                     created = bench.task(profile, 'create-indexed', n=n_cells)
-                    print(f'N = {n_cells}, {label}: {n_cells} cells created directly with their index extras '
-                          f'(import and analysis bypassed) in {created["seconds"]:.0f} s', flush=True)
+                    print(
+                        f'N = {n_cells}, {label}: {n_cells} cells created directly with their index extras '
+                        f'(import and analysis bypassed) in {created["seconds"]:.0f} s',
+                        flush=True,
+                    )
                 else:
                     before = bench.task(profile, 'count')['nodes']
                     start = time.perf_counter()
@@ -492,15 +614,26 @@ def main(argv: list[str] | None = None) -> int:
                     pipeline_rows.append((n_cells, label, 'import (aiida-ssb import, 1 process)', nodes, seconds, 0))
                     print(f'  {label}: import {seconds:.1f} s', flush=True)
                     result = bench.task(profile, 'analyse')
-                    pipeline_rows.append((n_cells, label, 'analysis, in process', result['nodes'], result['seconds'],
-                                          result['failed']))
+                    pipeline_rows.append(
+                        (n_cells, label, 'analysis, in process', result['nodes'], result['seconds'], result['failed'])
+                    )
                     print(f'  {label}: analysis in process {result["seconds"]:.1f} s', flush=True)
                     for count in workers:
                         broker_name = 'ZeroMQ' if backend == 'sqlite' else 'RabbitMQ'
                         result = bench.daemon_pass(profile, count, timeout=max(600.0, 5.0 * n_cells))
-                        pipeline_rows.append((n_cells, label, f'analysis, daemon {count} worker(s), {broker_name}',
-                                              result['nodes'], result['seconds'], result['failed']))
-                        print(f'  {label}: analysis with {count} daemon worker(s) {result["seconds"]:.1f} s', flush=True)
+                        pipeline_rows.append(
+                            (
+                                n_cells,
+                                label,
+                                f'analysis, daemon {count} worker(s), {broker_name}',
+                                result['nodes'],
+                                result['seconds'],
+                                result['failed'],
+                            )
+                        )
+                        print(
+                            f'  {label}: analysis with {count} daemon worker(s) {result["seconds"]:.1f} s', flush=True
+                        )
                 query = bench.task(profile, 'query')
                 query_rows.append((n_cells, label, 'bypassed' if not full else 'imported + analysed', query))
     finally:
@@ -519,16 +652,22 @@ def main(argv: list[str] | None = None) -> int:
         print(header)
         print('-' * len(header))
         for n_cells, label, phase, nodes, seconds, failed in pipeline_rows:
-            print(f'{n_cells:>6}  {label:<27} {phase:<44} {nodes:>7} {seconds:>8.1f} {_rate(nodes, seconds)} {failed:>6}')
+            print(
+                f'{n_cells:>6}  {label:<27} {phase:<44} {nodes:>7} {seconds:>8.1f} {_rate(nodes, seconds)} {failed:>6}'
+            )
     if query_rows:
         print(f'\nfiltered cells table: {" and ".join(FILTERS)} (median of {QUERY_REPEATS} after a warm-up)')
-        header = (f'{"N":>6}  {"storage":<27} {"cells made by":<20} {"rows":>6} {"index s":>8} {"naive join s":>12} '
-                  f'{"same rows":>9}')
+        header = (
+            f'{"N":>6}  {"storage":<27} {"cells made by":<20} {"rows":>6} {"index s":>8} {"naive join s":>12} '
+            f'{"same rows":>9}'
+        )
         print(header)
         print('-' * len(header))
         for n_cells, label, origin, query in query_rows:
-            print(f'{n_cells:>6}  {label:<27} {origin:<20} {query["rows"]:>6} {query["index_s"]:>8.3f} '
-                  f'{query["naive_s"]:>12.3f} {"yes" if query["same"] else "NO":>9}')
+            print(
+                f'{n_cells:>6}  {label:<27} {origin:<20} {query["rows"]:>6} {query["index_s"]:>8.3f} '
+                f'{query["naive_s"]:>12.3f} {"yes" if query["same"] else "NO":>9}'
+            )
         gate = [q for n, label, _, q in query_rows if n >= 10000 and label.startswith('SQLite')]
         for query in gate:
             verdict = 'PASS' if query['index_s'] < 2.0 else 'FAIL'

@@ -109,12 +109,14 @@ def robustness(n_cases=400, seed=123):
         noise = slope * (4.0 - e0) / 10 ** rng.uniform(1, 3.5)
         if rng.random() < 0.3:
             truth = 5.0 - e0
-            potential, current = softplus_sweep(4.0, 1.0, [(truth, slope, width)], background=background,
-                                                noise_ma=noise, seed=case)
+            potential, current = softplus_sweep(
+                4.0, 1.0, [(truth, slope, width)], background=background, noise_ma=noise, seed=case
+            )
         else:
             truth = e0
-            potential, current = softplus_sweep(1.8, 4.0, [(e0, slope, width)], background=background,
-                                                noise_ma=noise, seed=case)
+            potential, current = softplus_sweep(
+                1.8, 4.0, [(e0, slope, width)], background=background, noise_ma=noise, seed=case
+            )
         found = [onset.onset_v for onset in vm.find_onsets(potential, current).onsets]
         if not found:
             missed += 1
@@ -127,8 +129,10 @@ def robustness(n_cases=400, seed=123):
 
 def main() -> None:
     print('aiida_ssb.analysis.voltammetry benchmark')
-    print('peer library: none exists for stability-onset detection (anchors-analysis 5.1); '
-          'the comparison is the naive numpy threshold E[argmax(I > 1 uA)] on the same input.')
+    print(
+        'peer library: none exists for stability-onset detection (anchors-analysis 5.1); '
+        'the comparison is the naive numpy threshold E[argmax(I > 1 uA)] on the same input.'
+    )
     print()
     rows = []
     folder = shared_data() / 'biologic'
@@ -145,19 +149,39 @@ def main() -> None:
         threshold = 1e-3 if name == 'cv.mpt' else 1.0
         result = vm.find_onsets(potential, current, **kwargs)
         first = result.onsets[0].onset_v if result.onsets else None
-        rows.append((f'{name} two-line, whole record ({potential.size} pts, {len(result.sweeps)} sweeps)',
-                     timed(vm.find_onsets, potential, current, **kwargs), first))
-        rows.append((f'{name} threshold method, whole record', timed(
-            vm.find_onsets, potential, current, method='threshold', threshold_ma=threshold, **kwargs), None))
+        rows.append(
+            (
+                f'{name} two-line, whole record ({potential.size} pts, {len(result.sweeps)} sweeps)',
+                timed(vm.find_onsets, potential, current, **kwargs),
+                first,
+            )
+        )
+        rows.append(
+            (
+                f'{name} threshold method, whole record',
+                timed(vm.find_onsets, potential, current, method='threshold', threshold_ma=threshold, **kwargs),
+                None,
+            )
+        )
         rows.append((f'{name} naive numpy threshold', timed(naive_threshold, potential, current, threshold), None))
         for sweep in vm.segment_sweeps(potential)[:4]:
             part = sweep.slice
-            rows.append((f'{name} two-line, sweep {sweep.sweep_index} ({sweep.direction}, {sweep.n_points} pts)',
-                         timed(vm.find_onsets, potential[part], current[part]), None))
+            rows.append(
+                (
+                    f'{name} two-line, sweep {sweep.sweep_index} ({sweep.direction}, {sweep.n_points} pts)',
+                    timed(vm.find_onsets, potential[part], current[part]),
+                    None,
+                )
+            )
     for n in (1000, 2001, 5000):
         potential, current = softplus_sweep(1.5, 4.0, [(2.04, 2e-3, 0.02)], n=n)
-        rows.append((f'synthetic LSV two-line ({n} pts)', timed(vm.find_onsets, potential, current),
-                     vm.find_onsets(potential, current).oxidative_onset_v))
+        rows.append(
+            (
+                f'synthetic LSV two-line ({n} pts)',
+                timed(vm.find_onsets, potential, current),
+                vm.find_onsets(potential, current).oxidative_onset_v,
+            )
+        )
         naive_ms = timed(naive_threshold, potential, current, 1e-3)
         rows.append((f'synthetic LSV naive threshold ({n} pts)', naive_ms, None))
     potential, current = softplus_sweep(2.5, 4.5, [(2.93, 5e-4, 0.015), (4.07, 8e-3, 0.02)])
@@ -181,8 +205,10 @@ def main() -> None:
     verdict = 'PASS' if worst <= GATE_V and all_found else 'FAIL'
     print(f'accuracy gate: {verdict} (worst {worst * 1000:.1f} mV)')
     within, missed, off = robustness()
-    print(f'robustness (informational): 400 random single-onset sweeps: {within} within {GATE_V} V, '
-          f'{missed} without onset, {off} off by more or with extra onsets')
+    print(
+        f'robustness (informational): 400 random single-onset sweeps: {within} within {GATE_V} V, '
+        f'{missed} without onset, {off} off by more or with extra onsets'
+    )
 
 
 if __name__ == '__main__':

@@ -28,25 +28,45 @@ COMMANDS: dict[str, tuple[str, int]] = {
     'import_dry_run': ('import --dry-run {work}/seed001-infiltrated-electrodes/manifest.yaml', 0),
     'import_again': ('import {work}/seed001-infiltrated-electrodes/manifest_docs.yaml', 0),
     'import_bad': ('import {out}/bad_manifest.yaml', 1),
-    'import_file': ('import-file {work}/seed001-infiltrated-electrodes/raw/NCO-HC-RATE_GCPL_rate.mpt '
-                    '--cell NCO-HC-RATE --temperature "30 degC" --stack-pressure "70 MPa"', 0),
-    'import_file_again': ('import-file {work}/seed001-infiltrated-electrodes/raw/NCO-HC-RATE_GCPL_rate.mpt '
-                          '--cell NCO-HC-RATE', 0),
+    'import_file': (
+        'import-file {work}/seed001-infiltrated-electrodes/raw/NCO-HC-RATE_GCPL_rate.mpt '
+        '--cell NCO-HC-RATE --temperature "30 degC" --stack-pressure "70 MPa"',
+        0,
+    ),
+    'import_file_again': (
+        'import-file {work}/seed001-infiltrated-electrodes/raw/NCO-HC-RATE_GCPL_rate.mpt --cell NCO-HC-RATE',
+        0,
+    ),
     'show': ('show NCO-HC-70MPA', 0),
-    'samples_role': ('samples --role electrolyte --columns sample_id,name,made_by,ball_milling.duration_min --campaign '
-                     'seed004-milling-series', 0),
+    'samples_role': (
+        'samples --role electrolyte --columns sample_id,name,made_by,ball_milling.duration_min --campaign '
+        'seed004-milling-series',
+        0,
+    ),
     'analyse': ('analyse NCO-HC-RATE', 0),
-    'cells_campaign': ('cells --campaign seed000-4v-cell --columns sample_id,format,mass_loading_mg_cm2,upper_cutoff_v,'
-                       'capacity_retention_percent_at_end,average_discharge_voltage_v', 0),
+    'cells_campaign': (
+        'cells --campaign seed000-4v-cell --columns sample_id,format,mass_loading_mg_cm2,upper_cutoff_v,'
+        'capacity_retention_percent_at_end,average_discharge_voltage_v',
+        0,
+    ),
     'cells_retention': ('cells --retention-min 80 --at-cycle 50 --upper-cutoff-min 4.0', 0),
-    'cells_lineage': ('cells --where "electrolyte.ball_milling.duration_min >= 45" --columns sample_id,'
-                      'electrolyte.ball_milling.duration_min,conductivity_25c_s_cm,ccd_ma_cm2,oxidative_onset_v '
-                      '--sort electrolyte.ball_milling.duration_min', 0),
-    'cells_pressure': ('cells --where "stack_pressure_mpa < 10 bar" --columns sample_id,stack_pressure_mpa,'
-                       'stack_pressure_bound,capacity_retention_percent_at_end --format csv', 0),
-    'samples_results': ('samples --role electrolyte --columns sample_id,literature,conductivity_25c_s_cm,'
-                        'activation_energy_ev,onset_v --where "conductivity_25c_s_cm > 1e-3" '
-                        '--sort conductivity_25c_s_cm --desc --limit 8', 0),
+    'cells_lineage': (
+        'cells --where "electrolyte.ball_milling.duration_min >= 45" --columns sample_id,'
+        'electrolyte.ball_milling.duration_min,conductivity_25c_s_cm,ccd_ma_cm2,oxidative_onset_v '
+        '--sort electrolyte.ball_milling.duration_min',
+        0,
+    ),
+    'cells_pressure': (
+        'cells --where "stack_pressure_mpa < 10 bar" --columns sample_id,stack_pressure_mpa,'
+        'stack_pressure_bound,capacity_retention_percent_at_end --format csv',
+        0,
+    ),
+    'samples_results': (
+        'samples --role electrolyte --columns sample_id,literature,conductivity_25c_s_cm,'
+        'activation_energy_ev,onset_v --where "conductivity_25c_s_cm > 1e-3" '
+        '--sort conductivity_25c_s_cm --desc --limit 8',
+        0,
+    ),
     'bad_field': ('cells --where "retention > 80"', 1),
     'bad_unit': ('cells --where "stack_pressure_mpa < 3 mg"', 1),
     'reanalyse': ('reanalyse NVOPF-FC-415 --set cycling.reference=cycle:10', 0),
@@ -63,10 +83,16 @@ COMMANDS: dict[str, tuple[str, int]] = {
     'plot_ccd': ('plot SYM-NA-MM45 --kind ccd -o {out}/ccd_na.svg', 0),
     'plot_resistance': ('plot NVOPF-FC-STEP --kind resistance -o {out}/r2_fcstep.svg', 0),
     'plot_growth': ('plot LI-SYM-OCV --kind resistance -o {out}/growth_li.svg', 0),
-    'plot_milling': ('plot --campaign seed004-milling-series --kind scatter --x electrolyte.ball_milling.duration_min '
-                     '--y conductivity_25c_s_cm -o {out}/milling_scatter.svg', 0),
-    'plot_retention': ('plot --campaign seed001-infiltrated-electrodes --kind retention --label-by stack_pressure_mpa '
-                       '-o {out}/retention_pressure.svg', 0),
+    'plot_milling': (
+        'plot --campaign seed004-milling-series --kind scatter --x electrolyte.ball_milling.duration_min '
+        '--y conductivity_25c_s_cm -o {out}/milling_scatter.svg',
+        0,
+    ),
+    'plot_retention': (
+        'plot --campaign seed001-infiltrated-electrodes --kind retention --label-by stack_pressure_mpa '
+        '-o {out}/retention_pressure.svg',
+        0,
+    ),
     'export': ('export --campaign seed001-infiltrated-electrodes --format csv -o {out}/export_seed001', 0),
     'status': ('status --limit 5', 0),
 }
@@ -97,8 +123,9 @@ def _profile():
     from aiida import load_profile
     from aiida.storage.sqlite_temp.backend import SqliteTempBackend
 
-    profile = SqliteTempBackend.create_profile('aiida-ssb-docs', options={'runner.poll.interval': 1,
-                                                                          'warnings.development_version': False})
+    profile = SqliteTempBackend.create_profile(
+        'aiida-ssb-docs', options={'runner.poll.interval': 1, 'warnings.development_version': False}
+    )
     load_profile(profile, allow_switch=True)
 
 
@@ -107,7 +134,9 @@ def _without_rate_file(manifest: pathlib.Path) -> None:
     import yaml
 
     document = yaml.safe_load(manifest.read_text())
-    document['measurements'] = [m for m in document['measurements'] if not m['file'].endswith('NCO-HC-RATE_GCPL_rate.mpt')]
+    document['measurements'] = [
+        m for m in document['measurements'] if not m['file'].endswith('NCO-HC-RATE_GCPL_rate.mpt')
+    ]
     manifest.with_name('manifest_docs.yaml').write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
 
 
@@ -120,8 +149,10 @@ def _run(name: str, line: str, expected: int, work: pathlib.Path) -> str:
     args = shlex.split(formatted)
     result = CliRunner().invoke(cmd_ssb, args)
     if result.exit_code != expected:
-        raise SystemExit(f'docs command {name!r} ({line}) exited with {result.exit_code}, expected {expected}:\n'
-                         f'{result.output}\n{result.exception!r}')
+        raise SystemExit(
+            f'docs command {name!r} ({line}) exited with {result.exit_code}, expected {expected}:\n'
+            f'{result.output}\n{result.exception!r}'
+        )
     shown = ' '.join(f'"{a}"' if (' ' in a or '>' in a or '<' in a) else a for a in args)
     shown = shown.replace(str(OUT) + '/', '').replace(str(work) + '/', '')
     output = result.output.replace(str(OUT) + '/', '').replace(str(work) + '/', '')
@@ -131,15 +162,35 @@ def _run(name: str, line: str, expected: int, work: pathlib.Path) -> str:
 
 
 def _papers_table(checks) -> str:
-    lines = ['.. list-table::', '   :header-rows: 1', '   :widths: 6 40 10 10 12 10 12', '',
-             '   * - seed', '     - quantity', '     - paper', '     - demo', '     - unit', '     - tolerance', '     - note']
+    lines = [
+        '.. list-table::',
+        '   :header-rows: 1',
+        '   :widths: 6 40 10 10 12 10 12',
+        '',
+        '   * - seed',
+        '     - quantity',
+        '     - paper',
+        '     - demo',
+        '     - unit',
+        '     - tolerance',
+        '     - note',
+    ]
     for check in checks:
         computed = '(missing)' if check.computed is None else f'{check.computed:.4g}'
-        lines += [f'   * - {check.seed}', f'     - {check.quantity}', f'     - {check.paper:g}',
-                  f'     - {computed}' + ('' if check.ok else ' **(differs)**'), f'     - {check.unit}',
-                  f'     - ±{check.tolerance:g}', f'     - {check.note}']
+        lines += [
+            f'   * - {check.seed}',
+            f'     - {check.quantity}',
+            f'     - {check.paper:g}',
+            f'     - {computed}' + ('' if check.ok else ' **(differs)**'),
+            f'     - {check.unit}',
+            f'     - ±{check.tolerance:g}',
+            f'     - {check.note}',
+        ]
     reproduced = sum(check.ok for check in checks)
-    lines += ['', f'{reproduced} of {len(checks)} numbers reproduced (reduced data set, generated when these docs were built).']
+    lines += [
+        '',
+        f'{reproduced} of {len(checks)} numbers reproduced (reduced data set, generated when these docs were built).',
+    ]
     return '\n'.join(lines) + '\n'
 
 
@@ -166,16 +217,30 @@ def main() -> int:
     import_campaigns(manifests)
     (OUT / 'bad_manifest.yaml').write_text(BAD_MANIFEST)
     print(f'docs: demo imported in {time.time() - start:.0f} s', flush=True)
-    for name in ('import_dry_run', 'import_again', 'import_bad', 'import_file', 'import_file_again', 'show', 'samples_role'):
+    for name in (
+        'import_dry_run',
+        'import_again',
+        'import_bad',
+        'import_file',
+        'import_file_again',
+        'show',
+        'samples_role',
+    ):
         _run(name, *COMMANDS[name], work)
     analyse_campaigns()
     print(f'docs: demo analysed in {time.time() - start:.0f} s', flush=True)
     checks = evaluate_checks(work / 'expected.json')
     (OUT / 'papers_table.rst').write_text(_papers_table(checks), encoding='utf-8')
     for name, (line, expected) in COMMANDS.items():
-        if not (OUT / f'cmd_{name}.txt').exists() or name not in ('import_dry_run', 'import_again', 'import_bad',
-                                                                     'import_file', 'import_file_again', 'show',
-                                                                     'samples_role'):
+        if not (OUT / f'cmd_{name}.txt').exists() or name not in (
+            'import_dry_run',
+            'import_again',
+            'import_bad',
+            'import_file',
+            'import_file_again',
+            'show',
+            'samples_role',
+        ):
             _run(name, line, expected, work)
     print(f'docs: {len(COMMANDS)} commands and the figures generated in {time.time() - start:.0f} s', flush=True)
     return 0

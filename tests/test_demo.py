@@ -27,7 +27,9 @@ def test_paper_number_is_reproduced(demo, index):
     folder, _, _ = demo
     check = evaluate_checks(folder / 'expected.json')[index]
     assert check.computed is not None, f'{check.quantity}: not computed'
-    assert check.ok, f'{check.quantity}: paper {check.paper} {check.unit}, demo {check.computed:.5g} (tolerance {check.tolerance})'
+    assert check.ok, (
+        f'{check.quantity}: paper {check.paper} {check.unit}, demo {check.computed:.5g} (tolerance {check.tolerance})'
+    )
 
 
 def test_demo_is_idempotent(demo):
@@ -50,8 +52,10 @@ def cli(*args):
 def test_query_retention_and_cutoff_across_provenance(demo):
     from aiida_ssb.query.tables import cells
 
-    frame = cells(filters=['capacity_retention_percent_at_50 >= 80', 'upper_cutoff_v >= 4.0'],
-                  columns=['sample_id', 'capacity_retention_percent_at_50', 'upper_cutoff_v'])
+    frame = cells(
+        filters=['capacity_retention_percent_at_50 >= 80', 'upper_cutoff_v >= 4.0'],
+        columns=['sample_id', 'capacity_retention_percent_at_50', 'upper_cutoff_v'],
+    )
     assert list(frame['sample_id']) == ['NVOPF-FC-415']
     result = cli('cells', '--retention-min', 80, '--at-cycle', 50, '--upper-cutoff-min', 4.0, '--format', 'csv')
     assert result.exit_code == 0 and result.output.splitlines()[1].startswith('NVOPF-FC-415')
@@ -60,8 +64,10 @@ def test_query_retention_and_cutoff_across_provenance(demo):
 def test_query_upstream_milling_time(demo):
     from aiida_ssb.query.tables import cells
 
-    frame = cells(filters=['electrolyte.ball_milling.duration_min >= 45'],
-                  columns=['sample_id', 'electrolyte.ball_milling.duration_min'])
+    frame = cells(
+        filters=['electrolyte.ball_milling.duration_min >= 45'],
+        columns=['sample_id', 'electrolyte.ball_milling.duration_min'],
+    )
     ids = set(frame['sample_id'])
     assert {'PEL-NCB-45', 'PEL-NCB-60', 'PEL-NCB-360'} <= ids and 'PEL-NCB-30' not in ids
     assert (frame['electrolyte.ball_milling.duration_min'] >= 45).all()
@@ -75,7 +81,10 @@ def test_query_upstream_milling_time(demo):
 def test_samples_with_analysis_columns_and_literature(demo):
     from aiida_ssb.query.tables import samples
 
-    frame = samples(role='electrolyte', columns=['sample_id', 'literature', 'conductivity_25c_s_cm', 'activation_energy_ev', 'onset_v'])
+    frame = samples(
+        role='electrolyte',
+        columns=['sample_id', 'literature', 'conductivity_25c_s_cm', 'activation_energy_ev', 'onset_v'],
+    )
     row = frame.set_index('sample_id').loc['MM-NCB-45A']
     assert row['conductivity_25c_s_cm'] == pytest.approx(4e-3, rel=0.1)
     assert frame['literature'].astype(bool).sum() >= 40
@@ -86,13 +95,16 @@ def test_samples_with_analysis_columns_and_literature(demo):
     assert frame.set_index('sample_id').loc[electrolyte, 'onset_v'] == pytest.approx(4.14, abs=0.01)
 
 
-@pytest.mark.parametrize('args, fragment', [
-    (('cells', '--where', 'retention > 80'), "unknown cell field 'retention'; fields that exist:"),
-    (('cells', '--where', 'stack_pressure_mpa < 3 mAh'), 'wrong unit for stack_pressure_mpa'),
-    (('cells', '--where', 'electrolyte.ball_milling.speed > 2'), "ball_milling has no parameter 'speed'"),
-    (('cells', '--where', 'retention >> 3'), 'cannot read the filter'),
-    (('samples', '--columns', 'sample_id,conductivity'), "unknown sample field 'conductivity'"),
-])
+@pytest.mark.parametrize(
+    'args, fragment',
+    [
+        (('cells', '--where', 'retention > 80'), "unknown cell field 'retention'; fields that exist:"),
+        (('cells', '--where', 'stack_pressure_mpa < 3 mAh'), 'wrong unit for stack_pressure_mpa'),
+        (('cells', '--where', 'electrolyte.ball_milling.speed > 2'), "ball_milling has no parameter 'speed'"),
+        (('cells', '--where', 'retention >> 3'), 'cannot read the filter'),
+        (('samples', '--columns', 'sample_id,conductivity'), "unknown sample field 'conductivity'"),
+    ],
+)
 def test_bad_filters_are_explained(demo, args, fragment):
     from click.testing import CliRunner
 
@@ -110,7 +122,10 @@ def test_reanalyse_keeps_the_old_numbers_and_compare_shows_the_change(demo):
     before = cell.base.extras.get('ssb')['capacity_retention_percent_at_end']
     result = cli('reanalyse', 'NVOPF-FC-415', '--set', 'cycling.reference=cycle:10')
     assert result.exit_code == 0, result.output
-    assert 'cycling.reference: "first_after_formation"' in result.output or 'cycling.reference: "(default)"' in result.output
+    assert (
+        'cycling.reference: "first_after_formation"' in result.output
+        or 'cycling.reference: "(default)"' in result.output
+    )
     after = load_sample('NVOPF-FC-415').base.extras.get('ssb')['capacity_retention_percent_at_end']
     assert after != pytest.approx(before)
     runs = previous_runs(cell)
@@ -134,19 +149,49 @@ def test_reanalysis_without_changes_reproduces_every_number(demo):
 def test_graph_plots_and_export(demo, tmp_path):
     assert cli('graph', 'NVOPF-FC-415', '--what', 'synthesis', '-o', tmp_path / 'g.dot').exit_code == 0
     assert 'record_ball_milling' in (tmp_path / 'g.dot').read_text()
-    for sample, kind in (('PEL-NCB-45', 'nyquist'), ('PEL-NCB-45', 'bode'), ('PEL-NCB-45', 'arrhenius'),
-                         ('CV-NCB-C65', 'voltammogram'), ('NVOPF-FC-415', 'capacity'), ('NVOPF-FC-415', 'profiles'),
-                         ('NCO-HC-RATE', 'rate'), ('SYM-NA-MM45', 'ccd'), ('LI-SYM-OCV', 'resistance')):
+    for sample, kind in (
+        ('PEL-NCB-45', 'nyquist'),
+        ('PEL-NCB-45', 'bode'),
+        ('PEL-NCB-45', 'arrhenius'),
+        ('CV-NCB-C65', 'voltammogram'),
+        ('NVOPF-FC-415', 'capacity'),
+        ('NVOPF-FC-415', 'profiles'),
+        ('NCO-HC-RATE', 'rate'),
+        ('SYM-NA-MM45', 'ccd'),
+        ('LI-SYM-OCV', 'resistance'),
+    ):
         result = cli('plot', sample, '--kind', kind, '-o', tmp_path / f'{sample}-{kind}.png')
         assert result.exit_code == 0, (kind, result.output)
         assert (tmp_path / f'{sample}-{kind}.png').stat().st_size > 5000
-    result = cli('plot', '--campaign', 'seed004-milling-series', '--kind', 'scatter', '--x',
-                 'electrolyte.ball_milling.duration_min', '--y', 'conductivity_25c_s_cm', '-o', tmp_path / 'milling.png')
+    result = cli(
+        'plot',
+        '--campaign',
+        'seed004-milling-series',
+        '--kind',
+        'scatter',
+        '--x',
+        'electrolyte.ball_milling.duration_min',
+        '--y',
+        'conductivity_25c_s_cm',
+        '-o',
+        tmp_path / 'milling.png',
+    )
     assert result.exit_code == 0, result.output
-    result = cli('plot', '--campaign', 'seed001-infiltrated-electrodes', '--kind', 'retention', '--label-by',
-                 'stack_pressure_mpa', '-o', tmp_path / 'retention.svg')
+    result = cli(
+        'plot',
+        '--campaign',
+        'seed001-infiltrated-electrodes',
+        '--kind',
+        'retention',
+        '--label-by',
+        'stack_pressure_mpa',
+        '-o',
+        tmp_path / 'retention.svg',
+    )
     assert result.exit_code == 0, result.output
-    result = cli('export', '--campaign', 'seed001-infiltrated-electrodes', '--format', 'parquet', '-o', tmp_path / 'export')
+    result = cli(
+        'export', '--campaign', 'seed001-infiltrated-electrodes', '--format', 'parquet', '-o', tmp_path / 'export'
+    )
     assert result.exit_code == 0, result.output
     import pandas as pd
 
@@ -161,14 +206,28 @@ def test_archive_round_trip_keeps_every_node_link_and_number(demo, tmp_path, aii
 
     from aiida_ssb.query.tables import cells
 
-    columns = ['sample_id', 'format', 'mass_loading_mg_cm2', 'capacity_retention_percent_at_end', 'conductivity_25c_s_cm',
-               'ccd_ma_cm2', 'oxidative_onset_v']
+    columns = [
+        'sample_id',
+        'format',
+        'mass_loading_mg_cm2',
+        'capacity_retention_percent_at_end',
+        'conductivity_25c_s_cm',
+        'ccd_ma_cm2',
+        'oxidative_onset_v',
+    ]
     before = cells(columns=columns)
     n_nodes = orm.QueryBuilder().append(orm.Node).count()
     n_links = orm.QueryBuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
-    groups = [orm.Group.collection.get(label=label) for label in
-              ('seed004-milling-series', 'seed000-4v-cell', 'seed001-infiltrated-electrodes', 'seed002-stability-method',
-               'literature-seed003')]
+    groups = [
+        orm.Group.collection.get(label=label)
+        for label in (
+            'seed004-milling-series',
+            'seed000-4v-cell',
+            'seed001-infiltrated-electrodes',
+            'seed002-stability-method',
+            'literature-seed003',
+        )
+    ]
     archive = tmp_path / 'campaigns.aiida'
     create_archive(groups, filename=str(archive))
     aiida_profile.reset_storage()

@@ -199,9 +199,19 @@ class ArrheniusResult:
             'n_regimes': len(self.regimes),
             'headline_regime': self.headline_index,
         }
-        for key in ('activation_energy_ev', 'activation_energy_stderr_ev', 'activation_energy_kj_mol',
-                    'activation_energy_stderr_kj_mol', 'ln_prefactor', 'ln_prefactor_stderr', 'prefactor_unit',
-                    'r_squared', 'n_points', 't_min_c', 't_max_c'):
+        for key in (
+            'activation_energy_ev',
+            'activation_energy_stderr_ev',
+            'activation_energy_kj_mol',
+            'activation_energy_stderr_kj_mol',
+            'ln_prefactor',
+            'ln_prefactor_stderr',
+            'prefactor_unit',
+            'r_squared',
+            'n_points',
+            't_min_c',
+            't_max_c',
+        ):
             out[key] = head[key]
         prefactor_key = 'prefactor_s_cm_k' if self.form == 'sigma_t' else 'prefactor_s_cm'
         out[prefactor_key] = head[prefactor_key]
@@ -251,8 +261,10 @@ def _auto_split(form: str, t_c: np.ndarray, sigma: np.ndarray, min_points: int, 
     y = _y(form, t, s)
     n = t.size
     if n < 2 * min_points:
-        raise ArrheniusError(f'split="auto" needs at least 2 x min_points = {2 * min_points} points'
-                             f'{"" if branch is None else f" in the {branch} branch"}, got {n}')
+        raise ArrheniusError(
+            f'split="auto" needs at least 2 x min_points = {2 * min_points} points'
+            f'{"" if branch is None else f" in the {branch} branch"}, got {n}'
+        )
     best = None
     for k in range(min_points, n - min_points + 1):
         if np.ptp(x[:k]) == 0 or np.ptp(x[k:]) == 0:
@@ -338,8 +350,11 @@ def fit_arrhenius(
             if len(w) != 2 or not w[0] < w[1]:
                 raise ArrheniusError(f'each window must be (t_min_c, t_max_c) with t_min_c < t_max_c, got {w}')
 
-    groups = [(None, np.arange(t_c.size))] if labels is None else [
-        (b, np.flatnonzero(labels == b)) for b in BRANCHES if np.any(labels == b)]
+    groups = (
+        [(None, np.arange(t_c.size))]
+        if labels is None
+        else [(b, np.flatnonzero(labels == b)) for b in BRANCHES if np.any(labels == b)]
+    )
     regimes: list[ArrheniusRegime] = []
     members: list[np.ndarray] = []
     skipped: list[str] = []
@@ -366,8 +381,17 @@ def fit_arrhenius(
             if np.ptp(t_c[sel]) == 0:
                 raise ArrheniusError(f'all temperatures are equal{where}: no slope')
             fit = linear_fit(1.0 / (t_c[sel] + ZERO_CELSIUS_K), _y(form, t_c[sel], sigma[sel]))
-            regimes.append(ArrheniusRegime(form, label, float(t_c[sel].min()), float(t_c[sel].max()), int(sel.size),
-                                           fit, 'all' if w is None else 'window'))
+            regimes.append(
+                ArrheniusRegime(
+                    form,
+                    label,
+                    float(t_c[sel].min()),
+                    float(t_c[sel].max()),
+                    int(sel.size),
+                    fit,
+                    'all' if w is None else 'window',
+                )
+            )
             members.append(sel)
 
     if not regimes:

@@ -106,8 +106,9 @@ class ConductivityResult:
         return out
 
 
-def conductivity_from_resistance(resistance_ohm: float, thickness_cm: float, area_cm2: float, *,
-                                 resistance_source: str | None = None) -> ConductivityResult:
+def conductivity_from_resistance(
+    resistance_ohm: float, thickness_cm: float, area_cm2: float, *, resistance_source: str | None = None
+) -> ConductivityResult:
     """Conductivity (S/cm) and area-specific resistance (ohm cm2) from a resistance.
 
     :param resistance_ohm: the resistance that counts (bulk, bulk + grain boundary, total...).
@@ -167,9 +168,15 @@ def _crossing(f: np.ndarray, zc: np.ndarray) -> InterceptResult | None:
             t = -a / (b - a)
             re = zc.real[i - 1] + t * (zc.real[i] - zc.real[i - 1])
             lf = np.log(f[i - 1]) + t * (np.log(f[i]) - np.log(f[i - 1]))
-            return InterceptResult(float(re), float(np.exp(lf)), 'crossing', 0.0, 2,
-                                   'Re Z interpolated linearly in -Im Z where -Im Z turns from <= 0 (inductive) '
-                                   'to > 0 (capacitive), searching from the highest frequency')
+            return InterceptResult(
+                float(re),
+                float(np.exp(lf)),
+                'crossing',
+                0.0,
+                2,
+                'Re Z interpolated linearly in -Im Z where -Im Z turns from <= 0 (inductive) '
+                'to > 0 (capacitive), searching from the highest frequency',
+            )
     return None
 
 
@@ -192,9 +199,15 @@ def _minimum(f: np.ndarray, zc: np.ndarray) -> InterceptResult | None:
     xv = float(np.clip(xv, min(x[0], x[2]), max(x[0], x[2])))
     re = float(np.interp(xv, x[::-1], zc.real[i - 1 : i + 2][::-1]))
     zi_v = float(np.interp(xv, x[::-1], zi[i - 1 : i + 2][::-1]))
-    return InterceptResult(re, float(np.exp(xv)), 'minimum', -zi_v, 3,
-                           'no zero crossing: Re Z at the first local minimum of -Im Z from the high-frequency end, '
-                           'refined by a parabola through the minimum and its two neighbours in log f')
+    return InterceptResult(
+        re,
+        float(np.exp(xv)),
+        'minimum',
+        -zi_v,
+        3,
+        'no zero crossing: Re Z at the first local minimum of -Im Z from the high-frequency end, '
+        'refined by a parabola through the minimum and its two neighbours in log f',
+    )
 
 
 def _spike(f: np.ndarray, zc: np.ndarray, spike_points: int) -> InterceptResult | None:
@@ -206,9 +219,15 @@ def _spike(f: np.ndarray, zc: np.ndarray, spike_points: int) -> InterceptResult 
     if re.size < 2 or np.ptp(zi) == 0:
         return None
     _slope, intercept = np.polyfit(zi, re, 1)  # Re = intercept + slope * (-Im)
-    return InterceptResult(float(intercept), float(f[i]), 'spike', 0.0, int(re.size),
-                           f'low-frequency spike extrapolated to -Im Z = 0: straight line Re Z vs -Im Z through '
-                           f'{re.size} points starting at the first -Im Z minimum')
+    return InterceptResult(
+        float(intercept),
+        float(f[i]),
+        'spike',
+        0.0,
+        int(re.size),
+        f'low-frequency spike extrapolated to -Im Z = 0: straight line Re Z vs -Im Z through '
+        f'{re.size} points starting at the first -Im Z minimum',
+    )
 
 
 def high_frequency_intercept(frequency_hz, z, *, method: str = 'auto', spike_points: int = 5) -> InterceptResult:
@@ -245,7 +264,8 @@ def high_frequency_intercept(frequency_hz, z, *, method: str = 'auto', spike_poi
         raise ConductivityError(
             f'no intercept by rule {method!r}: -Im(Z) never turns from <= 0 to > 0 and has no local minimum '
             f'({f.size} points, {f.max():.3g}-{f.min():.3g} Hz); the spectrum does not reach the real axis, '
-            'so fit an equivalent circuit instead')
+            'so fit an equivalent circuit instead'
+        )
     return result
 
 
@@ -295,8 +315,16 @@ class PlateauResult:
         }
 
 
-def real_conductivity_plateau(frequency_hz, z, thickness_cm: float, area_cm2: float, *, flatness: float = 0.05,
-                              window_hz: tuple[float, float] | None = None, min_points: int = 3) -> PlateauResult:
+def real_conductivity_plateau(
+    frequency_hz,
+    z,
+    thickness_cm: float,
+    area_cm2: float,
+    *,
+    flatness: float = 0.05,
+    window_hz: tuple[float, float] | None = None,
+    min_points: int = 3,
+) -> PlateauResult:
     """DC conductivity from the frequency-independent plateau of ``sigma'(f) = (L/A) Z'/|Z|^2``.
 
     Without ``window_hz`` the plateau is the widest (in decades of frequency) run of consecutive
@@ -323,7 +351,7 @@ def real_conductivity_plateau(frequency_hz, z, thickness_cm: float, area_cm2: fl
         lo, hi = sorted(float(v) for v in window_hz)
         mask = (f >= lo) & (f <= hi) & (sigma > 0)
         if mask.sum() < 1:
-            raise ConductivityError(f'no point with sigma\' > 0 inside window_hz={window_hz}')
+            raise ConductivityError(f"no point with sigma' > 0 inside window_hz={window_hz}")
         idx = np.flatnonzero(mask)
         given = True
     else:
@@ -355,7 +383,8 @@ def real_conductivity_plateau(frequency_hz, z, thickness_cm: float, area_cm2: fl
         if best is None:
             raise ConductivityError(
                 f"no plateau: no {min_points} consecutive points with |d ln sigma'/d ln f| <= {flat} "
-                f'(smallest local slope {np.min(slopes):.3g}); raise flatness or give window_hz')
+                f'(smallest local slope {np.min(slopes):.3g}); raise flatness or give window_hz'
+            )
         idx = np.arange(best[1], best[2] + 1)
         given = False
     sel = sigma[idx]

@@ -70,8 +70,9 @@ class GrowthResult:
         }
 
 
-def fit_parabolic_growth(time_h, resistance_ohm_cm2, *, time_window_h: tuple[float, float] | None = None,
-                         min_points: int = 3) -> GrowthResult:
+def fit_parabolic_growth(
+    time_h, resistance_ohm_cm2, *, time_window_h: tuple[float, float] | None = None, min_points: int = 3
+) -> GrowthResult:
     """Fit ``R(t) = R0 + k sqrt(t)``.
 
     :param time_h: times in hours (>= 0).

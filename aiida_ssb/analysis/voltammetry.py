@@ -1432,7 +1432,11 @@ def _auto_background(data: _SweepData, settings: _Settings) -> _Window | None:
     """The background of the automatic two-line search (the reference before the first onset, or the
     last reference when there is none) - used by the threshold and derivative methods."""
     fitter = _Fitter(
-        data.x, data.y, data.weight, r2_min=settings.r2_min, curvature_f_max=settings.curvature_f_max,
+        data.x,
+        data.y,
+        data.weight,
+        r2_min=settings.r2_min,
+        curvature_f_max=settings.curvature_f_max,
         min_points=settings.min_points,
     )
     if settings.background_windows is not None:

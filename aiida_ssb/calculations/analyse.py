@@ -113,12 +113,14 @@ def analyse_cycling(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dic
     except CyclingError as exc:
         return _failed(f'cycling analysis failed: {exc}')
     result = summary.to_dict()
-    result.update({
-        'analysis': 'cycling',
-        'sample_id': attributes.get('sample_id'),
-        'options': opts.model_dump(),
-        'masses_mg': masses,
-    })
+    result.update(
+        {
+            'analysis': 'cycling',
+            'sample_id': attributes.get('sample_id'),
+            'options': opts.model_dump(),
+            'masses_mg': masses,
+        }
+    )
     if attributes.get('electrode_area_cm2') is not None:
         result['area_cm2'] = attributes['electrode_area_cm2']
     if attributes.get('one_c_current_ma') is not None:
@@ -165,14 +167,20 @@ def analyse_ccd(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
     except CcdError as exc:
         return _failed(f'CCD analysis failed: {exc}')
     result = result_object.to_dict()
-    result.update({'analysis': 'ccd', 'sample_id': attributes.get('sample_id'), 'options': opts.model_dump(),
-                   'area_cm2': area})
+    result.update(
+        {'analysis': 'ccd', 'sample_id': attributes.get('sample_id'), 'options': opts.model_dump(), 'area_cm2': area}
+    )
     return {'summary': orm.Dict(_clean(result)), 'curves': _curves(result_object.arrays())}
 
 
 @calcfunction
-def analyse_onsets(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict, working_electrode: orm.Dict | None = None,
-                   electrolyte: orm.Data | None = None):
+def analyse_onsets(
+    measurement: orm.ArrayData,
+    cell: orm.Data,
+    options: orm.Dict,
+    working_electrode: orm.Dict | None = None,
+    electrolyte: orm.Data | None = None,
+):
     """Oxidative/reductive stability onsets of a voltammogram (two-line intersection by default), with the
     working-electrode validity flags. ``electrolyte`` (the electrolyte material under test) links the result
     to that material as well as to the cell."""
@@ -230,7 +238,9 @@ def rising_cutoffs(measurement: orm.ArrayData, min_steps: int = 3, tolerance_v: 
 
 
 @calcfunction
-def analyse_stepwise_cv(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict, electrolyte: orm.Data | None = None):
+def analyse_stepwise_cv(
+    measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict, electrolyte: orm.Data | None = None
+):
     """A stepwise CV (upper cut-off raised step by step): per step the anodic charge, the cathodic charge on the
     reverse scan, the passivation below the previous cut-off, and the cut-off at which the anodic current soars."""
     from aiida_ssb.analysis.voltammetry import VoltammetryError, analyse_stepwise_cv as stepwise
@@ -238,17 +248,30 @@ def analyse_stepwise_cv(measurement: orm.ArrayData, cell: orm.Data, options: orm
 
     opts = StepwiseCvOptions.model_validate(options.get_dict())
     attributes = measurement.base.attributes.all
-    kwargs = {'soar_factor': opts.soar_factor, 'reference_steps': opts.reference_steps, 'confirm_steps': opts.confirm_steps}
+    kwargs = {
+        'soar_factor': opts.soar_factor,
+        'reference_steps': opts.reference_steps,
+        'confirm_steps': opts.confirm_steps,
+    }
     if attributes.get('scan_rate_mv_s') is not None:
         kwargs['scan_rate_mv_s'] = attributes['scan_rate_mv_s']
     try:
-        result = stepwise(measurement.column('voltage_v'), measurement.column('current_ma'),
-                          time_s=measurement.column('time_s') if measurement.has_column('time_s') else None, **kwargs)
+        result = stepwise(
+            measurement.column('voltage_v'),
+            measurement.column('current_ma'),
+            time_s=measurement.column('time_s') if measurement.has_column('time_s') else None,
+            **kwargs,
+        )
     except VoltammetryError as exc:
         return _failed(f'stepwise CV analysis failed: {exc}')
     summary = result.to_dict()
-    summary.update({'analysis': 'stepwise_cv', 'options': opts.model_dump(),
-                    'sample_id': cell.base.attributes.get('sample_id', None)})
+    summary.update(
+        {
+            'analysis': 'stepwise_cv',
+            'options': opts.model_dump(),
+            'sample_id': cell.base.attributes.get('sample_id', None),
+        }
+    )
     if electrolyte is not None:
         summary['electrolyte_sample_id'] = electrolyte.base.attributes.get('sample_id', None)
     summary.update(_state_of(measurement))
@@ -262,7 +285,9 @@ def working_electrode_of(cell: orm.Data) -> dict[str, Any] | None:
     from aiida_ssb.data.sample import find_sample
 
     layers = cell.base.attributes.get('layers', [])
-    layer = next((l for l in layers if l['role'] == 'working'), None) or next((l for l in layers if l['role'] == 'positive'), None)
+    layer = next((l for l in layers if l['role'] == 'working'), None) or next(
+        (l for l in layers if l['role'] == 'positive'), None
+    )
     if layer is None:
         return None
     description: dict[str, Any] = {}
@@ -281,7 +306,11 @@ def working_electrode_of(cell: orm.Data) -> dict[str, Any] | None:
         if carbon is not None:
             get = carbon.base.attributes.all.get
             description['carbon_name'] = get('name') or carbon.base.attributes.get('sample_id')
-            for key, kind in (('bulk_density_g_cm3', 'bulk'), ('tap_density_g_cm3', 'tap'), ('theoretical_density_g_cm3', 'skeletal')):
+            for key, kind in (
+                ('bulk_density_g_cm3', 'bulk'),
+                ('tap_density_g_cm3', 'tap'),
+                ('theoretical_density_g_cm3', 'skeletal'),
+            ):
                 if get(key):
                     description['carbon_density_g_cm3'] = get(key)
                     description['carbon_density_kind'] = kind
@@ -307,8 +336,15 @@ def run_analysis(function, label: str, **inputs) -> tuple[dict, orm.ProcessNode]
 
 
 # ------------------------------------------------------------------------------------------------ impedance
-_STATE_LABELS = ('temperature_c', 'branch', 'cycle_index', 'upper_cutoff_v', 'time_since_assembly_h', 'state',
-                 'stack_pressure_mpa')
+_STATE_LABELS = (
+    'temperature_c',
+    'branch',
+    'cycle_index',
+    'upper_cutoff_v',
+    'time_since_assembly_h',
+    'state',
+    'stack_pressure_mpa',
+)
 
 
 def _state_of(measurement: orm.Data) -> dict[str, Any]:
@@ -329,8 +365,13 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
     except ValueError as exc:
         return _failed(f'circuit {opts.circuit!r}: {exc}')
     frequency, z = spectrum.impedance()
-    kwargs: dict[str, Any] = {'weighting': opts.weighting, 'seed': opts.seed, 'roles': opts.roles or None,
-                              'fixed': opts.fixed or None, 'initial': opts.initial}
+    kwargs: dict[str, Any] = {
+        'weighting': opts.weighting,
+        'seed': opts.seed,
+        'roles': opts.roles or None,
+        'fixed': opts.fixed or None,
+        'initial': opts.initial,
+    }
     if opts.n_starts is not None:
         kwargs['n_starts'] = opts.n_starts
     if opts.frequency_range_hz is not None:
@@ -340,8 +381,14 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
     except ValueError as exc:
         return _failed(f'impedance fit failed: {exc}')
     summary = result.to_dict()
-    summary.update({'analysis': 'eis_fit', 'options': opts.model_dump(), 'max_chi2_over_z': opts.max_chi2_over_z,
-                    'accepted': bool(result.success and result.chi2_over_z <= opts.max_chi2_over_z)})
+    summary.update(
+        {
+            'analysis': 'eis_fit',
+            'options': opts.model_dump(),
+            'max_chi2_over_z': opts.max_chi2_over_z,
+            'accepted': bool(result.success and result.chi2_over_z <= opts.max_chi2_over_z),
+        }
+    )
     summary.update(_state_of(spectrum))
     if cell is not None:
         summary['sample_id'] = cell.base.attributes.get('sample_id', None)
@@ -361,9 +408,12 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
 def resistance_from_fit(fit: Mapping[str, Any], which: str) -> tuple[float, str]:
     """The resistance (ohm) a conductivity uses from a fit summary: a role (``bulk``, ``grain_boundary``...),
     ``bulk+grain_boundary``, ``total`` (every R) or element names joined by ``+``. Returns (value, description)."""
-    resistors = {key[: -len('_ohm')].upper(): value for key, value in fit.items()
-                 if key.startswith('r') and key.endswith('_ohm') and '_stderr' not in key and key[1:-4].isalnum()}
-    roles = {key[len('role_'):].upper(): value for key, value in fit.items() if key.startswith('role_')}
+    resistors = {
+        key[: -len('_ohm')].upper(): value
+        for key, value in fit.items()
+        if key.startswith('r') and key.endswith('_ohm') and '_stderr' not in key and key[1:-4].isalnum()
+    }
+    roles = {key[len('role_') :].upper(): value for key, value in fit.items() if key.startswith('role_')}
     if which == 'total':
         names = sorted(resistors)
     else:
@@ -376,7 +426,9 @@ def resistance_from_fit(fit: Mapping[str, Any], which: str) -> tuple[float, str]
             elif part.upper() in resistors:
                 names.append(part.upper())
             else:
-                known = ', '.join(sorted(resistors)) + (f'; roles: {", ".join(f"{k}={v}" for k, v in roles.items())}' if roles else '')
+                known = ', '.join(sorted(resistors)) + (
+                    f'; roles: {", ".join(f"{k}={v}" for k, v in roles.items())}' if roles else ''
+                )
                 raise ValueError(f'the fit has no resistance {part!r} (resistances: {known})')
     return float(sum(resistors[name] for name in names)), '+'.join(names)
 
@@ -398,8 +450,13 @@ def _arc_frequency_hz(fit: Mapping[str, Any], element: str) -> float | None:
 
 
 @calcfunction
-def analyse_conductivity(spectrum: orm.ArrayData, cell: orm.Data, options: orm.Dict, fit: orm.Dict | None = None,
-                         electrolyte: orm.Data | None = None):
+def analyse_conductivity(
+    spectrum: orm.ArrayData,
+    cell: orm.Data,
+    options: orm.Dict,
+    fit: orm.Dict | None = None,
+    electrolyte: orm.Data | None = None,
+):
     """Ionic conductivity sigma = L / (R A) from one spectrum, with L and A from the cell's electrolyte layer
     (or the options). R from a fitted resistance (``fit``), the high-frequency intercept, or the plateau of
     the real conductivity. ``electrolyte`` links the result to the electrolyte material."""
@@ -415,8 +472,10 @@ def analyse_conductivity(spectrum: orm.ArrayData, cell: orm.Data, options: orm.D
     thickness = opts.thickness_cm or thickness
     area = opts.area_cm2 or area or cell.base.attributes.get('electrode_area_cm2', None)
     if thickness is None or area is None:
-        return _failed(f'cell {cell.base.attributes.get("sample_id")} lacks the electrolyte thickness or area '
-                       '(give them in the cell or as thickness_cm/area_cm2 options)')
+        return _failed(
+            f'cell {cell.base.attributes.get("sample_id")} lacks the electrolyte thickness or area '
+            '(give them in the cell or as thickness_cm/area_cm2 options)'
+        )
     frequency, z = spectrum.impedance()
     method = opts.method
     notes = []
@@ -451,8 +510,9 @@ def analyse_conductivity(spectrum: orm.ArrayData, cell: orm.Data, options: orm.D
             result['fit_circuit'] = fit.get('circuit')
         elif method == 'intercept':
             intercept = high_frequency_intercept(frequency, z)
-            conductivity = conductivity_from_resistance(intercept.resistance_ohm, thickness, area,
-                                                        resistance_source=f'intercept: {intercept.method}')
+            conductivity = conductivity_from_resistance(
+                intercept.resistance_ohm, thickness, area, resistance_source=f'intercept: {intercept.method}'
+            )
             result.update(intercept.to_dict())
             result.update(conductivity.to_dict())
         else:
@@ -484,14 +544,23 @@ def analyse_arrhenius(options: orm.Dict, **conductivities: orm.Dict):
             continue
         rows.append((data['measurement_temperature_c'], data['conductivity_s_cm'], data.get('measurement_branch')))
     if len(rows) < opts.min_points:
-        return _failed(f'{len(rows)} conductivities with a temperature: an Arrhenius fit needs at least {opts.min_points}')
+        return _failed(
+            f'{len(rows)} conductivities with a temperature: an Arrhenius fit needs at least {opts.min_points}'
+        )
     temperature = np.array([row[0] for row in rows], dtype=float)
     sigma = np.array([row[1] for row in rows], dtype=float)
     branches = [row[2] for row in rows]
     branch = np.array([b or 'heating' for b in branches]) if opts.separate_branches and any(branches) else None
     try:
-        result = fit_arrhenius(temperature, sigma, form=opts.form, split=opts.split, min_points=opts.min_points,
-                               windows=[tuple(w) for w in opts.windows] if opts.windows else None, branch=branch)
+        result = fit_arrhenius(
+            temperature,
+            sigma,
+            form=opts.form,
+            split=opts.split,
+            min_points=opts.min_points,
+            windows=[tuple(w) for w in opts.windows] if opts.windows else None,
+            branch=branch,
+        )
     except ValueError as exc:
         return _failed(f'Arrhenius fit failed: {exc}')
     summary = result.to_dict()
@@ -537,9 +606,15 @@ def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
     x = np.array([p[0] for p in points])
     r = np.array([p[1] for p in points])
     unit = 'ohm_cm2' if opts.area_normalise else 'ohm'
-    summary: dict[str, Any] = {'analysis': 'interface_growth', 'options': opts.model_dump(), 'element': names,
-                               'against': opts.against, 'n_points': len(points), f'first_resistance_{unit}': r[0],
-                               f'last_resistance_{unit}': r[-1]}
+    summary: dict[str, Any] = {
+        'analysis': 'interface_growth',
+        'options': opts.model_dump(),
+        'element': names,
+        'against': opts.against,
+        'n_points': len(points),
+        f'first_resistance_{unit}': r[0],
+        f'last_resistance_{unit}': r[-1],
+    }
     samples = {node.get('sample_id') for node in fits.values()} - {None}
     if len(samples) == 1:
         summary['sample_id'] = samples.pop()

@@ -50,7 +50,9 @@ def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
         if options.get(key):
             kwargs[key] = options[key]
     if options.get('column_map'):
-        kwargs['column_map'] = {name: tuple(value) if isinstance(value, list) else value for name, value in options['column_map'].items()}
+        kwargs['column_map'] = {
+            name: tuple(value) if isinstance(value, list) else value for name, value in options['column_map'].items()
+        }
     return kwargs
 
 
@@ -132,7 +134,11 @@ def raw_file_node(path: str | os.PathLike, sha256: str | None = None) -> orm.Sin
     node = orm.SinglefileData(
         path,
         filename=os.path.basename(path),
-        source={'uri': f'file://{os.path.abspath(path)}', 'source_md5': md5.hexdigest(), 'description': 'raw instrument file'},
+        source={
+            'uri': f'file://{os.path.abspath(path)}',
+            'source_md5': md5.hexdigest(),
+            'description': 'raw instrument file',
+        },
     )
     node.base.attributes.set('sha256', sha256)
     node.base.attributes.set('size_bytes', os.path.getsize(path))

@@ -23,7 +23,13 @@ from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData, active_fraction_of, flatten_composition
 from aiida_ssb.schemas.cell import CellSpec
 from aiida_ssb.schemas.material import MaterialSpec
-from aiida_ssb.schemas.processes import PROCESS_KINDS, InputAmount, check_input_fractions, composition_inputs, normalise_inputs
+from aiida_ssb.schemas.processes import (
+    PROCESS_KINDS,
+    InputAmount,
+    check_input_fractions,
+    composition_inputs,
+    normalise_inputs,
+)
 
 __all__ = [
     'record_ball_milling',
@@ -64,13 +70,19 @@ def composition_from_inputs(inputs: list[InputAmount]) -> list[dict[str, Any]] |
         values = [getattr(item, field) for item in inputs]
         if all(value is not None for value in values):
             total = math.fsum(values)
-            return [{'material': item.material, 'fraction': value / total, 'basis': basis} for item, value in zip(inputs, values)]
+            return [
+                {'material': item.material, 'fraction': value / total, 'basis': basis}
+                for item, value in zip(inputs, values)
+            ]
     return None
 
 
 def _make_material(parameters: orm.Dict, product: orm.Dict, materials: Mapping[str, MaterialData]) -> MaterialData:
     stored = parameters.get_dict()
-    inputs = [InputAmount.model_validate({k: v for k, v in item.items() if k != 'link_label'}) for item in stored.get('inputs', [])]
+    inputs = [
+        InputAmount.model_validate({k: v for k, v in item.items() if k != 'link_label'})
+        for item in stored.get('inputs', [])
+    ]
     spec = MaterialSpec.model_validate(product.get_dict())
     derived: dict[str, Any] = {}
     nominal = spec.nominal_composition
@@ -187,7 +199,9 @@ def record_step(
         raise ValueError(f'unknown process kind {kind!r}; known: {", ".join(PROCESS_KINDS)}') from None
     params = schema.model_validate(dict(parameters or {}))
     amounts = [
-        item if isinstance(item, InputAmount) else InputAmount.model_validate({'material': item} if isinstance(item, str) else dict(item))
+        item
+        if isinstance(item, InputAmount)
+        else InputAmount.model_validate({'material': item} if isinstance(item, str) else dict(item))
         for item in inputs
     ]
     if not amounts:
@@ -237,8 +251,13 @@ def record_literature_value(material: MaterialData, parameters: orm.Dict) -> dic
     """A value reported in the literature about ``material``: stored as a summary (``analysis: literature``)
     that the samples table shows beside the lab's own results."""
     data = parameters.get_dict()
-    summary = {'analysis': 'literature', 'literature': True, 'literature_id': data['id'],
-               'sample_id': material.sample_id, 'electrolyte_sample_id': material.sample_id}
+    summary = {
+        'analysis': 'literature',
+        'literature': True,
+        'literature_id': data['id'],
+        'sample_id': material.sample_id,
+        'electrolyte_sample_id': material.sample_id,
+    }
     for key, value in data.items():
         if key in ('id', 'material'):
             continue
@@ -258,6 +277,10 @@ def record_literature(value, *, material: MaterialData | None = None, default_re
     parameters = value.stored()
     if default_reference and 'reference' not in parameters:
         parameters['reference'] = default_reference
-    results, process = _run_uncached(record_literature_value, f'literature {value.id} -> {node.sample_id}',
-                                     material=node, parameters=orm.Dict(parameters))
+    results, process = _run_uncached(
+        record_literature_value,
+        f'literature {value.id} -> {node.sample_id}',
+        material=node,
+        parameters=orm.Dict(parameters),
+    )
     return results['summary'], process

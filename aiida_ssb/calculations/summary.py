@@ -22,7 +22,7 @@ HEADLINE_FIELDS: dict[str, str] = {
     'reference_cycle': 'the retention reference cycle (by the rule in the options)',
     'reference_discharge_capacity_mah_g': 'discharge capacity of the reference cycle per active mass',
     'capacity_retention_percent_at_N': 'discharge-capacity retention at cycle N against the reference '
-                                       '(N = 10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000 when reached)',
+    '(N = 10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000 when reached)',
     'energy_retention_percent_at_N': 'discharge-energy retention at cycle N',
     'capacity_retention_percent_at_end': 'discharge-capacity retention at the last complete cycle',
     'energy_retention_percent_at_end': 'discharge-energy retention at the last complete cycle',
@@ -108,8 +108,14 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
     # conductivity at 25 degC: an Arrhenius regime containing 25 degC, else a spectrum at 25 +- 3 degC, else the
     # Arrhenius extrapolation (flagged)
     arrhenius = _pick(summaries, 'arrhenius', 'n_points')
-    near = [s for s in summaries if s.get('analysis') == 'conductivity' and s.get('conductivity_s_cm') is not None
-            and s.get('measurement_temperature_c') is not None and abs(s['measurement_temperature_c'] - 25.0) <= 3.0]
+    near = [
+        s
+        for s in summaries
+        if s.get('analysis') == 'conductivity'
+        and s.get('conductivity_s_cm') is not None
+        and s.get('measurement_temperature_c') is not None
+        and abs(s['measurement_temperature_c'] - 25.0) <= 3.0
+    ]
     if arrhenius is not None:
         take('activation_energy_ev', arrhenius, 'activation_energy_ev')
     if arrhenius is not None and not arrhenius.get('reference_extrapolated', True):

@@ -10,8 +10,10 @@ import click
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
 
-SET_HELP = ('Option override SECTION.KEY=VALUE (sections: eis, conductivity, arrhenius, growth, onsets, stepwise_cv, '
-            'cycling, ccd); VALUE is YAML (numbers, [lists], text). Repeatable.')
+SET_HELP = (
+    'Option override SECTION.KEY=VALUE (sections: eis, conductivity, arrhenius, growth, onsets, stepwise_cv, '
+    'cycling, ccd); VALUE is YAML (numbers, [lists], text). Repeatable.'
+)
 
 
 def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -88,8 +90,13 @@ def previous_runs(cell, limit: int | None = None):
 
     query = orm.QueryBuilder()
     query.append(orm.Node, filters={'id': cell.pk}, tag='cell')
-    query.append(orm.WorkChainNode, with_incoming='cell', filters={'process_type': {'like': '%ssb.cell_analysis'}},
-                 project='*', tag='run')
+    query.append(
+        orm.WorkChainNode,
+        with_incoming='cell',
+        filters={'process_type': {'like': '%ssb.cell_analysis'}},
+        project='*',
+        tag='run',
+    )
     query.order_by({'run': {'ctime': 'desc'}})
     if limit:
         query.limit(limit)
@@ -109,8 +116,13 @@ def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = T
             nodes.append(submit_process(CellAnalysisWorkChain.get_builder_for(cell, options)))
         return nodes
     label = f'Analysing {len(cells)} cell' + ('s' if len(cells) != 1 else '')
-    with click.progressbar(cells, label=label, show_pos=True, item_show_func=lambda c: c.sample_id if c else '',
-                           file=click.get_text_stream('stderr')) as bar:
+    with click.progressbar(
+        cells,
+        label=label,
+        show_pos=True,
+        item_show_func=lambda c: c.sample_id if c else '',
+        file=click.get_text_stream('stderr'),
+    ) as bar:
         for cell in bar:
             if use_cache:
                 with enable_caching(identifier='aiida.calculations:ssb.analyse.*'):
@@ -123,7 +135,9 @@ def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = T
 
 def _report(nodes, submitted: bool) -> None:
     if submitted:
-        click.echo(f'Submitted {len(nodes)} CellAnalysisWorkChain(s) to the daemon: pks {", ".join(str(n.pk) for n in nodes)}.')
+        click.echo(
+            f'Submitted {len(nodes)} CellAnalysisWorkChain(s) to the daemon: pks {", ".join(str(n.pk) for n in nodes)}.'
+        )
         click.echo('Follow them with `aiida-ssb status` (or `verdi process list`).')
         return
     for node in nodes:
@@ -223,16 +237,23 @@ def _print_comparison(cell, runs=None) -> None:
         else:
             change = 'same' if a == b else 'changed'
         rows.append([key, _fmt(a), _fmt(b), change])
-    click.secho(f'{cell.sample_id}: CellAnalysisWorkChain<{old.pk}> ({old.ctime:%Y-%m-%d %H:%M}) -> '
-                f'<{new.pk}> ({new.ctime:%Y-%m-%d %H:%M})', bold=True)
-    click.echo(tabulate(rows, headers=['number', 'before', 'after', 'change'], tablefmt='simple', disable_numparse=True))
+    click.secho(
+        f'{cell.sample_id}: CellAnalysisWorkChain<{old.pk}> ({old.ctime:%Y-%m-%d %H:%M}) -> '
+        f'<{new.pk}> ({new.ctime:%Y-%m-%d %H:%M})',
+        bold=True,
+    )
+    click.echo(
+        tabulate(rows, headers=['number', 'before', 'after', 'change'], tablefmt='simple', disable_numparse=True)
+    )
     old_options = _flat(old.inputs.options.get_dict() if 'options' in old.inputs else {})
     new_options = _flat(new.inputs.options.get_dict() if 'options' in new.inputs else {})
     changed = sorted(k for k in set(old_options) | set(new_options) if old_options.get(k) != new_options.get(k))
     click.secho('Parameters', bold=True)
     if changed:
         for key in changed:
-            click.echo(f'  {key}: {json.dumps(old_options.get(key, "(default)"))} -> {json.dumps(new_options.get(key, "(default)"))}')
+            click.echo(
+                f'  {key}: {json.dumps(old_options.get(key, "(default)"))} -> {json.dumps(new_options.get(key, "(default)"))}'
+            )
     else:
         click.echo('  unchanged')
     versions = [run.base.attributes.get('version', {}).get('plugin') for run in (old, new)]
@@ -276,7 +297,9 @@ def cmd_status(limit):
     from aiida import orm
     from tabulate import tabulate
 
-    query = orm.QueryBuilder().append(orm.WorkChainNode, filters={'process_type': {'like': '%ssb.%'}}, project='*', tag='w')
+    query = orm.QueryBuilder().append(
+        orm.WorkChainNode, filters={'process_type': {'like': '%ssb.%'}}, project='*', tag='w'
+    )
     query.order_by({'w': {'ctime': 'desc'}}).limit(limit)
     rows = []
     for node in query.all(flat=True):

@@ -13,7 +13,6 @@ from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
 
 
-
 def ensure_profile() -> str:
     """Load the selected or default profile; create a ``verdi presto`` profile (SQLite, no services) when the
     configuration has none. Returns the profile name."""
@@ -53,8 +52,12 @@ def quiet_console() -> None:
 
 @cmd_ssb.command('demo')
 @click.option('--reduced', is_flag=True, help='A smaller data set (fewer temperatures and cycles), for a quick look.')
-@click.option('--workdir', type=click.Path(file_okay=False), default=None,
-              help='Where the generated instrument files go (default: ~/.cache/aiida-ssb/demo-full or demo-reduced).')
+@click.option(
+    '--workdir',
+    type=click.Path(file_okay=False),
+    default=None,
+    help='Where the generated instrument files go (default: ~/.cache/aiida-ssb/demo-full or demo-reduced).',
+)
 @click.option('--reanalyse', is_flag=True, help='Analyse every demonstration cell again (default: only new ones).')
 @clean_errors
 def cmd_demo(reduced, workdir, reanalyse):
@@ -81,7 +84,9 @@ def cmd_demo(reduced, workdir, reanalyse):
     from aiida_ssb.importer.manifest import plan_import
 
     total = sum(plan_import(m).n_new for m in manifests)
-    with click.progressbar(length=max(total, 1), label='    importing', show_pos=True, file=click.get_text_stream('stderr')) as bar:
+    with click.progressbar(
+        length=max(total, 1), label='    importing', show_pos=True, file=click.get_text_stream('stderr')
+    ) as bar:
         import_campaigns(manifests, progress=lambda message: bar.update(1))
     click.echo('3/3 analysing every cell (impedance fits, conductivity, Arrhenius, onsets, cycling, CCD) ...')
     nodes = analyse_campaigns(force=reanalyse)
@@ -91,8 +96,11 @@ def cmd_demo(reduced, workdir, reanalyse):
     checks = evaluate_checks(folder / 'expected.json')
     _print_checks(checks)
     reproduced = sum(check.ok for check in checks)
-    click.secho(f'\n{reproduced} of {len(checks)} paper numbers reproduced ({time.time() - start:.0f} s).',
-                bold=True, fg='green' if reproduced == len(checks) else 'yellow')
+    click.secho(
+        f'\n{reproduced} of {len(checks)} paper numbers reproduced ({time.time() - start:.0f} s).',
+        bold=True,
+        fg='green' if reproduced == len(checks) else 'yellow',
+    )
     click.secho('\nWhere to look next', bold=True)
     for line in (
         'aiida-ssb cells --campaign seed000-4v-cell --columns sample_id,upper_cutoff_v,capacity_retention_percent_at_end',
@@ -115,7 +123,15 @@ def _print_checks(checks) -> None:
     for check in checks:
         computed = '(missing)' if check.computed is None else f'{check.computed:.4g}'
         mark = 'ok' if check.ok else 'DIFFERS'
-        rows.append([check.seed, check.quantity, f'{check.paper:g}', computed, check.unit, f'±{check.tolerance:g}', mark])
+        rows.append(
+            [check.seed, check.quantity, f'{check.paper:g}', computed, check.unit, f'±{check.tolerance:g}', mark]
+        )
     click.echo('')
-    click.echo(tabulate(rows, headers=['seed', 'quantity', 'paper', 'demo', 'unit', 'tolerance', ''], tablefmt='simple',
-                        disable_numparse=True))
+    click.echo(
+        tabulate(
+            rows,
+            headers=['seed', 'quantity', 'paper', 'demo', 'unit', 'tolerance', ''],
+            tablefmt='simple',
+            disable_numparse=True,
+        )
+    )

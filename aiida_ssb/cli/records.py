@@ -30,7 +30,9 @@ def cmd_import(manifest, dry_run):
     if plan.n_new == 0:
         click.echo(f'Nothing new in {manifest}: everything is already stored (group {plan.campaign!r}).')
         return
-    with click.progressbar(length=plan.n_new, label='Importing', show_pos=True, file=click.get_text_stream('stderr')) as bar:
+    with click.progressbar(
+        length=plan.n_new, label='Importing', show_pos=True, file=click.get_text_stream('stderr')
+    ) as bar:
         report = import_manifest(manifest, progress=lambda message: bar.update(1))
     plan = report.plan
     click.echo(f'Imported {manifest} into group {report.group_label!r}:')
@@ -60,22 +62,50 @@ def _conditions(function):
 @click.argument('file', type=click.Path(dir_okay=False))
 @click.option('--cell', 'cell', help='Sample id of the measured cell.')
 @click.option('--material', 'material', help='Sample id of the measured material (instead of a cell).')
-@click.option('--technique', help='Expected technique (e.g. impedance, cv, galvanostatic_cycling); detected when omitted.')
+@click.option(
+    '--technique', help='Expected technique (e.g. impedance, cv, galvanostatic_cycling); detected when omitted.'
+)
 @click.option('--file-format', help='Force the reader (e.g. biologic-mpt, generic-csv); detected when omitted.')
 @_conditions
 @clean_errors
-def cmd_import_file(file, cell, material, technique, file_format, temperature, stack_pressure, atmosphere, cycle_index,
-                    upper_cutoff, time_since_assembly, state, notes):
+def cmd_import_file(
+    file,
+    cell,
+    material,
+    technique,
+    file_format,
+    temperature,
+    stack_pressure,
+    atmosphere,
+    cycle_index,
+    upper_cutoff,
+    time_since_assembly,
+    state,
+    notes,
+):
     """Add one instrument FILE to an existing cell (or material), with its measurement conditions."""
     from aiida_ssb.importer.measurements import import_file
 
     if (cell is None) == (material is None):
         raise click.UsageError('give exactly one of --cell or --material')
-    conditions = {'temperature': temperature, 'stack_pressure': stack_pressure, 'atmosphere': atmosphere,
-                  'cycle_index': cycle_index, 'upper_cutoff': upper_cutoff, 'time_since_assembly': time_since_assembly,
-                  'state': state, 'notes': notes}
-    status, nodes = import_file(file, cell or material, is_cell=cell is not None, technique=technique,
-                                file_format=file_format, **{k: v for k, v in conditions.items() if v is not None})
+    conditions = {
+        'temperature': temperature,
+        'stack_pressure': stack_pressure,
+        'atmosphere': atmosphere,
+        'cycle_index': cycle_index,
+        'upper_cutoff': upper_cutoff,
+        'time_since_assembly': time_since_assembly,
+        'state': state,
+        'notes': notes,
+    }
+    status, nodes = import_file(
+        file,
+        cell or material,
+        is_cell=cell is not None,
+        technique=technique,
+        file_format=file_format,
+        **{k: v for k, v in conditions.items() if v is not None},
+    )
     if status == 'unchanged':
         click.echo(f'{file} is already stored for {cell or material}: nothing to do.')
         return
@@ -87,8 +117,10 @@ def cmd_import_file(file, cell, material, technique, file_format, temperature, s
         what = f'{node.__class__.__name__}<{node.pk}> ({node.technique}, {node.base.attributes.get("n_rows")} rows)'
     else:
         rows = sum(node.base.attributes.get('n_rows') for node in stored)
-        what = (f'{len(stored)} x {stored[0].__class__.__name__} ({stored[0].technique}, pks {stored[0].pk}-{stored[-1].pk}, '
-                f'{rows} rows in all)')
+        what = (
+            f'{len(stored)} x {stored[0].__class__.__name__} ({stored[0].technique}, pks {stored[0].pk}-{stored[-1].pk}, '
+            f'{rows} rows in all)'
+        )
     click.echo(f'Stored {file} for {cell or material}: {what}')
 
 
@@ -124,26 +156,53 @@ def cmd_samples(role, campaign, where, columns, sort, desc, limit, output_format
     """
     from aiida_ssb.query.tables import parse_filter, samples
 
-    frame = samples(role=role, campaign=campaign, filters=[parse_filter(w) for w in where],
-                    columns=columns.split(',') if columns else None, sort=sort, descending=desc, limit=limit)
+    frame = samples(
+        role=role,
+        campaign=campaign,
+        filters=[parse_filter(w) for w in where],
+        columns=columns.split(',') if columns else None,
+        sort=sort,
+        descending=desc,
+        limit=limit,
+    )
     print_frame(frame, output_format)
 
 
 @cmd_ssb.command('cells')
-@click.option('--cell-format', help='Only cells of this format (full, half, symmetric, blocking_pellet, three_electrode).')
+@click.option(
+    '--cell-format', help='Only cells of this format (full, half, symmetric, blocking_pellet, three_electrode).'
+)
 @click.option('--campaign', help='Only cells of this campaign (group).')
 @click.option('--stack-pressure-min', type=float, help='Stack pressure at least this (MPa).')
 @click.option('--stack-pressure-max', type=float, help='Stack pressure at most this (MPa).')
 @click.option('--loading-min', type=float, help='Mass loading of active material at least this (mg/cm2).')
 @click.option('--loading-max', type=float, help='Mass loading of active material at most this (mg/cm2).')
 @click.option('--retention-min', type=float, help='Capacity retention at least this (%) at --at-cycle (or at the end).')
-@click.option('--at-cycle', type=int, help='Cycle of --retention-min (10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000).')
+@click.option(
+    '--at-cycle', type=int, help='Cycle of --retention-min (10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000).'
+)
 @click.option('--upper-cutoff-min', type=float, help='Upper cut-off voltage of the cycling at least this (V).')
 @click.option('--upper-cutoff-max', type=float, help='Upper cut-off voltage of the cycling at most this (V).')
 @table_options('stack_pressure_mpa < 1')
 @clean_errors
-def cmd_cells(cell_format, campaign, stack_pressure_min, stack_pressure_max, loading_min, loading_max, retention_min,
-              at_cycle, upper_cutoff_min, upper_cutoff_max, where, columns, sort, desc, limit, output_format):
+def cmd_cells(
+    cell_format,
+    campaign,
+    stack_pressure_min,
+    stack_pressure_max,
+    loading_min,
+    loading_max,
+    retention_min,
+    at_cycle,
+    upper_cutoff_min,
+    upper_cutoff_max,
+    where,
+    columns,
+    sort,
+    desc,
+    limit,
+    output_format,
+):
     """Table of cells with their derived values and analysis results.
 
     Filters reach across the provenance graph: analysis results (e.g. --retention-min 80 --at-cycle 100) and
@@ -156,10 +215,15 @@ def cmd_cells(cell_format, campaign, stack_pressure_min, stack_pressure_max, loa
     retention_field = f'capacity_retention_percent_at_{at_cycle}' if at_cycle else 'capacity_retention_percent_at_end'
     if at_cycle is not None and retention_min is None:
         raise click.UsageError('--at-cycle goes with --retention-min')
-    for value, field, operator in ((stack_pressure_min, 'stack_pressure_mpa', '>='), (stack_pressure_max, 'stack_pressure_mpa', '<='),
-                                   (loading_min, 'mass_loading_mg_cm2', '>='), (loading_max, 'mass_loading_mg_cm2', '<='),
-                                   (retention_min, retention_field, '>='), (upper_cutoff_min, 'upper_cutoff_v', '>='),
-                                   (upper_cutoff_max, 'upper_cutoff_v', '<=')):
+    for value, field, operator in (
+        (stack_pressure_min, 'stack_pressure_mpa', '>='),
+        (stack_pressure_max, 'stack_pressure_mpa', '<='),
+        (loading_min, 'mass_loading_mg_cm2', '>='),
+        (loading_max, 'mass_loading_mg_cm2', '<='),
+        (retention_min, retention_field, '>='),
+        (upper_cutoff_min, 'upper_cutoff_v', '>='),
+        (upper_cutoff_max, 'upper_cutoff_v', '<='),
+    ):
         if value is not None:
             filters.append(Filter(field, operator, value))
     if columns is None:
@@ -167,8 +231,15 @@ def cmd_cells(cell_format, campaign, stack_pressure_min, stack_pressure_max, loa
         from aiida_ssb.query.tables import DEFAULT_CELL_COLUMNS
 
         columns = ','.join(dict.fromkeys(list(DEFAULT_CELL_COLUMNS) + extra))
-    frame = cells(cell_format=cell_format, campaign=campaign, filters=filters,
-                  columns=columns.split(',') if columns else None, sort=sort, descending=desc, limit=limit)
+    frame = cells(
+        cell_format=cell_format,
+        campaign=campaign,
+        filters=filters,
+        columns=columns.split(',') if columns else None,
+        sort=sort,
+        descending=desc,
+        limit=limit,
+    )
     print_frame(frame, output_format)
 
 
@@ -195,7 +266,9 @@ def cmd_show(sample_id):
         if attributes.get(key):
             click.secho(key.replace('_', ' ').capitalize(), bold=True)
             for item in attributes[key]:
-                click.echo(f'  {item["material"]:<24} {item["fraction"] * 100:7.3f} {item.get("basis", "") or ""}%  {item.get("role", "")}')
+                click.echo(
+                    f'  {item["material"]:<24} {item["fraction"] * 100:7.3f} {item.get("basis", "") or ""}%  {item.get("role", "")}'
+                )
     if attributes.get('layers'):
         click.secho('Layers', bold=True)
         for layer in attributes['layers']:
@@ -225,7 +298,10 @@ def cmd_show(sample_id):
         condition_text = ', '.join(format_value(k, v) for k, v in conditions.items())
         kinds = sorted({f'{n.__class__.__name__} ({n.base.attributes.get("technique", "?")})' for n in outputs})
         count = f'{len(outputs)} x ' if len(outputs) > 1 else ''
-        click.echo(f'  {raw.filename if raw else "?"}: {count}{", ".join(kinds)}' + (f'  [{condition_text}]' if condition_text else ''))
+        click.echo(
+            f'  {raw.filename if raw else "?"}: {count}{", ".join(kinds)}'
+            + (f'  [{condition_text}]' if condition_text else '')
+        )
 
 
 def _show_value(value) -> str:

@@ -32,9 +32,21 @@ import click
 
 from aiida_ssb.cli.root import cmd_ssb
 
-__all__ = ['ServerError', 'CACHED_ANALYSES', 'JOIN_FILE_FORMAT', 'probe_tcp', 'setup_server', 'join_server',
-           'server_status', 'set_workers', 'worker_pids', 'orphaned_processes', 'tidy_orphans', 'read_join_file',
-           'write_join_file']
+__all__ = [
+    'ServerError',
+    'CACHED_ANALYSES',
+    'JOIN_FILE_FORMAT',
+    'probe_tcp',
+    'setup_server',
+    'join_server',
+    'server_status',
+    'set_workers',
+    'worker_pids',
+    'orphaned_processes',
+    'tidy_orphans',
+    'read_join_file',
+    'write_join_file',
+]
 
 #: the analyses whose results daemon workers reuse (entry-point pattern of ``caching.enabled_for``)
 CACHED_ANALYSES = 'aiida.calculations:ssb.analyse.*'
@@ -72,8 +84,9 @@ def probe_tcp(host: str, port: int, service: str, timeout_s: float = 3.0) -> Non
             return
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
-        raise ServerError(f'cannot reach {service} at {host}:{port} ({reason}): is the service running and '
-                          'listening on that address?') from None
+        raise ServerError(
+            f'cannot reach {service} at {host}:{port} ({reason}): is the service running and listening on that address?'
+        ) from None
 
 
 def _admin_connection(host: str, port: int, user: str, password: str | None, dbname: str = 'postgres'):
@@ -82,11 +95,20 @@ def _admin_connection(host: str, port: int, user: str, password: str | None, dbn
 
     probe_tcp(host, port, 'PostgreSQL')
     try:
-        return psycopg.connect(host=host, port=int(port), user=user, password=password or None, dbname=dbname,
-                               connect_timeout=5, autocommit=True)
+        return psycopg.connect(
+            host=host,
+            port=int(port),
+            user=user,
+            password=password or None,
+            dbname=dbname,
+            connect_timeout=5,
+            autocommit=True,
+        )
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise ServerError(f'PostgreSQL at {host}:{port} refused user {user!r} on database {dbname!r}: {first}') from None
+        raise ServerError(
+            f'PostgreSQL at {host}:{port} refused user {user!r} on database {dbname!r}: {first}'
+        ) from None
 
 
 def _probe_rabbitmq(broker: dict[str, Any]) -> None:
@@ -96,18 +118,33 @@ def _probe_rabbitmq(broker: dict[str, Any]) -> None:
     host, port = broker['broker_host'], int(broker['broker_port'])
     probe_tcp(host, port, 'RabbitMQ')
     try:
-        detect_rabbitmq_config(protocol=broker['broker_protocol'], username=broker['broker_username'],
-                               password=broker['broker_password'], host=host, port=port,
-                               virtual_host=broker['broker_virtual_host'])
+        detect_rabbitmq_config(
+            protocol=broker['broker_protocol'],
+            username=broker['broker_username'],
+            password=broker['broker_password'],
+            host=host,
+            port=port,
+            virtual_host=broker['broker_virtual_host'],
+        )
     except ConnectionError:
-        raise ServerError(f'RabbitMQ at {host}:{port} accepts connections but refused user '
-                          f'{broker["broker_username"]!r} on virtual host {broker["broker_virtual_host"] or "/"!r}: '
-                          'check the broker user, password and virtual host') from None
+        raise ServerError(
+            f'RabbitMQ at {host}:{port} accepts connections but refused user '
+            f'{broker["broker_username"]!r} on virtual host {broker["broker_virtual_host"] or "/"!r}: '
+            'check the broker user, password and virtual host'
+        ) from None
 
 
-def _broker_config(protocol: str, host: str, port: int, username: str, password: str, virtual_host: str) -> dict[str, Any]:
-    return {'broker_protocol': protocol, 'broker_username': username, 'broker_password': password, 'broker_host': host,
-            'broker_port': int(port), 'broker_virtual_host': virtual_host}
+def _broker_config(
+    protocol: str, host: str, port: int, username: str, password: str, virtual_host: str
+) -> dict[str, Any]:
+    return {
+        'broker_protocol': protocol,
+        'broker_username': username,
+        'broker_password': password,
+        'broker_host': host,
+        'broker_port': int(port),
+        'broker_virtual_host': virtual_host,
+    }
 
 
 def _identifier(text: str) -> str:
@@ -117,12 +154,25 @@ def _identifier(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ setup
 def setup_server(
-    profile_name: str, *, email: str, postgres_hostname: str = 'localhost', postgres_port: int = 5432,
-    postgres_username: str = 'postgres', postgres_password: str | None = None, database_name: str | None = None,
-    database_username: str | None = None, database_password: str | None = None, repository: str | None = None,
-    broker_host: str = '127.0.0.1', broker_port: int = 5672, broker_username: str = 'guest',
-    broker_password: str = 'guest', broker_virtual_host: str = '', broker_protocol: str = 'amqp',
-    set_default: bool = True, echo: Callable[[str], None] = click.echo,
+    profile_name: str,
+    *,
+    email: str,
+    postgres_hostname: str = 'localhost',
+    postgres_port: int = 5432,
+    postgres_username: str = 'postgres',
+    postgres_password: str | None = None,
+    database_name: str | None = None,
+    database_username: str | None = None,
+    database_password: str | None = None,
+    repository: str | None = None,
+    broker_host: str = '127.0.0.1',
+    broker_port: int = 5672,
+    broker_username: str = 'guest',
+    broker_password: str = 'guest',
+    broker_virtual_host: str = '',
+    broker_protocol: str = 'amqp',
+    set_default: bool = True,
+    echo: Callable[[str], None] = click.echo,
 ) -> dict[str, Any]:
     """Create the PostgreSQL user and database, and a ``core.psql_dos`` + ``core.rabbitmq`` profile on them with
     caching of the aiida-ssb analyses enabled. Both services are checked before anything is created; when the
@@ -138,8 +188,9 @@ def setup_server(
         raise ServerError(f'the profile {profile_name!r} already exists in {config.dirpath} (see `verdi profile list`)')
     database_name = database_name or f'aiida_ssb_{_identifier(profile_name)}'
     database_username = database_username or database_name
-    broker = _broker_config(broker_protocol, broker_host, broker_port, broker_username, broker_password,
-                            broker_virtual_host)
+    broker = _broker_config(
+        broker_protocol, broker_host, broker_port, broker_username, broker_password, broker_virtual_host
+    )
     # both services first: nothing is created when one of them is missing or refuses the credentials
     probe_tcp(postgres_hostname, postgres_port, 'PostgreSQL')
     probe_tcp(broker_host, broker_port, 'RabbitMQ')
@@ -149,30 +200,50 @@ def setup_server(
     try:
         role_exists = _exists(connection, 'SELECT 1 FROM pg_roles WHERE rolname = %s', database_username)
         if role_exists and database_password is None:
-            raise ServerError(f'the PostgreSQL user {database_username!r} already exists on {postgres_hostname}:'
-                              f'{postgres_port}: give its --database-password or choose another --database-username')
+            raise ServerError(
+                f'the PostgreSQL user {database_username!r} already exists on {postgres_hostname}:'
+                f'{postgres_port}: give its --database-password or choose another --database-username'
+            )
         if _exists(connection, 'SELECT 1 FROM pg_database WHERE datname = %s', database_name):
-            raise ServerError(f'the database {database_name!r} already exists on {postgres_hostname}:{postgres_port}: '
-                              'choose another --database-name (to connect this machine to an existing lab database, '
-                              'use `aiida-ssb server join`)')
+            raise ServerError(
+                f'the database {database_name!r} already exists on {postgres_hostname}:{postgres_port}: '
+                'choose another --database-name (to connect this machine to an existing lab database, '
+                'use `aiida-ssb server join`)'
+            )
         password = database_password or secrets.token_hex(16)
         if not role_exists:
             _create_role(connection, database_username, password)
             created_role = True
         _create_database(connection, database_name, database_username)
         created_database = True
-        repository_path = pathlib.Path(repository).expanduser().resolve() if repository else (
-            pathlib.Path(config.dirpath) / 'repository' / profile_name)
+        repository_path = (
+            pathlib.Path(repository).expanduser().resolve()
+            if repository
+            else (pathlib.Path(config.dirpath) / 'repository' / profile_name)
+        )
         storage = {
-            'database_engine': 'postgresql_psycopg', 'database_hostname': postgres_hostname,
-            'database_port': int(postgres_port), 'database_username': database_username, 'database_password': password,
-            'database_name': database_name, 'repository_uri': repository_path.as_uri(),
+            'database_engine': 'postgresql_psycopg',
+            'database_hostname': postgres_hostname,
+            'database_port': int(postgres_port),
+            'database_username': database_username,
+            'database_password': password,
+            'database_name': database_name,
+            'repository_uri': repository_path.as_uri(),
         }
-        echo(f'Creating the profile {profile_name!r}: database {database_name!r} on {postgres_hostname}:{postgres_port}, '
-             f'broker {broker_host}:{broker_port}, file repository {repository_path}')
+        echo(
+            f'Creating the profile {profile_name!r}: database {database_name!r} on {postgres_hostname}:{postgres_port}, '
+            f'broker {broker_host}:{broker_port}, file repository {repository_path}'
+        )
         try:
-            profile = create_profile(config, name=profile_name, email=email, storage_backend='core.psql_dos',
-                                     storage_config=storage, broker_backend='core.rabbitmq', broker_config=broker)
+            profile = create_profile(
+                config,
+                name=profile_name,
+                email=email,
+                storage_backend='core.psql_dos',
+                storage_config=storage,
+                broker_backend='core.rabbitmq',
+                broker_config=broker,
+            )
         except (ValueError, TypeError, exceptions.EntryPointError, exceptions.StorageMigrationError) as exc:
             raise ServerError(f'the profile could not be created: {exc}') from None
     except BaseException:
@@ -185,7 +256,10 @@ def setup_server(
     connection.close()
     _configure_profile(config, profile.name, set_default=set_default)
     join = {
-        'format': JOIN_FILE_FORMAT, 'version': 1, 'profile': profile.name, 'email': email,
+        'format': JOIN_FILE_FORMAT,
+        'version': 1,
+        'profile': profile.name,
+        'email': email,
         # the broker's queue names derive from the profile UUID: a joined machine must use the same one, or its
         # workers would listen on queues nobody submits to
         'profile_uuid': profile.uuid,
@@ -215,8 +289,11 @@ def _create_database(connection, name: str, owner: str) -> None:
     from psycopg import sql
 
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-            sql.Identifier(name), sql.Identifier(owner)))
+        cursor.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                sql.Identifier(name), sql.Identifier(owner)
+            )
+        )
 
 
 def _drop_database(connection, name: str) -> None:
@@ -268,9 +345,16 @@ def read_join_file(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def join_server(
-    join: dict[str, Any], profile_name: str, *, email: str | None = None, database_hostname: str | None = None,
-    database_port: int | None = None, broker_host: str | None = None, broker_port: int | None = None,
-    repository: str | None = None, set_default: bool = True,
+    join: dict[str, Any],
+    profile_name: str,
+    *,
+    email: str | None = None,
+    database_hostname: str | None = None,
+    database_port: int | None = None,
+    broker_host: str | None = None,
+    broker_port: int | None = None,
+    repository: str | None = None,
+    set_default: bool = True,
 ) -> str:
     """Add the lab database of a join file to this machine's AiiDA configuration as ``profile_name``.
 
@@ -300,24 +384,36 @@ def join_server(
         storage['repository_uri'] = pathlib.Path(repository).expanduser().resolve().as_uri()
     probe_tcp(storage['database_hostname'], storage['database_port'], 'PostgreSQL')
     _probe_rabbitmq(broker)
-    connection = _admin_connection(storage['database_hostname'], storage['database_port'], storage['database_username'],
-                                   storage['database_password'], dbname=storage['database_name'])
+    connection = _admin_connection(
+        storage['database_hostname'],
+        storage['database_port'],
+        storage['database_username'],
+        storage['database_password'],
+        dbname=storage['database_name'],
+    )
     try:
-        if not _exists(connection, "SELECT 1 FROM information_schema.tables WHERE table_name = %s", 'db_dbnode'):
-            raise ServerError(f'the database {storage["database_name"]!r} on {storage["database_hostname"]}:'
-                              f'{storage["database_port"]} holds no AiiDA storage: set the server up first')
+        if not _exists(connection, 'SELECT 1 FROM information_schema.tables WHERE table_name = %s', 'db_dbnode'):
+            raise ServerError(
+                f'the database {storage["database_name"]!r} on {storage["database_hostname"]}:'
+                f'{storage["database_port"]} holds no AiiDA storage: set the server up first'
+            )
     finally:
         connection.close()
     repository_path = pathlib.Path(storage['repository_uri'].removeprefix('file://'))
     if not (repository_path / 'container' / 'config.json').is_file():  # the disk-objectstore container
-        raise ServerError(f'the file repository {repository_path} is not visible from this machine: mount the '
-                          "server's repository folder (e.g. over NFS) there, or give its mount point with --repository")
-    profile = Profile(profile_name, {
-        'storage': {'backend': join['storage']['backend'], 'config': storage},
-        'process_control': {'backend': join['process_control']['backend'], 'config': broker},
-        'test_profile': False,
-        Profile.KEY_UUID: join['profile_uuid'],  # same broker queues as the server profile
-    })
+        raise ServerError(
+            f'the file repository {repository_path} is not visible from this machine: mount the '
+            "server's repository folder (e.g. over NFS) there, or give its mount point with --repository"
+        )
+    profile = Profile(
+        profile_name,
+        {
+            'storage': {'backend': join['storage']['backend'], 'config': storage},
+            'process_control': {'backend': join['process_control']['backend'], 'config': broker},
+            'test_profile': False,
+            Profile.KEY_UUID: join['profile_uuid'],  # same broker queues as the server profile
+        },
+    )
     config.add_profile(profile)
     config.store()
     user_email = email or join['email']
@@ -391,10 +487,18 @@ def orphaned_processes() -> list:
     from aiida import orm
 
     query = orm.QueryBuilder()
-    query.append((orm.CalcFunctionNode, orm.WorkFunctionNode), tag='function', project='*', filters={
-        'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(_ACTIVE_STATES)}})
-    query.append(orm.WorkflowNode, with_outgoing='function', tag='caller',
-                 filters={'attributes.process_state': {'in': ['finished', 'excepted', 'killed']}})
+    query.append(
+        (orm.CalcFunctionNode, orm.WorkFunctionNode),
+        tag='function',
+        project='*',
+        filters={'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(_ACTIVE_STATES)}},
+    )
+    query.append(
+        orm.WorkflowNode,
+        with_outgoing='function',
+        tag='caller',
+        filters={'attributes.process_state': {'in': ['finished', 'excepted', 'killed']}},
+    )
     query.order_by({'function': {'id': 'asc'}})
     return list({node.pk: node for node in query.all(flat=True)}.values())
 
@@ -409,8 +513,10 @@ def tidy_orphans(dry_run: bool = False) -> list[int]:
         pks.append(node.pk)
         if dry_run:
             continue
-        node.set_process_status('orphaned: its daemon worker was lost while it ran; the calling workchain resumed '
-                                'elsewhere and finished without it (closed by `aiida-ssb server tidy`)')
+        node.set_process_status(
+            'orphaned: its daemon worker was lost while it ran; the calling workchain resumed '
+            'elsewhere and finished without it (closed by `aiida-ssb server tidy`)'
+        )
         node.set_process_state(ProcessState.KILLED)
         node.seal()
     return pks
@@ -446,9 +552,11 @@ def server_status(profile) -> dict[str, Any]:
     broker_entry: dict[str, Any] = {'backend': profile.process_control_backend}
     broker = profile.process_control_config or {}
     if profile.process_control_backend == 'core.rabbitmq':
-        broker_entry['location'] = (f'{broker.get("broker_protocol", "amqp")}://{broker.get("broker_username")}@'
-                                    f'{broker.get("broker_host")}:{broker.get("broker_port")}/'
-                                    f'{broker.get("broker_virtual_host", "")}')
+        broker_entry['location'] = (
+            f'{broker.get("broker_protocol", "amqp")}://{broker.get("broker_username")}@'
+            f'{broker.get("broker_host")}:{broker.get("broker_port")}/'
+            f'{broker.get("broker_virtual_host", "")}'
+        )
         try:
             _probe_rabbitmq(broker)
         except ServerError as exc:
@@ -484,11 +592,16 @@ def _active_processes() -> list[dict[str, Any]]:
     from aiida import orm
 
     query = orm.QueryBuilder().append(
-        orm.ProcessNode, tag='p', project=['id', 'attributes.process_label', 'label', 'attributes.process_state', 'ctime'],
-        filters={'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(_ACTIVE_STATES)}})
+        orm.ProcessNode,
+        tag='p',
+        project=['id', 'attributes.process_label', 'label', 'attributes.process_state', 'ctime'],
+        filters={'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(_ACTIVE_STATES)}},
+    )
     query.order_by({'p': {'id': 'asc'}})
-    return [{'pk': pk, 'process': label, 'label': node_label, 'state': state, 'created': ctime}
-            for pk, label, node_label, state, ctime in query.all()]
+    return [
+        {'pk': pk, 'process': label, 'label': node_label, 'state': state, 'created': ctime}
+        for pk, label, node_label, state, ctime in query.all()
+    ]
 
 
 def _print_status(status: dict[str, Any], limit: int) -> None:
@@ -512,11 +625,18 @@ def _print_status(status: dict[str, Any], limit: int) -> None:
     elif 'error' in broker:
         line('broker', f'{broker["backend"]}  {broker.get("location", "")}  UNREACHABLE: {broker["error"]}', ok=False)
     else:
-        line('broker', f'{broker["backend"]}  {broker["location"]}  reachable' if broker.get('location')
-             else f'{broker["backend"]} (started with the daemon)')
+        line(
+            'broker',
+            f'{broker["backend"]}  {broker["location"]}  reachable'
+            if broker.get('location')
+            else f'{broker["backend"]} (started with the daemon)',
+        )
     caching = status['caching_enabled_for']
-    line('caching', ', '.join(caching) if caching else f'off (enable: verdi config set caching.enabled_for {CACHED_ANALYSES})',
-         ok=bool(caching))
+    line(
+        'caching',
+        ', '.join(caching) if caching else f'off (enable: verdi config set caching.enabled_for {CACHED_ANALYSES})',
+        ok=bool(caching),
+    )
     daemon = status['daemon']
     if daemon['running']:
         pids = ', '.join(str(pid) for pid in daemon['workers']) or 'none'
@@ -526,13 +646,20 @@ def _print_status(status: dict[str, Any], limit: int) -> None:
     processes = status['processes']
     line('active', f'{len(processes)} aiida-ssb process(es) created, waiting or running')
     if processes:
-        rows = [[p['pk'], p['process'], p['label'], p['state'], f'{p["created"]:%Y-%m-%d %H:%M:%S}'] for p in processes[:limit]]
+        rows = [
+            [p['pk'], p['process'], p['label'], p['state'], f'{p["created"]:%Y-%m-%d %H:%M:%S}']
+            for p in processes[:limit]
+        ]
         click.echo(tabulate(rows, headers=['pk', 'process', 'label', 'state', 'created'], tablefmt='simple'))
         if len(processes) > limit:
             click.echo(f'... and {len(processes) - limit} more (aiida-ssb status, verdi process list)')
     if status['orphaned']:
-        line('orphaned', f'{len(status["orphaned"])} process function(s) left unfinished by a lost worker '
-             f'(pks {", ".join(map(str, status["orphaned"][:10]))}): `aiida-ssb server tidy` closes them', ok=False)
+        line(
+            'orphaned',
+            f'{len(status["orphaned"])} process function(s) left unfinished by a lost worker '
+            f'(pks {", ".join(map(str, status["orphaned"][:10]))}): `aiida-ssb server tidy` closes them',
+            ok=False,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -543,17 +670,33 @@ def cmd_server():
 
 def _postgres_options(function: Callable) -> Callable:
     decorators = [
-        click.option('--postgres-hostname', default='localhost', show_default=True,
-                     help='Host name of the PostgreSQL server (use its network name when other machines will join).'),
-        click.option('--postgres-port', type=int, default=5432, show_default=True, help='Port of the PostgreSQL server.'),
-        click.option('--postgres-username', default='postgres', show_default=True,
-                     help='A PostgreSQL user allowed to create users and databases.'),
+        click.option(
+            '--postgres-hostname',
+            default='localhost',
+            show_default=True,
+            help='Host name of the PostgreSQL server (use its network name when other machines will join).',
+        ),
+        click.option(
+            '--postgres-port', type=int, default=5432, show_default=True, help='Port of the PostgreSQL server.'
+        ),
+        click.option(
+            '--postgres-username',
+            default='postgres',
+            show_default=True,
+            help='A PostgreSQL user allowed to create users and databases.',
+        ),
         click.option('--postgres-password', default=None, help='Its password (none for trust/peer authentication).'),
         click.option('--database-name', default=None, help='Name of the new database [default: aiida_ssb_PROFILE].'),
-        click.option('--database-username', default=None,
-                     help='Owner of the new database, created when missing [default: the database name].'),
-        click.option('--database-password', default=None,
-                     help='Its password [default: a random one, kept in the profile and the join file].'),
+        click.option(
+            '--database-username',
+            default=None,
+            help='Owner of the new database, created when missing [default: the database name].',
+        ),
+        click.option(
+            '--database-password',
+            default=None,
+            help='Its password [default: a random one, kept in the profile and the join file].',
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -567,8 +710,13 @@ def _broker_options(function: Callable) -> Callable:
         click.option('--broker-username', default='guest', show_default=True, help='RabbitMQ user.'),
         click.option('--broker-password', default='guest', show_default=True, help='Its password.'),
         click.option('--broker-virtual-host', default='', help='RabbitMQ virtual host [default: the default one].'),
-        click.option('--broker-protocol', type=click.Choice(['amqp', 'amqps']), default='amqp', show_default=True,
-                     help='amqps for TLS.'),
+        click.option(
+            '--broker-protocol',
+            type=click.Choice(['amqp', 'amqps']),
+            default='amqp',
+            show_default=True,
+            help='amqps for TLS.',
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -583,24 +731,59 @@ def _default_email() -> str:
 
 @cmd_server.command('setup')
 @click.option('--profile-name', default='ssb-server', show_default=True, help='Name of the new AiiDA profile.')
-@click.option('--email', default=_default_email, show_default='autofill.user.email or aiida@localhost',
-              help='Email of the default user.')
+@click.option(
+    '--email',
+    default=_default_email,
+    show_default='autofill.user.email or aiida@localhost',
+    help='Email of the default user.',
+)
 @_postgres_options
-@click.option('--repository', type=click.Path(file_okay=False), default=None,
-              help='Folder of the file repository [default: AIIDA_PATH/.aiida/repository/PROFILE]; put it on a shared '
-                   'file system when daemon workers on other machines will join.')
+@click.option(
+    '--repository',
+    type=click.Path(file_okay=False),
+    default=None,
+    help='Folder of the file repository [default: AIIDA_PATH/.aiida/repository/PROFILE]; put it on a shared '
+    'file system when daemon workers on other machines will join.',
+)
 @_broker_options
-@click.option('--workers', type=click.IntRange(min=0), default=0, show_default=True,
-              help='Start this many daemon workers once the profile exists.')
-@click.option('--set-default/--no-set-default', default=True, show_default=True,
-              help='Make the new profile the default one.')
-@click.option('--join-file', type=click.Path(dir_okay=False), default=None,
-              help='Where to write the join file for further machines [default: AIIDA_PATH/.aiida/ssb-join-PROFILE.json].')
+@click.option(
+    '--workers',
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help='Start this many daemon workers once the profile exists.',
+)
+@click.option(
+    '--set-default/--no-set-default', default=True, show_default=True, help='Make the new profile the default one.'
+)
+@click.option(
+    '--join-file',
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='Where to write the join file for further machines [default: AIIDA_PATH/.aiida/ssb-join-PROFILE.json].',
+)
 @_clean
-def cmd_server_setup(profile_name, email, postgres_hostname, postgres_port, postgres_username, postgres_password,
-                     database_name, database_username, database_password, repository, broker_host, broker_port,
-                     broker_username, broker_password, broker_virtual_host, broker_protocol, workers, set_default,
-                     join_file):
+def cmd_server_setup(
+    profile_name,
+    email,
+    postgres_hostname,
+    postgres_port,
+    postgres_username,
+    postgres_password,
+    database_name,
+    database_username,
+    database_password,
+    repository,
+    broker_host,
+    broker_port,
+    broker_username,
+    broker_password,
+    broker_virtual_host,
+    broker_protocol,
+    workers,
+    set_default,
+    join_file,
+):
     """Create a lab-server profile: a new PostgreSQL database (and its owner) for the storage, RabbitMQ as the
     broker, caching of the analyses enabled (re-analyses in the daemon reuse unchanged steps), and a join file
     with which further machines connect to the same database; optionally start daemon workers.
@@ -610,19 +793,32 @@ def cmd_server_setup(profile_name, email, postgres_hostname, postgres_port, post
     from aiida.manage.configuration import get_config
 
     join = setup_server(
-        profile_name, email=email, postgres_hostname=postgres_hostname, postgres_port=postgres_port,
-        postgres_username=postgres_username, postgres_password=postgres_password, database_name=database_name,
-        database_username=database_username, database_password=database_password, repository=repository,
-        broker_host=broker_host, broker_port=broker_port, broker_username=broker_username,
-        broker_password=broker_password, broker_virtual_host=broker_virtual_host, broker_protocol=broker_protocol,
+        profile_name,
+        email=email,
+        postgres_hostname=postgres_hostname,
+        postgres_port=postgres_port,
+        postgres_username=postgres_username,
+        postgres_password=postgres_password,
+        database_name=database_name,
+        database_username=database_username,
+        database_password=database_password,
+        repository=repository,
+        broker_host=broker_host,
+        broker_port=broker_port,
+        broker_username=broker_username,
+        broker_password=broker_password,
+        broker_virtual_host=broker_virtual_host,
+        broker_protocol=broker_protocol,
         set_default=set_default,
     )
     config = get_config()
     path = pathlib.Path(join_file) if join_file else pathlib.Path(config.dirpath) / f'ssb-join-{profile_name}.json'
     write_join_file(join, path)
     click.secho('Success: ', fg='green', bold=True, nl=False)
-    click.echo(f'profile {profile_name!r} created (caching of {CACHED_ANALYSES} enabled'
-               + (', default profile)' if set_default else ')'))
+    click.echo(
+        f'profile {profile_name!r} created (caching of {CACHED_ANALYSES} enabled'
+        + (', default profile)' if set_default else ')')
+    )
     click.echo(f'Join file (holds the database password, readable by you only): {path}')
     click.echo(f'  on another machine: aiida-ssb server join {path.name} --profile-name {profile_name}')
     if workers:
@@ -640,22 +836,50 @@ def cmd_server_setup(profile_name, email, postgres_hostname, postgres_port, post
 @click.option('--database-port', type=int, default=None, help='... and this port.')
 @click.option('--broker-host', default=None, help='Reach RabbitMQ under this name from here.')
 @click.option('--broker-port', type=int, default=None, help='... and this port.')
-@click.option('--repository', type=click.Path(file_okay=False), default=None,
-              help="Where the server's file repository is mounted here [default: the same path as on the server].")
-@click.option('--workers', type=click.IntRange(min=0), default=0, show_default=True,
-              help='Start this many daemon workers on this machine.')
-@click.option('--set-default/--no-set-default', default=True, show_default=True,
-              help='Make the profile the default one here.')
+@click.option(
+    '--repository',
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the server's file repository is mounted here [default: the same path as on the server].",
+)
+@click.option(
+    '--workers',
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help='Start this many daemon workers on this machine.',
+)
+@click.option(
+    '--set-default/--no-set-default', default=True, show_default=True, help='Make the profile the default one here.'
+)
 @_clean
-def cmd_server_join(join_file, profile_name, email, database_hostname, database_port, broker_host, broker_port,
-                    repository, workers, set_default):
+def cmd_server_join(
+    join_file,
+    profile_name,
+    email,
+    database_hostname,
+    database_port,
+    broker_host,
+    broker_port,
+    repository,
+    workers,
+    set_default,
+):
     """Connect this machine to an existing lab server (a JOIN_FILE written by `server setup`): the same database,
     broker and file repository, so that its commands and daemon workers work on the one shared graph."""
     join = read_join_file(join_file)
     name = profile_name or join.get('profile') or 'ssb-server'
-    user = join_server(join, name, email=email, database_hostname=database_hostname, database_port=database_port,
-                       broker_host=broker_host, broker_port=broker_port, repository=repository,
-                       set_default=set_default)
+    user = join_server(
+        join,
+        name,
+        email=email,
+        database_hostname=database_hostname,
+        database_port=database_port,
+        broker_host=broker_host,
+        broker_port=broker_port,
+        repository=repository,
+        set_default=set_default,
+    )
     click.secho('Success: ', fg='green', bold=True, nl=False)
     click.echo(f'profile {name!r} joined the lab server (user {user})')
     if workers:
@@ -677,7 +901,9 @@ def cmd_server_workers(number):
     if profile.process_control_backend is None:
         raise ServerError(f'the profile {profile.name!r} has no broker, so it cannot run daemon workers')
     pids = set_workers(profile.name, number)
-    click.echo(f'{profile.name}: {len(pids)} daemon worker(s)' + (f': pids {", ".join(map(str, pids))}' if pids else ''))
+    click.echo(
+        f'{profile.name}: {len(pids)} daemon worker(s)' + (f': pids {", ".join(map(str, pids))}' if pids else '')
+    )
 
 
 @cmd_server.command('status')

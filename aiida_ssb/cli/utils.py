@@ -14,7 +14,11 @@ import click
 __all__ = ['clean_errors', 'print_frame', 'OUTPUT_FORMAT']
 
 OUTPUT_FORMAT = click.option(
-    '--format', 'output_format', type=click.Choice(['table', 'csv', 'json']), default='table', show_default=True,
+    '--format',
+    'output_format',
+    type=click.Choice(['table', 'csv', 'json']),
+    default='table',
+    show_default=True,
     help='Output as a text table, CSV or JSON.',
 )
 
@@ -63,7 +67,9 @@ def print_frame(frame, output_format: str = 'table') -> None:
     if output_format == 'json':
         records = []
         for row in frame.to_dict(orient='records'):
-            records.append({key: (None if isinstance(value, float) and math.isnan(value) else value) for key, value in row.items()})
+            records.append(
+                {key: (None if isinstance(value, float) and math.isnan(value) else value) for key, value in row.items()}
+            )
         click.echo(json.dumps(records, indent=2, default=str))
         return
     from tabulate import tabulate

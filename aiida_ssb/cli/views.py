@@ -9,23 +9,44 @@ import click
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
 
+
 def arrays_of(node) -> dict:
     """Every array of an ArrayData as a dict (name -> numpy array)."""
     return {name: node.get_array(name) for name in node.get_arraynames()}
 
 
-PLOT_KINDS = ('nyquist', 'bode', 'arrhenius', 'voltammogram', 'stepwise', 'profiles', 'capacity', 'rate', 'ccd',
-              'resistance')
+PLOT_KINDS = (
+    'nyquist',
+    'bode',
+    'arrhenius',
+    'voltammogram',
+    'stepwise',
+    'profiles',
+    'capacity',
+    'rate',
+    'ccd',
+    'resistance',
+)
 CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius')
 
 
 @cmd_ssb.command('graph')
 @click.argument('sample_id')
 @click.option('--depth', type=int, default=None, help='How many links to follow (default: all).')
-@click.option('--what', type=click.Choice(['synthesis', 'measurements', 'all']), default='all', show_default=True,
-              help='The history (ancestors), the measurements and analyses (descendants), or both.')
-@click.option('-o', '--output', required=True, type=click.Path(dir_okay=False),
-              help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source).')
+@click.option(
+    '--what',
+    type=click.Choice(['synthesis', 'measurements', 'all']),
+    default='all',
+    show_default=True,
+    help='The history (ancestors), the measurements and analyses (descendants), or both.',
+)
+@click.option(
+    '-o',
+    '--output',
+    required=True,
+    type=click.Path(dir_okay=False),
+    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source).',
+)
 @clean_errors
 def cmd_graph(sample_id, depth, what, output):
     """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
@@ -96,19 +117,32 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
         if kind == 'bode':
             spectrum, curves = spectra[index or 0]
             frequency, z = spectrum.impedance()
-            return imp.plot_bode(frequency, z, curves=arrays_of(curves) if curves else None, title=f'{sample_id} {spectrum.label}')
+            return imp.plot_bode(
+                frequency, z, curves=arrays_of(curves) if curves else None, title=f'{sample_id} {spectrum.label}'
+            )
         chosen = spectra if index is None else [spectra[index]]
         figure = None
         labels = _spectrum_labels([spectrum for spectrum, _ in chosen[:12]]) if len(chosen) > 1 else [None]
         for (spectrum, curves), label in zip(chosen[:12], labels):
             frequency, z = spectrum.impedance()
             if figure is None:
-                figure = imp.plot_nyquist(frequency, z, curves=arrays_of(curves) if curves else None, area_cm2=area,
-                                          title=f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
-                                          label=label)
+                figure = imp.plot_nyquist(
+                    frequency,
+                    z,
+                    curves=arrays_of(curves) if curves else None,
+                    area_cm2=area,
+                    title=f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
+                    label=label,
+                )
             else:
-                imp.plot_nyquist(frequency, z, curves=arrays_of(curves) if curves else None, area_cm2=area,
-                                 figure_axes=(figure, figure.axes[0]), label=label)
+                imp.plot_nyquist(
+                    frequency,
+                    z,
+                    curves=arrays_of(curves) if curves else None,
+                    area_cm2=area,
+                    figure_axes=(figure, figure.axes[0]),
+                    label=label,
+                )
         if len(chosen) > 1:
             figure.axes[0].legend(fontsize=7, ncol=2)
         return figure
@@ -124,13 +158,23 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             raise ValueError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
         result = results[index or 0]
         record = measured_record(result)
-        return volt.plot_onsets(record.column('voltage_v'), record.column('current_ma'), result.summary.get_dict(),
-                                arrays_of(result.curves), area_cm2=area, title=f'{sample_id} {record.label}')
+        return volt.plot_onsets(
+            record.column('voltage_v'),
+            record.column('current_ma'),
+            result.summary.get_dict(),
+            arrays_of(result.curves),
+            area_cm2=area,
+            title=f'{sample_id} {record.label}',
+        )
     if kind == 'stepwise':
         result = latest_result(sample_id, 'stepwise_cv')
         record = measured_record(result)
-        return volt.plot_stepwise_cv(record.column('voltage_v'), record.column('current_ma'), result.summary['steps'],
-                                     title=f'{sample_id}: stepwise CV')
+        return volt.plot_stepwise_cv(
+            record.column('voltage_v'),
+            record.column('current_ma'),
+            result.summary['steps'],
+            title=f'{sample_id}: stepwise CV',
+        )
     if kind in ('profiles', 'capacity', 'rate'):
         results = latest_results(sample_id, 'cycling')
         if not results:
@@ -144,13 +188,24 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             return cyc.plot_rate(curves, title=sample_id)
         record = measured_record(result)
         active = summary.get('masses_mg', {}).get('active')
-        return cyc.plot_profiles(record.column('time_s'), record.column('voltage_v'), record.column('current_ma'), curves,
-                                 mass_g=active / 1000.0 if active else None, title=sample_id)
+        return cyc.plot_profiles(
+            record.column('time_s'),
+            record.column('voltage_v'),
+            record.column('current_ma'),
+            curves,
+            mass_g=active / 1000.0 if active else None,
+            title=sample_id,
+        )
     if kind == 'ccd':
         result = latest_result(sample_id, 'ccd')
         record = measured_record(result)
-        return cyc.plot_ccd(record.column('time_s'), record.column('voltage_v'), result.summary.get_dict(),
-                            arrays_of(result.curves), title=sample_id)
+        return cyc.plot_ccd(
+            record.column('time_s'),
+            record.column('voltage_v'),
+            result.summary.get_dict(),
+            arrays_of(result.curves),
+            title=sample_id,
+        )
     raise ValueError(f'unknown plot kind {kind!r}')
 
 
@@ -190,12 +245,19 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
             if not results or results[0].curves is None:
                 continue
             curves = arrays_of(results[0].curves)
-            label = row['sample_id'] + (f' ({label_by} {row[label_by]:.3g})' if label_by and row.get(label_by) is not None
-                                        and isinstance(row.get(label_by), float) else '')
-            ax.plot(curves['cycle__cycle'], curves['cycle__capacity_retention_percent'], '.-', ms=2, lw=0.8, label=label)
+            label = row['sample_id'] + (
+                f' ({label_by} {row[label_by]:.3g})'
+                if label_by and row.get(label_by) is not None and isinstance(row.get(label_by), float)
+                else ''
+            )
+            ax.plot(
+                curves['cycle__cycle'], curves['cycle__capacity_retention_percent'], '.-', ms=2, lw=0.8, label=label
+            )
             drawn += 1
         if not drawn:
-            raise ValueError(f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`')
+            raise ValueError(
+                f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`'
+            )
         ax.set_xlabel('cycle')
         ax.set_ylabel('capacity retention / %')
         ax.axhline(80, color='0.6', ls=':', lw=0.8)
@@ -213,8 +275,9 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
             if not results:
                 continue
             label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
-            figure = plot_arrhenius(results[0].summary.get_dict(), arrays_of(results[0].curves), figure_axes=figure_axes,
-                                    label=label)
+            figure = plot_arrhenius(
+                results[0].summary.get_dict(), arrays_of(results[0].curves), figure_axes=figure_axes, label=label
+            )
             figure_axes = (figure, figure.axes[0])
         if figure_axes is None:
             raise ValueError(f'no cell of {campaign!r} has an Arrhenius result')
@@ -226,16 +289,25 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
 
 @cmd_ssb.command('plot')
 @click.argument('sample_id', required=False)
-@click.option('--kind', required=True, type=click.Choice(PLOT_KINDS + CAMPAIGN_KINDS),
-              help='A figure of one cell (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, rate, '
-                   'ccd, resistance) or of a campaign (scatter, retention, arrhenius with --campaign).')
+@click.option(
+    '--kind',
+    required=True,
+    type=click.Choice(PLOT_KINDS + CAMPAIGN_KINDS),
+    help='A figure of one cell (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, rate, '
+    'ccd, resistance) or of a campaign (scatter, retention, arrhenius with --campaign).',
+)
 @click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')
 @click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention or arrhenius).')
 @click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
 @click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
 @click.option('--label-by', help='Campaign plots: a field to label each cell with (e.g. stack_pressure_mpa).')
-@click.option('--table', type=click.Choice(['cells', 'samples']), default='cells', show_default=True,
-              help='Campaign scatter: the table the fields come from.')
+@click.option(
+    '--table',
+    type=click.Choice(['cells', 'samples']),
+    default='cells',
+    show_default=True,
+    help='Campaign scatter: the table the fields come from.',
+)
 @click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
 @clean_errors
 def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output):

@@ -19,7 +19,13 @@ class MaterialData(SampleData):
     their own composition).
     """
 
-    def __init__(self, spec: MaterialSpec | Mapping[str, Any] | None = None, *, derived: Mapping[str, Any] | None = None, **kwargs):
+    def __init__(
+        self,
+        spec: MaterialSpec | Mapping[str, Any] | None = None,
+        *,
+        derived: Mapping[str, Any] | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if spec is None:
             return

@@ -89,7 +89,9 @@ class MeasurementData(PackedArrayData):
     def column(self, name: str) -> np.ndarray:
         """One column as a numpy array (a clear KeyError listing the columns when absent)."""
         if name not in self.units:
-            raise KeyError(f'{self.__class__.__name__} {self.pk} has no column {name!r}; it has: {", ".join(self.units)}')
+            raise KeyError(
+                f'{self.__class__.__name__} {self.pk} has no column {name!r}; it has: {", ".join(self.units)}'
+            )
         return self.get_array(name)
 
     def has_column(self, name: str) -> bool:
@@ -161,7 +163,12 @@ MEASUREMENT_CLASSES: dict[str, type[MeasurementData]] = {
 
 #: every concrete measurement class (QueryBuilder needs these: entry-point type strings do not encode inheritance)
 ALL_MEASUREMENT_CLASSES: tuple[type[MeasurementData], ...] = (
-    ImpedanceSpectrumData, VoltammogramData, CyclingData, SymmetricCellData, ThermalData, DiffractionData,
+    ImpedanceSpectrumData,
+    VoltammogramData,
+    CyclingData,
+    SymmetricCellData,
+    ThermalData,
+    DiffractionData,
 )
 
 

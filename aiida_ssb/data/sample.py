@@ -14,8 +14,15 @@ from typing import Any
 from aiida import orm
 from aiida.common.exceptions import IntegrityError
 
-__all__ = ['SampleGroup', 'SampleData', 'DuplicateSampleError', 'find_sample', 'load_sample', 'all_sample_ids',
-           'register_samples']
+__all__ = [
+    'SampleGroup',
+    'SampleData',
+    'DuplicateSampleError',
+    'find_sample',
+    'load_sample',
+    'all_sample_ids',
+    'register_samples',
+]
 
 
 class DuplicateSampleError(ValueError):
@@ -87,7 +94,9 @@ def find_sample(sample_id: str) -> SampleData | None:
     found = query.all(flat=True)
     if found:
         return found[0]
-    query = orm.QueryBuilder().append(_sample_classes(), filters={'attributes.sample_id': sample_id}, project='*').limit(1)
+    query = (
+        orm.QueryBuilder().append(_sample_classes(), filters={'attributes.sample_id': sample_id}, project='*').limit(1)
+    )
     found = query.all(flat=True)
     return found[0] if found else None
 
@@ -108,7 +117,9 @@ def register_samples() -> int:
 def all_sample_ids() -> list[str]:
     """Every sample id (registered or not)."""
     query = orm.QueryBuilder().append(_sample_classes(), project='attributes.sample_id')
-    return sorted(set(query.all(flat=True)) | set(orm.QueryBuilder().append(SampleGroup, project='label').all(flat=True)))
+    return sorted(
+        set(query.all(flat=True)) | set(orm.QueryBuilder().append(SampleGroup, project='label').all(flat=True))
+    )
 
 
 def load_sample(sample_id: str) -> SampleData:

@@ -35,8 +35,17 @@ from aiida_ssb.schemas.processes import (
 
 __all__ = ['Problem', 'ManifestError', 'Plan', 'ImportReport', 'plan_import', 'run_import', 'import_manifest']
 
-TOP_LEVEL_KEYS = ('campaign', 'description', 'reference', 'analysis', 'materials', 'processes', 'cells', 'measurements',
-                  'literature_values')
+TOP_LEVEL_KEYS = (
+    'campaign',
+    'description',
+    'reference',
+    'analysis',
+    'materials',
+    'processes',
+    'cells',
+    'measurements',
+    'literature_values',
+)
 PROCESS_KEYS = ('type', 'kind', 'inputs', 'output', 'parameters', 'notes')
 
 Path = tuple[Any, ...]
@@ -106,7 +115,9 @@ class Plan:
 
     def counts(self) -> dict[str, dict[str, int]]:
         result = {}
-        names = ('materials', 'processes', 'cells', 'measurements') + (('literature_values',) if self.literature_values else ())
+        names = ('materials', 'processes', 'cells', 'measurements') + (
+            ('literature_values',) if self.literature_values else ()
+        )
         for name in names:
             entries = getattr(self, name)
             result[name] = {
@@ -150,7 +161,12 @@ class _Collector:
             return self.located.where(path)
         if path and isinstance(path[-1], str) and path[:-1] + (bare_name(path[-1]),) in self.located.positions:
             return self.located.where(path[:-1] + (bare_name(path[-1]),))
-        if path and isinstance(path[-1], str) and path[-1] == 'sample_id' and path[:-1] + ('id',) in self.located.positions:
+        if (
+            path
+            and isinstance(path[-1], str)
+            and path[-1] == 'sample_id'
+            and path[:-1] + ('id',) in self.located.positions
+        ):
             return self.located.where(path[:-1] + ('id',))
         for index, part in enumerate(path):  # shorthands: fabrication_pressure stands for fabrication[0]
             if part == 'fabrication' and path[:index] + ('fabrication_pressure',) in self.located.positions:
@@ -260,7 +276,9 @@ def plan_import(path: str | os.PathLike) -> Plan:
     try:
         located = load_located(filename)
     except YamlSyntaxError as exc:
-        raise ManifestError([Problem(exc.filename if exc.line is None else f'{exc.filename}:{exc.line}:{exc.column}', (), exc.reason)]) from None
+        raise ManifestError(
+            [Problem(exc.filename if exc.line is None else f'{exc.filename}:{exc.line}:{exc.column}', (), exc.reason)]
+        ) from None
     problems = _Collector(located)
     for dup_path, _ in located.duplicates:
         problems.add(dup_path, 'this key appears twice in the same mapping')
@@ -273,7 +291,9 @@ def plan_import(path: str | os.PathLike) -> Plan:
             problems.add((key,), f'unknown section; known: {", ".join(TOP_LEVEL_KEYS)}')
     campaign = data.get('campaign')
     if not isinstance(campaign, str) or not campaign.strip():
-        problems.add(('campaign',), 'campaign: a non-empty name is required (it names the group of everything imported)')
+        problems.add(
+            ('campaign',), 'campaign: a non-empty name is required (it names the group of everything imported)'
+        )
         campaign = ''
     base_dir = os.path.dirname(os.path.abspath(filename))
 
@@ -341,7 +361,9 @@ def plan_import(path: str | os.PathLike) -> Plan:
             problems.add(path + ('inputs',), 'inputs: is required (the consumed materials)')
         output = raw.get('output')
         if not isinstance(output, dict):
-            problems.add(path + ('output',), 'output: is required: the new material, e.g. {id: SE-03, role: electrolyte}')
+            problems.add(
+                path + ('output',), 'output: is required: the new material, e.g. {id: SE-03, role: electrolyte}'
+            )
             output = None
         else:
             sample_id = output.get('sample_id', output.get('id'))
@@ -358,7 +380,9 @@ def plan_import(path: str | os.PathLike) -> Plan:
     for index, raw in enumerate(_as_list(data.get('cells'), ('cells',), problems, 'cells')):
         path = ('cells', index)
         if campaign_analysis and isinstance(raw, dict):  # campaign defaults under the cell's own choices
-            merged = {section: dict(values) for section, values in campaign_analysis.items() if isinstance(values, dict)}
+            merged = {
+                section: dict(values) for section, values in campaign_analysis.items() if isinstance(values, dict)
+            }
             for section, values in (raw.get('analysis') or {}).items():
                 merged.setdefault(section, {}).update(values if isinstance(values, dict) else {})
             raw = dict(raw, analysis=merged)
@@ -431,7 +455,9 @@ def plan_import(path: str | os.PathLike) -> Plan:
             node = lookup_db(target)
             expected = 'CellData' if what == 'cell' else 'MaterialData'
             if node is None:
-                problems.add(path + (what,), f'unknown {what} {target!r}: not defined in this manifest nor in the database')
+                problems.add(
+                    path + (what,), f'unknown {what} {target!r}: not defined in this manifest nor in the database'
+                )
             elif node.__class__.__name__ != expected:
                 problems.add(path + (what,), f'{target!r} is a {node.__class__.__name__}, not a {what}')
         file_path = entry.file if os.path.isabs(entry.file) else os.path.join(base_dir, entry.file)
@@ -452,13 +478,18 @@ def plan_import(path: str | os.PathLike) -> Plan:
             reference = None
     literature: list[Planned] = []
     seen_literature: dict[str, Path] = {}
-    for index, raw in enumerate(_as_list(data.get('literature_values'), ('literature_values',), problems, 'literature_values')):
+    for index, raw in enumerate(
+        _as_list(data.get('literature_values'), ('literature_values',), problems, 'literature_values')
+    ):
         path = ('literature_values', index)
         value = problems.validate(LiteratureValue, raw, path)
         if value is None:
             continue
         if value.id in seen_literature:
-            problems.add(path + ('id',), f'duplicate literature value id {value.id!r} (first at {located.where(seen_literature[value.id])})')
+            problems.add(
+                path + ('id',),
+                f'duplicate literature value id {value.id!r} (first at {located.where(seen_literature[value.id])})',
+            )
             continue
         seen_literature[value.id] = path + ('id',)
         check_material_ref(value.material, path + ('material',))
@@ -467,8 +498,17 @@ def plan_import(path: str | os.PathLike) -> Plan:
     # order processes so that every input exists before it is used
     ordered = _order_processes(processes, {p.spec.sample_id for p in materials}, lookup_db, problems)
 
-    plan = Plan(filename, campaign.strip(), data.get('description'), materials, ordered, cells, measurements,
-                literature, reference)
+    plan = Plan(
+        filename,
+        campaign.strip(),
+        data.get('description'),
+        materials,
+        ordered,
+        cells,
+        measurements,
+        literature,
+        reference,
+    )
     if not problems.problems:
         _mark_existing(plan, lookup_db, problems)
         _mark_existing_literature(plan, problems)
@@ -488,7 +528,9 @@ def _sort_key(problem: Problem) -> tuple[int, int]:
         return 0, 0
 
 
-def _order_processes(processes: list[PlannedProcess], materials: set[str], lookup_db, problems: _Collector) -> list[PlannedProcess]:
+def _order_processes(
+    processes: list[PlannedProcess], materials: set[str], lookup_db, problems: _Collector
+) -> list[PlannedProcess]:
     available = set(materials)
     pending = list(processes)
     ordered: list[PlannedProcess] = []
@@ -502,7 +544,9 @@ def _order_processes(processes: list[PlannedProcess], materials: set[str], looku
                 progressed = True
         if not progressed:
             for process in pending:
-                waiting = [a.material for a in process.inputs if a.material not in available and lookup_db(a.material) is None]
+                waiting = [
+                    a.material for a in process.inputs if a.material not in available and lookup_db(a.material) is None
+                ]
                 problems.add(process.path + ('inputs',), f'circular dependency: waits for {", ".join(waiting)}')
             break
     return ordered
@@ -521,7 +565,9 @@ def _mark_existing(plan: Plan, lookup_db, problems: _Collector) -> None:
         stored = node.base.attributes.all
         changes = _differences(stored, wanted, [f for f in MaterialSpec.model_fields if f in wanted or f in stored])
         if changes:
-            problems.add(planned.path, f'{planned.spec.sample_id!r} already exists with different values: ' + '; '.join(changes))
+            problems.add(
+                planned.path, f'{planned.spec.sample_id!r} already exists with different values: ' + '; '.join(changes)
+            )
         else:
             planned.status = 'unchanged'
     for process in plan.processes:
@@ -535,14 +581,18 @@ def _mark_existing(plan: Plan, lookup_db, problems: _Collector) -> None:
             continue
         stored_params = creator.inputs.parameters.get_dict()
         wanted_params = process.parameters.stored()
-        wanted_params['inputs'] = [dict(item.stored(), link_label=stored_item.get('link_label'))
-                                   for item, stored_item in zip(process.inputs, stored_params.get('inputs', []))]
+        wanted_params['inputs'] = [
+            dict(item.stored(), link_label=stored_item.get('link_label'))
+            for item, stored_item in zip(process.inputs, stored_params.get('inputs', []))
+        ]
         changes = _differences(stored_params, wanted_params, sorted(set(stored_params) | set(wanted_params)))
         wanted_product = process.output.stored()
         stored_product = creator.inputs.product.get_dict()
         changes += _differences(stored_product, wanted_product, sorted(set(stored_product) | set(wanted_product)))
         if changes:
-            problems.add(process.path, f'{sample_id!r} already exists with a different {process.kind}: ' + '; '.join(changes))
+            problems.add(
+                process.path, f'{sample_id!r} already exists with a different {process.kind}: ' + '; '.join(changes)
+            )
         else:
             process.status = 'unchanged'
     for planned in plan.cells:
@@ -557,7 +607,9 @@ def _mark_existing(plan: Plan, lookup_db, problems: _Collector) -> None:
         wanted = planned.spec.stored()
         changes = _differences(stored, wanted, sorted(set(stored) | set(wanted)))
         if changes:
-            problems.add(planned.path, f'{planned.spec.sample_id!r} already exists with different values: ' + '; '.join(changes))
+            problems.add(
+                planned.path, f'{planned.spec.sample_id!r} already exists with different values: ' + '; '.join(changes)
+            )
         else:
             planned.status = 'unchanged'
 
@@ -573,8 +625,11 @@ def _mark_existing_literature(plan: Plan, problems: _Collector) -> None:
     from aiida import orm
 
     for planned in plan.literature_values:
-        query = orm.QueryBuilder().append(orm.Dict, filters={'attributes.analysis': 'literature',
-                                                             'attributes.literature_id': planned.spec.id}, project='*')
+        query = orm.QueryBuilder().append(
+            orm.Dict,
+            filters={'attributes.analysis': 'literature', 'attributes.literature_id': planned.spec.id},
+            project='*',
+        )
         found = query.all(flat=True)
         if not found:
             continue
@@ -583,7 +638,10 @@ def _mark_existing_literature(plan: Plan, problems: _Collector) -> None:
         wanted = _literature_parameters(plan, planned.spec)
         changes = _differences(stored, wanted, sorted(set(stored) | set(wanted)))
         if changes:
-            problems.add(planned.path, f'literature value {planned.spec.id!r} already exists with other content: ' + '; '.join(changes))
+            problems.add(
+                planned.path,
+                f'literature value {planned.spec.id!r} already exists with other content: ' + '; '.join(changes),
+            )
         else:
             planned.status = 'unchanged'
 
@@ -650,8 +708,9 @@ def run_import(plan: Plan, *, progress: Callable[[str], None] | None = None) -> 
         for planned in plan.literature_values:
             if planned.status != 'new':
                 continue
-            summary, process_node = record_literature(planned.spec, material=known.get(planned.spec.material),
-                                                      default_reference=plan.reference)
+            summary, process_node = record_literature(
+                planned.spec, material=known.get(planned.spec.material), default_reference=plan.reference
+            )
             nodes.extend([summary, process_node])
             report.created.setdefault('literature_values', []).append(planned.spec.id)
             tick(f'literature {planned.spec.id}')
@@ -674,7 +733,9 @@ def run_import(plan: Plan, *, progress: Callable[[str], None] | None = None) -> 
     return report
 
 
-def import_manifest(path: str | os.PathLike, *, dry_run: bool = False, progress=None, attempts: int = 5) -> ImportReport:
+def import_manifest(
+    path: str | os.PathLike, *, dry_run: bool = False, progress=None, attempts: int = 5
+) -> ImportReport:
     """Validate and (unless ``dry_run``) store a manifest. Raises :class:`ManifestError`.
 
     When another importer stores some of the same samples at the same time, this import's transaction fails
@@ -710,8 +771,17 @@ def _is_concurrency_conflict(exc: BaseException) -> bool:
         if isinstance(seen, DuplicateSampleError):
             return True
         text = f'{type(seen).__name__}: {seen}'.lower()
-        if any(word in text for word in ('integrityerror', 'unique constraint', 'duplicate key', 'database is locked',
-                                         'could not serialize', 'deadlock')):
+        if any(
+            word in text
+            for word in (
+                'integrityerror',
+                'unique constraint',
+                'duplicate key',
+                'database is locked',
+                'could not serialize',
+                'deadlock',
+            )
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

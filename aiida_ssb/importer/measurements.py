@@ -28,7 +28,9 @@ def measurement_options(entry: MeasurementEntry) -> dict[str, Any]:
     if entry.format:
         options['file_format'] = entry.format
     if entry.column_map:
-        options['column_map'] = {name: list(value) if isinstance(value, (list, tuple)) else value for name, value in entry.column_map.items()}
+        options['column_map'] = {
+            name: list(value) if isinstance(value, (list, tuple)) else value for name, value in entry.column_map.items()
+        }
     return options
 
 
@@ -89,16 +91,28 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
 
 
 def import_file(
-    path: str | os.PathLike, sample_id: str, *, is_cell: bool = True, technique: str | None = None,
-    file_format: str | None = None, column_map: Mapping[str, Any] | None = None, **conditions: Any,
+    path: str | os.PathLike,
+    sample_id: str,
+    *,
+    is_cell: bool = True,
+    technique: str | None = None,
+    file_format: str | None = None,
+    column_map: Mapping[str, Any] | None = None,
+    **conditions: Any,
 ) -> tuple[str, list[orm.Node]]:
     """Add one instrument file to an existing cell (or material). Returns (status, new nodes); status is
     'unchanged' when that file is already stored for this sample. All-or-nothing."""
     from aiida.manage import get_manager
 
     path = os.path.abspath(os.fspath(path))
-    data = {'file': path, 'cell' if is_cell else 'material': sample_id, 'technique': technique, 'format': file_format,
-            'column_map': dict(column_map) if column_map else None, **conditions}
+    data = {
+        'file': path,
+        'cell' if is_cell else 'material': sample_id,
+        'technique': technique,
+        'format': file_format,
+        'column_map': dict(column_map) if column_map else None,
+        **conditions,
+    }
     entry = MeasurementEntry.model_validate({k: v for k, v in data.items() if v is not None})
     from aiida_ssb.data.sample import load_sample
 
@@ -114,5 +128,3 @@ def import_file(
     with get_manager().get_profile_storage().transaction():
         nodes = store_measurement(entry, path, sample)
     return 'new', nodes
-
-

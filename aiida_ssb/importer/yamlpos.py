@@ -102,7 +102,9 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, located: Locate
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)):
-                raise yaml.MarkedYAMLError('while reading a mapping', node.start_mark, 'found an unhashable key', key_node.start_mark)
+                raise yaml.MarkedYAMLError(
+                    'while reading a mapping', node.start_mark, 'found an unhashable key', key_node.start_mark
+                )
             child = path + (key,)
             position = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:

@@ -536,12 +536,17 @@ class TableLayout:
         self.comments: list[str] = comments
         self.sample: list[list[float]] = sample
 
-    def parse(self, path: str | os.PathLike | None, lines: Sequence[str], **options: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    def parse(
+        self, path: str | os.PathLike | None, lines: Sequence[str], **options: Any
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """:func:`parse_numeric_block` on the data lines of ``lines`` with this layout (delimiter, decimal mark,
         width, header as column names); ``options`` override any of them or add ``usecols``/``allow_truncated``."""
         settings: dict[str, Any] = {
-            'first_line': self.first_data_line + 1, 'delimiter': self.delimiter, 'n_columns': self.n_columns,
-            'decimal': self.decimal, 'column_names': self.header,
+            'first_line': self.first_data_line + 1,
+            'delimiter': self.delimiter,
+            'n_columns': self.n_columns,
+            'decimal': self.decimal,
+            'column_names': self.header,
         }
         settings.update(options)
         return parse_numeric_block(path, '\n'.join(lines[self.first_data_line :]), **settings)

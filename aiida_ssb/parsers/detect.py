@@ -112,8 +112,11 @@ def _check_header_width(path, lines: list[str], table) -> None:
             continue
         fields = [field for field in text.split(table.delimiter)]
         if len(fields) > 1 and len(fields) != table.n_columns:
-            raise ParseError(path, f'the column-name row {text[:60]!r} names {len(fields)} columns but the data '
-                                   f'rows hold {table.n_columns} values')
+            raise ParseError(
+                path,
+                f'the column-name row {text[:60]!r} names {len(fields)} columns but the data '
+                f'rows hold {table.n_columns} values',
+            )
         return
 
 

@@ -12,7 +12,13 @@ SUPPORTED_EXTENSIONS = ('.png', '.svg', '.pdf')
 def _pyplot():
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ('agg', 'pdf', 'svg', 'cairo', 'module://matplotlib_inline.backend_inline'):
+    if matplotlib.get_backend().lower() not in (
+        'agg',
+        'pdf',
+        'svg',
+        'cairo',
+        'module://matplotlib_inline.backend_inline',
+    ):
         matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
@@ -31,7 +37,9 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 150) -> str:
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
     if extension not in SUPPORTED_EXTENSIONS:
-        raise ValueError(f'{path}: unsupported figure format {extension or "(none)"}; use {", ".join(SUPPORTED_EXTENSIONS)}')
+        raise ValueError(
+            f'{path}: unsupported figure format {extension or "(none)"}; use {", ".join(SUPPORTED_EXTENSIONS)}'
+        )
     figure.savefig(path, dpi=dpi)
     _pyplot().close(figure)
     return path

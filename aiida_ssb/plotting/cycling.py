@@ -17,8 +17,14 @@ def _capacity_key(cycles: Mapping[str, np.ndarray], basis: str | None, half: str
     return f'cycle__{half}_capacity_mah', f'{half} capacity / mAh'
 
 
-def plot_capacity(curves: Mapping[str, np.ndarray], *, basis: str | None = 'active', summary: Mapping | None = None,
-                  title: str | None = None, figure_axes=None):
+def plot_capacity(
+    curves: Mapping[str, np.ndarray],
+    *,
+    basis: str | None = 'active',
+    summary: Mapping | None = None,
+    title: str | None = None,
+    figure_axes=None,
+):
     """Discharge (and charge) capacity and coulombic efficiency against cycle number, with the retention
     reference marked."""
     figure, ax = figure_axes or new_figure()
@@ -51,8 +57,16 @@ def plot_capacity(curves: Mapping[str, np.ndarray], *, basis: str | None = 'acti
     return figure
 
 
-def plot_profiles(time_s, voltage_v, current_ma, curves: Mapping[str, np.ndarray], *, cycles: Sequence[int] | None = None,
-                  mass_g: float | None = None, title: str | None = None):
+def plot_profiles(
+    time_s,
+    voltage_v,
+    current_ma,
+    curves: Mapping[str, np.ndarray],
+    *,
+    cycles: Sequence[int] | None = None,
+    mass_g: float | None = None,
+    title: str | None = None,
+):
     """Voltage against capacity for selected cycles (default: first, second, middle and last complete ones).
     Capacity is integrated within each half cycle; per gram of ``mass_g`` when given."""
     figure, ax = new_figure()
@@ -63,7 +77,9 @@ def plot_profiles(time_s, voltage_v, current_ma, curves: Mapping[str, np.ndarray
     starts = np.asarray(curves['half_cycle__start_row'], dtype=int)
     ends = np.asarray(curves['half_cycle__end_row'], dtype=int)
     charge = np.asarray(curves['half_cycle__direction']) > 0  # +1 charge, -1 discharge
-    complete = {int(c) for c, ok in zip(curves['cycle__cycle'], curves.get('cycle__complete', curves['cycle__cycle'])) if ok}
+    complete = {
+        int(c) for c, ok in zip(curves['cycle__cycle'], curves.get('cycle__complete', curves['cycle__cycle'])) if ok
+    }
     available = sorted(set(int(c) for c in half_cycle) & complete) or sorted(set(int(c) for c in half_cycle))
     if cycles is None:
         picks = [available[0], available[min(1, len(available) - 1)], available[len(available) // 2], available[-1]]
@@ -95,8 +111,11 @@ def plot_rate(curves: Mapping[str, np.ndarray], *, basis: str | None = 'active',
     if rate_key is None:
         ax.text(0.5, 0.5, 'no rate test detected', ha='center', va='center', transform=ax.transAxes)
         return figure
-    capacity_key = f'rate__discharge_capacity_mah_g_{basis}' if basis and f'rate__discharge_capacity_mah_g_{basis}' in curves \
+    capacity_key = (
+        f'rate__discharge_capacity_mah_g_{basis}'
+        if basis and f'rate__discharge_capacity_mah_g_{basis}' in curves
         else 'rate__discharge_capacity_mah'
+    )
     rates = np.asarray(curves[rate_key], dtype=float)
     ax.plot(rates, curves[capacity_key], 'o-')
     ax.set_xscale('log')
@@ -121,11 +140,19 @@ def plot_ccd(time_s, voltage_v, summary: Mapping, curves: Mapping[str, np.ndarra
     ax_j.set_ylabel('j / mA cm$^{-2}$')
     ax_j.set_xlabel('time / h')
     # sudden drop: the CCD is the last stable step; 0 V (Sharafi): the step whose |V| collapses
-    for prefix, which, colour, label in (('sudden_drop', 'last_stable', 'C3', 'sudden drop'), ('zero_volt', 'failing', 'k', '0 V')):
+    for prefix, which, colour, label in (
+        ('sudden_drop', 'last_stable', 'C3', 'sudden drop'),
+        ('zero_volt', 'failing', 'k', '0 V'),
+    ):
         moment = summary.get(f'{prefix}_time_s')
         if moment is not None:
-            ax.axvline(moment / 3600.0, color=colour, ls='--', lw=0.9,
-                       label=f'{label}: CCD {summary.get(f"{prefix}_{which}_ma_cm2", float("nan")):.3g} mA/cm²')
+            ax.axvline(
+                moment / 3600.0,
+                color=colour,
+                ls='--',
+                lw=0.9,
+                label=f'{label}: CCD {summary.get(f"{prefix}_{which}_ma_cm2", float("nan")):.3g} mA/cm²',
+            )
     if summary.get('message'):
         ax.set_title(title or summary['message'], fontsize=9)
     ax.legend(fontsize=8, loc='lower left')

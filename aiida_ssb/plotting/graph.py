@@ -17,9 +17,18 @@ __all__ = ['sample_graph', 'node_sublabel', 'write_graph', 'GraphvizMissing']
 
 #: analysis-summary keys shown on result nodes, in order
 _RESULT_KEYS = (
-    'oxidative_onset_v', 'reductive_onset_v', 'conductivity_s_cm', 'activation_energy_ev', 'conductivity_at_reference_s_cm',
-    'ccd_ma_cm2', 'capacity_retention_percent_at_end', 'initial_discharge_capacity_mah_g_active', 'chi2_over_z',
-    'rate_constant_ohm_cm2_per_sqrt_h', 'conductivity_25c_s_cm', 'capacity_retention_percent_at_100',
+    'oxidative_onset_v',
+    'reductive_onset_v',
+    'conductivity_s_cm',
+    'activation_energy_ev',
+    'conductivity_at_reference_s_cm',
+    'ccd_ma_cm2',
+    'capacity_retention_percent_at_end',
+    'initial_discharge_capacity_mah_g_active',
+    'chi2_over_z',
+    'rate_constant_ohm_cm2_per_sqrt_h',
+    'conductivity_25c_s_cm',
+    'capacity_retention_percent_at_100',
 )
 
 
@@ -56,8 +65,12 @@ def node_sublabel(node: orm.Node) -> str:
         return node.label or node.process_label or ''
     if attributes.get('technique') and attributes.get('kind'):
         bits = [attributes['technique']]
-        for key, unit in (('temperature_c', '°C'), ('cycle_index', 'cycle'), ('upper_cutoff_v', 'V'),
-                          ('time_since_assembly_h', 'h')):
+        for key, unit in (
+            ('temperature_c', '°C'),
+            ('cycle_index', 'cycle'),
+            ('upper_cutoff_v', 'V'),
+            ('time_since_assembly_h', 'h'),
+        ):
             if attributes.get(key) is not None:
                 bits.append(f'{_short(attributes[key])} {unit}' if unit != 'cycle' else f'cycle {attributes[key]}')
         return ', '.join(bits) + f'\n{attributes.get("n_rows", "?")} rows'
@@ -75,13 +88,21 @@ def node_sublabel(node: orm.Node) -> str:
 def _style(node: orm.Node) -> dict[str, str]:
     name = node.__class__.__name__
     if name in ('MaterialData', 'CellData'):
-        return {'shape': 'ellipse', 'style': 'filled', 'fillcolor': '#dbe9f6' if name == 'MaterialData' else '#b9d4ee',
-                'penwidth': '1'}
+        return {
+            'shape': 'ellipse',
+            'style': 'filled',
+            'fillcolor': '#dbe9f6' if name == 'MaterialData' else '#b9d4ee',
+            'penwidth': '1',
+        }
     if isinstance(node, orm.ProcessNode):
         process_type = node.process_type or ''
         colour = '#fde2c8' if 'ssb.record.' in process_type else '#eadcf4'
-        return {'shape': 'box' if 'ssb.record.' in process_type else 'rectangle', 'style': 'filled,rounded',
-                'fillcolor': colour, 'penwidth': '1'}
+        return {
+            'shape': 'box' if 'ssb.record.' in process_type else 'rectangle',
+            'style': 'filled,rounded',
+            'fillcolor': colour,
+            'penwidth': '1',
+        }
     return {'shape': 'note', 'style': 'filled', 'fillcolor': '#e4f2dd', 'penwidth': '1'}
 
 
@@ -92,8 +113,12 @@ def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all')
 
     if what not in ('synthesis', 'measurements', 'all'):
         raise ValueError(f'what={what!r}: choose synthesis, measurements or all')
-    graph = Graph(node_sublabel_fn=node_sublabel, node_style_fn=_style, graph_attr={'rankdir': 'TB', 'fontsize': '10'},
-                  global_node_style={'fontsize': '9', 'fontname': 'Helvetica'})
+    graph = Graph(
+        node_sublabel_fn=node_sublabel,
+        node_style_fn=_style,
+        graph_attr={'rankdir': 'TB', 'fontsize': '10'},
+        global_node_style={'fontsize': '9', 'fontname': 'Helvetica'},
+    )
     if what in ('synthesis', 'all'):
         graph.recurse_ancestors(node, depth=depth, link_types=('input_calc', 'create'), annotate_links='label')
     if what in ('measurements', 'all'):
@@ -118,9 +143,11 @@ def write_graph(graph, path: str | os.PathLike) -> str:
         fallback = stem + '.dot'
         with open(fallback, 'w', encoding='utf-8') as handle:
             handle.write(graph.graphviz.source)
-        raise GraphvizMissing(f'Graphviz (dot) is not installed, so {path} could not be rendered; the graph source was '
-                              f'written to {fallback} (install graphviz, e.g. apt-get install graphviz, then '
-                              f'`dot -T{extension} {fallback} -o {path}`)')
+        raise GraphvizMissing(
+            f'Graphviz (dot) is not installed, so {path} could not be rendered; the graph source was '
+            f'written to {fallback} (install graphviz, e.g. apt-get install graphviz, then '
+            f'`dot -T{extension} {fallback} -o {path}`)'
+        )
     rendered = graph.graphviz.render(filename=stem, format=extension, cleanup=True)
     if os.path.abspath(rendered) != os.path.abspath(path):
         os.replace(rendered, path)

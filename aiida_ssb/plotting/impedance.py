@@ -12,8 +12,16 @@ from aiida_ssb.plotting.common import new_figure
 __all__ = ['plot_nyquist', 'plot_bode', 'plot_arrhenius', 'plot_resistance_track']
 
 
-def plot_nyquist(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None, area_cm2: float | None = None,
-                 title: str | None = None, figure_axes=None, label: str | None = None):
+def plot_nyquist(
+    frequency_hz,
+    z,
+    *,
+    curves: Mapping[str, np.ndarray] | None = None,
+    area_cm2: float | None = None,
+    title: str | None = None,
+    figure_axes=None,
+    label: str | None = None,
+):
     """-Im Z against Re Z (equal axes), with the fitted curve; area-normalised (ohm cm2) when ``area_cm2``.
     ``label`` names the spectrum when several share the axes (its fit then takes the spectrum's colour)."""
     figure, ax = figure_axes or new_figure()
@@ -22,8 +30,14 @@ def plot_nyquist(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = N
     z = np.asarray(z)
     (points,) = ax.plot(z.real * scale, -z.imag * scale, 'o', ms=3, mfc='none', label=label or 'data')
     if curves and 'z_fit_real_ohm' in curves:
-        ax.plot(np.asarray(curves['z_fit_real_ohm']) * scale, -np.asarray(curves['z_fit_imag_ohm']) * scale, '-',
-                lw=1.2, label='_nolegend_' if label else 'fit', color=points.get_color() if label else None)
+        ax.plot(
+            np.asarray(curves['z_fit_real_ohm']) * scale,
+            -np.asarray(curves['z_fit_imag_ohm']) * scale,
+            '-',
+            lw=1.2,
+            label='_nolegend_' if label else 'fit',
+            color=points.get_color() if label else None,
+        )
     ax.set_xlabel(f"Z' / {unit}")
     ax.set_ylabel(f"-Z'' / {unit}")
     ax.set_aspect('equal', adjustable='datalim')
@@ -61,8 +75,14 @@ def plot_bode(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None
     return figure
 
 
-def plot_arrhenius(summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None, figure_axes=None,
-                   label: str | None = None):
+def plot_arrhenius(
+    summary: Mapping,
+    curves: Mapping[str, np.ndarray],
+    *,
+    title: str | None = None,
+    figure_axes=None,
+    label: str | None = None,
+):
     """ln(sigma T) (or ln sigma) against 1000/T with each fitted regime and its activation energy."""
     figure, ax = figure_axes or new_figure()
     form = summary.get('form', 'sigma_t')
@@ -80,13 +100,19 @@ def plot_arrhenius(summary: Mapping, curves: Mapping[str, np.ndarray], *, title:
             if mask.any():
                 # with heating and cooling branches, each regime says its branch; cooling is dashed
                 branch = values.get('branch') if len(branches) > 1 else None
-                ax.plot(fx[mask], fy[mask], '--' if branch == 'cooling' else '-', lw=1.4,
-                        label=(f'{branch}: ' if branch else '')
-                        + f'Ea = {values["activation_energy_ev"]:.3f} eV ({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)')
+                ax.plot(
+                    fx[mask],
+                    fy[mask],
+                    '--' if branch == 'cooling' else '-',
+                    lw=1.4,
+                    label=(f'{branch}: ' if branch else '')
+                    + f'Ea = {values["activation_energy_ev"]:.3f} eV ({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)',
+                )
     ax.set_xlabel('1000 / T / K$^{-1}$')
     ax.set_ylabel('ln(σT / S cm$^{-1}$ K)' if form == 'sigma_t' else 'ln(σ / S cm$^{-1}$)')
-    secondary = ax.secondary_xaxis('top', functions=(lambda v: 1000.0 / np.maximum(v, 1e-9) - 273.15,
-                                                     lambda c: 1000.0 / (np.asarray(c) + 273.15)))
+    secondary = ax.secondary_xaxis(
+        'top', functions=(lambda v: 1000.0 / np.maximum(v, 1e-9) - 273.15, lambda c: 1000.0 / (np.asarray(c) + 273.15))
+    )
     secondary.set_xlabel('T / °C')
     ax.legend(fontsize=8)
     if title:
@@ -103,9 +129,13 @@ def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *,
     x = np.asarray(curves[against])
     if against == 'time_since_assembly_h' and 'fit_time_h' in curves:
         ax.plot(np.sqrt(x), curves[f'resistance_{unit}'], 'o', label=summary.get('element', 'R'))
-        ax.plot(np.sqrt(curves['fit_time_h']), curves[f'fit_resistance_{unit}'], '-',
-                label=f'R0 = {summary.get("initial_resistance_ohm_cm2", float("nan")):.1f}, '
-                      f'k = {summary.get("rate_constant_ohm_cm2_per_sqrt_h", float("nan")):.2f} Ω cm² h$^{{-1/2}}$')
+        ax.plot(
+            np.sqrt(curves['fit_time_h']),
+            curves[f'fit_resistance_{unit}'],
+            '-',
+            label=f'R0 = {summary.get("initial_resistance_ohm_cm2", float("nan")):.1f}, '
+            f'k = {summary.get("rate_constant_ohm_cm2_per_sqrt_h", float("nan")):.2f} Ω cm² h$^{{-1/2}}$',
+        )
         ax.set_xlabel('$\\sqrt{t}$ / h$^{1/2}$')
     else:
         ax.plot(x, curves[f'resistance_{unit}'], 'o-', label=summary.get('element', 'R'))

@@ -13,8 +13,15 @@ from aiida_ssb.plotting.common import new_figure
 __all__ = ['plot_onsets', 'plot_stepwise_cv']
 
 
-def plot_onsets(potential_v, current_ma, summary: Mapping, curves: Mapping[str, np.ndarray], *,
-                area_cm2: float | None = None, title: str | None = None):
+def plot_onsets(
+    potential_v,
+    current_ma,
+    summary: Mapping,
+    curves: Mapping[str, np.ndarray],
+    *,
+    area_cm2: float | None = None,
+    title: str | None = None,
+):
     """Current (or current density) against potential, the two fitted lines of every onset and the onsets."""
     figure, ax = new_figure()
     scale = 1000.0 / area_cm2 if area_cm2 else 1000.0  # mA -> uA (per cm2)
@@ -33,9 +40,21 @@ def plot_onsets(potential_v, current_ma, summary: Mapping, curves: Mapping[str, 
             continue
         colour = f'C{index % 10}'
         ax.axvline(onset['onset_v'], color=colour, lw=0.8)
-        ax.annotate(f'{onset["onset_v"]:.2f} V', (onset['onset_v'], 0.95), xycoords=('data', 'axes fraction'),
-                    rotation=90, va='top', ha='right', fontsize=8, color=colour)
-    fitted = [np.asarray(curves[key], dtype=float) * scale for key in curves if re.match(r'onset\d+_(background|rise)_ma$', key)]
+        ax.annotate(
+            f'{onset["onset_v"]:.2f} V',
+            (onset['onset_v'], 0.95),
+            xycoords=('data', 'axes fraction'),
+            rotation=90,
+            va='top',
+            ha='right',
+            fontsize=8,
+            color=colour,
+        )
+    fitted = [
+        np.asarray(curves[key], dtype=float) * scale
+        for key in curves
+        if re.match(r'onset\d+_(background|rise)_ma$', key)
+    ]
     if fitted:  # frame the fitted region: currents far beyond it (a later breakdown) would hide the onsets
         low = min(float(np.nanmin(values)) for values in fitted)
         high = max(float(np.nanmax(values)) for values in fitted)
@@ -44,8 +63,12 @@ def plot_onsets(potential_v, current_ma, summary: Mapping, curves: Mapping[str, 
     ax.set_xlabel('potential / V')
     ax.set_ylabel(f'current / {unit}')
     method = summary.get('method', '')
-    ax.set_title(title or f'onsets ({method}): ' + (', '.join(f'{o["onset_v"]:.2f} V' for o in onsets if o.get('onset_v'))
-                                                    or 'no onset within the window'), fontsize=9)
+    ax.set_title(
+        title
+        or f'onsets ({method}): '
+        + (', '.join(f'{o["onset_v"]:.2f} V' for o in onsets if o.get('onset_v')) or 'no onset within the window'),
+        fontsize=9,
+    )
     return figure
 
 

@@ -16,7 +16,9 @@ def _write(frame, path_stem: str, file_format: str) -> str:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ValueError('Parquet export needs pyarrow: pip install aiida-ssb[parquet] (or use --format csv)') from None
+            raise ValueError(
+                'Parquet export needs pyarrow: pip install aiida-ssb[parquet] (or use --format csv)'
+            ) from None
         path = path_stem + '.parquet'
         frame.to_parquet(path, index=False)
     else:
@@ -38,8 +40,9 @@ def _flatten(data: dict[str, Any], prefix: str = '') -> dict[str, Any]:
     return flat
 
 
-def export_tables(folder: str, *, sample_ids: list[str] | None = None, campaign: str | None = None,
-                  file_format: str = 'csv') -> list[str]:
+def export_tables(
+    folder: str, *, sample_ids: list[str] | None = None, campaign: str | None = None, file_format: str = 'csv'
+) -> list[str]:
     """Write ``cells``, ``samples`` and ``analyses`` tables and one table per measurement (its columns with
     unit-suffixed names) into ``folder``; ``index`` lists every file with what it holds. Returns the paths."""
     import pandas as pd
@@ -68,14 +71,23 @@ def export_tables(folder: str, *, sample_ids: list[str] | None = None, campaign:
     if cells:
         rows = []
         for cell in cells:
-            attributes = {key: value for key, value in cell.base.attributes.all.items() if key not in ('layers', 'fabrication', 'derived_keys')}
+            attributes = {
+                key: value
+                for key, value in cell.base.attributes.all.items()
+                if key not in ('layers', 'fabrication', 'derived_keys')
+            }
             row = {key: value for key, value in attributes.items() if not isinstance(value, (dict, list))}
             row['layers'] = json.dumps(cell.base.attributes.get('layers', []))
             for key, value in (cell.base.extras.get(INDEX_EXTRA, {}) or {}).items():
                 if not isinstance(value, (dict, list)):
                     row[key] = value
             rows.append(row)
-        written.append((_write(pd.DataFrame(rows), os.path.join(folder, 'cells'), file_format), 'cells: records and headline numbers'))
+        written.append(
+            (
+                _write(pd.DataFrame(rows), os.path.join(folder, 'cells'), file_format),
+                'cells: records and headline numbers',
+            )
+        )
     if materials:
         rows = []
         for material in materials:
@@ -84,7 +96,9 @@ def export_tables(folder: str, *, sample_ids: list[str] | None = None, campaign:
                 if not isinstance(value, (dict, list)):
                     row[key] = value
             rows.append(row)
-        written.append((_write(pd.DataFrame(rows), os.path.join(folder, 'samples'), file_format), 'samples: material batches'))
+        written.append(
+            (_write(pd.DataFrame(rows), os.path.join(folder, 'samples'), file_format), 'samples: material batches')
+        )
     analysis_rows = []
     measurement_folder = os.path.join(folder, 'measurements')
     for cell in cells:
@@ -94,15 +108,22 @@ def export_tables(folder: str, *, sample_ids: list[str] | None = None, campaign:
             path = _write(record.to_dataframe(), stem, file_format)
             conditions = ', '.join(f'{k}={v}' for k, v in record.conditions.items())
             written.append((path, f'{cell.sample_id}: {record.technique} ({conditions})'))
-        query = orm.QueryBuilder().append(orm.Dict, filters={'attributes.sample_id': cell.sample_id,
-                                                             'attributes': {'has_key': 'analysis'}}, project='*')
+        query = orm.QueryBuilder().append(
+            orm.Dict,
+            filters={'attributes.sample_id': cell.sample_id, 'attributes': {'has_key': 'analysis'}},
+            project='*',
+        )
         for (summary,) in query.iterall():
             row = {'uuid': summary.uuid, 'created': summary.ctime.isoformat()}
             row.update(_flatten(summary.get_dict()))
             analysis_rows.append(row)
     if analysis_rows:
-        written.append((_write(pd.DataFrame(analysis_rows), os.path.join(folder, 'analyses'), file_format),
-                        'analyses: every analysis summary (one row each)'))
+        written.append(
+            (
+                _write(pd.DataFrame(analysis_rows), os.path.join(folder, 'analyses'), file_format),
+                'analyses: every analysis summary (one row each)',
+            )
+        )
     index = pd.DataFrame([{'file': os.path.relpath(path, folder), 'content': content} for path, content in written])
     index_path = _write(index, os.path.join(folder, 'index'), file_format)
     return [index_path] + [path for path, _ in written]

@@ -11,22 +11,67 @@ __all__ = ['HistoryNode', 'history', 'render_history', 'process_summary', 'measu
 
 #: the parameters shown beside each step kind (all are kept in the graph; these are the headline ones)
 KEY_PARAMETERS: dict[str, tuple[str, ...]] = {
-    'ball_milling': ('mill', 'duration_min', 'repetitions', 'cycle_duration_min', 'ball_to_powder_ratio', 'rotation_rpm',
-                     'frequency_hz', 'jar_material', 'atmosphere', 'medium'),
+    'ball_milling': (
+        'mill',
+        'duration_min',
+        'repetitions',
+        'cycle_duration_min',
+        'ball_to_powder_ratio',
+        'rotation_rpm',
+        'frequency_hz',
+        'jar_material',
+        'atmosphere',
+        'medium',
+    ),
     'heat_treatment': ('purpose', 'temperature_c', 'duration_min', 'heating_rate_c_min', 'atmosphere', 'pressure_mbar'),
-    'solution_impregnation': ('method', 'solvent', 'concentration_mg_ml', 'dip_time_min', 'ultrasonication_time_min',
-                              'infiltration_steps', 'uptake_wt_percent'),
+    'solution_impregnation': (
+        'method',
+        'solvent',
+        'concentration_mg_ml',
+        'dip_time_min',
+        'ultrasonication_time_min',
+        'infiltration_steps',
+        'uptake_wt_percent',
+    ),
     'solution_synthesis': ('solvent', 'solvent_volume_ml', 'temperature_c', 'duration_min', 'solvent_removal'),
     'mixing': ('method', 'duration_min', 'rotation_rpm'),
-    'slurry_casting': ('solvent', 'blade_gap_um', 'mass_loading_mg_cm2', 'porosity_percent', 'calendering_pressure_mpa'),
+    'slurry_casting': (
+        'solvent',
+        'blade_gap_um',
+        'mass_loading_mg_cm2',
+        'porosity_percent',
+        'calendering_pressure_mpa',
+    ),
     'pressing': ('pressure_mpa', 'die_diameter_mm', 'dwell_min', 'temperature_c'),
     'cell_assembly': ('format', 'housing', 'stack_pressure_mpa'),
 }
 
-_UNIT_SUFFIX_LABEL = {'_mg': ' mg', '_mah_g': ' mAh/g', '_ma_g': ' mA/g', '_g_cm3': ' g/cm³', '_cm2': ' cm²', '_v': ' V',
-                      '_h': ' h', '_s': ' s', '_n_m': ' N·m', '_mol': ' mol', '_min': ' min', '_c': ' °C', '_mpa': ' MPa', '_mbar': ' mbar', '_c_min': ' °C/min', '_rpm': ' rpm',
-                      '_hz': ' Hz', '_mm': ' mm', '_um': ' µm', '_mg_ml': ' mg/mL', '_ml': ' mL', '_mg_cm2': ' mg/cm²',
-                      '_wt_percent': ' wt%', '_percent': ' %'}
+_UNIT_SUFFIX_LABEL = {
+    '_mg': ' mg',
+    '_mah_g': ' mAh/g',
+    '_ma_g': ' mA/g',
+    '_g_cm3': ' g/cm³',
+    '_cm2': ' cm²',
+    '_v': ' V',
+    '_h': ' h',
+    '_s': ' s',
+    '_n_m': ' N·m',
+    '_mol': ' mol',
+    '_min': ' min',
+    '_c': ' °C',
+    '_mpa': ' MPa',
+    '_mbar': ' mbar',
+    '_c_min': ' °C/min',
+    '_rpm': ' rpm',
+    '_hz': ' Hz',
+    '_mm': ' mm',
+    '_um': ' µm',
+    '_mg_ml': ' mg/mL',
+    '_ml': ' mL',
+    '_mg_cm2': ' mg/cm²',
+    '_wt_percent': ' wt%',
+    '_percent': ' %',
+}
 
 
 def format_value(key: str, value: Any) -> str:
@@ -157,7 +202,9 @@ def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Da
     in time order."""
     query = orm.QueryBuilder()
     query.append(orm.Data, filters={'id': sample.pk}, tag='sample')
-    query.append(orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='*')
+    query.append(
+        orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='*'
+    )
     query.order_by({'parse': {'ctime': 'asc'}})
     result = []
     for (process,) in query.iterall():

@@ -130,8 +130,13 @@ def latest_cell_summary(cell: orm.Node) -> orm.Dict | None:
     """The newest ``summarise_cell`` output of a cell."""
     query = orm.QueryBuilder()
     query.append(orm.Node, filters={'id': cell.pk}, tag='cell')
-    query.append(orm.CalcFunctionNode, with_incoming='cell', edge_filters={'label': 'cell'},
-                 filters={'process_type': {'like': '%ssb.summarise_cell'}, 'attributes.exit_status': 0}, tag='process')
+    query.append(
+        orm.CalcFunctionNode,
+        with_incoming='cell',
+        edge_filters={'label': 'cell'},
+        filters={'process_type': {'like': '%ssb.summarise_cell'}, 'attributes.exit_status': 0},
+        tag='process',
+    )
     query.append(orm.Dict, with_incoming='process', project='*', tag='summary')
     query.order_by({'summary': {'ctime': 'desc'}}).limit(1)
     found = query.all(flat=True)
@@ -154,8 +159,12 @@ def reindex() -> dict[str, int]:
             continue
         index_cell(cell, summary)
         cells += 1
-    query = orm.QueryBuilder().append(orm.Dict, filters={'attributes': {'has_key': 'electrolyte_sample_id'},
-                                                         'attributes.analysis': {'in': ['arrhenius', 'conductivity', 'onsets',
-                                                                                        'literature']}})
+    query = orm.QueryBuilder().append(
+        orm.Dict,
+        filters={
+            'attributes': {'has_key': 'electrolyte_sample_id'},
+            'attributes.analysis': {'in': ['arrhenius', 'conductivity', 'onsets', 'literature']},
+        },
+    )
     materials = index_materials(query.all(flat=True))
     return {'cells': cells, 'materials': len(materials), 'registered': registered}

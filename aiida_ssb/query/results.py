@@ -22,7 +22,12 @@ def latest_results(sample_id: str, analysis: str, *, limit: int | None = None) -
     """The summaries of ``analysis`` (eis_fit, conductivity, arrhenius, onsets, cycling, ccd, interface_growth)
     recorded for ``sample_id``, newest first, with their curves and process."""
     query = orm.QueryBuilder()
-    query.append(orm.Dict, filters={'attributes.analysis': analysis, 'attributes.sample_id': sample_id}, project='*', tag='summary')
+    query.append(
+        orm.Dict,
+        filters={'attributes.analysis': analysis, 'attributes.sample_id': sample_id},
+        project='*',
+        tag='summary',
+    )
     query.append(orm.CalcFunctionNode, with_outgoing='summary', project='*', tag='process')
     query.order_by({'summary': {'ctime': 'desc'}})
     if limit:

@@ -61,12 +61,15 @@ def parse_filter(expression: str) -> Filter:
     """``'stack_pressure_mpa < 1'`` -> ``Filter('stack_pressure_mpa', '<', 1.0)``; ``'... < 1 bar'`` -> 0.1."""
     match = _EXPRESSION.match(expression)
     if not match:
-        raise QueryError(f'cannot read the filter {expression!r}: write FIELD OP VALUE, e.g. "stack_pressure_mpa < 1" '
-                         '(OP one of < <= > >= == !=)')
+        raise QueryError(
+            f'cannot read the filter {expression!r}: write FIELD OP VALUE, e.g. "stack_pressure_mpa < 1" '
+            '(OP one of < <= > >= == !=)'
+        )
     field, operator, raw = match.groups()
     if raw[:1] in '<>=!':
-        raise QueryError(f'cannot read the filter {expression!r}: {operator}{raw[0]} is not an operator '
-                         '(use one of < <= > >= == !=)')
+        raise QueryError(
+            f'cannot read the filter {expression!r}: {operator}{raw[0]} is not an operator (use one of < <= > >= == !=)'
+        )
     return Filter(field, '==' if operator == '=' else operator, _parse_value(field, raw))
 
 
@@ -140,12 +143,29 @@ CELL_FIELDS: dict[str, str] = {
 }
 
 DEFAULT_SAMPLE_COLUMNS = ('sample_id', 'name', 'role', 'formula', 'supplier', 'made_by')
-DEFAULT_CELL_COLUMNS = ('sample_id', 'format', 'mass_loading_mg_cm2', 'electrode_area_cm2', 'one_c_current_density_ma_cm2',
-                        'stack_pressure_mpa', 'max_fabrication_pressure_mpa')
+DEFAULT_CELL_COLUMNS = (
+    'sample_id',
+    'format',
+    'mass_loading_mg_cm2',
+    'electrode_area_cm2',
+    'one_c_current_density_ma_cm2',
+    'stack_pressure_mpa',
+    'max_fabrication_pressure_mpa',
+)
 
 #: the layer roles a cell lineage field may start with; 'electrolyte' also matches a separator layer
-LINEAGE_ROLES = ('electrolyte', 'separator', 'positive', 'negative', 'working', 'counter', 'reference',
-                 'blocking_electrode', 'current_collector', 'interlayer')
+LINEAGE_ROLES = (
+    'electrolyte',
+    'separator',
+    'positive',
+    'negative',
+    'working',
+    'counter',
+    'reference',
+    'blocking_electrode',
+    'current_collector',
+    'interlayer',
+)
 
 
 def _analysis_cell_fields() -> dict[str, str]:
@@ -194,8 +214,11 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
             parts = name.split('.')
             expected = 3 if table == 'cell' else 2
             if len(parts) != expected:
-                form = 'ROLE.KIND.PARAMETER (e.g. electrolyte.ball_milling.duration_min)' if table == 'cell' \
+                form = (
+                    'ROLE.KIND.PARAMETER (e.g. electrolyte.ball_milling.duration_min)'
+                    if table == 'cell'
                     else 'KIND.PARAMETER (e.g. ball_milling.duration_min)'
+                )
                 raise QueryError(f'{name!r}: a lineage field of the {table}s table is {form}')
             if table == 'cell' and parts[0] not in LINEAGE_ROLES:
                 raise QueryError(f'{name!r}: unknown layer role {parts[0]!r}; roles: {", ".join(LINEAGE_ROLES)}')
@@ -203,14 +226,16 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
             if kind not in kinds:
                 raise QueryError(f'{name!r}: unknown lab step {kind!r}; steps: {", ".join(sorted(kinds))}')
             if parameter not in kinds[kind]:
-                raise QueryError(f'{name!r}: {kind} has no parameter {parameter!r}; parameters: '
-                                 f'{", ".join(sorted(kinds[kind]))}')
+                raise QueryError(
+                    f'{name!r}: {kind} has no parameter {parameter!r}; parameters: {", ".join(sorted(kinds[kind]))}'
+                )
             result[name] = 'lineage'
         else:
             known = sorted(record) + sorted(analysis)
             lineage = 'ROLE.KIND.PARAMETER' if table == 'cell' else 'KIND.PARAMETER'
-            raise QueryError(f'unknown {table} field {name!r}; fields that exist: {", ".join(known)}; '
-                             f'and lineage fields {lineage}')
+            raise QueryError(
+                f'unknown {table} field {name!r}; fields that exist: {", ".join(known)}; and lineage fields {lineage}'
+            )
     return result
 
 
@@ -232,8 +257,11 @@ class _Lineage:
             kind = creator.process_type.rsplit('.', 1)[-1]
             if kind != 'cell_assembly' and 'parameters' in creator.inputs:
                 result.setdefault(kind, []).append(creator.inputs.parameters.get_dict())
-            parents = [link.node for link in creator.base.links.get_incoming().all()
-                       if link.link_label not in ('parameters', 'product') and hasattr(link.node, 'sample_id')]
+            parents = [
+                link.node
+                for link in creator.base.links.get_incoming().all()
+                if link.link_label not in ('parameters', 'product') and hasattr(link.node, 'sample_id')
+            ]
             for parent in parents:
                 for parent_kind, steps in self.of(parent).items():
                     result.setdefault(parent_kind, []).extend(steps)
@@ -255,7 +283,9 @@ def _compare(value: Any, filter_: Filter) -> bool:
     if value is None or isinstance(value, bool):
         return False
     try:
-        return {'<': value < target, '<=': value <= target, '>': value > target, '>=': value >= target}[filter_.operator]
+        return {'<': value < target, '<=': value <= target, '>': value > target, '>=': value >= target}[
+            filter_.operator
+        ]
     except TypeError:
         return False
 
@@ -280,7 +310,9 @@ def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any
     if campaign is None:
         return {}
     if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-        labels = sorted(orm.QueryBuilder().append(orm.Group, filters={'type_string': 'core'}, project='label').all(flat=True))
+        labels = sorted(
+            orm.QueryBuilder().append(orm.Group, filters={'type_string': 'core'}, project='label').all(flat=True)
+        )
         raise QueryError(f'no campaign {campaign!r}; campaigns: {", ".join(labels) or "(none)"}')
     query.append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='campaign')
     return {'with_group': 'campaign'}
@@ -307,9 +339,18 @@ def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None
     return frame.reset_index(drop=True)
 
 
-def _run(node_class, *, record_fields: dict[str, str], analysis_fields: dict[str, str], table: str,
-         base_filters: dict[str, Any], filters: Sequence[Filter], columns: Sequence[str], campaign: str | None,
-         lineage_value) -> list[dict[str, Any]]:
+def _run(
+    node_class,
+    *,
+    record_fields: dict[str, str],
+    analysis_fields: dict[str, str],
+    table: str,
+    base_filters: dict[str, Any],
+    filters: Sequence[Filter],
+    columns: Sequence[str],
+    campaign: str | None,
+    lineage_value,
+) -> list[dict[str, Any]]:
     from aiida_ssb.query.index import INDEX_EXTRA
 
     kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table)
@@ -339,7 +380,7 @@ def _run(node_class, *, record_fields: dict[str, str], analysis_fields: dict[str
     creators = _creators([values[0] for values in query.all()]) if 'made_by' in kinds else {}
     for values in query.all():
         pk = values[0]
-        row = dict(zip(record, values[1:1 + len(record)]))
+        row = dict(zip(record, values[1 : 1 + len(record)]))
         index = values[1 + len(record)] or {}
         for name in columns:
             if kinds[name] == 'analysis':
@@ -352,7 +393,9 @@ def _run(node_class, *, record_fields: dict[str, str], analysis_fields: dict[str
             if filter_.field == 'made_by':
                 keep = _compare(row.get('made_by'), filter_)
             else:
-                keep = any(_compare(v, filter_) for v in lineage_value(lineage, context, filter_.field, all_values=True))
+                keep = any(
+                    _compare(v, filter_) for v in lineage_value(lineage, context, filter_.field, all_values=True)
+                )
             if not keep:
                 break
         if not keep:
@@ -372,8 +415,10 @@ def _creators(pks: list[int]) -> dict[int, str]:
     result = {}
     for start in range(0, len(pks), 500):
         query = orm.QueryBuilder()
-        query.append(orm.Data, filters={'id': {'in': pks[start:start + 500]}}, tag='node', project='id')
-        query.append(orm.CalcFunctionNode, with_outgoing='node', edge_filters={'type': 'create'}, project='process_type')
+        query.append(orm.Data, filters={'id': {'in': pks[start : start + 500]}}, tag='node', project='id')
+        query.append(
+            orm.CalcFunctionNode, with_outgoing='node', edge_filters={'type': 'create'}, project='process_type'
+        )
         for pk, process_type in query.all():
             result[pk] = (process_type or '').rsplit('.', 1)[-1]
     return result
@@ -397,7 +442,9 @@ def _cell_lineage_value(lineage: _Lineage, context, field: str, all_values: bool
             _material_cache[sample_id] = material
         if material is None:
             continue
-        values.extend(step.get(parameter) for step in lineage.of(material).get(kind, []) if step.get(parameter) is not None)
+        values.extend(
+            step.get(parameter) for step in lineage.of(material).get(kind, []) if step.get(parameter) is not None
+        )
     return values
 
 
@@ -406,8 +453,14 @@ _material_cache: dict[str, Any] = {}
 
 # ------------------------------------------------------------------------------------------------ the tables
 def samples(
-    *, role: str | None = None, campaign: str | None = None, filters: Sequence[Filter | str] = (),
-    columns: Sequence[str] | None = None, sort: str | None = None, descending: bool = False, limit: int | None = None,
+    *,
+    role: str | None = None,
+    campaign: str | None = None,
+    filters: Sequence[Filter | str] = (),
+    columns: Sequence[str] | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
 ):
     """Materials as a DataFrame, one row per batch.
 
@@ -426,15 +479,29 @@ def samples(
     columns = tuple(columns or DEFAULT_SAMPLE_COLUMNS)
     base = {'attributes.role': role} if role else {}
     _material_cache.clear()
-    rows = _run(MaterialData, record_fields=SAMPLE_FIELDS, analysis_fields=MATERIAL_FIELDS, table='sample',
-                base_filters=base, filters=filters, columns=columns, campaign=campaign,
-                lineage_value=_material_lineage_value)
+    rows = _run(
+        MaterialData,
+        record_fields=SAMPLE_FIELDS,
+        analysis_fields=MATERIAL_FIELDS,
+        table='sample',
+        base_filters=base,
+        filters=filters,
+        columns=columns,
+        campaign=campaign,
+        lineage_value=_material_lineage_value,
+    )
     return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
 
 
 def cells(
-    *, cell_format: str | None = None, campaign: str | None = None, filters: Sequence[Filter | str] = (),
-    columns: Sequence[str] | None = None, sort: str | None = None, descending: bool = False, limit: int | None = None,
+    *,
+    cell_format: str | None = None,
+    campaign: str | None = None,
+    filters: Sequence[Filter | str] = (),
+    columns: Sequence[str] | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
 ):
     """Cells as a DataFrame, one row per cell.
 
@@ -451,9 +518,15 @@ def cells(
     columns = tuple(columns or DEFAULT_CELL_COLUMNS)
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
-    rows = _run(CellData, record_fields=CELL_FIELDS, analysis_fields=_analysis_cell_fields(), table='cell',
-                base_filters=base, filters=filters, columns=columns, campaign=campaign,
-                lineage_value=_cell_lineage_value)
+    rows = _run(
+        CellData,
+        record_fields=CELL_FIELDS,
+        analysis_fields=_analysis_cell_fields(),
+        table='cell',
+        base_filters=base,
+        filters=filters,
+        columns=columns,
+        campaign=campaign,
+        lineage_value=_cell_lineage_value,
+    )
     return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
-
-

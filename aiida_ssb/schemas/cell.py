@@ -108,8 +108,10 @@ class CellSpec(SsbModel):
     reference: Reference | None = None
     literature: bool = False
     analysis: dict[str, dict[str, Any]] | None = Field(
-        None, description='analysis options chosen for this cell, by section (eis, conductivity, arrhenius, growth, '
-                          'onsets, cycling, ccd); command-line --set overrides them')
+        None,
+        description='analysis options chosen for this cell, by section (eis, conductivity, arrhenius, growth, '
+        'onsets, cycling, ccd); command-line --set overrides them',
+    )
 
     @field_validator('analysis')
     @classmethod
@@ -282,7 +284,9 @@ def derive_cell_values(cell: CellSpec, materials: Mapping[str, MaterialFacts]) -
                     if area is not None:
                         values['one_c_current_density_ma_cm2'] = values['one_c_current_ma'] / area
                 if facts.theoretical_capacity_mah_g is not None and area is not None:
-                    values['areal_capacity_basis_mah_cm2'] = facts.theoretical_capacity_mah_g * active_mass / 1000.0 / area
+                    values['areal_capacity_basis_mah_cm2'] = (
+                        facts.theoretical_capacity_mah_g * active_mass / 1000.0 / area
+                    )
     if cell.stack_pressure_mpa is not None:
         values['stack_pressure_mpa'] = cell.stack_pressure_mpa
     if cell.fabrication:
@@ -320,5 +324,3 @@ def parse_c_rate(value: Any) -> float:
         return float(text)
     except (ValueError, ZeroDivisionError):
         raise ValueError(f'{value!r} is not a C-rate (write e.g. C/10, 0.5C or 2C)') from None
-
-

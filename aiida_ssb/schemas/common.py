@@ -102,7 +102,9 @@ def _parse_date(value: Any) -> str:
         try:
             return dt.datetime.fromisoformat(value.strip()).isoformat()
         except ValueError:
-            raise ValueError(f'{value!r} is not an ISO date or date-time (e.g. 2020-05-17 or 2020-05-17T14:30)') from None
+            raise ValueError(
+                f'{value!r} is not an ISO date or date-time (e.g. 2020-05-17 or 2020-05-17T14:30)'
+            ) from None
     raise ValueError(f'{value!r} is not a date')
 
 

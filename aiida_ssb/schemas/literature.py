@@ -26,7 +26,8 @@ class LiteratureValue(SsbModel):
     oxidative_onset_v: float | None = None
     reductive_onset_v: float | None = None
     qualifier: Literal['equal', 'approximate', 'above', 'below', 'derived'] | None = Field(
-        None, description='how the source states the number (e.g. "> 1 mS/cm" is above)')
+        None, description='how the source states the number (e.g. "> 1 mS/cm" is above)'
+    )
     method: str | None = None
     reference: Reference | None = Field(None, description='the source (default: the manifest reference)')
     notes: str | None = None

@@ -101,7 +101,9 @@ def normalise_inputs(inputs: list[InputAmount]) -> list[InputAmount]:
         total = math.fsum(item.parts for item in members)
         for item in members:
             if item.fraction is not None and not math.isclose(item.fraction, item.parts / total, rel_tol=1e-6):
-                raise ValueError(f'{item.material}: fraction {item.fraction:g} contradicts parts {item.parts:g} of {total:g}')
+                raise ValueError(
+                    f'{item.material}: fraction {item.fraction:g} contradicts parts {item.parts:g} of {total:g}'
+                )
         converted = {id(item): item.model_copy(update={'fraction': item.parts / total}) for item in members}
         return [converted.get(id(item), item) for item in inputs]
     if any(item.parts is not None for item in members):
@@ -171,7 +173,9 @@ class BallMilling(ProcessParameters):
     ball_count: int | None = Field(None, gt=0)
     ball_mass_g: float | None = Field(None, gt=0)
     ball_to_powder_ratio: float | None = Field(
-        None, gt=0, validation_alias=AliasChoices('ball_to_powder_ratio', 'bpr'),
+        None,
+        gt=0,
+        validation_alias=AliasChoices('ball_to_powder_ratio', 'bpr'),
         description='ball mass / powder mass (a "1:30 sample-to-ball ratio" is 30)',
     )
     powder_mass_mg: float | None = Field(None, gt=0)

@@ -48,8 +48,13 @@ def electrolyte_of(cell: orm.Data) -> orm.Data | None:
     return None
 
 
-def builder_for(workchain, cell: CellData, options: dict | None, measurements: Iterable[MeasurementData] | None,
-                classes: tuple[type, ...]):
+def builder_for(
+    workchain,
+    cell: CellData,
+    options: dict | None,
+    measurements: Iterable[MeasurementData] | None,
+    classes: tuple[type, ...],
+):
     """A builder of ``workchain`` for ``cell`` with the measurements given, or all of ``classes`` on the cell."""
     builder = workchain.get_builder()
     builder.cell = cell
@@ -71,8 +76,12 @@ class CellAnalysisBase(WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input('cell', valid_type=CellData, help='The measured cell.')
-        spec.input_namespace('measurements', valid_type=MeasurementData, dynamic=True,
-                             help='The measurements to analyse (default: all of the right kind on the cell).')
+        spec.input_namespace(
+            'measurements',
+            valid_type=MeasurementData,
+            dynamic=True,
+            help='The measurements to analyse (default: all of the right kind on the cell).',
+        )
         spec.input('options', valid_type=orm.Dict, required=False, help='Analysis options (defaults when absent).')
         spec.output_namespace('summaries', valid_type=orm.Dict, dynamic=True, help='One summary per measurement.')
         spec.output_namespace('curves', valid_type=orm.ArrayData, dynamic=True, help='Curves per measurement.')
@@ -81,7 +90,9 @@ class CellAnalysisBase(WorkChain):
         spec.outline(cls.setup, cls.analyse, cls.finish)
 
     @classmethod
-    def get_builder_for(cls, cell: CellData, options: dict | None = None, measurements: Iterable[MeasurementData] | None = None):
+    def get_builder_for(
+        cls, cell: CellData, options: dict | None = None, measurements: Iterable[MeasurementData] | None = None
+    ):
         """A builder with every measurement of the right kind of ``cell`` (or the ones given)."""
         return builder_for(cls, cell, options, measurements, cls.measurement_classes)
 

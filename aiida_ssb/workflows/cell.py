@@ -37,7 +37,11 @@ def plan_cell_analyses(cell: CellData, options: dict[str, Any] | None = None) ->
     spectra = measurements_of_cell(cell, (ImpedanceSpectrumData,))
     if spectra:
         temperatures = {s.base.attributes.get('temperature_c', None) for s in spectra} - {None}
-        labels = [label for label in _STATE_LABELS if sum(s.base.attributes.get(label, None) is not None for s in spectra) >= 2]
+        labels = [
+            label
+            for label in _STATE_LABELS
+            if sum(s.base.attributes.get(label, None) is not None for s in spectra) >= 2
+        ]
         if cell.format == 'blocking_pellet' or len(temperatures) >= 3 or not labels:
             section = {key: options[key] for key in ('eis', 'conductivity', 'arrhenius') if key in options}
             plan.append(('conductivity', ConductivityWorkChain, section, spectra))
@@ -86,7 +90,10 @@ class CellAnalysisWorkChain(WorkChain):
         return builder
 
     def launch(self):
-        options = {section: dict(values) for section, values in (self.inputs.cell.base.attributes.get('analysis', None) or {}).items()}
+        options = {
+            section: dict(values)
+            for section, values in (self.inputs.cell.base.attributes.get('analysis', None) or {}).items()
+        }
         for section, values in (self.inputs.options.get_dict() if 'options' in self.inputs else {}).items():
             options.setdefault(section, {}).update(values)  # the cell's recorded choices, then the overrides
         unknown = set(options) - set(OPTION_SECTIONS)
@@ -119,8 +126,9 @@ class CellAnalysisWorkChain(WorkChain):
                 failures.append(f'{name}: {child.exit_message or child.process_state}')
             for label, node in _dict_outputs(child):
                 summaries[f'{name}__{label}'] = node
-        result, _ = summarise_cell.run_get_node(cell=self.inputs.cell, metadata={'label': f'summarise {self.inputs.cell.sample_id}'},
-                                                **summaries)
+        result, _ = summarise_cell.run_get_node(
+            cell=self.inputs.cell, metadata={'label': f'summarise {self.inputs.cell.sample_id}'}, **summaries
+        )
         summary = result['summary']
         self.out('summary', summary)
         index_cell(self.inputs.cell, summary)

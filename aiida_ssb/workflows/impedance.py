@@ -23,7 +23,10 @@ DEFAULT_CIRCUITS: dict[str, tuple[str, dict[str, str]]] = {
     'symmetric': ('R0-p(R1,CPE1)', {'R0': 'electrolyte', 'R1': 'interface'}),
     'half': ('R0-p(R1,CPE1)-p(R2,CPE2)', {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'}),
     'full': ('R0-p(R1,CPE1)-p(R2,CPE2)', {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'}),
-    'three_electrode': ('R0-p(R1,CPE1)-p(R2,CPE2)', {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'}),
+    'three_electrode': (
+        'R0-p(R1,CPE1)-p(R2,CPE2)',
+        {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'},
+    ),
 }
 
 
@@ -43,10 +46,18 @@ class _ImpedanceBase(WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input('cell', valid_type=CellData, help='The measured cell (its electrolyte layer gives the geometry).')
-        spec.input_namespace('measurements', valid_type=ImpedanceSpectrumData, dynamic=True,
-                             help='The spectra (default: every spectrum of the cell).')
-        spec.input('options', valid_type=orm.Dict, required=False,
-                   help='{"eis": fit options, "conductivity": ..., "arrhenius": ..., "growth": ...}')
+        spec.input_namespace(
+            'measurements',
+            valid_type=ImpedanceSpectrumData,
+            dynamic=True,
+            help='The spectra (default: every spectrum of the cell).',
+        )
+        spec.input(
+            'options',
+            valid_type=orm.Dict,
+            required=False,
+            help='{"eis": fit options, "conductivity": ..., "arrhenius": ..., "growth": ...}',
+        )
         spec.output_namespace('fits', valid_type=orm.Dict, dynamic=True, help='One fit summary per spectrum.')
         spec.output_namespace('fit_curves', valid_type=orm.ArrayData, dynamic=True, help='Data, fit and residuals.')
         spec.exit_code(401, 'ERROR_SOME_ANALYSES_FAILED', message='some analyses failed: {failures}')
@@ -74,7 +85,9 @@ class _ImpedanceBase(WorkChain):
 
     def fit_spectra(self):
         for label, spectrum in sorted(self.inputs.get('measurements', {}).items()):
-            outputs = self._run(analyse_eis_fit, label, spectrum=spectrum, options=self.ctx.fit_options, cell=self.inputs.cell)
+            outputs = self._run(
+                analyse_eis_fit, label, spectrum=spectrum, options=self.ctx.fit_options, cell=self.inputs.cell
+            )
             if outputs is not None:
                 self.out(f'fits.{label}', outputs['summary'])
                 self.out(f'fit_curves.{label}', outputs['curves'])
@@ -118,8 +131,11 @@ class ConductivityWorkChain(_ImpedanceBase):
                 self.ctx.conductivities[label] = outputs['summary']
 
     def arrhenius(self):
-        with_temperature = {label: node for label, node in self.ctx.conductivities.items()
-                            if node.get('measurement_temperature_c') is not None}
+        with_temperature = {
+            label: node
+            for label, node in self.ctx.conductivities.items()
+            if node.get('measurement_temperature_c') is not None
+        }
         temperatures = {node['measurement_temperature_c'] for node in with_temperature.values()}
         options = self.ctx.options.get('arrhenius', {})
         if len(temperatures) < max(3, options.get('min_points', 3)):

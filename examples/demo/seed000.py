@@ -1030,13 +1030,19 @@ def _manifest(camp: Campaign) -> dict[str, Any]:
     ]
     cells: list[Any] = [
         Comment('oxidative stability: Na | SE | SE/C65 | Pt(+Al), 5 mg composite + 80 mg SE'),
-        dict(_stability_cell('CV-B12-C65', 'Na | Na2B12H12 | Na2B12H12/C65 | Pt', 'S0-B12-C65', 'S0-B12-HT'),
-             analysis=MAIN_ONSET_WINDOW),
-        dict(_stability_cell('CV-NCB-C65', 'Na | NaCB11H12 | NaCB11H12/C65 | Pt', 'S0-NCB-C65', 'S0-NCB-BM'),
-             analysis=MAIN_ONSET_WINDOW),
+        dict(
+            _stability_cell('CV-B12-C65', 'Na | Na2B12H12 | Na2B12H12/C65 | Pt', 'S0-B12-C65', 'S0-B12-HT'),
+            analysis=MAIN_ONSET_WINDOW,
+        ),
+        dict(
+            _stability_cell('CV-NCB-C65', 'Na | NaCB11H12 | NaCB11H12/C65 | Pt', 'S0-NCB-C65', 'S0-NCB-BM'),
+            analysis=MAIN_ONSET_WINDOW,
+        ),
         Comment('full cells, Swagelok (< 0.2 MPa), 2 mg composite = 1.2 mg/cm2 NVOPF'),
-        dict(_full_cell('NVOPF-FC-STEP', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, stepwise upper cut-off'),
-             analysis={'growth': {'against': 'upper_cutoff_v', 'element': 'cathode_interphase'}}),
+        dict(
+            _full_cell('NVOPF-FC-STEP', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, stepwise upper cut-off'),
+            analysis={'growth': {'against': 'upper_cutoff_v', 'element': 'cathode_interphase'}},
+        ),
         _full_cell('NVOPF-FC-415', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, 2.50-4.15 V'),
         _full_cell('NVOPF-FC-430', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, 2.50-4.30 V'),
         Comment('high loading: 14 mg composite = 8.0 mg/cm2 NVOPF in the 3.2 MPa pressure cell'),

@@ -28,20 +28,44 @@ def gcpl_record(n_cycles=6, capacity_mah=0.15, fade=0.01, current_ma=0.0182, dt=
             i.extend(np.full(steps.size, sign * current_ma))
             cycle.extend(np.full(steps.size, k))
             now += duration + dt
-    return Measurement('gcpl', {'time_s': np.array(t), 'voltage_v': np.array(v), 'current_ma': np.array(i),
-                                'cycle_index': np.array(cycle, dtype=float)})
+    return Measurement(
+        'gcpl',
+        {
+            'time_s': np.array(t),
+            'voltage_v': np.array(v),
+            'current_ma': np.array(i),
+            'cycle_index': np.array(cycle, dtype=float),
+        },
+    )
 
 
 @pytest.fixture
 def cell(aiida_profile_clean):
-    MaterialData({'id': 'CATH', 'role': 'composite', 'nominal_composition': [
-        {'material': 'NVOPF', 'fraction': '70 wt%', 'role': 'active_material'},
-        {'material': 'SE', 'fraction': '30 wt%', 'role': 'electrolyte'}]}).store()
+    MaterialData(
+        {
+            'id': 'CATH',
+            'role': 'composite',
+            'nominal_composition': [
+                {'material': 'NVOPF', 'fraction': '70 wt%', 'role': 'active_material'},
+                {'material': 'SE', 'fraction': '30 wt%', 'role': 'electrolyte'},
+            ],
+        }
+    ).store()
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'NA', 'role': 'metal_foil'}).store()
-    node, _ = assemble_cell({'id': 'FC', 'format': 'full', 'diameter': '12 mm', 'one_c': '130 mA/g', 'layers': [
-        {'role': 'positive', 'material': 'CATH', 'mass': '2 mg'}, {'role': 'separator', 'material': 'SE', 'mass': '80 mg'},
-        {'role': 'negative', 'material': 'NA'}]})
+    node, _ = assemble_cell(
+        {
+            'id': 'FC',
+            'format': 'full',
+            'diameter': '12 mm',
+            'one_c': '130 mA/g',
+            'layers': [
+                {'role': 'positive', 'material': 'CATH', 'mass': '2 mg'},
+                {'role': 'separator', 'material': 'SE', 'mass': '80 mg'},
+                {'role': 'negative', 'material': 'NA'},
+            ],
+        }
+    )
     return node
 
 
@@ -51,8 +75,13 @@ def stored(cls, measurement, **conditions):
 
 def test_cycling_summary_uses_the_cell_masses(cell):
     record = stored(CyclingData, gcpl_record())
-    outputs, node = run_analysis(analyse_cycling, 'test', measurement=record, cell=cell,
-                                 options=orm.Dict({'reference': 'first', 'retention_at': [5]}))
+    outputs, node = run_analysis(
+        analyse_cycling,
+        'test',
+        measurement=record,
+        cell=cell,
+        options=orm.Dict({'reference': 'first', 'retention_at': [5]}),
+    )
     summary = outputs['summary'].get_dict()
     assert summary['masses_mg'] == {'active': pytest.approx(1.4), 'composite': 2.0}
     assert summary['initial_discharge_capacity_mah_g_active'] == pytest.approx(0.15 / 1.4e-3, rel=5e-3)
@@ -72,7 +101,9 @@ def test_bad_option_is_refused_before_running(cell):
 def test_impossible_analysis_fails_with_a_message(cell):
     record = stored(CyclingData, gcpl_record(n_cycles=3))
     with pytest.raises(ValueError, match='cycle 50 is missing'):
-        run_analysis(analyse_cycling, 'test', measurement=record, cell=cell, options=orm.Dict({'reference': 'cycle:50'}))
+        run_analysis(
+            analyse_cycling, 'test', measurement=record, cell=cell, options=orm.Dict({'reference': 'cycle:50'})
+        )
 
 
 def test_analyses_come_from_the_cache_when_nothing_changed(cell):
@@ -81,8 +112,9 @@ def test_analyses_come_from_the_cache_when_nothing_changed(cell):
     with enable_caching(identifier='aiida.calculations:ssb.analyse.*'):
         _, first = run_analysis(analyse_cycling, 'a', measurement=record, cell=cell, options=orm.Dict(options))
         _, again = run_analysis(analyse_cycling, 'b', measurement=record, cell=cell, options=orm.Dict(options))
-        _, changed = run_analysis(analyse_cycling, 'c', measurement=record, cell=cell,
-                                  options=orm.Dict({'reference': 'cycle:2'}))
+        _, changed = run_analysis(
+            analyse_cycling, 'c', measurement=record, cell=cell, options=orm.Dict({'reference': 'cycle:2'})
+        )
     assert again.base.caching.is_created_from_cache and again.base.caching.get_cache_source() == first.uuid
     assert not changed.base.caching.is_created_from_cache
 
@@ -91,17 +123,31 @@ def _symmetric_cell_record():
     """A stepped-current Na|SE|Na record whose soft short comes at 0.14 mA and the hard one at 0.30 mA."""
     from tests.analysis.test_ccd import Failure, make_symmetric_record
 
-    (t, v, i), _ = make_symmetric_record(soft=Failure(0.14, 0, 0.5, 0.3), hard=Failure(0.30, 1, 0.5, 0.0), area_cm2=0.785)
+    (t, v, i), _ = make_symmetric_record(
+        soft=Failure(0.14, 0, 0.5, 0.3), hard=Failure(0.30, 1, 0.5, 0.0), area_cm2=0.785
+    )
     return t, v, i
 
 
 def test_cycling_workchain_runs_ccd_on_symmetric_records(aiida_profile_clean):
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'NA', 'role': 'metal_foil'}).store()
-    sym, _ = assemble_cell({'id': 'SYM', 'format': 'symmetric', 'diameter': '10 mm', 'layers': [
-        {'role': 'negative', 'material': 'NA'}, {'role': 'electrolyte', 'material': 'SE'}, {'role': 'negative', 'material': 'NA'}]})
+    sym, _ = assemble_cell(
+        {
+            'id': 'SYM',
+            'format': 'symmetric',
+            'diameter': '10 mm',
+            'layers': [
+                {'role': 'negative', 'material': 'NA'},
+                {'role': 'electrolyte', 'material': 'SE'},
+                {'role': 'negative', 'material': 'NA'},
+            ],
+        }
+    )
     t, v, i = _symmetric_cell_record()
-    record = SymmetricCellData(Measurement('gcpl', {'time_s': t, 'voltage_v': v, 'current_ma': i}), sample_id='SYM').store()
+    record = SymmetricCellData(
+        Measurement('gcpl', {'time_s': t, 'voltage_v': v, 'current_ma': i}), sample_id='SYM'
+    ).store()
     builder = CyclingWorkChain.get_builder_for(sym, measurements=[record])
     outputs, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
@@ -113,8 +159,9 @@ def test_cycling_workchain_runs_ccd_on_symmetric_records(aiida_profile_clean):
 
 def test_workchain_reports_failures_and_keeps_the_successes(cell):
     good = stored(CyclingData, gcpl_record())
-    one_direction = Measurement('gcpl', {'time_s': np.arange(10.0), 'voltage_v': np.linspace(3, 4, 10),
-                                         'current_ma': np.zeros(10)})
+    one_direction = Measurement(
+        'gcpl', {'time_s': np.arange(10.0), 'voltage_v': np.linspace(3, 4, 10), 'current_ma': np.zeros(10)}
+    )
     bad = stored(CyclingData, one_direction)
     builder = CyclingWorkChain.get_builder_for(cell, {'cycling': {'reference': 'first'}}, measurements=[good, bad])
     outputs, node = run_get_node(builder)
@@ -126,8 +173,9 @@ def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
     from aiida_ssb.parsers import read
 
     record = stored(VoltammogramData, read(shared_file('biologic/cv.mpt')), temperature_c=60.0)
-    outputs, node = run_get_node(OxidativeStabilityWorkChain.get_builder_for(
-        cell, {'onsets': {'direction': 'anodic'}}, measurements=[record]))
+    outputs, node = run_get_node(
+        OxidativeStabilityWorkChain.get_builder_for(cell, {'onsets': {'direction': 'anodic'}}, measurements=[record])
+    )
     assert node.is_finished_ok, node.exit_message
     (summary,) = outputs['summaries'].values()
     assert summary['oxidative_onset_v'] == pytest.approx(3.325, abs=0.002)
@@ -143,8 +191,12 @@ def test_stepwise_cv_is_recognised_and_analysed(cell, tmp_path):
     from aiida_ssb.calculations.analyse import rising_cutoffs
 
     potential, current, time, cutoffs = synthetic_stepwise()
-    record = stored(VoltammogramData, Measurement('cv', {'time_s': time, 'voltage_v': potential, 'current_ma': current}),
-                    temperature_c=25.0, scan_rate_mv_s=0.05)
+    record = stored(
+        VoltammogramData,
+        Measurement('cv', {'time_s': time, 'voltage_v': potential, 'current_ma': current}),
+        temperature_c=25.0,
+        scan_rate_mv_s=0.05,
+    )
     assert len(rising_cutoffs(record)) == len(cutoffs)
     builder = OxidativeStabilityWorkChain.get_builder_for(cell, measurements=[record])
     outputs, node = run_get_node(builder)

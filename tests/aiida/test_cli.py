@@ -68,17 +68,27 @@ def test_samples_by_role(imported):
 def test_show_prints_history_to_purchased_precursors(imported):
     result = imported('show', 'FC-01')
     assert result.exit_code == 0
-    for text in ('mass_loading_mg_cm2', 'ball_milling', 'NCB-KC-01', 'purchased', 'solution_impregnation', 'Measurements'):
+    for text in (
+        'mass_loading_mg_cm2',
+        'ball_milling',
+        'NCB-KC-01',
+        'purchased',
+        'solution_impregnation',
+        'Measurements',
+    ):
         assert text in result.output
 
 
-@pytest.mark.parametrize('args, message', [
-    (('show', 'FC-99'), "no material or cell with sample id 'FC-99'"),
-    (('cells', '--where', 'voltage_wrong > 3'), "unknown cell field 'voltage_wrong'; fields that exist:"),
-    (('cells', '--where', 'stack pressure ~ 3'), 'cannot read the filter'),
-    (('samples', '--campaign', 'nope'), "no campaign 'nope'"),
-    (('import', 'missing.yaml'), 'cannot read the file'),
-])
+@pytest.mark.parametrize(
+    'args, message',
+    [
+        (('show', 'FC-99'), "no material or cell with sample id 'FC-99'"),
+        (('cells', '--where', 'voltage_wrong > 3'), "unknown cell field 'voltage_wrong'; fields that exist:"),
+        (('cells', '--where', 'stack pressure ~ 3'), 'cannot read the filter'),
+        (('samples', '--campaign', 'nope'), "no campaign 'nope'"),
+        (('import', 'missing.yaml'), 'cannot read the file'),
+    ],
+)
 def test_errors_are_clean(imported, args, message):
     runner = CliRunner()
     result = runner.invoke(cmd_ssb, [str(a) for a in args])
@@ -104,13 +114,21 @@ def test_demo_profile_replaces_a_dangling_default(tmp_path):
 
     config = tmp_path / '.aiida' / 'config.json'
     config.parent.mkdir()
-    config.write_text(json.dumps({'CONFIG_VERSION': {'CURRENT': 10, 'OLDEST_COMPATIBLE': 10}, 'profiles': {},
-                                  'default_profile': 'gone'}))
+    config.write_text(
+        json.dumps(
+            {'CONFIG_VERSION': {'CURRENT': 10, 'OLDEST_COMPATIBLE': 10}, 'profiles': {}, 'default_profile': 'gone'}
+        )
+    )
     env = dict(os.environ, AIIDA_PATH=str(tmp_path), PYTHONWARNINGS='ignore')
     env.pop('AIIDA_PROFILE', None)
     env['PATH'] = f'{os.path.dirname(sys.executable)}{os.pathsep}{env.get("PATH", "")}'
-    result = subprocess.run([sys.executable, '-c', 'from aiida_ssb.cli.demo import ensure_profile; print(ensure_profile())'],
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, '-c', 'from aiida_ssb.cli.demo import ensure_profile; print(ensure_profile())'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "The default profile 'gone'" in result.stdout
     name = result.stdout.strip().splitlines()[-1]
@@ -126,7 +144,10 @@ def test_spectrum_legend_names_what_tells_the_spectra_apart():
     def spectrum(pk, label='', **conditions):
         return SimpleNamespace(pk=pk, label=label, conditions=conditions)
 
-    stepwise = [spectrum(1, temperature_c=25.0, cycle_index=0), spectrum(2, temperature_c=25.0, cycle_index=2, upper_cutoff_v=4.05)]
+    stepwise = [
+        spectrum(1, temperature_c=25.0, cycle_index=0),
+        spectrum(2, temperature_c=25.0, cycle_index=2, upper_cutoff_v=4.05),
+    ]
     assert _spectrum_labels(stepwise) == ['cycle 0', 'cycle 2, after 4.05 V']
     series = [spectrum(3, temperature_c=-20.0, branch='heating'), spectrum(4, temperature_c=90.0, branch='cooling')]
     assert _spectrum_labels(series) == ['-20 °C, heating', '90 °C, cooling']

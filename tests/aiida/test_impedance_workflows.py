@@ -42,10 +42,18 @@ def sigma_true(t_c, ea=0.35, sigma25=1e-3):
 def pellet(aiida_profile_clean):
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'C', 'role': 'carbon'}).store()
-    cell, _ = assemble_cell({'id': 'PEL', 'format': 'blocking_pellet', 'diameter': f'{DIAMETER_MM} mm', 'layers': [
-        {'role': 'blocking_electrode', 'material': 'C'},
-        {'role': 'electrolyte', 'material': 'SE', 'thickness': f'{THICKNESS_CM * 1e4} um'},
-        {'role': 'blocking_electrode', 'material': 'C'}]})
+    cell, _ = assemble_cell(
+        {
+            'id': 'PEL',
+            'format': 'blocking_pellet',
+            'diameter': f'{DIAMETER_MM} mm',
+            'layers': [
+                {'role': 'blocking_electrode', 'material': 'C'},
+                {'role': 'electrolyte', 'material': 'SE', 'thickness': f'{THICKNESS_CM * 1e4} um'},
+                {'role': 'blocking_electrode', 'material': 'C'},
+            ],
+        }
+    )
     return cell
 
 
@@ -72,16 +80,29 @@ def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
 def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'LI', 'role': 'metal_foil'}).store()
-    cell, _ = assemble_cell({'id': 'SYM', 'format': 'symmetric', 'diameter': '10 mm', 'layers': [
-        {'role': 'negative', 'material': 'LI'}, {'role': 'electrolyte', 'material': 'SE', 'thickness': '500 um'},
-        {'role': 'negative', 'material': 'LI'}]})
+    cell, _ = assemble_cell(
+        {
+            'id': 'SYM',
+            'format': 'symmetric',
+            'diameter': '10 mm',
+            'layers': [
+                {'role': 'negative', 'material': 'LI'},
+                {'role': 'electrolyte', 'material': 'SE', 'thickness': '500 um'},
+                {'role': 'negative', 'material': 'LI'},
+            ],
+        }
+    )
     nodes = []
     for index, t_h in enumerate((6, 10, 20, 30, 45, 60, 80)):
         r_sei = (29.6 + 14.6 * np.sqrt(t_h)) / AREA
         record = spectrum([lambda w: 50.0, rq(r_sei, 1e-6, 0.9)], f=np.logspace(6, -1, 50), seed=index)
-        nodes.append(ImpedanceSpectrumData(record, conditions={'time_since_assembly_h': float(t_h)}, sample_id='SYM').store())
-    options = {'eis': {'circuit': 'R0-p(R1,CPE1)', 'roles': {'R0': 'electrolyte', 'R1': 'interface'}},
-               'growth': {'element': 'interface'}}
+        nodes.append(
+            ImpedanceSpectrumData(record, conditions={'time_since_assembly_h': float(t_h)}, sample_id='SYM').store()
+        )
+    options = {
+        'eis': {'circuit': 'R0-p(R1,CPE1)', 'roles': {'R0': 'electrolyte', 'R1': 'interface'}},
+        'growth': {'element': 'interface'},
+    }
     outputs, node = run_get_node(InterfaceWorkChain.get_builder_for(cell, options, measurements=nodes))
     assert node.is_finished_ok, node.exit_message
     growth = outputs['growth']
@@ -92,7 +113,9 @@ def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
 
 def test_missing_geometry_is_a_clear_failure(aiida_profile_clean):
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
-    cell, _ = assemble_cell({'id': 'P2', 'format': 'blocking_pellet', 'layers': [{'role': 'electrolyte', 'material': 'SE'}]})
+    cell, _ = assemble_cell(
+        {'id': 'P2', 'format': 'blocking_pellet', 'layers': [{'role': 'electrolyte', 'material': 'SE'}]}
+    )
     record = ImpedanceSpectrumData(spectrum([rq(100, 1e-9, 0.9), cpe(1e-6, 0.85)]), sample_id='P2').store()
     outputs, node = run_get_node(ConductivityWorkChain.get_builder_for(cell, measurements=[record]))
     assert node.exit_status == 401
@@ -106,7 +129,8 @@ def test_real_spectrum_conductivity_methods(pellet, shared_file):
     record = ImpedanceSpectrumData(read(shared_file('eis/exampleData.csv')), conditions={'temperature_c': 25.0}).store()
     values = {}
     for method in ('intercept', 'plateau'):
-        outputs, _ = run_analysis(analyse_conductivity, method, spectrum=record, cell=pellet,
-                                  options=orm.Dict({'method': method}))
+        outputs, _ = run_analysis(
+            analyse_conductivity, method, spectrum=record, cell=pellet, options=orm.Dict({'method': method})
+        )
         values[method] = outputs['summary'].get_dict()
         assert values[method]['conductivity_s_cm'] > 0 and values[method]['method_used'] == method

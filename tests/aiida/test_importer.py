@@ -57,8 +57,16 @@ def test_example_manifest_records_the_seed_000_chain(aiida_profile_clean):
 
     cell = load_sample('FC-01')
     text = '\n'.join(render_history(history(cell)))
-    for expected in ('NCB-KC-01', 'B12-KC-01', 'ball_milling', 'solution_impregnation', 'mixing', 'V2O5-SA-01',
-                     'cell_assembly', 'temperature 250 °C'):
+    for expected in (
+        'NCB-KC-01',
+        'B12-KC-01',
+        'ball_milling',
+        'solution_impregnation',
+        'mixing',
+        'V2O5-SA-01',
+        'cell_assembly',
+        'temperature 250 °C',
+    ):
         assert expected in text
     assert cell.base.attributes.get('mass_loading_mg_cm2') == pytest.approx(1.238, abs=5e-4)
     group = orm.Group.collection.get(label='seed000-nvopf-4v')
@@ -71,15 +79,20 @@ def test_import_twice_changes_nothing_and_extension_adds_only_new(aiida_profile_
     count = node_count()
     report = import_manifest(path)
     assert report.plan.n_new == 0 and node_count() == count
-    extended = write(tmp_path, BASE + (
-        '  - id: SYM-02\n'
-        '    format: symmetric\n'
-        '    diameter: 12 mm\n'
-        '    layers:\n'
-        '      - {role: negative, material: NA-01}\n'
-        '      - {role: electrolyte, material: SE-01, mass: 85 mg}\n'
-        '      - {role: negative, material: NA-01}\n'
-    ), 'extended.yaml')
+    extended = write(
+        tmp_path,
+        BASE
+        + (
+            '  - id: SYM-02\n'
+            '    format: symmetric\n'
+            '    diameter: 12 mm\n'
+            '    layers:\n'
+            '      - {role: negative, material: NA-01}\n'
+            '      - {role: electrolyte, material: SE-01, mass: 85 mg}\n'
+            '      - {role: negative, material: NA-01}\n'
+        ),
+        'extended.yaml',
+    )
     report = import_manifest(extended)
     assert report.plan.counts()['cells'] == {'new': 1, 'unchanged': 1}
     assert report.plan.counts()['processes'] == {'new': 0, 'unchanged': 1}
@@ -95,14 +108,25 @@ def test_changed_entry_is_refused_not_overwritten(aiida_profile_clean, tmp_path)
     assert node_count() == count
 
 
-@pytest.mark.parametrize('mutation, line, fragment', [
-    (('material: SE-01, mass: 80 mg', 'material: SE-99, mass: 80 mg'), 17, "unknown material 'SE-99'"),
-    (('fabrication_pressure: 250 MPa', 'fabrication_pressure: 250 mg'), 19, 'not convertible to MPa (expected a pressure)'),
-    (('mass: 80 mg', 'mass: -80 mg'), 17, 'greater than 0'),
-    (('{id: B12-01, name: Na2B12H12, role: precursor}', '{id: NCB-01, name: Na2B12H12, role: precursor}'), 4, "duplicate id 'NCB-01'"),
-    (('duration: 45 min', 'duration: 45'), 10, 'needs a unit'),
-    (('role: electrolyte}', 'role: electrolite}'), 9, "got 'electrolite'"),
-])
+@pytest.mark.parametrize(
+    'mutation, line, fragment',
+    [
+        (('material: SE-01, mass: 80 mg', 'material: SE-99, mass: 80 mg'), 17, "unknown material 'SE-99'"),
+        (
+            ('fabrication_pressure: 250 MPa', 'fabrication_pressure: 250 mg'),
+            19,
+            'not convertible to MPa (expected a pressure)',
+        ),
+        (('mass: 80 mg', 'mass: -80 mg'), 17, 'greater than 0'),
+        (
+            ('{id: B12-01, name: Na2B12H12, role: precursor}', '{id: NCB-01, name: Na2B12H12, role: precursor}'),
+            4,
+            "duplicate id 'NCB-01'",
+        ),
+        (('duration: 45 min', 'duration: 45'), 10, 'needs a unit'),
+        (('role: electrolyte}', 'role: electrolite}'), 9, "got 'electrolite'"),
+    ],
+)
 def test_bad_manifest_reports_the_place_and_stores_nothing(aiida_profile_clean, tmp_path, mutation, line, fragment):
     path = write(tmp_path, BASE.replace(*mutation))
     count = node_count()
@@ -114,8 +138,10 @@ def test_bad_manifest_reports_the_place_and_stores_nothing(aiida_profile_clean, 
 
 
 def test_fractions_not_summing_to_100_percent(aiida_profile_clean, tmp_path):
-    text = BASE.replace("inputs: {NCB-01: {amount: 2 mol}, B12-01: {amount: 1 mol}}",
-                        "inputs: {NCB-01: {fraction: 60 wt%}, B12-01: {fraction: 30 wt%}}")
+    text = BASE.replace(
+        'inputs: {NCB-01: {amount: 2 mol}, B12-01: {amount: 1 mol}}',
+        'inputs: {NCB-01: {fraction: 60 wt%}, B12-01: {fraction: 30 wt%}}',
+    )
     problems = problems_of(write(tmp_path, text))
     assert any('add up to 90 wt%' in p.message for p in problems)
     assert problems[0].where.endswith(':8:5')
@@ -134,7 +160,9 @@ def test_missing_measurement_file_and_every_problem_at_once(aiida_profile_clean,
 
 
 def test_yaml_syntax_error_has_a_line(aiida_profile_clean, tmp_path):
-    problems = problems_of(write(tmp_path, BASE.replace('{id: NA-01, role: metal_foil}', '{id: NA-01, role: metal_foil')))
+    problems = problems_of(
+        write(tmp_path, BASE.replace('{id: NA-01, role: metal_foil}', '{id: NA-01, role: metal_foil'))
+    )
     assert len(problems) == 1 and 'YAML syntax error' in problems[0].message
     assert ':6:' in problems[0].where or ':5:' in problems[0].where
 

@@ -17,13 +17,30 @@ def pellet(aiida_profile_clean):
     MaterialData({'id': 'SE-1', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'IN-1', 'role': 'metal_foil'}).store()
     MaterialData({'id': 'NA-1', 'role': 'metal_foil'}).store()
-    cell, _ = assemble_cell({'id': 'PEL-1', 'format': 'blocking_pellet', 'diameter': '10 mm', 'layers': [
-        {'role': 'blocking_electrode', 'material': 'IN-1'},
-        {'role': 'electrolyte', 'material': 'SE-1', 'thickness': '500 um'},
-        {'role': 'blocking_electrode', 'material': 'IN-1'}]})
-    assemble_cell({'id': 'SYM-1', 'format': 'symmetric', 'diameter': '10 mm', 'layers': [
-        {'role': 'negative', 'material': 'NA-1'}, {'role': 'electrolyte', 'material': 'SE-1'},
-        {'role': 'negative', 'material': 'NA-1'}]})
+    cell, _ = assemble_cell(
+        {
+            'id': 'PEL-1',
+            'format': 'blocking_pellet',
+            'diameter': '10 mm',
+            'layers': [
+                {'role': 'blocking_electrode', 'material': 'IN-1'},
+                {'role': 'electrolyte', 'material': 'SE-1', 'thickness': '500 um'},
+                {'role': 'blocking_electrode', 'material': 'IN-1'},
+            ],
+        }
+    )
+    assemble_cell(
+        {
+            'id': 'SYM-1',
+            'format': 'symmetric',
+            'diameter': '10 mm',
+            'layers': [
+                {'role': 'negative', 'material': 'NA-1'},
+                {'role': 'electrolyte', 'material': 'SE-1'},
+                {'role': 'negative', 'material': 'NA-1'},
+            ],
+        }
+    )
     return cell
 
 

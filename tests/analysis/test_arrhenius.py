@@ -127,15 +127,18 @@ def test_heating_and_cooling_branches_are_separate():
     assert [r['branch'] for r in result.to_dict()['regimes']] == ['heating', 'cooling']
 
 
-@pytest.mark.parametrize('kwargs, fragment', [
-    ({'form': 'log'}, 'form must be'),
-    ({'split': 'two'}, 'split must be'),
-    ({'split': 'auto', 'windows': [(0, 50)]}, 'not both'),
-    ({'windows': [(50, 0)]}, 't_min_c < t_max_c'),
-    ({'windows': [(200, 300)]}, 'at least min_points'),
-    ({'branch': ['up'] * 5}, 'branch labels'),
-    ({'min_points': 1}, 'min_points must be'),
-])
+@pytest.mark.parametrize(
+    'kwargs, fragment',
+    [
+        ({'form': 'log'}, 'form must be'),
+        ({'split': 'two'}, 'split must be'),
+        ({'split': 'auto', 'windows': [(0, 50)]}, 'not both'),
+        ({'windows': [(50, 0)]}, 't_min_c < t_max_c'),
+        ({'windows': [(200, 300)]}, 'at least min_points'),
+        ({'branch': ['up'] * 5}, 'branch labels'),
+        ({'min_points': 1}, 'min_points must be'),
+    ],
+)
 def test_bad_arguments(kwargs, fragment):
     t = np.arange(0.0, 50.0, 10.0)
     with pytest.raises(ArrheniusError, match=fragment):

@@ -62,14 +62,17 @@ def test_automatic_guess_recovers_parameters(spec, seed):
             assert abs(result.values[name] - true[circuit.index(name)]) < 4 * se + 1e-9
 
 
-@pytest.mark.parametrize('truth', [
-    # grain-boundary arc merged into the electrode spike (no maximum of its own)
-    [20.2, 184, 6.22e-9, 0.922, 3480, 1.16e-6, 0.837, 3.2e-6, 0.826],
-    # bulk and grain-boundary arcs only a factor 8 apart (one broad maximum)
-    [10.1, 1170, 1.25e-8, 0.92, 984, 3.02e-7, 0.81, 2.75e-5, 0.755],
-    # bulk arc apex near the highest frequency, its high-frequency foot outside the range
-    [4.47, 436, 2.74e-9, 0.892, 1200, 1.98e-7, 0.867, 2.94e-5, 0.78],
-])
+@pytest.mark.parametrize(
+    'truth',
+    [
+        # grain-boundary arc merged into the electrode spike (no maximum of its own)
+        [20.2, 184, 6.22e-9, 0.922, 3480, 1.16e-6, 0.837, 3.2e-6, 0.826],
+        # bulk and grain-boundary arcs only a factor 8 apart (one broad maximum)
+        [10.1, 1170, 1.25e-8, 0.92, 984, 3.02e-7, 0.81, 2.75e-5, 0.755],
+        # bulk arc apex near the highest frequency, its high-frequency foot outside the range
+        [4.47, 436, 2.74e-9, 0.892, 1200, 1.98e-7, 0.867, 2.94e-5, 0.78],
+    ],
+)
 def test_hard_arc_placements_reach_the_optimum(truth):
     circuit, z = spectrum(ANCHOR_SPEC, truth, 5)
     # one of the guess's starts has both arc resistances within a factor 2 of the truth
@@ -149,8 +152,14 @@ def test_standard_errors_match_monte_carlo_scatter():
 
 def test_fixed_bounds_roles_and_weightings():
     circuit, z = spectrum(ANCHOR_SPEC, ANCHOR_TRUE, 7)
-    r = fit_circuit(circuit, FREQ, z, fixed={'CPE3_alpha': 0.8, 'r0_ohm': 10.0},
-                    bounds={'R2': (1000, 1400)}, roles={'R0': 'bulk', 'R1': 'grain_boundary', 'CPE3': 'electrode'})
+    r = fit_circuit(
+        circuit,
+        FREQ,
+        z,
+        fixed={'CPE3_alpha': 0.8, 'r0_ohm': 10.0},
+        bounds={'R2': (1000, 1400)},
+        roles={'R0': 'bulk', 'R1': 'grain_boundary', 'CPE3': 'electrode'},
+    )
     assert r.values['CPE3_alpha'] == 0.8 and r.values['R0'] == 10.0
     assert r.stderr['CPE3_alpha'] is None
     assert 'CPE3_alpha' not in r.free and len(r.free) == 7
@@ -195,8 +204,10 @@ def test_result_serialisation_and_arrays():
     r = fit_circuit(circuit, FREQ, z)
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
-    assert all(not isinstance(v, (dict, list, tuple)) or k in ('fixed_parameters', 'parameters_at_bounds')
-               for k, v in d.items())
+    assert all(
+        not isinstance(v, (dict, list, tuple)) or k in ('fixed_parameters', 'parameters_at_bounds')
+        for k, v in d.items()
+    )
     for key, skey in zip(circuit.parameter_keys, circuit.stderr_keys):
         assert key in d and skey in d and f'initial_{key}' in d
     assert d['method'] == 'equivalent_circuit_fit' and d['circuit'] == ANCHOR_SPEC
@@ -209,8 +220,7 @@ def test_result_serialisation_and_arrays():
     assert d['weighted_rss'] == pytest.approx(d['chi2_modulus'], rel=1e-8)  # modulus weighting
     assert d['chi2_modulus'] < 0.02
     arrays = r.arrays()
-    assert set(arrays) == {'frequency_hz', 'z_fit_real_ohm', 'z_fit_imag_ohm', 'residual_real_rel',
-                           'residual_imag_rel'}
+    assert set(arrays) == {'frequency_hz', 'z_fit_real_ohm', 'z_fit_imag_ohm', 'residual_real_rel', 'residual_imag_rel'}
     assert all(a.ndim == 1 and a.size == FREQ.size for a in arrays.values())
     np.testing.assert_allclose(arrays['residual_real_rel'], (r.z.real - zf.real) / np.abs(r.z))
     assert r.value('r1_ohm') == r.values['R1']
@@ -219,16 +229,19 @@ def test_result_serialisation_and_arrays():
     np.testing.assert_allclose(np.diag(r.correlation), 1.0)
 
 
-@pytest.mark.parametrize('kwargs, fragment', [
-    ({'weighting': 'boukamp'}, 'weighting must be one of'),
-    ({'fixed': {'R9': 1.0}}, "fixed: 'R9' is not a parameter"),
-    ({'bounds': {'R1': (10, 1)}}, 'must be < high'),
-    ({'initial': [1, 2, 3]}, 'initial:'),
-    ({'roles': {'X1': 'bulk'}}, "roles: 'X1' is not an element"),
-    ({'n_starts': 0}, 'n_starts must be >= 1'),
-    ({'frequency_range_hz': (1e7, 1e8)}, 'at least'),
-    ({'fixed': {'R0': -1.0}}, 'must be finite and > 0'),
-])
+@pytest.mark.parametrize(
+    'kwargs, fragment',
+    [
+        ({'weighting': 'boukamp'}, 'weighting must be one of'),
+        ({'fixed': {'R9': 1.0}}, "fixed: 'R9' is not a parameter"),
+        ({'bounds': {'R1': (10, 1)}}, 'must be < high'),
+        ({'initial': [1, 2, 3]}, 'initial:'),
+        ({'roles': {'X1': 'bulk'}}, "roles: 'X1' is not an element"),
+        ({'n_starts': 0}, 'n_starts must be >= 1'),
+        ({'frequency_range_hz': (1e7, 1e8)}, 'at least'),
+        ({'fixed': {'R0': -1.0}}, 'must be finite and > 0'),
+    ],
+)
 def test_bad_input_raises_clear_errors(kwargs, fragment):
     circuit, z = spectrum('R0-p(R1,CPE1)', [100, 1000, 1e-8, 0.9], 0)
     with pytest.raises(EisFitError, match=fragment.replace('(', r'\(').replace(')', r'\)')):

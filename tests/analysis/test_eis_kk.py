@@ -54,11 +54,14 @@ def test_clean_spectra_pass(spec, seed):
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2, 3])
-@pytest.mark.parametrize('spec, parameter', [
-    ('R0-p(R1,CPE1)-p(R2,CPE2)', 'R2'),  # interphase growing during the sweep (seed 000 full cell)
-    ('R0-p(R1,CPE1)-p(R2,CPE2)-CPE3', 'CPE3_Q'),  # electrode contact changing
-    ('R0-p(R1,CPE1)', 'R1'),
-])
+@pytest.mark.parametrize(
+    'spec, parameter',
+    [
+        ('R0-p(R1,CPE1)-p(R2,CPE2)', 'R2'),  # interphase growing during the sweep (seed 000 full cell)
+        ('R0-p(R1,CPE1)-p(R2,CPE2)-CPE3', 'CPE3_Q'),  # electrode contact changing
+        ('R0-p(R1,CPE1)', 'R1'),
+    ],
+)
 def test_drift_during_the_sweep_fails(spec, parameter, seed):
     z = drifting(spec, CLEAN[spec], parameter, 0.2, seed)
     result = lin_kk(FREQ, z)

@@ -29,9 +29,13 @@ def test_recovers_thesis_parameters_from_noisy_data():
     assert d['rate_constant_stderr_ohm_cm2_per_sqrt_h'] > 0
     arrays = result.arrays()
     np.testing.assert_allclose(arrays['sqrt_time_sqrt_h'] ** 2, t)
-    np.testing.assert_allclose(result.predict([0.0, 100.0]), [result.initial_resistance_ohm_cm2,
-                                                             result.initial_resistance_ohm_cm2
-                                                             + 10 * result.rate_constant_ohm_cm2_per_sqrt_h])
+    np.testing.assert_allclose(
+        result.predict([0.0, 100.0]),
+        [
+            result.initial_resistance_ohm_cm2,
+            result.initial_resistance_ohm_cm2 + 10 * result.rate_constant_ohm_cm2_per_sqrt_h,
+        ],
+    )
 
 
 def test_exact_data_and_time_window():

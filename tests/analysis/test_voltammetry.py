@@ -470,9 +470,7 @@ def test_too_short_sweep_is_reported_not_analysed():
     assert 'reductive_onset_v' not in result.to_dict()
 
 
-@settings(
-    max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     e0=st.floats(2.3, 3.2),
     slope=st.floats(5e-4, 5e-3),
@@ -591,7 +589,10 @@ def test_real_cv_two_line(shared_file, name):
     measurement = _read(shared_file, name)
     result = vm.find_onsets_in_measurement(measurement)
     assert [(s.sweep.direction, s.sweep.cycle_index) for s in result.sweeps] == [
-        ('cathodic', 1), ('anodic', 1), ('cathodic', 1), ('anodic', 2)
+        ('cathodic', 1),
+        ('anodic', 1),
+        ('cathodic', 1),
+        ('anodic', 2),
     ]
     onset = result.onsets[0]
     assert onset.sweep_index == 1 and onset.direction == 'anodic'

@@ -44,8 +44,10 @@ def services() -> None:
     for name, address in (('PostgreSQL', POSTGRES), ('RabbitMQ', RABBITMQ)):
         reason = _unreachable(address)
         if reason is not None:
-            pytest.skip(f'{name} is not reachable at {address[0]}:{address[1]} ({reason}): the lab-server tests need '
-                        'PostgreSQL and RabbitMQ')
+            pytest.skip(
+                f'{name} is not reachable at {address[0]}:{address[1]} ({reason}): the lab-server tests need '
+                'PostgreSQL and RabbitMQ'
+            )
     if not (BIN / 'aiida-ssb').is_file() or not (BIN / 'verdi').is_file():
         pytest.skip(f'the aiida-ssb and verdi scripts are not installed beside {sys.executable}')
 
@@ -67,13 +69,21 @@ class LabServer:
         env['PYTHONWARNINGS'] = 'ignore'
         return env
 
-    def run(self, *args: str, timeout: float = 120, check: bool = True, aiida_path: pathlib.Path | None = None,
-            ) -> subprocess.CompletedProcess:
-        result = subprocess.run(list(args), env=self.env(aiida_path), capture_output=True, text=True, timeout=timeout,
-                                cwd=str(REPO))
+    def run(
+        self,
+        *args: str,
+        timeout: float = 120,
+        check: bool = True,
+        aiida_path: pathlib.Path | None = None,
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            list(args), env=self.env(aiida_path), capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f'{" ".join(args)} exited with {result.returncode}\nstdout:\n{result.stdout}\n'
-                                 f'stderr:\n{result.stderr}\n{self.log_tail()}')
+            raise AssertionError(
+                f'{" ".join(args)} exited with {result.returncode}\nstdout:\n{result.stdout}\n'
+                f'stderr:\n{result.stderr}\n{self.log_tail()}'
+            )
         return result
 
     def ssb(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -81,8 +91,14 @@ class LabServer:
         return self.run(str(BIN / 'aiida-ssb'), '-p', self.profile, *args, **kwargs)
 
     def ssb_async(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([str(BIN / 'aiida-ssb'), '-p', self.profile, *args], env=self.env(), cwd=str(REPO),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [str(BIN / 'aiida-ssb'), '-p', self.profile, *args],
+            env=self.env(),
+            cwd=str(REPO),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def verdi(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return self.run(str(BIN / 'verdi'), '-p', self.profile, *args, **kwargs)
@@ -94,7 +110,7 @@ class LabServer:
 
     def status(self) -> dict:
         result = self.ssb('server', 'status', '--json')
-        return json.loads(result.stdout[result.stdout.index('{'):])
+        return json.loads(result.stdout[result.stdout.index('{') :])
 
     def log_tail(self, lines: int = 40) -> str:
         log = self.aiida_path / '.aiida' / 'daemon' / 'log' / f'aiida-{self.profile}.log'
@@ -126,20 +142,45 @@ def lab_server(services, tmp_path_factory) -> LabServer:
 
     token = secrets.token_hex(4)
     root = tmp_path_factory.mktemp('lab-server')
-    server = LabServer(profile=f'ssb-test-{token}', aiida_path=root / 'server', database=f'aiida_ssb_test_{token}',
-                       join_file=root / 'join.json')
+    server = LabServer(
+        profile=f'ssb-test-{token}',
+        aiida_path=root / 'server',
+        database=f'aiida_ssb_test_{token}',
+        join_file=root / 'join.json',
+    )
     server.aiida_path.mkdir()
     try:
-        server.run(str(BIN / 'aiida-ssb'), 'server', 'setup', '--profile-name', server.profile, '--email', 'lab@test',
-                   '--postgres-hostname', POSTGRES[0], '--postgres-port', str(POSTGRES[1]),
-                   '--database-name', server.database, '--broker-host', RABBITMQ[0], '--broker-port', str(RABBITMQ[1]),
-                   '--workers', '2', '--join-file', str(server.join_file), timeout=180)
+        server.run(
+            str(BIN / 'aiida-ssb'),
+            'server',
+            'setup',
+            '--profile-name',
+            server.profile,
+            '--email',
+            'lab@test',
+            '--postgres-hostname',
+            POSTGRES[0],
+            '--postgres-port',
+            str(POSTGRES[1]),
+            '--database-name',
+            server.database,
+            '--broker-host',
+            RABBITMQ[0],
+            '--broker-port',
+            str(RABBITMQ[1]),
+            '--workers',
+            '2',
+            '--join-file',
+            str(server.join_file),
+            timeout=180,
+        )
         yield server
     finally:
         for aiida_path, profile in ((root / 'joined', f'{server.profile}-joined'), (server.aiida_path, server.profile)):
             if (aiida_path / '.aiida' / 'config.json').is_file():
-                server.run(str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop', check=False, aiida_path=aiida_path,
-                           timeout=60)
+                server.run(
+                    str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop', check=False, aiida_path=aiida_path, timeout=60
+                )
         connection = _admin_connection(POSTGRES[0], POSTGRES[1], 'postgres', None)
         try:
             _drop_database(connection, server.database)

@@ -22,7 +22,9 @@ from collections import Counter
 def max_pk(_: dict) -> int:
     from aiida import orm
 
-    found = orm.QueryBuilder().append(orm.Node, project='id').order_by({orm.Node: {'id': 'desc'}}).limit(1).all(flat=True)
+    found = (
+        orm.QueryBuilder().append(orm.Node, project='id').order_by({orm.Node: {'id': 'desc'}}).limit(1).all(flat=True)
+    )
     return found[0] if found else 0
 
 
@@ -32,12 +34,27 @@ def activity(arguments: dict) -> dict:
     from aiida_ssb.cli.server import orphaned_processes
 
     orphans = sorted(node.pk for node in orphaned_processes())
-    query = orm.QueryBuilder().append(orm.ProcessNode, project=['id', 'attributes.process_label'], filters={
-        'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': ['created', 'waiting', 'running']}})
+    query = orm.QueryBuilder().append(
+        orm.ProcessNode,
+        project=['id', 'attributes.process_label'],
+        filters={
+            'process_type': {'like': '%ssb.%'},
+            'attributes.process_state': {'in': ['created', 'waiting', 'running']},
+        },
+    )
     active = [[pk, label] for pk, label in query.all() if pk not in set(orphans)]
-    finished = orm.QueryBuilder().append(orm.CalcFunctionNode, filters={
-        'id': {'>': arguments.get('after', 0)}, 'process_type': {'like': '%ssb.analyse.%'},
-        'attributes.process_state': 'finished'}).count()
+    finished = (
+        orm.QueryBuilder()
+        .append(
+            orm.CalcFunctionNode,
+            filters={
+                'id': {'>': arguments.get('after', 0)},
+                'process_type': {'like': '%ssb.analyse.%'},
+                'attributes.process_state': 'finished',
+            },
+        )
+        .count()
+    )
     return {'active': active, 'orphaned': orphans, 'finished_analyses': finished}
 
 
@@ -61,8 +78,11 @@ def files(arguments: dict) -> dict:
 
     from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES
 
-    query = orm.QueryBuilder().append(ALL_MEASUREMENT_CLASSES, project='attributes.source_filename',
-                                      filters={'attributes.source_filename': {'in': list(arguments['names'])}})
+    query = orm.QueryBuilder().append(
+        ALL_MEASUREMENT_CLASSES,
+        project='attributes.source_filename',
+        filters={'attributes.source_filename': {'in': list(arguments['names'])}},
+    )
     counts = Counter(query.all(flat=True))
     return {name: counts.get(name, 0) for name in arguments['names']}
 
@@ -76,8 +96,13 @@ def runs(arguments: dict) -> list[dict]:
 
     query = orm.QueryBuilder().append(orm.Group, filters={'label': arguments['campaign']}, tag='group')
     query.append(CellData, with_group='group', tag='cell', project='*')
-    query.append(orm.WorkChainNode, with_incoming='cell', tag='run', project='*',
-                 filters={'id': {'>': arguments['after']}, 'process_type': {'like': '%ssb.cell_analysis'}})
+    query.append(
+        orm.WorkChainNode,
+        with_incoming='cell',
+        tag='run',
+        project='*',
+        filters={'id': {'>': arguments['after']}, 'process_type': {'like': '%ssb.cell_analysis'}},
+    )
     result = []
     for cell, run in query.all():
         children = []
@@ -85,21 +110,35 @@ def runs(arguments: dict) -> list[dict]:
             returned = [link.link_label for link in child.base.links.get_outgoing(link_type=LinkType.RETURN).all()]
             called = Counter(grandchild.label for grandchild in child.called if grandchild.is_finished_ok)
             inputs = sorted(child.inputs.measurements.keys()) if 'measurements' in child.inputs else []
-            children.append({
-                'pk': child.pk, 'process_label': child.process_label, 'finished_ok': child.is_finished_ok,
-                'state': child.process_state.value if child.process_state else None, 'returned': returned,
-                'measurements': inputs, 'finished_calls_per_label': dict(called),
-            })
-        summaries = [link.node for link in run.base.links.get_outgoing(link_type=LinkType.RETURN).all()
-                     if link.link_label == 'summary']
-        result.append({
-            'cell': cell.sample_id, 'pk': run.pk, 'finished_ok': run.is_finished_ok,
-            'state': run.process_state.value if run.process_state else None, 'exit_status': run.exit_status,
-            'summaries': [node.uuid for node in summaries],
-            'n_summaries': summaries[0].get('n_summaries') if summaries else None,
-            'index_summary': (cell.base.extras.get(INDEX_EXTRA, {}) or {}).get('summary_uuid'),
-            'children': children,
-        })
+            children.append(
+                {
+                    'pk': child.pk,
+                    'process_label': child.process_label,
+                    'finished_ok': child.is_finished_ok,
+                    'state': child.process_state.value if child.process_state else None,
+                    'returned': returned,
+                    'measurements': inputs,
+                    'finished_calls_per_label': dict(called),
+                }
+            )
+        summaries = [
+            link.node
+            for link in run.base.links.get_outgoing(link_type=LinkType.RETURN).all()
+            if link.link_label == 'summary'
+        ]
+        result.append(
+            {
+                'cell': cell.sample_id,
+                'pk': run.pk,
+                'finished_ok': run.is_finished_ok,
+                'state': run.process_state.value if run.process_state else None,
+                'exit_status': run.exit_status,
+                'summaries': [node.uuid for node in summaries],
+                'n_summaries': summaries[0].get('n_summaries') if summaries else None,
+                'index_summary': (cell.base.extras.get(INDEX_EXTRA, {}) or {}).get('summary_uuid'),
+                'children': children,
+            }
+        )
     return result
 
 

@@ -44,7 +44,7 @@ def _manifest_ids(manifest: dict) -> tuple[list[str], list[str], list[str]]:
 
 def _cells_table(lab_server, campaign: str, columns: str) -> dict[str, dict]:
     result = lab_server.ssb('cells', '--campaign', campaign, '--columns', columns, '--format', 'json')
-    return {row['sample_id']: row for row in json.loads(result.stdout[result.stdout.index('['):])}
+    return {row['sample_id']: row for row in json.loads(result.stdout[result.stdout.index('[') :])}
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -70,8 +70,12 @@ def split_import(lab_server, demo_campaigns):
     halves = {'conc-a': cells[:5], 'conc-b': cells[5:]}
     paths = {}
     for campaign, keep in halves.items():
-        part = dict(manifest, campaign=campaign, cells=[c for c in manifest['cells'] if c['id'] in keep],
-                    measurements=[m for m in manifest['measurements'] if m['cell'] in keep])
+        part = dict(
+            manifest,
+            campaign=campaign,
+            cells=[c for c in manifest['cells'] if c['id'] in keep],
+            measurements=[m for m in manifest['measurements'] if m['cell'] in keep],
+        )
         paths[campaign] = folder / f'{campaign}.yaml'
         paths[campaign].write_text(yaml.safe_dump(part, sort_keys=False, allow_unicode=True), encoding='utf-8')
     start = time.monotonic()
@@ -98,9 +102,19 @@ def test_server_profile(lab_server):
     same_profile = lab_server.ssb('server', 'setup', '--profile-name', lab_server.profile, check=False)
     assert same_profile.returncode == 1 and 'already exists' in same_profile.stderr
     assert 'Traceback' not in same_profile.stderr
-    same_database = lab_server.ssb('server', 'setup', '--profile-name', 'other', '--postgres-hostname', '127.0.0.1',
-                                   '--database-name', lab_server.database, '--database-username', 'nobody_new',
-                                   check=False)
+    same_database = lab_server.ssb(
+        'server',
+        'setup',
+        '--profile-name',
+        'other',
+        '--postgres-hostname',
+        '127.0.0.1',
+        '--database-name',
+        lab_server.database,
+        '--database-username',
+        'nobody_new',
+        check=False,
+    )
     assert same_database.returncode == 1
     assert f"the database '{lab_server.database}' already exists on 127.0.0.1:5432" in same_database.stderr
     profiles = lab_server.verdi('profile', 'list').stdout
@@ -120,12 +134,14 @@ def test_submit_campaign_to_daemon(lab_server, demo_campaigns, seed002_analysed)
         assert run['children'] and all(child['finished_ok'] for child in run['children']), run
 
     expected = json.loads((demo_campaigns / 'expected.json').read_text())['seed002']
-    table = _cells_table(lab_server, SEED002,
-                         'sample_id,oxidative_onset_v,ccd_ma_cm2,interface_growth_rate_ohm_cm2_per_sqrt_h')
+    table = _cells_table(
+        lab_server, SEED002, 'sample_id,oxidative_onset_v,ccd_ma_cm2,interface_growth_rate_ohm_cm2_per_sqrt_h'
+    )
     for cell, onset in expected['oxidative_onset_v'].items():
         assert table[cell]['oxidative_onset_v'] == pytest.approx(onset, abs=0.01), cell
-    assert table['LI-SYM-CCD']['ccd_ma_cm2'] == pytest.approx(expected['ccd_ma_cm2']['LI-SYM-CCD']['sudden_drop'],
-                                                              abs=0.005)
+    assert table['LI-SYM-CCD']['ccd_ma_cm2'] == pytest.approx(
+        expected['ccd_ma_cm2']['LI-SYM-CCD']['sudden_drop'], abs=0.005
+    )
     growth = expected['interphase_growth']['LI-SYM-OCV']['k_ohm_cm2_h05']
     assert table['LI-SYM-OCV']['interface_growth_rate_ohm_cm2_per_sqrt_h'] == pytest.approx(growth, abs=0.5)
 
@@ -231,8 +247,10 @@ def test_worker_killed_during_reanalysis(lab_server, split_import):
                 assert f'fits__{measurement}' in child['returned'], (measurement, child)
                 assert f'conductivities__{measurement}' in child['returned'], (measurement, child)
             redone += sum(count - 1 for count in child['finished_calls_per_label'].values())
-    print(f'\nworker {victim} killed; {redone} analyses were run again after the resume (from the cache), '
-          f'{len(activity["orphaned"])} process function(s) orphaned')
+    print(
+        f'\nworker {victim} killed; {redone} analyses were run again after the resume (from the cache), '
+        f'{len(activity["orphaned"])} process function(s) orphaned'
+    )
 
     tidy = lab_server.ssb('server', 'tidy')
     if activity['orphaned']:
@@ -251,12 +269,21 @@ def test_second_machine_joins(lab_server, seed002_analysed):
     def joined_ssb(*args, **kwargs):
         return lab_server.run(str(BIN / 'aiida-ssb'), '-p', joined, *args, aiida_path=joined_path, **kwargs)
 
-    result = lab_server.run(str(BIN / 'aiida-ssb'), 'server', 'join', str(lab_server.join_file), '--profile-name',
-                            joined, '--email', 'second@test', aiida_path=joined_path)
+    result = lab_server.run(
+        str(BIN / 'aiida-ssb'),
+        'server',
+        'join',
+        str(lab_server.join_file),
+        '--profile-name',
+        joined,
+        '--email',
+        'second@test',
+        aiida_path=joined_path,
+    )
     assert 'joined the lab server' in result.stdout
     here = _cells_table(lab_server, SEED002, 'sample_id,oxidative_onset_v')
     result = joined_ssb('cells', '--campaign', SEED002, '--columns', 'sample_id,oxidative_onset_v', '--format', 'json')
-    there = {row['sample_id']: row for row in json.loads(result.stdout[result.stdout.index('['):])}
+    there = {row['sample_id']: row for row in json.loads(result.stdout[result.stdout.index('[') :])}
     assert there == here
 
     lab_server.ssb('server', 'workers', '0')

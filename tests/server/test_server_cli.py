@@ -39,8 +39,17 @@ def _profiles(aiida_path: pathlib.Path) -> list[str]:
 
 def test_setup_names_unreachable_postgres(tmp_path):
     port = _free_port()
-    result = _run(tmp_path, 'server', 'setup', '--profile-name', 'lab', '--postgres-hostname', '127.0.0.1',
-                  '--postgres-port', str(port))
+    result = _run(
+        tmp_path,
+        'server',
+        'setup',
+        '--profile-name',
+        'lab',
+        '--postgres-hostname',
+        '127.0.0.1',
+        '--postgres-port',
+        str(port),
+    )
     assert result.returncode == 1
     assert f'cannot reach PostgreSQL at 127.0.0.1:{port}' in result.stderr
     assert 'Traceback' not in result.stderr
@@ -53,8 +62,19 @@ def test_setup_names_unreachable_rabbitmq(tmp_path):
         listener.listen(4)
         database_port = listener.getsockname()[1]
         broker_port = _free_port()
-        result = _run(tmp_path, 'server', 'setup', '--profile-name', 'lab', '--postgres-hostname', '127.0.0.1',
-                      '--postgres-port', str(database_port), '--broker-port', str(broker_port))
+        result = _run(
+            tmp_path,
+            'server',
+            'setup',
+            '--profile-name',
+            'lab',
+            '--postgres-hostname',
+            '127.0.0.1',
+            '--postgres-port',
+            str(database_port),
+            '--broker-port',
+            str(broker_port),
+        )
     assert result.returncode == 1
     assert f'cannot reach RabbitMQ at 127.0.0.1:{broker_port}' in result.stderr
     assert 'Traceback' not in result.stderr
@@ -83,16 +103,36 @@ def test_status_of_a_profile_whose_services_are_down(tmp_path):
     config = {
         'CONFIG_VERSION': {'CURRENT': 10, 'OLDEST_COMPATIBLE': 10},
         'default_profile': 'lab',
-        'profiles': {'lab': {
-            'storage': {'backend': 'core.psql_dos', 'config': {
-                'database_engine': 'postgresql_psycopg', 'database_hostname': '127.0.0.1', 'database_port': database_port,
-                'database_username': 'lab', 'database_password': 'x', 'database_name': 'lab',
-                'repository_uri': (tmp_path / 'repository').as_uri()}},
-            'process_control': {'backend': 'core.rabbitmq', 'config': {
-                'broker_protocol': 'amqp', 'broker_username': 'guest', 'broker_password': 'guest',
-                'broker_host': '127.0.0.1', 'broker_port': broker_port, 'broker_virtual_host': ''}},
-            'PROFILE_UUID': '0' * 32, 'options': {}, 'default_user_email': 'lab@test',
-        }},
+        'profiles': {
+            'lab': {
+                'storage': {
+                    'backend': 'core.psql_dos',
+                    'config': {
+                        'database_engine': 'postgresql_psycopg',
+                        'database_hostname': '127.0.0.1',
+                        'database_port': database_port,
+                        'database_username': 'lab',
+                        'database_password': 'x',
+                        'database_name': 'lab',
+                        'repository_uri': (tmp_path / 'repository').as_uri(),
+                    },
+                },
+                'process_control': {
+                    'backend': 'core.rabbitmq',
+                    'config': {
+                        'broker_protocol': 'amqp',
+                        'broker_username': 'guest',
+                        'broker_password': 'guest',
+                        'broker_host': '127.0.0.1',
+                        'broker_port': broker_port,
+                        'broker_virtual_host': '',
+                    },
+                },
+                'PROFILE_UUID': '0' * 32,
+                'options': {},
+                'default_user_email': 'lab@test',
+            }
+        },
     }
     (tmp_path / '.aiida').mkdir()
     (tmp_path / '.aiida' / 'config.json').write_text(json.dumps(config))

@@ -242,8 +242,11 @@ class _Parser:
             if closing.kind == 'end':
                 self.error(f"unbalanced parentheses: '(' at column {opening.column} is never closed", closing.column)
             if closing.kind != ')':
-                self.error(f"expected ',' or ')' in the parallel block opened at column {opening.column}, "
-                           f'found {closing.text!r}', closing.column)
+                self.error(
+                    f"expected ',' or ')' in the parallel block opened at column {opening.column}, "
+                    f'found {closing.text!r}',
+                    closing.column,
+                )
             self.take()
             self.open_stack.pop()
             if len(branches) < 2:
@@ -266,8 +269,11 @@ class _Parser:
                 break
         if kind is None:
             known = ', '.join(sorted(ELEMENT_KINDS, key=lambda s: (len(s), s)))
-            self.error(f'unknown element {name!r} (element names start with one of {known}; '
-                       f"'p(...)' is the parallel operator)", token.column)
+            self.error(
+                f'unknown element {name!r} (element names start with one of {known}; '
+                f"'p(...)' is the parallel operator)",
+                token.column,
+            )
         if name in self.seen:
             self.error(f'duplicate element name {name!r} (first used at column {self.seen[name]})', token.column)
         self.seen[name] = token.column
@@ -340,8 +346,11 @@ class Circuit:
                 owner.append(element)
         duplicates = {k for k in keys if keys.count(k) > 1}
         if duplicates:
-            raise CircuitSyntaxError(spec, f'element names give colliding parameter keys {sorted(duplicates)} '
-                                           '(names must differ in more than letter case)')
+            raise CircuitSyntaxError(
+                spec,
+                f'element names give colliding parameter keys {sorted(duplicates)} '
+                '(names must differ in more than letter case)',
+            )
         self.parameter_names: tuple[str, ...] = tuple(names)
         self.parameter_units: tuple[str, ...] = tuple(units)
         self.parameter_keys: tuple[str, ...] = tuple(keys)
@@ -374,8 +383,9 @@ class Circuit:
         try:
             return self._index[name]
         except KeyError:
-            raise ParameterError(f'{name!r} is not a parameter of circuit {self.spec!r}; '
-                                 f'parameters: {", ".join(self.parameter_names)}') from None
+            raise ParameterError(
+                f'{name!r} is not a parameter of circuit {self.spec!r}; parameters: {", ".join(self.parameter_names)}'
+            ) from None
 
     def element_of(self, name: str) -> str:
         """Name of the element that owns a parameter."""
@@ -394,8 +404,10 @@ class Circuit:
         else:
             out = np.asarray(params, dtype=float).ravel()
             if out.size != self.n_parameters:
-                raise ParameterError(f'circuit {self.spec!r} has {self.n_parameters} parameters '
-                                     f'({", ".join(self.parameter_names)}), got {out.size} values')
+                raise ParameterError(
+                    f'circuit {self.spec!r} has {self.n_parameters} parameters '
+                    f'({", ".join(self.parameter_names)}), got {out.size} values'
+                )
         if not np.all(np.isfinite(out)):
             bad = [n for n, v in zip(self.parameter_names, out) if not np.isfinite(v)]
             raise ParameterError(f'non-finite values for {", ".join(bad)}')

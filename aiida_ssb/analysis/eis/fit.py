@@ -64,8 +64,10 @@ def _as_complex(z, name: str = 'z') -> np.ndarray:
         return re + 1j * im
     arr = np.asarray(z)
     if not np.iscomplexobj(arr):
-        raise EisFitError(f'{name} must be complex (z_real_ohm + 1j * z_imag_ohm, Im negative for capacitive arcs) '
-                          'or a (z_real_ohm, z_imag_ohm) tuple')
+        raise EisFitError(
+            f'{name} must be complex (z_real_ohm + 1j * z_imag_ohm, Im negative for capacitive arcs) '
+            'or a (z_real_ohm, z_imag_ohm) tuple'
+        )
     return arr.astype(complex).ravel()
 
 
@@ -83,8 +85,9 @@ def prepare_spectrum(frequency_hz, z, frequency_range_hz=None, *, min_points: in
         raise EisFitError('the spectrum is empty')
     bad = ~np.isfinite(f) | ~np.isfinite(zc.real) | ~np.isfinite(zc.imag)
     if np.any(bad):
-        raise EisFitError(f'{int(bad.sum())} point(s) with non-finite frequency or impedance '
-                          f'(first at index {int(np.argmax(bad))})')
+        raise EisFitError(
+            f'{int(bad.sum())} point(s) with non-finite frequency or impedance (first at index {int(np.argmax(bad))})'
+        )
     if np.any(f <= 0):
         raise EisFitError(f'frequency_hz must be > 0 (index {int(np.argmax(f <= 0))} is {f[np.argmax(f <= 0)]})')
     if frequency_range_hz is not None:
@@ -113,7 +116,7 @@ def _weights(z: np.ndarray, weighting: str) -> tuple[np.ndarray, np.ndarray]:
     if weighting == 'unit':
         one = np.ones(z.size)
         return one, one
-    raise EisFitError(f"weighting must be one of {', '.join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}")
+    raise EisFitError(f'weighting must be one of {", ".join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}')
 
 
 #: Scale parameters are bounded to where their element's impedance lies within these factors of the
@@ -264,26 +267,28 @@ class EisFitResult:
         out['parameters_at_bounds'] = list(self.at_bounds)
         for element, role in self.roles.items():
             out[f'role_{element.lower()}'] = role
-        out.update({
-            'chi2_ohm': float(self.chi2_ohm),
-            'chi2_over_z': float(self.chi2_over_z),
-            'chi2_modulus': float(self.chi2_modulus),
-            'weighted_rss': float(self.weighted_rss),
-            'reduced_chi2': _json_float(self.reduced_chi2),
-            'dof': int(self.dof),
-            'max_abs_residual_rel': self.max_abs_residual_rel,
-            'rms_residual_rel': self.rms_residual_rel,
-            'success': bool(self.success),
-            'status': int(self.status),
-            'nfev': int(self.nfev),
-            'njev': int(self.njev),
-            'message': self.message,
-            'initial_source': self.initial_source,
-            'n_starts': int(self.n_starts),
-            'n_starts_run': int(self.n_starts_run),
-            'seed': int(self.seed),
-            'arcs_reordered': bool(self.arcs_reordered),
-        })
+        out.update(
+            {
+                'chi2_ohm': float(self.chi2_ohm),
+                'chi2_over_z': float(self.chi2_over_z),
+                'chi2_modulus': float(self.chi2_modulus),
+                'weighted_rss': float(self.weighted_rss),
+                'reduced_chi2': _json_float(self.reduced_chi2),
+                'dof': int(self.dof),
+                'max_abs_residual_rel': self.max_abs_residual_rel,
+                'rms_residual_rel': self.rms_residual_rel,
+                'success': bool(self.success),
+                'status': int(self.status),
+                'nfev': int(self.nfev),
+                'njev': int(self.njev),
+                'message': self.message,
+                'initial_source': self.initial_source,
+                'n_starts': int(self.n_starts),
+                'n_starts_run': int(self.n_starts_run),
+                'seed': int(self.seed),
+                'arcs_reordered': bool(self.arcs_reordered),
+            }
+        )
         pairs = self.correlation_pairs()
         if pairs:
             worst = max(pairs, key=lambda k: abs(pairs[k]))
@@ -430,7 +435,7 @@ def fit_circuit(
     elif not isinstance(circuit, Circuit):
         raise EisFitError(f'circuit must be a Circuit or a circuit string, not {type(circuit).__name__}')
     if weighting not in WEIGHTINGS:
-        raise EisFitError(f"weighting must be one of {', '.join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}")
+        raise EisFitError(f'weighting must be one of {", ".join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}')
     if int(n_starts) < 1:
         raise EisFitError(f'n_starts must be >= 1, got {n_starts}')
     n_starts = int(n_starts)
@@ -442,8 +447,10 @@ def fit_circuit(
     element_names = {e.name for e in circuit.elements}
     for element, role in (roles or {}).items():
         if element not in element_names:
-            raise EisFitError(f'roles: {element!r} is not an element of {circuit.spec!r} '
-                              f'(elements: {", ".join(sorted(element_names))})')
+            raise EisFitError(
+                f'roles: {element!r} is not an element of {circuit.spec!r} '
+                f'(elements: {", ".join(sorted(element_names))})'
+            )
         roles_map[element] = str(role)
 
     n_free = n_par - len(fixed_map)
@@ -472,8 +479,10 @@ def fit_circuit(
     for name, value in fixed_map.items():
         i = circuit.index(name)
         if not math.isfinite(value) or (circuit.log_mask[i] and value <= 0):
-            raise EisFitError(f'fixed[{name!r}] = {value} is invalid ({name} must be finite'
-                              f'{" and > 0" if circuit.log_mask[i] else ""})')
+            raise EisFitError(
+                f'fixed[{name!r}] = {value} is invalid ({name} must be finite'
+                f'{" and > 0" if circuit.log_mask[i] else ""})'
+            )
 
     # the start
     guess = None
@@ -541,8 +550,18 @@ def fit_circuit(
 
     def local(x0: np.ndarray):
         with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
-            return least_squares(residuals, x0, jac=jacobian, bounds=(lb, ub), method='trf',
-                                 x_scale='jac', ftol=1e-10, xtol=1e-10, gtol=1e-10, max_nfev=nfev_cap)
+            return least_squares(
+                residuals,
+                x0,
+                jac=jacobian,
+                bounds=(lb, ub),
+                method='trf',
+                x_scale='jac',
+                ftol=1e-10,
+                xtol=1e-10,
+                gtol=1e-10,
+                max_nfev=nfev_cap,
+            )
 
     x_start = to_x(start)
     span = ub - lb
@@ -574,13 +593,17 @@ def fit_circuit(
             x0 = planned[k]
         elif k == len(planned) and best is not None and not touches_bound(best.x):
             # confirmation: restart from a small perturbation of the first solution
-            step = np.where(log_free, rng.uniform(-np.log(1.5), np.log(1.5), free_idx.size),
-                            rng.uniform(-0.03, 0.03, free_idx.size))
+            step = np.where(
+                log_free, rng.uniform(-np.log(1.5), np.log(1.5), free_idx.size), rng.uniform(-0.03, 0.03, free_idx.size)
+            )
             x0 = np.clip(best.x + step, lb + margin, ub - margin)
         else:
             factor = 3.0 if k <= len(planned) + 1 else 10.0
-            step = np.where(log_free, rng.uniform(-np.log(factor), np.log(factor), free_idx.size),
-                            rng.uniform(-0.1, 0.1, free_idx.size))
+            step = np.where(
+                log_free,
+                rng.uniform(-np.log(factor), np.log(factor), free_idx.size),
+                rng.uniform(-0.1, 0.1, free_idx.size),
+            )
             x0 = np.clip(x_start + step, lb + margin, ub - margin)
         try:
             res = local(x0)
@@ -653,8 +676,10 @@ def fit_circuit(
     effective_bounds = {n: (float(lower[i]), float(upper[i])) for i, n in enumerate(names) if n not in fixed_map}
     rng_hz = None
     if frequency_range_hz is not None:
-        rng_hz = (None if frequency_range_hz[0] is None else float(frequency_range_hz[0]),
-                  None if frequency_range_hz[1] is None else float(frequency_range_hz[1]))
+        rng_hz = (
+            None if frequency_range_hz[0] is None else float(frequency_range_hz[0]),
+            None if frequency_range_hz[1] is None else float(frequency_range_hz[1]),
+        )
     return EisFitResult(
         circuit=circuit.spec,
         parameter_names=names,

@@ -335,8 +335,11 @@ def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, a
         if symbol == 'CPE':
             alpha = 0.85 if slope is None else float(np.clip(-slope, 0.3, 1.0))
             put(f'{name}_alpha', alpha, 'spike slope: -d ln(-Im Z) / d ln omega over the last points')
-            put(f'{name}_Q', n_tail * np.sin(alpha * np.pi / 2) / (zi_last * w_last**alpha),
-                'Q = sin(alpha pi/2) / (-Im Z omega^alpha) at the lowest frequency')
+            put(
+                f'{name}_Q',
+                n_tail * np.sin(alpha * np.pi / 2) / (zi_last * w_last**alpha),
+                'Q = sin(alpha pi/2) / (-Im Z omega^alpha) at the lowest frequency',
+            )
         elif symbol == 'C':
             put(name, n_tail / (w_last * zi_last), 'C = 1 / (omega (-Im Z)) at the lowest frequency')
         elif symbol == 'W':

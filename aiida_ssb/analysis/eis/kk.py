@@ -263,8 +263,10 @@ def lin_kk(
     if max_abs > max_threshold:
         reasons.append(f'max residual {max_abs:.3%} > {max_threshold:.3%}')
     if trend > trend_threshold and trend_z > trend_z_threshold:
-        reasons.append(f'systematic residual trend: running mean over {width} points reaches {trend:.3%} '
-                       f'(> {trend_threshold:.3%}), {trend_z:.1f} x its noise level (> {trend_z_threshold})')
+        reasons.append(
+            f'systematic residual trend: running mean over {width} points reaches {trend:.3%} '
+            f'(> {trend_threshold:.3%}), {trend_z:.1f} x its noise level (> {trend_z_threshold})'
+        )
     if not met:
         reasons.append(f'mu stayed >= c={c} up to M={m}; the result uses M={m}')
     valid = not any(r for r in reasons if not r.startswith('mu stayed'))

@@ -52,8 +52,16 @@ class SchemaDirective(Directive):
 
         module_name, _, class_name = self.arguments[0].rpartition('.')
         model = getattr(importlib.import_module(module_name), class_name)
-        lines = ['.. list-table::', '   :header-rows: 1', '   :widths: 22 12 26 40', '',
-                 '   * - written as', '     - unit', '     - value', '     - meaning']
+        lines = [
+            '.. list-table::',
+            '   :header-rows: 1',
+            '   :widths: 22 12 26 40',
+            '',
+            '   * - written as',
+            '     - unit',
+            '     - value',
+            '     - meaning',
+        ]
         hidden = getattr(model, 'unitless', frozenset())
         for name, info in model.model_fields.items():
             unit = None if name in hidden else unit_of_field(name)
@@ -113,8 +121,10 @@ class FieldsDirective(Directive):
             record, every = CELL_FIELDS, cell_fields()
         else:
             record, every = SAMPLE_FIELDS, {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
-        rows = [[f'``{name}``', 'record' if name in record else 'analysis', _escape(description)]
-                for name, description in every.items()]
+        rows = [
+            [f'``{name}``', 'record' if name in record else 'analysis', _escape(description)]
+            for name, description in every.items()
+        ]
         return _table(self, ['field', 'kind', 'meaning'], rows, '35 12 53')
 
 
@@ -124,8 +134,10 @@ class CircuitsDirective(Directive):
     def run(self):
         from aiida_ssb.workflows.impedance import DEFAULT_CIRCUITS
 
-        rows = [[f'``{fmt}``', f'``{circuit}``', ', '.join(f'{k}: {v}' for k, v in roles.items())]
-                for fmt, (circuit, roles) in DEFAULT_CIRCUITS.items()]
+        rows = [
+            [f'``{fmt}``', f'``{circuit}``', ', '.join(f'{k}: {v}' for k, v in roles.items())]
+            for fmt, (circuit, roles) in DEFAULT_CIRCUITS.items()
+        ]
         return _table(self, ['cell format', 'circuit', 'roles'], rows, '20 40 40')
 
 
