@@ -13,20 +13,22 @@ import importlib.util
 import json
 import pathlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+
+from aiida_ssb.exceptions import InputError
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / 'examples'
 
 __all__ = [
-    'Check',
     'CHECKS',
-    'generate_campaigns',
-    'import_campaigns',
+    'DEMO_CAMPAIGNS',
+    'Check',
     'analyse_campaigns',
     'evaluate_checks',
-    'DEMO_CAMPAIGNS',
+    'generate_campaigns',
+    'import_campaigns',
 ]
 
 DEMO_CAMPAIGNS = (
@@ -41,7 +43,7 @@ LITERATURE_MANIFEST = EXAMPLES / 'literature' / 'seed003_review.yaml'
 def _generator():
     path = EXAMPLES / 'demo' / 'generate.py'
     if not path.is_file():
-        raise FileNotFoundError(f'the demo generator {path} is missing: run the demo from a checkout of aiida-ssb')
+        raise InputError(f'the demo generator {path} is missing: run the demo from a checkout of aiida-ssb')
     if str(EXAMPLES) not in sys.path:
         sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location('aiida_ssb_demo_generate', path)

@@ -22,10 +22,12 @@ import math
 import re
 from typing import Any
 
-__all__ = ['UnitError', 'ureg', 'to_unit', 'parse_quantity', 'is_quantity_string', 'format_quantity']
+from aiida_ssb.exceptions import InputError
+
+__all__ = ['UnitError', 'format_quantity', 'is_quantity_string', 'parse_quantity', 'to_unit', 'ureg']
 
 
-class UnitError(ValueError):
+class UnitError(InputError):
     """A value whose unit is missing, unknown or of the wrong dimension."""
 
 

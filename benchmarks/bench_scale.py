@@ -278,8 +278,9 @@ def task_query(arguments: dict) -> dict:
     index_s, table = _median_time(lambda: cells(filters=FILTERS, columns=columns), repeats)
     naive_s, naive = _median_time(lambda: _naive_cells(FILTERS), repeats)
     same = sorted(table['sample_id']) == sorted(naive['sample_id']) if len(naive) else table.empty
-    from aiida_ssb.data.cell import CellData
     from aiida import orm
+
+    from aiida_ssb.data.cell import CellData
 
     return {
         'index_s': index_s,
@@ -386,7 +387,7 @@ class Bench:
 
     def run(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
+            list(args), env=self.env(), check=False, capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
         )
         if result.returncode != 0:
             raise RuntimeError(
@@ -430,6 +431,7 @@ class Bench:
         subprocess.run(
             [str(BIN / 'verdi'), '-p', name, 'config', 'unset', 'caching.enabled_for'],
             env=self.env(),
+            check=False,
             capture_output=True,
         )
         self.profiles.append(name)
@@ -469,7 +471,9 @@ class Bench:
 
     def cleanup(self) -> None:
         for profile in self.profiles:
-            subprocess.run([str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop'], env=self.env(), capture_output=True)
+            subprocess.run(
+                [str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop'], env=self.env(), check=False, capture_output=True
+            )
         if self.databases:
             sys.path.insert(0, str(REPO))
             from aiida_ssb.cli.server import _admin_connection, _drop_database, _drop_role
@@ -526,7 +530,11 @@ def machine_description(postgres: tuple[str, int] | None, bench: Bench | None, p
             lines[-1] += f', PostgreSQL version unknown ({exc.__class__.__name__})'
         if bench is not None and pg_profile is not None:
             status = subprocess.run(
-                [str(BIN / 'verdi'), '-p', pg_profile, 'status'], env=bench.env(), capture_output=True, text=True
+                [str(BIN / 'verdi'), '-p', pg_profile, 'status'],
+                env=bench.env(),
+                check=False,
+                capture_output=True,
+                text=True,
             )
             for line in (status.stdout + status.stderr).splitlines():
                 if 'broker:' in line and 'RabbitMQ v' in line:

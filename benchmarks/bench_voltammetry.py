@@ -69,13 +69,18 @@ def softplus_sweep(e_start, e_end, rises, *, n=2001, background=(5e-5, 2e-5, 5e-
 
 
 ACCURACY_CASES = {
-    'LiBH4-like, 2.04 V': dict(e_start=1.5, e_end=4.0, rises=[(2.04, 2e-3, 0.02)]),
-    'linear rise, 2.50 V': dict(e_start=1.5, e_end=4.0, rises=[(2.5, 1e-3, 0.0)]),
-    'weak 2.93 V + strong 4.07 V': dict(e_start=2.5, e_end=4.5, rises=[(2.93, 5e-4, 0.015), (4.07, 8e-3, 0.02)]),
-    'same, noisier': dict(e_start=2.5, e_end=4.5, rises=[(2.93, 5e-4, 0.015), (4.07, 8e-3, 0.02)], noise_ma=2e-5),
-    'Na3(BH4)(B12H12) 1.90/2.41 V': dict(e_start=1.5, e_end=3.0, rises=[(1.90, 1e-3, 0.015), (2.41, 6e-3, 0.015)]),
-    'cathodic, 0.80 V': dict(e_start=3.0, e_end=0.0, rises=[(0.8, 3e-3, 0.02)]),
-    'SNR ~ 20, 3.10 V': dict(e_start=1.5, e_end=4.0, rises=[(3.1, 1e-3, 0.03)], noise_ma=5e-5),
+    'LiBH4-like, 2.04 V': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(2.04, 2e-3, 0.02)]},
+    'linear rise, 2.50 V': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(2.5, 1e-3, 0.0)]},
+    'weak 2.93 V + strong 4.07 V': {'e_start': 2.5, 'e_end': 4.5, 'rises': [(2.93, 5e-4, 0.015), (4.07, 8e-3, 0.02)]},
+    'same, noisier': {
+        'e_start': 2.5,
+        'e_end': 4.5,
+        'rises': [(2.93, 5e-4, 0.015), (4.07, 8e-3, 0.02)],
+        'noise_ma': 2e-5,
+    },
+    'Na3(BH4)(B12H12) 1.90/2.41 V': {'e_start': 1.5, 'e_end': 3.0, 'rises': [(1.90, 1e-3, 0.015), (2.41, 6e-3, 0.015)]},
+    'cathodic, 0.80 V': {'e_start': 3.0, 'e_end': 0.0, 'rises': [(0.8, 3e-3, 0.02)]},
+    'SNR ~ 20, 3.10 V': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(3.1, 1e-3, 0.03)], 'noise_ma': 5e-5},
 }
 
 

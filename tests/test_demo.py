@@ -33,7 +33,7 @@ def test_paper_number_is_reproduced(demo, index):
 
 
 def test_demo_is_idempotent(demo):
-    folder, manifests, _ = demo
+    folder, _manifests, _ = demo
     count = orm.QueryBuilder().append(orm.Node).count()
     assert all(stored == 0 for stored in import_campaigns(generate_campaigns(folder, reduced=True)).values())
     assert analyse_campaigns() == []

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from aiida_ssb.exceptions import AnalysisError
+
 __all__ = [
     'EV_TO_KJ_PER_MOL',
     'K_B_EV_PER_K',
@@ -49,7 +51,7 @@ FORMS = ('sigma_t', 'sigma')
 BRANCHES = ('heating', 'cooling')
 
 
-class ArrheniusError(ValueError):
+class ArrheniusError(AnalysisError):
     """Input that cannot be fitted (names the argument and what is wrong)."""
 
 

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from aiida_ssb.analysis.cycling import CyclingError, _as_float, _check_time, _optional, segment_half_cycles
+from aiida_ssb.exceptions import AnalysisError
 
 __all__ = ['CRITERIA', 'CcdError', 'CcdResult', 'critical_current_density', 'critical_current_density_measurement']
 
@@ -38,7 +40,7 @@ CRITERIA = {
 }
 
 
-class CcdError(ValueError):
+class CcdError(AnalysisError):
     """Input that cannot be analysed; the message names the field and what is wrong."""
 
 
@@ -365,15 +367,14 @@ def critical_current_density(
                 f'CCD {ccd:.4g} {unit} (sudden drop in half cycle {sudden["half_cycle"]} at '
                 f'{sudden["failing_ma_cm2"]:.4g} {unit}, t = {sudden["time_s"]:.0f} s)'
             )
+    elif zero is None:
+        message = f'no CCD reached up to {max_density:.4g} {unit} (0 V criterion)'
     else:
-        if zero is None:
-            message = f'no CCD reached up to {max_density:.4g} {unit} (0 V criterion)'
-        else:
-            ccd = zero['failing_ma_cm2']
-            message = (
-                f'CCD {ccd:.4g} {unit} (|V| < {1000 * short_voltage_v:g} mV in half cycle '
-                f'{zero["half_cycle"]}, t = {zero["time_s"]:.0f} s)'
-            )
+        ccd = zero['failing_ma_cm2']
+        message = (
+            f'CCD {ccd:.4g} {unit} (|V| < {1000 * short_voltage_v:g} mV in half cycle '
+            f'{zero["half_cycle"]}, t = {zero["time_s"]:.0f} s)'
+        )
 
     warnings = list(seg.notes)
     increasing = bool(n_steps > 1 and np.all(np.diff(step_density) > 0))

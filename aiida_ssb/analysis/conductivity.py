@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from aiida_ssb.exceptions import AnalysisError
+
 __all__ = [
     'ConductivityError',
     'ConductivityResult',
@@ -35,7 +37,7 @@ __all__ = [
 ]
 
 
-class ConductivityError(ValueError):
+class ConductivityError(AnalysisError):
     """Bad geometry or a spectrum from which the requested quantity cannot be read."""
 
 

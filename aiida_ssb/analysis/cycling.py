@@ -24,9 +24,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
     'CE_CONVENTIONS',
@@ -48,7 +51,7 @@ _BASIS_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 _SECONDS_PER_HOUR = 3600.0
 
 
-class CyclingError(ValueError):
+class CyclingError(AnalysisError):
     """Input that cannot be summarised; the message names the field and what is wrong."""
 
 
@@ -776,7 +779,7 @@ def summarise_cycling(
 
     rate_key = cycles.get(f'{numerator}_c_rate') if one_c is not None else None
     rate_values = rate_key if rate_key is not None else cycles[f'{numerator}_current_ma']
-    blocks, rate_runs, formation_info = _detect_blocks(
+    blocks, _rate_runs, formation_info = _detect_blocks(
         cycles,
         rate_values,
         rate_is_c=one_c is not None,

@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from .arrhenius import ArrheniusError, LinearFit, linear_fit
+from aiida_ssb.analysis.arrhenius import ArrheniusError, LinearFit, linear_fit
+from aiida_ssb.exceptions import AnalysisError
 
 __all__ = ['GrowthError', 'GrowthResult', 'fit_parabolic_growth']
 
 
-class GrowthError(ValueError):
+class GrowthError(AnalysisError):
     """Input that cannot be fitted."""
 
 

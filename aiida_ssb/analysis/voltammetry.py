@@ -32,9 +32,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+
+from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
     'ANODIC',
@@ -76,7 +79,7 @@ SCAN_RATE_MAX_MV_S = 0.020  # 20 uV/s
 MIN_POINTS_TOTAL = 10
 
 
-class VoltammetryError(ValueError):
+class VoltammetryError(AnalysisError):
     """Input that cannot be analysed (too few points, non-finite values, wrong shapes, a potential
     that does not sweep). The message names the argument and what is wrong."""
 
@@ -227,12 +230,11 @@ def _turning_points(potential: np.ndarray, tolerance_v: float) -> list[int]:
             elif values[extreme] - value >= tolerance_v:
                 pivots.append(int(candidates[extreme]))
                 trend, extreme = -1, k
-        else:
-            if value <= values[extreme]:
-                extreme = k
-            elif value - values[extreme] >= tolerance_v:
-                pivots.append(int(candidates[extreme]))
-                trend, extreme = 1, k
+        elif value <= values[extreme]:
+            extreme = k
+        elif value - values[extreme] >= tolerance_v:
+            pivots.append(int(candidates[extreme]))
+            trend, extreme = 1, k
     if trend == 0:
         raise VoltammetryError(
             f'potential_v: does not vary by more than the reversal tolerance ({np.ptp(potential):.4g} V range, '
@@ -582,7 +584,7 @@ class _Fitter:
 
     def lines(self, starts: np.ndarray, ends: np.ndarray):
         """Slope, intercept (real units, oriented frame) and R2 of many windows at once."""
-        n, cuu, cvv, r2, _, slope, intercept, _ = self._stats(np.asarray(starts), np.asarray(ends), curvature=False)
+        _n, _cuu, cvv, r2, _, slope, intercept, _ = self._stats(np.asarray(starts), np.asarray(ends), curvature=False)
         b = slope * self.vs / self.us
         a = self.v0 + self.vs * intercept - b * self.u0
         return a, b, np.where(cvv > 0, r2, np.nan)
@@ -611,7 +613,7 @@ class _Fitter:
             b=b,
             r2=r2_value,
             rms=math.sqrt(rss / n) * self.vs,
-            n=int(round(n)),
+            n=round(n),
             criterion=criterion,
             x_start=float(self.x[start]),
             x_end=float(self.x[end]),
@@ -1248,7 +1250,7 @@ def _refine_rise(
     if not usable.any():
         return first
     starts, ends = starts[usable], ends[usable]
-    a, b, r2 = fitter.lines(starts, ends)
+    a, b, _r2 = fitter.lines(starts, ends)
     x_end = x[ends]
     excess = (a + b * x_end) - (ref.a + ref.b * x_end)
     qualifies = (b > 0) & (b > ref.b) & (excess > 0) & (excess >= min_excess) & (a + b * x_end > 0)
@@ -1507,7 +1509,7 @@ def _threshold(data: _SweepData, settings: _Settings) -> tuple[list[Onset], str]
     return [_single_onset('threshold', data, settings, x_on, background, details)], 'onset found'
 
 
-def _single_onset(method: str, data, settings, x_on: float, background, details: dict) -> 'Onset':
+def _single_onset(method: str, data, settings, x_on: float, background, details: dict) -> Onset:
     """The one onset of a threshold or derivative search, at ``x_on`` (in the sweep's signed potential)."""
     measured = data.measured_current(x_on)
     return Onset(
@@ -1545,7 +1547,7 @@ def _derivative(data: _SweepData, settings: _Settings) -> tuple[list[Onset], str
     spacing = float(np.median(np.abs(np.diff(data.x)))) if data.x.size > 1 else 0.0
     if spacing <= 0:
         return [], 'potential spacing is zero: no derivative'
-    half = max(2, int(round(settings.derivative_window_v / spacing / 2)))
+    half = max(2, round(settings.derivative_window_v / spacing / 2))
     slopes = _local_slopes(data.x, data.y, data.weight, half)
     bg = _auto_background(data, settings)
     if bg is None:
@@ -1837,7 +1839,7 @@ def find_onsets(
 
     results = []
     for sweep in sweeps:
-        if direction != 'both' and sweep.direction != direction:
+        if direction not in ('both', sweep.direction):
             continue
         if wanted_cycles is not None and sweep.cycle_index not in wanted_cycles:
             continue
@@ -2135,21 +2137,21 @@ def analyse_stepwise_cv(
             if vertex_current_prev != 0:
                 passivation_current = current_now / vertex_current_prev
         records.append(
-            dict(
-                step_index=index,
-                upper_cutoff_v=ucv,
-                cutoff_increment_v=None if previous is None else ucv - previous,
-                lower_cutoff_v=lower,
-                n_scans=len(group),
-                anodic_charge_mah=anodic_charge,
-                cathodic_charge_mah=cathodic,
-                reverse_charge_ratio=None if cathodic is None or anodic_charge <= 0 else cathodic / anodic_charge,
-                new_window_charge_mah=new_charge,
-                new_window_charge_mah_v=per_volt,
-                passivation_charge_ratio=passivation_charge,
-                passivation_current_ratio=passivation_current,
-                vertex_current_ma=float(i[np.argmax(e)]),
-            )
+            {
+                'step_index': index,
+                'upper_cutoff_v': ucv,
+                'cutoff_increment_v': None if previous is None else ucv - previous,
+                'lower_cutoff_v': lower,
+                'n_scans': len(group),
+                'anodic_charge_mah': anodic_charge,
+                'cathodic_charge_mah': cathodic,
+                'reverse_charge_ratio': None if cathodic is None or anodic_charge <= 0 else cathodic / anodic_charge,
+                'new_window_charge_mah': new_charge,
+                'new_window_charge_mah_v': per_volt,
+                'passivation_charge_ratio': passivation_charge,
+                'passivation_current_ratio': passivation_current,
+                'vertex_current_ma': float(i[np.argmax(e)]),
+            }
         )
     # soar ratios and the soaring step
     soaring_index = None

@@ -12,7 +12,8 @@ cannot be fitted) finish with a non-zero exit status and a message, never with a
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from aiida import orm
@@ -21,20 +22,20 @@ from aiida.engine import ExitCode, calcfunction
 from aiida_ssb.data.arrays import CurvesData
 
 __all__ = [
-    'analyse_cycling',
+    'ANALYSIS_FAILED',
+    'analyse_arrhenius',
     'analyse_ccd',
+    'analyse_conductivity',
+    'analyse_cycling',
+    'analyse_eis_fit',
+    'analyse_interface_growth',
     'analyse_onsets',
     'analyse_stepwise_cv',
-    'rising_cutoffs',
-    'analyse_eis_fit',
-    'analyse_conductivity',
-    'analyse_arrhenius',
-    'analyse_interface_growth',
-    'resistance_from_fit',
-    'working_electrode_of',
-    'ANALYSIS_FAILED',
     'cell_masses_mg',
+    'resistance_from_fit',
+    'rising_cutoffs',
     'run_analysis',
+    'working_electrode_of',
 ]
 
 #: exit status of an analysis that cannot produce a result from its input
@@ -243,7 +244,8 @@ def analyse_stepwise_cv(
 ):
     """A stepwise CV (upper cut-off raised step by step): per step the anodic charge, the cathodic charge on the
     reverse scan, the passivation below the previous cut-off, and the cut-off at which the anodic current soars."""
-    from aiida_ssb.analysis.voltammetry import VoltammetryError, analyse_stepwise_cv as stepwise
+    from aiida_ssb.analysis.voltammetry import VoltammetryError
+    from aiida_ssb.analysis.voltammetry import analyse_stepwise_cv as stepwise
     from aiida_ssb.schemas.analysis import StepwiseCvOptions
 
     opts = StepwiseCvOptions.model_validate(options.get_dict())
@@ -285,8 +287,8 @@ def working_electrode_of(cell: orm.Data) -> dict[str, Any] | None:
     from aiida_ssb.data.sample import find_sample
 
     layers = cell.base.attributes.get('layers', [])
-    layer = next((l for l in layers if l['role'] == 'working'), None) or next(
-        (l for l in layers if l['role'] == 'positive'), None
+    layer = next((layer for layer in layers if layer['role'] == 'working'), None) or next(
+        (layer for layer in layers if layer['role'] == 'positive'), None
     )
     if layer is None:
         return None

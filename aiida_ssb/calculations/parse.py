@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aiida import orm
 from aiida.engine import calcfunction
@@ -21,17 +22,17 @@ from aiida_ssb.parsers import read
 from aiida_ssb.parsers.base import Measurement
 
 __all__ = [
-    'parse_eis',
-    'parse_voltammetry',
-    'parse_cycling',
-    'parse_thermal',
-    'parse_diffraction',
     'PARSE_FUNCTIONS',
-    'read_options',
-    'read_file',
-    'split_parts',
+    'parse_cycling',
+    'parse_diffraction',
+    'parse_eis',
+    'parse_thermal',
+    'parse_voltammetry',
     'raw_file_node',
+    'read_file',
+    'read_options',
     'sha256_of',
+    'split_parts',
 ]
 
 

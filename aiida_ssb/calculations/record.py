@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aiida import orm
 from aiida.engine import calcfunction
 
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData, active_fraction_of, flatten_composition
+from aiida_ssb.exceptions import InputError
 from aiida_ssb.schemas.cell import CellSpec
 from aiida_ssb.schemas.material import MaterialSpec
 from aiida_ssb.schemas.processes import (
@@ -32,21 +34,21 @@ from aiida_ssb.schemas.processes import (
 )
 
 __all__ = [
+    'RECORD_FUNCTIONS',
+    'assemble_cell',
+    'composition_from_inputs',
+    'link_label',
     'record_ball_milling',
+    'record_cell_assembly',
+    'record_heat_treatment',
+    'record_literature',
+    'record_literature_value',
+    'record_mixing',
+    'record_pressing',
+    'record_slurry_casting',
     'record_solution_impregnation',
     'record_solution_synthesis',
-    'record_heat_treatment',
-    'record_mixing',
-    'record_slurry_casting',
-    'record_pressing',
-    'record_cell_assembly',
-    'record_literature_value',
-    'record_literature',
-    'RECORD_FUNCTIONS',
     'record_step',
-    'assemble_cell',
-    'link_label',
-    'composition_from_inputs',
 ]
 
 
@@ -196,7 +198,7 @@ def record_step(
     try:
         schema = PROCESS_KINDS[kind]
     except KeyError:
-        raise ValueError(f'unknown process kind {kind!r}; known: {", ".join(PROCESS_KINDS)}') from None
+        raise InputError(f'unknown process kind {kind!r}; known: {", ".join(PROCESS_KINDS)}') from None
     params = schema.model_validate(dict(parameters or {}))
     amounts = [
         item
@@ -205,7 +207,7 @@ def record_step(
         for item in inputs
     ]
     if not amounts:
-        raise ValueError(f'a {kind} step needs at least one input material')
+        raise InputError(f'a {kind} step needs at least one input material')
     amounts = normalise_inputs(amounts)
     check_input_fractions(amounts)
     spec = product if isinstance(product, MaterialSpec) else MaterialSpec.model_validate(dict(product))
@@ -213,7 +215,7 @@ def record_step(
     for item in amounts:
         node = (materials or {}).get(item.material) or load_sample(item.material)
         if not isinstance(node, MaterialData):
-            raise ValueError(f'{item.material!r} is a {node.__class__.__name__}, not a material')
+            raise InputError(f'{item.material!r} is a {node.__class__.__name__}, not a material')
         nodes[link_label(item.material)] = node
     stored = params.stored()
     stored['inputs'] = [dict(item.stored(), link_label=link_label(item.material)) for item in amounts]
@@ -238,7 +240,7 @@ def assemble_cell(
     for sample_id in spec.material_ids():
         node = (materials or {}).get(sample_id) or load_sample(sample_id)
         if not isinstance(node, MaterialData):
-            raise ValueError(f'layer material {sample_id!r} is a {node.__class__.__name__}, not a material')
+            raise InputError(f'layer material {sample_id!r} is a {node.__class__.__name__}, not a material')
         nodes[link_label(sample_id)] = node
     results, node = _run_uncached(
         record_cell_assembly, f'cell_assembly -> {spec.sample_id}', parameters=orm.Dict(spec.stored()), **nodes
@@ -273,7 +275,7 @@ def record_literature(value, *, material: MaterialData | None = None, default_re
     value = value if isinstance(value, LiteratureValue) else LiteratureValue.model_validate(dict(value))
     node = material or load_sample(value.material)
     if not isinstance(node, MaterialData):
-        raise ValueError(f'{value.material!r} is a {node.__class__.__name__}, not a material')
+        raise InputError(f'{value.material!r} is a {node.__class__.__name__}, not a material')
     parameters = value.stored()
     if default_reference and 'reference' not in parameters:
         parameters['reference'] = default_reference

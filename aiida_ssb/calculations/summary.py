@@ -7,12 +7,13 @@ documents each number.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aiida import orm
 from aiida.engine import calcfunction
 
-__all__ = ['summarise_cell', 'HEADLINE_FIELDS', 'headline_numbers']
+__all__ = ['HEADLINE_FIELDS', 'headline_numbers', 'summarise_cell']
 
 #: headline field -> description (the cell-table columns filled by analyses)
 HEADLINE_FIELDS: dict[str, str] = {

@@ -9,6 +9,7 @@ import click
 
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
+from aiida_ssb.exceptions import InputError
 
 SET_HELP = (
     'Option override SECTION.KEY=VALUE (sections: eis, conductivity, arrhenius, growth, onsets, stepwise_cv, '
@@ -26,11 +27,11 @@ def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     options: dict[str, dict[str, Any]] = {}
     for setting in settings:
         if '=' not in setting or '.' not in setting.split('=', 1)[0]:
-            raise ValueError(f'cannot read --set {setting!r}: write SECTION.KEY=VALUE, e.g. cycling.reference=cycle:6')
+            raise InputError(f'cannot read --set {setting!r}: write SECTION.KEY=VALUE, e.g. cycling.reference=cycle:6')
         path, raw = setting.split('=', 1)
         section, key = path.split('.', 1)
         if section not in OPTION_SECTIONS:
-            raise ValueError(f'--set {setting!r}: unknown section {section!r}; sections: {", ".join(OPTION_SECTIONS)}')
+            raise InputError(f'--set {setting!r}: unknown section {section!r}; sections: {", ".join(OPTION_SECTIONS)}')
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
@@ -48,7 +49,7 @@ def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
             errors = getattr(exc, 'errors', lambda: [])()
             text = '; '.join(f'{section}.{".".join(map(str, e["loc"]))}: {e["msg"]}' for e in errors) or str(exc)
             known = ', '.join(sorted(schema.model_fields))
-            raise ValueError(f'invalid options: {text} (options of {section}: {known})') from None
+            raise InputError(f'invalid options: {text} (options of {section}: {known})') from None
     return options
 
 
@@ -71,7 +72,7 @@ def _target_cells(sample_ids, campaign, all_cells):
         return orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)
     if campaign:
         if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-            raise ValueError(f'no campaign {campaign!r}')
+            raise InputError(f'no campaign {campaign!r}')
         query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
         query.append(CellData, with_group='g', project='*').order_by({CellData: {'id': 'asc'}})
         return query.all(flat=True)
@@ -79,7 +80,7 @@ def _target_cells(sample_ids, campaign, all_cells):
     for sample_id in sample_ids:
         node = load_sample(sample_id)
         if not isinstance(node, CellData):
-            raise ValueError(f'{sample_id!r} is a {node.__class__.__name__}, not a cell')
+            raise InputError(f'{sample_id!r} is a {node.__class__.__name__}, not a cell')
         cells.append(node)
     return cells
 
@@ -105,7 +106,8 @@ def previous_runs(cell, limit: int | None = None):
 
 def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = True) -> list:
     """Run (or submit) a CellAnalysisWorkChain per cell; returns the process nodes."""
-    from aiida.engine import run_get_node, submit as submit_process
+    from aiida.engine import run_get_node
+    from aiida.engine import submit as submit_process
     from aiida.manage.caching import enable_caching
 
     from aiida_ssb.workflows.cell import CellAnalysisWorkChain

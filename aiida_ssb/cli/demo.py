@@ -31,7 +31,7 @@ def ensure_profile() -> str:
     if config.default_profile_name is None or dangling:
         verdi = shutil.which('verdi') or str(pathlib.Path(sys.executable).with_name('verdi'))
         click.echo('No AiiDA profile yet: creating one with `verdi presto` (SQLite storage, no services needed)...')
-        result = subprocess.run([verdi, 'presto'], capture_output=True, text=True)
+        result = subprocess.run([verdi, 'presto'], check=False, capture_output=True, text=True)
         if result.returncode != 0:
             raise click.ClickException(f'verdi presto failed:\n{result.stdout}{result.stderr}')
         click.echo(result.stdout.strip())

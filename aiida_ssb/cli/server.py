@@ -26,25 +26,27 @@ import re
 import secrets
 import socket
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from aiida_ssb.cli.root import cmd_ssb
+from aiida_ssb.exceptions import ServerError
 
 __all__ = [
-    'ServerError',
     'CACHED_ANALYSES',
     'JOIN_FILE_FORMAT',
-    'probe_tcp',
-    'setup_server',
+    'ServerError',
     'join_server',
+    'orphaned_processes',
+    'probe_tcp',
+    'read_join_file',
     'server_status',
     'set_workers',
-    'worker_pids',
-    'orphaned_processes',
+    'setup_server',
     'tidy_orphans',
-    'read_join_file',
+    'worker_pids',
     'write_join_file',
 ]
 
@@ -55,10 +57,6 @@ CACHED_ANALYSES = 'aiida.calculations:ssb.analyse.*'
 JOIN_FILE_FORMAT = 'aiida-ssb server profile'
 
 _ACTIVE_STATES = ('created', 'waiting', 'running')
-
-
-class ServerError(ValueError):
-    """A server step that cannot be done (unreachable service, existing database, bad join file); one line."""
 
 
 def _clean(function: Callable) -> Callable:

@@ -7,11 +7,12 @@ import json
 import math
 import sys
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-__all__ = ['clean_errors', 'print_frame', 'OUTPUT_FORMAT']
+__all__ = ['OUTPUT_FORMAT', 'clean_errors', 'print_frame']
 
 OUTPUT_FORMAT = click.option(
     '--format',
@@ -23,27 +24,20 @@ OUTPUT_FORMAT = click.option(
 )
 
 
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    from aiida_ssb.data.sample import DuplicateSampleError
-    from aiida_ssb.importer.manifest import ManifestError
-    from aiida_ssb.parsers.base import ParseError
-    from aiida_ssb.query.tables import QueryError
-
-    return (ManifestError, QueryError, ParseError, DuplicateSampleError, KeyError, ValueError, FileNotFoundError)
-
-
 def clean_errors(function: Callable) -> Callable:
-    """Print expected errors (bad input) as one clear message, without a traceback, and exit with 1."""
+    """Print the errors a user can cause (:class:`~aiida_ssb.exceptions.SsbError`) as one clear message, without
+    a traceback, and exit with 1. Anything else is a bug and keeps its traceback."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
+        from aiida_ssb.exceptions import SsbError
+
         warnings.filterwarnings('ignore', message='.*not in session.*')  # SQLAlchemy noise on unstored nodes
         try:
             return function(*args, **kwargs)
-        except _expected_errors() as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        except SsbError as exc:
             click.secho('Error: ', fg='red', bold=True, nl=False, err=True)
-            click.echo(message, err=True)
+            click.echo(str(exc), err=True)
             sys.exit(1)
 
     return wrapper

@@ -8,6 +8,7 @@ import click
 
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
+from aiida_ssb.exceptions import InputError
 
 
 def arrays_of(node) -> dict:
@@ -52,12 +53,12 @@ def cmd_graph(sample_id, depth, what, output):
     """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
     parameters, records with their conditions, headline numbers on results)."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.plotting.graph import GraphvizMissing, sample_graph, write_graph
+    from aiida_ssb.plotting.graph import GraphvizMissingError, sample_graph, write_graph
 
     graph = sample_graph(load_sample(sample_id), depth=depth, what=what)
     try:
         path = write_graph(graph, output)
-    except GraphvizMissing as exc:
+    except GraphvizMissingError as exc:
         click.secho('Note: ', fg='yellow', bold=True, nl=False, err=True)
         click.echo(str(exc), err=True)
         return
@@ -113,7 +114,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
                 else:
                     spectra = [(s, result.curves if s.pk == spectrum.pk else c) for s, c in spectra]
         if not spectra:
-            raise ValueError(f'{sample_id} has no impedance spectrum')
+            raise InputError(f'{sample_id} has no impedance spectrum')
         if kind == 'bode':
             spectrum, curves = spectra[index or 0]
             frequency, z = spectrum.impedance()
@@ -155,7 +156,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
     if kind == 'voltammogram':
         results = latest_results(sample_id, 'onsets')
         if not results:
-            raise ValueError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
+            raise InputError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
         result = results[index or 0]
         record = measured_record(result)
         return volt.plot_onsets(
@@ -178,7 +179,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
     if kind in ('profiles', 'capacity', 'rate'):
         results = latest_results(sample_id, 'cycling')
         if not results:
-            raise ValueError(f'{sample_id} has no cycling result yet: run `aiida-ssb analyse {sample_id}` first')
+            raise InputError(f'{sample_id} has no cycling result yet: run `aiida-ssb analyse {sample_id}` first')
         result = results[index or 0]
         curves = arrays_of(result.curves)
         summary = result.summary.get_dict()
@@ -206,7 +207,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             arrays_of(result.curves),
             title=sample_id,
         )
-    raise ValueError(f'unknown plot kind {kind!r}')
+    raise InputError(f'unknown plot kind {kind!r}')
 
 
 def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label_by: str | None, table: str):
@@ -223,7 +224,7 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
         frame = getter(campaign=campaign, columns=list(dict.fromkeys(columns)))
         frame = frame.dropna(subset=[x, y])
         if frame.empty:
-            raise ValueError(f'no {table} of {campaign!r} have both {x} and {y}')
+            raise InputError(f'no {table} of {campaign!r} have both {x} and {y}')
         figure, ax = new_figure()
         ax.plot(frame[x], frame[y], 'o-' if frame[x].is_monotonic_increasing else 'o')
         for _, row in frame.iterrows():
@@ -255,7 +256,7 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
             )
             drawn += 1
         if not drawn:
-            raise ValueError(
+            raise InputError(
                 f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`'
             )
         ax.set_xlabel('cycle')
@@ -280,11 +281,11 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
             )
             figure_axes = (figure, figure.axes[0])
         if figure_axes is None:
-            raise ValueError(f'no cell of {campaign!r} has an Arrhenius result')
+            raise InputError(f'no cell of {campaign!r} has an Arrhenius result')
         figure_axes[1].set_title(f'{campaign}: Arrhenius', fontsize=9)
         del np
         return figure_axes[0]
-    raise ValueError(f'unknown campaign plot kind {kind!r}')
+    raise InputError(f'unknown campaign plot kind {kind!r}')
 
 
 @cmd_ssb.command('plot')

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from aiida import orm
 from aiida.common.exceptions import ModificationNotAllowed
 
-__all__ = ['PackedArrayData', 'CurvesData', 'ARCHIVE_NAME', 'pack_arrays']
+__all__ = ['ARCHIVE_NAME', 'CurvesData', 'PackedArrayData', 'pack_arrays']
 
 #: name of the one repository file that holds every array
 ARCHIVE_NAME = 'arrays.npz'

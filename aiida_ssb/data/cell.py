@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aiida_ssb.data.sample import SampleData
 from aiida_ssb.schemas.cell import CellSpec, MaterialFacts, derive_cell_values

@@ -10,7 +10,8 @@ measurement conditions (flat and unit-suffixed, so they can be queried: ``temper
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,15 +19,15 @@ from aiida_ssb.data.arrays import PackedArrayData
 from aiida_ssb.parsers.base import COLUMNS, KIND_OF_TECHNIQUE, Measurement
 
 __all__ = [
-    'MeasurementData',
-    'ImpedanceSpectrumData',
-    'VoltammogramData',
+    'ALL_MEASUREMENT_CLASSES',
+    'MEASUREMENT_CLASSES',
     'CyclingData',
+    'DiffractionData',
+    'ImpedanceSpectrumData',
+    'MeasurementData',
     'SymmetricCellData',
     'ThermalData',
-    'DiffractionData',
-    'MEASUREMENT_CLASSES',
-    'ALL_MEASUREMENT_CLASSES',
+    'VoltammogramData',
     'measurement_class',
 ]
 

@@ -14,19 +14,29 @@ from typing import Any
 from aiida import orm
 from aiida.common.exceptions import IntegrityError
 
+from aiida_ssb.exceptions import InputError, StorageError
+
 __all__ = [
-    'SampleGroup',
-    'SampleData',
     'DuplicateSampleError',
+    'SampleData',
+    'SampleGroup',
+    'SampleNotFoundError',
+    'all_sample_ids',
     'find_sample',
     'load_sample',
-    'all_sample_ids',
     'register_samples',
 ]
 
 
-class DuplicateSampleError(ValueError):
+class DuplicateSampleError(StorageError, ValueError):
     """A second node with an existing sample id."""
+
+
+class SampleNotFoundError(InputError, KeyError):
+    """No material or cell has this sample id; the message suggests close ids."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ''
 
 
 class SampleGroup(orm.Group):
@@ -40,7 +50,7 @@ class SampleData(orm.Data):
     def sample_id(self) -> str:
         return self.base.attributes.get('sample_id', None)
 
-    def store(self, **kwargs: Any) -> 'SampleData':
+    def store(self, **kwargs: Any) -> SampleData:
         if self.is_stored:
             return self
         sample_id = self.sample_id
@@ -129,5 +139,5 @@ def load_sample(sample_id: str) -> SampleData:
         known = all_sample_ids()
         close = [s for s in known if sample_id.lower() in s.lower() or s.lower() in sample_id.lower()][:5]
         hint = f'; did you mean {", ".join(close)}?' if close else ''
-        raise KeyError(f'no material or cell with sample id {sample_id!r}{hint}')
+        raise SampleNotFoundError(f'no material or cell with sample id {sample_id!r}{hint}')
     return node

@@ -15,10 +15,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from aiida_ssb.exceptions import InputError
 from aiida_ssb.importer.yamlpos import Located, YamlSyntaxError, format_path, load_located
 from aiida_ssb.schemas.base import bare_name
 from aiida_ssb.schemas.cell import CellSpec
@@ -33,7 +35,7 @@ from aiida_ssb.schemas.processes import (
     normalise_inputs,
 )
 
-__all__ = ['Problem', 'ManifestError', 'Plan', 'ImportReport', 'plan_import', 'run_import', 'import_manifest']
+__all__ = ['ImportReport', 'ManifestError', 'Plan', 'Problem', 'import_manifest', 'plan_import', 'run_import']
 
 TOP_LEVEL_KEYS = (
     'campaign',
@@ -64,7 +66,7 @@ class Problem:
         return f'{self.where}: {location}: {self.message}' if location else f'{self.where}: {self.message}'
 
 
-class ManifestError(ValueError):
+class ManifestError(InputError):
     """A manifest that cannot be imported; ``problems`` lists every reason."""
 
     def __init__(self, problems: list[Problem]):
@@ -335,7 +337,7 @@ def plan_import(path: str | os.PathLike) -> Plan:
             continue
         for key in raw:
             if key not in PROCESS_KEYS:
-                problems.add(path + (key,), f'unknown field; known: type, inputs, output, parameters, notes')
+                problems.add(path + (key,), 'unknown field; known: type, inputs, output, parameters, notes')
         written_kind = raw.get('type', raw.get('kind'))
         kind = None
         if not isinstance(written_kind, str):

@@ -7,15 +7,17 @@ the same file claimed by another sample is an error.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aiida import orm
 
 from aiida_ssb.calculations.parse import PARSE_FUNCTIONS, raw_file_node, read_file, sha256_of
+from aiida_ssb.exceptions import InputError
 from aiida_ssb.parsers.base import ParseError
 from aiida_ssb.schemas.measurement import MeasurementEntry, resolve_technique
 
-__all__ = ['find_raw_file', 'check_measurement', 'store_measurement', 'import_file', 'measurement_options']
+__all__ = ['check_measurement', 'find_raw_file', 'import_file', 'measurement_options', 'store_measurement']
 
 
 def measurement_options(entry: MeasurementEntry) -> dict[str, Any]:
@@ -58,11 +60,11 @@ def check_measurement(entry: MeasurementEntry, path: str) -> str:
         owner = _owner_of(raw)
         if owner == target:
             return 'unchanged'
-        raise ValueError(f'{os.path.basename(path)} was already imported for {owner!r} (raw node {raw.pk})')
+        raise InputError(f'{os.path.basename(path)} was already imported for {owner!r} (raw node {raw.pk})')
     try:
         read_file(path, measurement_options(entry))
     except ParseError as exc:
-        raise ValueError(str(exc)) from None
+        raise InputError(str(exc)) from None
     return 'new'
 
 
@@ -119,9 +121,9 @@ def import_file(
     sample = load_sample(sample_id)
     expected = 'CellData' if is_cell else 'MaterialData'
     if sample.__class__.__name__ != expected:
-        raise ValueError(f'{sample_id!r} is a {sample.__class__.__name__}, not a {"cell" if is_cell else "material"}')
+        raise InputError(f'{sample_id!r} is a {sample.__class__.__name__}, not a {"cell" if is_cell else "material"}')
     if not os.path.isfile(path):
-        raise ValueError(f'file not found: {path}')
+        raise InputError(f'file not found: {path}')
     status = check_measurement(entry, path)
     if status == 'unchanged':
         return status, []

@@ -8,12 +8,14 @@ from typing import Any
 
 import yaml
 
-__all__ = ['Located', 'YamlSyntaxError', 'load_located', 'format_path']
+from aiida_ssb.exceptions import InputError
+
+__all__ = ['Located', 'YamlSyntaxError', 'format_path', 'load_located']
 
 Path = tuple[Any, ...]
 
 
-class YamlSyntaxError(ValueError):
+class YamlSyntaxError(InputError):
     """The file is not valid YAML."""
 
     def __init__(self, filename: str, line: int | None, column: int | None, reason: str):

@@ -8,7 +8,7 @@ BioLogic ``.mpr``, NewareNDA for Neware files) are imported only when such a fil
 >>> record.technique, record.kind, record.units     # doctest: +SKIP
 """
 
-from .base import (
+from aiida_ssb.parsers.base import (
     COLUMNS,
     KIND_OF_TECHNIQUE,
     TECHNIQUES,
@@ -18,8 +18,8 @@ from .base import (
     column_unit,
     timestamp_metadata,
 )
-from .detect import SUPPORTED_FORMATS, detect_format
-from .reader import KINDS, REQUIRED_COLUMNS, read
+from aiida_ssb.parsers.detect import SUPPORTED_FORMATS, detect_format
+from aiida_ssb.parsers.reader import KINDS, REQUIRED_COLUMNS, read
 
 __all__ = [
     'COLUMNS',

@@ -11,13 +11,13 @@ import io
 import math
 import os
 import re
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from aiida_ssb.parsers.base import ParseError
 from aiida_ssb.units import UnitError
-
-from .base import ParseError
 
 __all__ = [
     'UnitError',

@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import itertools
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
+from aiida_ssb.exceptions import InputError
+
 __all__ = [
     'COLUMNS',
-    'TECHNIQUES',
     'KIND_OF_TECHNIQUE',
+    'TECHNIQUES',
     'Measurement',
     'ParseError',
     'UnsupportedFormatError',
@@ -37,7 +41,7 @@ __all__ = [
 ]
 
 
-class ParseError(ValueError):
+class ParseError(InputError):
     """A file that cannot be read. The message always names the file and the reason."""
 
     def __init__(self, path: str | os.PathLike | None, reason: str, line: int | None = None):
@@ -223,7 +227,7 @@ class Measurement:
         return pd.DataFrame(dict(self.columns))
 
     # ------------------------------------------------------------------ splitting
-    def select(self, mask: np.ndarray, **extra_metadata: Any) -> 'Measurement':
+    def select(self, mask: np.ndarray, **extra_metadata: Any) -> Measurement:
         """A new Measurement with the rows where ``mask`` is true (metadata copied, then updated)."""
         metadata = dict(self.metadata)
         metadata.update(extra_metadata)
@@ -235,7 +239,7 @@ class Measurement:
             file_format=self.file_format,
         )
 
-    def split(self, by: str | None = None) -> list['Measurement']:
+    def split(self, by: str | None = None) -> list[Measurement]:
         """Split into parts by an index column (default: ``loop_index`` for impedance when it varies,
         else ``cycle_index`` for impedance and voltammetry). Each part records ``part_index`` and the
         value of the splitting column in its metadata (``split_by``, ``split_value``). A record with a
@@ -269,7 +273,7 @@ class Measurement:
             return None
         return None
 
-    def spectra(self) -> list['Measurement']:
+    def spectra(self) -> list[Measurement]:
         """Impedance only: the individual spectra of this record (split by loop/cycle counters and,
         when no counter distinguishes them, at every jump of the frequency back to the start)."""
         if self.kind != 'eis':
@@ -282,7 +286,7 @@ class Measurement:
             part.metadata['spectrum_index'] = number
         return result
 
-    def _split_at_frequency_restart(self) -> list['Measurement']:
+    def _split_at_frequency_restart(self) -> list[Measurement]:
         if 'frequency_hz' not in self.columns or self.n_rows < 3:
             return [self]
         f = self.columns['frequency_hz']
@@ -297,7 +301,7 @@ class Measurement:
             return [self]
         bounds = np.concatenate(([0], restarts, [f.size]))
         parts = []
-        for start, stop in zip(bounds[:-1], bounds[1:]):
+        for start, stop in itertools.pairwise(bounds):
             mask = np.zeros(f.size, dtype=bool)
             mask[start:stop] = True
             parts.append(self.select(mask))

@@ -8,12 +8,13 @@ and its ``.mpt`` export give the same canonical columns by construction.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from ._common import UnitError, convert, integer_column
-from .base import KIND_OF_TECHNIQUE, ParseError, column_unit
+from aiida_ssb.parsers._common import UnitError, convert, integer_column
+from aiida_ssb.parsers.base import KIND_OF_TECHNIQUE, ParseError, column_unit
 
 __all__ = [
     'TECHNIQUE_BYTES',

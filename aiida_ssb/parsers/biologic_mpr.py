@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ._common import read_head
-from .base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
-from .biologic import TECHNIQUE_BYTES, canonicalise, is_placeholder, technique_from_columns
+from aiida_ssb.parsers._common import read_head
+from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
+from aiida_ssb.parsers.biologic import TECHNIQUE_BYTES, canonicalise, is_placeholder, technique_from_columns
 
-__all__ = ['read_mpr', 'MPR_MAGIC']
+__all__ = ['MPR_MAGIC', 'read_mpr']
 
 MPR_MAGIC = b'BIO-LOGIC MODULAR FILE'
 INSTALL_HINT = (

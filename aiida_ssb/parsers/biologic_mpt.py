@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import (
+from aiida_ssb.parsers._common import (
     clean_header_value,
     decode_text,
     line_offsets,
@@ -33,10 +33,10 @@ from ._common import (
     read_bytes,
     to_float,
 )
-from .base import Measurement, ParseError, timestamp_metadata
-from .biologic import canonicalise, is_placeholder, technique_from_columns, technique_from_name
+from aiida_ssb.parsers.base import Measurement, ParseError, timestamp_metadata
+from aiida_ssb.parsers.biologic import canonicalise, is_placeholder, technique_from_columns, technique_from_name
 
-__all__ = ['read_mpt', 'MAGIC_LINES', 'looks_like_mpt_columns']
+__all__ = ['MAGIC_LINES', 'looks_like_mpt_columns', 'read_mpt']
 
 MAGIC_LINES = ('EC-Lab ASCII FILE', 'BT-Lab ASCII FILE')
 _NB_HEADER = re.compile(r'^\s*Nb header lines\s*:\s*(\d+)\s*$')
@@ -273,7 +273,7 @@ def _is_date(first_data: str, position: int) -> bool:
 
 def _absolute_time_table(path, data_text, names, time_position, decimal, first_line, allow_truncated, notes):
     """Slow path for exports with EC-Lab's absolute time format: the time column holds dates."""
-    lines = [line for line in data_text.split('\n')]
+    lines = list(data_text.split('\n'))
     while lines and not lines[-1].strip():
         lines.pop()
     array = np.empty((len(lines), len(names)))

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import (
+from aiida_ssb.parsers._common import (
     decode_text,
     integer_column,
     ole_to_datetime,
@@ -35,9 +35,9 @@ from ._common import (
     read_head,
     split_lines,
 )
-from .base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
+from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
 
-__all__ = ['read_neware', 'read_arbin', 'read_maccor']
+__all__ = ['read_arbin', 'read_maccor', 'read_neware']
 
 NEWARE_HINT = 'reading Neware .nda/.ndax files needs the optional package NewareNDA (pip install "aiida-ssb[neware]")'
 ARBIN_HINT = (

@@ -6,10 +6,11 @@ The extension is used only to break a tie between plain numeric tables (two colu
 
 from __future__ import annotations
 
+import itertools
 import os
 
-from ._common import COMMENT_PREFIXES, decode_text, read_head, sniff_table
-from .base import ParseError
+from aiida_ssb.parsers._common import COMMENT_PREFIXES, decode_text, read_head, sniff_table
+from aiida_ssb.parsers.base import ParseError
 
 __all__ = ['SUPPORTED_FORMATS', 'detect_format']
 
@@ -72,7 +73,7 @@ def detect_format(path: str | os.PathLike) -> str:
         for line in nonempty[:80]
     ):
         return 'netzsch-txt'
-    from .biologic_mpt import looks_like_mpt_columns
+    from aiida_ssb.parsers.biologic_mpt import looks_like_mpt_columns
 
     raw_first = next(line for line in text.split('\n') if line.strip())
     if looks_like_mpt_columns(raw_first.lstrip('\ufeff')):
@@ -110,7 +111,7 @@ def _check_header_width(path, lines: list[str], table) -> None:
         text = lines[back].strip()
         if not text or text.startswith(COMMENT_PREFIXES):
             continue
-        fields = [field for field in text.split(table.delimiter)]
+        fields = list(text.split(table.delimiter))
         if len(fields) > 1 and len(fields) != table.n_columns:
             raise ParseError(
                 path,
@@ -133,7 +134,7 @@ def _numeric_table_format(path, lines: list[str]) -> str:
     _check_header_width(path, lines, table)
     rows = table.sample
     first_column = [row[0] for row in rows]
-    increasing = all(b > a for a, b in zip(first_column, first_column[1:]))
+    increasing = all(b > a for a, b in itertools.pairwise(first_column))
     if table.header is not None and not table.header_is_comment:
         first_name = table.header[0].lower()
         if width == 2 and ('theta' in first_name or first_name.startswith(('2th', 'angle', 'pos'))):

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ._common import decode_text, read_bytes, sniff_table, split_lines
-from .base import Measurement, ParseError, timestamp_metadata
+from aiida_ssb.parsers._common import decode_text, read_bytes, sniff_table, split_lines
+from aiida_ssb.parsers.base import Measurement, ParseError, timestamp_metadata
 
-__all__ = ['read_xy', 'read_xrdml']
+__all__ = ['read_xrdml', 'read_xy']
 
 _WAVELENGTH = re.compile(
     r'(?:lambda|wavelength|wave length|kalpha1|k-alpha1|ka1)\w*\s*[:=]?\s*'

@@ -18,11 +18,12 @@ or a cell that is not a number is a :class:`~aiida_ssb.parsers.base.ParseError` 
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from ._common import (
+from aiida_ssb.parsers._common import (
     UnitError,
     decode_text,
     integer_column,
@@ -31,9 +32,9 @@ from ._common import (
     sniff_table,
     split_lines,
 )
-from .base import COLUMNS, TECHNIQUES, Measurement, ParseError, column_unit
+from aiida_ssb.parsers.base import COLUMNS, TECHNIQUES, Measurement, ParseError, column_unit
 
-__all__ = ['read_generic', 'infer_technique']
+__all__ = ['infer_technique', 'read_generic']
 
 _COUNTERS = {name for name, (unit, _) in COLUMNS.items() if unit == '1'}
 

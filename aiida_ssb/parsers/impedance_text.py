@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import (
+from aiida_ssb.parsers._common import (
     UnitError,
     clean_header_value,
     convert,
@@ -27,9 +27,9 @@ from ._common import (
     split_lines,
     to_float,
 )
-from .base import Measurement, ParseError, column_unit, timestamp_metadata
+from aiida_ssb.parsers.base import Measurement, ParseError, column_unit, timestamp_metadata
 
-__all__ = ['read_csv_impedance', 'read_gamry_dta', 'read_zplot', 'read_autolab']
+__all__ = ['read_autolab', 'read_csv_impedance', 'read_gamry_dta', 'read_zplot']
 
 
 def _text_lines(path, what: str) -> list[str]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .base import KIND_OF_TECHNIQUE, TECHNIQUES, Measurement, ParseError
-from .detect import SUPPORTED_FORMATS, detect_format
+from aiida_ssb.parsers.base import KIND_OF_TECHNIQUE, TECHNIQUES, Measurement, ParseError
+from aiida_ssb.parsers.detect import SUPPORTED_FORMATS, detect_format
 
-__all__ = ['read', 'REQUIRED_COLUMNS', 'KINDS']
+__all__ = ['KINDS', 'REQUIRED_COLUMNS', 'read']
 
 #: format code -> (module, function, accepts ``technique``, accepts ``column_map``)
 _READERS: dict[str, tuple[str, str, bool, bool]] = {

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import (
+from aiida_ssb.parsers._common import (
     UnitError,
     convert,
     decode_text,
@@ -47,7 +47,7 @@ from ._common import (
     split_lines,
     to_float,
 )
-from .base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
+from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
 
 __all__ = ['read_netzsch', 'split_netzsch_column']
 

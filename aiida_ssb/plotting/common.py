@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ['new_figure', 'save_figure', 'SUPPORTED_EXTENSIONS']
+from aiida_ssb.exceptions import InputError
+
+__all__ = ['SUPPORTED_EXTENSIONS', 'new_figure', 'save_figure']
 
 SUPPORTED_EXTENSIONS = ('.png', '.svg', '.pdf')
 
@@ -37,7 +39,7 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 150) -> str:
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
     if extension not in SUPPORTED_EXTENSIONS:
-        raise ValueError(
+        raise InputError(
             f'{path}: unsupported figure format {extension or "(none)"}; use {", ".join(SUPPORTED_EXTENSIONS)}'
         )
     figure.savefig(path, dpi=dpi)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from aiida_ssb.plotting.common import new_figure
 
-__all__ = ['plot_capacity', 'plot_profiles', 'plot_rate', 'plot_ccd']
+__all__ = ['plot_capacity', 'plot_ccd', 'plot_profiles', 'plot_rate']
 
 
 def _capacity_key(cycles: Mapping[str, np.ndarray], basis: str | None, half: str) -> tuple[str, str]:
@@ -30,7 +30,7 @@ def plot_capacity(
     figure, ax = figure_axes or new_figure()
     cycle = np.asarray(curves['cycle__cycle'])
     for half, marker in (('discharge', 'o'), ('charge', '^')):
-        key, label = _capacity_key(curves, basis, half)
+        key, _label = _capacity_key(curves, basis, half)
         if key in curves:
             ax.plot(cycle, curves[key], marker, ms=3, label=half, alpha=0.85 if half == 'discharge' else 0.5)
     ax.set_xlabel('cycle')
@@ -80,7 +80,7 @@ def plot_profiles(
     complete = {
         int(c) for c, ok in zip(curves['cycle__cycle'], curves.get('cycle__complete', curves['cycle__cycle'])) if ok
     }
-    available = sorted(set(int(c) for c in half_cycle) & complete) or sorted(set(int(c) for c in half_cycle))
+    available = sorted({int(c) for c in half_cycle} & complete) or sorted({int(c) for c in half_cycle})
     if cycles is None:
         picks = [available[0], available[min(1, len(available) - 1)], available[len(available) // 2], available[-1]]
         cycles = sorted(set(picks))

@@ -13,7 +13,9 @@ from typing import Any
 
 from aiida import orm
 
-__all__ = ['sample_graph', 'node_sublabel', 'write_graph', 'GraphvizMissing']
+from aiida_ssb.exceptions import InputError, SsbError
+
+__all__ = ['GraphvizMissingError', 'node_sublabel', 'sample_graph', 'write_graph']
 
 #: analysis-summary keys shown on result nodes, in order
 _RESULT_KEYS = (
@@ -32,7 +34,7 @@ _RESULT_KEYS = (
 )
 
 
-class GraphvizMissing(RuntimeError):
+class GraphvizMissingError(SsbError, RuntimeError):
     """The Graphviz ``dot`` binary is not installed."""
 
 
@@ -112,7 +114,7 @@ def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all')
     from aiida.tools.visualization import Graph
 
     if what not in ('synthesis', 'measurements', 'all'):
-        raise ValueError(f'what={what!r}: choose synthesis, measurements or all')
+        raise InputError(f'what={what!r}: choose synthesis, measurements or all')
     graph = Graph(
         node_sublabel_fn=node_sublabel,
         node_style_fn=_style,
@@ -129,7 +131,7 @@ def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all')
 
 def write_graph(graph, path: str | os.PathLike) -> str:
     """Write a graph: ``.dot`` as source; ``.svg``/``.png``/``.pdf`` rendered with Graphviz. Without ``dot``
-    the source is written next to the requested file and :class:`GraphvizMissing` says where."""
+    the source is written next to the requested file and :class:`GraphvizMissingError` says where."""
     path = os.fspath(path)
     stem, extension = os.path.splitext(path)
     extension = extension.lower().lstrip('.')
@@ -138,12 +140,12 @@ def write_graph(graph, path: str | os.PathLike) -> str:
             handle.write(graph.graphviz.source)
         return path
     if extension not in ('svg', 'png', 'pdf'):
-        raise ValueError(f'{path}: unsupported graph format {extension or "(none)"}; use .svg, .png, .pdf or .dot')
+        raise InputError(f'{path}: unsupported graph format {extension or "(none)"}; use .svg, .png, .pdf or .dot')
     if shutil.which('dot') is None:
         fallback = stem + '.dot'
         with open(fallback, 'w', encoding='utf-8') as handle:
             handle.write(graph.graphviz.source)
-        raise GraphvizMissing(
+        raise GraphvizMissingError(
             f'Graphviz (dot) is not installed, so {path} could not be rendered; the graph source was '
             f'written to {fallback} (install graphviz, e.g. apt-get install graphviz, then '
             f'`dot -T{extension} {fallback} -o {path}`)'

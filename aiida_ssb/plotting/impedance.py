@@ -3,13 +3,13 @@ a resistance against cycle, upper cut-off or time."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from aiida_ssb.plotting.common import new_figure
 
-__all__ = ['plot_nyquist', 'plot_bode', 'plot_arrhenius', 'plot_resistance_track']
+__all__ = ['plot_arrhenius', 'plot_bode', 'plot_nyquist', 'plot_resistance_track']
 
 
 def plot_nyquist(

@@ -4,7 +4,7 @@ stepwise-CV series."""
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -12,4 +12,4 @@
 
 from aiida_ssb.query.tables import Filter, QueryError, cell_fields, cells, parse_filter, sample_fields, samples
 
-__all__ = ['cells', 'samples', 'Filter', 'parse_filter', 'QueryError', 'cell_fields', 'sample_fields']
+__all__ = ['Filter', 'QueryError', 'cell_fields', 'cells', 'parse_filter', 'sample_fields', 'samples']

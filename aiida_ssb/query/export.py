@@ -8,6 +8,8 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.exceptions import InputError
+
 __all__ = ['export_tables']
 
 
@@ -16,7 +18,7 @@ def _write(frame, path_stem: str, file_format: str) -> str:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ValueError(
+            raise InputError(
                 'Parquet export needs pyarrow: pip install aiida-ssb[parquet] (or use --format csv)'
             ) from None
         path = path_stem + '.parquet'
@@ -50,19 +52,18 @@ def export_tables(
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.data.material import MaterialData
     from aiida_ssb.data.sample import load_sample
-
     from aiida_ssb.query.index import INDEX_EXTRA
     from aiida_ssb.workflows.base import measurement_label, measurements_of_cell
 
     if (sample_ids is None) == (campaign is None):
-        raise ValueError('give sample ids or a campaign to export')
+        raise InputError('give sample ids or a campaign to export')
     os.makedirs(folder, exist_ok=True)
     if campaign is not None:
         query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
         query.append((CellData, MaterialData), with_group='g', project='*')
         nodes = query.all(flat=True)
         if not nodes:
-            raise ValueError(f'no campaign {campaign!r}, or it holds no samples')
+            raise InputError(f'no campaign {campaign!r}, or it holds no samples')
     else:
         nodes = [load_sample(sample_id) for sample_id in sample_ids]
     cells = [node for node in nodes if isinstance(node, CellData)]
@@ -91,7 +92,7 @@ def export_tables(
     if materials:
         rows = []
         for material in materials:
-            row = _flatten({key: value for key, value in material.base.attributes.all.items()})
+            row = _flatten(dict(material.base.attributes.all.items()))
             for key, value in (material.base.extras.get(INDEX_EXTRA, {}) or {}).items():
                 if not isinstance(value, (dict, list)):
                     row[key] = value

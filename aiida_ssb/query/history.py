@@ -7,7 +7,7 @@ from typing import Any
 
 from aiida import orm
 
-__all__ = ['HistoryNode', 'history', 'render_history', 'process_summary', 'measurements_of', 'KEY_PARAMETERS']
+__all__ = ['KEY_PARAMETERS', 'HistoryNode', 'history', 'measurements_of', 'process_summary', 'render_history']
 
 #: the parameters shown beside each step kind (all are kept in the graph; these are the headline ones)
 KEY_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -111,7 +111,7 @@ class HistoryNode:
     amount: str | None = None
     step: str | None = None
     process: orm.ProcessNode | None = None
-    parents: list['HistoryNode'] = field(default_factory=list)
+    parents: list[HistoryNode] = field(default_factory=list)
     repeated: bool = False
 
 
@@ -143,7 +143,7 @@ def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
     parameters = creator.inputs.parameters.get_dict() if 'parameters' in creator.inputs else {}
     amounts = {item.get('link_label'): item for item in parameters.get('inputs', [])}
     layers = {layer['material']: layer for layer in parameters.get('layers', [])} if 'layers' in parameters else {}
-    for link in sorted(creator.base.links.get_incoming().all(), key=lambda l: l.link_label):
+    for link in sorted(creator.base.links.get_incoming().all(), key=lambda link: link.link_label):
         parent = link.node
         if link.link_label in ('parameters', 'product') or not hasattr(parent, 'sample_id'):
             continue

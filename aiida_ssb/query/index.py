@@ -10,11 +10,12 @@ copied into the extra ``ssb`` of the cell (from its latest cell summary) and of 
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from aiida import orm
 
-__all__ = ['INDEX_EXTRA', 'index_cell', 'index_materials', 'latest_cell_summary', 'reindex', 'MATERIAL_FIELDS']
+__all__ = ['INDEX_EXTRA', 'MATERIAL_FIELDS', 'index_cell', 'index_materials', 'latest_cell_summary', 'reindex']
 
 INDEX_EXTRA = 'ssb'
 
@@ -118,7 +119,7 @@ def index_materials(summaries: Iterable[orm.Dict]) -> list[str]:
         entry = dict(material.base.extras.get(INDEX_EXTRA, {}))
         sources = dict(entry.get('sources', {}))
         sources.update(values.pop('sources'))
-        entry.update({key: value for key, value in values.items()})
+        entry.update(dict(values.items()))
         entry['sources'] = sources
         entry['indexed_unix_s'] = time.time()
         material.base.extras.set(INDEX_EXTRA, entry)

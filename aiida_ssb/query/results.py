@@ -6,7 +6,9 @@ from typing import NamedTuple
 
 from aiida import orm
 
-__all__ = ['Result', 'latest_results', 'latest_result', 'measured_record']
+from aiida_ssb.exceptions import InputError
+
+__all__ = ['Result', 'latest_result', 'latest_results', 'measured_record']
 
 
 class Result(NamedTuple):
@@ -43,7 +45,7 @@ def latest_result(sample_id: str, analysis: str) -> Result:
     """The newest result of an analysis for a sample; a ValueError saying how to get one when there is none."""
     found = latest_results(sample_id, analysis, limit=1)
     if not found:
-        raise ValueError(f'{sample_id} has no {analysis} result yet: run `aiida-ssb analyse {sample_id}` first')
+        raise InputError(f'{sample_id} has no {analysis} result yet: run `aiida-ssb analyse {sample_id}` first')
     return found[0]
 
 

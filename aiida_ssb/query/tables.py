@@ -21,25 +21,28 @@ fields that exist.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.exceptions import InputError
+
 __all__ = [
-    'QueryError',
-    'Filter',
-    'parse_filter',
-    'samples',
-    'cells',
-    'SAMPLE_FIELDS',
     'CELL_FIELDS',
+    'SAMPLE_FIELDS',
+    'Filter',
+    'QueryError',
     'cell_fields',
+    'cells',
+    'parse_filter',
     'sample_fields',
+    'samples',
 ]
 
 
-class QueryError(ValueError):
+class QueryError(InputError):
     """A filter or column that cannot be applied (unknown field, wrong unit, malformed expression)."""
 
 

@@ -14,16 +14,16 @@ from pydantic import Field, field_validator
 from aiida_ssb.schemas.base import SsbModel
 
 __all__ = [
-    'CyclingOptions',
-    'CcdOptions',
-    'OnsetOptions',
-    'EisFitOptions',
-    'ConductivityOptions',
+    'ANALYSIS_OPTIONS',
     'ArrheniusOptions',
+    'CcdOptions',
+    'ConductivityOptions',
+    'CyclingOptions',
+    'EisFitOptions',
     'GrowthOptions',
+    'OnsetOptions',
     'StepwiseCvOptions',
     'parse_reference',
-    'ANALYSIS_OPTIONS',
 ]
 
 #: cycles at which retention is reported by default (the cells table can filter at these)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, mod
 
 from aiida_ssb.units import UnitError, is_quantity_string, to_unit
 
-__all__ = ['SUFFIX_UNITS', 'SsbModel', 'unit_of_field', 'bare_name', 'DOI_PATTERN']
+__all__ = ['DOI_PATTERN', 'SUFFIX_UNITS', 'SsbModel', 'bare_name', 'unit_of_field']
 
 #: Field-name suffix -> canonical unit. Longest suffixes are matched first.
 SUFFIX_UNITS: dict[str, str] = {

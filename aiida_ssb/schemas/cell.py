@@ -8,15 +8,16 @@ relative densities where a theoretical density is known.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Fraction, IsoDate, Reference, SampleId
 
-__all__ = ['CELL_FORMATS', 'LAYER_ROLES', 'Layer', 'PressingStep', 'CellSpec', 'MaterialFacts', 'derive_cell_values']
+__all__ = ['CELL_FORMATS', 'LAYER_ROLES', 'CellSpec', 'Layer', 'MaterialFacts', 'PressingStep', 'derive_cell_values']
 
 CellFormat = Literal['blocking_pellet', 'symmetric', 'half', 'full', 'three_electrode']
 
@@ -152,7 +153,7 @@ class CellSpec(SsbModel):
         return data
 
     @model_validator(mode='after')
-    def _check(self) -> 'CellSpec':
+    def _check(self) -> CellSpec:
         roles = [layer.role for layer in self.layers]
         if self.format in ('half', 'full') and 'positive' not in roles and 'working' not in roles:
             raise ValueError(f'a {self.format} cell needs a positive (or working) layer')

@@ -11,15 +11,15 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from aiida_ssb.schemas.base import DOI_PATTERN, SsbModel
 
 __all__ = [
-    'SampleId',
-    'Reference',
-    'Basis',
-    'Fraction',
-    'parse_fraction',
-    'IsoDate',
-    'date_fields',
     'SAMPLE_ID_PATTERN',
+    'Basis',
     'Component',
+    'Fraction',
+    'IsoDate',
+    'Reference',
+    'SampleId',
+    'date_fields',
+    'parse_fraction',
     'split_fraction_basis',
 ]
 

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Reference, SampleId
 
-__all__ = ['LiteratureValue', 'LITERATURE_QUANTITIES']
+__all__ = ['LITERATURE_QUANTITIES', 'LiteratureValue']
 
 #: the quantities a literature value may carry
 LITERATURE_QUANTITIES = ('conductivity_s_cm', 'activation_energy_ev', 'oxidative_onset_v', 'reductive_onset_v')
@@ -33,7 +33,7 @@ class LiteratureValue(SsbModel):
     notes: str | None = None
 
     @model_validator(mode='after')
-    def _has_a_value(self) -> 'LiteratureValue':
+    def _has_a_value(self) -> LiteratureValue:
         if all(getattr(self, name) is None for name in LITERATURE_QUANTITIES):
             raise ValueError(f'a literature value needs at least one of {", ".join(LITERATURE_QUANTITIES)}')
         return self

@@ -81,7 +81,7 @@ class MaterialSpec(SsbModel):
     area_cm2: float | None = Field(None, gt=0)
 
     @model_validator(mode='after')
-    def _check_compositions(self) -> 'MaterialSpec':
+    def _check_compositions(self) -> MaterialSpec:
         for name in ('nominal_composition', 'measured_composition'):
             components = getattr(self, name)
             if components:

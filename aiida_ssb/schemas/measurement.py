@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import IsoDate, SampleId
 
-__all__ = ['MeasurementConditions', 'MeasurementEntry', 'TECHNIQUE_ALIASES', 'resolve_technique']
+__all__ = ['TECHNIQUE_ALIASES', 'MeasurementConditions', 'MeasurementEntry', 'resolve_technique']
 
 #: what a manifest may call a technique -> (expected measurement kind, technique code or None to detect)
 TECHNIQUE_ALIASES: dict[str, tuple[str, str | None]] = {
@@ -92,7 +92,7 @@ class MeasurementEntry(MeasurementConditions):
         return value
 
     @model_validator(mode='after')
-    def _one_target(self) -> 'MeasurementEntry':
+    def _one_target(self) -> MeasurementEntry:
         if (self.cell is None) == (self.material is None):
             raise ValueError('give exactly one of cell or material (what was measured)')
         return self

@@ -17,20 +17,20 @@ from aiida_ssb.schemas.common import Basis, Fraction, IsoDate, Reference, Sample
 from aiida_ssb.units import UnitError, parse_quantity, to_unit
 
 __all__ = [
-    'InputAmount',
-    'HeatSegment',
-    'ProcessParameters',
+    'PROCESS_KINDS',
     'BallMilling',
+    'HeatSegment',
+    'HeatTreatment',
+    'InputAmount',
+    'Mixing',
+    'Pressing',
+    'ProcessParameters',
+    'SlurryCasting',
     'SolutionImpregnation',
     'SolutionSynthesis',
-    'HeatTreatment',
-    'Mixing',
-    'SlurryCasting',
-    'Pressing',
-    'PROCESS_KINDS',
     'check_input_fractions',
-    'normalise_inputs',
     'composition_inputs',
+    'normalise_inputs',
 ]
 
 
@@ -75,7 +75,7 @@ class InputAmount(SsbModel):
         return data
 
     @model_validator(mode='after')
-    def _basis_needs_fraction(self) -> 'InputAmount':
+    def _basis_needs_fraction(self) -> InputAmount:
         if (self.fraction is not None or self.parts is not None) and self.basis is None:
             raise ValueError('a fraction needs its basis: write e.g. "70 wt%" or add basis: wt')
         return self
@@ -189,7 +189,7 @@ class BallMilling(ProcessParameters):
     temperature_c: float | None = None
 
     @model_validator(mode='after')
-    def _total_duration(self) -> 'BallMilling':
+    def _total_duration(self) -> BallMilling:
         if self.cycle_duration_min is not None and self.repetitions is not None:
             total = self.cycle_duration_min * self.repetitions
             if self.duration_min is None:
@@ -220,7 +220,7 @@ class HeatTreatment(ProcessParameters):
     segments: list[HeatSegment] | None = None
 
     @model_validator(mode='after')
-    def _from_segments(self) -> 'HeatTreatment':
+    def _from_segments(self) -> HeatTreatment:
         if self.segments:
             temperatures = [s.temperature_c for s in self.segments if s.temperature_c is not None]
             if self.temperature_c is None and temperatures:
@@ -304,7 +304,7 @@ class SlurryCasting(ProcessParameters):
     loading_basis: Literal['active', 'composite'] | None = None
 
     @model_validator(mode='after')
-    def _loading_basis(self) -> 'SlurryCasting':
+    def _loading_basis(self) -> SlurryCasting:
         if self.mass_loading_mg_cm2 is not None and self.loading_basis is None:
             raise ValueError('mass_loading_mg_cm2 needs its loading_basis: active or composite')
         return self

@@ -3,7 +3,7 @@ gathering of the measurements of a cell from the graph."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from aiida import orm
 from aiida.engine import WorkChain
@@ -12,7 +12,7 @@ from aiida_ssb.calculations.record import link_label
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 
-__all__ = ['CellAnalysisBase', 'builder_for', 'measurements_of_cell', 'measurement_label', 'electrolyte_of']
+__all__ = ['CellAnalysisBase', 'builder_for', 'electrolyte_of', 'measurement_label', 'measurements_of_cell']
 
 
 def measurements_of_cell(cell: orm.Data, classes: Iterable[type] | None = None) -> list[MeasurementData]:

@@ -15,7 +15,7 @@ from aiida_ssb.workflows.base import measurements_of_cell
 from aiida_ssb.workflows.cycling import CyclingWorkChain, OxidativeStabilityWorkChain
 from aiida_ssb.workflows.impedance import ConductivityWorkChain, InterfaceWorkChain
 
-__all__ = ['CellAnalysisWorkChain', 'plan_cell_analyses', 'OPTION_SECTIONS']
+__all__ = ['OPTION_SECTIONS', 'CellAnalysisWorkChain', 'plan_cell_analyses']
 
 #: the sections of the options Dict, each validated by its schema
 OPTION_SECTIONS = ('eis', 'conductivity', 'arrhenius', 'growth', 'onsets', 'stepwise_cv', 'cycling', 'ccd')

@@ -15,7 +15,7 @@ from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.measurements import ImpedanceSpectrumData
 from aiida_ssb.workflows.base import builder_for, electrolyte_of
 
-__all__ = ['ConductivityWorkChain', 'InterfaceWorkChain', 'DEFAULT_CIRCUITS', 'default_fit_options']
+__all__ = ['DEFAULT_CIRCUITS', 'ConductivityWorkChain', 'InterfaceWorkChain', 'default_fit_options']
 
 #: default circuit (and element roles) per cell format; override with ``options.eis``
 DEFAULT_CIRCUITS: dict[str, tuple[str, dict[str, str]]] = {

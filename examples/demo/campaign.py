@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .eclab import Instrument
-from .yamlout import dump
+from demo.eclab import Instrument
+from demo.yamlout import dump
 
 __all__ = ['SYNTHETIC', 'Campaign', 'temperature_label']
 

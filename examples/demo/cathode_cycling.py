@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .electrode import GcplRecorder, HalfCycle, OcvCurve, c_rate_current_ma, solve_eta, specific, window
+from demo.electrode import GcplRecorder, HalfCycle, OcvCurve, c_rate_current_ma, solve_eta, specific, window
 
 __all__ = ['CycleSpec', 'discharge_eta_for', 'run_cycle', 'run_cycles']
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .eclab import Column, Instrument, MptFile, settings_block, write_mpt
+from demo.eclab import Column, Instrument, MptFile, settings_block, write_mpt
 
 __all__ = [
     'GcplRecorder',
@@ -307,7 +307,7 @@ class GcplRecorder:
         """A constant-current half cycle sampled at the cumulative charges ``charge_mah`` (starting at 0,
         i.e. the first point at the switching time)."""
         direction = 1 if current_ma > 0 else -1
-        if direction != self._last_direction and self._last_direction != 0:
+        if self._last_direction not in (direction, 0):
             self.half_index += 1
         self._last_direction = direction
         t = self.t_now_s + charge_mah / abs(current_ma) * 3600.0

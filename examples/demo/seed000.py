@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from .campaign import SYNTHETIC, Campaign
-from .cathode_cycling import CycleSpec, discharge_eta_for, run_cycle, run_cycles
-from .eclab import Instrument
-from .electrode import GcplRecorder, GcplSequence, gcpl_file, nvopf_ocv, smooth_quadratic
-from .impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
-from .voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
-from .yamlout import Comment
+from demo.campaign import SYNTHETIC, Campaign
+from demo.cathode_cycling import CycleSpec, discharge_eta_for, run_cycle, run_cycles
+from demo.eclab import Instrument
+from demo.electrode import GcplRecorder, GcplSequence, gcpl_file, nvopf_ocv, smooth_quadratic
+from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
+from demo.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
+from demo.yamlout import Comment
 
 NAME = 'seed000-4v-cell'
 DOI = 'doi:10.1039/d0ee01569e'
@@ -330,7 +330,10 @@ def _long_term(camp: Campaign, reduced: bool) -> dict[str, Any]:
 
     # the 4.15 V cell: 2 x C/10, then C/5 to cycle 800 (100 in the reduced set)
     n_last = 100 if reduced else 800
-    to_full = lambda n: 3.0 + (n - 3.0) * 797.0 / (n_last - 3.0)
+
+    def to_full(n):
+        return 3.0 + (n - 3.0) * 797.0 / (n_last - 3.0)
+
     capacity = smooth_quadratic([(3.0, 99.0), (400.0, 90.0), (800.0, 78.0)])
     energy_retention = smooth_quadratic([(3.0, 100.0), (400.0, 89.0), (800.0, 76.0)])
     middle = 3 + round(397.0 * (n_last - 3.0) / 797.0)
@@ -417,7 +420,10 @@ def _long_term(camp: Campaign, reduced: bool) -> dict[str, Any]:
 
     # the 4.30 V cell: fades to 43 mAh/g (44 %) by cycle 160 (20 in the reduced set), then fails
     n_fail = 20 if reduced else 160
-    to_full30 = lambda n: 3.0 + (n - 3.0) * 157.0 / (n_fail - 3.0)
+
+    def to_full30(n):
+        return 3.0 + (n - 3.0) * 157.0 / (n_fail - 3.0)
+
     capacity30 = smooth_quadratic([(3.0, 97.7), (80.0, 82.0), (160.0, 43.0)])
     energy30 = smooth_quadratic([(3.0, 100.0), (80.0, 80.0), (160.0, 38.0)])
     first30 = CycleSpec(0.2, 97.7, 99.35, LOWER_V, 4.30, eta_discharge_v=0.020, charge_ns=3, discharge_ns=4)

@@ -13,10 +13,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .campaign import SYNTHETIC, Campaign
-from .cathode_cycling import CycleSpec, run_cycles
-from .eclab import Instrument
-from .electrode import GcplRecorder, GcplSequence, gcpl_file, nacro2_ocv
+from demo.campaign import SYNTHETIC, Campaign
+from demo.cathode_cycling import CycleSpec, run_cycles
+from demo.eclab import Instrument
+from demo.electrode import GcplRecorder, GcplSequence, gcpl_file, nacro2_ocv
 
 NAME = 'seed001-infiltrated-electrodes'
 DOI = 'doi:10.1016/j.ensm.2019.11.027'

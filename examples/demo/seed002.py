@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from .campaign import SYNTHETIC, Campaign
-from .eclab import Instrument
-from .electrode import GcplRecorder, GcplSequence, gcpl_file
-from .impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
-from .symmetric import CcdFailure, Polarisation, ccd_protocol
-from .voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
-from .yamlout import Comment
+from demo.campaign import SYNTHETIC, Campaign
+from demo.eclab import Instrument
+from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
+from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
+from demo.symmetric import CcdFailure, Polarisation, ccd_protocol
+from demo.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
+from demo.yamlout import Comment
 
 NAME = 'seed002-stability-method'
 DOI_METHOD = 'doi:10.1021/acsaem.9b01487'

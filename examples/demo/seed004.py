@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .campaign import SYNTHETIC, Campaign, temperature_label
-from .eclab import Instrument
-from .electrode import GcplRecorder, GcplSequence, gcpl_file
-from .impedance import PeisSettings, add_noise, cpe, frequencies_hz, geometric_cpe_q, parallel, peis_file
-from .ncb_conductivity import NcbConductivity, arrhenius_fit_ev
-from .symmetric import CcdFailure, Polarisation, ccd_protocol
-from .voltammetry import Hinge, Peak, VoltammetryModel, cv_file, sweep_program
-from .yamlout import Comment
+from demo.campaign import SYNTHETIC, Campaign, temperature_label
+from demo.eclab import Instrument
+from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
+from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, geometric_cpe_q, parallel, peis_file
+from demo.ncb_conductivity import NcbConductivity, arrhenius_fit_ev
+from demo.symmetric import CcdFailure, Polarisation, ccd_protocol
+from demo.voltammetry import Hinge, Peak, VoltammetryModel, cv_file, sweep_program
+from demo.yamlout import Comment
 
 NAME = 'seed004-milling-series'
 DOI = 'doi:10.1021/acsami.1c21113'

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .electrode import GcplRecorder, GcplSequence
+from demo.electrode import GcplRecorder, GcplSequence
 
 __all__ = ['CcdFailure', 'Polarisation', 'ccd_protocol']
 

@@ -6,7 +6,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from aiida.manage.caching import enable_caching
 
-from aiida_ssb.calculations.analyse import analyse_ccd, analyse_cycling, analyse_onsets, run_analysis
+from aiida_ssb.calculations.analyse import analyse_cycling, run_analysis
 from aiida_ssb.calculations.record import assemble_cell
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import CyclingData, SymmetricCellData, VoltammogramData
@@ -186,9 +186,8 @@ def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
 
 
 def test_stepwise_cv_is_recognised_and_analysed(cell, tmp_path):
-    from tests.analysis.test_voltammetry import synthetic_stepwise
-
     from aiida_ssb.calculations.analyse import rising_cutoffs
+    from tests.analysis.test_voltammetry import synthetic_stepwise
 
     potential, current, time, cutoffs = synthetic_stepwise()
     record = stored(
@@ -204,8 +203,8 @@ def test_stepwise_cv_is_recognised_and_analysed(cell, tmp_path):
     stepwise = next(s for s in outputs['summaries'].values() if s['analysis'] == 'stepwise_cv')
     assert stepwise['soaring_cutoff_v'] == pytest.approx(4.25, abs=0.051)
     assert stepwise['n_steps'] == len(cutoffs)
-    from aiida_ssb.plotting.voltammetry import plot_stepwise_cv
     from aiida_ssb.plotting.common import save_figure
+    from aiida_ssb.plotting.voltammetry import plot_stepwise_cv
 
     save_figure(plot_stepwise_cv(potential, current, stepwise['steps']), tmp_path / 'stepwise.png')
     assert (tmp_path / 'stepwise.png').stat().st_size > 5000

@@ -117,7 +117,7 @@ def test_missing_geometry_is_a_clear_failure(aiida_profile_clean):
         {'id': 'P2', 'format': 'blocking_pellet', 'layers': [{'role': 'electrolyte', 'material': 'SE'}]}
     )
     record = ImpedanceSpectrumData(spectrum([rq(100, 1e-9, 0.9), cpe(1e-6, 0.85)]), sample_id='P2').store()
-    outputs, node = run_get_node(ConductivityWorkChain.get_builder_for(cell, measurements=[record]))
+    _outputs, node = run_get_node(ConductivityWorkChain.get_builder_for(cell, measurements=[record]))
     assert node.exit_status == 401
     assert 'lacks the electrolyte thickness or area' in node.exit_message
 

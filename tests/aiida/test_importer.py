@@ -176,7 +176,7 @@ def test_failure_during_storage_rolls_everything_back(aiida_profile_clean, tmp_p
     path = write(tmp_path, BASE)
     plan = plan_import(path)
     count = node_count()
-    import aiida_ssb.calculations.record as record
+    from aiida_ssb.calculations import record
 
     def broken(*args, **kwargs):
         raise RuntimeError('disk full')

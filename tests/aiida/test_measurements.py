@@ -95,7 +95,7 @@ def test_unreadable_files_store_nothing(pellet, tmp_path, content):
     path = tmp_path / 'bad.csv'
     path.write_bytes(content)
     count = node_count()
-    with pytest.raises(ValueError, match='bad.csv'):
+    with pytest.raises(ValueError, match=r'bad\.csv'):
         import_file(path, 'PEL-1')
     assert node_count() == count
 
@@ -103,13 +103,13 @@ def test_unreadable_files_store_nothing(pellet, tmp_path, content):
 def test_wrong_technique_is_refused(pellet, tmp_path):
     path, _, _ = spectrum_csv(tmp_path)
     count = node_count()
-    with pytest.raises(ValueError, match='spectrum.csv'):
+    with pytest.raises(ValueError, match=r'spectrum\.csv'):
         import_file(path, 'PEL-1', technique='galvanostatic_cycling')
     assert node_count() == count
 
 
 def test_multi_spectrum_file_is_split(pellet, shared_file):
-    status, nodes = import_file(shared_file('biologic/geis.mpt'), 'PEL-1', temperature='25 degC')
+    _status, nodes = import_file(shared_file('biologic/geis.mpt'), 'PEL-1', temperature='25 degC')
     spectra = [n for n in nodes if isinstance(n, ImpedanceSpectrumData)]
     assert len(spectra) > 1
     assert [s.base.attributes.get('part_index') for s in spectra] == list(range(len(spectra)))

@@ -156,7 +156,7 @@ def test_nucleation_overshoot_is_not_a_drop():
 
 def test_short_during_reversal_is_caught_by_the_ohmic_expectation():
     # the half cycle at 0.16 starts already soft-shorted: no fall inside it, but far below j x ASR
-    columns, truth = make_symmetric_record(soft=Failure(0.16, 0, 0.0, 0.3))
+    columns, _truth = make_symmetric_record(soft=Failure(0.16, 0, 0.0, 0.3))
     out = critical_current_density(*columns, AREA).to_dict()
     assert out['ccd_ma_cm2'] == pytest.approx(0.14, rel=1e-6)
     assert out['sudden_drop_half_cycle'] == half_cycle_of(0.16, 0)

@@ -9,7 +9,6 @@ hinge (linear rise).
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -99,10 +98,10 @@ def synthetic_stepwise(seed=0):
 
 # ---------------------------------------------------------------------------------------- two-line method
 SINGLE_CASES = {
-    'LiBH4-like softplus': dict(e_start=1.5, e_end=4.0, rises=[(2.04, 2e-3, 0.02)]),
-    'linear rise (hinge)': dict(e_start=1.5, e_end=4.0, rises=[(2.5, 1e-3, 0.0)]),
-    'wide exponential knee': dict(e_start=1.5, e_end=4.0, rises=[(3.0, 5e-3, 0.05)]),
-    'noisy (SNR ~ 20)': dict(e_start=1.5, e_end=4.0, rises=[(3.1, 1e-3, 0.03)], noise_ma=5e-5),
+    'LiBH4-like softplus': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(2.04, 2e-3, 0.02)]},
+    'linear rise (hinge)': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(2.5, 1e-3, 0.0)]},
+    'wide exponential knee': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(3.0, 5e-3, 0.05)]},
+    'noisy (SNR ~ 20)': {'e_start': 1.5, 'e_end': 4.0, 'rises': [(3.1, 1e-3, 0.03)], 'noise_ma': 5e-5},
 }
 
 
@@ -429,17 +428,17 @@ def test_bad_input_raises_clear_errors(potential, current, match):
 def test_bad_parameters_raise_clear_errors():
     potential, current = synthetic_sweep(1.5, 4.0, [(2.04, 2e-3, 0.02)])
     cases = [
-        (dict(direction='up'), 'direction'),
-        (dict(method='tangent'), 'method'),
-        (dict(method='threshold'), 'exactly one of threshold_ma'),
-        (dict(method='threshold', threshold_ma_cm2=0.01), 'needs area_cm2'),
-        (dict(method='threshold', threshold_ma=-1), 'positive'),
-        (dict(area_cm2=0), 'area_cm2'),
-        (dict(r2_min=1.5), 'r2_min'),
-        (dict(background_window_v=(3.0, 2.0)), 'v_min < v_max'),
-        (dict(background_window_v=(5.0, 6.0)), 'only 0 point'),
-        (dict(time_s=np.linspace(10, 0, potential.size)), 'time_s: decreases'),
-        (dict(working_electrode={'carbon_fraction': 0.25}), 'unknown key'),
+        ({'direction': 'up'}, 'direction'),
+        ({'method': 'tangent'}, 'method'),
+        ({'method': 'threshold'}, 'exactly one of threshold_ma'),
+        ({'method': 'threshold', 'threshold_ma_cm2': 0.01}, 'needs area_cm2'),
+        ({'method': 'threshold', 'threshold_ma': -1}, 'positive'),
+        ({'area_cm2': 0}, 'area_cm2'),
+        ({'r2_min': 1.5}, 'r2_min'),
+        ({'background_window_v': (3.0, 2.0)}, 'v_min < v_max'),
+        ({'background_window_v': (5.0, 6.0)}, 'only 0 point'),
+        ({'time_s': np.linspace(10, 0, potential.size)}, 'time_s: decreases'),
+        ({'working_electrode': {'carbon_fraction': 0.25}}, 'unknown key'),
     ]
     for kwargs, match in cases:
         with pytest.raises(VoltammetryError, match=match):
@@ -488,7 +487,12 @@ def test_property_hinge_onsets_are_found_or_honestly_absent(e0, slope, backgroun
 
 # ---------------------------------------------------------------------------------------- validity rules
 def test_working_electrode_rules_reproduce_the_thesis_numbers():
-    super_p = dict(carbon_density_g_cm3=0.16, electrolyte_density_g_cm3=0.666, carbon_bet_m2_g=58, composite_mass_mg=5)
+    super_p = {
+        'carbon_density_g_cm3': 0.16,
+        'electrolyte_density_g_cm3': 0.666,
+        'carbon_bet_m2_g': 58,
+        'composite_mass_mg': 5,
+    }
     assert vm.carbon_volume_fraction(0.25, 0.16, 0.666) == pytest.approx(0.581, abs=0.001)
     assert vm.carbon_volume_fraction(0.25, 1.3, 0.666) == pytest.approx(0.146, abs=0.001)  # MCMB, tap density
     assert vm.carbon_surface_area_cm2(2, 0.25, 58) == pytest.approx(290)  # 0.5 mg Super P ("292 cm2")
@@ -508,11 +512,11 @@ def test_working_electrode_rules_reproduce_the_thesis_numbers():
     fifty = {f.rule: f for f in vm.check_working_electrode(dict(carbon_mass_fraction=0.5, **super_p))}
     assert fifty['carbon_volume_fraction'].passed is False and fifty['carbon_volume_fraction'].value > 0.8
     assert fifty['scan_rate'].passed is None and 'not evaluated' in fifty['scan_rate'].reason
-    ks6_electrode = dict(carbon_mass_fraction=0.25, carbon_bet_m2_g=16, composite_mass_mg=5)
+    ks6_electrode = {'carbon_mass_fraction': 0.25, 'carbon_bet_m2_g': 16, 'composite_mass_mg': 5}
     ks6 = {f.rule: f for f in vm.check_working_electrode(ks6_electrode)}
     assert ks6['carbon_surface_area'].passed is False  # 200 cm2 is not > 200 cm2
     assert ks6['carbon_volume_fraction'].passed is None
-    bare = {f.rule: f for f in vm.check_working_electrode(dict(carbon_volume_fraction=0.0))}
+    bare = {f.rule: f for f in vm.check_working_electrode({'carbon_volume_fraction': 0.0})}
     assert bare['carbon_volume_fraction'].passed is False and '3.10 V' in bare['carbon_volume_fraction'].reason
     assert json.dumps([f.to_dict() for f in vm.check_working_electrode()])
     with pytest.raises(VoltammetryError, match='carbon_mass_fraction'):
@@ -520,12 +524,12 @@ def test_working_electrode_rules_reproduce_the_thesis_numbers():
 
 
 def test_flags_travel_with_the_onset_result():
-    potential, current, time, cycles = synthetic_cv(1)
+    potential, current, time, _cycles = synthetic_cv(1)
     result = vm.find_onsets(
         potential,
         current,
         time_s=time,
-        working_electrode=dict(carbon_volume_fraction=0.58, carbon_surface_area_cm2=750),
+        working_electrode={'carbon_volume_fraction': 0.58, 'carbon_surface_area_cm2': 750},
     )
     flags = {f['rule']: f for f in result.to_dict()['flags']}
     assert flags['carbon_volume_fraction']['passed'] is True
@@ -615,7 +619,7 @@ def test_real_cv_thresholds_reproduce_the_anchors(shared_file):
     spikes removed, the current (13.6 uA at 5.5 V) never reaches 50 uA."""
     columns = _read(shared_file, 'cv.mpt').columns
     args = (columns['voltage_v'], columns['current_ma'])
-    naive = dict(method='threshold', direction='anodic', k_consecutive=1, despike=False, interpolate=False)
+    naive = {'method': 'threshold', 'direction': 'anodic', 'k_consecutive': 1, 'despike': False, 'interpolate': False}
     for threshold_ua, expected in ((1, 3.48), (10, 5.26), (50, 5.45)):
         result = vm.find_onsets(*args, threshold_ma=threshold_ua * UA, **naive)
         assert round(result.oxidative_onset_v, 2) == expected

@@ -10,8 +10,7 @@ import pytest
 
 from aiida_ssb.parsers import SUPPORTED_FORMATS, ParseError, UnsupportedFormatError, detect_format, read
 from aiida_ssb.parsers.biologic import split_column_name, technique_from_columns, technique_from_name
-
-from .helpers import assert_valid, raw_mpt
+from tests.parsers.helpers import assert_valid, raw_mpt
 
 # file -> (technique, rows after reading, rows in the raw table)
 BIOLOGIC = {

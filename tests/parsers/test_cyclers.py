@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from aiida_ssb.parsers import ParseError, UnsupportedFormatError, cyclers, detect_format, read
-
-from .helpers import assert_valid
+from tests.parsers.helpers import assert_valid
 
 
 def test_maccor_text_export(shared_file):
@@ -114,6 +113,6 @@ def test_maccor_bad_cell_names_the_line(shared_file, tmp_path):
     lines[10] = '\t'.join(fields)
     path = tmp_path / 'maccor.txt'
     path.write_text('\n'.join(lines), encoding='latin-1')
-    with pytest.raises(ParseError, match="'Volts' holds '2.4x7'") as error:
+    with pytest.raises(ParseError, match=r"'Volts' holds '2\.4x7'") as error:
         read(path)
     assert error.value.line == 11

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from aiida_ssb.parsers import ParseError, detect_format, read
-
-from .helpers import raw_mpt
+from tests.parsers.helpers import raw_mpt
 
 
 def test_missing_empty_and_directory(tmp_path):
@@ -33,7 +32,7 @@ def test_binary_garbage(tmp_path):
     rng = np.random.default_rng(5)
     path = tmp_path / 'garbage.bin'
     path.write_bytes(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes() + b'\x00')
-    with pytest.raises(ParseError, match='NUL byte|not a format'):
+    with pytest.raises(ParseError, match=r'NUL byte|not a format'):
         read(path)
     for file_format in (
         'biologic-mpt',
@@ -138,11 +137,11 @@ def test_nan_only_columns(shared_file, tmp_path):
 def test_non_numeric_cell(shared_file, tmp_path):
     path = tmp_path / 'cv.mpt'
     _rewrite_column(shared_file('biologic/cv.mpt'), path, '<I>/mA', '1.2.3', rows={99})
-    with pytest.raises(ParseError, match="column '<I>/mA' holds '1.2.3'") as error:
+    with pytest.raises(ParseError, match=r"column '<I>/mA' holds '1\.2\.3'") as error:
         read(path)
     assert error.value.line == 58 + 100
     _rewrite_column(shared_file('biologic/cv.mpt'), path, 'cycle number', '1.5', rows={3})
-    with pytest.raises(ParseError, match="counter column 'cycle number' holds 1.5 in data row 4"):
+    with pytest.raises(ParseError, match=r"counter column 'cycle number' holds 1\.5 in data row 4"):
         read(path)
 
 
@@ -182,7 +181,7 @@ def test_wrong_technique_and_kind(shared_file, tmp_path):
     names, table = raw_mpt(shared_file('biologic/ocv.mpt'))
     path = tmp_path / 'ocv_short.mpt'
     path.write_text('\t'.join(names) + '\n' + '\n'.join('\t'.join(str(v) for v in row) for row in table[:3]))
-    with pytest.raises(ParseError, match='looks like a ocv .* not cv'):
+    with pytest.raises(ParseError, match=r'looks like a ocv .* not cv'):
         read(path, technique='cv')  # an OCV-like export (no current) is no voltammogram
     table_path = tmp_path / 'table.csv'
     table_path.write_text('E,I\n' + '\n'.join(f'{0.1 * i},{0.01 * i}' for i in range(10)))

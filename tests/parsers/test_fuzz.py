@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiida_ssb.parsers import ParseError, read
-
-from ..conftest import shared_data_dir
-from .helpers import assert_valid, write_netzsch, write_xrdml
+from tests.conftest import shared_data_dir
+from tests.parsers.helpers import assert_valid, write_netzsch, write_xrdml
 
 REAL_SAMPLES = [
     ('biologic/peis.mpt', 'biologic-mpt'),

@@ -8,8 +8,7 @@ import pytest
 
 from aiida_ssb.parsers import ParseError, UnsupportedFormatError, detect_format, read
 from aiida_ssb.parsers.thermal import split_netzsch_column
-
-from .helpers import assert_valid, synthetic_pattern, write_netzsch, write_xrdml
+from tests.parsers.helpers import assert_valid, synthetic_pattern, write_netzsch, write_xrdml
 
 
 # ---------------------------------------------------------------------------------------------- generic
@@ -62,7 +61,7 @@ def test_generic_infers_an_unambiguous_technique(tmp_path):
 
 def test_generic_errors_name_the_column(tmp_path):
     path, *_ = _novocontrol(tmp_path)
-    with pytest.raises(ParseError, match="'Freq' .*is not in the file"):
+    with pytest.raises(ParseError, match=r"'Freq' .*is not in the file"):
         read(path, column_map={**COLUMN_MAP, 'frequency_hz': ('Freq', 'Hz')})
     with pytest.raises(ParseError, match=r"column 'Freq \[Hz\]' \(mapped to frequency_hz\).*not convertible"):
         read(path, column_map={**COLUMN_MAP, 'frequency_hz': ('Freq [Hz]', 'mA')})
@@ -224,7 +223,7 @@ def test_netzsch_sta(tmp_path):
 
 def test_netzsch_tab_decimal_comma_dsc_only(tmp_path):
     path = tmp_path / 'dsc.txt'
-    temperature, _, dsc, _ = write_netzsch(
+    _temperature, _, dsc, _ = write_netzsch(
         path, separator='TAB', decimal='COMMA', with_mass_column=False, encoding='utf-8'
     )
     measurement = read(path)

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from aiida_ssb.parsers import ParseError, detect_format, read
-
-from .helpers import assert_valid
+from tests.parsers.helpers import assert_valid
 
 # file -> (format, technique, rows, (f, Re, Im) of the first row, (f, Re, Im) of the last row)
 EIS_FILES = {

@@ -77,7 +77,13 @@ class LabServer:
         aiida_path: pathlib.Path | None = None,
     ) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            list(args), env=self.env(aiida_path), capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
+            list(args),
+            env=self.env(aiida_path),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=str(REPO),
         )
         if check and result.returncode != 0:
             raise AssertionError(

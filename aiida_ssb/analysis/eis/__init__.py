@@ -8,11 +8,11 @@ Pure numpy/scipy (scipy is imported only when a fit runs, so importing this pack
 ('r0_ohm', 'r1_ohm', 'cpe1_q_s_sa')
 """
 
-from .circuit import Circuit, CircuitSyntaxError, ElementInfo, ParameterError
-from .elements import ELEMENT_KINDS, UNIT_TOKENS
-from .fit import WEIGHTINGS, EisFitError, EisFitResult, data_bounds, fit_circuit, prepare_spectrum
-from .guess import GuessResult, initial_guess
-from .kk import KKResult, lin_kk
+from aiida_ssb.analysis.eis.circuit import Circuit, CircuitSyntaxError, ElementInfo, ParameterError
+from aiida_ssb.analysis.eis.elements import ELEMENT_KINDS, UNIT_TOKENS
+from aiida_ssb.analysis.eis.fit import WEIGHTINGS, EisFitError, EisFitResult, data_bounds, fit_circuit, prepare_spectrum
+from aiida_ssb.analysis.eis.guess import GuessResult, initial_guess
+from aiida_ssb.analysis.eis.kk import KKResult, lin_kk
 
 __all__ = [
     'ELEMENT_KINDS',

@@ -35,12 +35,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .elements import ELEMENT_KINDS, KIND_SYMBOLS, ElementKind
+from aiida_ssb.analysis.eis.elements import ELEMENT_KINDS, KIND_SYMBOLS, ElementKind
+from aiida_ssb.exceptions import SettingsError
 
 __all__ = ['Circuit', 'CircuitSyntaxError', 'Element', 'ElementInfo', 'Parallel', 'ParameterError', 'Series']
 
 
-class CircuitSyntaxError(ValueError):
+class CircuitSyntaxError(SettingsError):
     """A circuit string that cannot be parsed; the message names the column (1-based)."""
 
     def __init__(self, spec: str, reason: str, column: int | None = None):
@@ -54,7 +55,7 @@ class CircuitSyntaxError(ValueError):
         super().__init__(f'{reason}{where} in circuit {spec!r}{pointer}')
 
 
-class ParameterError(ValueError):
+class ParameterError(SettingsError):
     """Parameter values that do not match a circuit (unknown name, wrong count, invalid value)."""
 
 

@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from .circuit import Circuit, Element, ParameterError, Series
-from .guess import initial_guess
+from aiida_ssb.analysis.eis.circuit import Circuit, Element, ParameterError, Series
+from aiida_ssb.analysis.eis.guess import initial_guess
+from aiida_ssb.exceptions import AnalysisError
 
 __all__ = ['WEIGHTINGS', 'EisFitError', 'EisFitResult', 'data_bounds', 'fit_circuit', 'prepare_spectrum']
 
@@ -48,7 +49,7 @@ _PROPORTIONAL_FLOOR = 0.01
 _ARC_SIGNATURES = {'p(R,CPE)': ('R', 'CPE'), 'p(CPE,R)': ('CPE', 'R'), 'p(R,C)': ('R', 'C'), 'p(C,R)': ('C', 'R')}
 
 
-class EisFitError(ValueError):
+class EisFitError(AnalysisError):
     """Input that cannot be fitted (names the argument and what is wrong)."""
 
 
@@ -660,7 +661,7 @@ def fit_circuit(
                 correlation = correlation[np.ix_(fperm, fperm)]
 
     names = circuit.parameter_names
-    stderr: dict[str, float | None] = {n: None for n in names}
+    stderr: dict[str, float | None] = dict.fromkeys(names)
     for k, i in enumerate(free_idx):
         if np.isfinite(stderr_free[k]):
             stderr[names[i]] = float(stderr_free[k])

@@ -46,7 +46,7 @@ import dataclasses
 
 import numpy as np
 
-from .circuit import Circuit, Element, Parallel, Series
+from aiida_ssb.analysis.eis.circuit import Circuit, Element, Parallel, Series
 
 __all__ = ['GuessResult', 'initial_guess']
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .fit import prepare_spectrum
+from aiida_ssb.analysis.eis.fit import prepare_spectrum
 
 __all__ = ['KKResult', 'lin_kk']
 
