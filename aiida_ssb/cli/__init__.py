@@ -10,4 +10,5 @@ from aiida_ssb.cli import (
     records,  # noqa: F401  (registers the commands)
     server,  # noqa: F401
     views,  # noqa: F401
+    web,  # noqa: F401
 )

@@ -1,0 +1,341 @@
+"""The provenance graph around a node, for browsing: neighbours one link away, grouped and collapsed so that a
+cell with 61 spectra stays readable, node details, and the path between two nodes.
+
+* **Collapsed workflow internals**: an analysis process called inside a workflow is shown as the top-level
+  workflow (``CellAnalysisWorkChain``), with the workflow's inputs and returned outputs; data made inside it
+  and not returned are part of it.
+* **Grouped siblings**: when a step has more than :data:`GROUP_LIMIT` inputs or outputs of one node class
+  (the spectra of one file, the fits of a workflow), they are one group node ``61 × ImpedanceSpectrumData``
+  whose members can be listed and expanded.
+* Parameter dicts of a process (``parameters``, ``conditions``, ``options``, ``product``) are not separate
+  nodes: they are the process's details.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiida import orm
+from aiida.common.links import LinkType
+
+from aiida_ssb.exceptions import InputError
+
+__all__ = ['GROUP_LIMIT', 'GraphEdge', 'GraphNode', 'expand', 'node_details', 'path_between', 'sample_graph']
+
+#: above this many inputs or outputs of one class, a step's neighbours become one group node
+GROUP_LIMIT = 4
+#: process inputs shown as the process's details, not as nodes
+DETAIL_INPUTS = ('parameters', 'conditions', 'options', 'product', 'metadata', 'code')
+
+_DATA_LINKS = (LinkType.INPUT_CALC, LinkType.INPUT_WORK)
+_OUT_LINKS = (LinkType.CREATE, LinkType.RETURN)
+
+
+@dataclass
+class GraphNode:
+    id: str
+    label: str
+    kind: str
+    detail: str = ''
+    sample_id: str | None = None
+    members: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class GraphEdge:
+    source: str
+    target: str
+    label: str = ''
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _load(identifier: str) -> orm.Node:
+    try:
+        return orm.load_node(uuid=identifier)
+    except Exception:  # NotExistent, MultipleObjectsError, a malformed uuid: all mean "no such node" here
+        raise InputError(f'no node with uuid {identifier!r}') from None
+
+
+def _kind(node: orm.Node) -> str:
+    name = node.__class__.__name__
+    if name == 'CellData':
+        return 'cell'
+    if name == 'MaterialData':
+        return 'material'
+    if isinstance(node, orm.WorkflowNode):
+        return 'workflow'
+    if isinstance(node, orm.ProcessNode):
+        process_type = node.process_type or ''
+        for marker, kind in (('ssb.record.', 'step'), ('ssb.parse.', 'parse'), ('ssb.analyse.', 'analysis')):
+            if marker in process_type:
+                return kind
+        return 'analysis' if 'summarise' in process_type else 'process'
+    if isinstance(node, orm.SinglefileData):
+        return 'file'
+    if node.base.attributes.get('technique', None) and node.base.attributes.get('kind', None):
+        return 'measurement'
+    if isinstance(node, orm.Dict) and (
+        node.base.attributes.get('analysis', None) or 'sources' in node.base.attributes.keys()
+    ):
+        return 'result'
+    return 'data'
+
+
+def _label(node: orm.Node) -> tuple[str, str]:
+    """(short label, longer detail line) of a node."""
+    from aiida_ssb.plotting.graph import node_sublabel
+    from aiida_ssb.query.history import process_kind
+
+    kind = _kind(node)
+    detail = node_sublabel(node).replace('\n', ' · ')
+    if kind in ('cell', 'material'):
+        return node.base.attributes.get('sample_id', node.label) or str(node.pk), detail
+    if kind in ('step', 'parse', 'analysis', 'process'):
+        return process_kind(node), detail
+    if kind == 'workflow':
+        return node.process_label or 'workflow', node.label or ''
+    if kind == 'file':
+        return node.filename, ''
+    if kind == 'measurement':
+        return node.base.attributes.get('technique', 'measurement'), detail
+    if kind == 'result':
+        return node.base.attributes.get('analysis', None) or 'cell summary', detail
+    return node.__class__.__name__, node.label or ''
+
+
+def _graph_node(node: orm.Node) -> GraphNode:
+    label, detail = _label(node)
+    sample_id = node.base.attributes.get('sample_id', None) if _kind(node) in ('cell', 'material') else None
+    return GraphNode(node.uuid, label, _kind(node), detail, sample_id)
+
+
+#: process pk -> pk of its top-level caller (itself when called by none); a caller never changes once recorded
+_TOP_CALLER: dict[int, int] = {}
+
+
+def _prefetch_callers(pks) -> None:
+    """Fill :data:`_TOP_CALLER` for these processes with one query per level of calling."""
+    todo = {pk for pk in pks if pk not in _TOP_CALLER}
+    chains = {pk: pk for pk in todo}  # process -> current ancestor
+    while todo:
+        query = orm.QueryBuilder()
+        query.append(
+            orm.ProcessNode, filters={'id': {'in': sorted({chains[pk] for pk in todo})}}, project='id', tag='p'
+        )
+        query.append(
+            orm.ProcessNode, with_outgoing='p', edge_filters={'type': {'in': ['call_calc', 'call_work']}}, project='id'
+        )
+        parents = dict(query.all())
+        finished = set()
+        for pk in todo:
+            parent = parents.get(chains[pk])
+            if parent is None:
+                _TOP_CALLER[pk] = chains[pk]
+                finished.add(pk)
+            elif parent in _TOP_CALLER:
+                _TOP_CALLER[pk] = _TOP_CALLER[parent]
+                finished.add(pk)
+            else:
+                chains[pk] = parent
+        todo -= finished
+
+
+def _top_caller(process: orm.ProcessNode) -> orm.ProcessNode:
+    if process.pk not in _TOP_CALLER:
+        _prefetch_callers([process.pk])
+    top = _TOP_CALLER[process.pk]
+    return process if top == process.pk else orm.load_node(top)
+
+
+def display_node(node: orm.Node, collapse: bool = True) -> orm.Node:
+    """The node that stands for ``node`` in a collapsed graph: a process inside a workflow is its top-level
+    workflow; data made inside a workflow and not returned by it belongs to that workflow."""
+    if not collapse:
+        return node
+    if isinstance(node, orm.ProcessNode):
+        return _top_caller(node)
+    creator = node.creator
+    if creator is not None and _top_caller(creator).pk != creator.pk:
+        top = _top_caller(creator)
+        returned = {link.node.pk for link in top.base.links.get_outgoing(link_type=LinkType.RETURN).all()}
+        if node.pk not in returned:
+            return top
+    return node
+
+
+def _group(
+    anchor: str, direction: str, nodes: list[tuple[orm.Node, str]]
+) -> tuple[list[GraphNode], list[tuple[str, str]]]:
+    """Neighbours as graph nodes, those of a class with more than GROUP_LIMIT members as one group node.
+    Returns the nodes and (id, link label) pairs for the edges."""
+    by_class: dict[str, list[tuple[orm.Node, str]]] = {}
+    for node, label in nodes:
+        by_class.setdefault(node.__class__.__name__, []).append((node, label))
+    result, links = [], []
+    for name, members in by_class.items():
+        if len(members) > GROUP_LIMIT and not name.endswith(('CellData', 'MaterialData')):
+            group_id = f'group:{anchor}:{direction}:{name}'
+            kind = _kind(members[0][0])
+            result.append(
+                GraphNode(
+                    group_id,
+                    f'{len(members)} × {name}',
+                    'group',
+                    f'{len(members)} {kind} nodes (click "expand members" to show them)',
+                    members=[m.uuid for m, _ in members],
+                )
+            )
+            links.append((group_id, ''))
+        else:
+            for node, label in members:
+                result.append(_graph_node(node))
+                links.append((node.uuid, label))
+    return result, links
+
+
+def expand(identifier: str, direction: str = 'upstream', *, collapse: bool = True) -> tuple[list[dict], list[dict]]:
+    """The neighbours of a node one step ``upstream`` (what it was made from) or ``downstream`` (what was made
+    from it), as node and edge dicts for a graph view."""
+    if direction not in ('upstream', 'downstream'):
+        raise InputError(f'direction {direction!r}: upstream or downstream')
+    node = _load(identifier)
+    shown = display_node(node, collapse)
+    neighbours: dict[int, tuple[orm.Node, str]] = {}
+    if direction == 'upstream':
+        if isinstance(shown, orm.ProcessNode):
+            for link in shown.base.links.get_incoming(link_type=_DATA_LINKS).all():
+                if link.link_label in DETAIL_INPUTS or link.link_label.startswith('metadata'):
+                    continue
+                neighbours.setdefault(link.node.pk, (link.node, link.link_label))
+        else:
+            for link in shown.base.links.get_incoming(link_type=_OUT_LINKS).all():
+                process = display_node(link.node, collapse)
+                neighbours.setdefault(process.pk, (process, link.link_label))
+    elif isinstance(shown, orm.ProcessNode):
+        link_type = LinkType.RETURN if isinstance(shown, orm.WorkflowNode) else LinkType.CREATE
+        for link in shown.base.links.get_outgoing(link_type=link_type).all():
+            neighbours.setdefault(link.node.pk, (link.node, link.link_label))
+    else:
+        links = shown.base.links.get_outgoing(link_type=_DATA_LINKS).all()
+        if collapse:
+            _prefetch_callers([link.node.pk for link in links])
+        for link in links:
+            process = display_node(link.node, collapse)
+            neighbours.setdefault(process.pk, (process, link.link_label))
+    nodes, links = _group(shown.uuid, direction, list(neighbours.values()))
+    edges = []
+    for other, label in links:
+        source, target = (other, shown.uuid) if direction == 'upstream' else (shown.uuid, other)
+        edges.append(GraphEdge(source, target, label).to_dict())
+    return [_graph_node(shown).to_dict()] + [n.to_dict() for n in nodes], edges
+
+
+def sample_graph(sample_id: str, *, collapse: bool = True, max_nodes: int = 150) -> tuple[list[dict], list[dict]]:
+    """The starting view of a sample: its whole synthesis history upstream and one step of what was done with it
+    downstream (measurements and analyses, collapsed)."""
+    from aiida_ssb.data.sample import load_sample
+
+    root = load_sample(sample_id)
+    nodes: dict[str, dict] = {}
+    edges: dict[tuple[str, str], dict] = {}
+
+    def add(found_nodes, found_edges):
+        for item in found_nodes:
+            nodes.setdefault(item['id'], item)
+        for item in found_edges:
+            edges.setdefault((item['source'], item['target']), item)
+
+    queue = deque([root.uuid])
+    seen = set()
+    while queue and len(nodes) < max_nodes:
+        current = queue.popleft()
+        if current in seen or current.startswith('group:'):
+            continue
+        seen.add(current)
+        found_nodes, found_edges = expand(current, 'upstream', collapse=collapse)
+        add(found_nodes, found_edges)
+        queue.extend(item['id'] for item in found_nodes[1:])
+    found_nodes, found_edges = expand(root.uuid, 'downstream', collapse=collapse)
+    add(found_nodes, found_edges)
+    for item in found_nodes[1:]:
+        if not item['id'].startswith('group:') and len(nodes) < max_nodes:
+            add(*expand(item['id'], 'downstream', collapse=collapse))
+    return list(nodes.values()), list(edges.values())
+
+
+def node_details(identifier: str) -> dict[str, Any]:
+    """What a click on a node shows: its kind, label, pk/uuid, time, attributes (small ones) and, for a process,
+    its parameter dicts (``parameters``, ``conditions``, ``options``)."""
+    node = _load(identifier)
+    label, detail = _label(node)
+    attributes = {
+        key: value
+        for key, value in sorted(node.base.attributes.all.items())
+        if not key.startswith(('array|', '_')) and key not in ('sealed', 'version', 'checkpoints')
+    }
+    info: dict[str, Any] = {
+        'uuid': node.uuid,
+        'pk': node.pk,
+        'kind': _kind(node),
+        'class': node.__class__.__name__,
+        'label': label,
+        'detail': detail,
+        'created': f'{node.ctime:%Y-%m-%d %H:%M:%S}',
+        'sample_id': node.base.attributes.get('sample_id', None) if _kind(node) in ('cell', 'material') else None,
+        'parameters': {},
+        'attributes': {},
+    }
+    if isinstance(node, orm.ProcessNode):
+        info['process_type'] = node.process_type
+        info['exit_status'] = node.exit_status
+        for link in node.base.links.get_incoming(link_type=_DATA_LINKS).all():
+            if link.link_label in DETAIL_INPUTS and isinstance(link.node, orm.Dict):
+                info['parameters'][link.link_label] = link.node.get_dict()
+    else:
+        info['attributes'] = {k: v for k, v in attributes.items() if len(repr(v)) < 2000}
+    if isinstance(node, orm.SinglefileData):
+        info['filename'] = node.filename
+    return info
+
+
+def _upstream_neighbours(node: orm.Node) -> list[orm.Node]:
+    if isinstance(node, orm.ProcessNode):
+        links = node.base.links.get_incoming(link_type=_DATA_LINKS).all()
+    else:
+        links = node.base.links.get_incoming(link_type=_OUT_LINKS).all()
+    return [link.node for link in links]
+
+
+def path_between(start: str, end: str, *, collapse: bool = True, limit: int = 20000) -> list[dict[str, Any]]:
+    """The provenance path from ``start`` (e.g. a lab step or its parameters) to ``end`` (e.g. a result), found
+    by walking upstream from ``end``; each entry is a raw node ``{'uuid', 'display'}`` where ``display`` is the
+    node that stands for it in a collapsed graph. Empty when ``end`` does not descend from ``start``."""
+    start_node, end_node = _load(start), _load(end)
+    parents: dict[int, orm.Node | None] = {end_node.pk: None}
+    queue = deque([end_node])
+    found = start_node.pk == end_node.pk
+    while queue and not found and len(parents) < limit:
+        current = queue.popleft()
+        for parent in _upstream_neighbours(current):
+            if parent.pk in parents:
+                continue
+            parents[parent.pk] = current
+            if parent.pk == start_node.pk:
+                found = True
+                break
+            queue.append(parent)
+    if not found:
+        return []
+    path, current = [], start_node
+    while current is not None:
+        shown = display_node(current, collapse)
+        path.append({'uuid': current.uuid, 'display': shown.uuid, 'node': _graph_node(shown).to_dict()})
+        current = parents[current.pk]
+    return path
