@@ -331,12 +331,39 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
 @cmd_ssb.command('export')
 @click.argument('sample_ids', nargs=-1)
 @click.option('--campaign', help='Export every sample of this campaign.')
-@click.option('--format', 'file_format', type=click.Choice(['csv', 'parquet']), default='csv', show_default=True)
-@click.option('-o', '--output', required=True, type=click.Path(file_okay=False), help='Output folder (created).')
+@click.option(
+    '--format',
+    'file_format',
+    type=click.Choice(['csv', 'parquet', 'ro-crate', 'battinfo']),
+    default='csv',
+    show_default=True,
+    help='csv/parquet: tables in a folder; ro-crate: one .eln file (zipped RO-Crate with raw files, tables, '
+    'results, figures, BattINFO and the provenance); battinfo: the cells as one BattINFO JSON-LD file.',
+)
+@click.option(
+    '-o',
+    '--output',
+    required=True,
+    type=click.Path(),
+    help='Output folder (csv, parquet), .eln file (ro-crate) or .jsonld file (battinfo).',
+)
 @clean_errors
 def cmd_export(sample_ids, campaign, file_format, output):
     """Write the tables a colleague without AiiDA can open: cells (records and headline numbers), samples,
-    every measurement's data, and every analysis summary, as CSV or Parquet files in a folder."""
+    every measurement's data, and every analysis summary, as CSV or Parquet files in a folder; or publish a
+    campaign as an RO-Crate (.eln, readable by electronic lab notebooks) or as BattINFO JSON-LD."""
+    if file_format == 'ro-crate':
+        from aiida_ssb.query.rocrate import export_rocrate
+
+        path = export_rocrate(output, sample_ids=list(sample_ids) or None, campaign=campaign)
+        click.echo(f'Wrote {path} ({os.path.getsize(path) / 1e6:.1f} MB, RO-Crate 1.1 in the .eln format).')
+        return
+    if file_format == 'battinfo':
+        from aiida_ssb.query.battinfo import write_battinfo
+
+        path, count = write_battinfo(output, sample_ids=list(sample_ids) or None, campaign=campaign)
+        click.echo(f'Wrote {path} (BattINFO JSON-LD of {count} cell(s)).')
+        return
     from aiida_ssb.query.export import export_tables
 
     written = export_tables(output, sample_ids=list(sample_ids) or None, campaign=campaign, file_format=file_format)

@@ -25,7 +25,7 @@ from aiida_ssb.exceptions import InputError
 __all__ = ['GROUP_LIMIT', 'GraphEdge', 'GraphNode', 'expand', 'node_details', 'path_between', 'sample_graph']
 
 #: above this many inputs or outputs of one class, a step's neighbours become one group node
-GROUP_LIMIT = 4
+GROUP_LIMIT = 3
 #: process inputs shown as the process's details, not as nodes
 DETAIL_INPUTS = ('parameters', 'conditions', 'options', 'product', 'metadata', 'code')
 
@@ -176,8 +176,9 @@ def _group(
     """Neighbours as graph nodes, those of a class with more than GROUP_LIMIT members as one group node.
     Returns the nodes and (id, link label) pairs for the edges."""
     by_class: dict[str, list[tuple[orm.Node, str]]] = {}
-    for node, label in nodes:
-        by_class.setdefault(node.__class__.__name__, []).append((node, label))
+    for node, label in nodes:  # processes by their kind (parse_eis), data by their class
+        key = _label(node)[0] if isinstance(node, orm.ProcessNode) else node.__class__.__name__
+        by_class.setdefault(key, []).append((node, label))
     result, links = [], []
     for name, members in by_class.items():
         if len(members) > GROUP_LIMIT and not name.endswith(('CellData', 'MaterialData')):

@@ -12,6 +12,10 @@ from dash import Input, Output, State, dcc, html, no_update
 from aiida_ssb.exceptions import SsbError
 from aiida_ssb.web.sample import kv_table
 
+# the dagre layout (ranked, top to bottom) ships in dash-cytoscape's extra bundle, served locally; it must be
+# chosen before the app serves its scripts
+cyto.load_extra_layouts()
+
 COLOURS = {
     'cell': '#7fb0e0',
     'material': '#cfe2f5',
@@ -35,13 +39,14 @@ STYLESHEET = [
             'font-size': 10,
             'text-wrap': 'wrap',
             'text-max-width': 130,
+            'line-height': 1.2,
             'text-valign': 'center',
             'background-color': 'data(colour)',
             'border-width': 1,
             'border-color': '#6b7785',
-            'width': 'label',
-            'height': 'label',
             'padding': 8,
+            'width': 'data(w)',
+            'height': 'data(h)',
             'shape': 'round-rectangle',
         },
     },
@@ -73,7 +78,8 @@ def _elements(nodes: list[dict], edges: list[dict], root: str | None = None) -> 
     for node in nodes:
         label = node['label']
         if node['kind'] in ('step',) and node.get('detail'):
-            label = node['detail'].split(' · ')[0].replace(' (', '\n(')[:120]
+            detail = node['detail'].replace(' · ', '\n').strip('()')
+            label = detail if len(detail) <= 70 else detail[:68].rstrip(', ') + '…'
         elements.append(
             {
                 'data': {
@@ -84,6 +90,8 @@ def _elements(nodes: list[dict], edges: list[dict], root: str | None = None) -> 
                     'sample_id': node.get('sample_id'),
                     'members': node.get('members') or [],
                     'detail': node.get('detail', ''),
+                    'w': max(40, min(130, 6 * max(len(line) for line in label.split('\n')))),
+                    'h': 13 * sum(1 + len(line) // 22 for line in label.split('\n')),
                 },
                 'classes': 'root' if node['id'] == root else '',
             }
@@ -160,7 +168,7 @@ def layout(sample_id: str):
                         cyto.Cytoscape(
                             id='graph-view',
                             elements=_elements(nodes, edges, root),
-                            layout={'name': 'breadthfirst', 'directed': True, 'spacingFactor': 1.05, 'animate': False},
+                            layout={'name': 'dagre', 'rankDir': 'TB', 'nodeSep': 25, 'rankSep': 45, 'animate': False},
                             stylesheet=STYLESHEET,
                             style={
                                 'width': '100%',
@@ -172,7 +180,7 @@ def layout(sample_id: str):
                             maxZoom=3,
                             boxSelectionEnabled=False,
                         ),
-                        style={'flex': '3 1 700px'},
+                        style={'flex': '3 1 600px', 'minWidth': 0},
                     ),
                     html.Div(
                         [
