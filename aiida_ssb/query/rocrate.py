@@ -96,7 +96,7 @@ def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
             for link in creator.base.links.get_incoming(link_type=LinkType.INPUT_CALC).all():
                 if hasattr(link.node, 'sample_id'):
                     stack.append(link.node)
-    frontier = [node for node in samples]  # downstream: parse processes, then analyses of what they made
+    frontier = list(samples)  # downstream: parse processes, then analyses of what they made
     seen: set[int] = {node.pk for node in frontier}
     while frontier:
         node = frontier.pop()
