@@ -145,10 +145,16 @@ def register(app) -> None:
     )
     def apply(_clicks, where_text, columns, lineage, state):
         from aiida_ssb.query.paging import table_page
+        from aiida_ssb.query.tables import parse_filter
 
         where = [line.strip() for line in (where_text or '').splitlines() if line.strip()]
         chosen = list(columns or []) + [c.strip() for c in (lineage or '').split(',') if c.strip()]
-        chosen = list(dict.fromkeys(chosen)) or _defaults(state['table'])
+        chosen = chosen or _defaults(state['table'])
+        try:  # the filtered fields are shown beside the sample id, as the command line does
+            fields = [parse_filter(line).field for line in where]
+        except SsbError as exc:
+            return no_update, no_update, html.Div(str(exc), className='error'), no_update
+        chosen = list(dict.fromkeys(['sample_id'] + fields + chosen))
         try:  # validate now, so the error shows beside the filters instead of an empty grid
             table_page(state['table'], filters=where, columns=chosen, limit=1)
         except SsbError as exc:
