@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # System packages aiida-ssb uses, installed with apt when possible (otherwise a clear message):
 #   graphviz  (`dot`) renders provenance graphs to SVG/PNG/PDF (without it graphs are written as .dot);
-#   mdbtools  (`mdb-export`) reads Arbin .res files (without it they give "unsupported, export as CSV").
+#   mdbtools  (`mdb-export`) reads Arbin .res files (without it they give "unsupported, export as CSV");
+#   chromium, chromium-driver  (headless browser) drive the web page's browser tests (skipped without them).
 set -u
 packages=""
 command -v dot >/dev/null 2>&1 || packages="$packages graphviz"
 command -v mdb-export >/dev/null 2>&1 || packages="$packages mdbtools"
+if [ "${SSB_SKIP_BROWSER:-0}" != "1" ]; then
+  command -v chromium >/dev/null 2>&1 || packages="$packages chromium"
+  command -v chromedriver >/dev/null 2>&1 || packages="$packages chromium-driver"
+fi
 if [ -z "$packages" ]; then
   exit 0
 fi
@@ -26,6 +31,11 @@ fi
 if ! command -v mdb-export >/dev/null 2>&1; then
   echo "NOTE: mdbtools ('mdb-export') is not installed: Arbin .res files cannot be read (export them as CSV,"
   echo "      or install it, e.g. 'sudo apt-get install mdbtools')."
+fi
+if [ "${SSB_SKIP_BROWSER:-0}" != "1" ] && ! { command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; }; then
+  echo "NOTE: Chromium and ChromeDriver (Debian packages chromium, chromium-driver) are not installed and could"
+  echo "      not be installed automatically: the web page's browser tests (tests/web/test_browser.py) will be"
+  echo "      skipped. Install them with 'sudo apt-get install chromium chromium-driver' to run them."
 fi
 if command -v dot >/dev/null 2>&1; then
   :
