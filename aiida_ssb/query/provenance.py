@@ -177,7 +177,7 @@ def _group(
     Returns the nodes and (id, link label) pairs for the edges."""
     by_class: dict[str, list[tuple[orm.Node, str]]] = {}
     for node, label in nodes:  # processes by their kind (parse_eis), data by their class
-        key = _label(node)[0] if isinstance(node, orm.ProcessNode) else node.__class__.__name__
+        key = f'{_kind(node)} {_label(node)[0]}' if isinstance(node, orm.ProcessNode) else node.__class__.__name__
         by_class.setdefault(key, []).append((node, label))
     result, links = [], []
     for name, members in by_class.items():
