@@ -20,6 +20,7 @@ from aiida import orm
 from aiida.engine import ExitCode, calcfunction
 
 from aiida_ssb.data.arrays import CurvesData
+from aiida_ssb.exceptions import AnalysisError, InsufficientDataError, MissingInputError
 
 __all__ = [
     'ANALYSIS_FAILED',
@@ -42,8 +43,11 @@ __all__ = [
 ANALYSIS_FAILED = 300
 
 
-def _failed(message: str) -> ExitCode:
-    return ExitCode(ANALYSIS_FAILED, message)
+def _failed(message: str, error: BaseException | None = None) -> ExitCode:
+    """The exit code of a failed analysis: the status of the error's kind (see :mod:`aiida_ssb.exceptions`:
+    310 too little data, 320 settings, 330 not converged, 340 a missing input), else 300."""
+    status = error.exit_status if isinstance(error, AnalysisError) else ANALYSIS_FAILED
+    return ExitCode(status, message)
 
 
 def _curves(arrays: Mapping[str, np.ndarray]) -> CurvesData:
@@ -96,13 +100,14 @@ def cell_masses_mg(cell: orm.Data, bases: list[str]) -> dict[str, float]:
 def analyse_cycling(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
     """Cycling summary: half-cycle and cycle tables, retention against the chosen reference, protocol blocks,
     rate table. Masses (per basis), electrode area and 1C current come from ``cell``."""
-    from aiida_ssb.analysis.cycling import CyclingError, summarise_measurement
-    from aiida_ssb.schemas.analysis import CyclingOptions
+    from aiida_ssb.analysis.cycling import CyclingError, CyclingSettings, summarise_measurement
 
-    opts = CyclingOptions.model_validate(options.get_dict())
+    opts = CyclingSettings.resolve(options.get_dict())
     attributes = cell.base.attributes.all
     masses = cell_masses_mg(cell, opts.mass_bases)
     kwargs = opts.kwargs()
+    kwargs.pop('mass_bases')  # which masses are taken from the cell, not a setting of the summary itself
+    kwargs['reference'] = opts.reference_rule()
     try:
         summary = summarise_measurement(
             measurement.to_measurement(),
@@ -112,13 +117,13 @@ def analyse_cycling(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dic
             **kwargs,
         )
     except CyclingError as exc:
-        return _failed(f'cycling analysis failed: {exc}')
+        return _failed(f'cycling analysis failed: {exc}', exc)
     result = summary.to_dict()
     result.update(
         {
             'analysis': 'cycling',
             'sample_id': attributes.get('sample_id'),
-            'options': opts.model_dump(),
+            'options': opts.parameters(),
             'masses_mg': masses,
         }
     )
@@ -155,21 +160,23 @@ def _cutoffs(arrays: Mapping[str, np.ndarray]) -> dict[str, float]:
 @calcfunction
 def analyse_ccd(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
     """Critical current density of a symmetric cell by the sudden-drop and the 0 V criteria."""
-    from aiida_ssb.analysis.ccd import CcdError, critical_current_density_measurement
-    from aiida_ssb.schemas.analysis import CcdOptions
+    from aiida_ssb.analysis.ccd import CcdError, CcdSettings, critical_current_density_measurement
 
-    opts = CcdOptions.model_validate(options.get_dict())
+    opts = CcdSettings.resolve(options.get_dict())
     attributes = cell.base.attributes.all
     area = attributes.get('electrode_area_cm2') or attributes.get('area_cm2')
     if area is None:
-        return _failed(f'cell {attributes.get("sample_id")} has no electrode area: a CCD needs current densities')
+        return _failed(
+            f'cell {attributes.get("sample_id")} has no electrode area: a CCD needs current densities',
+            MissingInputError(),
+        )
     try:
         result_object = critical_current_density_measurement(measurement.to_measurement(), area, **opts.kwargs())
     except CcdError as exc:
-        return _failed(f'CCD analysis failed: {exc}')
+        return _failed(f'CCD analysis failed: {exc}', exc)
     result = result_object.to_dict()
     result.update(
-        {'analysis': 'ccd', 'sample_id': attributes.get('sample_id'), 'options': opts.model_dump(), 'area_cm2': area}
+        {'analysis': 'ccd', 'sample_id': attributes.get('sample_id'), 'options': opts.parameters(), 'area_cm2': area}
     )
     return {'summary': orm.Dict(_clean(result)), 'curves': _curves(result_object.arrays())}
 
@@ -185,10 +192,9 @@ def analyse_onsets(
     """Oxidative/reductive stability onsets of a voltammogram (two-line intersection by default), with the
     working-electrode validity flags. ``electrolyte`` (the electrolyte material under test) links the result
     to that material as well as to the cell."""
-    from aiida_ssb.analysis.voltammetry import VoltammetryError, find_onsets_in_measurement
-    from aiida_ssb.schemas.analysis import OnsetOptions
+    from aiida_ssb.analysis.voltammetry import OnsetSettings, VoltammetryError, find_onsets_in_measurement
 
-    opts = OnsetOptions.model_validate(options.get_dict())
+    opts = OnsetSettings.resolve(options.get_dict())
     attributes = cell.base.attributes.all
     conditions = measurement.base.attributes.all
     kwargs = opts.kwargs()
@@ -202,9 +208,9 @@ def analyse_onsets(
     try:
         analysis = find_onsets_in_measurement(measurement.to_measurement(), **kwargs)
     except VoltammetryError as exc:
-        return _failed(f'onset analysis failed: {exc}')
+        return _failed(f'onset analysis failed: {exc}', exc)
     result = analysis.to_dict()
-    result.update({'analysis': 'onsets', 'sample_id': attributes.get('sample_id'), 'options': opts.model_dump()})
+    result.update({'analysis': 'onsets', 'sample_id': attributes.get('sample_id'), 'options': opts.parameters()})
     if electrolyte is not None:
         result['electrolyte_sample_id'] = electrolyte.base.attributes.get('sample_id', None)
     if working_electrode is not None:
@@ -244,11 +250,10 @@ def analyse_stepwise_cv(
 ):
     """A stepwise CV (upper cut-off raised step by step): per step the anodic charge, the cathodic charge on the
     reverse scan, the passivation below the previous cut-off, and the cut-off at which the anodic current soars."""
-    from aiida_ssb.analysis.voltammetry import VoltammetryError
+    from aiida_ssb.analysis.voltammetry import StepwiseCvSettings, VoltammetryError
     from aiida_ssb.analysis.voltammetry import analyse_stepwise_cv as stepwise
-    from aiida_ssb.schemas.analysis import StepwiseCvOptions
 
-    opts = StepwiseCvOptions.model_validate(options.get_dict())
+    opts = StepwiseCvSettings.resolve(options.get_dict())
     attributes = measurement.base.attributes.all
     kwargs = {
         'soar_factor': opts.soar_factor,
@@ -265,12 +270,12 @@ def analyse_stepwise_cv(
             **kwargs,
         )
     except VoltammetryError as exc:
-        return _failed(f'stepwise CV analysis failed: {exc}')
+        return _failed(f'stepwise CV analysis failed: {exc}', exc)
     summary = result.to_dict()
     summary.update(
         {
             'analysis': 'stepwise_cv',
-            'options': opts.model_dump(),
+            'options': opts.parameters(),
             'sample_id': cell.base.attributes.get('sample_id', None),
         }
     )
@@ -333,7 +338,7 @@ def run_analysis(function, label: str, **inputs) -> tuple[dict, orm.ProcessNode]
     with its message (the failed process stays in the graph, as the record of the attempt)."""
     outputs, node = function.run_get_node(metadata={'label': label}, **inputs)
     if not node.is_finished_ok:
-        raise ValueError(f'{label}: {node.exit_message or node.process_state}')
+        raise AnalysisError(f'{label}: {node.exit_message or node.process_state}')
     return outputs, node
 
 
@@ -359,13 +364,13 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
     """Equivalent-circuit fit of one spectrum. With the cell, every resistance is also given area-normalised
     (ohm cm2, x electrode area). ``accepted`` applies the ``chi2/|Z|`` threshold."""
     from aiida_ssb.analysis.eis import Circuit, fit_circuit
-    from aiida_ssb.schemas.analysis import EisFitOptions
+    from aiida_ssb.analysis.eis.fit import FitSettings
 
-    opts = EisFitOptions.model_validate(options.get_dict())
+    opts = FitSettings.resolve(options.get_dict())
     try:
         circuit = Circuit(opts.circuit)
     except ValueError as exc:
-        return _failed(f'circuit {opts.circuit!r}: {exc}')
+        return _failed(f'circuit {opts.circuit!r}: {exc}', exc)
     frequency, z = spectrum.impedance()
     kwargs: dict[str, Any] = {
         'weighting': opts.weighting,
@@ -381,12 +386,12 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
     try:
         result = fit_circuit(circuit, frequency, z, **kwargs)
     except ValueError as exc:
-        return _failed(f'impedance fit failed: {exc}')
+        return _failed(f'impedance fit failed: {exc}', exc)
     summary = result.to_dict()
     summary.update(
         {
             'analysis': 'eis_fit',
-            'options': opts.model_dump(),
+            'options': opts.parameters(),
             'max_chi2_over_z': opts.max_chi2_over_z,
             'accepted': bool(result.success and result.chi2_over_z <= opts.max_chi2_over_z),
         }
@@ -431,7 +436,7 @@ def resistance_from_fit(fit: Mapping[str, Any], which: str) -> tuple[float, str]
                 known = ', '.join(sorted(resistors)) + (
                     f'; roles: {", ".join(f"{k}={v}" for k, v in roles.items())}' if roles else ''
                 )
-                raise ValueError(f'the fit has no resistance {part!r} (resistances: {known})')
+                raise MissingInputError(f'the fit has no resistance {part!r} (resistances: {known})')
     return float(sum(resistors[name] for name in names)), '+'.join(names)
 
 
@@ -463,20 +468,21 @@ def analyse_conductivity(
     (or the options). R from a fitted resistance (``fit``), the high-frequency intercept, or the plateau of
     the real conductivity. ``electrolyte`` links the result to the electrolyte material."""
     from aiida_ssb.analysis.conductivity import (
+        ConductivitySettings,
         conductivity_from_resistance,
         high_frequency_intercept,
         real_conductivity_plateau,
     )
-    from aiida_ssb.schemas.analysis import ConductivityOptions
 
-    opts = ConductivityOptions.model_validate(options.get_dict())
+    opts = ConductivitySettings.resolve(options.get_dict())
     thickness, area = cell.electrolyte_geometry() if hasattr(cell, 'electrolyte_geometry') else (None, None)
     thickness = opts.thickness_cm or thickness
     area = opts.area_cm2 or area or cell.base.attributes.get('electrode_area_cm2', None)
     if thickness is None or area is None:
         return _failed(
             f'cell {cell.base.attributes.get("sample_id")} lacks the electrolyte thickness or area '
-            '(give them in the cell or as thickness_cm/area_cm2 options)'
+            '(give them in the cell or as thickness_cm/area_cm2 options)',
+            MissingInputError(),
         )
     frequency, z = spectrum.impedance()
     method = opts.method
@@ -490,7 +496,7 @@ def analyse_conductivity(
             try:
                 _, names = resistance_from_fit(summary, opts.resistance)
             except ValueError as exc:
-                return _failed(str(exc))
+                return _failed(str(exc), exc)
             arc_frequencies = [_arc_frequency_hz(summary, name) for name in names.split('+')]
             beyond = any(f is not None and f > float(np.max(frequency)) for f in arc_frequencies)
             if not summary.get('accepted', False):
@@ -501,7 +507,7 @@ def analyse_conductivity(
                 notes.append('the fitted arc lies above the highest measured frequency: intercept')
             else:
                 method = 'fit'
-    result: dict[str, Any] = {'analysis': 'conductivity', 'options': opts.model_dump(), 'method_used': method}
+    result: dict[str, Any] = {'analysis': 'conductivity', 'options': opts.parameters(), 'method_used': method}
     try:
         if method == 'fit':
             if fit is None:
@@ -521,7 +527,7 @@ def analyse_conductivity(
             plateau = real_conductivity_plateau(frequency, z, thickness, area)
             result.update(plateau.to_dict())
     except ValueError as exc:
-        return _failed(f'conductivity failed: {exc}')
+        return _failed(f'conductivity failed: {exc}', exc)
     if notes:
         result['notes'] = notes
     result.update(_state_of(spectrum))
@@ -535,10 +541,9 @@ def analyse_conductivity(
 def analyse_arrhenius(options: orm.Dict, **conductivities: orm.Dict):
     """Arrhenius fit of the conductivities of one sample at several temperatures (each a conductivity
     summary holding ``conductivity_s_cm`` and ``measurement_temperature_c``; heating/cooling branches kept)."""
-    from aiida_ssb.analysis.arrhenius import fit_arrhenius
-    from aiida_ssb.schemas.analysis import ArrheniusOptions
+    from aiida_ssb.analysis.arrhenius import ArrheniusSettings, fit_arrhenius
 
-    opts = ArrheniusOptions.model_validate(options.get_dict())
+    opts = ArrheniusSettings.resolve(options.get_dict())
     rows = []
     for label, node in sorted(conductivities.items()):
         data = node.get_dict()
@@ -547,7 +552,8 @@ def analyse_arrhenius(options: orm.Dict, **conductivities: orm.Dict):
         rows.append((data['measurement_temperature_c'], data['conductivity_s_cm'], data.get('measurement_branch')))
     if len(rows) < opts.min_points:
         return _failed(
-            f'{len(rows)} conductivities with a temperature: an Arrhenius fit needs at least {opts.min_points}'
+            f'{len(rows)} conductivities with a temperature: an Arrhenius fit needs at least {opts.min_points}',
+            InsufficientDataError(),
         )
     temperature = np.array([row[0] for row in rows], dtype=float)
     sigma = np.array([row[1] for row in rows], dtype=float)
@@ -564,9 +570,9 @@ def analyse_arrhenius(options: orm.Dict, **conductivities: orm.Dict):
             branch=branch,
         )
     except ValueError as exc:
-        return _failed(f'Arrhenius fit failed: {exc}')
+        return _failed(f'Arrhenius fit failed: {exc}', exc)
     summary = result.to_dict()
-    summary.update({'analysis': 'arrhenius', 'options': opts.model_dump(), 'n_conductivities': len(rows)})
+    summary.update({'analysis': 'arrhenius', 'options': opts.parameters(), 'n_conductivities': len(rows)})
     samples = {node.get('sample_id') for node in conductivities.values()}
     if len(samples) == 1:
         summary['sample_id'] = samples.pop()
@@ -583,10 +589,9 @@ def analyse_arrhenius(options: orm.Dict, **conductivities: orm.Dict):
 def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
     """A fitted resistance of a cell's spectra against time, cycle index or upper cut-off; against time the
     parabolic growth law R(t) = R0 + k sqrt(t) (thesis chapter 8)."""
-    from aiida_ssb.analysis.growth import fit_parabolic_growth
-    from aiida_ssb.schemas.analysis import GrowthOptions
+    from aiida_ssb.analysis.growth import GrowthSettings, fit_parabolic_growth
 
-    opts = GrowthOptions.model_validate(options.get_dict())
+    opts = GrowthSettings.resolve(options.get_dict())
     points = []
     for label, node in sorted(fits.items()):
         data = node.get_dict()
@@ -596,21 +601,23 @@ def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
         try:
             resistance, names = resistance_from_fit(data, opts.element)
         except ValueError as exc:
-            return _failed(str(exc))
+            return _failed(str(exc), exc)
         if opts.area_normalise:
             if data.get('area_cm2') is None:
-                return _failed('area_normalise needs the cell area in the fits (fit with the cell as input)')
+                return _failed(
+                    'area_normalise needs the cell area in the fits (fit with the cell as input)', MissingInputError()
+                )
             resistance *= data['area_cm2']
         points.append((float(x), resistance))
     if len(points) < 2:
-        return _failed(f'fewer than two fits carry the state label {opts.against}')
+        return _failed(f'fewer than two fits carry the state label {opts.against}', InsufficientDataError())
     points.sort()
     x = np.array([p[0] for p in points])
     r = np.array([p[1] for p in points])
     unit = 'ohm_cm2' if opts.area_normalise else 'ohm'
     summary: dict[str, Any] = {
         'analysis': 'interface_growth',
-        'options': opts.model_dump(),
+        'options': opts.parameters(),
         'element': names,
         'against': opts.against,
         'n_points': len(points),
@@ -625,7 +632,7 @@ def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
         try:
             law = fit_parabolic_growth(x, r, time_window_h=tuple(opts.time_window_h) if opts.time_window_h else None)
         except ValueError as exc:
-            return _failed(f'growth-law fit failed: {exc}')
+            return _failed(f'growth-law fit failed: {exc}', exc)
         summary.update(law.to_dict())
         t_fit = np.linspace(0.0, float(x.max()), 100)
         curves['fit_time_h'] = t_fit
