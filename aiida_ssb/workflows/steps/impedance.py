@@ -1,46 +1,26 @@
-"""The steps of a cell's analysis: one function per analysis of the registry, run in registry order.
-
-Each step looks at the :class:`~aiida_ssb.workflows.run.AnalysisRun` (the cell, its measurements, the options,
-the results of earlier steps), decides whether its analysis applies (saying why not in ``run.skipped``) and
-calls the analysis's process function once per measurement (or once per series). Defaults that depend on the
-cell (the circuit of its format, the state label to track) are chosen here and stored with the result, since
-the resolved settings (every field) are the ``options`` input of each process function.
-"""
+"""Steps of the impedance analyses: circuit fit, conductivity, Arrhenius, interface growth."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiida import orm
-
-from aiida_ssb.calculations.analyse import (
+from aiida_ssb.calculations.impedance import (
     analyse_arrhenius,
-    analyse_ccd,
     analyse_conductivity,
-    analyse_cycling,
     analyse_eis_fit,
     analyse_interface_growth,
-    analyse_onsets,
-    analyse_stepwise_cv,
-    rising_cutoffs,
-    working_electrode_of,
 )
-from aiida_ssb.data.measurements import SymmetricCellData
 from aiida_ssb.query.cells import electrolyte_of
-from aiida_ssb.workflows.run import AnalysisRun, shared_dict
+from aiida_ssb.workflows.run import AnalysisRun
 
 __all__ = [
     'DEFAULT_CIRCUITS',
     'STATE_LABELS',
     'arrhenius',
-    'ccd',
     'conductivity',
-    'cycling',
     'eis_fit',
     'impedance_route',
     'interface_growth',
-    'onsets',
-    'stepwise_cv',
 ]
 
 #: default circuit (and element roles) per cell format; override with the ``eis_fit`` options
@@ -153,71 +133,3 @@ def interface_growth(run: AnalysisRun) -> None:
         return
     options = run.settings_node('interface_growth', defaults)
     run.call('interface_growth', analyse_interface_growth, 'series', options=options, **fits)
-
-
-def _voltammetry_inputs(run: AnalysisRun) -> dict[str, Any]:
-    inputs: dict[str, Any] = {'cell': run.cell}
-    electrolyte = electrolyte_of(run.cell)
-    if electrolyte is not None:
-        inputs['electrolyte'] = electrolyte
-    return inputs
-
-
-def onsets(run: AnalysisRun) -> None:
-    """Oxidative/reductive onsets of every voltammogram, with the working-electrode validity flags."""
-    voltammograms = run.labelled('voltammetry')
-    if not voltammograms:
-        run.skipped['onsets'] = 'no voltammogram'
-        return
-    inputs = _voltammetry_inputs(run)
-    inputs['options'] = run.settings_node('onsets')
-    description = working_electrode_of(run.cell)
-    if description:
-        inputs['working_electrode'] = shared_dict(description)
-    for label, measurement in voltammograms:
-        run.call('onsets', analyse_onsets, label, measurement=measurement, **inputs)
-
-
-def stepwise_cv(run: AnalysisRun) -> None:
-    """The stepwise analysis of every voltammogram whose upper cut-off rises step by step."""
-    settings = run.settings('stepwise_cv')
-    stepwise = [
-        (label, node) for label, node in run.labelled('voltammetry') if rising_cutoffs(node, settings.min_steps)
-    ]
-    if not stepwise:
-        run.skipped['stepwise_cv'] = 'no voltammogram with rising cut-offs'
-        return
-    inputs = _voltammetry_inputs(run)
-    inputs['options'] = run.settings_node('stepwise_cv')
-    for label, measurement in stepwise:
-        run.call('stepwise_cv', analyse_stepwise_cv, label, measurement=measurement, **inputs)
-
-
-def _galvanostatic(run: AnalysisRun, symmetric: bool) -> list[tuple[str, orm.Data]]:
-    return [
-        (label, node)
-        for label, node in run.labelled('cycling')
-        if node.technique not in ('ocv', 'wait') and isinstance(node, SymmetricCellData) == symmetric
-    ]
-
-
-def cycling(run: AnalysisRun) -> None:
-    """The cycling summary of every galvanostatic record of a non-symmetric cell."""
-    records = _galvanostatic(run, symmetric=False)
-    if not records:
-        run.skipped['cycling'] = 'no galvanostatic record'
-        return
-    options = run.settings_node('cycling')
-    for label, measurement in records:
-        run.call('cycling', analyse_cycling, label, measurement=measurement, cell=run.cell, options=options)
-
-
-def ccd(run: AnalysisRun) -> None:
-    """The critical current density of every record of a symmetric cell."""
-    records = _galvanostatic(run, symmetric=True)
-    if not records:
-        run.skipped['ccd'] = 'no record of a symmetric cell'
-        return
-    options = run.settings_node('ccd')
-    for label, measurement in records:
-        run.call('ccd', analyse_ccd, label, measurement=measurement, cell=run.cell, options=options)
