@@ -353,9 +353,10 @@ def cmd_export(sample_ids, campaign, file_format, output):
     every measurement's data, and every analysis summary, as CSV or Parquet files in a folder; or publish a
     campaign as an RO-Crate (.eln, readable by electronic lab notebooks) or as BattINFO JSON-LD."""
     if file_format == 'ro-crate':
+        from aiida_ssb.plotting.plotdata import png_of_plot_data
         from aiida_ssb.query.rocrate import export_rocrate
 
-        path = export_rocrate(output, sample_ids=list(sample_ids) or None, campaign=campaign)
+        path = export_rocrate(output, sample_ids=list(sample_ids) or None, campaign=campaign, draw=png_of_plot_data)
         click.echo(f'Wrote {path} ({os.path.getsize(path) / 1e6:.1f} MB, RO-Crate 1.1 in the .eln format).')
         return
     if file_format == 'battinfo':

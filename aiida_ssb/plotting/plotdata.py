@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiida_ssb.plotting.common import new_figure
 
-__all__ = ['draw_plot_data']
+__all__ = ['draw_plot_data', 'png_of_plot_data']
 
 _DASHES = {'solid': '-', 'dash': '--', 'dot': ':'}
 
@@ -65,3 +65,16 @@ def draw_plot_data(data, *, width: float = 6.4):
             ax.legend(unique.values(), unique.keys(), fontsize=7)
     axes[0, 0].set_title(data.title + (f'\n{data.note}' if data.note else ''), fontsize=9)
     return figure
+
+
+def png_of_plot_data(data, *, dpi: int = 110) -> bytes:
+    """The figure of a plot data as PNG bytes (for an RO-Crate)."""
+    import io
+
+    from aiida_ssb.plotting.common import _pyplot
+
+    figure = draw_plot_data(data)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', dpi=dpi)
+    _pyplot().close(figure)
+    return buffer.getvalue()

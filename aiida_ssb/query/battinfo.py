@@ -191,8 +191,8 @@ def _layer(layer: dict[str, Any], base: str, cell_id: str, index: int) -> dict[s
 def cell_battinfo(sample_id: str, *, base: str = 'urn:aiida-ssb:sample:', context: bool = True) -> dict[str, Any]:
     """The BattINFO JSON-LD of one cell and its tests (``base`` prefixes the ids of samples)."""
     from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.query.cells import measurements_of_cell
     from aiida_ssb.query.index import INDEX_EXTRA
-    from aiida_ssb.workflows.base import measurements_of_cell
 
     cell = load_sample(sample_id)
     attributes = cell.base.attributes.all

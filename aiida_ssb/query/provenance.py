@@ -88,19 +88,69 @@ def _kind(node: orm.Node) -> str:
     return 'data'
 
 
+def _short(value: Any) -> str:
+    return f'{value:.4g}' if isinstance(value, float) else str(value)
+
+
+#: result keys shown on a result node, in order
+_RESULT_KEYS = (
+    'oxidative_onset_v',
+    'conductivity_s_cm',
+    'conductivity_25c_s_cm',
+    'activation_energy_ev',
+    'ccd_ma_cm2',
+    'capacity_retention_percent_at_end',
+    'initial_discharge_capacity_mah_g_active',
+    'chi2_over_z',
+)
+
+
+def _detail(node: orm.Node, kind: str) -> str:
+    """One line a reader understands: role and name of a sample, a lab step's key parameters, a record's
+    conditions, a result's headline numbers."""
+    from aiida_ssb.query.history import process_summary
+
+    attributes = node.base.attributes.all
+    if kind == 'material':
+        return f'{attributes.get("role", "")}: {attributes.get("name", "")}'.strip(': ')
+    if kind == 'cell':
+        bits = [f'{attributes.get("format", "")} cell']
+        for key, unit in (('mass_loading_mg_cm2', 'mg/cm²'), ('stack_pressure_mpa', 'MPa')):
+            if attributes.get(key) is not None:
+                bits.append(f'{_short(attributes[key])} {unit}')
+        return ', '.join(bits)
+    if kind == 'step':
+        return process_summary(node)
+    if kind == 'measurement':
+        bits = [str(attributes.get('technique', ''))]
+        for key, unit in (('temperature_c', '°C'), ('upper_cutoff_v', 'V'), ('time_since_assembly_h', 'h')):
+            if attributes.get(key) is not None:
+                bits.append(f'{_short(attributes[key])} {unit}')
+        if attributes.get('cycle_index') is not None:
+            bits.append(f'cycle {attributes["cycle_index"]}')
+        return ', '.join(bits) + f' · {attributes.get("n_rows", "?")} rows'
+    if kind == 'result':
+        keys = [k for k in _RESULT_KEYS if isinstance(attributes.get(k), (int, float))]
+        if not keys:
+            keys = [k for k, v in attributes.items() if isinstance(v, float)][:3]
+        return ' · '.join(f'{k} {_short(attributes[k])}' for k in keys[:3])
+    if kind == 'workflow':
+        return node.label or ''
+    return ''
+
+
 def _label(node: orm.Node) -> tuple[str, str]:
     """(short label, longer detail line) of a node."""
-    from aiida_ssb.plotting.graph import node_sublabel
     from aiida_ssb.query.history import process_kind
 
     kind = _kind(node)
-    detail = node_sublabel(node).replace('\n', ' · ')
+    detail = _detail(node, kind)
     if kind in ('cell', 'material'):
         return node.base.attributes.get('sample_id', node.label) or str(node.pk), detail
     if kind in ('step', 'parse', 'analysis', 'process'):
         return process_kind(node), detail
     if kind == 'workflow':
-        return node.process_label or 'workflow', node.label or ''
+        return node.process_label or 'workflow', detail
     if kind == 'file':
         return node.filename, ''
     if kind == 'measurement':
@@ -177,7 +227,13 @@ def _group(
     Returns the nodes and (id, link label) pairs for the edges."""
     by_class: dict[str, list[tuple[orm.Node, str]]] = {}
     for node, label in nodes:  # processes by their kind (parse_eis), data by their class
-        key = f'{_kind(node)} {_label(node)[0]}' if isinstance(node, orm.ProcessNode) else node.__class__.__name__
+        kind = _kind(node)
+        if isinstance(node, orm.ProcessNode):
+            key = f'{kind} {_label(node)[0]}'
+        elif kind == 'result':  # results by their analysis: '61 × eis_fit'
+            key = _label(node)[0]
+        else:
+            key = node.__class__.__name__
         by_class.setdefault(key, []).append((node, label))
     result, links = [], []
     for name, members in by_class.items():

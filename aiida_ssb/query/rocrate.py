@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import urllib.parse
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiida import orm
@@ -212,17 +212,18 @@ def export_rocrate(
     *,
     sample_ids: list[str] | None = None,
     campaign: str | None = None,
-    figures: bool = True,
+    draw: Callable[[Any], bytes] | None = None,
     license_url: str = DEFAULT_LICENSE,
 ) -> str:
-    """Write the samples (and their history, raw files, tables, results, figures, BattINFO) as a zipped RO-Crate
-    (``.eln``, or ``.zip``) at ``path``; returns the path."""
+    """Write the samples (and their history, raw files, tables, results, BattINFO) as a zipped RO-Crate (``.eln``,
+    or ``.zip``) at ``path``; returns the path. ``draw`` turns a :class:`~aiida_ssb.query.plotdata.PlotData` into
+    PNG bytes (:func:`aiida_ssb.plotting.plotdata.png_of_plot_data`); with it, every cell's figures are included."""
     import aiida
 
     from aiida_ssb import __version__
     from aiida_ssb.query.battinfo import cell_battinfo
+    from aiida_ssb.query.cells import measurement_label
     from aiida_ssb.query.export import export_tables, tables_safe
-    from aiida_ssb.workflows.base import measurement_label
 
     path = pathlib.Path(path)
     if path.suffix.lower() not in ('.eln', '.zip'):
@@ -349,8 +350,8 @@ def export_rocrate(
                             description=f'{kind} curves (numpy .npz)',
                         )
         # ---------------------------------------------------------------- figures and BattINFO
-        for cell in cells if figures else []:
-            _figures(crate, cell.sample_id, folder_of[cell.sample_id])
+        for cell in cells if draw is not None else []:
+            _figures(crate, cell.sample_id, folder_of[cell.sample_id], draw)
         for cell in cells:
             document = cell_battinfo(cell.sample_id, base='urn:aiida-ssb:sample:')
             crate.file(
@@ -449,26 +450,18 @@ def export_rocrate(
     return str(path)
 
 
-def _figures(crate: _Crate, sample_id: str, folder: str) -> None:
-    import io
-
-    from aiida_ssb.plotting.common import _pyplot
-    from aiida_ssb.plotting.plotdata import draw_plot_data
+def _figures(crate: _Crate, sample_id: str, folder: str, draw: Callable[[Any], bytes]) -> None:
     from aiida_ssb.query.plotdata import PLOT_KINDS, available_plots, plot_data
 
     for kind in available_plots(sample_id):
         try:
-            data = plot_data(sample_id, kind, 0)
+            png = draw(plot_data(sample_id, kind, 0))
         except Exception:  # a figure that cannot be drawn leaves the crate without it, never without the data
             continue
-        figure = draw_plot_data(data)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format='png', dpi=110)
-        _pyplot().close(figure)
         crate.file(
             f'{folder}/figures',
             f'{kind}.png',
-            buffer.getvalue(),
+            png,
             encodingFormat='image/png',
             description=f'{PLOT_KINDS[kind]} of {sample_id}',
             about=[_ref(_sample_ref(sample_id))],

@@ -78,7 +78,7 @@ def _elements(nodes: list[dict], edges: list[dict], root: str | None = None) -> 
     for node in nodes:
         label = node['label']
         if node['kind'] in ('step',) and node.get('detail'):
-            detail = node['detail'].replace(' · ', '\n').strip('()')
+            detail = node['detail'].replace(' (', '\n', 1).rstrip(')')
             label = detail if len(detail) <= 70 else detail[:68].rstrip(', ') + '…'
         elements.append(
             {

@@ -199,7 +199,7 @@ def test_click_through_cells_cell_graph_milling(server, browser, shots):
     )
     nodes = _cy_nodes(browser)
     milling = next(n for n in nodes if n['kind'] == 'step' and n['label'].startswith('ball_milling'))
-    summary = next(n for n in nodes if n['kind'] == 'result')
+    summary = next(n for n in nodes if n['kind'] == 'result' and n['label'] == 'cell summary')
     shots(browser, 'graph')
     _tap(browser, milling['id'])
     _wait(browser, _text_in('#graph-details', 'duration_min'), message='milling parameters on click')

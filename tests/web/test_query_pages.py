@@ -119,7 +119,7 @@ def test_provenance_graph_and_path(lab):
     assert groups and len(groups[0]['members']) == 4  # the four spectra's parse steps, collapsed
     workflow = next(n for n in nodes if n['kind'] == 'workflow')  # analyses collapsed into their workflow
     assert not any(n['kind'] == 'analysis' for n in nodes)
-    summary = next(n for n in nodes if n['kind'] == 'result')
+    summary = next(n for n in nodes if n['kind'] == 'result' and n['label'] == 'cell summary')
     path = path_between(milling['id'], summary['id'])
     shown = [step['display'] for step in path]
     assert shown[0] == milling['id'] and shown[-1] == summary['id'] and workflow['id'] in shown

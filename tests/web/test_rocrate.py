@@ -17,10 +17,11 @@ CAMPAIGN = 'seed004-milling-series'
 
 @pytest.fixture(scope='module')
 def crate(lab, tmp_path_factory):
+    from aiida_ssb.plotting.plotdata import png_of_plot_data
     from aiida_ssb.query.rocrate import export_rocrate
 
     folder = tmp_path_factory.mktemp('crate')
-    path = export_rocrate(folder / 'milling.eln', campaign=CAMPAIGN)
+    path = export_rocrate(folder / 'milling.eln', campaign=CAMPAIGN, draw=png_of_plot_data)
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         archive.extractall(folder / 'unpacked')
