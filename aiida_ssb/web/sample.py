@@ -271,6 +271,10 @@ def register(app) -> None:
         entries = plots.get(kind, [''])
         return [{'label': f'record {i}' if e else '(one)', 'value': i} for i, e in enumerate(entries)], 0
 
+    @app.callback(Output('sample-plot-cycles', 'style'), Input('sample-plot-kind', 'value'))
+    def cycles_box(kind):
+        return {} if kind == 'profiles' else {'display': 'none'}
+
     @app.callback(
         Output('sample-plot', 'figure'),
         Input('sample-plot-kind', 'value'),

@@ -50,6 +50,12 @@ def test_page_filters_as_the_cli(lab):
     assert PELLET in {r['sample_id'] for r in lineage.rows} and 'PEL-NCB-15' not in {
         r['sample_id'] for r in lineage.rows
     }
+    samples = table_page(
+        'samples', filters=['ball_milling.duration_min >= 30'], columns=['sample_id', 'role'], limit=100
+    )
+    assert 'MM-NCB-30' in {r['sample_id'] for r in samples.rows} and 'MM-NCB-15' not in {
+        r['sample_id'] for r in samples.rows
+    }
     with pytest.raises(QueryError, match='unknown cell field'):
         table_page('cells', filters=['no_such_field > 1'])
     with pytest.raises(QueryError):
