@@ -39,7 +39,7 @@ LAUNCH_FLAGS = (
     '--window-size=1400,1000',
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def _free_port() -> int:

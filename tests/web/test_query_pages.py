@@ -11,6 +11,8 @@ import pytest
 
 from tests.web.conftest import ODD_ID, PELLET
 
+pytestmark = pytest.mark.slow  # one small lab built per module (import and one analysis)
+
 
 def test_page_equals_the_table_in_every_order(lab):
     from aiida_ssb.query.paging import table_page

@@ -12,6 +12,8 @@ from aiida import orm
 
 from tests.web.conftest import PELLET
 
+pytestmark = pytest.mark.slow  # one small lab built per module (import and one analysis)
+
 CAMPAIGN = 'seed004-milling-series'
 
 
