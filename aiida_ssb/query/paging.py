@@ -195,8 +195,7 @@ def table_page(
             # the rows without a value come after those with one
             missing = {key: {'!has_key': value['has_key']} for key, value in presence.items()}
             rest_offset = max(0, offset - with_value)
-            query = base_query().order_by({'node': [{'attributes.sample_id': {'order': 'asc', 'cast': 't'}}]})
-            query = _without(query, node_class, node_filters, missing, scope)
+            query = _without(node_class, node_filters, missing, scope)
             pks += query.offset(rest_offset).limit(limit - len(pks)).all(flat=True)
     record = [name for name in columns if kinds[name] == 'record' and name != 'made_by']
     values = _row_values(node_class, pks, record, kind_name)
@@ -224,8 +223,8 @@ def table_page(
     return Page(rows, total, columns, offset, limit, time.perf_counter() - start, True, parsed)
 
 
-def _without(query, node_class, node_filters, missing, scope):
-    """The same query restricted to the nodes that lack the sorted field."""
+def _without(node_class, node_filters, missing, scope):
+    """The page query restricted to the nodes that lack the sorted field, by sample id."""
     query = orm.QueryBuilder()
     extra_scope = scope(query)
     both = dict(node_filters)

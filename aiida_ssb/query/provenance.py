@@ -108,8 +108,6 @@ _RESULT_KEYS = (
 def _detail(node: orm.Node, kind: str) -> str:
     """One line a reader understands: role and name of a sample, a lab step's key parameters, a record's
     conditions, a result's headline numbers."""
-    from aiida_ssb.query.history import process_summary
-
     attributes = node.base.attributes.all
     if kind == 'material':
         return f'{attributes.get("role", "")}: {attributes.get("name", "")}'.strip(': ')
@@ -120,7 +118,7 @@ def _detail(node: orm.Node, kind: str) -> str:
                 bits.append(f'{_short(attributes[key])} {unit}')
         return ', '.join(bits)
     if kind == 'step':
-        return process_summary(node)
+        return _step_summary(node, _step_parameters(node))
     if kind == 'measurement':
         bits = [str(attributes.get('technique', ''))]
         for key, unit in (('temperature_c', '°C'), ('upper_cutoff_v', 'V'), ('time_since_assembly_h', 'h')):
@@ -139,8 +137,42 @@ def _detail(node: orm.Node, kind: str) -> str:
     return ''
 
 
+#: node pk -> (label, detail): stored nodes, their attributes and a process's inputs never change
+_LABELS: dict[int, tuple[str, str]] = {}
+#: step pk -> its parameters dict (filled in bulk by the upstream walk)
+_PARAMETERS: dict[int, dict[str, Any]] = {}
+
+
+def _step_parameters(process: orm.ProcessNode) -> dict[str, Any]:
+    if process.pk not in _PARAMETERS:
+        query = orm.QueryBuilder().append(orm.ProcessNode, filters={'id': process.pk}, tag='p')
+        query.append(orm.Dict, with_outgoing='p', edge_filters={'label': 'parameters'}, project='attributes')
+        found = query.first(flat=True)
+        _PARAMETERS[process.pk] = found or {}
+    return _PARAMETERS[process.pk]
+
+
+def _step_summary(process: orm.ProcessNode, parameters: dict[str, Any]) -> str:
+    """A lab step's kind with its headline parameters (as :func:`~aiida_ssb.query.history.process_summary`)."""
+    from aiida_ssb.query.history import KEY_PARAMETERS, format_value, process_kind
+
+    kind = process_kind(process)
+    parts = [format_value(key, parameters[key]) for key in KEY_PARAMETERS.get(kind, ()) if key in parameters]
+    if parameters.get('reference'):
+        parts.append(f'ref. {parameters["reference"]}' if parts else f'as reported in {parameters["reference"]}')
+    return kind + (f' ({", ".join(parts)})' if parts else '')
+
+
 def _label(node: orm.Node) -> tuple[str, str]:
     """(short label, longer detail line) of a node."""
+    if node.pk not in _LABELS:
+        if len(_LABELS) > 50000:
+            _LABELS.clear()
+        _LABELS[node.pk] = _make_label(node)
+    return _LABELS[node.pk]
+
+
+def _make_label(node: orm.Node) -> tuple[str, str]:
     from aiida_ssb.query.history import process_kind
 
     kind = _kind(node)
@@ -309,6 +341,50 @@ def sample_graph(sample_id: str, *, collapse: bool = True, max_nodes: int = 150)
         for item in found_edges:
             edges.setdefault((item['source'], item['target']), item)
 
+    add(*_history(root, max_nodes))
+    found_nodes, found_edges = expand(root.uuid, 'downstream', collapse=collapse)
+    add(found_nodes, found_edges)
+    for item in found_nodes[1:]:
+        if not item['id'].startswith('group:') and len(nodes) < max_nodes:
+            add(*expand(item['id'], 'downstream', collapse=collapse))
+    return list(nodes.values()), list(edges.values())
+
+
+def _history(root: orm.Node, max_nodes: int) -> tuple[list[dict], list[dict]]:
+    """The synthesis history of a sample (every ancestor sample and lab step, the raw files measured on the way)
+    in three queries: the ancestors, the links among them, the parameters of the steps."""
+    query = orm.QueryBuilder().append(orm.Node, filters={'id': root.pk}, tag='root')
+    query.append(orm.Node, with_descendants='root', project='*', tag='ancestor')
+    ancestors = {node.pk: node for node in query.all(flat=True)}
+    ancestors[root.pk] = root
+    if len(ancestors) == 1:
+        return [_graph_node(root).to_dict()], []
+    ids = sorted(ancestors)
+    links = orm.QueryBuilder().append(orm.Node, filters={'id': {'in': ids}}, project='id', tag='a')
+    links.append(orm.Node, with_incoming='a', filters={'id': {'in': ids}}, project='id', edge_project=['label', 'type'])
+    rows = links.all()
+    for source, target, label, link_type in rows:
+        if label == 'parameters' and isinstance(ancestors[source], orm.Dict):
+            _PARAMETERS[target] = ancestors[source].get_dict()
+    hidden = {source for source, _, label, _ in rows if label in DETAIL_INPUTS}
+    processes = [pk for pk, n in ancestors.items() if isinstance(n, orm.ProcessNode)]
+    _prefetch_callers(processes)
+    if any(_TOP_CALLER[pk] != pk for pk in processes):
+        return _walk_upstream(root, max_nodes)  # workflow internals upstream: the general (slower) walk
+    shown = [n for pk, n in ancestors.items() if pk not in hidden][:max_nodes]
+    shown_ids = {n.pk for n in shown}
+    nodes = [_graph_node(n).to_dict() for n in shown]
+    edges = [
+        GraphEdge(ancestors[source].uuid, ancestors[target].uuid, label).to_dict()
+        for source, target, label, link_type in rows
+        if source in shown_ids and target in shown_ids and link_type in ('input_calc', 'create', 'input_work')
+    ]
+    return nodes, edges
+
+
+def _walk_upstream(root: orm.Node, max_nodes: int) -> tuple[list[dict], list[dict]]:
+    nodes: dict[str, dict] = {}
+    edges: dict[tuple[str, str], dict] = {}
     queue = deque([root.uuid])
     seen = set()
     while queue and len(nodes) < max_nodes:
@@ -316,14 +392,12 @@ def sample_graph(sample_id: str, *, collapse: bool = True, max_nodes: int = 150)
         if current in seen or current.startswith('group:'):
             continue
         seen.add(current)
-        found_nodes, found_edges = expand(current, 'upstream', collapse=collapse)
-        add(found_nodes, found_edges)
+        found_nodes, found_edges = expand(current, 'upstream')
+        for item in found_nodes:
+            nodes.setdefault(item['id'], item)
+        for item in found_edges:
+            edges.setdefault((item['source'], item['target']), item)
         queue.extend(item['id'] for item in found_nodes[1:])
-    found_nodes, found_edges = expand(root.uuid, 'downstream', collapse=collapse)
-    add(found_nodes, found_edges)
-    for item in found_nodes[1:]:
-        if not item['id'].startswith('group:') and len(nodes) < max_nodes:
-            add(*expand(item['id'], 'downstream', collapse=collapse))
     return list(nodes.values()), list(edges.values())
 
 
