@@ -171,16 +171,16 @@ def generate() -> list[Case]:
                     seed=seed,
                 )
             )
-    for b in (0.025, 0.05):
-        for end in (0.5, 1.0):
+    for b, end in ((0.025, 0.5), (0.025, 1.0), (0.05, 1.0)):
+        for noise in (0.001, 0.01):
             seed += 1
             cases.append(
                 Case(
-                    f'Tafel b {b * 1000:.0f} mV + ohmic, scan to onset + {end} V',
+                    f'Tafel b {b * 1000:.0f} mV + ohmic, scan to onset + {end} V, noise {noise:.1%}',
                     2.6,
                     3.45 + end,
                     (Feature('tafel', 3.45, 4e-3, b),),
-                    noise_fraction=0.003,
+                    noise_fraction=noise,
                     seed=seed,
                 )
             )

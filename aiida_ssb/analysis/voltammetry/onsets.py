@@ -184,11 +184,14 @@ def background_line(data: SweepData, s: OnsetSettings) -> Line | None:
     automatic search): the background of the threshold subtraction and of the derivative statistics."""
     if s.background_window_v is not None:
         return _given(data, s.background_window_v[0], 'background_window_v')
+    references = []
     for relaxed in (False, True):
         features, reference = walk(data.fitter, data.structure(s, relaxed), data.noise, s, data.half(s), max_onsets=1)
         onsets = [feature for feature in features if feature.kind == 'onset']
         if onsets:
             return onsets[0].background
+        references.append(reference)
+    for reference in references:
         if reference is not None:
             return reference
     end = data.fitter.row_at(data.x[0] + data.min_span, side='right') - 1
@@ -221,12 +224,19 @@ def _given(data: SweepData, window_v: Sequence[float], what: str) -> Line:
 
 def _edge(data: SweepData, s: OnsetSettings, feature: Feature) -> Feature:
     """The edge potential (seed 004): the background meets the tangent at the steepest point of the rise (from
-    the end of the background to the end of the rise line)."""
+    the end of the background to the end of the rise line): the local line over ``derivative_window_v`` where the
+    local slope is highest, or the straight rise line itself when that is as steep within the noise (the tangent
+    to a straight part is that part, and its fit over more points is the better estimate)."""
     if feature.kind != 'onset' or feature.rise is None or feature.rise.tangent:
         return feature
     tangent = steepest_tangent(data.fitter, feature.background.end + 1, feature.rise.end, data.half(s))
     if tangent is None:
         return feature
+    windows = max(2.0, (feature.rise.x_end - feature.background.x_end) / max(tangent.span, 1e-12))
+    allowance = math.sqrt(2.0 * math.log(windows)) + 1.5  # the steepest of many noisy tangents is biased up
+    if feature.rise.b >= tangent.b - allowance * math.hypot(tangent.slope_se, feature.rise.slope_se):
+        # the straight part is as steep as the steepest tangent (within the noise): it is the tangent
+        return dataclasses.replace(feature, construction='tangent')
     x_on = intersection(feature.background, tangent)
     if x_on is None or not math.isfinite(x_on):
         return feature
@@ -358,6 +368,8 @@ def _band(data: SweepData, s: OnsetSettings, feature: Feature) -> tuple[float, f
     ]
     if feature.first_rise is not None:  # the rise window moved back to the first straight part of the rise
         pairs.append(((bg.start, bg.end), (feature.first_rise.start, feature.first_rise.end)))
+    if feature.previous_background is not None:  # the background before it bent
+        pairs.append(((feature.previous_background.start, feature.previous_background.end), (rise.start, rise.end)))
     if bg.span > 1.5 * data.min_span:  # the background window cut to its last min_window_v (a bending background)
         start = fitter.row_at(bg.x_end - data.min_span)
         if bg.end - start + 1 >= minimum:

@@ -53,6 +53,7 @@ class Feature:
     height: float | None = None  # current above the background at the end of the rise (or the peak's top)
     relaxed: bool = False  # found with lines straight by R2 only (no part straight within the noise)
     first_rise: Line | None = None  # the first straight part of a rise made of several (its band includes it)
+    previous_background: Line | None = None  # the background before it bent (its band includes it)
 
 
 @dataclasses.dataclass
@@ -172,6 +173,7 @@ def walk(
     lines = [line for line in structure.lines if reference is None or line.start > reference.end]
     features: list[Feature] = []
     last_onset: Feature | None = None  # the onset whose rise is the reference, until it levels off
+    bent_from: Line | None = None  # the background the reference replaced because it bent
 
     def room() -> bool:
         return max_onsets is None or sum(f.kind == 'onset' for f in features) < max_onsets
@@ -197,6 +199,7 @@ def walk(
                 k, line, x_on = last, lines[last], intersection(reference, lines[last])
             last_onset = _onset(reference, line, x_on)
             last_onset.first_rise = first if first is not line else None
+            last_onset.previous_background, bent_from = bent_from, None
             features.append(last_onset)
             reference = line
             continue
@@ -212,6 +215,7 @@ def walk(
                     continue  # steeper but not a rise, and the next one rises: a piece of the knee
                 if following is None and _curved_tail(fitter, reference, line.end + 1, noise, s, half) is not None:
                     continue  # ... or the curved rise after it does
+            bent_from = bent_from or reference
             reference, last_onset = line, None  # a bending background
             continue
         feature = _between(fitter, reference, line, noise, s, half, last_onset)
@@ -220,7 +224,9 @@ def walk(
         continues = feature is None and _continues(reference, line, noise, s)
         joined = fitter.line(reference.start, line.end) if continues else None
         reference = joined if joined is not None else line
-        last_onset = None
+        bent_from = None
+        if last_onset is not None and last_onset.kind == 'peak':
+            last_onset = None  # until the next onset, later lines may still bring its current back
     last_line_end = lines[-1].end if lines else -1
     if reference is not None and room():
         tail = _curved_tail(fitter, reference, max(reference.end, last_line_end) + 1, noise, s, half)
@@ -260,7 +266,10 @@ def _between(fitter, reference, line, noise, s, half, last_onset) -> Feature | N
             top = _peak_in(fitter, last_onset.background, last_onset.rise.start, line.start - 1)
             if top is not None:
                 last_onset.x_peak, last_onset.height = top
-        return None
+            return None
+        if last_onset.kind == 'onset' and line.b < last_onset.rise.b:  # levelled off: its height is the plateau's
+            plateau = line.y(line.x_start) - last_onset.background.y(line.x_start)
+            last_onset.height = max(last_onset.height or 0.0, plateau)
     top = _peak_in(fitter, reference, reference.end + 1, line.start - 1)
     if top is None or top[1] < s.min_significance_sigma * noise:
         return None
@@ -275,7 +284,9 @@ def _between(fitter, reference, line, noise, s, half, last_onset) -> Feature | N
     x_on = intersection(reference, tangent)
     if not is_rise(reference, tangent, x_on, noise, s):
         return None
-    return _onset(reference, tangent, x_on, 'tangent')
+    feature = _onset(reference, tangent, x_on, 'tangent')
+    feature.height = max(feature.height or 0.0, step)  # the step up to the line after it
+    return feature
 
 
 def _continues(reference: Line, line: Line, noise: float, s: OnsetSettings) -> bool:
