@@ -357,11 +357,16 @@ def _band(data: SweepData, s: OnsetSettings, feature: Feature) -> tuple[float, f
     shift = s.band_shift_v if s.band_shift_v is not None else 0.5 * data.min_span
     bg, rise, x_on = feature.background, feature.rise, feature.x_on
     minimum = data.min_points(s)
-    windows_bg = [_shifted(fitter, bg, delta, minimum) for delta in (-shift, shift)]
-    if rise.tangent:
-        windows_rise = [_shifted(fitter, rise, delta, 3) for delta in (-shift, shift)]
-    else:
-        windows_rise = [_shifted(fitter, rise, delta, minimum) for delta in (-shift, shift)]
+    # a window may move into the transitions on either side of it, up to their middle, not into the next line
+    middle = fitter.row_at(0.5 * (bg.x_end + rise.x_start)) if rise.x_start > bg.x_end else rise.start
+    lines = data.structure(s, feature.relaxed).lines
+    before = [line.end for line in lines if line.end < bg.start]
+    after = [line.start for line in lines if line.start > rise.end]
+    low = (before[-1] + bg.start) // 2 if before else 0
+    high = (rise.end + after[0]) // 2 if after else fitter.n - 1
+    windows_bg = [_shifted(fitter, bg, delta, minimum, low, max(middle - 1, bg.end)) for delta in (-shift, shift)]
+    least = 3 if rise.tangent else minimum
+    windows_rise = [_shifted(fitter, rise, delta, least, min(middle, rise.start), high) for delta in (-shift, shift)]
     moves = []
     pairs = [(w, (rise.start, rise.end)) for w in windows_bg if w] + [
         ((bg.start, bg.end), w) for w in windows_rise if w
@@ -386,11 +391,12 @@ def _band(data: SweepData, s: OnsetSettings, feature: Feature) -> tuple[float, f
     return float(min(real)), float(max(real)), window_move, end_move
 
 
-def _shifted(fitter: Fitter, line: Line, delta: float, minimum: int) -> tuple[int, int] | None:
-    """Rows of ``line``'s window moved by ``delta`` along the sweep (None when it leaves the sweep)."""
+def _shifted(fitter: Fitter, line: Line, delta: float, minimum: int, low: int, high: int) -> tuple[int, int] | None:
+    """Rows of ``line``'s window moved by ``delta`` along the sweep, kept within rows ``low..high`` (None when
+    fewer than ``minimum`` rows are left)."""
     start = fitter.row_at(fitter.x[line.start] + delta)
     end = fitter.row_at(fitter.x[line.end] + delta, side='right') - 1
-    start, end = max(start, 0), min(end, fitter.n - 1)
+    start, end = max(start, low), min(end, high)
     if end - start + 1 < minimum:
         return None
     return start, end
