@@ -163,8 +163,11 @@ class Fitter:
         a = self.v0 + self.vs * intercept - b * self.u0
         return a, b, n
 
-    def line(self, start: int, end: int) -> Line | None:
-        """The least-squares line over rows ``start..end`` (None with fewer than 3 points or no spread)."""
+    def line(self, start: int, end: int, straight: bool = False) -> Line | None:
+        """The least-squares line over rows ``start..end`` (None with fewer than 3 points or no spread).
+
+        ``straight``: the window is already known to be straight within its noise (no significant kink: a part
+        found by the automatic search), so its criterion is ``'r2'`` or ``'no_curvature'``, never ``'failed'``."""
         n, su, sv, suu, suv, svv, s3, s4, suuv = (float(value) for value in self.sums(start, end))
         if n < 3:
             return None
@@ -191,7 +194,7 @@ class Fitter:
             curvature = gain * (n - 3) / residual if residual > 0 else (0.0 if gain <= 0 else math.inf)
         if r2 is not None and r2 >= self.r2_min:
             criterion = 'r2'
-        elif curvature is not None and curvature <= self.f_max:
+        elif straight or (curvature is not None and curvature <= self.f_max):
             criterion = 'no_curvature'
         else:
             criterion = 'failed'
@@ -234,40 +237,70 @@ class Fitter:
         on each side. Returns ``(k, F, g)``: the row, the F statistic of the kink (1 and n-4 degrees of freedom;
         the residual variance is at least the floor of :meth:`set_floor`) and the change of slope (scaled units;
         > 0 for a convex kink). ``(-1, 0, 0)`` when the window is too short."""
-        first, last = start + min_side, end - min_side + 1
-        if last <= first:
-            return -1, 0.0, 0.0
-        stride = max(1, (last - first) // 400)
-        k, f, g = self._hinges(start, end, np.arange(first, last + 1, stride))
-        if stride > 1 and k >= 0:
-            k2, f2, g2 = self._hinges(start, end, np.arange(max(first, k - stride), min(last, k + stride) + 1))
-            if f2 >= f:
-                k, f, g = k2, f2, g2
-        return k, f, g
+        k, f, g = self.best_hinges(np.array([start]), np.array([end]), min_side)
+        return int(k[0]), float(f[0]), float(g[0])
 
-    def _hinges(self, start: int, end: int, candidates: np.ndarray) -> tuple[int, float, float]:
+    def best_hinges(self, starts: np.ndarray, ends: np.ndarray, min_side: int):
+        """:meth:`best_hinge` of several windows at once (arrays of rows, statistics and slope changes). At most
+        about 128 evenly spaced candidates per window are tried first, then every row around the best of them."""
+        starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        first, last = starts + min_side, ends - min_side + 1
+        rows = np.full(starts.size, -1, dtype=np.int64)
+        statistics = np.zeros(starts.size)
+        changes = np.zeros(starts.size)
+        valid = np.flatnonzero(last > first)
+        if valid.size == 0:
+            return rows, statistics, changes
+        strides = np.maximum(1, (last - first) // 128)
+        owner, candidates = _candidates(valid, first[valid], last[valid], strides[valid])
+        self._scan(starts, ends, owner, candidates, rows, statistics, changes)
+        refine = valid[(strides[valid] > 1) & (rows[valid] >= 0)]
+        if refine.size:
+            low = np.maximum(first[refine], rows[refine] - strides[refine])
+            high = np.minimum(last[refine], rows[refine] + strides[refine])
+            owner, candidates = _candidates(refine, low, high, np.ones(refine.size, dtype=np.int64))
+            self._scan(starts, ends, owner, candidates, rows, statistics, changes)
+        return rows, statistics, changes
+
+    def _scan(self, starts, ends, owner, candidates, rows, statistics, changes) -> None:
+        """Evaluate the kink at each candidate row (of window ``owner``) and keep each window's best."""
         prefix = self.prefix
-        n, su, sv, suu, suv, svv = (prefix[:6, end + 1] - prefix[:6, start]).tolist()
-        cuu = suu - su * su / n
-        if cuu <= 0 or n < 5:
-            return -1, 0.0, 0.0
-        cuv = suv - su * sv / n
-        rss_line = max(svv - sv * sv / n - cuv * cuv / cuu, 0.0)
-        r1, ru, rv, ruu, ruv = prefix[:5, end + 1][:, None] - prefix[:5, candidates]
+        n, su, sv, suu, suv, svv = prefix[:6, ends + 1] - prefix[:6, starts]
+        mean_u, mean_v = su / n, sv / n
+        cuu = suu - su * mean_u
+        cuv = suv - su * mean_v
+        rss = svv - sv * mean_v - cuv * cuv / np.where(cuu > 0, cuu, 1.0)
+        dof = np.maximum(n - 4.0, 1.0)
+        bad = (cuu <= 0) | (n < 5)
+        r1, ru, rv, ruu, ruv = prefix[:5, ends[owner] + 1] - prefix[:5, candidates]
         t = self.u[candidates]
-        tru = t * ru
+        mean_u, mean_v, cuu, slope, rss, dof = (
+            mean_u[owner],
+            mean_v[owner],
+            cuu[owner],
+            (cuv / np.where(cuu > 0, cuu, 1.0))[owner],
+            np.maximum(rss, 0.0)[owner],
+            dof[owner],
+        )
         sh = ru - t * r1
-        suh = ruu - tru
-        shh = suh - tru + t * t * r1
-        cuh = suh - (su / n) * sh
-        hh = shh - sh * sh / n - cuh * cuh / cuu
-        hv = (ruv - t * rv) - (sv / n) * sh - cuh * (cuv / cuu)
-        good = hh > 1e-14 * cuu
+        suh = ruu - t * ru
+        cuh = suh - mean_u * sh
+        hh = (suh - t * ru + t * t * r1) - sh * sh / n[owner] - cuh * cuh / np.where(cuu > 0, cuu, 1.0)
+        hv = (ruv - t * rv) - mean_v * sh - cuh * slope
+        good = (hh > 1e-14 * cuu) & ~bad[owner]
         hh = np.where(good, hh, 1.0)
-        gain = np.minimum(np.where(good, hv * hv / hh, 0.0), rss_line)
-        statistic = gain / np.maximum((rss_line - gain) / max(n - 4.0, 1.0), self._floor)
-        best = int(np.argmax(statistic))
-        return int(candidates[best]), float(statistic[best]), float(hv[best] / hh[best])
+        gain = np.minimum(np.where(good, hv * hv / hh, 0.0), rss)
+        statistic = np.where(good, gain / np.maximum((rss - gain) / dof, self._floor), -1.0)
+        if owner[0] == owner[-1]:  # one window
+            best = np.array([int(np.argmax(statistic))])
+        else:  # the best candidate of each window: the last of each window after sorting by statistic
+            order = np.lexsort((statistic, owner))
+            best = order[np.flatnonzero(np.r_[owner[order][1:] != owner[order][:-1], True])]
+        keep = best[(statistic[best] >= 0) & (statistic[best] > statistics[owner[best]])]
+        windows = owner[keep]
+        rows[windows] = candidates[keep]
+        statistics[windows] = statistic[keep]
+        changes[windows] = hv[keep] / hh[keep]
 
     _floor = 0.0
 
@@ -295,3 +328,15 @@ class Fitter:
             slope = (suv - mean_u * sv) / (suu - su * mean_u)
         slope = slope * self.vs / self.us
         return slope, self.u0 + self.us * mean_u, self.v0 + self.vs * mean_v
+
+
+def _candidates(windows: np.ndarray, low: np.ndarray, high: np.ndarray, strides: np.ndarray):
+    """The candidate rows ``low, low + stride, ... <= high`` of each window, and the window each belongs to."""
+    if windows.size == 1:
+        candidates = np.arange(low[0], high[0] + 1, strides[0])
+        return np.full(candidates.size, windows[0]), candidates
+    counts = (high - low) // strides + 1
+    owner = np.repeat(windows, counts)
+    position = np.repeat(np.arange(windows.size), counts)
+    offsets = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, low[position] + offsets * strides[position]

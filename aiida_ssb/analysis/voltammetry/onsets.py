@@ -442,5 +442,5 @@ def _scan_end(data: SweepData, s: OnsetSettings, feature: Feature) -> float | No
 def _tangent_at_end(data: SweepData, s: OnsetSettings) -> Line | None:
     half = data.half(s)
     end = data.fitter.n - 1
-    line = data.fitter.line(max(0, end - 2 * half), end)
+    line = data.fitter.line(max(0, end - 2 * half), end, straight=True)
     return None if line is None else dataclasses.replace(line, tangent=True)

@@ -72,25 +72,31 @@ def find_structure(fitter: Fitter, min_span: float, min_points: int, f_max: floa
     ``relaxed``: a part is also straight when its line reaches ``r2_min`` (the thesis' rule), for sweeps that have
     no part straight within their noise (a smooth, physically curved current with very little noise)."""
     x, envelope = fitter.x, fitter.x_envelope
-    stack = [(0, fitter.n - 1)]
     parts: list[tuple[int, int, bool]] = []
-    while stack:
-        start, end = stack.pop()
-        if end - start + 1 < 2 * min_points or envelope[end] - x[start] < 0.5 * min_span:
-            parts.append((start, end, False))
-            continue
-        k, statistic, _ = fitter.best_hinge(start, end, min_points)
-        if k < 0 or statistic < f_max or (relaxed and fitter.r2(start, end) >= fitter.r2_min):
-            parts.append((start, end, True))
-            continue
-        stack.append((k, end))
-        stack.append((start, k - 1))
+    level = [(0, fitter.n - 1)]
+    while level:  # breadth first: the kinks of every part of one level in one vectorised search
+        testable = []
+        for start, end in level:
+            if end - start + 1 < 2 * min_points or envelope[end] - x[start] < 0.5 * min_span:
+                parts.append((start, end, False))
+            else:
+                testable.append((start, end))
+        if not testable:
+            break
+        starts, ends = np.array(testable).T
+        rows, statistics, _ = fitter.best_hinges(starts, ends, min_points)
+        level = []
+        for start, end, k, statistic in zip(starts.tolist(), ends.tolist(), rows.tolist(), statistics.tolist()):
+            if k < 0 or statistic < f_max or (relaxed and fitter.r2(start, end) >= fitter.r2_min):
+                parts.append((start, end, True))
+            else:
+                level.extend(((start, k - 1), (k, end)))
     parts.sort()
     parts = _merge_straight(fitter, parts, min_points, f_max, relaxed)
     lines = []
     for start, end, straight in parts:
         if straight and envelope[end] - x[start] >= min_span:
-            line = fitter.line(start, end)
+            line = fitter.line(start, end, straight=True)
             if line is not None:
                 lines.append(line)
     return Structure(lines, len(parts), min_span, relaxed)
@@ -222,7 +228,7 @@ def walk(
         if feature is not None:
             features.append(feature)
         continues = feature is None and _continues(reference, line, noise, s)
-        joined = fitter.line(reference.start, line.end) if continues else None
+        joined = fitter.line(reference.start, line.end, straight=True) if continues else None
         reference = joined if joined is not None else line
         bent_from = None
         if last_onset is not None and last_onset.kind == 'peak':
@@ -338,5 +344,5 @@ def steepest_tangent(fitter: Fitter, start: int, end: int, half: int) -> Line | 
 
 
 def _tangent(fitter: Fitter, start: int, end: int) -> Line | None:
-    line = fitter.line(start, end)
+    line = fitter.line(start, end, straight=True)
     return None if line is None else dataclasses.replace(line, tangent=True)
