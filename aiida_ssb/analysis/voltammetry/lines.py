@@ -240,9 +240,11 @@ class Fitter:
         k, f, g = self.best_hinges(np.array([start]), np.array([end]), min_side)
         return int(k[0]), float(f[0]), float(g[0])
 
-    def best_hinges(self, starts: np.ndarray, ends: np.ndarray, min_side: int):
+    def best_hinges(self, starts: np.ndarray, ends: np.ndarray, min_side: int, refine_above: float = 0.0):
         """:meth:`best_hinge` of several windows at once (arrays of rows, statistics and slope changes). At most
-        about 128 evenly spaced candidates per window are tried first, then every row around the best of them."""
+        about 128 evenly spaced candidates per window are tried first, then every row around the best of them
+        where its statistic is at least ``refine_above`` (the statistic changes little between neighbouring
+        candidates, so a window far below a threshold is not refined)."""
         starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
         first, last = starts + min_side, ends - min_side + 1
         rows = np.full(starts.size, -1, dtype=np.int64)
@@ -254,7 +256,7 @@ class Fitter:
         strides = np.maximum(1, (last - first) // 128)
         owner, candidates = _candidates(valid, first[valid], last[valid], strides[valid])
         self._scan(starts, ends, owner, candidates, rows, statistics, changes)
-        refine = valid[(strides[valid] > 1) & (rows[valid] >= 0)]
+        refine = valid[(strides[valid] > 1) & (rows[valid] >= 0) & (statistics[valid] >= refine_above)]
         if refine.size:
             low = np.maximum(first[refine], rows[refine] - strides[refine])
             high = np.minimum(last[refine], rows[refine] + strides[refine])

@@ -16,7 +16,7 @@ from aiida_ssb.analysis.voltammetry.settings import OnsetSettings
 from aiida_ssb.analysis.voltammetry.structure import (
     Feature,
     Structure,
-    find_structure,
+    find_structures,
     is_rise,
     steepest_tangent,
     walk,
@@ -44,13 +44,13 @@ class SweepData:
     fitter: Fitter
     area_cm2: float | None = None
     _structures: dict = dataclasses.field(default_factory=dict)
+    _half: int | None = None
 
     def structure(self, s: OnsetSettings, relaxed: bool = False) -> Structure:
-        """The straight lines of the sweep (:func:`~.structure.find_structure`), computed once."""
-        if relaxed not in self._structures:
-            self._structures[relaxed] = find_structure(
-                self.fitter, self.min_span, self.min_points(s), s.curvature_f_max, relaxed
-            )
+        """The straight lines of the sweep (:func:`~.structure.find_structures`), computed once."""
+        if not self._structures:
+            strict, loose = find_structures(self.fitter, self.min_span, self.min_points(s), s.curvature_f_max)
+            self._structures.update({False: strict, True: loose})
         return self._structures[relaxed]
 
     def min_points(self, s: OnsetSettings) -> int:
@@ -58,10 +58,13 @@ class SweepData:
 
     def half(self, s: OnsetSettings) -> int:
         """Half-width (rows) of the local lines of the edge method and of the tangents."""
-        spacing = float(np.median(np.abs(np.diff(self.x)))) if self.x.size > 1 else 0.0
-        if spacing <= 0:
-            return max(2, self.min_points(s) // 2)
-        return max(2, self.min_points(s) // 2, round(s.derivative_window_v / spacing / 2))
+        if self._half is None:
+            spacing = float(np.median(np.abs(np.diff(self.x)))) if self.x.size > 1 else 0.0
+            half = max(2, self.min_points(s) // 2)
+            if spacing > 0:
+                half = max(half, round(s.derivative_window_v / spacing / 2))
+            self._half = half
+        return self._half
 
     def to_real(self, line: Line) -> LineFit:
         potentials = self.potential[line.start : line.end + 1]

@@ -36,7 +36,7 @@ import numpy as np
 from aiida_ssb.analysis.voltammetry.lines import Fitter, Line, intersection
 from aiida_ssb.analysis.voltammetry.settings import OnsetSettings
 
-__all__ = ['Feature', 'Structure', 'find_structure', 'walk']
+__all__ = ['Feature', 'Structure', 'find_structures', 'is_rise', 'steepest_tangent', 'walk']
 
 
 @dataclasses.dataclass
@@ -66,53 +66,75 @@ class Structure:
     relaxed: bool = False
 
 
-def find_structure(fitter: Fitter, min_span: float, min_points: int, f_max: float, relaxed: bool = False) -> Structure:
+def find_structures(fitter: Fitter, min_span: float, min_points: int, f_max: float) -> tuple[Structure, Structure]:
     """Split the sweep into straight parts (see the module docstring) and keep those of at least ``min_span``.
 
-    ``relaxed``: a part is also straight when its line reaches ``r2_min`` (the thesis' rule), for sweeps that have
-    no part straight within their noise (a smooth, physically curved current with very little noise)."""
+    Returns two structures from one recursion: the *strict* one (a part is straight when no kink in it is
+    significant) and the *relaxed* one (a part is also straight when its line reaches ``r2_min``, the thesis' rule:
+    for sweeps with no part straight within their noise, a smooth, physically curved current with little noise).
+    The relaxed parts are the first parts, from the top of the recursion, that are straight by either rule."""
     x, envelope = fitter.x, fitter.x_envelope
-    parts: list[tuple[int, int, bool]] = []
-    level = [(0, fitter.n - 1)]
+    parts: list[tuple[int, int, bool]] = []  # the strict leaves
+    relaxed_parts: list[tuple[int, int, bool]] = []
+    level = [(0, fitter.n - 1, False)]  # (start, end, inside a part already straight by R2)
     while level:  # breadth first: the kinks of every part of one level in one vectorised search
         testable = []
-        for start, end in level:
+        for start, end, covered in level:
             if end - start + 1 < 2 * min_points or envelope[end] - x[start] < 0.5 * min_span:
                 parts.append((start, end, False))
+                if not covered:
+                    relaxed_parts.append((start, end, False))
             else:
-                testable.append((start, end))
+                testable.append((start, end, covered))
         if not testable:
             break
-        starts, ends = np.array(testable).T
-        rows, statistics, _ = fitter.best_hinges(starts, ends, min_points)
+        starts, ends = np.array([item[:2] for item in testable]).T
+        rows, statistics, _ = fitter.best_hinges(starts, ends, min_points, refine_above=0.5 * f_max)
         level = []
-        for start, end, k, statistic in zip(starts.tolist(), ends.tolist(), rows.tolist(), statistics.tolist()):
-            if k < 0 or statistic < f_max or (relaxed and fitter.r2(start, end) >= fitter.r2_min):
+        for (start, end, covered), k, statistic in zip(testable, rows.tolist(), statistics.tolist()):
+            if k < 0 or statistic < f_max:
                 parts.append((start, end, True))
-            else:
-                level.extend(((start, k - 1), (k, end)))
-    parts.sort()
-    parts = _merge_straight(fitter, parts, min_points, f_max, relaxed)
+                if not covered:
+                    relaxed_parts.append((start, end, True))
+                continue
+            if not covered and fitter.r2(start, end) >= fitter.r2_min:
+                relaxed_parts.append((start, end, True))
+                covered = True
+            level.extend(((start, k - 1, covered), (k, end, covered)))
+    strict = _lines(fitter, _merge_straight(fitter, sorted(parts), min_points, f_max, False), min_span)
+    relaxed = _lines(fitter, _merge_straight(fitter, sorted(relaxed_parts), min_points, f_max, True), min_span)
+    return Structure(strict, len(parts), min_span), Structure(relaxed, len(relaxed_parts), min_span, True)
+
+
+def _lines(fitter: Fitter, parts, min_span: float) -> list[Line]:
     lines = []
     for start, end, straight in parts:
-        if straight and envelope[end] - x[start] >= min_span:
+        if straight and fitter.x_envelope[end] - fitter.x[start] >= min_span:
             line = fitter.line(start, end, straight=True)
             if line is not None:
                 lines.append(line)
-    return Structure(lines, len(parts), min_span, relaxed)
+    return lines
 
 
 def _merge_straight(fitter: Fitter, parts, min_points: int, f_max: float, relaxed: bool):
-    """Join neighbouring straight parts whose union has no significant kink (a split made by noise)."""
+    """Join neighbouring straight parts whose union has no significant kink (a split made by noise); the unions
+    are tested together, and a run of neighbours whose unions all pass is joined into one part."""
+    pairs = [k for k in range(len(parts) - 1) if parts[k][2] and parts[k + 1][2]]
+    if not pairs:
+        return parts
+    starts = np.array([parts[k][0] for k in pairs])
+    ends = np.array([parts[k + 1][1] for k in pairs])
+    _, statistics, _ = fitter.best_hinges(starts, ends, min_points, refine_above=0.5 * f_max)
+    join = set()
+    for k, start, end, statistic in zip(pairs, starts.tolist(), ends.tolist(), statistics.tolist()):
+        if statistic < f_max or (relaxed and fitter.r2(start, end) >= fitter.r2_min):
+            join.add(k)
     merged: list[tuple[int, int, bool]] = []
-    for part in parts:
-        if merged and merged[-1][2] and part[2]:
-            start = merged[-1][0]
-            _, statistic, _ = fitter.best_hinge(start, part[1], min_points)
-            if statistic < f_max or (relaxed and fitter.r2(start, part[1]) >= fitter.r2_min):
-                merged[-1] = (start, part[1], True)
-                continue
-        merged.append(part)
+    for k, part in enumerate(parts):
+        if k - 1 in join:
+            merged[-1] = (merged[-1][0], part[1], True)
+        else:
+            merged.append(part)
     return merged
 
 
