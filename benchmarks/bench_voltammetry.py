@@ -78,7 +78,7 @@ def family():
                 continue
             best = min(near, key=lambda o: abs(o.onset_v - truth))
             errors.append(abs(best.onset_v - truth))
-            honest &= errors[-1] <= GATE_V or best.band_v_min <= truth <= best.band_v_max
+            honest &= errors[-1] <= GATE_V or best.band_low_v <= truth <= best.band_high_v
         flagged = any(o.quality != 'ok' for o in onsets)
         rows.append((case.name, max(errors) if errors else float('nan'), found and honest, flagged, potential.size))
     return rows
@@ -166,7 +166,7 @@ def robustness(n_cases=400, seed=123):
             missed += 1
         elif len(onsets) == 1 and abs(onsets[0].onset_v - truth) <= GATE_V:
             within += 1
-        elif len(onsets) == 1 and onsets[0].band_v_min <= truth <= onsets[0].band_v_max:
+        elif len(onsets) == 1 and onsets[0].band_low_v <= truth <= onsets[0].band_high_v:
             banded += 1
         else:
             off += 1

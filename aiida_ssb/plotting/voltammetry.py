@@ -45,7 +45,7 @@ def plot_onsets(
     for index, onset in enumerate(onsets):
         colour = f'C{index % 10}'
         headline = bool(onset.get('headline'))
-        low, high = onset.get('band_v_min'), onset.get('band_v_max')
+        low, high = onset.get('band_low_v'), onset.get('band_high_v')
         if low is not None and high is not None and high > low:
             ax.axvspan(low, high, color=colour, alpha=0.15, lw=0)
         ax.axvline(onset['onset_v'], color=colour, lw=1.2 if headline else 0.8, ls='-' if headline else ':')

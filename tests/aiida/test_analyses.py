@@ -191,7 +191,7 @@ def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
     (summary,) = summaries(run, 'onsets')
     # a smoothly accelerating current: the onset comes with a wide band (tests/analysis/test_voltammetry.py)
     assert (
-        summary['oxidative_onset_band_v_min'] <= summary['oxidative_onset_v'] <= summary['oxidative_onset_band_v_max']
+        summary['oxidative_onset_band_low_v'] <= summary['oxidative_onset_v'] <= summary['oxidative_onset_band_high_v']
     )
     assert 3.1 < summary['oxidative_onset_v'] < 3.5
     assert summary['electrolyte_sample_id'] == 'SE' and summary['measurement_temperature_c'] == 60.0

@@ -167,7 +167,7 @@ def test_set_options_override_the_manifest_on_reanalysis(imported):
     assert [o['windows'] for o in summary['onsets']] == ['auto', 'auto']
     assert [o['headline'] for o in summary['onsets']] == [False, True]
     assert summary['oxidative_onset_v'] == pytest.approx(3.45, abs=0.01)
-    assert summary['oxidative_onset_band_v_min'] <= 3.45 <= summary['oxidative_onset_band_v_max'] + 1e-3
+    assert summary['oxidative_onset_band_low_v'] <= 3.45 <= summary['oxidative_onset_band_high_v'] + 1e-3
 
 
 @pytest.mark.parametrize(

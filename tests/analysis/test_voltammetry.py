@@ -614,7 +614,7 @@ def test_real_cv_two_line(shared_file, name):
     onset = result.onsets[0]
     assert onset.sweep_index == 1 and onset.direction == 'anodic' and onset.headline
     assert 3.1 < result.oxidative_onset_v < 3.5
-    assert onset.band_v_min <= onset.onset_v <= onset.band_v_max and onset.band_width_v > 0.05
+    assert onset.band_low_v <= onset.onset_v <= onset.band_high_v and onset.band_width_v > 0.05
     assert set(onset.quality.split(',')) >= {'wide_band', 'not_straight_within_noise'}
     assert onset.background.r2 >= 0.99 and onset.rise.r2 >= 0.99
     assert onset.background.v_max < onset.onset_v < onset.rise.v_max
@@ -653,7 +653,7 @@ def test_real_cathodic_lsv_gives_a_reductive_onset(shared_file):
         (onset,) = result.onsets
         assert onset.kind == 'reductive' and onset.headline
         assert -1.6 < result.reductive_onset_v < -1.45
-        assert onset.band_v_min <= onset.onset_v <= onset.band_v_max
+        assert onset.band_low_v <= onset.onset_v <= onset.band_high_v
         assert onset.background.criterion == 'no_curvature'  # flat noisy background: R2 measures nothing
         assert onset.background.v_max > -0.5 and onset.background.v_max > onset.onset_v > onset.rise.v_max
         assert onset.rise.r2 > 0.99 and onset.rise.slope_ma_v > 40

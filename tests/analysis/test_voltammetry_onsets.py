@@ -22,7 +22,7 @@ CASES = generate()
 
 def _matches(onset: vm.Onset, truth: float) -> bool:
     """Within the gate of the model's intersection, or the model's intersection inside the onset's band."""
-    return abs(onset.onset_v - truth) <= GATE_V or onset.band_v_min <= truth <= onset.band_v_max
+    return abs(onset.onset_v - truth) <= GATE_V or onset.band_low_v <= truth <= onset.band_high_v
 
 
 @pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
@@ -38,11 +38,11 @@ def test_family_every_significant_feature_is_found_within_the_gate(case: Case):
     for onset in onsets:
         if onset.significance_sigma >= LEVEL:
             assert any(_matches(onset, truth) for truth in case.truth()), onset.onset_v
-        assert onset.band_v_min <= onset.onset_v <= onset.band_v_max
+        assert onset.band_low_v <= onset.onset_v <= onset.band_high_v
     # the headline is the first feature above the level
     headline = result.oxidative_onset_v if case.direction == 'anodic' else result.reductive_onset_v
     assert (headline is not None and abs(headline - significant[0]) <= GATE_V) or any(
-        o.headline and o.band_v_min <= significant[0] <= o.band_v_max for o in onsets
+        o.headline and o.band_low_v <= significant[0] <= o.band_high_v for o in onsets
     )
     json.dumps(result.to_dict())
 
@@ -119,7 +119,7 @@ def test_the_band_is_wide_and_flagged_when_the_scan_stops_before_the_straight_pa
     (onset,) = result.onsets
     assert abs(onset.onset_v - 3.45) > GATE_V  # what this scan can say ...
     assert 'wide_band' in onset.quality and onset.band_width_v > 0.05  # ... and how sure it is
-    assert onset.band_v_min < onset.onset_v and abs(onset.band_v_min - 3.45) < abs(onset.onset_v - 3.45)
+    assert onset.band_low_v < onset.onset_v and abs(onset.band_low_v - 3.45) < abs(onset.onset_v - 3.45)
     assert onset.scan_end_sensitivity_v is not None
     flag = {f.rule: f for f in result.flags}['wide_band']
     assert flag.passed is False and 'scan end' in flag.reason and flag.value == pytest.approx(onset.band_width_v)
@@ -135,7 +135,7 @@ def test_band_settings_change_the_band():
     wide = vm.find_onsets(potential, current, band_shift_v=0.3).onsets[0]
     assert narrow.onset_v == wide.onset_v
     assert wide.window_sensitivity_v > narrow.window_sensitivity_v
-    assert wide.band_v_min <= narrow.band_v_min and wide.band_v_max >= narrow.band_v_max
+    assert wide.band_low_v <= narrow.band_low_v and wide.band_high_v >= narrow.band_high_v
     assert 'wide_band' in vm.find_onsets(potential, current, band_max_v=1e-4).onsets[0].quality
     assert vm.find_onsets(potential, current, band_max_v=1.0).onsets[0].quality == 'ok'
 
@@ -227,5 +227,5 @@ def test_given_window_lists_build_one_onset_per_pair():
     result = vm.find_onsets(potential, current, **windows)
     assert [o.windows for o in result.onsets] == ['given', 'given']
     assert [o.onset_v for o in result.onsets] == pytest.approx([2.93, 4.07], abs=GATE_V)
-    assert all(o.band_v_min <= o.onset_v <= o.band_v_max for o in result.onsets)
+    assert all(o.band_low_v <= o.onset_v <= o.band_high_v for o in result.onsets)
     assert result.parameters['background_window_v'] == [[2.5, 2.85], [3.1, 3.95]]

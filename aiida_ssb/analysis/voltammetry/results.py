@@ -38,8 +38,8 @@ class Onset:
         size of the feature; real sign).
     :param significance_sigma: ``|excess_current_ma|`` in units of the sweep's noise.
     :param relative_significance: ``excess_current_ma`` relative to the largest of the sweep's rises.
-    :param band_v_min: lowest onset among the window shifts and the moved scan end (the sensitivity band).
-    :param band_v_max: highest one.
+    :param band_low_v: lowest onset among the window shifts and the moved scan end (the sensitivity band).
+    :param band_high_v: highest one.
     :param window_sensitivity_v: the largest move of the onset when one window is shifted by ``band_shift_v``.
     :param scan_end_sensitivity_v: the move of the onset when the end of a rise that reaches the end of the scan
         is moved back (absent when the rise ends before the end of the scan).
@@ -67,8 +67,8 @@ class Onset:
     excess_current_ma: float | None = None
     significance_sigma: float | None = None
     relative_significance: float | None = None
-    band_v_min: float | None = None
-    band_v_max: float | None = None
+    band_low_v: float | None = None
+    band_high_v: float | None = None
     window_sensitivity_v: float | None = None
     scan_end_sensitivity_v: float | None = None
     headline: bool = False
@@ -82,9 +82,9 @@ class Onset:
 
     @property
     def band_width_v(self) -> float | None:
-        if self.band_v_min is None or self.band_v_max is None:
+        if self.band_low_v is None or self.band_high_v is None:
             return None
-        return self.band_v_max - self.band_v_min
+        return self.band_high_v - self.band_low_v
 
     def to_dict(self) -> dict[str, Any]:
         result = {
@@ -104,8 +104,8 @@ class Onset:
             'excess_current_ma': self.excess_current_ma,
             'significance_sigma': self.significance_sigma,
             'relative_significance': self.relative_significance,
-            'band_v_min': self.band_v_min,
-            'band_v_max': self.band_v_max,
+            'band_low_v': self.band_low_v,
+            'band_high_v': self.band_high_v,
             'band_width_v': self.band_width_v,
             'window_sensitivity_v': self.window_sensitivity_v,
             'scan_end_sensitivity_v': self.scan_end_sensitivity_v,
@@ -263,12 +263,12 @@ class OnsetAnalysis:
                     'n_onsets': len(self.onsets),
                     'n_peaks': len(self.peaks),
                     'oxidative_onset_v': None if oxidative is None else oxidative.onset_v,
-                    'oxidative_onset_band_v_min': None if oxidative is None else oxidative.band_v_min,
-                    'oxidative_onset_band_v_max': None if oxidative is None else oxidative.band_v_max,
+                    'oxidative_onset_band_low_v': None if oxidative is None else oxidative.band_low_v,
+                    'oxidative_onset_band_high_v': None if oxidative is None else oxidative.band_high_v,
                     'oxidative_onset_significance_sigma': None if oxidative is None else oxidative.significance_sigma,
                     'reductive_onset_v': None if reductive is None else reductive.onset_v,
-                    'reductive_onset_band_v_min': None if reductive is None else reductive.band_v_min,
-                    'reductive_onset_band_v_max': None if reductive is None else reductive.band_v_max,
+                    'reductive_onset_band_low_v': None if reductive is None else reductive.band_low_v,
+                    'reductive_onset_band_high_v': None if reductive is None else reductive.band_high_v,
                 }
             )
         )
@@ -279,7 +279,7 @@ class OnsetAnalysis:
         return result
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Arrays for plotting: ``onset_v``, ``onset_current_ma``, ``onset_band_v_min``/``_max`` and
+        """Arrays for plotting: ``onset_v``, ``onset_current_ma``, ``onset_band_low_v``/``_high_v`` and
         ``onset_headline`` (1 for headline onsets) for all onsets in order; ``peak_v`` and ``peak_height_ma``; and,
         per onset ``k`` (1-based, in the order of :attr:`onsets`), the fitted lines over their windows, extended
         to the onset: ``onset{k}_background_v`` / ``onset{k}_background_ma`` and ``onset{k}_rise_v`` /
@@ -289,8 +289,8 @@ class OnsetAnalysis:
         result = {
             'onset_v': np.array([onset.onset_v for onset in onsets], dtype=float),
             'onset_current_ma': np.array([onset.current_at_onset_ma for onset in onsets], dtype=float),
-            'onset_band_v_min': np.array([o.band_v_min if o.band_v_min is not None else nan for o in onsets]),
-            'onset_band_v_max': np.array([o.band_v_max if o.band_v_max is not None else nan for o in onsets]),
+            'onset_band_low_v': np.array([o.band_low_v if o.band_low_v is not None else nan for o in onsets]),
+            'onset_band_high_v': np.array([o.band_high_v if o.band_high_v is not None else nan for o in onsets]),
             'onset_headline': np.array([1.0 if onset.headline else 0.0 for onset in onsets]),
         }
         peaks = [peak for peak in self.peaks if peak.potential_v is not None]
