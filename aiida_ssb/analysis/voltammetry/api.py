@@ -20,7 +20,7 @@ from aiida_ssb.analysis.voltammetry.criteria import derivative_onset, threshold_
 from aiida_ssb.analysis.voltammetry.electrode import WorkingElectrode, check_working_electrode
 from aiida_ssb.analysis.voltammetry.lines import Fitter
 from aiida_ssb.analysis.voltammetry.onsets import SweepData, two_line_onsets
-from aiida_ssb.analysis.voltammetry.results import OnsetAnalysis, SweepResult
+from aiida_ssb.analysis.voltammetry.results import OnsetAnalysis, Peak, SweepResult
 from aiida_ssb.analysis.voltammetry.settings import OnsetSettings
 from aiida_ssb.analysis.voltammetry.sweeps import Sweep, segment
 
@@ -99,11 +99,11 @@ def find_onsets(
     if s.sweep is not None and not results:
         known = ', '.join(f'{sw.sweep_index} ({sw.direction})' for sw in sweeps)
         raise VoltammetryError(f'sweep: no sweep {list(s.sweep)} of direction {s.direction!r}; sweeps: {known}')
-    if given_rate is not None:
-        rate, source = given_rate, 'given'
-    else:
-        rates = [sw.scan_rate_mv_s for sw in sweeps if sw.scan_rate_mv_s is not None]
-        rate, source = (float(np.median(rates)), 'estimated from time_s') if rates else (None, None)
+    rate: float | None = given_rate
+    source: str | None = 'given' if given_rate is not None else None
+    rates = [sw.scan_rate_mv_s for sw in sweeps if sw.scan_rate_mv_s is not None]
+    if rate is None and rates:
+        rate, source = float(np.median(rates)), 'estimated from time_s'
     flags = check_working_electrode(working_electrode, scan_rate_mv_s=rate)
     quality = [flag for result in results for flag in result[1]]
     return OnsetAnalysis(
@@ -135,7 +135,8 @@ def _analyse(
     data = _prepare(sweep, potential, current, s, area)
     if isinstance(data, str):
         return SweepResult(sweep, 'not_analysed', data), []
-    peaks, flags = [], []
+    peaks: list[Peak] = []
+    flags: list[Flag] = []
     if s.method in ('two_line', 'edge'):
         onsets, peaks, flags, message = two_line_onsets(data, s)
     elif s.method == 'threshold':

@@ -55,19 +55,19 @@ class WorkingElectrode:
         """The carbon volume fraction (given, or computed), None when unknown."""
         if self.carbon_volume_fraction is not None:
             return float(self.carbon_volume_fraction)
-        if None in (self.carbon_mass_fraction, self.carbon_density_g_cm3, self.electrolyte_density_g_cm3):
+        w, rho_c, rho_e = self.carbon_mass_fraction, self.carbon_density_g_cm3, self.electrolyte_density_g_cm3
+        if w is None or rho_c is None or rho_e is None:
             return None
-        return carbon_volume_fraction(
-            self.carbon_mass_fraction, self.carbon_density_g_cm3, self.electrolyte_density_g_cm3
-        )
+        return carbon_volume_fraction(w, rho_c, rho_e)
 
     def surface_area_cm2(self) -> float | None:
         """The total carbon surface area in the composite (given, or computed), None when unknown."""
         if self.carbon_surface_area_cm2 is not None:
             return float(self.carbon_surface_area_cm2)
-        if None in (self.carbon_mass_fraction, self.composite_mass_mg, self.carbon_bet_m2_g):
+        w, mass, bet = self.carbon_mass_fraction, self.composite_mass_mg, self.carbon_bet_m2_g
+        if w is None or mass is None or bet is None:
             return None
-        return carbon_surface_area_cm2(self.composite_mass_mg, self.carbon_mass_fraction, self.carbon_bet_m2_g)
+        return carbon_surface_area_cm2(mass, w, bet)
 
     def to_dict(self) -> dict[str, Any]:
         result = clean(dataclasses.asdict(self))
@@ -89,8 +89,8 @@ def carbon_volume_fraction(
     w = float(carbon_mass_fraction)
     if not 0.0 <= w <= 1.0:
         raise VoltammetryError(f'carbon_mass_fraction: must lie within 0..1, got {w}')
-    rho_c = positive_or_none('carbon_density_g_cm3', carbon_density_g_cm3)
-    rho_e = positive_or_none('electrolyte_density_g_cm3', electrolyte_density_g_cm3)
+    rho_c = _positive('carbon_density_g_cm3', carbon_density_g_cm3)
+    rho_e = _positive('electrolyte_density_g_cm3', electrolyte_density_g_cm3)
     carbon = w / rho_c
     return carbon / (carbon + (1.0 - w) / rho_e)
 
@@ -99,7 +99,7 @@ def carbon_surface_area_cm2(composite_mass_mg: float, carbon_mass_fraction: floa
     """Total carbon surface area in the composite, cm2: ``m_composite * w_C * S_BET`` (thesis chapter 4).
 
     0.5 mg Super P (58 m2/g) gives 290 cm2 (the thesis rounds to 292 cm2)."""
-    mass = positive_or_none('composite_mass_mg', composite_mass_mg)
+    mass = _positive('composite_mass_mg', composite_mass_mg)
     w = float(carbon_mass_fraction)
     if not 0.0 <= w <= 1.0:
         raise VoltammetryError(f'carbon_mass_fraction: must lie within 0..1, got {w}')
@@ -107,6 +107,13 @@ def carbon_surface_area_cm2(composite_mass_mg: float, carbon_mass_fraction: floa
     if not bet >= 0:
         raise VoltammetryError(f'carbon_bet_m2_g: must be >= 0, got {bet}')
     return mass * 1e-3 * w * bet * 1e4
+
+
+def _positive(name: str, value: float) -> float:
+    number = positive_or_none(name, value)
+    if number is None:
+        raise VoltammetryError(f'{name}: a positive number is needed')
+    return number
 
 
 def check_working_electrode(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -226,7 +226,7 @@ class Fitter:
         cuv = suv - su * sv / n
         return cuv * cuv / (cuu * cvv)
 
-    def row_at(self, x_value: float, side: str = 'left') -> int:
+    def row_at(self, x_value: float, side: Literal['left', 'right'] = 'left') -> int:
         """The first row whose running-maximum abscissa reaches ``x_value`` (``side='right'``: passes it)."""
         return int(np.searchsorted(self.x_envelope, x_value, side=side))
 

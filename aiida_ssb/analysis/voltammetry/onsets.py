@@ -143,6 +143,8 @@ def _features(data: SweepData, s: OnsetSettings) -> tuple[list[Feature], list[st
     backgrounds, rises = s.background_window_v, s.rise_window_v
     noise = data.noise
     half = data.half(s)
+    features: list[Feature] = []
+    problems: list[str] = []
     if backgrounds is None and rises is None:
         features, _ = walk(fitter, data.structure(s), noise, s, half, max_onsets=s.max_onsets)
         if not any(feature.kind == 'onset' for feature in features):
@@ -151,9 +153,7 @@ def _features(data: SweepData, s: OnsetSettings) -> tuple[list[Feature], list[st
                 for feature in relaxed:
                     feature.relaxed = True
                 features = relaxed
-        return features, []
-    features: list[Feature] = []
-    problems: list[str] = []
+        return features, problems
     if backgrounds is not None and rises is not None:
         for bg_v, rise_v in zip(backgrounds, rises):
             bg = _given(data, bg_v, 'background_window_v')
@@ -168,14 +168,14 @@ def _features(data: SweepData, s: OnsetSettings) -> tuple[list[Feature], list[st
                 features.append(dataclasses.replace(onsets[0], windows='background given, rise auto'))
             else:
                 problems.append(f'no rise found after the background window {bg_v[0]:g}-{bg_v[1]:g} V')
-    else:
+    elif rises is not None:
         for rise_v in rises:
             rise = _given(data, rise_v, 'rise_window_v')
-            bg = _line_before(data, s, rise.start)
-            if bg is None:
+            before = _line_before(data, s, rise.start)
+            if before is None:
                 problems.append(f'no straight background before the rise window {rise_v[0]:g}-{rise_v[1]:g} V')
                 continue
-            features.append(Feature(bg, rise, intersection(bg, rise), windows='rise given, background auto'))
+            features.append(Feature(before, rise, intersection(before, rise), windows='rise given, background auto'))
     for feature in features:
         if feature.x_on is not None and feature.rise is not None:
             feature.height = feature.rise.y(feature.rise.x_end) - feature.background.y(feature.rise.x_end)
@@ -249,10 +249,23 @@ def _edge(data: SweepData, s: OnsetSettings, feature: Feature) -> Feature:
 
 
 # ====================================================================================== one onset
+def _rise(feature: Feature) -> Line:
+    """The rise line of an onset (an onset always has one; a peak without a straight flank does not)."""
+    if feature.rise is None:
+        raise VoltammetryError('internal: an onset without a rise line')
+    return feature.rise
+
+
+def _x_on(feature: Feature) -> float:
+    if feature.x_on is None:
+        raise VoltammetryError('internal: an onset without an intersection')
+    return feature.x_on
+
+
 def _onset(
     data: SweepData, s: OnsetSettings, feature: Feature, order: int, strongest: float
 ) -> tuple[Onset | None, list[Flag]]:
-    bg, rise, x_on = feature.background, feature.rise, feature.x_on
+    bg, rise, x_on = feature.background, _rise(feature), feature.x_on
     where = f'sweep {data.sweep.sweep_index}'
     tolerance = max(3.0 * math.hypot(bg.slope_se, rise.slope_se), 1e-9 * max(abs(rise.b), abs(bg.b)))
     if x_on is None or not math.isfinite(x_on) or abs(rise.b - bg.b) <= tolerance:
@@ -358,7 +371,7 @@ def _band(data: SweepData, s: OnsetSettings, feature: Feature) -> tuple[float, f
     scan end moved back (None when the rise does not reach the end of the scan)."""
     fitter = data.fitter
     shift = s.band_shift_v if s.band_shift_v is not None else 0.5 * data.min_span
-    bg, rise, x_on = feature.background, feature.rise, feature.x_on
+    bg, rise, x_on = feature.background, _rise(feature), _x_on(feature)
     minimum = data.min_points(s)
     # a window may move into the transitions on either side of it, up to their middle, not into the next line
     middle = fitter.row_at(0.5 * (bg.x_end + rise.x_start)) if rise.x_start > bg.x_end else rise.start
@@ -416,7 +429,7 @@ def _crossing(fitter: Fitter, b0: int, b1: int, r0: int, r1: int) -> float | Non
 def _scan_end(data: SweepData, s: OnsetSettings, feature: Feature) -> float | None:
     """The onset when the scan stops earlier: the rise reaching the end of the sweep is cut back by
     ``band_end_fraction`` of its window (a tangent is then taken at the steepest point left)."""
-    fitter, rise = data.fitter, feature.rise
+    fitter, rise = data.fitter, _rise(feature)
     if rise.end < fitter.n - 1 - max(2, data.min_points(s) // 2):
         if feature.windows != 'auto' or any(line.start > rise.end for line in data.structure(s).lines):
             return None

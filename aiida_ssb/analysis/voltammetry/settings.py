@@ -178,11 +178,11 @@ class OnsetSettings(Settings):
     def _consistent(self) -> OnsetSettings:
         if self.method == 'threshold' and (self.threshold_ma is None) == (self.threshold_ma_cm2 is None):
             raise ValueError('threshold method: give exactly one of threshold_ma or threshold_ma_cm2')
-        both = self.background_window_v is not None and self.rise_window_v is not None
-        if both and len(self.background_window_v) != len(self.rise_window_v):
+        backgrounds, rises = self.background_window_v, self.rise_window_v
+        if backgrounds is not None and rises is not None and len(backgrounds) != len(rises):
             raise ValueError(
-                f'background_window_v and rise_window_v: {len(self.background_window_v)} background window(s) but '
-                f'{len(self.rise_window_v)} rise window(s); give one of each per onset'
+                f'background_window_v and rise_window_v: {len(backgrounds)} background window(s) but '
+                f'{len(rises)} rise window(s); give one of each per onset'
             )
         return self
 

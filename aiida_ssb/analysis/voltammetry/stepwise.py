@@ -82,7 +82,7 @@ class StepwiseCvResult:
     scan_rate_mv_s: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        result = {'method': 'stepwise_cv', 'charge_unit': 'mAh'}
+        result: dict[str, Any] = {'method': 'stepwise_cv', 'charge_unit': 'mAh'}
         result.update(clean(self.parameters))
         result.update(
             clean(

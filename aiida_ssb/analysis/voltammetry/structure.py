@@ -278,7 +278,7 @@ def _same_rise(lines: list[Line], k: int, s: OnsetSettings, long_span: float) ->
     return k
 
 
-def _onset(reference: Line, rise: Line, x_on: float, construction: str = 'two_line') -> Feature:
+def _onset(reference: Line, rise: Line, x_on: float | None, construction: str = 'two_line') -> Feature:
     feature = Feature(reference, rise, x_on, construction=construction)
     feature.height = _excess(reference, rise, rise.x_end)[0]
     return feature

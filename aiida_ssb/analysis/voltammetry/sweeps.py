@@ -165,11 +165,12 @@ def segment(
     n = potential.size
     if min_sweep_points < 2:
         raise VoltammetryError(f'min_sweep_points: must be >= 2, got {min_sweep_points}')
-    if reversal_tolerance_v is None:
+    given = positive_or_none('reversal_tolerance_v', reversal_tolerance_v)
+    if given is None:
         noise = robust_sigma(np.diff(potential, 2)) / math.sqrt(6.0)
         tolerance = max(0.02, 10.0 * noise)
     else:
-        tolerance = positive_or_none('reversal_tolerance_v', reversal_tolerance_v)
+        tolerance = given
     bounds = _turning_points(potential, tolerance)
     raw = [(bounds[k], bounds[k + 1] + 1) for k in range(len(bounds) - 1)]
     lengths = np.array([stop - start for start, stop in raw])
@@ -192,11 +193,11 @@ def segment(
     # glitches between them: merge them (the glitch rows join the sweep)
     merged: list[list[int]] = []
     for start, stop in kept:
-        direction = 1 if potential[stop - 1] > potential[start] else -1
-        if merged and merged[-1][2] == direction:
+        step = 1 if potential[stop - 1] > potential[start] else -1
+        if merged and merged[-1][2] == step:
             merged[-1][1] = stop
         else:
-            merged.append([start, stop, direction])
+            merged.append([start, stop, step])
     sweeps = []
     counts = {ANODIC: 0, CATHODIC: 0}
     for index, (start, stop, sign) in enumerate(merged):
