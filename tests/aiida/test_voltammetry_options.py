@@ -193,3 +193,12 @@ def test_a_sweep_that_does_not_exist_fails_the_analysis_with_its_reason(imported
     onsets(run)
     (outcome,) = run.results['onsets'].values()
     assert not outcome.ok and outcome.process.exit_status == 300 and 'no sweep [7]' in outcome.process.exit_message
+
+
+def test_the_onsets_plot_shows_the_result(imported, tmp_path):
+    """``aiida-ssb plot CELL --kind onsets`` (the analysis's name; ``voltammogram`` is the former one)."""
+    for kind in ('onsets', 'voltammogram'):
+        target = tmp_path / f'{kind}.png'
+        result = _invoke('plot', CELL, '--kind', kind, '-o', target)
+        assert result.exit_code == 0, result.output
+        assert target.stat().st_size > 5000

@@ -431,7 +431,7 @@ def _scan_end(data: SweepData, s: OnsetSettings, feature: Feature) -> float | No
     ``band_end_fraction`` of its window (a tangent is then taken at the steepest point left)."""
     fitter, rise = data.fitter, _rise(feature)
     if rise.end < fitter.n - 1 - max(2, data.min_points(s) // 2):
-        if feature.windows != 'auto' or any(line.start > rise.end for line in data.structure(s).lines):
+        if feature.windows != 'auto' or any(line.start > rise.end for line in data.structure(s, feature.relaxed).lines):
             return None
         # the rise line is followed by a curved part up to the end of the scan: the slope there
         tangent = _tangent_at_end(data, s)
