@@ -125,6 +125,23 @@ def digest(summary: Mapping[str, Any], *, uuid: str = '', created: str = '') -> 
     for key in list(result.values):
         if key.endswith(('_low', '_high')) and key.rsplit('_', 1)[0] in result.intervals:
             result.values.pop(key)
+    for key, value in summary.items():  # lists of parts (onsets, regimes): their values that carry an interval
+        if key in _BOOKKEEPING or not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            continue
+        for position, item in enumerate(value[:10]):
+            for name, number in item.items():
+                if not isinstance(number, (int, float)) or isinstance(number, bool) or '_stderr' in name:
+                    continue
+                unit = name.rsplit('_', 1)[-1]
+                low, high = item.get(f'band_low_{unit}'), item.get(f'band_high_{unit}')
+                stderr = item.get(name.replace(f'_{unit}', f'_stderr_{unit}')) if name.endswith(f'_{unit}') else None
+                label = f'{key}[{position}].{name}'
+                if isinstance(low, (int, float)) and isinstance(high, (int, float)) and not name.startswith('band_'):
+                    result.values[label] = number
+                    result.intervals[label] = f'[{low:.4g}, {high:.4g}]'
+                elif isinstance(stderr, (int, float)):
+                    result.values[label] = number
+                    result.intervals[label] = f'± {stderr:.3g}'
     result.flags = _flags(summary)
     return result
 
