@@ -77,13 +77,23 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     from aiida import orm
 
     from aiida_ssb.data.cell import CellData
+    from aiida_ssb.query.cells import materials_with_records
     from aiida_ssb.query.index import INDEX_EXTRA
     from aiida_ssb.workflows.cell import run_cell_analyses
 
     query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': list(DEMO_CAMPAIGNS)}}, tag='g')
     query.append(CellData, with_group='g', project='*')
     cells = sorted({cell.pk: cell for cell in query.all(flat=True)}.values(), key=lambda c: c.pk)
-    todo = [cell for cell in cells if force or INDEX_EXTRA not in cell.base.extras.keys()]
+    cells += materials_with_records(DEMO_CAMPAIGNS)  # powders with DSC and diffraction records
+
+    def analysed(node) -> bool:
+        if isinstance(node, CellData):
+            return INDEX_EXTRA in node.base.extras.keys()
+        query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='sample')
+        query.append(orm.WorkChainNode, with_incoming='sample', filters={'process_type': {'like': '%cell_analysis'}})
+        return query.count() > 0
+
+    todo = [cell for cell in cells if force or not analysed(cell)]
     if not todo:
         return []
     return run_cell_analyses(todo)

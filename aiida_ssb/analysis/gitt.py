@@ -38,7 +38,7 @@ PITT (potentiostatic intermittent titration)
       \\exp\\left(-\\frac{\\pi^2 D t}{4 L^2}\\right)`, so :math:`D = -\\frac{4 L^2}{\\pi^2}\\,
       \\frac{d\\ln|I|}{dt}` from a straight-line fit of :math:`\\ln|I|` over the part of the step after
       ``long_time_start_fraction`` of its duration where :math:`|I|` is above ``min_current_fraction`` of the
-      step's first current;
+      current at the window's start (the noise floor);
     * ``method='cottrell'``: :math:`I(t) = \\frac{\\Delta Q}{L}\\sqrt{\\frac{D}{\\pi t}}` at short times, so
       :math:`D = \\pi\\,(k L / \\Delta Q)^2` from the slope :math:`k` of :math:`|I|` against :math:`t^{-1/2}` over the
       first ``cottrell_fraction`` of the step.
@@ -132,7 +132,7 @@ class PittSettings(_GeometrySettings):
         0.002,
         gt=0,
         lt=1,
-        description="long_time: the fit stops where |I| falls below this fraction of the step's first",
+        description="long_time: the fit stops where |I| falls below this fraction of the fit window's first",
     )
     cottrell_fraction: float = Field(0.05, gt=0, le=0.5, description='cottrell: the part of the step fitted')
 
@@ -503,15 +503,14 @@ def pitt(
         current = i[a:b]
         duration = float(t[b - 1] - t0)
         level = float(np.median(v[a:b]))
-        seconds = np.diff(np.concatenate(([t0], t[a:b])))
-        charge_mas = float(np.sum(current * seconds))  # backward rectangles: the row's current over its interval
+        # trapezoids between rows; the first interval (since the switch) with the first row's current
+        charge_mas = float(current[0] * elapsed[0] + np.trapezoid(current, elapsed))
         charge = charge_mas / 3600.0
         magnitude = np.abs(current)
         diffusion, r2, points = math.nan, math.nan, 0
         if s.method == 'long_time':
-            keep = (elapsed >= s.long_time_start_fraction * duration) & (
-                magnitude > s.min_current_fraction * magnitude[0]
-            )
+            window = elapsed >= s.long_time_start_fraction * duration
+            keep = window & (magnitude > s.min_current_fraction * (magnitude[window][0] if window.any() else 0.0))
             points = int(keep.sum())
             if points >= 3:
                 slope, intercept = np.polyfit(elapsed[keep], np.log(magnitude[keep]), 1)

@@ -146,7 +146,7 @@ def pitt_record(
     """A PITT record: voltage steps, each passing ``charge_mah`` with the exact current transient of a slab
     under a surface-concentration step, I(t) = 2 Q D / L^2 sum exp(-(2n+1)^2 pi^2 D t / 4 L^2)."""
     rng = np.random.default_rng(seed)
-    q = charge_mah * 3.6  # mA s
+    q = charge_mah * 3600.0  # mA s
     t_parts, v_parts, i_parts = [np.array([0.0])], [np.array([3.5])], [np.array([0.0])]
     now = 0.0
     for step in range(n_steps):
