@@ -18,7 +18,7 @@ def thermal(run: AnalysisRun) -> None:
         run.skipped['thermal'] = 'no thermal record'
         return
     options = run.settings_node('thermal')
-    electrolyte = electrolyte_of(run.cell) if run.cell.base.attributes.get('layers') else None
+    electrolyte = electrolyte_of(run.cell) if run.cell.base.attributes.get('layers', None) else None
     for label, node in records:
         inputs: dict[str, Any] = {'measurement': node, 'sample': run.cell, 'options': options}
         if electrolyte is not None:
