@@ -206,7 +206,7 @@ def test_material_records_are_analysed_indexed_and_queried(aiida_profile_clean, 
     )
     assert list(frame['sample_id']) == ['MM-NCB'] and frame['xrd_phases'].iloc[0] == 'bcc'
     assert frame['lattice_a_angstrom'].iloc[0] == pytest.approx(7.882, abs=0.003)
-    pattern = [n for n in materials if n.sample_id == 'MM-NCB'][0]
+    pattern = next(n for n in materials if n.sample_id == 'MM-NCB')
     from aiida_ssb.query.cells import measurements_of_cell
 
     (xrd,) = measurements_of_cell(pattern)
