@@ -503,7 +503,29 @@ def _fit_group(
             total = total + _pseudo_voigt(x, q[0], q[1], q[2], eta)
         return total
 
-    fitted = least_squares(lambda p: (model(p) - y) * weights, start, bounds=(lower, upper), x_scale='jac')
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        columns = [np.ones_like(x), x - middle]
+        for j in range(k):
+            q = p[2 + per * j : 2 + per * (j + 1)]
+            center, area, fwhm = q[0], q[1], q[2]
+            eta = q[3] if per == 4 else 0.0
+            u = (x - center) / fwhm
+            gauss = (2.0 / fwhm) * math.sqrt(_LN2 / math.pi) * np.exp(-4.0 * _LN2 * u * u)
+            denominator = 1.0 + 4.0 * u * u
+            lorentz = (2.0 / (math.pi * fwhm)) / denominator
+            d_gauss_c, d_lorentz_c = gauss * 8.0 * _LN2 * u / fwhm, lorentz * 8.0 * u / (fwhm * denominator)
+            d_gauss_w = gauss * (-1.0 + 8.0 * _LN2 * u * u) / fwhm
+            d_lorentz_w = lorentz * (-1.0 + 8.0 * u * u / denominator) / fwhm
+            columns.append(area * (eta * d_lorentz_c + (1.0 - eta) * d_gauss_c))
+            columns.append(eta * lorentz + (1.0 - eta) * gauss)
+            columns.append(area * (eta * d_lorentz_w + (1.0 - eta) * d_gauss_w))
+            if per == 4:
+                columns.append(area * (lorentz - gauss))
+        return np.stack(columns, axis=1) * weights[:, None]
+
+    fitted = least_squares(
+        lambda p: (model(p) - y) * weights, start, jac=jacobian, bounds=(lower, upper), x_scale='jac'
+    )
     params = fitted.x
     errors = None
     try:
