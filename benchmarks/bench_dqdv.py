@@ -120,7 +120,9 @@ def navani_row(t, v, i) -> str:
         np.savez(path, t=t, v=v, i=i)
         script = pathlib.Path(folder) / 'peer.py'
         script.write_text(NAVANI_SCRIPT)
-        done = subprocess.run([python, str(script), str(path)], capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            [python, str(script), str(path)], capture_output=True, text=True, timeout=1800, check=False
+        )
     if done.returncode:
         return f'navani: failed ({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode})'
     found = json.loads(done.stdout.strip().splitlines()[-1])
