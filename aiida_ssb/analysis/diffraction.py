@@ -1,7 +1,7 @@
 """Powder diffraction: background, peaks (position, width, intensity), phase matching against user references,
 lattice-parameter refinement of cubic, tetragonal and hexagonal phases, and Scherrer crystallite sizes.
 
-Pure numpy/scipy (and the pure readers of :mod:`aiida_ssb.parsers` for a reference pattern file).
+Pure numpy/scipy.
 
 Background
     SNIP (statistics-sensitive non-linear iterative peak clipping; Ryan et al. 1988) on the doubly
@@ -20,7 +20,7 @@ References and matching
     ``centring``: reflections allowed by the lattice centring), a list of d-spacings (with optional ``hkl``
     and ``relative_intensities``), a CIF file (cell, space-group symbol, symmetry operations and atom sites:
     intensities :math:`|F|^2` with scattering factors taken as the atomic number, times multiplicity and the
-    Lorentz-polarisation factor) or a reference pattern file (its peaks). A reference line is matched by the
+    Lorentz-polarisation factor) or a two-column reference pattern file (its peaks). A reference line is matched by the
     nearest observed peak within ``match_tolerance_deg``; a phase is *found* when the matched share of its
     lines' intensity in the measured range is at least ``min_match_fraction`` with two matched lines or more.
 
@@ -94,7 +94,7 @@ class ReferencePhase(BaseModel):
     hkl: tuple[tuple[int, int, int], ...] = ()
     relative_intensities: tuple[float, ...] = ()
     cif: str | None = Field(None, description='path of a CIF file')
-    pattern: str | None = Field(None, description='path of a reference pattern (.xy, .xrdml)')
+    pattern: str | None = Field(None, description='path of a two-column reference pattern (.xy, .csv)')
     pattern_wavelength_angstrom: float | None = Field(None, gt=0, description="the reference pattern's wavelength")
 
     @model_validator(mode='after')
@@ -263,6 +263,39 @@ def _lattice_lines(
     return lines
 
 
+_WAVELENGTH_COMMENT = re.compile(r'(?:lambda|wavelength)\w*\s*[:=]?\s*([0-9]*\.?[0-9]+)', re.IGNORECASE)
+
+
+def _read_pattern_file(path: str) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """2theta, counts and the wavelength stated in a comment (``# wavelength: 1.5406 A``) of a two-column text
+    pattern (``.xy``, ``.csv``; ``#`` comments; comma, semicolon, tab or space separated)."""
+    from aiida_ssb.exceptions import InputError
+
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise InputError(f'{path}: cannot read the reference pattern: {exc.strerror}') from None
+    rows, comments = [], []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(('#', '!', ';', '%', '//')):
+            comments.append(stripped)
+            continue
+        fields = re.split(r'[,;\s]+', stripped)
+        try:
+            rows.append((float(fields[0]), float(fields[1])))
+        except (ValueError, IndexError):
+            continue  # a column-name line
+    if len(rows) < 20:
+        raise InputError(f'{path}: a reference pattern needs two numeric columns (2theta, intensity)')
+    data = np.asarray(rows)
+    match = _WAVELENGTH_COMMENT.search('\n'.join(comments))
+    return data[:, 0], data[:, 1], float(match.group(1)) if match else None
+
+
 def _cif_value(text: str) -> float:
     return float(re.sub(r'\(.*\)', '', text.strip().strip('\'"')))
 
@@ -401,19 +434,13 @@ def reference_lines(
         if not atoms:
             lines['intensity'] = np.ones(lines['d_angstrom'].size)
     elif ref.pattern is not None:
-        from aiida_ssb.parsers import read
-
-        measurement = read(ref.pattern)
-        pattern_wavelength = (
-            ref.pattern_wavelength_angstrom
-            or measurement.metadata.get('wavelength_angstrom')
-            or measurement.metadata.get('wavelength_kalpha1_angstrom')
-        )
+        angles, counts, stated = _read_pattern_file(ref.pattern)
+        pattern_wavelength = ref.pattern_wavelength_angstrom or stated
         if pattern_wavelength is None:
             raise MissingInputError(f'reference pattern {ref.pattern}: give pattern_wavelength_angstrom')
         found = analyse_pattern(
-            measurement.columns['two_theta_deg'],
-            measurement.columns['intensity_counts'],
+            angles,
+            counts,
             wavelength=pattern_wavelength,
             settings=(settings or DiffractionSettings()).model_copy(update={'references': ()}),
         )
