@@ -5,7 +5,9 @@ Pure numpy/scipy.
 
 Background
     SNIP (statistics-sensitive non-linear iterative peak clipping; Ryan et al. 1988) on the doubly
-    log-transformed square root of the counts, with clipping half-widths growing to ``background_window_deg``.
+    log-transformed square root of the lightly smoothed counts, with clipping half-widths growing to
+    ``background_window_deg``, then lifted by the median residual of the rows that are not peaks (SNIP follows
+    the lower envelope of the noise, about two standard deviations below its mean).
 
 Peaks
     ``scipy.signal.find_peaks`` on the smoothed net intensity, with a height and prominence of at least
@@ -599,14 +601,23 @@ def analyse_pattern(
     step = float(np.median(np.diff(x)))
     if step <= 0:
         raise InsufficientDataError('two_theta_deg: repeated angles only')
-    background = snip_background(y, round(s.background_window_deg / step))
+    # SNIP on the lightly smoothed counts (on raw counts it follows the noise's lower envelope, leaving the net
+    # intensity offset upwards by about a standard deviation)
+    window = max(5, round(s.smoothing_deg / step) | 1)
+    background = snip_background(smooth(y, 5, 2), round(s.background_window_deg / step))
+    # SNIP follows the lower envelope of the noise: lift it by the median residual of the rows that are not
+    # peaks (residual within 3 noise standard deviations of the median; twice)
+    sigma = robust_noise(y)
+    for _ in range(2):
+        residual = y - background
+        centre = float(np.median(residual))
+        background = background + float(np.median(residual[residual < centre + 3.0 * sigma]))
     net = y - background
-    window = max(3, round(s.smoothing_deg / step) | 1)
-    smoothed = smooth(net, window, 2) if window >= 5 else net
-    noise = robust_noise(net)
+    smoothed = smooth(net, window, 2)
+    noise = robust_noise(net)  # of the raw net counts: a conservative scale for the smoothed curve
     top = float(np.max(smoothed))
     threshold = max(s.min_relative_intensity * top, s.noise_factor * noise)
-    found, properties = find_peaks(smoothed, height=threshold, prominence=threshold, distance=2)
+    found, properties = find_peaks(smoothed, height=threshold, prominence=threshold, distance=2, width=2)
     if found.size == 0:
         raise InsufficientDataError('no peak above the thresholds')
     if found.size > s.max_peaks:
@@ -653,6 +664,14 @@ def analyse_pattern(
             for key, column in (('two_theta_deg', 0), ('area', 1), ('fwhm_deg', 2)):
                 errors[key].append(float(error_table[m][column]) if error_table is not None else math.nan)
     peaks: dict[str, np.ndarray] = {key: np.asarray(value, dtype=float) for key, value in rows.items()}
+    # a diffraction peak spans several points: fitted widths below 2.5 steps are noise spikes
+    real = peaks['fwhm_deg'] >= 2.5 * step
+    if not real.all():
+        flags.append(flag('spikes_dropped', f'{int((~real).sum())} peak(s) narrower than 2.5 points dropped as noise'))
+        peaks = {key: value[real] for key, value in peaks.items()}
+        errors = {key: [v for v, keep in zip(value, real) if keep] for key, value in errors.items()}
+        if not real.any():
+            raise InsufficientDataError('no peak wider than 2.5 points above the thresholds')
     peaks['height'] = np.array(
         [_peak_height(a, w, e) for a, w, e in zip(peaks['area'], peaks['fwhm_deg'], peaks['eta'])]
     )

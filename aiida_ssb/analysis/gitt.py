@@ -125,6 +125,7 @@ class PittSettings(_GeometrySettings):
     step_tolerance_v: float = Field(0.002, gt=0, description='voltage band of one potential step')
     min_step_s: float = Field(10.0, gt=0, description='shortest potential step')
     min_steps: int = Field(3, ge=1, description='fewest steps for a PITT record')
+    max_step_v: float = Field(0.1, gt=0, description='largest potential step of a PITT record (detection)')
     long_time_start_fraction: float = Field(
         0.3, ge=0, lt=1, description='long_time: the fit starts after this fraction of the step'
     )
@@ -442,7 +443,8 @@ def looks_like_pitt(
     time_s: Any, voltage_v: Any, current_ma: Any, *, settings: PittSettings | Mapping[str, Any] | None = None
 ) -> bool:
     """True when the record holds at least ``min_steps`` potential steps of one direction whose currents
-    decay (a potentiostatic titration)."""
+    decay, each at most ``max_step_v`` from the previous and (mostly) following it without a rest (a
+    potentiostatic titration)."""
     s = PittSettings.resolve(settings)
     t = np.asarray(time_s, dtype=float)
     v = np.asarray(voltage_v, dtype=float)
@@ -457,7 +459,11 @@ def looks_like_pitt(
     ]
     levels = np.array([np.median(v[a:b]) for a, b in steps])
     same_direction = np.all(np.diff(levels) > 0) or np.all(np.diff(levels) < 0)
-    return bool(sum(decaying) >= s.min_steps and same_direction)
+    # a titration steps the potential by a few mV from one step straight into the next; holds of a DC
+    # polarisation (tenths of a volt, open-circuit rests between them) are not one
+    small = np.all(np.abs(np.diff(levels)) <= s.max_step_v)
+    contiguous = sum(steps[k + 1][0] == steps[k][1] for k in range(len(steps) - 1)) >= 0.5 * (len(steps) - 1)
+    return bool(sum(decaying) >= s.min_steps and same_direction and small and contiguous)
 
 
 def pitt(

@@ -8,8 +8,9 @@ page):
 * one that holds at least ``min_steps`` potential steps of one direction with decaying currents is a PITT record
   (:func:`~aiida_ssb.analysis.gitt.looks_like_pitt`);
 * every other galvanostatic record of a non-symmetric cell (not ``ca``, ``ocv``, ``wait``) gets dQ/dV;
-* a chronoamperometry (``ca``) record of a cell with ion-blocking electrodes (format ``blocking_pellet``, or a
-  ``blocking_electrode`` layer such as the Cu of Li | SE | Cu) gets the electronic conductivity;
+* a chronoamperometry (``ca``) record of a cell with ion-blocking electrodes (format ``blocking_pellet``, a
+  ``blocking_electrode`` layer, or a working electrode that is a current collector, such as the Cu of
+  Li | SE | Cu) gets the electronic conductivity;
 * a chronoamperometry record of a symmetric cell gets the transference number, with the impedance spectra
   measured just before and just after it (by start time, else by the order of the records).
 """
@@ -100,9 +101,22 @@ def pitt(run: AnalysisRun) -> None:
 
 
 def _blocking(cell: orm.Data) -> bool:
+    """A cell with ion-blocking electrodes: a blocking pellet, a ``blocking_electrode`` layer, or a working
+    electrode that is a bare current collector (the Cu of Li | SE | Cu, a Pt or steel disc)."""
+    from aiida_ssb.data.sample import find_sample
+
     attributes = cell.base.attributes.all
-    roles = {layer.get('role') for layer in attributes.get('layers', [])}
-    return attributes.get('format') == 'blocking_pellet' or 'blocking_electrode' in roles
+    layers = attributes.get('layers', [])
+    if attributes.get('format') == 'blocking_pellet' or any(
+        layer.get('role') == 'blocking_electrode' for layer in layers
+    ):
+        return True
+    for layer in layers:
+        if layer.get('role') == 'working':
+            material = find_sample(layer.get('material'))
+            if material is not None and material.base.attributes.get('role', None) == 'current_collector':
+                return True
+    return False
 
 
 def dc_polarisation(run: AnalysisRun) -> None:
