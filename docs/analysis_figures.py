@@ -50,7 +50,13 @@ def draw(outdir: pathlib.Path, extension: str = '.svg') -> list[pathlib.Path]:
     t, v, i = ka.pitt_record(step_s=30000.0)
     result = pitt(t, v, i, particle_radius_um=30.0)
     save(
-        ec.plot_titration(result.arrays(), result.to_dict(), title='generated PITT, D = 1e-10 cm²/s'),
+        ec.plot_titration(
+            result.arrays(),
+            result.to_dict(),
+            record=(t, i),
+            record_label='current / mA',
+            title='generated PITT, D = 1e-10 cm²/s',
+        ),
         'pitt_example.svg',
     )
 

@@ -77,7 +77,14 @@ def _plot_issue21(sample_id: str, kind: str, index: int | None):
             curves, summary, record=(record.column('time_s'), record.column('voltage_v')), title=title
         )
     if kind == 'pitt':
-        return ec.plot_titration(curves, summary, title=title)
+        record = measured_record(result)
+        return ec.plot_titration(
+            curves,
+            summary,
+            record=(record.column('time_s'), record.column('current_ma')),
+            record_label='current / mA',
+            title=title,
+        )
     if kind == 'polarisation':
         return ec.plot_polarisation(curves, summary, title=title)
     if kind == 'transference':

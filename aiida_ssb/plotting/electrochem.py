@@ -117,25 +117,34 @@ def plot_titration(
     summary: Mapping,
     *,
     record: tuple[np.ndarray, np.ndarray] | None = None,
+    record_label: str = 'voltage / V',
     title: str | None = None,
 ):
     """GITT (per pulse) or PITT (per step): the diffusion coefficient against the state (cumulative charge or
-    step voltage), with the record's voltage (GITT) above it when given."""
+    step voltage), with the record (the voltage of a GITT, the current of a PITT: ``record_label``; a current is
+    drawn on a log scale) above it when given."""
     gitt = any(key.startswith('pulse__') for key in curves)
     prefix = 'pulse__' if gitt else 'step__'
     rows = 2 if record is not None else 1
     figure, axes = new_figure(rows, 1, height=3.0 * rows + 0.8, squeeze=False)
     axes = axes[:, 0]
     if record is not None:
-        time, voltage = record
-        axes[0].plot(np.asarray(time) / 3600.0, voltage, lw=0.8, color='C0')
+        time, values = record
+        if 'current' in record_label:
+            axes[0].semilogy(np.asarray(time) / 3600.0, np.abs(values), lw=0.8, color='C0')
+        else:
+            axes[0].plot(np.asarray(time) / 3600.0, values, lw=0.8, color='C0')
         axes[0].set_xlabel('time / h')
-        axes[0].set_ylabel('voltage / V')
+        axes[0].set_ylabel(record_label)
     ax = axes[-1]
     diffusion = np.asarray(curves[f'{prefix}diffusion_coefficient_cm2_s'], dtype=float)
     x_key = f'{prefix}cumulative_charge_mah' if gitt else f'{prefix}voltage_v'
     x = np.asarray(curves[x_key], dtype=float)
     ax.semilogy(x, diffusion, 'o-', ms=4, color='C1', label='D')
+    finite = diffusion[np.isfinite(diffusion) & (diffusion > 0)]
+    if finite.size and finite.max() / finite.min() < 10.0:
+        middle = float(np.sqrt(finite.max() * finite.min()))
+        ax.set_ylim(middle / 3.0, middle * 3.0)  # at least a decade shown, so equal values do not sit on an edge
     ax.set_xlabel('cumulative charge / mAh' if gitt else 'step voltage / V')
     ax.set_ylabel('D / cm$^2$ s$^{-1}$')
     if gitt and f'{prefix}internal_resistance_ohm' in curves:
@@ -199,7 +208,7 @@ def plot_transference(curves: Mapping[str, np.ndarray], summary: Mapping, *, tit
         ax.axhline(summary['initial_current_ma'], color='k', ls='-.', lw=0.8)
         ax.text(
             0.99,
-            0.97,
+            0.9,
             f'I0 ({summary.get("initial_current_source", "")[:9]})',
             transform=ax.transAxes,
             ha='right',
