@@ -206,6 +206,16 @@ def test_material_records_are_analysed_indexed_and_queried(aiida_profile_clean, 
     )
     assert list(frame['sample_id']) == ['MM-NCB'] and frame['xrd_phases'].iloc[0] == 'bcc'
     assert frame['lattice_a_angstrom'].iloc[0] == pytest.approx(7.882, abs=0.003)
+    from click.testing import CliRunner
+
+    from aiida_ssb.cli import cmd_ssb
+
+    for sample, kind in (('COMP-CR', 'thermal'), ('MM-NCB', 'diffraction')):
+        result = CliRunner().invoke(cmd_ssb, ['plot', sample, '--kind', kind, '-o', str(tmp_path / f'{kind}.png')])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / f'{kind}.png').stat().st_size > 10000
+    result = CliRunner().invoke(cmd_ssb, ['plot', 'MM-NCB', '--kind', 'dqdv', '-o', str(tmp_path / 'none.png')])
+    assert result.exit_code != 0 and 'no dqdv result' in result.output
     pattern = next(n for n in materials if n.sample_id == 'MM-NCB')
     from aiida_ssb.query.cells import measurements_of_cell
 
