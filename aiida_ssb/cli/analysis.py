@@ -71,9 +71,9 @@ def _target_cells(sample_ids, campaign, all_cells):
     if all_cells:
         return orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)
     if campaign:
-        if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-            raise InputError(f'no campaign {campaign!r}')
-        query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
+        from aiida_ssb.data.campaign import campaign_group
+
+        query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
         query.append(CellData, with_group='g', project='*').order_by({CellData: {'id': 'asc'}})
         return query.all(flat=True)
     cells = []

@@ -27,6 +27,7 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.campaign import campaign_group
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -312,12 +313,11 @@ def _merge(existing: Any, new: dict[str, Any]) -> Any:
 def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any]:
     if campaign is None:
         return {}
-    if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-        labels = sorted(
-            orm.QueryBuilder().append(orm.Group, filters={'type_string': 'core'}, project='label').all(flat=True)
-        )
-        raise QueryError(f'no campaign {campaign!r}; campaigns: {", ".join(labels) or "(none)"}')
-    query.append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='campaign')
+    try:
+        group = campaign_group(campaign)
+    except InputError as exc:
+        raise QueryError(str(exc)) from None
+    query.append(orm.Group, filters={'id': group.pk}, tag='campaign')
     return {'with_group': 'campaign'}
 
 
