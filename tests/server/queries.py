@@ -31,7 +31,7 @@ def max_pk(_: dict) -> int:
 def activity(arguments: dict) -> dict:
     from aiida import orm
 
-    from aiida_ssb.cli.server import orphaned_processes
+    from aiida_ssb.server.status import orphaned_processes
 
     orphans = sorted(node.pk for node in orphaned_processes())
     query = orm.QueryBuilder().append(
