@@ -77,10 +77,12 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     from aiida import orm
 
     from aiida_ssb.cli.analysis import run_cell_analyses
+    from aiida_ssb.data.campaign import campaign_label
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.query.index import INDEX_EXTRA
 
-    query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': list(DEMO_CAMPAIGNS)}}, tag='g')
+    labels = [campaign_label(name) for name in DEMO_CAMPAIGNS]
+    query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': labels}, 'type_string': 'core'}, tag='g')
     query.append(CellData, with_group='g', project='*')
     cells = sorted({cell.pk: cell for cell in query.all(flat=True)}.values(), key=lambda c: c.pk)
     todo = [cell for cell in cells if force or INDEX_EXTRA not in cell.base.extras.keys()]

@@ -150,7 +150,7 @@ def table_options(example: str):
         click.option('--columns', help='Comma-separated columns to show.'),
         click.option('--sort', help='Sort by this column.'),
         click.option('--desc', is_flag=True, help='Sort descending.'),
-        click.option('--limit', type=int, help='Show at most this many rows.'),
+        click.option('--limit', type=click.IntRange(min=0), help='Show at most this many rows.'),
         OUTPUT_FORMAT,
     ]
 

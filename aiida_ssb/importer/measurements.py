@@ -79,7 +79,9 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
     raw = raw_file_node(os.path.abspath(path))
     conditions = entry.conditions().stored()
     function = PARSE_FUNCTIONS[measurement.kind]
-    label = f'parse {measurement.technique} {os.path.basename(path)} -> {target}'
+    name = os.path.basename(path)
+    name = name if len(name) <= 120 else name[:117] + '...'  # labels are at most 255 characters (PostgreSQL)
+    label = f'parse {measurement.technique} {name} -> {target}'
     outputs, process = function.run_get_node(
         raw=raw,
         sample=sample,

@@ -26,6 +26,10 @@ __all__ = [
     'parse_reference',
 ]
 
+#: bounds on a circuit string, checked before it is parsed (a 1,200-deep nesting would exhaust the parser)
+MAX_CIRCUIT_LENGTH = 500
+MAX_CIRCUIT_DEPTH = 16
+
 #: cycles at which retention is reported by default (the cells table can filter at these)
 STANDARD_RETENTION_CYCLES = (10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000)
 
@@ -188,6 +192,14 @@ class EisFitOptions(SsbModel):
     def _parse_circuit(cls, value: str) -> str:
         from aiida_ssb.analysis.eis import Circuit
 
+        if len(value) > MAX_CIRCUIT_LENGTH:
+            raise ValueError(f'a circuit string has at most {MAX_CIRCUIT_LENGTH} characters')
+        depth = deepest = 0
+        for char in value:
+            depth += (char == '(') - (char == ')')
+            deepest = max(deepest, depth)
+        if deepest > MAX_CIRCUIT_DEPTH:
+            raise ValueError(f'a circuit nests at most {MAX_CIRCUIT_DEPTH} levels of p(...)')
         Circuit(value)  # raises a CircuitSyntaxError (a ValueError) naming the column
         return value
 

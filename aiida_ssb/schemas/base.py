@@ -87,12 +87,13 @@ def bare_name(name: str) -> str:
 
 
 class SsbModel(BaseModel):
-    """Base model: forbids unknown keys; converts quantities into the unit of each field's suffix.
+    """Base model: forbids unknown keys; converts quantities into the unit of each field's suffix; refuses NaN and
+    infinities in every float (also inside lists and mappings, e.g. an ``eis.fixed`` mapping), naming the field.
 
     Subclasses list in ``unitless`` the fields whose suffix is part of a word rather than a unit
     (e.g. a field ``cycle_index_s`` would not exist; this is for rare clashes)."""
 
-    model_config = ConfigDict(extra='forbid', validate_assignment=False, str_strip_whitespace=True)
+    model_config = ConfigDict(extra='forbid', validate_assignment=False, str_strip_whitespace=True, allow_inf_nan=False)
 
     unitless: ClassVar[frozenset[str]] = frozenset()
 
@@ -133,6 +134,8 @@ class SsbModel(BaseModel):
             if unit is None or value is None:
                 return value
             if not is_quantity_string(value) and not hasattr(value, 'magnitude'):
+                if isinstance(value, str) and not _is_number(value):
+                    return _convert(value, unit)  # says what is wrong with it (not finite, not a quantity)
                 raise ValueError(f'{value!r} needs a unit (e.g. "{value} {unit}"), or write it as {name}: {value}')
             return _convert(value, unit)
         if unit is not None and (isinstance(value, str) or hasattr(value, 'magnitude')):
@@ -151,6 +154,14 @@ class _Bare:
 
     def __init__(self, value: Any):
         self.value = value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _convert(value: Any, unit: str) -> float:
