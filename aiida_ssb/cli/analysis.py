@@ -287,8 +287,25 @@ def cmd_compare(sample_id):
 def cmd_reindex():
     """Rebuild the query index (the extras holding each cell's and electrolyte's current headline numbers)
     from the provenance graph, e.g. after importing an archive made without extras."""
+    from aiida_ssb.importer.archive import consistency_report
+
     counts = __import__('aiida_ssb.query.index', fromlist=['reindex']).reindex()
     click.echo(f'Indexed {counts["cells"]} analysed cells and {counts["materials"]} electrolytes.')
+    duplicates = consistency_report()
+    for sample_id, pks in sorted(duplicates['sample_ids'].items()):
+        click.secho('Warning: ', fg='yellow', bold=True, nl=False, err=True)
+        click.echo(
+            f'sample id {sample_id!r} is held by {len(pks)} nodes (pks {", ".join(map(str, pks))}); tables show each, '
+            'commands reach the oldest. An archive import of records that exist here under other UUIDs does this '
+            '(`aiida-ssb import-archive` refuses such archives).',
+            err=True,
+        )
+    for sha256, pks in sorted(duplicates['raw_files'].items()):
+        click.secho('Warning: ', fg='yellow', bold=True, nl=False, err=True)
+        click.echo(
+            f'one raw file (SHA-256 {sha256[:12]}...) is stored {len(pks)} times: pks {", ".join(map(str, pks))}',
+            err=True,
+        )
 
 
 @cmd_ssb.command('status')

@@ -59,6 +59,29 @@ def cmd_import(manifest, dry_run, allow_outside, single_transaction):
         click.echo(f'  {name:<13} created {created:>4}   already stored {total - created:>4}')
 
 
+@cmd_ssb.command('import-archive')
+@click.argument('archive', type=click.Path(dir_okay=False))
+@click.option('--dry-run', is_flag=True, help='Only check the archive against this profile.')
+@clean_errors
+def cmd_import_archive(archive, dry_run):
+    """Import an AiiDA ARCHIVE (from `verdi archive create`) without duplicating samples or raw files.
+
+    The same nodes (same UUIDs) merge. A sample id or raw file that exists here as another node refuses the whole
+    archive, listing the conflicts; nothing is imported. A campaign of the same name merges into the one here.
+    """
+    from aiida_ssb.importer.archive import import_archive_checked
+
+    report = import_archive_checked(archive, dry_run=dry_run)
+    check = report.check
+    what = f'{len(check.samples)} samples ({check.merged_samples} already here) and {len(check.raw_files)} raw files'
+    if dry_run:
+        click.echo(f'{archive} can be imported: {what}; nothing was imported (--dry-run).')
+        return
+    click.echo(f'Imported {archive}: {what}; {report.nodes_after - report.nodes_before} new nodes.')
+    for name in report.merged_campaigns:
+        click.echo(f'  campaign {name!r} merged into the campaign of that name here')
+
+
 _CONDITION_OPTIONS = [
     click.option('--temperature', help='Measurement temperature, e.g. "25 degC".'),
     click.option('--stack-pressure', help='Stack pressure during the measurement, e.g. "3.2 MPa".'),
