@@ -53,12 +53,11 @@ def register_raw_file(node: orm.SinglefileData) -> RawFileGroup:
     sha256 = node.base.attributes.get('sha256', None)
     if not sha256:
         raise StorageError(f'raw file node {node.pk} has no sha256 attribute')
+    message = f'the raw file {node.filename!r} (SHA-256 {sha256[:12]}...) was stored by another process just now'
     try:
         group = RawFileGroup(label=sha256, description='raw-file registry of aiida-ssb').store()
     except IntegrityError as exc:
-        raise DuplicateRawFileError(
-            f'the raw file {node.filename!r} (SHA-256 {sha256[:12]}...) was stored by another process just now'
-        ) from exc
+        raise DuplicateRawFileError(message) from exc
     group.add_nodes(node)
     return group
 

@@ -21,7 +21,8 @@ import dataclasses
 import os
 
 from aiida import orm
-from aiida.tools.archive import get_format, import_archive
+from aiida.tools.archive import import_archive
+from aiida.tools.archive.abstract import get_format
 
 from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
 from aiida_ssb.data.cell import CellData
