@@ -105,7 +105,7 @@ def test_aliases_within_the_budget_still_work():
 @pytest.mark.parametrize('depth', [MAX_DEPTH + 1, 3000])
 def test_deep_nesting_is_refused_without_recursion_error(depth):
     """Item 17: YAML nesting over 3,000 levels ended in a RecursionError traceback."""
-    with pytest.raises(YamlSyntaxError, match='nesting deeper'):
+    with pytest.raises(YamlSyntaxError, match='nesting'):  # ours, or libyaml's flow-level limit
         loads_located('a: ' + '[' * depth + ']' * depth)
     with pytest.raises(YamlSyntaxError, match='nesting deeper'):
         loads_located(''.join('  ' * i + f'k{i}:\n' for i in range(depth if depth < 500 else 500)) + '  ' * 500 + 'x')

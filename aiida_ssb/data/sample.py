@@ -25,6 +25,7 @@ __all__ = [
     'all_sample_ids',
     'duplicate_sample_ids',
     'find_sample',
+    'find_sample_records',
     'find_samples',
     'load_sample',
     'register_samples',
@@ -117,26 +118,32 @@ def find_sample(sample_id: str) -> SampleData | None:
 def find_samples(sample_ids: Iterable[str]) -> dict[str, SampleData]:
     """``{sample_id: node}`` for the given ids that are stored: :func:`find_sample` for many ids at once, in
     O(n / 500) queries whatever the size of the database (planning an import looks every id up this way)."""
+    return {sample_id: node for sample_id, (node, _) in find_sample_records(sample_ids).items()}
+
+
+def find_sample_records(sample_ids: Iterable[str]) -> dict[str, tuple[SampleData, dict[str, Any]]]:
+    """``{sample_id: (node, attributes)}`` for the given ids that are stored, the attributes read in the same
+    queries (reading them from each node would cost a query per node)."""
     from aiida_ssb.data.rawfile import chunked
 
     wanted = list(dict.fromkeys(sample_ids))
-    found: dict[str, SampleData] = {}
+    found: dict[str, tuple[SampleData, dict[str, Any]]] = {}
     for part in chunked(wanted):
         query = orm.QueryBuilder().append(SampleGroup, filters={'label': {'in': part}}, project='label', tag='group')
-        query.append(orm.Node, with_group='group', project='*')
-        for label, node in query.iterall():
-            found.setdefault(label, node)
+        query.append(orm.Node, with_group='group', project=['*', 'attributes'])
+        for label, node, attributes in query.iterall():
+            found.setdefault(label, (node, attributes))
     missing = [sample_id for sample_id in wanted if sample_id not in found]
     for part in chunked(missing):  # nodes that came in through an archive without their registry group
         query = orm.QueryBuilder().append(
             _sample_classes(),
             filters={'attributes.sample_id': {'in': part}},
-            project=['attributes.sample_id', '*'],
+            project=['attributes.sample_id', '*', 'attributes'],
             tag='sample',
         )
         query.order_by({'sample': {'id': 'asc'}})
-        for sample_id, node in query.iterall():
-            found.setdefault(sample_id, node)
+        for sample_id, node, attributes in query.iterall():
+            found.setdefault(sample_id, (node, attributes))
     return found
 
 

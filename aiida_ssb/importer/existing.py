@@ -93,8 +93,14 @@ def creators_of(nodes: Iterable[orm.Node]) -> dict[int, dict[str, Any]]:
     return result
 
 
-def mark_existing(plan, lookup_db: Callable[[str], Any], problems: Collector) -> None:
-    """Entries already in the database with the same content are 'unchanged'; with other content, a problem."""
+def mark_existing(
+    plan,
+    lookup_db: Callable[[str], Any],
+    problems: Collector,
+    attributes_of: Callable[[str], dict[str, Any]] | None = None,
+) -> None:
+    """Entries already in the database with the same content are 'unchanged'; with other content, a problem.
+    ``attributes_of(sample_id)`` gives a stored sample's attributes (read from the node when not given)."""
     for planned in plan.materials:
         node = lookup_db(planned.spec.sample_id)
         if node is None:
@@ -103,7 +109,7 @@ def mark_existing(plan, lookup_db: Callable[[str], Any], problems: Collector) ->
             problems.add(planned.path, f'{planned.spec.sample_id!r} exists as a {node.__class__.__name__}')
             continue
         wanted = planned.spec.stored()
-        stored = node.base.attributes.all
+        stored = attributes_of(planned.spec.sample_id) if attributes_of else node.base.attributes.all
         changes = differences(stored, wanted, [f for f in MaterialSpec.model_fields if f in wanted or f in stored])
         if changes:
             problems.add(

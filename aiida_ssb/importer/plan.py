@@ -19,7 +19,7 @@ import stat
 from typing import Any
 
 from aiida_ssb.data.campaign import check_campaign_name
-from aiida_ssb.data.sample import find_samples
+from aiida_ssb.data.sample import find_sample_records
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.importer.existing import check_measurement_files, mark_existing, mark_existing_literature
 from aiida_ssb.importer.problems import Collector, ManifestError, Path, Problem, as_list, sort_key
@@ -220,11 +220,17 @@ class _Planner:
         self.problems = Collector(located)
         self.defined: dict[str, tuple[str, Path]] = {}  # sample id -> ('material'|'cell', path)
         self.roles: dict[str, str] = {}
-        self.existing = find_samples(_referenced_ids(data))
+        self.existing = find_sample_records(_referenced_ids(data))
 
     def lookup_db(self, sample_id: str):
         """The stored sample with this id (looked up with all the others at the start), or None."""
-        return self.existing.get(sample_id)
+        record = self.existing.get(sample_id)
+        return record[0] if record else None
+
+    def stored_attributes(self, sample_id: str) -> dict[str, Any]:
+        """The attributes of the stored sample with this id (read with the lookup), or an empty dict."""
+        record = self.existing.get(sample_id)
+        return record[1] if record else {}
 
     def define(self, sample_id: str, what: str, path: Path) -> bool:
         if sample_id in self.defined:
@@ -347,7 +353,7 @@ class _Planner:
         if node.__class__.__name__ != 'MaterialData':
             self.problems.add(path, f'{sample_id!r} is a {node.__class__.__name__}, not a material')
             return False
-        self.roles[sample_id] = node.base.attributes.get('role', None)
+        self.roles[sample_id] = self.stored_attributes(sample_id).get('role')
         return True
 
     def processes(self, parsed) -> list[PlannedProcess]:
@@ -550,7 +556,7 @@ def plan_import(path: str | os.PathLike, *, allow_outside: bool = False) -> Plan
     ordered = planner.order(processes, materials)
     plan = Plan(filename, campaign, description, materials, ordered, cells, measurements, literature, reference)
     if not problems.problems:
-        mark_existing(plan, planner.lookup_db, problems)
+        mark_existing(plan, planner.lookup_db, problems, planner.stored_attributes)
         mark_existing_literature(plan, problems)
     if not problems.problems:
         check_measurement_files(plan, problems)

@@ -137,15 +137,32 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
     return line, position - (text.rfind('\n', 0, position) + 1) + 1
 
 
+def _loader(text: str):
+    """A loader of ``text`` whose document nests at most :data:`MAX_DEPTH` levels: libyaml's (C, fast) after a
+    pass over the parse events that checks the depth (its composer recurses in C), else the pure-Python one."""
+    if not getattr(yaml, '__with_libyaml__', False):
+        return _BoundedLoader(text)
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(None, None, f'nesting deeper than {MAX_DEPTH} levels', event.start_mark)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return yaml.CSafeLoader(text)
+
+
 def loads_located(text: str, filename: str = '<manifest>') -> Located:
     """:func:`load_located` for text."""
+    bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if bad:
+        line, column = _line_column(text, bad.start())
+        reason = f'the control character #x{ord(bad.group()[0]):04x} is not allowed in a manifest'
+        raise YamlSyntaxError(filename, line, column, reason)
+    loader = None
     try:
-        loader = _BoundedLoader(text)
-    except yaml.reader.ReaderError as exc:
-        line, column = _line_column(text, exc.position)
-        reason = f'the control character #x{exc.character:04x} is not allowed in a manifest'
-        raise YamlSyntaxError(filename, line, column, reason) from None
-    try:
+        loader = _loader(text)
         node = loader.get_single_node()
         if node is None:
             return Located(None, filename)
@@ -153,9 +170,6 @@ def loads_located(text: str, filename: str = '<manifest>') -> Located:
         builder = _Builder(loader, located, _count_nodes(node))
         located.data = builder.build(node, ())
         return located
-    except yaml.reader.ReaderError as exc:
-        line, column = _line_column(text, exc.position)
-        raise YamlSyntaxError(filename, line, column, 'a control character is not allowed in a manifest') from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -166,7 +180,8 @@ def loads_located(text: str, filename: str = '<manifest>') -> Located:
     except RecursionError:
         raise YamlSyntaxError(filename, None, None, 'aliases or merge keys nested too deeply') from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _count_nodes(root: yaml.Node) -> int:

@@ -13,6 +13,7 @@ everything. Unknown keys are refused (with the list of known ones), so a typo ne
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, ClassVar
 
@@ -70,6 +71,11 @@ _SUFFIXES = sorted(SUFFIX_UNITS, key=len, reverse=True)
 DOI_PATTERN = re.compile(r'^(doi:)?10\.\d{4,9}/\S+$', re.IGNORECASE)
 
 
+#: quantity fields of each schema class, computed once
+_QUANTITY_FIELDS: dict[type, dict[str, str]] = {}
+
+
+@functools.lru_cache(maxsize=4096)
 def unit_of_field(name: str) -> str | None:
     """The unit a field name's suffix declares, or None."""
     for suffix in _SUFFIXES:
@@ -78,6 +84,7 @@ def unit_of_field(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def bare_name(name: str) -> str:
     """``duration_min`` -> ``duration`` (the name a manifest may use with a unit)."""
     for suffix in _SUFFIXES:
@@ -99,7 +106,10 @@ class SsbModel(BaseModel):
 
     @classmethod
     def quantity_fields(cls) -> dict[str, str]:
-        """Field name -> unit for every float field with a unit suffix."""
+        """Field name -> unit for every float field with a unit suffix (computed once per class)."""
+        cached = _QUANTITY_FIELDS.get(cls)
+        if cached is not None:
+            return cached
         result = {}
         for name in cls.model_fields:
             if name in cls.unitless:
@@ -107,6 +117,7 @@ class SsbModel(BaseModel):
             unit = unit_of_field(name)
             if unit is not None:
                 result[name] = unit
+        _QUANTITY_FIELDS[cls] = result
         return result
 
     @model_validator(mode='before')
