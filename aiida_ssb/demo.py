@@ -76,10 +76,10 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     """Analyse the cells of the demonstration campaigns that have no analysis yet (all with ``force``)."""
     from aiida import orm
 
-    from aiida_ssb.cli.analysis import run_cell_analyses
     from aiida_ssb.data.campaign import campaign_label
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.query.index import INDEX_EXTRA
+    from aiida_ssb.workflows.cell import run_cell_analyses
 
     labels = [campaign_label(name) for name in DEMO_CAMPAIGNS]
     query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': labels}, 'type_string': 'core'}, tag='g')
@@ -88,7 +88,7 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     todo = [cell for cell in cells if force or INDEX_EXTRA not in cell.base.extras.keys()]
     if not todo:
         return []
-    return run_cell_analyses(todo, {}, submit=False)
+    return run_cell_analyses(todo)
 
 
 # ------------------------------------------------------------------------------------------------ checks

@@ -18,15 +18,15 @@ import os
 import stat
 from typing import Any
 
+from aiida_ssb.analysis.registry import resolve_section, validate_options
 from aiida_ssb.data.campaign import check_campaign_name
 from aiida_ssb.data.sample import find_sample_records
-from aiida_ssb.exceptions import InputError
+from aiida_ssb.exceptions import InputError, SsbError
 from aiida_ssb.importer.existing import check_measurement_files, mark_existing, mark_existing_literature
 from aiida_ssb.importer.problems import Collector, ManifestError, Path, Problem, as_list, sort_key
 from aiida_ssb.importer.yamlpos import YamlSyntaxError, load_located
-from aiida_ssb.schemas.analysis import ANALYSIS_OPTIONS
 from aiida_ssb.schemas.cell import CellSpec
-from aiida_ssb.schemas.common import _check_reference
+from aiida_ssb.schemas.common import _check_reference, check_circuit_bounds
 from aiida_ssb.schemas.literature import LiteratureValue
 from aiida_ssb.schemas.material import MaterialSpec
 from aiida_ssb.schemas.measurement import MeasurementEntry
@@ -393,26 +393,31 @@ class _Planner:
 
     # ---------------------------------------------------------------------------------------------- cells
     def campaign_analysis(self) -> dict[str, dict] | None:
-        """The campaign's ``analysis:`` defaults, each section known, a mapping, and valid."""
+        """The campaign's ``analysis:`` defaults, by analysis name: each section known, a mapping, and valid."""
         analysis = self.data.get('analysis')
         if analysis is None:
             return None
         if not isinstance(analysis, dict):
-            self.problems.add(('analysis',), 'analysis: must be a mapping of option sections (eis, arrhenius, ...)')
+            self.problems.add(('analysis',), 'analysis: must be a mapping of option sections (eis_fit, cycling, ...)')
             return None
         valid: dict[str, dict] = {}
         for section, values in analysis.items():
             path = ('analysis', section)
-            if section not in ANALYSIS_OPTIONS:
-                self.problems.add(
-                    path, f'unknown analysis section {section!r}; sections: {", ".join(ANALYSIS_OPTIONS)}'
-                )
-            elif not isinstance(values, dict):
+            try:
+                name = resolve_section(str(section))
+            except SsbError as exc:
+                self.problems.add(path, str(exc))
+                continue
+            if not isinstance(values, dict):
                 self.problems.add(path, f'analysis.{section} must be a mapping of options, e.g. {{reference: first}}')
-            else:
-                check = dict(values, circuit=values.get('circuit', 'R0')) if section == 'eis' else values
-                if self.problems.validate(ANALYSIS_OPTIONS[section], check, path) is not None:
-                    valid[section] = dict(values)
+                continue
+            try:
+                check_circuit_bounds({section: values}, where='analysis')
+                validate_options({name: values}, where='analysis')
+            except (SsbError, ValueError) as exc:
+                self.problems.add(path, str(exc))
+                continue
+            valid[name] = dict(values)
         return valid
 
     def cells(self, campaign_analysis: dict[str, dict] | None) -> list[Planned]:

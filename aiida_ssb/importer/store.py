@@ -27,13 +27,13 @@ from aiida import orm
 
 from aiida_ssb.calculations import record as record_module
 from aiida_ssb.data.campaign import campaign_label, get_or_create_campaign_group
+from aiida_ssb.data.index import index_materials
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.rawfile import register_raw_file
 from aiida_ssb.data.sample import find_samples
 from aiida_ssb.data.storage import is_concurrency_conflict, reset_session, write_transaction
 from aiida_ssb.importer import measurements as measurements_module
 from aiida_ssb.importer.plan import Plan, plan_import
-from aiida_ssb.query.index import index_materials
 
 __all__ = ['BATCH_SECONDS', 'ImportReport', 'import_manifest', 'run_import']
 

@@ -14,6 +14,7 @@ from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.outputs import check_output_folder, output_folder
+from aiida_ssb.query.cells import measurements_of_cell
 from aiida_ssb.query.index import INDEX_EXTRA
 
 __all__ = ['export_tables', 'measurement_file_stem', 'tables_safe']
@@ -63,7 +64,6 @@ def export_tables(
     ``folder`` is refused unless ``force`` (then files of the same name are replaced, others left alone). Every
     measurement gets a file of its own (:func:`measurement_file_stem`)."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.workflows.base import measurements_of_cell  # the workflows layer sits above this one
 
     if (sample_ids is None) == (campaign is None):
         raise InputError('give sample ids or a campaign to export')
