@@ -230,23 +230,31 @@ def test_where_values_are_finite_and_numbers_compare_with_numbers():
 def test_set_options_refuse_non_finite_values():
     """Item 14: --set "eis.frequency_range_hz=[.nan, .inf]" crashed at store time."""
     from aiida_ssb.cli.analysis import parse_settings
+    from aiida_ssb.exceptions import SsbError
 
-    with pytest.raises(InputError, match='finite'):
+    with pytest.raises(SsbError, match='finite'):
         parse_settings(('eis.frequency_range_hz=[.nan, .inf]',))
-    with pytest.raises(InputError, match='finite'):
+    with pytest.raises(SsbError, match='finite'):
         parse_settings(('eis.fixed={R0: .nan}',))
-    assert parse_settings(('eis.frequency_range_hz=[0.1, 100000.0]',))['eis']['frequency_range_hz'] == [0.1, 1e5]
+    assert parse_settings(('eis.frequency_range_hz=[0.1, 100000.0]',))['eis_fit']['frequency_range_hz'] == [0.1, 1e5]
 
 
 def test_deep_circuit_strings_are_refused_before_parsing():
     """Item 17: a 1,200-deep circuit ended in a RecursionError traceback."""
-    from pydantic import ValidationError
+    from aiida_ssb.cli.analysis import parse_settings
+    from aiida_ssb.schemas.cell import CellSpec
 
-    from aiida_ssb.schemas.analysis import EisFitOptions
-
-    circuit = 'R0-' + 'p(R1,' * 40 + 'C1' + ')' * 40
-    with pytest.raises(ValidationError, match='nests at most'):
-        EisFitOptions(circuit=circuit)
+    circuit = 'R0-' + ''.join(f'p(R{i},' for i in range(1, 1201)) + 'C1' + ')' * 1200
+    with pytest.raises(InputError, match='at most 500 characters'):
+        parse_settings((f'eis.circuit={circuit}',))
+    shallow_but_deep = 'R0-' + ''.join(f'p(R{i},' for i in range(1, 21)) + 'C1' + ')' * 20
+    with pytest.raises(InputError, match='nests at most'):
+        parse_settings((f'eis.circuit={shallow_but_deep}',))
+    layers = [{'role': 'electrolyte', 'material': 'SE-1'}]
+    with pytest.raises(ValueError, match='nests at most'):
+        CellSpec.model_validate(
+            {'id': 'C-1', 'format': 'symmetric', 'layers': layers, 'analysis': {'eis': {'circuit': shallow_but_deep}}}
+        )
 
 
 # ------------------------------------------------------------------------------------------------ campaign names (19)

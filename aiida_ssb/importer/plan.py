@@ -415,7 +415,9 @@ class _Planner:
                 check_circuit_bounds({section: values}, where='analysis')
                 validate_options({name: values}, where='analysis')
             except (SsbError, ValueError) as exc:
-                self.problems.add(path, str(exc))
+                self.problems.add(
+                    path, str(exc).removeprefix(f'analysis.{name}: ').removeprefix(f'analysis.{section}.')
+                )
                 continue
             valid[name] = dict(values)
         return valid

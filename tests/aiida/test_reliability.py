@@ -410,8 +410,11 @@ def test_malformed_sections_are_problems_not_tracebacks(aiida_profile, tmp_path)
     )
     for analysis, fragment in (
         ('analysis: {eis: 5}\n', 'analysis.eis: analysis.eis must be a mapping'),
-        ('analysis: {nonsense: {a: 1}}\n', "unknown analysis section 'nonsense'"),
-        ('analysis: {cycling: {reference: cycle:x}}\n', 'analysis.cycling.reference'),
+        ('analysis: {nonsense: {a: 1}}\n', "unknown analysis 'nonsense'"),
+        (
+            'analysis: {cycling: {reference: cycle:x}}\n',
+            "analysis.cycling: invalid CyclingSettings: reference: 'cycle:x'",
+        ),
         ('analysis: [1, 2]\n', 'analysis: must be a mapping'),
     ):
         assert fragment in problems_of(write(tmp_path, pellet_manifest(p, extra=analysis))), analysis
