@@ -265,9 +265,11 @@ def cmd_compare(sample_id):
 def cmd_reindex():
     """Rebuild the query index (the extras holding each cell's and electrolyte's current headline numbers)
     from the provenance graph, e.g. after importing an archive made without extras."""
+    from aiida_ssb.data.rawfile import register_raw_files
     from aiida_ssb.importer.archive import consistency_report
 
     counts = __import__('aiida_ssb.data.index', fromlist=['reindex']).reindex()
+    register_raw_files()  # raw files stored before the registry existed, or imported without it
     click.echo(f'Indexed {counts["cells"]} analysed cells and {counts["materials"]} electrolytes.')
     duplicates = consistency_report()
     for sample_id, pks in sorted(duplicates['sample_ids'].items()):

@@ -51,6 +51,7 @@ def cmd_import(manifest, dry_run, allow_outside, single_transaction):
             progress=lambda message: bar.update(1),
             allow_outside=allow_outside,
             single_transaction=single_transaction,
+            plan=plan,
         )
     click.echo(f'Imported {manifest} into campaign {plan.campaign!r} (group {report.group_label!r}):')
     for name, counts in report.plan.counts().items():

@@ -184,6 +184,7 @@ def import_manifest(
     attempts: int = 5,
     allow_outside: bool = False,
     single_transaction: bool = False,
+    plan: Plan | None = None,
 ) -> ImportReport:
     """Validate and (unless ``dry_run``) store a manifest. Raises :class:`ManifestError` for a bad manifest,
     :class:`~aiida_ssb.data.storage.DatabaseLockedError` when SQLite stays locked by another writer beyond the
@@ -191,8 +192,9 @@ def import_manifest(
 
     When another importer stores some of the same samples or raw files at the same time, this import's current
     transaction fails as a whole (the registries are database constraints); it is then planned again, against
-    what is now stored, and goes on: the result is one copy of everything, whoever came first."""
-    plan = plan_import(path, allow_outside=allow_outside)
+    what is now stored, and goes on: the result is one copy of everything, whoever came first. ``plan`` is a
+    plan of the same manifest made just before (not made again)."""
+    plan = plan or plan_import(path, allow_outside=allow_outside)
     if dry_run:
         return ImportReport(plan, dry_run=True, group_label=campaign_label(plan.campaign))
     report = ImportReport(plan, group_label=campaign_label(plan.campaign))
