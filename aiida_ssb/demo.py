@@ -130,6 +130,17 @@ def _summary(sample_id: str, analysis: str, key: str, **match) -> float | None:
     return None
 
 
+def _onset_table(sample_id: str, table: str, key: str, **match) -> float | None:
+    """``key`` of the first row of an onset result's table (``onsets`` or ``peaks``) matching ``match``."""
+    from aiida_ssb.query.results import latest_results
+
+    for result in latest_results(sample_id, 'onsets'):
+        for row in result.summary.get(table, []):
+            if all(row.get(k) == v for k, v in match.items()) and row.get(key) is not None:
+                return row[key]
+    return None
+
+
 def _regime(sample_id: str, low: float, high: float) -> float | None:
     """Ea of the Arrhenius regime fitted within [low, high] degC."""
     from aiida_ssb.query.results import latest_results
@@ -235,6 +246,15 @@ CHECKS: list[Check] = [
         'V',
         0.01,
         lambda e: _index('SSRCV-MM45', 'oxidative_onset_v'),
+        'edge method (tangent at the steepest point), automatic windows',
+    ),
+    Check(
+        '004',
+        'small anodic peak before the edge (reported, not the onset)',
+        3.3,
+        'V',
+        0.01,
+        lambda e: _onset_table('SSRCV-MM45', 'peaks', 'potential_v'),
     ),
     Check(
         '000',
@@ -251,6 +271,15 @@ CHECKS: list[Check] = [
         'V',
         0.01,
         lambda e: _index('CV-NCB-C65', 'oxidative_onset_v'),
+    ),
+    Check(
+        '000',
+        'minor onset (solvent residues), kept in the table',
+        2.9,
+        'V',
+        0.02,
+        lambda e: _onset_table('CV-NCB-C65', 'onsets', 'onset_v', headline=False),
+        'the headline is the first onset with >= 10 % of the strongest rise (paper: minor, not the onset)',
     ),
     Check(
         '000',

@@ -134,7 +134,8 @@ ANALYSES: dict[str, AnalysisSpec] = {
         AnalysisSpec(
             name='onsets',
             title='Oxidative and reductive onsets',
-            summary='onset potentials of faradaic current in voltammetry sweeps (two-line, threshold, derivative)',
+            summary='onset potentials of faradaic current in voltammetry sweeps (two-line, edge, threshold, derivative), '
+            'each with its significance and sensitivity band',
             settings_path='aiida_ssb.analysis.voltammetry:OnsetSettings',
             function_path='aiida_ssb.analysis.voltammetry:find_onsets',
             measurements=('voltammetry',),

@@ -35,8 +35,11 @@ HEADLINE_FIELDS: dict[str, str] = {
     'upper_cutoff_v': 'upper cut-off voltage of the main cycling record (highest block median)',
     'ccd_ma_cm2': 'critical current density, sudden-drop criterion (last stable step)',
     'ccd_zero_volt_ma_cm2': 'critical current density, 0 V criterion (the step whose |V| collapses)',
-    'oxidative_onset_v': 'first oxidative onset (two-line method by default)',
-    'reductive_onset_v': 'first reductive onset',
+    'oxidative_onset_v': 'headline oxidative onset: the first onset above the headline significance (two-line '
+    'method by default)',
+    'oxidative_onset_band_low_v': 'its sensitivity band: lowest onset when the windows or the scan end move',
+    'oxidative_onset_band_high_v': 'its sensitivity band: highest onset',
+    'reductive_onset_v': 'headline reductive onset',
     'onset_scan_rate_mv_s': 'scan rate of the voltammogram giving the onset',
     'soaring_cutoff_v': 'stepwise CV: the upper cut-off at which the anodic current soars',
     'conductivity_25c_s_cm': 'ionic conductivity at 25 °C (Arrhenius interpolation, or a spectrum at 25 ± 3 °C)',
@@ -100,6 +103,8 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
     if oxidative:
         slowest = min(oxidative, key=lambda s: s.get('scan_rate_mv_s') or float('inf'))
         take('oxidative_onset_v', slowest, 'oxidative_onset_v')
+        take('oxidative_onset_band_low_v', slowest, 'oxidative_onset_band_low_v')
+        take('oxidative_onset_band_high_v', slowest, 'oxidative_onset_band_high_v')
         take('onset_scan_rate_mv_s', slowest, 'scan_rate_mv_s')
     if reductive:
         take('reductive_onset_v', reductive[-1], 'reductive_onset_v')

@@ -21,7 +21,9 @@ PLOT_KINDS = (
     'bode',
     'arrhenius',
     'voltammogram',
+    'onsets',
     'stepwise',
+    'stepwise_cv',
     'profiles',
     'capacity',
     'rate',
@@ -151,7 +153,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
     if kind == 'resistance':
         result = latest_result(sample_id, 'interface_growth')
         return imp.plot_resistance_track(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
-    if kind == 'voltammogram':
+    if kind in ('voltammogram', 'onsets'):  # 'onsets': the analysis's name (registry plot kind)
         results = latest_results(sample_id, 'onsets')
         if not results:
             raise InputError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
@@ -165,7 +167,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             area_cm2=area,
             title=f'{sample_id} {record.label}',
         )
-    if kind == 'stepwise':
+    if kind in ('stepwise', 'stepwise_cv'):
         result = latest_result(sample_id, 'stepwise_cv')
         record = measured_record(result)
         return volt.plot_stepwise_cv(

@@ -466,6 +466,8 @@ def _manifest(camp: Campaign, cells: list[Any]) -> dict[str, Any]:
             'housing_type': 'swagelok',
             'reference': BRIGHI_2018,
             'notes': 'layer masses are modelling choices (not reported)',
+            # the paper's "edge potential": the tangent at the steepest point of the rise meets the background
+            'analysis': {'onsets': {'method': 'edge'}},
         },
     ]
     materials = [
