@@ -530,7 +530,7 @@ def _ssb_async(env, *args, extra_env=None):
 
 
 _HOLD_LOCK = """
-import sys, time
+import sys
 from aiida import load_profile
 load_profile('rel')
 from aiida_ssb.data.storage import write_transaction
@@ -538,8 +538,22 @@ from aiida import orm
 with write_transaction('test'):
     orm.Int(1).store()
     print('locked', flush=True)
-    time.sleep(float(sys.argv[1]))
+    sys.stdin.readline()  # hold the write lock until told to let go
 """
+
+
+def _hold_lock(env):
+    holder = subprocess.Popen(
+        [sys.executable, '-c', _HOLD_LOCK], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == 'locked'
+    return holder
+
+
+def _release(holder):
+    holder.stdin.write('\n')
+    holder.stdin.flush()
+    assert holder.wait(timeout=60) == 0
 
 
 @pytest.mark.slow
@@ -550,24 +564,35 @@ def test_sqlite_writers_wait_for_each_other(sqlite_profile, tmp_path):
     for name in ('waits', 'gives-up'):
         spectrum(tmp_path / name / 'a.csv')
         manifests.append(write(tmp_path / name, pellet_manifest(unique(), ['a.csv'])))
-    for manifest, timeout, expect_ok in ((manifests[0], '300', True), (manifests[1], '1', False)):
-        holder = subprocess.Popen(
-            [sys.executable, '-c', _HOLD_LOCK, '8'], env=sqlite_profile, stdout=subprocess.PIPE, text=True
-        )
-        assert holder.stdout.readline().strip() == 'locked'
-        started = time.monotonic()
-        importer = _ssb_async(
-            sqlite_profile, 'import', manifest, extra_env={'AIIDA_SSB_SQLITE_BUSY_TIMEOUT_S': timeout}
-        )
-        _stdout, stderr = importer.communicate(timeout=240)
-        holder.wait(timeout=60)
-        assert 'Traceback' not in stderr, stderr
-        if expect_ok:
-            assert importer.returncode == 0, stderr
-            assert time.monotonic() - started > 3, 'it should have waited for the other writer'
-        else:
-            assert importer.returncode == 1, stderr
-            assert 'stayed locked' in stderr and 'AIIDA_SSB_SQLITE_BUSY_TIMEOUT_S' in stderr, stderr
+
+    # a writer holds the lock for longer than the importer's 1 s busy timeout: one clear message, exit 1
+    holder = _hold_lock(sqlite_profile)
+    importer = _ssb_async(sqlite_profile, 'import', manifests[1], extra_env={'AIIDA_SSB_SQLITE_BUSY_TIMEOUT_S': '1'})
+    _stdout, stderr = importer.communicate(timeout=240)
+    _release(holder)
+    assert importer.returncode == 1 and 'Traceback' not in stderr, stderr
+    assert 'stayed locked' in stderr and 'AIIDA_SSB_SQLITE_BUSY_TIMEOUT_S' in stderr, stderr
+
+    # the importer reaches its write while the lock is held, waits, and stores once the other writer is done
+    holder = _hold_lock(sqlite_profile)
+    importer = subprocess.Popen(
+        [str(BIN / 'aiida-ssb'), '-p', 'rel', 'import', str(manifests[0])],
+        env=sqlite_profile,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = ''
+    while 'Importing' not in seen:  # the progress bar starts when the storing starts
+        char = importer.stderr.read(1)
+        assert char, f'the importer stopped before storing: {seen}'
+        seen += char
+    time.sleep(3)
+    assert importer.poll() is None, 'the importer should be waiting for the lock'
+    _release(holder)
+    _stdout, stderr = importer.communicate(timeout=240)
+    assert importer.returncode == 0 and 'Traceback' not in seen + stderr, seen + stderr
+
     retry = _ssb_async(sqlite_profile, 'import', manifests[1])  # nothing of it was stored: it imports now
     assert retry.wait(timeout=240) == 0 and 'Imported' in retry.communicate()[0]
 
