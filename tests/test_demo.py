@@ -219,7 +219,7 @@ def test_archive_round_trip_keeps_every_node_link_and_number(demo, tmp_path, aii
     n_nodes = orm.QueryBuilder().append(orm.Node).count()
     n_links = orm.QueryBuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
     groups = [
-        orm.Group.collection.get(label=label)
+        orm.Group.collection.get(label=f'ssb/campaign/{label}')
         for label in (
             'seed004-milling-series',
             'seed000-4v-cell',

@@ -79,7 +79,9 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
     raw = raw_file_node(os.path.abspath(path))
     conditions = entry.conditions().stored()
     function = PARSE_FUNCTIONS[measurement.kind]
-    label = f'parse {measurement.technique} {os.path.basename(path)} -> {target}'
+    name = os.path.basename(path)
+    name = name if len(name) <= 120 else name[:117] + '...'  # labels are at most 255 characters (PostgreSQL)
+    label = f'parse {measurement.technique} {name} -> {target}'
     outputs, process = function.run_get_node(
         raw=raw,
         sample=sample,
@@ -104,8 +106,6 @@ def import_file(
 ) -> tuple[str, list[orm.Node]]:
     """Add one instrument file to an existing cell (or material). Returns (status, new nodes); status is
     'unchanged' when that file is already stored for this sample. All-or-nothing."""
-    from aiida.manage import get_manager
-
     path = os.path.abspath(os.fspath(path))
     data = {
         'file': path,
@@ -122,11 +122,19 @@ def import_file(
     expected = 'CellData' if is_cell else 'MaterialData'
     if sample.__class__.__name__ != expected:
         raise InputError(f'{sample_id!r} is a {sample.__class__.__name__}, not a {"cell" if is_cell else "material"}')
-    if not os.path.isfile(path):
-        raise InputError(f'file not found: {path}')
+    from aiida_ssb.data.rawfile import DuplicateRawFileError, register_raw_file
+    from aiida_ssb.data.storage import reset_session, write_transaction
+    from aiida_ssb.importer.plan import resolve_measurement_file
+
+    path = resolve_measurement_file(path, os.path.dirname(path), allow_outside=True)  # a regular file
     status = check_measurement(entry, path)
     if status == 'unchanged':
         return status, []
-    with get_manager().get_profile_storage().transaction():
-        nodes = store_measurement(entry, path, sample)
+    try:
+        with write_transaction('import-file'):
+            nodes = store_measurement(entry, path, sample)
+            register_raw_file(next(node for node in nodes if isinstance(node, orm.SinglefileData)))
+    except DuplicateRawFileError:  # the same file stored by a concurrent writer, committed first
+        reset_session()
+        return check_measurement(entry, path), []
     return 'new', nodes

@@ -20,6 +20,7 @@ fields that exist.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.campaign import campaign_group
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -84,9 +86,13 @@ def _parse_value(field: str, raw: str) -> Any:
     if text.lower() in ('true', 'false'):
         return text.lower() == 'true'
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(number):
+            raise QueryError(f'{field}: {text!r} is not a finite number')
+        return number
     if is_quantity_string(text):
         unit = unit_of_field(field.rsplit('.', 1)[-1])
         if unit is None:
@@ -95,6 +101,10 @@ def _parse_value(field: str, raw: str) -> Any:
             return to_unit(text, unit)
         except UnitError as exc:
             raise QueryError(f'wrong unit for {field}: {exc}') from None
+    if unit_of_field(field.rsplit('.', 1)[-1]) is not None:
+        raise QueryError(
+            f'{field} is a number ({unit_of_field(field.rsplit(".", 1)[-1])}); {text!r} is not a number or a quantity'
+        )
     return text
 
 
@@ -312,12 +322,11 @@ def _merge(existing: Any, new: dict[str, Any]) -> Any:
 def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any]:
     if campaign is None:
         return {}
-    if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-        labels = sorted(
-            orm.QueryBuilder().append(orm.Group, filters={'type_string': 'core'}, project='label').all(flat=True)
-        )
-        raise QueryError(f'no campaign {campaign!r}; campaigns: {", ".join(labels) or "(none)"}')
-    query.append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='campaign')
+    try:
+        group = campaign_group(campaign)
+    except InputError as exc:
+        raise QueryError(str(exc)) from None
+    query.append(orm.Group, filters={'id': group.pk}, tag='campaign')
     return {'with_group': 'campaign'}
 
 
@@ -325,8 +334,19 @@ def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any
 BOOLEAN_FIELDS = ('literature', 'conductivity_25c_extrapolated')
 
 
+def _columns(columns: Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
+    """The columns asked for, each once (a column named twice is shown once), blanks dropped."""
+    names = [name.strip() for name in (columns or default) if name.strip()]
+    if not names:
+        raise QueryError('no columns: give field names separated by commas')
+    return tuple(dict.fromkeys(names))
+
+
 def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None, descending: bool, limit: int | None):
     import pandas as pd
+
+    if limit is not None and limit < 0:
+        raise QueryError(f'--limit {limit}: give a number of rows, 0 or more')
 
     for row in rows:
         for name in BOOLEAN_FIELDS:
@@ -479,7 +499,7 @@ def samples(
     from aiida_ssb.query.index import MATERIAL_FIELDS
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = tuple(columns or DEFAULT_SAMPLE_COLUMNS)
+    columns = _columns(columns, DEFAULT_SAMPLE_COLUMNS)
     base = {'attributes.role': role} if role else {}
     _material_cache.clear()
     rows = _run(
@@ -518,7 +538,7 @@ def cells(
     from aiida_ssb.data.cell import CellData
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = tuple(columns or DEFAULT_CELL_COLUMNS)
+    columns = _columns(columns, DEFAULT_CELL_COLUMNS)
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
     rows = _run(
