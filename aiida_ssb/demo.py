@@ -78,8 +78,8 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
 
     from aiida_ssb.data.campaign import campaign_label
     from aiida_ssb.data.cell import CellData
-    from aiida_ssb.query.cells import materials_with_records
     from aiida_ssb.query.index import INDEX_EXTRA
+    from aiida_ssb.query.records import materials_with_records
     from aiida_ssb.workflows.cell import run_cell_analyses
 
     labels = [campaign_label(name) for name in DEMO_CAMPAIGNS]

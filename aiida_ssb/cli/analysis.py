@@ -62,7 +62,7 @@ def _target_cells(sample_ids, campaign, all_cells):
 
     if sum(bool(x) for x in (sample_ids, campaign, all_cells)) != 1:
         raise click.UsageError('give SAMPLE_ID(s), or --campaign NAME, or --all')
-    from aiida_ssb.query.cells import materials_with_records
+    from aiida_ssb.query.records import materials_with_records
 
     if all_cells:
         cells = orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)

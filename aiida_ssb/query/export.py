@@ -14,8 +14,8 @@ from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.outputs import check_output_folder, output_folder
-from aiida_ssb.query.cells import measurements_of_cell
 from aiida_ssb.query.index import INDEX_EXTRA
+from aiida_ssb.query.records import measurements_of_cell
 
 __all__ = ['export_tables', 'measurement_file_stem', 'tables_safe']
 
