@@ -142,6 +142,10 @@ def finalise(
         metadata['technique_detected'] = recorded
         metadata['technique_source'] = 'caller'
         measurement.technique = technique
+    if measurement.n_rows == 0:
+        raise ParseError(
+            path, 'the file holds no data rows (a header only: the run recorded nothing, or the export stopped)'
+        )
     kind = measurement.kind
     required = REQUIRED_COLUMNS[kind]
     missing = [name for name in required if name not in measurement.columns]

@@ -23,7 +23,6 @@ BIOLOGIC = {
     'mb': ('mb', 1588),
     'ocv': ('ocv', 602),
     'peis': ('peis', 32),
-    'wait': ('wait', 0),
     'zir': ('zir', 1),
 }
 TWINS = sorted(BIOLOGIC)
@@ -70,7 +69,15 @@ def test_every_biologic_file_reads(shared_file, stem, extension):
         assert isinstance(measurement.metadata['start_time_unix_s'], float)
 
 
-@pytest.mark.parametrize('stem', [stem for stem in sorted(BIOLOGIC) if stem != 'wait'])
+@pytest.mark.parametrize('extension', ['mpt', 'mpr'])
+def test_a_record_without_data_rows_is_refused(shared_file, extension):
+    # wait.mpt/.mpr: a header (and a settings module) but not one data row; zero rows is an error, never an
+    # empty measurement stored as if it were one
+    with pytest.raises(ParseError, match='no data rows'):
+        read(shared_file(f'biologic/wait.{extension}'))
+
+
+@pytest.mark.parametrize('stem', sorted(BIOLOGIC))
 def test_mpt_first_and_last_rows_match_the_raw_text(shared_file, stem):
     path = shared_file(f'biologic/{stem}.mpt')
     names, table = raw_mpt(path)
