@@ -43,15 +43,18 @@ class MeasurementData(PackedArrayData):
         *,
         conditions: Mapping[str, Any] | None = None,
         sample_id: str | None = None,
+        copy_arrays: bool = True,
         **kwargs,
     ):
+        """:param copy_arrays: ``False`` takes the measurement's columns themselves, not copies (the parse process
+        hands over a record it read and no longer uses: a large record is then held once)."""
         super().__init__(**kwargs)
         if measurement is None:
             return
         if measurement.kind != self.kind:
             raise ValueError(f'a {measurement.technique} record is {measurement.kind} data, not {self.kind}')
         for name, values in measurement.columns.items():
-            self.set_array(name, values)  # set_array takes its own copy
+            self.set_array(name, values, copy=copy_arrays)
         attributes: dict[str, Any] = {
             'technique': measurement.technique,
             'kind': measurement.kind,

@@ -39,7 +39,7 @@ from aiida_ssb.parsers.base import ParseError
 __all__ = ['BLOCK_BYTES', 'TRUNCATION_HINT', 'NumericTable', 'read_numeric']
 
 #: bytes handed to the tokenizer at a time (cut at a line end)
-BLOCK_BYTES = 16 * 1024**2
+BLOCK_BYTES = 8 * 1024**2
 
 #: how a user accepts a truncated file, quoted in the truncation errors
 TRUNCATION_HINT = (
@@ -118,6 +118,14 @@ def read_numeric(
         empty_ok=set(empty_ok),
         integer_columns=set(integer_columns),
     )
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        total = len(source)
+    else:
+        try:
+            total = max(os.path.getsize(source[0]) - source[1], 0)
+        except OSError:
+            total = 0
+    reader.total_bytes = total
     for block, block_first_line, is_last in _blocks(path, source, block_bytes):
         reader.feed(block, block_first_line, is_last)
     return reader.result()
@@ -185,7 +193,8 @@ class _TableReader:
         self.allow_truncated = allow_truncated
         self.empty_ok = empty_ok
         self.integer_columns = [position for position in integer_columns if position < n_columns]
-        self.pieces: list[list[np.ndarray]] = [[] for _ in wanted]
+        self.total_bytes = 0
+        self.out: list[np.ndarray] = []  # one preallocated array per wanted column, filled block by block
         self.n_rows = 0
         self.notes: dict[str, Any] = {}
         self.extra_rows = 0
@@ -215,9 +224,26 @@ class _TableReader:
                 index = int(lines_of_row[row])
                 self._nan_row(block, starts[index], stops[index], line0 + index, row, values)
         self.blank_lines += int(blank.sum())
-        for slot in range(len(self.wanted)):
-            self.pieces[slot].append(np.ascontiguousarray(values[:, slot]))
-        self.n_rows += values.shape[0]
+        self._store(values, len(block))
+
+    def _store(self, values: np.ndarray, block_size: int) -> None:
+        """Copy a block's rows into the output arrays, allocated once from the first block's bytes per row (the
+        rows of a table are alike), grown by half when a file has more rows than that estimate."""
+        rows = values.shape[0]
+        need = self.n_rows + rows
+        if not self.out:
+            estimate = need
+            if rows and block_size:
+                estimate = int(self.total_bytes * rows / block_size * 1.02) + 64
+            capacity = max(need, estimate)
+            self.out = [np.empty(capacity) for _ in self.wanted]
+        elif need > self.out[0].shape[0]:
+            capacity = max(need, int(self.out[0].shape[0] * 1.5))
+            for column in self.out:
+                column.resize(capacity, refcheck=False)
+        for slot, column in enumerate(self.out):
+            column[self.n_rows : need] = values[:, slot]
+        self.n_rows = need
 
     def _field_counts(self, block: bytes, starts: np.ndarray, stops: np.ndarray, blank: np.ndarray) -> np.ndarray:
         """Fields per line; a trailing delimiter does not make a field. Positions of the separators are searched,
@@ -258,7 +284,6 @@ class _TableReader:
             'skip_blank_lines': True,
             'index_col': False,
             'quoting': 3,  # csv.QUOTE_NONE
-            'float_precision': 'round_trip',
             'encoding': 'latin-1',
         }
         if self.delimiter is None:
@@ -418,14 +443,14 @@ class _TableReader:
     def result(self) -> NumericTable:
         columns: dict[int, np.ndarray] = {}
         for slot, position in enumerate(self.wanted):
-            pieces = self.pieces[slot]
-            if not pieces:
+            if not self.out:
                 columns[position] = np.empty(0)
-            elif len(pieces) == 1:
-                columns[position] = pieces[0]
-            else:
-                columns[position] = np.concatenate(pieces)
-            self.pieces[slot] = []  # free each column's pieces once joined
+                continue
+            column = self.out[slot]
+            if column.shape[0] != self.n_rows:
+                column.resize(self.n_rows, refcheck=False)  # in place: the estimate's spare rows are given back
+            columns[position] = column
+        self.out = []
         if self.extra_rows:
             self.notes['rows_with_extra_fields'] = self.extra_rows
             self.notes['extra_fields'] = 'values beyond the named columns were dropped'

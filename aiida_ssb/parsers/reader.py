@@ -9,6 +9,7 @@ must match.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -102,6 +103,8 @@ def read(
         )
     reader: Callable[..., Measurement] = getattr(importlib.import_module(f'.{module_name}', __package__), function_name)
     kwargs = dict(options)
+    if 'allow_truncated' in kwargs and 'allow_truncated' not in inspect.signature(reader).parameters:
+        kwargs.pop('allow_truncated')  # binary formats: a cut file is refused by their own checks
     if takes_technique:
         kwargs['technique'] = technique
     if takes_map:
@@ -119,6 +122,30 @@ def read(
     except Exception as exc:  # safety net: a reader bug must still name the file
         raise ParseError(path, f'internal error while reading (please report): {type(exc).__name__}: {exc}') from exc
     return finalise(path, measurement, technique=technique, expect_kind=expect_kind)
+
+
+def _flags(metadata: dict[str, Any]) -> list[dict[str, str]]:
+    """What a reader tolerated or found, as flags with reasons (stored with the measurement, shown with it)."""
+    flags = list(metadata.get('flags', []))
+    known = {flag['flag'] for flag in flags}
+
+    def add(code: str, reason: str) -> None:
+        if code not in known:
+            flags.append({'flag': code, 'reason': reason})
+            known.add(code)
+
+    if 'truncated_last_line' in metadata:
+        add('truncated', metadata.get('truncation', f'line {metadata["truncated_last_line"]} was cut and dropped'))
+    if metadata.get('run_aborted'):
+        add('run_aborted', str(metadata.get('run_aborted_reason', 'the file marks the run as aborted')))
+    if 'rows_with_extra_fields' in metadata:
+        add(
+            'extra_fields',
+            f'{metadata["rows_with_extra_fields"]} rows carried values beyond the named columns (dropped)',
+        )
+    if 'repaired_units' in metadata:
+        add('repaired_units', '; '.join(metadata['repaired_units']))
+    return flags
 
 
 def finalise(
@@ -166,6 +193,9 @@ def finalise(
         if empty:
             metadata['dropped_empty_columns'] = empty
     metadata['n_rows'] = measurement.n_rows
+    flags = _flags(metadata)
+    if flags:
+        metadata['flags'] = flags
     if expect_kind is not None and measurement.kind != expect_kind:
         raise ParseError(
             path,
