@@ -479,24 +479,66 @@ _DATE_FORMATS = (
     '%d.%m.%Y %H:%M:%S.%f',
     '%d.%m.%Y %H:%M:%S',
     '%d.%m.%Y %H:%M',
+    '%d.%m.%y %H:%M:%S',
     '%Y-%m-%d %H:%M:%S.%f',
     '%Y-%m-%d %H:%M:%S',
     '%Y-%m-%dT%H:%M:%S.%f',
     '%Y-%m-%dT%H:%M:%S',
+    '%Y/%m/%d %H:%M:%S.%f',
     '%Y/%m/%d %H:%M:%S',
     '%m/%d/%Y %I:%M:%S %p',
+    '%m/%d/%Y %I:%M:%S.%f %p',
     '%m-%d-%Y %H:%M:%S',
+    '%d-%b-%y %I:%M:%S %p',
+    '%d-%b-%Y %H:%M:%S',
+    '%d-%b-%y %H:%M:%S',
+    '%d %b %Y %H:%M:%S',
+    '%b %d %Y %H:%M:%S',
+    '%b %d, %Y %I:%M:%S %p',
 )
+#: the same with the day first, tried when the first number cannot be a month (``23/08/2021``)
+_DAY_FIRST_FORMATS = (
+    '%d/%m/%Y %H:%M:%S.%f',
+    '%d/%m/%Y %H:%M:%S',
+    '%d/%m/%Y %H:%M',
+    '%d/%m/%y %H:%M:%S',
+    '%d-%m-%Y %H:%M:%S',
+)
+_DAY_FIRST = re.compile(r'^\s*(\d{1,2})[/-](\d{1,2})[/-]\d{2,4}\b')
+# a comma before the fraction of a second (a decimal-comma locale): 11:44:40,646
+_COMMA_SECONDS = re.compile(r'(\d{1,2}:\d{2}:\d{2}),(\d+)')
+# month names of the locales instruments are run in -> English abbreviations strptime knows
+_MONTHS = {
+    'jan.': 'Jan', 'janv.': 'Jan', 'janv': 'Jan', 'jän': 'Jan', 'jänner': 'Jan', 'januar': 'Jan', 'janvier': 'Jan',
+    'feb.': 'Feb', 'févr.': 'Feb', 'févr': 'Feb', 'februar': 'Feb', 'février': 'Feb',
+    'mär': 'Mar', 'mrz': 'Mar', 'märz': 'Mar', 'mars': 'Mar',
+    'apr.': 'Apr', 'avr.': 'Apr', 'avr': 'Apr', 'avril': 'Apr',
+    'mai': 'May', 'juin': 'Jun', 'juni': 'Jun', 'juil.': 'Jul', 'juil': 'Jul', 'juli': 'Jul', 'juillet': 'Jul',
+    'aug.': 'Aug', 'août': 'Aug', 'sept.': 'Sep', 'sep.': 'Sep', 'okt': 'Oct', 'okt.': 'Oct', 'oktober': 'Oct',
+    'oct.': 'Oct', 'nov.': 'Nov', 'dez': 'Dec', 'dez.': 'Dec', 'dezember': 'Dec', 'déc.': 'Dec', 'déc': 'Dec',
+}  # fmt: skip
 
 
 def parse_datetime(text: str, formats: Sequence[str] = _DATE_FORMATS) -> _dt.datetime | None:
     """The first format that reads ``text`` wins; ``None`` when none does. Fractions of a second
-    longer than microseconds are cut (EC-Lab writes up to 4 decimals)."""
+    longer than microseconds are cut (EC-Lab writes up to 4 decimals).
+
+    Locale spellings are read too: a comma before the fraction of a second (``11:44:40,646``), German and
+    French month names, and day-first dates (``23/08/2021``) when the first number cannot be a month (a date
+    such as ``03/02/2021`` stays month-first, as EC-Lab and Maccor write it)."""
     cleaned = ' '.join(text.strip().split())
     if not cleaned:
         return None
+    cleaned = _COMMA_SECONDS.sub(r'\1.\2', cleaned)
     cleaned = re.sub(r'(\.\d{6})\d+', r'\1', cleaned)
-    for pattern in formats:
+    words = cleaned.split(' ')
+    translated = [_MONTHS.get(word.lower(), word) for word in words]
+    cleaned = ' '.join(translated)
+    candidates = list(formats)
+    match = _DAY_FIRST.match(cleaned)
+    if match and int(match.group(1)) > 12 and int(match.group(2)) <= 12:
+        candidates = list(_DAY_FIRST_FORMATS) + candidates
+    for pattern in candidates:
         try:
             return _dt.datetime.strptime(cleaned, pattern)
         except ValueError:
@@ -505,6 +547,19 @@ def parse_datetime(text: str, formats: Sequence[str] = _DATE_FORMATS) -> _dt.dat
         return _dt.datetime.fromisoformat(cleaned)
     except ValueError:
         return None
+
+
+_DURATION = re.compile(r'^\s*(?:(\d+)\s*d(?:ays?)?[\s,-]*)?(\d+):(\d{1,2}):(\d{1,2}(?:[.,]\d*)?)\s*$')
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds of a duration written ``[Nd ]h:mm:ss[.fff]`` (``0d 00:00:05.05`` -> 5.05, ``25:01:00`` -> 90060);
+    ``None`` when the text is not such a duration."""
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    return int(days or 0) * 86400.0 + int(hours) * 3600.0 + int(minutes) * 60.0 + float(seconds.replace(',', '.'))
 
 
 def ole_to_datetime(days: float) -> _dt.datetime | None:

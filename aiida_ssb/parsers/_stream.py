@@ -36,7 +36,7 @@ import numpy as np
 
 from aiida_ssb.parsers.base import ParseError
 
-__all__ = ['BLOCK_BYTES', 'TRUNCATION_HINT', 'NumericTable', 'read_numeric']
+__all__ = ['BLOCK_BYTES', 'TRUNCATION_HINT', 'NumericTable', 'read_numeric', 'truncation_reason']
 
 #: bytes handed to the tokenizer at a time (cut at a line end)
 BLOCK_BYTES = 8 * 1024**2
@@ -420,24 +420,14 @@ class _TableReader:
 
     def _cut_value(self, before: bytes, fields: list[bytes]) -> str | None:
         """Why an unterminated last line looks cut inside its final value, or None."""
-        position = len(fields) - 1
-        value = fields[position].strip()
-        if not _NUMBER.match(value.replace(b',', b'.') if self.decimal == ',' else value):
-            return f'its last value {value.decode("latin-1")[:40]!r} is not a number'
-        lengths = []
-        for previous in before.rstrip(b'\r\n').split(b'\n')[-50:]:
-            if not previous.strip():
-                continue
-            earlier = self._split(previous)
-            if len(earlier) > position and earlier[position].strip():
-                lengths.append(len(earlier[position].strip().lstrip(b'-+')))
-        # only a fixed-width column (every value above as long, signs aside) tells a cut value from a short one
-        if len(lengths) >= 3 and len(set(lengths)) == 1 and len(value.lstrip(b'-+')) < lengths[0]:
-            return (
-                f'its last value {value.decode("latin-1")!r} is shorter than the {lengths[0]} characters of every '
-                'value of that column above it'
-            )
-        return None
+        previous = [self._split(line) for line in before.rstrip(b'\r\n').split(b'\n')[-50:] if line.strip()]
+        return truncation_reason(
+            [[field.decode('latin-1') for field in row] for row in previous],
+            [field.decode('latin-1') for field in fields],
+            terminated=False,
+            n_columns=len(fields),
+            decimal=self.decimal,
+        )
 
     # ------------------------------------------------------------------ result
     def result(self) -> NumericTable:
@@ -459,6 +449,50 @@ class _TableReader:
         if self.empty_fields:
             self.notes['empty_fields'] = self.empty_fields
         return NumericTable(columns, self.notes, self.n_rows)
+
+
+def truncation_reason(
+    previous: Sequence[Sequence[str]],
+    last: Sequence[str],
+    *,
+    terminated: bool,
+    n_columns: int,
+    decimal: str = '.',
+    numeric_last: bool = True,
+) -> str | None:
+    """Why the last line of a table looks cut while it was written, or None when it looks whole.
+
+    :param previous: the fields of the lines just above it (the last 50 are enough).
+    :param last: its fields (trailing empty fields removed).
+    :param terminated: whether it ends with a line end (a cut file ends without one).
+    :param n_columns: the fields a whole line has.
+    :param numeric_last: the final column holds numbers (a cut value then does not parse).
+
+    A line with fewer fields is cut. An unterminated line is cut when its final value does not parse
+    (``1.2E``) or is shorter than every value of that column above it, where all of those have one length (a
+    fixed-width column: ``1.2345678E-002`` cut to ``1.2345678E-0`` still parses). Free-width columns
+    (``0.5``, ``0.25``) cannot tell a cut value from a short one and are not judged.
+    """
+    if len(last) < n_columns:
+        return f'it has {len(last)} of the {n_columns} fields'
+    if terminated or not last:
+        return None
+    position = len(last) - 1
+    value = last[position].strip()
+    if numeric_last and not _NUMBER.match(
+        (value.replace(',', '.') if decimal == ',' else value).encode('latin-1', 'replace')
+    ):
+        return f'its last value {value[:40]!r} is not a number'
+    lengths = [
+        len(row[position].strip().lstrip('-+')) for row in previous if len(row) > position and row[position].strip()
+    ]
+    # only a fixed-width column (every value above as long, signs aside) tells a cut value from a short one
+    if len(lengths) >= 3 and len(set(lengths)) == 1 and len(value.lstrip('-+')) < lengths[0]:
+        return (
+            f'its last value {value!r} is shorter than the {lengths[0]} characters of every value of that column '
+            'above it'
+        )
+    return None
 
 
 def _line_bounds(block: bytes) -> tuple[np.ndarray, np.ndarray]:
