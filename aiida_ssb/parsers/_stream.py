@@ -194,6 +194,7 @@ class _TableReader:
         self.empty_ok = empty_ok
         self.integer_columns = [position for position in integer_columns if position < n_columns]
         self.total_bytes = 0
+        self.context = b''  # the end of the previous block (the lines above a last line that starts a block)
         self.out: list[np.ndarray] = []  # one preallocated array per wanted column, filled block by block
         self.n_rows = 0
         self.notes: dict[str, Any] = {}
@@ -225,6 +226,7 @@ class _TableReader:
                 self._nan_row(block, starts[index], stops[index], line0 + index, row, values)
         self.blank_lines += int(blank.sum())
         self._store(values, len(block))
+        self.context = block[-16384:]
 
     def _store(self, values: np.ndarray, block_size: int) -> None:
         """Copy a block's rows into the output arrays, allocated once from the first block's bytes per row (the
@@ -405,7 +407,8 @@ class _TableReader:
         if len(fields) < self.n:
             reason = f'it has {len(fields)} of the {self.n} fields'
         elif not terminated:
-            reason = self._cut_value(stripped[:cut], fields)
+            # the lines above it, also from the end of the previous block when this one starts with the last line
+            reason = self._cut_value(stripped[:cut], fields) if cut else self._cut_value(self.context, fields, True)
         if reason is None:
             return stripped
         if not self.allow_truncated:
@@ -418,9 +421,12 @@ class _TableReader:
         self.notes['truncation'] = f'line {line} dropped: {reason}'
         return stripped[: max(cut - 1, 0)] if cut else b''
 
-    def _cut_value(self, before: bytes, fields: list[bytes]) -> str | None:
-        """Why an unterminated last line looks cut inside its final value, or None."""
-        previous = [self._split(line) for line in before.rstrip(b'\r\n').split(b'\n')[-50:] if line.strip()]
+    def _cut_value(self, before: bytes, fields: list[bytes], partial_first: bool = False) -> str | None:
+        """Why an unterminated last line looks cut inside its final value, or None (``partial_first``: the first
+        of the lines above may be cut, as it is when they come from the end of the previous block)."""
+        lines = before.rstrip(b'\r\n').split(b'\n')[-51:]
+        lines = lines[1:] if partial_first else lines[-50:]
+        previous = [self._split(line) for line in lines if line.strip()]
         return truncation_reason(
             [[field.decode('latin-1') for field in row] for row in previous],
             [field.decode('latin-1') for field in fields],
