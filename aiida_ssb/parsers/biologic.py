@@ -137,7 +137,6 @@ _PHYSICAL: tuple[tuple[str, str], ...] = (
     ('Q charge', 'charge_capacity_mah'),
     ('Q discharge', 'discharge_capacity_mah'),
     ('Capacity', 'capacity_mah'),
-    ('Efficiency', 'coulombic_efficiency_percent'),
     ('Energy charge', 'charge_energy_mwh'),
     ('Energy we charge', 'charge_energy_mwh'),
     ('Energy discharge', 'discharge_energy_mwh'),
@@ -311,6 +310,9 @@ def canonicalise(
         if 'discharge_capacity_mah' not in columns:
             columns['discharge_capacity_mah'] = np.maximum(-signed, 0.0)
             derived['discharge_capacity_mah'] = f'negative part of {entry[0]}, sign flipped'
+        if 'capacity_mah' not in columns:
+            columns['capacity_mah'] = np.abs(signed)
+            derived['capacity_mah'] = f'|{entry[0]}| (EC-Lab Capacity)'
     _derive_electrode_columns(columns, derived, voltage, current)
     if 'cycle_index' not in columns and 'half_cycle_index' in columns:
         columns['cycle_index'] = columns['half_cycle_index'] // 2
@@ -364,6 +366,27 @@ def _derive_electrode_columns(
     if 'power_mw' not in columns and 'voltage_v' in columns and current in columns and current not in derived:
         columns['power_mw'] = columns['voltage_v'] * columns[current]
         derived['power_mw'] = 'Ewe x I (EC-Lab P)'
+
+
+def intercalation_x(
+    charge_mah: np.ndarray,
+    *,
+    active_mass_mg: float,
+    molecular_weight_g_mol: float,
+    ion_weight_g_mol: float,
+    weight_at_x: float,
+    x_start: float,
+    electrons: int,
+) -> np.ndarray:
+    """EC-Lab's ``x`` from the charge passed: ``x = x0 - (Q-Qo) / DQ``, where ``DQ`` (the charge of one x, as
+    the export header's "for DX = 1, DQ = ..." states) is ``m F n / (M + x_M A) / 3.6`` mAh (``m`` the active
+    mass in g, ``M`` the molecular weight given at ``x = x_M``, ``A`` the atomic weight of the intercalated ion,
+    ``n`` electrons per ion). Checked against the ``x`` of an EC-Lab export of the same record."""
+    faraday = 96485.33212
+    dq_mah = (
+        active_mass_mg * 1e-3 * faraday * electrons / (molecular_weight_g_mol + weight_at_x * ion_weight_g_mol) / 3.6
+    )
+    return x_start - np.asarray(charge_mah, dtype=np.float64) / dq_mah
 
 
 def _row_count(raw: Mapping[str, np.ndarray]) -> int:

@@ -194,6 +194,9 @@ def read_mpt(
     )
     del raw_columns
     metadata.update(canon_notes)
+    if 'intercalation_x' in columns and _x_from_unset_values(header['values']):
+        del columns['intercalation_x']  # EC-Lab computed it from its "not set" 0.001 mass/molecular weight
+        metadata['dropped_columns'] = {'intercalation_x': 'computed by EC-Lab from unset cell characteristics (0.001)'}
     metadata.update(notes)
     return Measurement(
         technique=technique, columns=columns, metadata=metadata, source=os.fspath(path), file_format='biologic-mpt'
@@ -491,6 +494,14 @@ def _parse_header(lines: list[str]) -> dict[str, Any]:
         'comments': comments,
         'settings': _parse_settings(settings_lines),
     }
+
+
+def _x_from_unset_values(values: dict[str, str]) -> bool:
+    for key in ('Mass of active material', 'Molecular weight of active material (at x = 0)'):
+        text = values.get(key)
+        if text is not None and is_placeholder(to_float(text)):
+            return True
+    return False
 
 
 def _is_fixed_width(line: str) -> bool:

@@ -327,3 +327,47 @@ def test_mpt_units_are_converted(tmp_path):
     bad.write_bytes('\n'.join(header + ['\t'.join(names).replace('I/A', 'I/V')] + rows).encode('latin-1'))
     with pytest.raises(ParseError, match="column 'I/V'"):
         read(bad)
+
+
+# columns EC-Lab computes only when it exports a record as text (its .mpr has no such column and no exact rule
+# rebuilds them): CP's energies and capacitances, Modulo Bat's R
+EXPORT_ONLY = {
+    'cp': {'charge_energy_mwh', 'discharge_energy_mwh', 'charge_capacitance_uf', 'discharge_capacitance_uf'},
+    'mb': {'resistance_ohm'},
+}
+
+
+@pytest.mark.parametrize('stem', TWINS)
+def test_mpt_and_mpr_give_the_same_columns(shared_file, stem):
+    text = set(read(shared_file(f'biologic/{stem}.mpt')).columns)
+    binary = set(read(shared_file(f'biologic/{stem}.mpr')).columns)
+    assert binary <= text
+    assert text - binary == EXPORT_ONLY.get(stem, set())
+
+
+def test_every_battery_column_name_of_either_ec_lab_version(tmp_path):
+    """Newer EC-Lab writes ``Energy we charge``, ``Pwe``, ``Rwe`` where older versions (and galvani's names for an
+    .mpr) say ``Energy charge``, ``P``, ``R``; counter-electrode and cell (we-ce) quantities have their own columns."""
+    from tests.parsers.helpers import ec_lab, write_mpt
+
+    names = [
+        'mode', 'time/s', 'Ewe/V', 'Ece/V', 'I/mA', '(Q-Qo)/mA.h', 'Q charge/discharge/mA.h', 'half cycle',
+        'Energy we charge/W.h', 'Energy we discharge/W.h', 'Energy ce charge/W.h', 'Energy ce discharge/W.h',
+        'Energy we-ce charge/W.h', 'Energy we-ce discharge/W.h', 'Pwe/W', 'Pce/W', 'Pwe-ce/W', 'Rwe/Ohm',
+        'Capacitance charge/µF', 'Capacitance discharge/µF', 'x',
+    ]  # fmt: skip
+    values = [1, 10.0, 3.5, 0.25, 2.0, 0.5, 0.5, 0, 1.5e-3, 0.0, -2e-5, 0.0, 1.4e-3, 0.0, 7e-3, -5e-4, 6.5e-3, 12.5,
+              3.3, 0.0, 0.42]  # fmt: skip
+    rows = [[str(value) if isinstance(value, int) else ec_lab(value) for value in values] for _ in range(3)]
+    path = tmp_path / 'names.mpt'
+    write_mpt(path, names, rows)
+    measurement = read(path)
+    expected = {
+        'voltage_v': 3.5, 'counter_voltage_v': 0.25, 'cell_voltage_v': 3.25, 'current_ma': 2.0,
+        'charge_mah': 0.5, 'capacity_mah': 0.5, 'charge_energy_mwh': 1.5, 'counter_charge_energy_mwh': -0.02,
+        'cell_charge_energy_mwh': 1.4, 'power_mw': 7.0, 'counter_power_mw': -0.5, 'cell_power_mw': 6.5,
+        'resistance_ohm': 12.5, 'charge_capacitance_uf': 3.3, 'intercalation_x': 0.42,
+    }  # fmt: skip
+    for name, value in expected.items():
+        assert measurement[name][0] == pytest.approx(value, rel=1e-7), name
+    assert measurement.metadata['derived_columns']['cell_voltage_v'] == 'Ewe - Ece'
