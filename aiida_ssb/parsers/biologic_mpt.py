@@ -43,6 +43,7 @@ from aiida_ssb.parsers.biologic import (
     technique_from_name,
     used_columns,
 )
+from aiida_ssb.parsers.settings import TechniqueSettings, cross_check, settings_from_ec_lab
 
 __all__ = ['MAGIC_LINES', 'looks_like_mpt_columns', 'read_mpt']
 
@@ -189,6 +190,7 @@ def read_mpt(
                 f'({", ".join(names[:8])}...) match none',
             )
         metadata['technique_source'] = 'columns (the header names no technique)'
+    settings = _technique_settings(path, technique, header['settings'])
     columns, canon_notes = canonicalise(
         path, raw_columns, technique, keep_dc_rows=keep_dc_rows, owned=not absolute_time
     )
@@ -198,9 +200,24 @@ def read_mpt(
         del columns['intercalation_x']  # EC-Lab computed it from its "not set" 0.001 mass/molecular weight
         metadata['dropped_columns'] = {'intercalation_x': 'computed by EC-Lab from unset cell characteristics (0.001)'}
     metadata.update(notes)
+    if settings is not None:
+        metadata['technique_settings'] = settings.stored()
+        metadata['settings_summary'] = settings.summary()
+        checks = cross_check(settings, columns)
+        if checks:
+            metadata['flags'] = metadata.get('flags', []) + checks
     return Measurement(
         technique=technique, columns=columns, metadata=metadata, source=os.fspath(path), file_format='biologic-mpt'
     )
+
+
+def _technique_settings(path, technique: str, block: dict[str, Any]) -> TechniqueSettings | None:
+    """The settings block as a validated structure; a block that does not validate is kept as text only (noted,
+    never fatal: the data are still good)."""
+    try:
+        return settings_from_ec_lab(technique, block)
+    except ValueError:
+        return None
 
 
 _HEAD_BYTES = 1 << 20
