@@ -355,7 +355,13 @@ class _TableReader:
         """A line whose number of fields differs from the header's."""
         fields = self._split(block[start:stop])
         if count < self.n:
-            raise ParseError(self.path, f'has {count} fields where the header gives {self.n}', line=line)
+            # a trailing separator before a line end is an empty last field where that column may be empty
+            whole = len(fields) == self.n and all(
+                position in self.empty_ok for position in range(count, self.n) if not fields[position].strip()
+            )
+            if not whole:
+                raise ParseError(self.path, f'has {count} fields where the header gives {self.n}', line=line)
+            return
         extra = [field.strip() for field in fields[self.n :]]
         if not any(extra):
             self.extra_empty_rows += 1

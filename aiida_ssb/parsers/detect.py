@@ -31,6 +31,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
     'xy': 'two-column diffraction pattern: 2theta, intensity (.xy, .csv, .txt)',
     'panalytical-xrdml': 'PANalytical/Malvern XRDML diffraction file (.xrdml)',
     'netzsch-txt': 'NETZSCH Proteus ASCII export of DSC/TGA/STA data (#-prefixed header)',
+    'bdf': 'Battery Data Format time series (CSV with BDF column labels, or .bdf.parquet)',
 }
 
 
@@ -53,6 +54,8 @@ def detect_format(path: str | os.PathLike) -> str:
         return 'neware-nda'
     if head[4:19] in (b'Standard Jet DB', b'Standard ACE DB'):
         return 'arbin-res'
+    if head.startswith(b'PAR1'):
+        return 'bdf'  # Parquet: the BDF serialisation (the reader says when the columns are not BDF's)
     text = _decode_head(path, head)
     lines = [line.strip().lstrip('\ufeff') for line in text.split('\n')[:400]]
     nonempty = [line for line in lines if line]
@@ -61,6 +64,10 @@ def detect_format(path: str | os.PathLike) -> str:
     first = nonempty[0]
     if first in ('EC-Lab ASCII FILE', 'BT-Lab ASCII FILE'):
         return 'biologic-mpt'
+    from aiida_ssb.parsers.bdf import looks_like_bdf
+
+    if looks_like_bdf(first):
+        return 'bdf'
     if first == 'EXPLAIN':
         return 'gamry-dta'
     if first.startswith('ZPLOT2 ASCII'):

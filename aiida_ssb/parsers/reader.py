@@ -37,6 +37,7 @@ _READERS: dict[str, tuple[str, str, bool, bool]] = {
     'xy': ('diffraction', 'read_xy', False, False),
     'panalytical-xrdml': ('diffraction', 'read_xrdml', False, False),
     'netzsch-txt': ('thermal', 'read_netzsch', False, False),
+    'bdf': ('bdf', 'read_bdf', False, False),
 }
 
 #: measurement kind -> canonical columns a record of that kind must have

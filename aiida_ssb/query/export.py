@@ -1,4 +1,9 @@
-"""Export tables for colleagues without AiiDA: CSV or Parquet files in a folder, with an index."""
+"""Export tables for colleagues without AiiDA: CSV or Parquet files in a folder, with an index.
+
+``file_format='bdf'`` writes every cycling record as a Battery Data Format file (``.bdf.csv`` with its
+``.metadata.json``: :func:`aiida_ssb.parsers.bdf.write_bdf`, ``Applied Pressure / Pa`` from the stack pressure);
+the other tables are CSV.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ def _write(frame, path_stem: str, file_format: str) -> str:
             ) from None
         path = path_stem + '.parquet'
         frame.to_parquet(path, index=False)
-    else:
+    else:  # csv, and the tables of a bdf export
         path = path_stem + '.csv'
         frame.to_csv(path, index=False)
     return path
@@ -106,7 +111,10 @@ def export_tables(
         for record in measurements_of_cell(cell):
             os.makedirs(measurement_folder, exist_ok=True)
             stem = os.path.join(measurement_folder, f'{tables_safe(cell.sample_id)}__{measurement_label(record)}')
-            path = _write(record.to_dataframe(), stem, file_format)
+            if file_format == 'bdf' and record.base.attributes.get('kind') == 'cycling':
+                path = _write_bdf(cell, record, stem)
+            else:
+                path = _write(record.to_dataframe(), stem, file_format)
             conditions = ', '.join(f'{k}={v}' for k, v in record.conditions.items())
             written.append((path, f'{cell.sample_id}: {record.technique} ({conditions})'))
         query = orm.QueryBuilder().append(
@@ -128,6 +136,35 @@ def export_tables(
     index = pd.DataFrame([{'file': os.path.relpath(path, folder), 'content': content} for path, content in written])
     index_path = _write(index, os.path.join(folder, 'index'), file_format)
     return [index_path] + [path for path, _ in written]
+
+
+def _write_bdf(cell, record, stem: str) -> str:
+    """A cycling record as a BDF file with its metadata (cell, conditions, settings, provenance)."""
+    from aiida_ssb.parsers.bdf import write_bdf
+
+    conditions = record.conditions
+    pressure = conditions.get('stack_pressure_mpa', cell.base.attributes.get('stack_pressure_mpa', None))
+    metadata = {
+        'cell': {
+            key: value
+            for key, value in cell.base.attributes.all.items()
+            if key
+            in (
+                'sample_id',
+                'format',
+                'electrode_area_cm2',
+                'active_mass_mg',
+                'mass_loading_mg_cm2',
+                'one_c_current_ma',
+                'stack_pressure_mpa',
+            )
+        },
+        'conditions': conditions,
+        'technique_settings': record.base.attributes.get('settings', {}),
+        'aiida': {'node_uuid': record.uuid, 'node_class': record.__class__.__name__},
+    }
+    path, _ = write_bdf(record.to_measurement(), stem + '.bdf.csv', metadata=metadata, stack_pressure_mpa=pressure)
+    return path
 
 
 def tables_safe(text: str) -> str:

@@ -61,6 +61,7 @@ def cells_with_records(aiida_profile_clean, tmp_path):
                 'id': cell,
                 'format': 'symmetric',
                 'diameter': '10 mm',
+                'stack_pressure': '5 MPa',
                 'layers': [
                     {'role': 'negative', 'material': 'S-NA'},
                     {'role': 'electrolyte', 'material': 'S-SE'},
@@ -125,3 +126,31 @@ def test_a_query_on_settings_from_the_command_line(cells_with_records):
     assert cells('--where', 'settings.technique == peis') == []
     result = CliRunner().invoke(cmd_ssb, ['cells', '--where', 'settings.voltage == 4'])
     assert result.exit_code != 0 and 'settings.upper_voltage_limit_v' in result.output
+
+
+def test_export_as_bdf_and_back(cells_with_records, tmp_path):
+    from aiida import orm
+
+    from aiida_ssb.data.measurements import CyclingData, SymmetricCellData
+    from aiida_ssb.parsers import read
+
+    folder = tmp_path / 'export'
+    result = CliRunner().invoke(cmd_ssb, ['export', 'GC-415', '--format', 'bdf', '-o', str(folder)])
+    assert result.exit_code == 0, result.output
+    files = sorted((folder / 'measurements').glob('*.bdf.csv'))
+    assert len(files) == 1
+    header = files[0].read_text().split('\n', 1)[0].split(',')
+    assert header[:3] == ['Test Time / s', 'Voltage / V', 'Current / A'] and 'Applied Pressure / Pa' in header
+    document = json.loads(files[0].with_name(files[0].name.replace('.bdf.csv', '.bdf.metadata.json')).read_text())
+    assert document['cell']['sample_id'] == 'GC-415'
+    assert document['technique_settings']['upper_voltage_limit_v'] == pytest.approx(4.15)
+    back = read(files[0])
+    assert back.metadata['applied_pressure_mpa'] == pytest.approx(5.0)
+    node = next(
+        node
+        for node in orm.QueryBuilder().append((CyclingData, SymmetricCellData)).all(flat=True)
+        if node.base.attributes.get('sample_id') == 'GC-415'
+    )
+    assert set(back.columns) == set(node.units)
+    for name in node.units:
+        np.testing.assert_allclose(back[name], node.get_array(name), rtol=1e-14, equal_nan=True, err_msg=name)

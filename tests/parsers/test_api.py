@@ -26,6 +26,7 @@ FORMAT_CODES = {
     'xy',
     'panalytical-xrdml',
     'netzsch-txt',
+    'bdf',
 }
 
 
