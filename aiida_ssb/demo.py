@@ -76,9 +76,9 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     """Analyse the cells of the demonstration campaigns that have no analysis yet (all with ``force``)."""
     from aiida import orm
 
-    from aiida_ssb.cli.analysis import run_cell_analyses
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.query.index import INDEX_EXTRA
+    from aiida_ssb.workflows.cell import run_cell_analyses
 
     query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': list(DEMO_CAMPAIGNS)}}, tag='g')
     query.append(CellData, with_group='g', project='*')
@@ -86,7 +86,7 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     todo = [cell for cell in cells if force or INDEX_EXTRA not in cell.base.extras.keys()]
     if not todo:
         return []
-    return run_cell_analyses(todo, {}, submit=False)
+    return run_cell_analyses(todo)
 
 
 # ------------------------------------------------------------------------------------------------ checks

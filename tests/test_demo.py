@@ -89,7 +89,7 @@ def test_samples_with_analysis_columns_and_literature(demo):
     assert row['conductivity_25c_s_cm'] == pytest.approx(4e-3, rel=0.1)
     assert frame['literature'].astype(bool).sum() >= 40
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.workflows.base import electrolyte_of
+    from aiida_ssb.query.cells import electrolyte_of
 
     electrolyte = electrolyte_of(load_sample('SSRCV-MM45')).sample_id  # the electrolyte under test in the SSRCV cell
     assert frame.set_index('sample_id').loc[electrolyte, 'onset_v'] == pytest.approx(4.14, abs=0.01)

@@ -27,10 +27,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     'ArrheniusError',
     'ArrheniusRegime',
     'ArrheniusResult',
+    'ArrheniusSettings',
     'fit_arrhenius',
     'linear_fit',
 ]
@@ -53,6 +56,18 @@ BRANCHES = ('heating', 'cooling')
 
 class ArrheniusError(AnalysisError):
     """Input that cannot be fitted (names the argument and what is wrong)."""
+
+
+class ArrheniusSettings(Settings):
+    """Settings of the Arrhenius analysis (:func:`fit_arrhenius`)."""
+
+    form: Literal['sigma_t', 'sigma'] = Field('sigma_t', description='fit ln(sigma T) (default, seed 004) or ln(sigma)')
+    windows: tuple[tuple[float, float], ...] | None = Field(
+        None, description='temperature windows in degC, e.g. [[30, 100], [-20, 0]]'
+    )
+    split: Literal['none', 'auto'] = Field('none', description='auto: split into two regimes at a knee')
+    min_points: int = Field(3, ge=2, description='fewest points per regime')
+    separate_branches: bool = Field(True, description='fit heating and cooling branches apart when both exist')
 
 
 @dataclasses.dataclass

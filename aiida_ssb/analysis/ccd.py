@@ -24,14 +24,23 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from aiida_ssb.analysis.cycling import CyclingError, _as_float, _check_time, _optional, segment_half_cycles
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
-__all__ = ['CRITERIA', 'CcdError', 'CcdResult', 'critical_current_density', 'critical_current_density_measurement']
+__all__ = [
+    'CRITERIA',
+    'CcdError',
+    'CcdResult',
+    'CcdSettings',
+    'critical_current_density',
+    'critical_current_density_measurement',
+]
 
 #: Criterion name -> what the headline ``ccd_ma_cm2`` reports.
 CRITERIA = {
@@ -42,6 +51,27 @@ CRITERIA = {
 
 class CcdError(AnalysisError):
     """Input that cannot be analysed; the message names the field and what is wrong."""
+
+
+class CcdSettings(Settings):
+    """Settings of the critical current density (:func:`critical_current_density`). The area is an input."""
+
+    drop_fraction: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description='a half cycle whose |V| falls below this fraction of its plateau (or of the ohmic expectation) '
+        'is a sudden drop',
+    )
+    short_voltage_v: float = Field(0.005, gt=0, description='|V| below this, sustained, is a short (0 V criterion)')
+    short_min_duration_s: float = Field(30.0, ge=0, description='how long |V| must stay below short_voltage_v')
+    criterion: Literal['sudden_drop', 'zero_volt'] = Field(
+        'sudden_drop',
+        description='the criterion of the headline CCD: the last stable step before a sudden drop, or the step '
+        'whose |V| collapses to 0 V',
+    )
+    voltage_limit_v: float | None = Field(None, gt=0, description='cut-off voltage (divergence detection)')
+    rest_current_ma: float | None = Field(None, gt=0, description='|I| below this is rest (default: from the data)')
 
 
 def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:

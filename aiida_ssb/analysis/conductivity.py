@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
     'ConductivityError',
     'ConductivityResult',
+    'ConductivitySettings',
     'InterceptResult',
     'PlateauResult',
     'area_from_diameter_cm2',
@@ -39,6 +42,24 @@ __all__ = [
 
 class ConductivityError(AnalysisError):
     """Bad geometry or a spectrum from which the requested quantity cannot be read."""
+
+
+class ConductivitySettings(Settings):
+    """How a conductivity is obtained from a spectrum: sigma = L / (R A), geometry from the cell."""
+
+    method: Literal['auto', 'fit', 'intercept', 'plateau'] = Field(
+        'auto',
+        description='fit: a fitted resistance; intercept: the high-frequency real-axis intercept; plateau: the DC '
+        'plateau of the real conductivity; auto: the fit when it is accepted and its arc lies within the measured '
+        'frequencies, else the intercept',
+    )
+    resistance: str = Field(
+        'bulk',
+        description='fit method: which resistance, a role (bulk, bulk+grain_boundary, total) or element names '
+        'joined by + (R1+R2)',
+    )
+    thickness_cm: float | None = Field(None, gt=0, description='override of the electrolyte thickness')
+    area_cm2: float | None = Field(None, gt=0, description='override of the area')
 
 
 def _positive(value, name: str) -> float:

@@ -25,15 +25,19 @@ import dataclasses
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
     'CE_CONVENTIONS',
+    'STANDARD_RETENTION_CYCLES',
     'CyclingError',
+    'CyclingSettings',
     'CyclingSummary',
     'Segmentation',
     'segment_half_cycles',
@@ -53,6 +57,71 @@ _SECONDS_PER_HOUR = 3600.0
 
 class CyclingError(AnalysisError):
     """Input that cannot be summarised; the message names the field and what is wrong."""
+
+
+#: cycles at which retention is reported by default (the cells table can filter at these)
+STANDARD_RETENTION_CYCLES = (10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000)
+
+_REFERENCE = re.compile(
+    r'^(first|first_after_formation|first_after_rate_test|cycle:\d+|c_rate:[0-9.]+|c_rate:C/[0-9.]+)$'
+)
+
+
+class CyclingSettings(Settings):
+    """Settings of the cycling summary (:func:`summarise_cycling`). Masses, electrode area and the 1C current
+    are inputs (from the cell), not settings."""
+
+    first_half: Literal['charge', 'discharge'] = Field(
+        'charge', description='which half cycle opens a cycle (charge for a cathode against a metal anode)'
+    )
+    ce_convention: Literal['discharge_over_charge', 'charge_over_discharge'] = Field(
+        'discharge_over_charge', description='coulombic efficiency convention (cathode-limited cells: discharge/charge)'
+    )
+    reference: str = Field(
+        'first_after_formation',
+        description='retention reference: first, first_after_formation, first_after_rate_test, cycle:N or c_rate:C/5',
+    )
+    formation_cycles: int | None = Field(None, ge=0, description='number of formation cycles (detected when absent)')
+    retention_at: tuple[int, ...] = Field(
+        STANDARD_RETENTION_CYCLES, description='absolute cycle numbers at which retention is reported (and indexed)'
+    )
+    retention_after: tuple[int, ...] = Field(
+        (), description='retention after N cycles counted from the reference cycle (the reference is cycle 1)'
+    )
+    retention_thresholds_percent: tuple[float, ...] = Field((95.0, 90.0, 80.0), description='cycles-to-x % thresholds')
+    rest_current_ma: float | None = Field(None, gt=0, description='|I| below this is rest (default: from the data)')
+    integration: Literal['trapezoid', 'backward'] = Field(
+        'trapezoid', description='integration of charge and energy where the file has no capacity column'
+    )
+    mass_bases: tuple[Literal['active', 'composite', 'electrolyte', 'cell'], ...] = Field(
+        ('active', 'composite'), description='mass bases of the specific capacities (masses taken from the cell)'
+    )
+
+    @field_validator('reference')
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        value = value.strip()
+        if not _REFERENCE.match(value):
+            raise ValueError(
+                f'{value!r} is not a reference rule: first, first_after_formation, first_after_rate_test, '
+                'cycle:N or c_rate:C/5'
+            )
+        return value
+
+    def reference_rule(self) -> Any:
+        """``'cycle:6'`` -> ``('cycle', 6)``; ``'c_rate:C/5'`` -> ``('first_at_c_rate', 0.2)``; named rules as is."""
+        return parse_reference(self.reference)
+
+
+def parse_reference(value: str) -> Any:
+    """``'cycle:6'`` -> ``('cycle', 6)``; ``'c_rate:C/5'`` -> ``('first_at_c_rate', 0.2)``; named rules unchanged."""
+    if value.startswith('cycle:'):
+        return ('cycle', int(value.split(':', 1)[1]))
+    if value.startswith('c_rate:'):
+        text = value.split(':', 1)[1].strip()
+        rate = 1.0 / float(text[2:]) if text.upper().startswith('C/') else float(text)
+        return ('first_at_c_rate', rate)
+    return value
 
 
 # --------------------------------------------------------------------------------------------------
@@ -624,9 +693,9 @@ def summarise_cycling(
     one_c_ma: float | None = None,
     first_half: str = 'charge',
     ce_convention: str = 'discharge_over_charge',
-    reference: Any = 'first',
+    reference: Any = 'first_after_formation',
     formation_cycles: int | None = None,
-    retention_at: Sequence[int] = (100,),
+    retention_at: Sequence[int] = STANDARD_RETENTION_CYCLES,
     retention_after: Sequence[int] = (),
     retention_thresholds_percent: Sequence[float] = (95.0, 90.0, 80.0),
     rest_current_ma: float | None = None,

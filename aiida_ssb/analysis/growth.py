@@ -11,18 +11,32 @@ of freedom) and the coefficient of determination ``R^2``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from aiida_ssb.analysis.arrhenius import ArrheniusError, LinearFit, linear_fit
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
-__all__ = ['GrowthError', 'GrowthResult', 'fit_parabolic_growth']
+__all__ = ['GrowthError', 'GrowthResult', 'GrowthSettings', 'fit_parabolic_growth']
 
 
 class GrowthError(AnalysisError):
     """Input that cannot be fitted."""
+
+
+class GrowthSettings(Settings):
+    """Tracking of a fitted interface resistance over a cell's spectra, with the parabolic growth law."""
+
+    element: str = Field('R1', description='the resistance to track: an element name (R2) or a role (interface)')
+    against: Literal['time_since_assembly_h', 'cycle_index', 'upper_cutoff_v'] = Field(
+        'time_since_assembly_h', description='the state label of the spectra to plot it against'
+    )
+    area_normalise: bool = Field(True, description='report ohm cm2 (resistance x electrode area)')
+    fit_law: bool = Field(True, description='fit R(t) = R0 + k sqrt(t) (against time only)')
+    time_window_h: tuple[float, float] | None = Field(None, description='fit only this time range')
 
 
 @dataclasses.dataclass

@@ -33,10 +33,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
@@ -50,7 +52,9 @@ __all__ = [
     'LineFit',
     'Onset',
     'OnsetAnalysis',
+    'OnsetSettings',
     'StepwiseCvResult',
+    'StepwiseCvSettings',
     'StepwiseStep',
     'Sweep',
     'SweepResult',
@@ -82,6 +86,45 @@ MIN_POINTS_TOTAL = 10
 class VoltammetryError(AnalysisError):
     """Input that cannot be analysed (too few points, non-finite values, wrong shapes, a potential
     that does not sweep). The message names the argument and what is wrong."""
+
+
+Window = tuple[float, float]
+
+
+class OnsetSettings(Settings):
+    """Settings of the onset analysis (:func:`find_onsets`). The electrode area (current density) is an input
+    (from the cell), the scan rate from the measurement conditions (else estimated from the data)."""
+
+    method: Literal['two_line', 'threshold', 'derivative'] = Field('two_line', description='onset method')
+    direction: Literal['anodic', 'cathodic', 'both'] = Field('both', description='which sweeps to analyse')
+    cycles: tuple[int, ...] | None = Field(None, description='only these cycle indices (default: all)')
+    r2_min: float = Field(0.99, gt=0, le=1, description='R2 each fitted line must reach (two-line method)')
+    window_v: Window | None = Field(None, description='analyse only this potential range')
+    background_window_v: Window | None = Field(None, description='background fit window (automatic when absent)')
+    rise_window_v: Window | None = Field(None, description='faradaic rise fit window (automatic when absent)')
+    max_onsets: int | None = Field(None, gt=0, description='stop after this many onsets per sweep')
+    threshold_ma: float | None = Field(None, gt=0, description='threshold method: current threshold')
+    threshold_ma_cm2: float | None = Field(None, gt=0, description='threshold method: current-density threshold')
+    k_consecutive: int = Field(3, gt=0, description='threshold method: points in a row above the threshold')
+    subtract_background: bool = Field(False, description='threshold method: subtract a fitted background first')
+    derivative_window_v: float = Field(0.05, gt=0, description='derivative method: smoothing window')
+    k_sigma: float = Field(5.0, gt=0, description='derivative method: dI/dE above k x the background sigma')
+    despike: bool = Field(True, description='ignore isolated single-point spikes')
+
+
+class StepwiseCvSettings(Settings):
+    """Settings of the stepwise CV analysis (:func:`analyse_stepwise_cv`: a CV whose upper cut-off is raised
+    step by step, seed 000)."""
+
+    soar_factor: float = Field(
+        3.0,
+        gt=1,
+        description='charge per volt of newly opened range, relative to the median of the previous steps, above '
+        'which the current "soars"',
+    )
+    reference_steps: int = Field(3, ge=1, description='how many previous steps form that reference')
+    confirm_steps: int = Field(1, ge=0, description='how many following steps must confirm the soaring')
+    min_steps: int = Field(3, ge=2, description='a record is treated as stepwise from this many rising cut-offs')
 
 
 # ====================================================================================== input checks

@@ -11,18 +11,25 @@ from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
 from aiida_ssb.exceptions import InputError
 
-SET_HELP = (
-    'Option override SECTION.KEY=VALUE (sections: eis, conductivity, arrhenius, growth, onsets, stepwise_cv, '
-    'cycling, ccd); VALUE is YAML (numbers, [lists], text). Repeatable.'
-)
+
+def _set_help() -> str:
+    from aiida_ssb.analysis.registry import option_sections
+
+    return (
+        f'Option override SECTION.KEY=VALUE (sections: {", ".join(option_sections())}); VALUE is YAML (numbers, '
+        '[lists], [[nested, lists]], text). Remembered on the cell once a run with it succeeds. Repeatable.'
+    )
+
+
+SET_HELP = _set_help()
 
 
 def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """``('eis.circuit=R0-p(R1,CPE1)', 'cycling.reference=cycle:6')`` -> nested options, each section validated."""
+    """``('eis_fit.circuit=R0-p(R1,CPE1)', 'cycling.reference=cycle:6')`` -> options by analysis, each section
+    validated against its settings type (former section names such as ``eis`` are accepted)."""
     import yaml
 
-    from aiida_ssb.schemas.analysis import ANALYSIS_OPTIONS
-    from aiida_ssb.workflows.cell import OPTION_SECTIONS
+    from aiida_ssb.analysis.registry import resolve_section, validate_options
 
     options: dict[str, dict[str, Any]] = {}
     for setting in settings:
@@ -30,34 +37,16 @@ def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
             raise InputError(f'cannot read --set {setting!r}: write SECTION.KEY=VALUE, e.g. cycling.reference=cycle:6')
         path, raw = setting.split('=', 1)
         section, key = path.split('.', 1)
-        if section not in OPTION_SECTIONS:
-            raise InputError(f'--set {setting!r}: unknown section {section!r}; sections: {", ".join(OPTION_SECTIONS)}')
+        try:
+            section = resolve_section(section.strip())
+        except InputError as exc:
+            raise InputError(f'--set {setting!r}: {exc}') from None
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
             value = raw
-        options.setdefault(section, {})[key] = value
-    for section, values in options.items():
-        schema = ANALYSIS_OPTIONS[section]
-        if section == 'eis' and 'circuit' not in values:
-            check = dict(values, circuit='R0')
-        else:
-            check = values
-        try:
-            schema.model_validate(check)
-        except Exception as exc:  # pydantic ValidationError: report its messages
-            errors = getattr(exc, 'errors', lambda: [])()
-            text = '; '.join(f'{section}.{".".join(map(str, e["loc"]))}: {e["msg"]}' for e in errors) or str(exc)
-            known = ', '.join(sorted(schema.model_fields))
-            raise InputError(f'invalid options: {text} (options of {section}: {known})') from None
-    return options
-
-
-def _merge_options(base: dict, override: dict) -> dict:
-    merged = {section: dict(values) for section, values in base.items()}
-    for section, values in override.items():
-        merged.setdefault(section, {}).update(values)
-    return merged
+        options.setdefault(section, {})[key.strip()] = value
+    return validate_options(options, where='--set')
 
 
 def _target_cells(sample_ids, campaign, all_cells):
@@ -105,34 +94,21 @@ def previous_runs(cell, limit: int | None = None):
 
 
 def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = True) -> list:
-    """Run (or submit) a CellAnalysisWorkChain per cell; returns the process nodes."""
-    from aiida.engine import run_get_node
-    from aiida.engine import submit as submit_process
-    from aiida.manage.caching import enable_caching
+    """Run (with a progress bar) or submit a CellAnalysisWorkChain per cell; returns the process nodes."""
+    from aiida_ssb.workflows.cell import run_cell_analyses as run
 
-    from aiida_ssb.workflows.cell import CellAnalysisWorkChain
+    def progress(items):
+        label = f'Analysing {len(items)} cell' + ('s' if len(items) != 1 else '')
+        with click.progressbar(
+            items,
+            label=label,
+            show_pos=True,
+            item_show_func=lambda c: c.sample_id if c else '',
+            file=click.get_text_stream('stderr'),
+        ) as bar:
+            yield from bar
 
-    nodes = []
-    if submit:
-        for cell in cells:
-            nodes.append(submit_process(CellAnalysisWorkChain.get_builder_for(cell, options)))
-        return nodes
-    label = f'Analysing {len(cells)} cell' + ('s' if len(cells) != 1 else '')
-    with click.progressbar(
-        cells,
-        label=label,
-        show_pos=True,
-        item_show_func=lambda c: c.sample_id if c else '',
-        file=click.get_text_stream('stderr'),
-    ) as bar:
-        for cell in bar:
-            if use_cache:
-                with enable_caching(identifier='aiida.calculations:ssb.analyse.*'):
-                    _, node = run_get_node(CellAnalysisWorkChain.get_builder_for(cell, options))
-            else:
-                _, node = run_get_node(CellAnalysisWorkChain.get_builder_for(cell, options))
-            nodes.append(node)
-    return nodes
+    return run(cells, options, submit=submit, use_cache=use_cache, progress=None if submit else progress)
 
 
 def _report(nodes, submitted: bool) -> None:
@@ -199,16 +175,13 @@ def cmd_analyse(sample_ids, campaign, all_cells, settings, submit):
 @clean_errors
 def cmd_reanalyse(sample_ids, campaign, all_cells, settings, submit):
     """Re-run the analyses of cells from their stored raw data, with changed options (--set) merged over the
-    options of their previous analysis. Unchanged steps come from the cache; previous results are kept.
-    `aiida-ssb compare SAMPLE_ID` then shows old and new numbers side by side."""
+    options remembered on each cell (those of its last fully successful run). Unchanged steps come from the
+    cache; previous results are kept. `aiida-ssb compare SAMPLE_ID` then shows old and new numbers side by
+    side. (`analyse` does the same without printing the comparison.)"""
     overrides = parse_settings(settings)
     cells = _target_cells(sample_ids, campaign, all_cells)
     _quiet_reports()
-    nodes = []
-    for cell in cells:
-        runs = previous_runs(cell, limit=1)
-        base = runs[0].inputs.options.get_dict() if runs and 'options' in runs[0].inputs else {}
-        nodes.extend(run_cell_analyses([cell], _merge_options(base, overrides), submit=submit))
+    nodes = run_cell_analyses(cells, overrides, submit=submit)
     _report(nodes, submit)
     if not submit and len(cells) == 1:
         click.echo('')
@@ -287,7 +260,7 @@ def cmd_compare(sample_id):
 def cmd_reindex():
     """Rebuild the query index (the extras holding each cell's and electrolyte's current headline numbers)
     from the provenance graph, e.g. after importing an archive made without extras."""
-    counts = __import__('aiida_ssb.query.index', fromlist=['reindex']).reindex()
+    counts = __import__('aiida_ssb.data.index', fromlist=['reindex']).reindex()
     click.echo(f'Indexed {counts["cells"]} analysed cells and {counts["materials"]} electrolytes.')
 
 
@@ -295,10 +268,15 @@ def cmd_reindex():
 @click.option('--limit', type=int, default=20, show_default=True, help='Show at most this many runs.')
 @clean_errors
 def cmd_status(limit):
-    """The latest aiida-ssb analysis runs: cell, state, exit status (running ones first)."""
+    """The latest aiida-ssb analysis runs: cell, state, exit status (running ones first). A run whose in-process
+    runner was killed shows as `stale` (close it with `aiida-ssb tidy`)."""
     from aiida import orm
     from tabulate import tabulate
 
+    from aiida_ssb.workflows.stale import is_stale
+
+    if limit < 1:
+        raise InputError(f'--limit {limit}: give a positive number of runs')
     query = orm.QueryBuilder().append(
         orm.WorkChainNode, filters={'process_type': {'like': '%ssb.%'}}, project='*', tag='w'
     )
@@ -306,10 +284,35 @@ def cmd_status(limit):
     rows = []
     for node in query.all(flat=True):
         state = node.process_state.value if node.process_state else '?'
+        if is_stale(node):
+            state = 'stale'
         exit_text = '' if node.exit_status in (None, 0) else f'{node.exit_status}: {node.exit_message or ""}'[:60]
+        if state == 'killed' and node.process_status:
+            exit_text = node.process_status[:60]
         rows.append([node.pk, node.process_label, node.label, state, exit_text, f'{node.ctime:%Y-%m-%d %H:%M:%S}'])
     rows.sort(key=lambda r: (r[3] not in ('running', 'waiting', 'created'), -r[0]))
     if not rows:
         click.echo('No aiida-ssb analysis runs yet.')
         return
     click.echo(tabulate(rows, headers=['pk', 'process', 'label', 'state', 'exit', 'created'], tablefmt='simple'))
+    stale = sum(row[3] == 'stale' for row in rows)
+    if stale:
+        click.echo(f'{stale} stale run(s): their in-process runner was killed; `aiida-ssb tidy` closes them.')
+
+
+@cmd_ssb.command('tidy')
+@click.option('--dry-run', is_flag=True, help='Only list what would be closed.')
+@clean_errors
+def cmd_tidy(dry_run):
+    """Close the process records of in-process analyses whose runner was killed (kill -9, a lost terminal): they
+    stay `running` for ever otherwise, since no broker knows them. Each is marked killed, with the reason, and
+    sealed; results already stored are untouched. Runs of other hosts and of the daemon are left alone (for the
+    daemon, see `aiida-ssb server tidy`)."""
+    from aiida_ssb.workflows.stale import close_stale
+
+    closed = close_stale(dry_run=dry_run)
+    verb = 'Would close' if dry_run else 'Closed'
+    if closed:
+        click.echo(f'{verb} {len(closed)} stale process record(s): pks {", ".join(map(str, closed))}.')
+    else:
+        click.echo('No stale in-process analysis records.')

@@ -101,7 +101,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
         fits = latest_results(sample_id, 'eis_fit')
         if not fits:
             from aiida_ssb.data.measurements import ImpedanceSpectrumData
-            from aiida_ssb.workflows.base import measurements_of_cell
+            from aiida_ssb.query.cells import measurements_of_cell
 
             spectra = [(node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))]
         else:

@@ -728,7 +728,7 @@ def run_import(plan: Plan, *, progress: Callable[[str], None] | None = None) -> 
     if plan.literature_values:
         from aiida import orm as _orm
 
-        from aiida_ssb.query.index import index_materials
+        from aiida_ssb.data.index import index_materials
 
         summaries = [node for node in nodes if isinstance(node, _orm.Dict) and node.get('analysis') == 'literature']
         index_materials(summaries)

@@ -57,8 +57,8 @@ def export_tables(
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.data.material import MaterialData
     from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.query.cells import measurement_label, measurements_of_cell
     from aiida_ssb.query.index import INDEX_EXTRA
-    from aiida_ssb.workflows.base import measurement_label, measurements_of_cell
 
     if (sample_ids is None) == (campaign is None):
         raise InputError('give sample ids or a campaign to export')

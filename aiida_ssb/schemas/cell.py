@@ -110,25 +110,20 @@ class CellSpec(SsbModel):
     literature: bool = False
     analysis: dict[str, dict[str, Any]] | None = Field(
         None,
-        description='analysis options chosen for this cell, by section (eis, conductivity, arrhenius, growth, '
-        'onsets, cycling, ccd); command-line --set overrides them',
+        description='analysis options chosen for this cell, by analysis (eis_fit, conductivity, arrhenius, '
+        'interface_growth, onsets, stepwise_cv, cycling, ccd); command-line --set overrides them',
     )
 
     @field_validator('analysis')
     @classmethod
     def _analysis_sections(cls, value: dict | None) -> dict | None:
+        """Each section checked against its analysis's settings type; sections named as the analyses (former
+        names such as ``eis`` and ``growth`` are renamed)."""
         if value is None:
             return value
-        from aiida_ssb.schemas.analysis import ANALYSIS_OPTIONS
+        from aiida_ssb.analysis.registry import validate_options
 
-        for section, options in value.items():
-            if section not in ANALYSIS_OPTIONS:
-                raise ValueError(f'unknown analysis section {section!r}; sections: {", ".join(ANALYSIS_OPTIONS)}')
-            if not isinstance(options, dict):
-                raise ValueError(f'analysis.{section} must be a mapping of options')
-            check = dict(options, circuit=options.get('circuit', 'R0')) if section == 'eis' else options
-            ANALYSIS_OPTIONS[section].model_validate(check)
-        return value
+        return validate_options(value, where='analysis')
 
     @model_validator(mode='before')
     @classmethod

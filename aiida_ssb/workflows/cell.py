@@ -1,156 +1,227 @@
-"""``CellAnalysisWorkChain``: every applicable analysis of one cell, and its headline summary."""
+"""``CellAnalysisWorkChain``: every applicable analysis of one cell in one process, and its headline summary.
+
+The workchain's children are the analysis process functions themselves (one per measurement, or per series),
+run by the steps of :mod:`aiida_ssb.workflows.steps` in registry order: no per-technique workchain in
+between, so nothing waits on the runner's poll interval and a cell costs one workchain plus its calculations.
+
+Options come in three layers, later ones winning key by key: the cell's recorded ``analysis:`` choices (from
+its manifest), the options remembered on the cell from its last fully successful run (the extra
+``ssb_options``), and the options given now (``--set``). :meth:`CellAnalysisWorkChain.get_builder_for` merges
+them into the run's ``options`` input, so every run records the options it used; the resolved settings of each
+analysis (every field explicit) are the ``options`` input of its process functions, so each result says
+exactly how it was made.
+
+A failed analysis never changes what the index reports for it: the cell summary then takes that analysis's
+numbers from the previous summary (linked as inputs, so the provenance says so), and the options of a run
+are remembered on the cell only when every analysis of the run succeeded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiida import orm
-from aiida.engine import ToContext, WorkChain
+from aiida.engine import WorkChain
 
+from aiida_ssb.analysis.registry import ANALYSES, canonical_options, merge_options, validate_options
 from aiida_ssb.calculations.summary import summarise_cell
 from aiida_ssb.data.cell import CellData
-from aiida_ssb.data.measurements import CyclingData, ImpedanceSpectrumData, VoltammogramData
-from aiida_ssb.query.index import index_cell, index_materials
-from aiida_ssb.workflows.base import measurements_of_cell
-from aiida_ssb.workflows.cycling import CyclingWorkChain, OxidativeStabilityWorkChain
-from aiida_ssb.workflows.impedance import ConductivityWorkChain, InterfaceWorkChain
+from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summary
+from aiida_ssb.exceptions import SsbError
+from aiida_ssb.workflows import steps
+from aiida_ssb.workflows.run import AnalysisRun
+from aiida_ssb.workflows.stale import record_runner
 
-__all__ = ['OPTION_SECTIONS', 'CellAnalysisWorkChain', 'plan_cell_analyses']
+__all__ = [
+    'OPTIONS_EXTRA',
+    'CellAnalysisWorkChain',
+    'cell_options',
+    'plan_cell_analyses',
+    'run_cell_analyses',
+]
 
-#: the sections of the options Dict, each validated by its schema
-OPTION_SECTIONS = ('eis', 'conductivity', 'arrhenius', 'growth', 'onsets', 'stepwise_cv', 'cycling', 'ccd')
-
-_STATE_LABELS = ('time_since_assembly_h', 'cycle_index', 'upper_cutoff_v')
+#: the extra of a cell holding the options of its last fully successful analysis run
+OPTIONS_EXTRA = 'ssb_options'
 
 
-def plan_cell_analyses(cell: CellData, options: dict[str, Any] | None = None) -> list[tuple[str, type, dict, list]]:
-    """Which analyses a cell gets: ``[(name, workchain class, options, measurements)]``.
+def cell_options(cell: orm.Data, given: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The options of a cell's next analysis: its recorded ``analysis:`` choices, under the options remembered
+    from its last fully successful run, under ``given``."""
+    recorded = cell.base.attributes.get('analysis', None) or {}
+    remembered = cell.base.extras.get(OPTIONS_EXTRA, None) or {}
+    return merge_options(recorded, remembered, given)
 
-    * impedance spectra: a conductivity series (+ Arrhenius) for a blocking pellet or for spectra at three or
-      more temperatures; otherwise, with two or more spectra carrying a state label (time since assembly,
-      cycle index, upper cut-off), the tracking of an interface resistance;
-    * voltammograms: oxidative/reductive onsets;
-    * galvanostatic records: the cycling summary (and the CCD for a symmetric cell).
-    """
-    options = dict(options or {})
-    plan = []
-    spectra = measurements_of_cell(cell, (ImpedanceSpectrumData,))
-    if spectra:
-        temperatures = {s.base.attributes.get('temperature_c', None) for s in spectra} - {None}
-        labels = [
-            label
-            for label in _STATE_LABELS
-            if sum(s.base.attributes.get(label, None) is not None for s in spectra) >= 2
-        ]
-        if cell.format == 'blocking_pellet' or len(temperatures) >= 3 or not labels:
-            section = {key: options[key] for key in ('eis', 'conductivity', 'arrhenius') if key in options}
-            plan.append(('conductivity', ConductivityWorkChain, section, spectra))
-        else:
-            growth = dict(options.get('growth', {}))
-            growth.setdefault('against', labels[0])
-            growth.setdefault('element', 'interface' if cell.format == 'symmetric' else 'cathode_interphase')
-            section = {'growth': growth}
-            if 'eis' in options:
-                section['eis'] = options['eis']
-            plan.append(('interface', InterfaceWorkChain, section, spectra))
-    voltammograms = measurements_of_cell(cell, (VoltammogramData,))
-    if voltammograms:
-        section = {key: options[key] for key in ('onsets', 'stepwise_cv') if key in options}
-        plan.append(('stability', OxidativeStabilityWorkChain, section, voltammograms))
-    cycling = measurements_of_cell(cell, (CyclingData,))
-    if cycling:
-        section = {key: options[key] for key in ('cycling', 'ccd') if key in options}
-        plan.append(('cycling', CyclingWorkChain, section, cycling))
-    return plan
+
+def _step(name: str) -> Callable[[AnalysisRun], None]:
+    return getattr(steps, name)
+
+
+def plan_cell_analyses(cell: CellData, options: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Which analyses a cell gets, without running any: ``{analysis: measurement kinds it reads}`` for the
+    analyses whose measurements the cell has (impedance is routed to conductivity or interface growth)."""
+    run = AnalysisRun(cell, options)
+    route = steps.impedance_route(run)
+    planned = {}
+    for spec in ANALYSES.values():
+        kinds = [kind for kind in spec.measurements if run.measurements.get(kind)]
+        if spec.name in ('conductivity', 'arrhenius', 'interface_growth'):
+            wanted = 'interface_growth' if spec.name == 'interface_growth' else 'conductivity'
+            if route != wanted:
+                continue
+            kinds = ['eis']
+        if kinds:
+            planned[spec.name] = ', '.join(kinds)
+    return planned
+
+
+def _validate_options_port(value: orm.Dict | None, _port: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        validate_options(value.get_dict())
+    except SsbError as exc:
+        return str(exc)
+    return None
 
 
 class CellAnalysisWorkChain(WorkChain):
-    """Every applicable analysis of every measurement of one cell, with per-technique default parameters,
-    overridden by the options recorded with the cell (its manifest ``analysis:``) and then by ``options``
-    (sections ``eis``, ``conductivity``, ``arrhenius``, ``growth``, ``onsets``, ``cycling``, ``ccd``); then one
-    summary of the cell's headline numbers, also copied to the query index."""
+    """Every applicable analysis of every measurement of one cell, then one summary of the cell's headline
+    numbers, also copied to the query index. ``options``: per-analysis overrides (sections named as the
+    analyses: ``eis_fit``, ``conductivity``, ``arrhenius``, ``interface_growth``, ``onsets``, ``stepwise_cv``,
+    ``cycling``, ``ccd``; former names such as ``eis`` and ``growth`` are accepted)."""
 
     @classmethod
     def define(cls, spec):
         super().define(spec)
         spec.input('cell', valid_type=CellData, help='The cell to analyse.')
-        spec.input('options', valid_type=orm.Dict, required=False, help='Per-technique option overrides.')
-        spec.output('summary', valid_type=orm.Dict, help="The cell's headline numbers with their sources.")
-        spec.outline(cls.launch, cls.summarise)
+        spec.input(
+            'options',
+            valid_type=orm.Dict,
+            required=False,
+            validator=_validate_options_port,
+            help='Per-analysis option overrides, by section.',
+        )
+        spec.output('summary', valid_type=orm.Dict, required=False, help="The cell's headline numbers and sources.")
+        spec.output_namespace(
+            'results', valid_type=orm.Dict, dynamic=True, help='Result summaries: results.<analysis>.<label>.'
+        )
+        spec.output_namespace(
+            'curves', valid_type=orm.ArrayData, dynamic=True, help='Result curves: curves.<analysis>.<label>.'
+        )
+        spec.outline(cls.analyse, cls.summarise)
         spec.exit_code(410, 'ERROR_SOME_ANALYSES_FAILED', message='some analyses failed: {failures}')
         spec.exit_code(411, 'ERROR_NOTHING_TO_ANALYSE', message='the cell has no measurement to analyse')
 
     @classmethod
-    def get_builder_for(cls, cell: CellData, options: dict | None = None):
+    def get_builder_for(cls, cell: CellData, options: Mapping[str, Any] | None = None):
+        """A builder for ``cell`` whose ``options`` are the cell's options (:func:`cell_options`) under ``options``."""
         builder = cls.get_builder()
         builder.cell = cell
-        if options:
-            builder.options = orm.Dict(options)
+        merged = cell_options(cell, options)
+        if merged:
+            builder.options = orm.Dict(merged)
         builder.metadata.label = f'CellAnalysis {cell.sample_id}'
         return builder
 
-    def launch(self):
-        options = {
-            section: dict(values)
-            for section, values in (self.inputs.cell.base.attributes.get('analysis', None) or {}).items()
-        }
-        for section, values in (self.inputs.options.get_dict() if 'options' in self.inputs else {}).items():
-            options.setdefault(section, {}).update(values)  # the cell's recorded choices, then the overrides
-        unknown = set(options) - set(OPTION_SECTIONS)
-        if unknown:
-            self.report(f'ignoring unknown option sections: {", ".join(sorted(unknown))}')
-        plan = plan_cell_analyses(self.inputs.cell, options)
-        self.ctx.names = []
-        children = {}
-        for name, workchain, section, measurements in plan:
-            builder = workchain.get_builder_for(self.inputs.cell, section or None, measurements)
-            children[name] = self.submit(builder)
-            self.ctx.names.append(name)
-            self.report(f'{name}: {workchain.__name__}<{children[name].pk}> on {len(measurements)} measurement(s)')
-        return ToContext(**children)
+    def _options(self) -> dict[str, dict[str, Any]]:
+        return canonical_options(self.inputs.options.get_dict() if 'options' in self.inputs else {})
 
-    def _join_campaigns(self) -> None:
-        """Put this analysis in the campaign groups of its cell, so that `verdi archive create -G CAMPAIGN`
-        carries the analyses (the archive follows it to every called process and result)."""
-        for group in _campaign_groups(self.inputs.cell):
-            group.add_nodes(self.node)
+    def analyse(self):
+        record_runner(self.node, in_process=self.runner.communicator is None)  # for `aiida-ssb tidy` after a kill
+        cell = self.inputs.cell
+        run = AnalysisRun(cell, self._options(), report=self.report)
+        for spec in ANALYSES.values():
+            _step(spec.name)(run)
+        summaries = {}
+        for name, outcomes in run.results.items():
+            for label, outcome in outcomes.items():
+                if not outcome.ok:
+                    continue
+                self.out(f'results.{name}.{label}', outcome.outputs['summary'])
+                if 'curves' in outcome.outputs:
+                    self.out(f'curves.{name}.{label}', outcome.outputs['curves'])
+                summaries[f'{name}__{label}'] = outcome.outputs['summary']
+        if run.skipped:
+            self.report('not applicable: ' + '; '.join(f'{name} ({why})' for name, why in run.skipped.items()))
+        self.ctx.summaries = summaries
+        self.ctx.failures = run.failures
+        self.ctx.failed = sorted(run.failed_analyses())
+        self.ctx.ran = sorted(run.results)
 
     def summarise(self):
-        if not self.ctx.names:
+        if not self.ctx.ran:
             return self.exit_codes.ERROR_NOTHING_TO_ANALYSE
-        summaries: dict[str, orm.Dict] = {}
-        failures = []
-        for name in self.ctx.names:
-            child = self.ctx[name]
-            if not child.is_finished_ok:
-                failures.append(f'{name}: {child.exit_message or child.process_state}')
-            for label, node in _dict_outputs(child):
-                summaries[f'{name}__{label}'] = node
-        result, _ = summarise_cell.run_get_node(
-            cell=self.inputs.cell, metadata={'label': f'summarise {self.inputs.cell.sample_id}'}, **summaries
-        )
+        cell = self.inputs.cell
+        inputs = dict(self.ctx.summaries)
+        inputs.update(_kept_from_previous(cell, set(self.ctx.failed)))
+        result, _ = summarise_cell.run_get_node(cell=cell, metadata={'label': f'summarise {cell.sample_id}'}, **inputs)
         summary = result['summary']
         self.out('summary', summary)
-        index_cell(self.inputs.cell, summary)
-        index_materials(summaries.values())
-        self._join_campaigns()
-        if failures:
-            return self.exit_codes.ERROR_SOME_ANALYSES_FAILED.format(failures='; '.join(failures))
+        index_cell(cell, summary)
+        index_materials(self.ctx.summaries.values())
+        for group in _campaign_groups(cell):
+            group.add_nodes(self.node)
+        if self.ctx.failures:
+            return self.exit_codes.ERROR_SOME_ANALYSES_FAILED.format(failures='; '.join(self.ctx.failures))
+        options = self._options()
+        if options != canonical_options(cell.base.extras.get(OPTIONS_EXTRA, None)):
+            cell.base.extras.set(OPTIONS_EXTRA, options)  # remembered for the next run: it succeeded
         return None
 
 
+def _kept_from_previous(cell: orm.Data, failed: set[str]) -> dict[str, orm.Dict]:
+    """The previous summary's sources of the analyses that failed now, labelled ``kept__<analysis>__<n>``."""
+    if not failed:
+        return {}
+    previous = latest_cell_summary(cell)
+    if previous is None:
+        return {}
+    kept: dict[str, orm.Dict] = {}
+    for uuid in sorted(set((previous.get('sources') or {}).values())):
+        try:
+            node = orm.load_node(uuid)
+        except Exception:
+            continue
+        name = node.base.attributes.get('analysis', None) if isinstance(node, orm.Dict) else None
+        if name in failed:
+            kept[f'kept__{name}__{len(kept)}'] = node
+    return kept
+
+
 def _campaign_groups(node: orm.Node) -> list[orm.Group]:
+    """The campaign groups of a node, so that `verdi archive create -G CAMPAIGN` carries its analyses."""
     query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
     query.append(orm.Group, with_node='node', filters={'type_string': 'core'}, project='*')
     return query.all(flat=True)
 
 
-def _dict_outputs(process: orm.ProcessNode) -> list[tuple[str, orm.Dict]]:
-    """Every Dict output of a workchain (flattened namespace labels), the analysis summaries."""
-    from aiida.common.links import LinkType
+def run_cell_analyses(
+    cells: Iterable[CellData],
+    options: Mapping[str, Any] | None = None,
+    *,
+    submit: bool = False,
+    use_cache: bool = True,
+    progress: Callable[[Iterable[CellData]], Iterable[CellData]] | None = None,
+) -> list[orm.WorkflowNode]:
+    """Run (in this process) or submit (to the daemon) a :class:`CellAnalysisWorkChain` per cell; returns the
+    process nodes. In process, the analyses come from the cache when their inputs are unchanged
+    (``use_cache``). ``progress`` wraps the iteration over the cells (e.g. a progress bar)."""
+    from aiida.engine import run_get_node
+    from aiida.engine import submit as submit_process
+    from aiida.manage.caching import enable_caching
 
-    result = []
-    for link in process.base.links.get_outgoing(link_type=LinkType.RETURN).all():
-        if isinstance(link.node, orm.Dict) and link.node.get('analysis') is not None:
-            result.append((link.link_label, link.node))
-    return result
+    cells = list(cells)
+    validate_options(options)
+    if submit:
+        return [submit_process(CellAnalysisWorkChain.get_builder_for(cell, options)) for cell in cells]
+    nodes = []
+    for cell in progress(cells) if progress else cells:
+        builder = CellAnalysisWorkChain.get_builder_for(cell, options)
+        if use_cache:
+            with enable_caching(identifier='aiida.calculations:ssb.analyse.*'):
+                _, node = run_get_node(builder)
+        else:
+            _, node = run_get_node(builder)
+        nodes.append(node)
+    return nodes

@@ -1047,7 +1047,7 @@ def _manifest(camp: Campaign) -> dict[str, Any]:
         Comment('full cells, Swagelok (< 0.2 MPa), 2 mg composite = 1.2 mg/cm2 NVOPF'),
         dict(
             _full_cell('NVOPF-FC-STEP', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, stepwise upper cut-off'),
-            analysis={'growth': {'against': 'upper_cutoff_v', 'element': 'cathode_interphase'}},
+            analysis={'interface_growth': {'against': 'upper_cutoff_v', 'element': 'cathode_interphase'}},
         ),
         _full_cell('NVOPF-FC-415', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, 2.50-4.15 V'),
         _full_cell('NVOPF-FC-430', 'NVOPF | Na4(CB11H12)2(B12H12) | Na, 2.50-4.30 V'),

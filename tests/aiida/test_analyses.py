@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from aiida import orm
-from aiida.engine import run_get_node
 from aiida.manage.caching import enable_caching
 
 from aiida_ssb.calculations.analyse import analyse_cycling, run_analysis
@@ -11,7 +10,8 @@ from aiida_ssb.calculations.record import assemble_cell
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import CyclingData, SymmetricCellData, VoltammogramData
 from aiida_ssb.parsers.base import Measurement
-from aiida_ssb.workflows.cycling import CyclingWorkChain, OxidativeStabilityWorkChain
+from aiida_ssb.workflows import steps
+from aiida_ssb.workflows.run import AnalysisRun
 
 
 def gcpl_record(n_cycles=6, capacity_mah=0.15, fade=0.01, current_ma=0.0182, dt=60.0):
@@ -67,6 +67,18 @@ def cell(aiida_profile_clean):
         }
     )
     return node
+
+
+def run_steps(cell, nodes, names, options=None):
+    """The given steps of the cell analysis on these measurements (no workchain around them)."""
+    run = AnalysisRun(cell, options, measurements=nodes)
+    for name in names:
+        getattr(steps, name)(run)
+    return run
+
+
+def summaries(run, name):
+    return [outcome.outputs['summary'] for outcome in run.successful(name).values()]
 
 
 def stored(cls, measurement, **conditions):
@@ -148,10 +160,10 @@ def test_cycling_workchain_runs_ccd_on_symmetric_records(aiida_profile_clean):
     record = SymmetricCellData(
         Measurement('gcpl', {'time_s': t, 'voltage_v': v, 'current_ma': i}), sample_id='SYM'
     ).store()
-    builder = CyclingWorkChain.get_builder_for(sym, measurements=[record])
-    outputs, node = run_get_node(builder)
-    assert node.is_finished_ok, node.exit_message
-    (summary,) = outputs['summaries'].values()
+    run = run_steps(sym, [record], ('cycling', 'ccd'))
+    assert not run.failures, run.failures
+    assert 'cycling' not in run.results  # a symmetric cell's record gets the CCD, not a cycling summary
+    (summary,) = summaries(run, 'ccd')
     assert summary['ccd_ma_cm2'] == pytest.approx(0.12, abs=1e-3)  # generator area 0.785, cell 0.7854 cm2
     assert summary['zero_volt_failing_ma_cm2'] == pytest.approx(0.30, abs=1e-3)
     assert summary['area_cm2'] == pytest.approx(0.7854, abs=1e-4)
@@ -163,21 +175,20 @@ def test_workchain_reports_failures_and_keeps_the_successes(cell):
         'gcpl', {'time_s': np.arange(10.0), 'voltage_v': np.linspace(3, 4, 10), 'current_ma': np.zeros(10)}
     )
     bad = stored(CyclingData, one_direction)
-    builder = CyclingWorkChain.get_builder_for(cell, {'cycling': {'reference': 'first'}}, measurements=[good, bad])
-    outputs, node = run_get_node(builder)
-    assert node.exit_status == 401 and 'failed' in node.exit_message
-    assert len(outputs['summaries']) == 1
+    run = run_steps(cell, [good, bad], ('cycling',), {'cycling': {'reference': 'first'}})
+    assert len(run.failures) == 1 and 'cycling' in run.failures[0]
+    assert len(summaries(run, 'cycling')) == 1
+    failed = [outcome.process for outcome in run.results['cycling'].values() if not outcome.ok]
+    assert failed[0].exit_status >= 300 and failed[0].exit_message
 
 
 def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
     from aiida_ssb.parsers import read
 
     record = stored(VoltammogramData, read(shared_file('biologic/cv.mpt')), temperature_c=60.0)
-    outputs, node = run_get_node(
-        OxidativeStabilityWorkChain.get_builder_for(cell, {'onsets': {'direction': 'anodic'}}, measurements=[record])
-    )
-    assert node.is_finished_ok, node.exit_message
-    (summary,) = outputs['summaries'].values()
+    run = run_steps(cell, [record], ('onsets', 'stepwise_cv'), {'onsets': {'direction': 'anodic'}})
+    assert not run.failures, run.failures
+    (summary,) = summaries(run, 'onsets')
     assert summary['oxidative_onset_v'] == pytest.approx(3.325, abs=0.002)
     assert summary['electrolyte_sample_id'] == 'SE' and summary['measurement_temperature_c'] == 60.0
     process = summary.creator
@@ -197,10 +208,9 @@ def test_stepwise_cv_is_recognised_and_analysed(cell, tmp_path):
         scan_rate_mv_s=0.05,
     )
     assert len(rising_cutoffs(record)) == len(cutoffs)
-    builder = OxidativeStabilityWorkChain.get_builder_for(cell, measurements=[record])
-    outputs, node = run_get_node(builder)
-    assert node.is_finished_ok, node.exit_message
-    stepwise = next(s for s in outputs['summaries'].values() if s['analysis'] == 'stepwise_cv')
+    run = run_steps(cell, [record], ('onsets', 'stepwise_cv'))
+    assert not run.failures, run.failures
+    (stepwise,) = summaries(run, 'stepwise_cv')
     assert stepwise['soaring_cutoff_v'] == pytest.approx(4.25, abs=0.051)
     assert stepwise['n_steps'] == len(cutoffs)
     from aiida_ssb.plotting.common import save_figure

@@ -1,15 +1,15 @@
-"""Impedance workchains: conductivity against temperature with Arrhenius, interface growth over time."""
+"""Impedance steps of the cell analysis: conductivity against temperature with Arrhenius, interface growth over time."""
 
 import numpy as np
 import pytest
 from aiida import orm
-from aiida.engine import run_get_node
 
 from aiida_ssb.calculations.record import assemble_cell
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import ImpedanceSpectrumData
 from aiida_ssb.parsers.base import Measurement
-from aiida_ssb.workflows.impedance import ConductivityWorkChain, InterfaceWorkChain
+from aiida_ssb.workflows import steps
+from aiida_ssb.workflows.run import AnalysisRun
 
 K_B = 8.617333262e-5
 THICKNESS_CM, DIAMETER_MM = 0.05, 10.0
@@ -31,6 +31,18 @@ def rq(r, q, a):
 
 def cpe(q, a):
     return lambda w: 1 / (q * w**a)
+
+
+def run_steps(cell, nodes, names, options=None):
+    """The given steps of the cell analysis on these measurements (no workchain around them)."""
+    run = AnalysisRun(cell, options, measurements=nodes)
+    for name in names:
+        getattr(steps, name)(run)
+    return run
+
+
+def summaries(run, name):
+    return [outcome.outputs['summary'] for outcome in run.successful(name).values()]
 
 
 def sigma_true(t_c, ea=0.35, sigma25=1e-3):
@@ -63,17 +75,18 @@ def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
         r_bulk = THICKNESS_CM / (sigma_true(t_c) * AREA)
         record = spectrum([rq(r_bulk, 2e-10, 0.92), cpe(2e-6, 0.85)], seed=index)
         nodes.append(ImpedanceSpectrumData(record, conditions={'temperature_c': float(t_c)}, sample_id='PEL').store())
-    outputs, node = run_get_node(ConductivityWorkChain.get_builder_for(pellet, measurements=nodes))
-    assert node.is_finished_ok, node.exit_message
-    conductivities = {c['measurement_temperature_c']: c for c in outputs['conductivities'].values()}
+    run = run_steps(pellet, nodes, ('eis_fit', 'conductivity', 'arrhenius'))
+    assert not run.failures, run.failures
+    conductivities = {c['measurement_temperature_c']: c for c in summaries(run, 'conductivity')}
+    assert len(conductivities) == len(nodes)
     for t_c, summary in conductivities.items():
         assert summary['conductivity_s_cm'] == pytest.approx(sigma_true(t_c), rel=0.02), t_c
         assert summary['electrolyte_sample_id'] == 'SE'
-    arrhenius = outputs['arrhenius']
+    (arrhenius,) = summaries(run, 'arrhenius')
     assert arrhenius['activation_energy_ev'] == pytest.approx(0.35, abs=0.01)
     assert arrhenius['conductivity_at_reference_s_cm'] == pytest.approx(1e-3, rel=0.03)
     assert arrhenius['form'] == 'sigma_t'
-    fits = list(outputs['fits'].values())
+    fits = summaries(run, 'eis_fit')
     assert all(fit['accepted'] and fit['role_r1'] == 'bulk' for fit in fits)
 
 
@@ -103,9 +116,9 @@ def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
         'eis': {'circuit': 'R0-p(R1,CPE1)', 'roles': {'R0': 'electrolyte', 'R1': 'interface'}},
         'growth': {'element': 'interface'},
     }
-    outputs, node = run_get_node(InterfaceWorkChain.get_builder_for(cell, options, measurements=nodes))
-    assert node.is_finished_ok, node.exit_message
-    growth = outputs['growth']
+    run = run_steps(cell, nodes, ('eis_fit', 'interface_growth'), options)
+    assert not run.failures, run.failures
+    (growth,) = summaries(run, 'interface_growth')
     assert growth['rate_constant_ohm_cm2_per_sqrt_h'] == pytest.approx(14.6, rel=0.03)
     assert growth['initial_resistance_ohm_cm2'] == pytest.approx(29.6, rel=0.05)
     assert growth['element'] == 'R1'
@@ -117,9 +130,11 @@ def test_missing_geometry_is_a_clear_failure(aiida_profile_clean):
         {'id': 'P2', 'format': 'blocking_pellet', 'layers': [{'role': 'electrolyte', 'material': 'SE'}]}
     )
     record = ImpedanceSpectrumData(spectrum([rq(100, 1e-9, 0.9), cpe(1e-6, 0.85)]), sample_id='P2').store()
-    _outputs, node = run_get_node(ConductivityWorkChain.get_builder_for(cell, measurements=[record]))
-    assert node.exit_status == 401
-    assert 'lacks the electrolyte thickness or area' in node.exit_message
+    run = run_steps(cell, [record], ('eis_fit', 'conductivity'))
+    (outcome,) = run.results['conductivity'].values()
+    assert outcome.process.exit_status == 340  # MissingInputError
+    assert 'lacks the electrolyte thickness or area' in outcome.process.exit_message
+    assert any('lacks the electrolyte thickness' in failure for failure in run.failures)
 
 
 def test_real_spectrum_conductivity_methods(pellet, shared_file):

@@ -34,15 +34,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.eis.circuit import Circuit, Element, ParameterError, Series
 from aiida_ssb.analysis.eis.guess import initial_guess
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
-__all__ = ['WEIGHTINGS', 'EisFitError', 'EisFitResult', 'data_bounds', 'fit_circuit', 'prepare_spectrum']
+__all__ = ['WEIGHTINGS', 'EisFitError', 'EisFitResult', 'FitSettings', 'data_bounds', 'fit_circuit', 'prepare_spectrum']
 
 WEIGHTINGS = ('modulus', 'proportional', 'unit')
 _PROPORTIONAL_FLOOR = 0.01
@@ -51,6 +53,29 @@ _ARC_SIGNATURES = {'p(R,CPE)': ('R', 'CPE'), 'p(CPE,R)': ('CPE', 'R'), 'p(R,C)':
 
 class EisFitError(AnalysisError):
     """Input that cannot be fitted (names the argument and what is wrong)."""
+
+
+class FitSettings(Settings):
+    """Settings of an equivalent-circuit fit (:func:`fit_circuit`)."""
+
+    circuit: str = Field(description='circuit string, e.g. R0-p(R1,CPE1)-p(R2,CPE2)-CPE3')
+    roles: dict[str, str] = Field(
+        {},
+        description='element -> physical role (bulk, grain_boundary, electrode, interface, cathode_interphase...)',
+    )
+    weighting: Literal['modulus', 'proportional', 'unit'] = Field('modulus', description='residual weighting')
+    fixed: dict[str, float] = Field({}, description='parameters held at these values')
+    initial: dict[str, float] | None = Field(None, description='initial guess (automatic when absent)')
+    n_starts: int = Field(4, ge=1, description='multistart count: starts spread around the initial guess')
+    seed: int = Field(0, description='seed of the multistart')
+    frequency_range_hz: tuple[float, float] | None = Field(None, description='fit only this frequency window')
+    max_chi2_over_z: float = Field(0.02, gt=0, description='fits above this chi2/|Z| are flagged not accepted')
+
+    @field_validator('circuit')
+    @classmethod
+    def _parse_circuit(cls, value: str) -> str:
+        Circuit(value)  # raises a CircuitSyntaxError naming the column
+        return value
 
 
 # ------------------------------------------------------------------------------------------ helpers

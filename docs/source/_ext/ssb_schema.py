@@ -128,11 +128,33 @@ class FieldsDirective(Directive):
         return _table(self, ['field', 'kind', 'meaning'], rows, '35 12 53')
 
 
+class AnalysisOptionsDirective(Directive):
+    """``.. ssb-analysis-options:: NAME``: the settings of one analysis of the registry, from its settings type
+    (:meth:`~aiida_ssb.analysis.settings.Settings.option_table`): name, unit, default, meaning."""
+
+    required_arguments = 1
+
+    def run(self):
+        from aiida_ssb.analysis.registry import get_analysis
+        from aiida_ssb.model import bare_name
+
+        spec = get_analysis(self.arguments[0])
+        rows = []
+        for row in spec.settings.option_table():
+            written = f'``{row.name}``' + (f' (or ``{bare_name(row.name)}`` with a unit)' if row.unit else '')
+            rows.append([written, row.unit, f'``{row.default}``', _escape(row.description)])
+        intro = nodes.paragraph()
+        aliases = f' (formerly also: {", ".join(f"``{a}``" for a in spec.aliases)})' if spec.aliases else ''
+        text = f'Section ``{spec.name}``{aliases}: {_escape(spec.summary)}. Settings type :class:`{spec.settings_path.replace(":", ".")}`.'
+        self.state.nested_parse(StringList([text], source=''), self.content_offset, intro)
+        return [*intro.children, *_table(self, ['setting', 'unit', 'default', 'meaning'], rows, '28 10 20 42')]
+
+
 class CircuitsDirective(Directive):
     """``.. ssb-circuits::``: the default circuit per cell format."""
 
     def run(self):
-        from aiida_ssb.workflows.impedance import DEFAULT_CIRCUITS
+        from aiida_ssb.workflows.steps import DEFAULT_CIRCUITS
 
         rows = [
             [f'``{fmt}``', f'``{circuit}``', ', '.join(f'{k}: {v}' for k, v in roles.items())]
@@ -155,5 +177,6 @@ def setup(app):
     app.add_directive('ssb-schema', SchemaDirective)
     app.add_directive('ssb-fields', FieldsDirective)
     app.add_directive('ssb-circuits', CircuitsDirective)
+    app.add_directive('ssb-analysis-options', AnalysisOptionsDirective)
     app.add_directive('ssb-headline', HeadlineDirective)
     return {'parallel_read_safe': True}

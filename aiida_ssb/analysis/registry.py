@@ -1,0 +1,246 @@
+"""The registry of analyses: one entry per analysis, one name for it everywhere.
+
+Each :class:`AnalysisSpec` ties together what the layers above need to know about an analysis: its name (the
+option section of the manifest and of ``--set``, the ``analysis`` field of its results, the suffix of its
+calcfunction's entry point, its docs page), its settings type, its pure function, the measurement kinds it
+applies to, the process function that runs it in AiiDA and the plot kinds that draw it. The command line's
+``--set`` help, the option sections, the plot kinds and the docs' option tables read from here.
+
+Upper-layer objects (calcfunctions, steps of the cell workflow) are named by entry point or dotted path
+and resolved only when asked for, so this module stays free of AiiDA and cheap to import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiida_ssb.exceptions import InputError, SettingsError
+
+if TYPE_CHECKING:
+    from aiida_ssb.analysis.settings import Settings
+
+__all__ = [
+    'ANALYSES',
+    'AnalysisSpec',
+    'canonical_options',
+    'get_analysis',
+    'merge_options',
+    'option_sections',
+    'plot_kinds',
+    'resolve_section',
+    'validate_options',
+]
+
+
+def _load(path: str) -> Any:
+    module, _, attribute = path.partition(':')
+    return getattr(importlib.import_module(module), attribute)
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysisSpec:
+    """What the code, the command line and the docs know about one analysis."""
+
+    #: the one name: option section, ``analysis`` field of results, entry point ``ssb.analyse.<name>``
+    name: str
+    #: a title for docs and figures
+    title: str
+    #: one sentence: what it computes
+    summary: str
+    #: ``module:attribute`` of the settings type (a :class:`~aiida_ssb.analysis.settings.Settings`)
+    settings_path: str
+    #: ``module:attribute`` of the pure function
+    function_path: str
+    #: measurement kinds it reads (``eis``, ``voltammetry``, ``cycling``, ``thermal``, ``diffraction``), or
+    #: ``results`` for an analysis of other analyses' results
+    measurements: tuple[str, ...]
+    #: plot kinds of ``aiida-ssb plot`` that draw its results
+    plot_kinds: tuple[str, ...] = ()
+    #: the docs page (under ``docs/source/``, without suffix) that documents the method
+    docs: str = ''
+    #: former names, still accepted on input (option sections, plot kinds) so old manifests and graphs work
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def settings(self) -> type[Settings]:
+        """The settings type (imported on first use)."""
+        return _load(self.settings_path)
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The pure function (imported on first use)."""
+        return _load(self.function_path)
+
+    @property
+    def calcfunction(self) -> str:
+        """The entry point of the process function that runs it (``aiida.calculations`` group)."""
+        return f'ssb.analyse.{self.name}'
+
+    @property
+    def step(self) -> Callable[..., Any]:
+        """The step of the cell analysis workflow that runs it (:mod:`aiida_ssb.workflows.steps`)."""
+        return _load(f'aiida_ssb.workflows.steps:{self.name}')
+
+
+ANALYSES: dict[str, AnalysisSpec] = {
+    spec.name: spec
+    for spec in (
+        AnalysisSpec(
+            name='eis_fit',
+            title='Equivalent-circuit fit',
+            summary='fits an equivalent circuit to each impedance spectrum (complex non-linear least squares)',
+            settings_path='aiida_ssb.analysis.eis.fit:FitSettings',
+            function_path='aiida_ssb.analysis.eis.fit:fit_circuit',
+            measurements=('eis',),
+            plot_kinds=('nyquist', 'bode'),
+            docs='analysis/eis',
+            aliases=('eis',),
+        ),
+        AnalysisSpec(
+            name='conductivity',
+            title='Ionic conductivity',
+            summary='sigma = L / (R A) from a fitted bulk resistance, the real-axis intercept or the sigma-prime '
+            'plateau',
+            settings_path='aiida_ssb.analysis.conductivity:ConductivitySettings',
+            function_path='aiida_ssb.analysis.conductivity:conductivity_from_resistance',
+            measurements=('eis',),
+            plot_kinds=('arrhenius',),
+            docs='analysis/conductivity',
+        ),
+        AnalysisSpec(
+            name='arrhenius',
+            title='Arrhenius activation energy',
+            summary='activation energies and prefactors of conductivity against temperature, per regime',
+            settings_path='aiida_ssb.analysis.arrhenius:ArrheniusSettings',
+            function_path='aiida_ssb.analysis.arrhenius:fit_arrhenius',
+            measurements=('results',),
+            plot_kinds=('arrhenius',),
+            docs='analysis/arrhenius',
+        ),
+        AnalysisSpec(
+            name='interface_growth',
+            title='Interface resistance growth',
+            summary="a fitted interface resistance tracked over a cell's spectra, with R(t) = R0 + k sqrt(t)",
+            settings_path='aiida_ssb.analysis.growth:GrowthSettings',
+            function_path='aiida_ssb.analysis.growth:fit_parabolic_growth',
+            measurements=('eis',),
+            plot_kinds=('interface_growth',),
+            docs='analysis/eis',
+            aliases=('growth', 'interface', 'resistance'),
+        ),
+        AnalysisSpec(
+            name='onsets',
+            title='Oxidative and reductive onsets',
+            summary='onset potentials of faradaic current in voltammetry sweeps (two-line, threshold, derivative)',
+            settings_path='aiida_ssb.analysis.voltammetry:OnsetSettings',
+            function_path='aiida_ssb.analysis.voltammetry:find_onsets',
+            measurements=('voltammetry',),
+            plot_kinds=('onsets',),
+            docs='analysis/voltammetry',
+            aliases=('stability', 'oxidative_stability', 'voltammogram'),
+        ),
+        AnalysisSpec(
+            name='stepwise_cv',
+            title='Stepwise cyclic voltammetry',
+            summary='the cut-off at which the charge passed per newly opened volt soars, in a CV whose upper '
+            'cut-off rises step by step',
+            settings_path='aiida_ssb.analysis.voltammetry:StepwiseCvSettings',
+            function_path='aiida_ssb.analysis.voltammetry:analyse_stepwise_cv',
+            measurements=('voltammetry',),
+            plot_kinds=('stepwise_cv',),
+            docs='analysis/voltammetry',
+            aliases=('stepwise',),
+        ),
+        AnalysisSpec(
+            name='cycling',
+            title='Cycling summary',
+            summary='capacities, coulombic and energy efficiency, retention against a reference, protocol blocks '
+            'and rate table of a galvanostatic record',
+            settings_path='aiida_ssb.analysis.cycling:CyclingSettings',
+            function_path='aiida_ssb.analysis.cycling:summarise_cycling',
+            measurements=('cycling',),
+            plot_kinds=('capacity', 'profiles', 'rate'),
+            docs='analysis/cycling',
+        ),
+        AnalysisSpec(
+            name='ccd',
+            title='Critical current density',
+            summary='the highest current density a symmetric cell sustains before a sudden voltage drop or a short',
+            settings_path='aiida_ssb.analysis.ccd:CcdSettings',
+            function_path='aiida_ssb.analysis.ccd:critical_current_density',
+            measurements=('cycling',),
+            plot_kinds=('ccd',),
+            docs='analysis/ccd',
+        ),
+    )
+}
+
+_ALIASES = {alias: spec.name for spec in ANALYSES.values() for alias in spec.aliases}
+
+
+def resolve_section(name: str) -> str:
+    """The analysis name of an option section or plot-kind alias (``eis`` -> ``eis_fit``); unknown names raise
+    an :class:`~aiida_ssb.exceptions.InputError` listing the known ones."""
+    if name in ANALYSES:
+        return name
+    if name in _ALIASES:
+        return _ALIASES[name]
+    raise InputError(f'unknown analysis {name!r}; analyses: {", ".join(ANALYSES)}')
+
+
+def get_analysis(name: str) -> AnalysisSpec:
+    """The :class:`AnalysisSpec` of an analysis name or alias."""
+    return ANALYSES[resolve_section(name)]
+
+
+def option_sections() -> tuple[str, ...]:
+    """The option sections (one per analysis), in registry order."""
+    return tuple(ANALYSES)
+
+
+def plot_kinds(specs: Iterable[AnalysisSpec] | None = None) -> tuple[str, ...]:
+    """Every plot kind of the analyses, in registry order, without repeats."""
+    kinds: list[str] = []
+    for spec in specs if specs is not None else ANALYSES.values():
+        kinds.extend(kind for kind in spec.plot_kinds if kind not in kinds)
+    return tuple(kinds)
+
+
+def canonical_options(options: Mapping[str, Any] | None, where: str = 'options') -> dict[str, dict[str, Any]]:
+    """Options by analysis name (``eis`` -> ``eis_fit``, ``growth`` -> ``interface_growth``); every section must
+    be a mapping. Unknown sections raise an :class:`~aiida_ssb.exceptions.InputError` naming them."""
+    result: dict[str, dict[str, Any]] = {}
+    for section, values in (options or {}).items():
+        name = resolve_section(str(section))
+        if not isinstance(values, Mapping):
+            raise InputError(f'{where}.{section} must be a mapping of options, not {type(values).__name__}')
+        result.setdefault(name, {}).update(values)
+    return result
+
+
+def merge_options(*layers: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Option layers merged section by section, later layers winning key by key."""
+    merged: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for section, values in canonical_options(layer).items():
+            merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def validate_options(options: Mapping[str, Any] | None, where: str = 'options') -> dict[str, dict[str, Any]]:
+    """Canonical sections, each checked against its settings type (the fit's ``circuit`` may be left to the
+    automatic choice). Raises :class:`~aiida_ssb.exceptions.SettingsError` naming the section and field."""
+    canonical = canonical_options(options, where)
+    for name, values in canonical.items():
+        spec = ANALYSES[name]
+        check = dict(values)
+        if name == 'eis_fit' and 'circuit' not in check:
+            check['circuit'] = 'R0'  # the circuit is chosen per cell when not given
+        try:
+            spec.settings.resolve(check)
+        except SettingsError as exc:
+            raise SettingsError(f'{where}.{name}: {exc}') from None
+    return canonical

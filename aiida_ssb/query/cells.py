@@ -1,0 +1,49 @@
+"""A cell in the graph: its measurements (in time order, with stable unique labels) and its electrolyte material."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiida import orm
+
+from aiida_ssb.calculations.record import link_label
+from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
+
+__all__ = ['electrolyte_of', 'measurement_label', 'measurements_of_cell']
+
+
+def measurements_of_cell(cell: orm.Data, classes: Iterable[type] | None = None) -> list[MeasurementData]:
+    """The measurement nodes parsed for ``cell`` (optionally of some classes only), in time order."""
+    query = orm.QueryBuilder()
+    query.append(orm.Data, filters={'id': cell.pk}, tag='sample')
+    query.append(orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse')
+    # entry-point type strings do not encode inheritance: query the concrete classes
+    query.append(ALL_MEASUREMENT_CLASSES, with_incoming='parse', project='*', tag='measurement')
+    query.order_by({'measurement': {'ctime': 'asc'}})
+    found = query.all(flat=True)
+    if classes is not None:
+        classes = tuple(classes)
+        found = [node for node in found if isinstance(node, classes)]
+    return found
+
+
+def measurement_label(node: MeasurementData) -> str:
+    """The label of a measurement among a cell's analysis inputs and outputs: its source file and part, then the
+    first eight hex digits of its uuid (``PEIS_C01_mpt_3f2a9c1e``), so that records of one cell whose file names
+    coincide (``25C/PEIS_C01.mpt`` and ``40C/PEIS_C01.mpt``) or differ only in punctuation stay apart. The label
+    is stable: the same node always gets the same label, also in another profile after an archive import."""
+    name = node.base.attributes.get('source_filename', None) or 'record'
+    part = node.base.attributes.get('part_index', None)
+    stem = link_label(name if part is None else f'{name}_{part}')
+    return f'{stem}_{node.uuid.replace("-", "")[:8]}'
+
+
+def electrolyte_of(cell: orm.Data) -> orm.Data | None:
+    """The material of the cell's electrolyte (or separator) layer."""
+    from aiida_ssb.data.sample import find_sample
+
+    for role in ('electrolyte', 'separator'):
+        for layer in cell.base.attributes.get('layers', []):
+            if layer['role'] == role:
+                return find_sample(layer['material'])
+    return None

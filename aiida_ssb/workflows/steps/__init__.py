@@ -1,0 +1,34 @@
+"""The steps of a cell's analysis: one function per analysis of the registry, run in registry order.
+
+Each step looks at the :class:`~aiida_ssb.workflows.run.AnalysisRun` (the cell, its measurements, the options,
+the results of earlier steps), decides whether its analysis applies (saying why not in ``run.skipped``) and
+calls the analysis's process function once per measurement (or once per series). Defaults that depend on the
+cell (the circuit of its format, the state label to track) are chosen here and stored with the result, since
+the resolved settings (every field) are the ``options`` input of each process function.
+"""
+
+from aiida_ssb.workflows.steps.cycling import ccd, cycling
+from aiida_ssb.workflows.steps.impedance import (
+    DEFAULT_CIRCUITS,
+    STATE_LABELS,
+    arrhenius,
+    conductivity,
+    eis_fit,
+    impedance_route,
+    interface_growth,
+)
+from aiida_ssb.workflows.steps.voltammetry import onsets, stepwise_cv
+
+__all__ = [
+    'DEFAULT_CIRCUITS',
+    'STATE_LABELS',
+    'arrhenius',
+    'ccd',
+    'conductivity',
+    'cycling',
+    'eis_fit',
+    'impedance_route',
+    'interface_growth',
+    'onsets',
+    'stepwise_cv',
+]
