@@ -32,6 +32,10 @@ SUPPORTED_FORMATS: dict[str, str] = {
     'panalytical-xrdml': 'PANalytical/Malvern XRDML diffraction file (.xrdml)',
     'netzsch-txt': 'NETZSCH Proteus ASCII export of DSC/TGA/STA data (#-prefixed header)',
     'bdf': 'Battery Data Format time series (CSV with BDF column labels, or .bdf.parquet)',
+    'neware-csv': 'Neware BTS CSV export (record or step layout)',
+    'neware-xlsx': 'Neware BTS Excel export (record/step sheets); needs openpyxl (aiida-ssb[xlsx])',
+    'arbin-csv': 'Arbin MITS Pro CSV export (Data_Point, Test_Time(s), Current(A), Voltage(V)...)',
+    'arbin-xlsx': 'Arbin MITS Pro Excel export (Channel sheets); needs openpyxl (aiida-ssb[xlsx])',
 }
 
 
@@ -49,7 +53,14 @@ def detect_format(path: str | os.PathLike) -> str:
     if head.startswith(b'PK\x03\x04'):
         if b'data.ndc' in head or b'TestInfo.xml' in head or b'Step.xml' in head:
             return 'neware-ndax'
-        raise ParseError(path, 'is a zip archive that is not a Neware .ndax file')
+        from aiida_ssb.parsers.cycler_tables import xlsx_kind
+
+        kind = xlsx_kind(path)
+        if kind in ('neware-xlsx', 'arbin-xlsx'):
+            return kind
+        if kind == 'xlsx':
+            raise ParseError(path, 'is an Excel workbook that is neither a Neware nor an Arbin export')
+        raise ParseError(path, 'is a zip archive that is not a Neware .ndax file nor an Excel export')
     if head.startswith(b'NEWARE'):
         return 'neware-nda'
     if head[4:19] in (b'Standard Jet DB', b'Standard ACE DB'):
@@ -91,6 +102,11 @@ def detect_format(path: str | os.PathLike) -> str:
             return 'maccor-txt'
     if first.startswith("Today's Date") or 'Date of Test' in first:
         return 'maccor-txt'
+    from aiida_ssb.parsers.cycler_tables import detect_cycler_table
+
+    cycler = detect_cycler_table(nonempty[:5])
+    if cycler:
+        return cycler
     for line in nonempty[:40]:
         lowered = line.lower()
         if 'frequency (hz)' in lowered and ("z'" in lowered or 'z (' in lowered):

@@ -38,6 +38,10 @@ _READERS: dict[str, tuple[str, str, bool, bool]] = {
     'panalytical-xrdml': ('diffraction', 'read_xrdml', False, False),
     'netzsch-txt': ('thermal', 'read_netzsch', False, False),
     'bdf': ('bdf', 'read_bdf', False, False),
+    'neware-csv': ('cycler_tables', 'read_neware_table', False, False),
+    'neware-xlsx': ('cycler_tables', 'read_neware_table', False, False),
+    'arbin-csv': ('cycler_tables', 'read_arbin_table', False, False),
+    'arbin-xlsx': ('cycler_tables', 'read_arbin_table', False, False),
 }
 
 #: measurement kind -> canonical columns a record of that kind must have

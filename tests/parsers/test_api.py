@@ -27,6 +27,10 @@ FORMAT_CODES = {
     'panalytical-xrdml',
     'netzsch-txt',
     'bdf',
+    'neware-csv',
+    'neware-xlsx',
+    'arbin-csv',
+    'arbin-xlsx',
 }
 
 
