@@ -36,6 +36,9 @@ SUPPORTED_FORMATS: dict[str, str] = {
     'neware-xlsx': 'Neware BTS Excel export (record/step sheets); needs openpyxl (aiida-ssb[xlsx])',
     'arbin-csv': 'Arbin MITS Pro CSV export (Data_Point, Test_Time(s), Current(A), Voltage(V)...)',
     'arbin-xlsx': 'Arbin MITS Pro Excel export (Channel sheets); needs openpyxl (aiida-ssb[xlsx])',
+    'chi-txt': 'CH Instruments text export (A.C. Impedance, cyclic or linear sweep voltammetry)',
+    'parstat-txt': 'Princeton Applied Research Parstat (PowerSine) impedance text export',
+    'versastudio-par': 'Princeton Applied Research VersaStudio .par file (<SegmentN> sections)',
 }
 
 
@@ -103,6 +106,14 @@ def detect_format(path: str | os.PathLike) -> str:
     if first.startswith("Today's Date") or 'Date of Test' in first:
         return 'maccor-txt'
     from aiida_ssb.parsers.cycler_tables import detect_cycler_table
+    from aiida_ssb.parsers.impedance_more import looks_like_chi, looks_like_parstat, looks_like_versastudio
+
+    if looks_like_versastudio(text):
+        return 'versastudio-par'
+    if looks_like_chi(nonempty):
+        return 'chi-txt'
+    if looks_like_parstat(nonempty):
+        return 'parstat-txt'
 
     cycler = detect_cycler_table(nonempty[:5])
     if cycler:

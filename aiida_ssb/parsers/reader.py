@@ -42,6 +42,9 @@ _READERS: dict[str, tuple[str, str, bool, bool]] = {
     'neware-xlsx': ('cycler_tables', 'read_neware_table', False, False),
     'arbin-csv': ('cycler_tables', 'read_arbin_table', False, False),
     'arbin-xlsx': ('cycler_tables', 'read_arbin_table', False, False),
+    'chi-txt': ('impedance_more', 'read_chi', False, False),
+    'parstat-txt': ('impedance_more', 'read_parstat', False, False),
+    'versastudio-par': ('impedance_more', 'read_versastudio', False, False),
 }
 
 #: measurement kind -> canonical columns a record of that kind must have
@@ -56,7 +59,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 KINDS = tuple(REQUIRED_COLUMNS)
 
 # plain-table formats that a column_map turns into the generic reader
-_TABLE_FORMATS = ('csv-impedance', 'xy', 'generic-csv', 'autolab-txt')
+_TABLE_FORMATS = ('csv-impedance', 'xy', 'generic-csv', 'autolab-txt', 'parstat-txt')
 
 
 def read(

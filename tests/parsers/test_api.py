@@ -31,6 +31,9 @@ FORMAT_CODES = {
     'neware-xlsx',
     'arbin-csv',
     'arbin-xlsx',
+    'chi-txt',
+    'parstat-txt',
+    'versastudio-par',
 }
 
 
