@@ -36,6 +36,8 @@ from aiida_ssb.parsers.biologic import (
     is_placeholder,
     technique_from_columns,
 )
+from aiida_ssb.parsers.biologic_settings import mpr_settings
+from aiida_ssb.parsers.settings import cross_check
 
 __all__ = ['MPR_MAGIC', 'read_mpr']
 
@@ -152,6 +154,14 @@ def read_mpr(path: str | os.PathLike, *, keep_dc_rows: bool = False, keep_placeh
     columns, notes = canonicalise(path, raw_columns, technique, keep_dc_rows=keep_dc_rows, loop_starts=loop_starts)
     metadata.update(notes)
     _derive_x(columns, metadata)
+    if settings is not None and len(settings['data']) > 0:
+        technique_settings, _ = mpr_settings(technique, bytes(settings['data']))
+        if technique_settings is not None:
+            metadata['technique_settings'] = technique_settings.stored()
+            metadata['settings_summary'] = technique_settings.summary()
+            checks = cross_check(technique_settings, columns)
+            if checks:
+                metadata['flags'] = metadata.get('flags', []) + checks
     metadata['software'] = 'EC-Lab'
     return Measurement(
         technique=technique, columns=columns, metadata=metadata, source=os.fspath(path), file_format='biologic-mpr'

@@ -220,13 +220,14 @@ def _ec_lab_sequence(technique: str, block: dict[str, Any], index: int) -> Seque
             values['set_current_ma'] = current
         limit = _number(get('EM (V)'))
         direction = current if current is not None else (-1.0 if sign.startswith('<') else 1.0)
-        if limit is not None:
+        if limit is not None and current != 0:  # a zero-current sequence has no potential limit to reach
             values['upper_voltage_limit_v' if direction >= 0 else 'lower_voltage_limit_v'] = limit
         values['duration_s'] = _seconds(get('t1 (h:m:s)', 'ts (h:m:s)')) or None  # 0: no time limit
         values['repeat'] = _int(get('nc cycles'))
     elif technique in ('ca', 'ocv', 'wait'):
         values['control'] = 'potential' if technique == 'ca' else 'rest'
-        values['set_potential_v'] = _number(get('Ei (V)', 'E (V)'))
+        if _absolute(block, 'Ei (V)') or _absolute(block, 'E (V)'):
+            values['set_potential_v'] = _number(get('Ei (V)', 'E (V)'))
         values['duration_s'] = _seconds(get('ti (h:m:s)', 'tR (h:m:s)', 'tw (h:m:s)')) or None
         values['repeat'] = _int(get('nc cycles'))
     elif technique in ('cv', 'cva', 'lsv'):
@@ -244,13 +245,14 @@ def _ec_lab_sequence(technique: str, block: dict[str, Any], index: int) -> Seque
         values['repeat'] = _int(get('nc cycles'))
     elif technique in ('peis', 'geis', 'zir', 'eis'):
         values['control'] = 'impedance'
-        values['frequency_start_hz'] = _with_unit(_number(get('fi')), get('unit fi'), 'Hz')
-        values['frequency_end_hz'] = _with_unit(_number(get('ff')), get('unit ff'), 'Hz')
+        values['frequency_start_hz'] = _with_unit(_number(get('fi', 'f')), get('unit fi', 'unit f'), 'Hz')
+        values['frequency_end_hz'] = _with_unit(_number(get('ff', 'f')), get('unit ff', 'unit f'), 'Hz')
         if technique == 'geis':
             values['set_current_ma'] = _with_unit(_number(get('Is')), get('unit Is'), 'mA')
             values['amplitude_ma'] = _with_unit(_number(get('Ia')), get('unit  Ia', 'unit Ia'), 'mA')
         else:
-            values['set_potential_v'] = _number(get('E (V)'))
+            if _absolute(block, 'E (V)'):
+                values['set_potential_v'] = _number(get('E (V)'))
             values['amplitude_mv'] = _number(get('Va (mV)'))
     else:
         values['control'] = 'other'
@@ -332,7 +334,7 @@ def _absolute(block: dict[str, Any], key: str) -> bool:
     )
     if isinstance(reference, list):
         reference = reference[0]
-    return reference is None or str(reference).strip().lower() in ('ref', '<none>', '')
+    return reference is None or str(reference).strip().lower() in ('ref', '')
 
 
 def _int(text: Any) -> int | None:

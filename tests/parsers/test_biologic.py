@@ -371,3 +371,30 @@ def test_every_battery_column_name_of_either_ec_lab_version(tmp_path):
     for name, value in expected.items():
         assert measurement[name][0] == pytest.approx(value, rel=1e-7), name
     assert measurement.metadata['derived_columns']['cell_voltage_v'] == 'Ewe - Ece'
+
+
+@pytest.mark.parametrize('stem', [stem for stem in TWINS if stem not in ('gcpl.pr_182.1', 'mb')])
+def test_settings_of_the_mpr_module_agree_with_its_mpt_export(shared_file, stem):
+    """The .mpr settings module, read through the record layouts, gives what the .mpt settings block says."""
+    text = read(shared_file(f'biologic/{stem}.mpt')).metadata['settings_summary']
+    binary = read(shared_file(f'biologic/{stem}.mpr')).metadata['settings_summary']
+    assert set(binary) == set(text)
+    for key, value in text.items():
+        assert binary[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
+
+
+def test_settings_of_every_shared_ec_lab_file(shared_data):
+    """Every EC-Lab file of the shared folder records its settings, except those whose layout is not read: the
+    Modulo Bat .mpr (its .mpt twin gives them), the BT-Lab GCPL export without a header and its .mpr."""
+    not_read = {'mb.mpr', 'gcpl.pr_182.1.mpt', 'gcpl.pr_182.1.mpr', 'wait.mpt', 'wait.mpr'}
+    for path in sorted((shared_data / 'biologic').glob('*.mp[rt]')):
+        if path.name in not_read:
+            continue
+        measurement = read(path)
+        assert measurement.metadata['settings_summary']['technique'] == measurement.technique, path.name
+        assert measurement.metadata['technique_settings']['sequences'], path.name
+    jdb = read(shared_data / 'biologic' / 'jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr')
+    summary = jdb.metadata['settings_summary']
+    assert summary['upper_voltage_limit_v'] == pytest.approx(3.8) and summary['lower_voltage_limit_v'] == pytest.approx(
+        2.0
+    )
