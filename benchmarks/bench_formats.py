@@ -2,6 +2,8 @@
 
 * BDF (Battery Data Format) CSV, 200,000 rows written by aiida-ssb from a generated GCPL record: our
   ``read`` beside the reference package's ``bdf.read`` (``pip install batterydf``; skipped when absent);
+* the same record as a Neware BTS CSV export (record layout): our ``read`` beside ``bdf.read`` (the reference
+  package's neware-csv plugin);
 * the same GCPL record as an EC-Lab ``.mpt``: our streaming reader beside galvani's ``MPTfile`` (the GPL-3
   reference we wrap for ``.mpr``; it wants CRLF line ends and reads every column) and pandas' C reader on
   the same bytes with no checks at all (the floor).
@@ -59,6 +61,17 @@ def main(argv: list[str] | None = None) -> int:
             rows[-1] = (rows[-1][0], rows[-1][1], 'same voltages' if same else 'DIFFERENT voltages')
         except ImportError:
             rows.append(('BDF CSV: batterydf (not installed: pip install batterydf)', float('nan'), ''))
+        neware = pathlib.Path(folder) / 'neware.csv'
+        _write_neware(record, neware)
+        rows.append(('Neware BTS CSV: aiida-ssb read', median_s(lambda: read(neware)), ''))
+        try:
+            import bdf
+
+            rows.append(('Neware BTS CSV: batterydf bdf.read (reference)', median_s(lambda: bdf.read(neware)), ''))
+        except ImportError:
+            rows.append(('Neware BTS CSV: batterydf (not installed)', float('nan'), ''))
+        except Exception as exc:  # the reference's own plugin detection may refuse
+            rows.append((f'Neware BTS CSV: batterydf failed ({type(exc).__name__})', float('nan'), ''))
         rows.append(('EC-Lab .mpt: aiida-ssb read (streaming)', median_s(lambda: read(mpt)), ''))
         try:
             from galvani import BioLogic
@@ -86,6 +99,33 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds, note in rows:
         print(f'{name:<52} {seconds * 1000:>7.0f} ms  {note}')
     return 0
+
+
+def _write_neware(record, path: pathlib.Path) -> None:
+    """The record as a Neware BTS 8 CSV export (record layout, h:mm:ss step times)."""
+    import numpy as np
+    import pandas as pd
+
+    time = record['time_s']
+    steps = record['step_index'] if 'step_index' in record else np.zeros(time.size, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(steps)) + 1))
+    begin = np.repeat(time[starts], np.diff(np.concatenate((starts, [time.size]))))
+    step_time = time - begin
+    hours = (step_time // 3600).astype(int)
+    clock = [f'{h}:{int(m):02d}:{s:06.3f}' for h, m, s in zip(hours, step_time % 3600 // 60, step_time % 60)]
+    kinds = np.where(record['current_ma'] > 0, 'CC Chg', np.where(record['current_ma'] < 0, 'CC DChg', 'Rest'))
+    pd.DataFrame(
+        {
+            'DataPoint': np.arange(1, time.size + 1),
+            'Cycle Index': record['cycle_index'] + 1 if 'cycle_index' in record else 1,
+            'Step Index': steps,
+            'Step Type': kinds,
+            'Time': clock,
+            'Total Time(s)': time,
+            'Current(A)': record['current_ma'] / 1000,
+            'Voltage(V)': record['voltage_v'],
+        }
+    ).to_csv(path, index=False)
 
 
 if __name__ == '__main__':

@@ -22,7 +22,6 @@ whose step types say discharge gets the sign from the step type (noted in ``curr
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import zipfile
@@ -36,10 +35,8 @@ from aiida_ssb.parsers._common import (
     decode_text,
     linear_conversion,
     parse_datetime,
-    read_bytes,
     split_lines,
 )
-from aiida_ssb.parsers._stream import TRUNCATION_HINT
 from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
 from aiida_ssb.parsers.settings import SequenceSettings, TechniqueSettings
 
@@ -188,10 +185,16 @@ class _Table:
 
 
 def _read_csv(path, vendor: str, allow_truncated: bool) -> Measurement:
+    """Numbers through the shared numeric core (pandas' C tokenizer on the bytes, line-exact errors, the
+    truncated last line); only the few text columns (step type, dates, written durations) as text."""
     import pandas as pd
 
+    from aiida_ssb.parsers._stream import read_numeric
+
     size = check_size(path, what='cycler export')
-    lines = split_lines(decode_text(path, read_bytes(path)[: min(size, 1 << 16)], what='cycler export'))
+    with open(path, 'rb') as handle:
+        head = handle.read(min(size, 1 << 16))
+    lines = split_lines(decode_text(path, head, what='cycler export'))
     header_at = None
     for index, line in enumerate(lines[:20]):
         if detect_cycler_table([line]):
@@ -203,62 +206,64 @@ def _read_csv(path, vendor: str, allow_truncated: bool) -> Measurement:
     names = [field.strip().strip('"') for field in lines[header_at].split(delimiter)]
     while names and not names[-1]:
         names.pop()
-    text = decode_text(path, read_bytes(path), what='cycler export')
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=delimiter,
-        header=None,
-        skiprows=header_at + 1,
-        names=list(range(len(names))),
-        usecols=list(range(len(names))),
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=True,
-        index_col=False,
-        engine='c',
+    offset = 0
+    skip = 3 if head.startswith(b'\xef\xbb\xbf') else 0
+    for _ in range(header_at + 1):
+        offset = head.index(b'\n', offset) + 1 if b'\n' in head[offset:] else len(head)
+    roles = roles_of(names)
+    text_positions = sorted(
+        {position for role, (position, _) in roles.items() if role in _TEXT_ROLES}
+        | {position for role, (position, _) in roles.items() if role in ('test_time', 'step_time')}
     )
-    rows = frame.shape[0]
-    if rows == 0:
+    numeric_positions = [
+        position for role, (position, _) in roles.items() if position not in text_positions and role not in _TEXT_ROLES
+    ]
+    first_data = lines[header_at + 1] if header_at + 1 < len(lines) else ''
+    decimal = ',' if delimiter != ',' and re.search(r'\d,\d', first_data) and '.' not in first_data else '.'
+    del skip
+    table = read_numeric(
+        path,
+        (path, offset),
+        first_line=header_at + 2,
+        delimiter=delimiter,
+        n_columns=len(names),
+        usecols=sorted(numeric_positions),
+        decimal=decimal,
+        column_names=names,
+        allow_truncated=allow_truncated,
+        empty_ok=range(len(names)),
+    )
+    notes: dict[str, Any] = dict(table.notes)
+    if table.n_rows == 0:
         raise ParseError(path, 'the file holds no data rows', line=header_at + 1)
-    notes: dict[str, Any] = {}
-    all_lines = split_lines(text)
-    last_at = max((index for index, line in enumerate(all_lines) if line.strip()), default=header_at)
-    if last_at > header_at:
-        last = all_lines[last_at].split(delimiter)
-        if len(last) < len(names):
-            if not allow_truncated:
-                raise ParseError(
-                    path,
-                    f'the last line is cut short (it has {len(last)} of the {len(names)} fields): the file looks '
-                    f'truncated; {TRUNCATION_HINT}',
-                    line=last_at + 1,
-                )
-            frame = frame.iloc[:-1]
-            notes['truncated_last_line'] = last_at + 1
-            notes['truncation'] = f'line {last_at + 1} dropped: it has {len(last)} of the {len(names)} fields'
+    texts: dict[int, np.ndarray] = {}
+    if text_positions:
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            header=None,
+            skiprows=header_at + 1,
+            names=list(range(len(names))),
+            usecols=text_positions,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            index_col=False,
+            engine='c',
+            encoding='latin-1',
+        )
+        for position in text_positions:
+            texts[position] = frame[position].to_numpy(dtype=object)[: table.n_rows]
 
     def number(position: int) -> np.ndarray:
-        column = (
-            frame[position].str.strip().str.replace(',', '.', regex=False)
-            if _comma_decimal(frame[position])
-            else frame[position].str.strip()
-        )
-        values = pd.to_numeric(column.replace('', np.nan), errors='coerce').to_numpy(dtype=np.float64)
-        bad = np.isnan(values) & (column.to_numpy() != '') & ~column.str.lower().isin(['nan', '-']).to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ParseError(
-                path,
-                f'column {names[position]!r} holds {column.iloc[row][:40]!r}, which is not a number',
-                line=header_at + 2 + row,
-            )
-        return values
+        if position in table.columns:
+            return table.columns[position]
+        return durations(path, names[position], texts[position], header_at + 2)
 
     def text_of(position: int) -> np.ndarray:
-        return frame[position].str.strip().to_numpy(dtype=object)
+        return texts[position]
 
-    measurement = _measurement(path, vendor, _Table(names, number, text_of), 'csv', notes)
-    return measurement
+    return _measurement(path, vendor, _Table(names, number, text_of), 'csv', notes)
 
 
 def _comma_decimal(column) -> bool:
@@ -351,25 +356,61 @@ _DURATION = re.compile(r'^\s*(?:(\d+)\s*(?:d|days?|-)\s*)?(\d+):(\d{1,2}):(\d{1,
 
 
 def durations(path, name: str, texts: np.ndarray, first_line: int) -> np.ndarray:
-    """Seconds from texts that are numbers of seconds or durations ``[d-|Nd ]h:mm:ss[.fff]``."""
-    values = np.empty(texts.size)
-    for row, text in enumerate(texts.tolist()):
-        text = str(text)
-        try:
-            values[row] = float(text.replace(',', '.')) if text else np.nan
-            continue
-        except ValueError:
-            pass
-        match = _DURATION.match(text)
-        if not match:
+    """Seconds from texts that are numbers of seconds or durations ``[d-|Nd ]h:mm:ss[.fff]`` (vectorised)."""
+    import pandas as pd
+
+    series = pd.Series(texts, dtype=object).astype(str).str.strip()
+    sample = next((text for text in series.head(20) if text), '')
+    if ':' in sample:  # written durations: no row is tried as a plain number first
+        values = np.full(series.size, np.nan)
+    else:
+        values = np.array(
+            pd.to_numeric(series.str.replace(',', '.', regex=False).replace('', np.nan), errors='coerce'),
+            dtype=np.float64,
+        )
+    pending = np.isnan(values) & (series != '').to_numpy()
+    if pending.any():
+        total = _durations_arrow(series[pending].to_numpy(dtype=object))
+        if total is None:
+            parts = series[pending].str.extract(_DURATION)
+            days = pd.to_numeric(parts[0], errors='coerce').fillna(0.0).to_numpy()
+            hours = pd.to_numeric(parts[1], errors='coerce').to_numpy()
+            minutes = pd.to_numeric(parts[2], errors='coerce').to_numpy()
+            seconds = pd.to_numeric(parts[3].str.replace(',', '.', regex=False), errors='coerce').to_numpy()
+            total = days * 86400.0 + hours * 3600.0 + minutes * 60.0 + seconds
+        bad = np.isnan(total)
+        if bad.any():
+            row = int(np.flatnonzero(pending)[np.flatnonzero(bad)[0]])
             raise ParseError(
                 path,
-                f'column {name!r} holds {text[:40]!r}, which is neither seconds nor a duration h:mm:ss',
+                f'column {name!r} holds {str(texts[row])[:40]!r}, which is neither seconds nor a duration h:mm:ss',
                 line=first_line + row,
             )
-        days, hours, minutes, seconds = match.groups()
-        values[row] = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds.replace(',', '.'))
+        values[pending] = total
     return values
+
+
+_NAMED_DURATION = r'^\s*(?:(?P<d>\d+)\s*(?:d|days?|-)\s*)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2}(?:[.,]\d*)?)\s*$'
+
+
+def _durations_arrow(texts: np.ndarray) -> np.ndarray | None:
+    """Seconds of written durations, matched by pyarrow's compute kernels (None without pyarrow)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    array = pa.array(texts.tolist(), type=pa.string())
+    parts = pc.extract_regex(array, _NAMED_DURATION)
+
+    def field(name: str) -> np.ndarray:
+        values = pc.struct_field(parts, name)
+        values = pc.if_else(pc.equal(values, ''), None, values)
+        values = pc.replace_substring(values, ',', '.')
+        return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+
+    days = np.nan_to_num(field('d'), nan=0.0)
+    return days * 86400.0 + field('h') * 3600.0 + field('m') * 60.0 + field('s')
 
 
 def _measurement(path, vendor: str, table: _Table, container: str, notes: dict[str, Any]) -> Measurement:
@@ -423,14 +464,15 @@ def _measurement(path, vendor: str, table: _Table, container: str, notes: dict[s
         raise ParseError(path, f'the export lacks a voltage or a current column: {", ".join(names)}')
     step_types = table.text(roles['step_type'][0]) if 'step_type' in roles else None
     if step_types is not None:
-        kinds = np.array([_step_kind(value) for value in step_types.tolist()], dtype=object)
+        labels, inverse = np.unique(step_types.astype(str), return_inverse=True)
+        kinds = np.array([_step_kind(label) for label in labels], dtype=object)[inverse]
         current = columns['current_ma']
         discharging = kinds == 'discharge'
         if discharging.any() and not (current[np.isfinite(current)] < 0).any():
             columns['current_ma'] = np.where(discharging, -np.abs(current), current)
             metadata['current_sign'] = 'from the step type (discharge negative); the export writes unsigned currents'
         modes = {'current': 1, 'potential': 2, 'rest': 3}
-        control = np.array([modes.get(_step_control(value), -1) for value in step_types.tolist()], dtype=np.int64)
+        control = np.array([modes.get(_step_control(label), -1) for label in labels], dtype=np.int64)[inverse]
         if (control >= 0).all():
             columns['control_mode'] = control
         metadata['step_types'] = sorted({str(value) for value in step_types.tolist() if value})
