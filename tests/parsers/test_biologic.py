@@ -147,6 +147,14 @@ def test_modulo_bat_settings_keep_every_sequence(shared_file):
     assert settings['ctrl1_val_unit'][3] == 'µA'
     for name in ('cycle_index', 'half_cycle_index', 'step_index', 'control_mode'):
         assert name in measurement
+    # one measurement with its sequences: each row's Ns names a sequence of the validated settings
+    sequences = measurement.metadata['technique_settings']['sequences']
+    assert [sequence['label'] for sequence in sequences] == settings['ctrl_type']
+    assert [sequence['control'] for sequence in sequences] == [
+        'rest', 'impedance', 'rest', 'current', 'current', 'rest', 'impedance', 'loop'
+    ]  # fmt: skip
+    assert set(np.unique(measurement['step_index'])) <= {sequence['index'] for sequence in sequences}
+    assert sequences[4]['set_current_ma'] == pytest.approx(-0.0028) and sequences[4]['lower_voltage_limit_v'] == -5
     # the impedance columns are NaN outside the impedance sequences
     frequency = measurement['frequency_hz']
     assert np.isnan(frequency).sum() == measurement.metadata['dc_rows'] == 1028
