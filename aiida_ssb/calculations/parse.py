@@ -37,6 +37,7 @@ __all__ = [
     'read_options',
     'sha256_of',
     'split_parts',
+    'take_handed_over',
 ]
 
 
@@ -84,7 +85,8 @@ def hand_over(sha256: str, options: Mapping[str, Any], measurement: Measurement)
         _HANDED_OVER[(sha256, _options_key(options))] = measurement
 
 
-def _take_handed_over(sha256: str | None, options: Mapping[str, Any]) -> Measurement | None:
+def take_handed_over(sha256: str | None, options: Mapping[str, Any]) -> Measurement | None:
+    """The record handed over for this file and these options (removed from the hand-over), or None."""
     if not sha256:
         return None
     with _HANDOVER_LOCK:
@@ -118,7 +120,7 @@ def split_parts(measurement: Measurement) -> list[Measurement]:
 
 
 def _body(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict[str, orm.Data]:
-    measurement = _take_handed_over(raw.base.attributes.get('sha256', None), options.get_dict())
+    measurement = take_handed_over(raw.base.attributes.get('sha256', None), options.get_dict())
     if measurement is None:
         with raw.as_path() as path:
             measurement = read_file(path, options.get_dict())

@@ -22,12 +22,12 @@ from aiida import orm
 
 from aiida_ssb.calculations.parse import (
     PARSE_FUNCTIONS,
-    _take_handed_over,
     file_digests,
     hand_over,
     raw_file_node,
     read_file,
     read_options,
+    take_handed_over,
 )
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.parsers.base import Measurement, ParseError
@@ -144,7 +144,7 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
             metadata={'label': label},
         )
     finally:
-        _take_handed_over(sha256, options)  # not taken (e.g. a cached process): forget it
+        take_handed_over(sha256, options)  # not taken (e.g. a cached process): forget it
     if not process.is_finished_ok:
         raise RuntimeError(f'{label} failed: {process.exit_message or process.process_state}')
     return [raw, process, *outputs.values()]
