@@ -157,6 +157,12 @@ def generate_mpt(path: pathlib.Path, rows: int, block: int = 50_000) -> None:
 
 CHILD = r"""
 import json, os, pathlib, sys, time, tempfile
+source = os.environ.get('AIIDA_SSB_BENCH_SOURCE')
+if source:  # another source tree: before any editable install of this one (its import hook is removed)
+    import importlib
+    sys.path.insert(0, source)
+    sys.meta_path = [finder for finder in sys.meta_path if 'editable' not in type(finder).__module__.lower()]
+    importlib.invalidate_caches()
 
 def rss_mb(key):
     with open('/proc/self/status') as handle:
@@ -201,7 +207,7 @@ print(json.dumps({'seconds': elapsed, 'peak_mb': peak, 'before_mb': before, 'row
 def measure(path: pathlib.Path, source: str | None) -> dict:
     env = dict(os.environ)
     if source:
-        env['PYTHONPATH'] = os.path.abspath(source) + os.pathsep + env.get('PYTHONPATH', '')
+        env['AIIDA_SSB_BENCH_SOURCE'] = os.path.abspath(source)
     with tempfile.TemporaryDirectory(prefix='aiida-ssb-bench-large-') as folder:
         result = subprocess.run(
             [sys.executable, '-c', CHILD, str(path), folder], capture_output=True, text=True, env=env, check=False
