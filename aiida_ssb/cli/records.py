@@ -109,6 +109,12 @@ def _conditions(function):
     '--technique', help='Expected technique (e.g. impedance, cv, galvanostatic_cycling); detected when omitted.'
 )
 @click.option('--file-format', help='Force the reader (e.g. biologic-mpt, generic-csv); detected when omitted.')
+@click.option(
+    '--allow-truncated',
+    is_flag=True,
+    help='Accept a file whose last line was cut while it was written: that line is dropped and the measurement '
+    'is flagged (truncated_last_line).',
+)
 @_conditions
 @clean_errors
 def cmd_import_file(
@@ -117,6 +123,7 @@ def cmd_import_file(
     material,
     technique,
     file_format,
+    allow_truncated,
     temperature,
     stack_pressure,
     atmosphere,
@@ -147,6 +154,7 @@ def cmd_import_file(
         is_cell=cell is not None,
         technique=technique,
         file_format=file_format,
+        allow_truncated=allow_truncated,
         **{k: v for k, v in conditions.items() if v is not None},
     )
     if status == 'unchanged':

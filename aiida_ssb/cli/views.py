@@ -416,7 +416,14 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
 @cmd_ssb.command('export')
 @click.argument('sample_ids', nargs=-1)
 @click.option('--campaign', help='Export every sample of this campaign.')
-@click.option('--format', 'file_format', type=click.Choice(['csv', 'parquet']), default='csv', show_default=True)
+@click.option(
+    '--format',
+    'file_format',
+    type=click.Choice(['csv', 'parquet', 'bdf']),
+    default='csv',
+    show_default=True,
+    help='bdf: cycling records as Battery Data Format files (.bdf.csv + .metadata.json), the tables as CSV.',
+)
 @click.option('-o', '--output', required=True, type=click.Path(file_okay=False), help='Output folder (created).')
 @click.option(
     '--force', is_flag=True, help='Write into an existing, non-empty folder (replacing files of the same name).'
@@ -434,4 +441,4 @@ def cmd_export(sample_ids, campaign, file_format, output, force):
     for path in written[:12]:
         click.echo(f'  {os.path.relpath(path, output)}')
     if len(written) > 12:
-        click.echo(f'  ... and {len(written) - 12} more (see index.{file_format})')
+        click.echo(f'  ... and {len(written) - 12} more (see index.{"csv" if file_format == "bdf" else file_format})')

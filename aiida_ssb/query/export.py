@@ -1,4 +1,9 @@
-"""Export tables for colleagues without AiiDA: CSV or Parquet files in a folder, with an index."""
+"""Export tables for colleagues without AiiDA: CSV or Parquet files in a folder, with an index.
+
+``file_format='bdf'`` writes every cycling record as a Battery Data Format file (``.bdf.csv`` with its
+``.metadata.json``: :func:`aiida_ssb.parsers.bdf.write_bdf`, ``Applied Pressure / Pa`` from the stack pressure);
+the other tables are CSV.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ def _write(frame, path_stem: str, file_format: str) -> str:
             ) from None
         path = path_stem + '.parquet'
         frame.to_parquet(path, index=False)
-    else:
+    else:  # csv, and the tables of a bdf export
         path = path_stem + '.csv'
         frame.to_csv(path, index=False)
     return path
@@ -90,11 +95,16 @@ def export_tables(
         for cell in cells:
             for record in measurements_of_cell(cell):
                 conditions = ', '.join(f'{k}={v}' for k, v in record.conditions.items())
-                written.add(
-                    record.to_dataframe(),
-                    os.path.join('measurements', measurement_file_stem(cell.sample_id, record)),
-                    f'{cell.sample_id}: {record.technique} ({conditions}; raw file {record.base.attributes.get("source_filename", None)})',
+                content = (
+                    f'{cell.sample_id}: {record.technique} ({conditions}; raw file '
+                    f'{record.base.attributes.get("source_filename", None)})'
                 )
+                stem = os.path.join('measurements', measurement_file_stem(cell.sample_id, record))
+                if file_format == 'bdf' and record.base.attributes.get('kind') == 'cycling':
+                    os.makedirs(os.path.join(scratch, 'measurements'), exist_ok=True)
+                    written.add_file(_write_bdf(cell, record, os.path.join(scratch, stem)), content)
+                else:
+                    written.add(record.to_dataframe(), stem, content)
             analysis_rows.extend(_analysis_rows(cell))
         if analysis_rows:
             written.add(pd.DataFrame(analysis_rows), 'analyses', 'analyses: every analysis summary (one row each)')
@@ -115,12 +125,21 @@ class _Written:
 
     def add(self, frame, stem: str, content: str) -> None:
         name = f'{stem}.{"parquet" if self.file_format == "parquet" else "csv"}'
-        if name.casefold() in self._names:
-            raise RuntimeError(f'export: two tables would be written to {name}')
-        self._names.add(name.casefold())
+        self._claim(name)
         os.makedirs(os.path.dirname(os.path.join(self.root, name)), exist_ok=True)
         _write(frame, os.path.join(self.root, stem), self.file_format)
         self.entries.append((name, content))
+
+    def add_file(self, path: str, content: str) -> None:
+        """A file written by another writer (a BDF record) inside the export folder."""
+        name = os.path.relpath(path, self.root)
+        self._claim(name)
+        self.entries.append((name, content))
+
+    def _claim(self, name: str) -> None:
+        if name.casefold() in self._names:
+            raise RuntimeError(f'export: two tables would be written to {name}')
+        self._names.add(name.casefold())
 
 
 def _cell_row(cell) -> dict[str, Any]:
@@ -157,6 +176,35 @@ def _analysis_rows(cell) -> list[dict[str, Any]]:
         row.update(_flatten(summary.get_dict()))
         rows.append(row)
     return rows
+
+
+def _write_bdf(cell, record, stem: str) -> str:
+    """A cycling record as a BDF file with its metadata (cell, conditions, settings, provenance)."""
+    from aiida_ssb.parsers.bdf import write_bdf
+
+    conditions = record.conditions
+    pressure = conditions.get('stack_pressure_mpa', cell.base.attributes.get('stack_pressure_mpa', None))
+    metadata = {
+        'cell': {
+            key: value
+            for key, value in cell.base.attributes.all.items()
+            if key
+            in (
+                'sample_id',
+                'format',
+                'electrode_area_cm2',
+                'active_mass_mg',
+                'mass_loading_mg_cm2',
+                'one_c_current_ma',
+                'stack_pressure_mpa',
+            )
+        },
+        'conditions': conditions,
+        'technique_settings': record.base.attributes.get('settings', {}),
+        'aiida': {'node_uuid': record.uuid, 'node_class': record.__class__.__name__},
+    }
+    path, _ = write_bdf(record.to_measurement(), stem + '.bdf.csv', metadata=metadata, stack_pressure_mpa=pressure)
+    return path
 
 
 def tables_safe(text: str) -> str:

@@ -10,6 +10,10 @@ Three kinds of fields can be shown (``columns``) and filtered (``filters``):
   cell (``electrolyte.ball_milling.duration_min``: a ball milling in the history of the cell's electrolyte
   layer) and ``KIND.PARAMETER`` for a material (``heat_treatment.temperature_c``). A filter on a lineage field
   holds when *any* such step in the history satisfies it; the column shows the nearest one.
+* **settings fields**: what the instrument was told for a measurement of the sample, ``settings.FIELD``
+  (``settings.technique``, ``settings.c_rate``, ``settings.upper_voltage_limit_v``...; see
+  :data:`aiida_ssb.parsers.settings.SETTINGS_FIELDS`). The settings filters hold when *one* measurement of the
+  sample satisfies all of them ("a GCPL at C/10 with a 4.15 V limit"); the column shows that measurement's value.
 
 Filters are ``(field, operator, value)``; operators ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``. A value may
 carry a unit (``1 bar``) and is converted to the unit of the field's name (``stack_pressure_mpa``: MPa).
@@ -218,8 +222,17 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
     """field -> 'record' | 'analysis' | 'lineage'; a QueryError listing the fields for an unknown one."""
     kinds = _lineage_parameters()
     result = {}
+    from aiida_ssb.parsers.settings import SETTINGS_FIELDS
+
     for name in names:
-        if name in record:
+        if name.startswith('settings.'):
+            if name[len('settings.') :] not in SETTINGS_FIELDS:
+                raise QueryError(
+                    f'{name!r}: unknown settings field; settings fields: '
+                    + ', '.join(f'settings.{field}' for field in SETTINGS_FIELDS)
+                )
+            result[name] = 'settings'
+        elif name in record:
             result[name] = 'record'
         elif name in analysis:
             result[name] = 'analysis'
@@ -379,8 +392,18 @@ def _run(
     kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table)
     node_filters = dict(base_filters)
     later: list[Filter] = []
+    settings_filters = [filter_ for filter_ in filters if kinds[filter_.field] == 'settings']
+    settings_columns = [name for name in columns if kinds[name] == 'settings']
+    measured: dict[str, dict[str, Any]] = {}
+    if settings_filters or settings_columns:
+        measured = _settings_of_samples(settings_filters)
+        if settings_filters:
+            matching = sorted(measured) or ['']  # no sample: an id no sample has ('in' needs one value)
+            node_filters['attributes.sample_id'] = _merge(node_filters.get('attributes.sample_id'), {'in': matching})
     for filter_ in filters:
         kind = kinds[filter_.field]
+        if kind == 'settings':
+            continue
         if kind == 'record' and filter_.field != 'made_by':
             key = f'attributes.{filter_.field}'
         elif kind == 'analysis':
@@ -394,6 +417,11 @@ def _run(
     needs_node = any(kinds[name] == 'lineage' for name in kinds) or 'made_by' in kinds
     record = [name for name in columns if kinds[name] == 'record' and name != 'made_by']
     projections = ['id'] + [f'attributes.{name}' for name in record] + [f'extras.{INDEX_EXTRA}']
+    if 'sample_id' in record:
+        id_position = 1 + record.index('sample_id')
+    else:
+        id_position = len(projections)
+        projections.append('attributes.sample_id')
     with_layers = needs_node and table == 'cell'
     if with_layers:
         projections.append('attributes.layers')
@@ -405,9 +433,12 @@ def _run(
         pk = values[0]
         row = dict(zip(record, values[1 : 1 + len(record)]))
         index = values[1 + len(record)] or {}
+        sample_settings = measured.get(values[id_position], {})
         for name in columns:
             if kinds[name] == 'analysis':
                 row[name] = index.get(name)
+            elif kinds[name] == 'settings':
+                row[name] = sample_settings.get(name[len('settings.') :])
         if 'made_by' in kinds:
             row['made_by'] = creators.get(pk)
         context = {'pk': pk, 'layers': values[-1] if with_layers else None}
@@ -429,6 +460,25 @@ def _run(
                 row[name] = found[0] if found else None
         rows.append(row)
     return rows
+
+
+def _settings_of_samples(filters: Sequence[Filter]) -> dict[str, dict[str, Any]]:
+    """sample id -> the settings summary of one of its measurements that satisfies every filter (all of them
+    when there is no filter), from one query over the measurement nodes."""
+    from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES
+
+    conditions: dict[str, Any] = {'attributes': {'has_key': 'settings'}}
+    for filter_ in filters:
+        key = f'attributes.settings.{filter_.field[len("settings.") :]}'
+        conditions[key] = _merge(conditions.get(key), _qb_condition(filter_))
+    query = orm.QueryBuilder().append(
+        ALL_MEASUREMENT_CLASSES, filters=conditions, project=['attributes.sample_id', 'attributes.settings']
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for sample_id, settings in query.iterall():
+        if sample_id is not None:
+            found.setdefault(sample_id, settings or {})
+    return found
 
 
 def _creators(pks: list[int]) -> dict[int, str]:
