@@ -29,8 +29,71 @@ PLOT_KINDS = (
     'rate',
     'ccd',
     'resistance',
+    'dqdv',
+    'dvdq',
+    'gitt',
+    'pitt',
+    'polarisation',
+    'transference',
+    'thermal',
+    'diffraction',
 )
-CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius')
+CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius', 'dqdv')
+
+#: plot kinds of issue 21's analyses -> the analysis whose latest result they draw
+_ISSUE21_KINDS = {
+    'dqdv': 'dqdv',
+    'dvdq': 'dqdv',
+    'gitt': 'gitt',
+    'pitt': 'pitt',
+    'polarisation': 'dc_polarisation',
+    'transference': 'transference_number',
+    'thermal': 'thermal',
+    'diffraction': 'diffraction',
+}
+
+
+def _plot_issue21(sample_id: str, kind: str, index: int | None):
+    """dQ/dV, dV/dQ, GITT, PITT, polarisation, transference, thermal and diffraction figures of a sample."""
+    from aiida_ssb.plotting import diffraction as xrd
+    from aiida_ssb.plotting import electrochem as ec
+    from aiida_ssb.plotting import thermal as th
+    from aiida_ssb.query.results import latest_results, measured_record
+
+    results = latest_results(sample_id, _ISSUE21_KINDS[kind])
+    if not results:
+        raise InputError(
+            f'{sample_id} has no {_ISSUE21_KINDS[kind]} result yet: run `aiida-ssb analyse {sample_id}` first'
+        )
+    result = results[index or 0]
+    curves = arrays_of(result.curves)
+    summary = result.summary.get_dict()
+    title = f'{sample_id} ({_ISSUE21_KINDS[kind]})'
+    if kind == 'dqdv':
+        return ec.plot_dqdv(curves, summary, title=title)
+    if kind == 'dvdq':
+        return ec.plot_dvdq(curves, title=title)
+    if kind == 'gitt':
+        record = measured_record(result)
+        return ec.plot_titration(
+            curves, summary, record=(record.column('time_s'), record.column('voltage_v')), title=title
+        )
+    if kind == 'pitt':
+        record = measured_record(result)
+        return ec.plot_titration(
+            curves,
+            summary,
+            record=(record.column('time_s'), record.column('current_ma')),
+            record_label='current / mA',
+            title=title,
+        )
+    if kind == 'polarisation':
+        return ec.plot_polarisation(curves, summary, title=title)
+    if kind == 'transference':
+        return ec.plot_transference(curves, summary, title=title)
+    if kind == 'thermal':
+        return th.plot_thermal(curves, summary, title=title)
+    return xrd.plot_diffraction(curves, summary, title=title)
 
 
 @cmd_ssb.command('graph')
@@ -48,22 +111,20 @@ CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius')
     '--output',
     required=True,
     type=click.Path(dir_okay=False),
-    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source).',
+    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source). Nothing else is written.',
 )
+@click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_graph(sample_id, depth, what, output):
+def cmd_graph(sample_id, depth, what, output, force):
     """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
     parameters, records with their conditions, headline numbers on results)."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.plotting.graph import GraphvizMissingError, sample_graph, write_graph
+    from aiida_ssb.outputs import check_output_file
+    from aiida_ssb.plotting.graph import sample_graph, write_graph
 
+    check_output_file(output, force=force)  # before the graph is built
     graph = sample_graph(load_sample(sample_id), depth=depth, what=what)
-    try:
-        path = write_graph(graph, output)
-    except GraphvizMissingError as exc:
-        click.secho('Note: ', fg='yellow', bold=True, nl=False, err=True)
-        click.echo(str(exc), err=True)
-        return
+    path = write_graph(graph, output, force=force)
     click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
 
 
@@ -99,11 +160,13 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
 
     cell = load_sample(sample_id)
     area = cell.base.attributes.get('electrode_area_cm2', None)
+    if kind in _ISSUE21_KINDS:
+        return _plot_issue21(sample_id, kind, index)
     if kind in ('nyquist', 'bode'):
         fits = latest_results(sample_id, 'eis_fit')
         if not fits:
             from aiida_ssb.data.measurements import ImpedanceSpectrumData
-            from aiida_ssb.query.cells import measurements_of_cell
+            from aiida_ssb.query.records import measurements_of_cell
 
             spectra = [(node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))]
         else:
@@ -287,6 +350,21 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
         figure_axes[1].set_title(f'{campaign}: Arrhenius', fontsize=9)
         del np
         return figure_axes[0]
+    if kind == 'dqdv':
+        from aiida_ssb.plotting.electrochem import plot_dqdv_overlay
+        from aiida_ssb.query.results import latest_results
+
+        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
+        entries = []
+        for _, row in frame.iterrows():
+            results = latest_results(row['sample_id'], 'dqdv', limit=1)
+            if not results:
+                continue
+            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
+            entries.append((label, arrays_of(results[0].curves), results[0].summary.get_dict()))
+        if not entries:
+            raise InputError(f'no cell of {campaign!r} has a dqdv result')
+        return plot_dqdv_overlay(entries, title=f'{campaign}: dQ/dV of the first half cycle')
     raise InputError(f'unknown campaign plot kind {kind!r}')
 
 
@@ -296,11 +374,12 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     '--kind',
     required=True,
     type=click.Choice(PLOT_KINDS + CAMPAIGN_KINDS),
-    help='A figure of one cell (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, rate, '
-    'ccd, resistance) or of a campaign (scatter, retention, arrhenius with --campaign).',
+    help='A figure of one cell or material (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, '
+    'rate, ccd, resistance, dqdv, dvdq, gitt, pitt, polarisation, transference, thermal, diffraction) or of a '
+    'campaign (scatter, retention, arrhenius, dqdv with --campaign).',
 )
 @click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')
-@click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention or arrhenius).')
+@click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention, arrhenius or dqdv).')
 @click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
 @click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
 @click.option('--label-by', help='Campaign plots: a field to label each cell with (e.g. stack_pressure_mpa).')
@@ -312,10 +391,14 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     help='Campaign scatter: the table the fields come from.',
 )
 @click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
+@click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output):
+def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output, force):
     """Draw a figure of one cell's data and analyses, or compare the cells of a campaign."""
+    from aiida_ssb.outputs import check_output_file
     from aiida_ssb.plotting.common import save_figure
+
+    check_output_file(output, force=force)  # before anything is drawn
 
     if campaign:
         if kind not in CAMPAIGN_KINDS:
@@ -327,7 +410,7 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
         if kind in ('scatter', 'retention'):
             raise click.UsageError(f'--kind {kind} compares a campaign: add --campaign NAME')
         figure = _plot_sample(sample_id, kind, index)
-    click.echo(f'Wrote {save_figure(figure, output)}.')
+    click.echo(f'Wrote {save_figure(figure, output, force=force)}.')
 
 
 @cmd_ssb.command('export')
@@ -336,24 +419,30 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
 @click.option(
     '--format',
     'file_format',
-    type=click.Choice(['csv', 'parquet', 'ro-crate', 'battinfo']),
+    type=click.Choice(['csv', 'parquet', 'bdf', 'ro-crate', 'battinfo']),
     default='csv',
     show_default=True,
-    help='csv/parquet: tables in a folder; ro-crate: one .eln file (zipped RO-Crate with raw files, tables, '
-    'results, figures, BattINFO and the provenance); battinfo: the cells as one BattINFO JSON-LD file.',
+    help='csv/parquet: tables in a folder; bdf: cycling records as Battery Data Format files (.bdf.csv + '
+    '.metadata.json), the tables as CSV; ro-crate: one .eln file (zipped RO-Crate with raw files, tables, results, '
+    'figures, BattINFO and the provenance); battinfo: the cells as one BattINFO JSON-LD file.',
 )
 @click.option(
     '-o',
     '--output',
     required=True,
     type=click.Path(),
-    help='Output folder (csv, parquet), .eln file (ro-crate) or .jsonld file (battinfo).',
+    help='Output folder (csv, parquet, bdf; created), .eln file (ro-crate) or .jsonld file (battinfo).',
+)
+@click.option(
+    '--force', is_flag=True, help='Write into an existing, non-empty folder or over an existing file (replacing it).'
 )
 @clean_errors
-def cmd_export(sample_ids, campaign, file_format, output):
+def cmd_export(sample_ids, campaign, file_format, output, force):
     """Write the tables a colleague without AiiDA can open: cells (records and headline numbers), samples,
     every measurement's data, and every analysis summary, as CSV or Parquet files in a folder; or publish a
     campaign as an RO-Crate (.eln, readable by electronic lab notebooks) or as BattINFO JSON-LD."""
+    if file_format in ('ro-crate', 'battinfo') and os.path.exists(output) and not force:
+        raise InputError(f'{output} exists: choose another name, or --force to replace it')
     if file_format == 'ro-crate':
         from aiida_ssb.plotting.plotdata import png_of_plot_data
         from aiida_ssb.query.rocrate import export_rocrate
@@ -369,9 +458,11 @@ def cmd_export(sample_ids, campaign, file_format, output):
         return
     from aiida_ssb.query.export import export_tables
 
-    written = export_tables(output, sample_ids=list(sample_ids) or None, campaign=campaign, file_format=file_format)
+    written = export_tables(
+        output, sample_ids=list(sample_ids) or None, campaign=campaign, file_format=file_format, force=force
+    )
     click.echo(f'Wrote {len(written)} files to {output}:')
     for path in written[:12]:
         click.echo(f'  {os.path.relpath(path, output)}')
     if len(written) > 12:
-        click.echo(f'  ... and {len(written) - 12} more (see index.{file_format})')
+        click.echo(f'  ... and {len(written) - 12} more (see index.{"csv" if file_format == "bdf" else file_format})')

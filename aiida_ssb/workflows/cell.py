@@ -26,8 +26,10 @@ from aiida.engine import WorkChain
 
 from aiida_ssb.analysis.registry import ANALYSES, canonical_options, merge_options, validate_options
 from aiida_ssb.calculations.summary import summarise_cell
+from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summary
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import SsbError
 from aiida_ssb.workflows import steps
 from aiida_ssb.workflows.run import AnalysisRun
@@ -94,7 +96,11 @@ class CellAnalysisWorkChain(WorkChain):
     @classmethod
     def define(cls, spec):
         super().define(spec)
-        spec.input('cell', valid_type=CellData, help='The cell to analyse.')
+        spec.input(
+            'cell',
+            valid_type=(CellData, MaterialData),
+            help='The cell to analyse, or a material with its own records (thermal analysis, diffraction).',
+        )
         spec.input(
             'options',
             valid_type=orm.Dict,
@@ -158,7 +164,8 @@ class CellAnalysisWorkChain(WorkChain):
         result, _ = summarise_cell.run_get_node(cell=cell, metadata={'label': f'summarise {cell.sample_id}'}, **inputs)
         summary = result['summary']
         self.out('summary', summary)
-        index_cell(cell, summary)
+        if isinstance(cell, CellData):
+            index_cell(cell, summary)  # a material's numbers reach its index through index_materials
         index_materials(self.ctx.summaries.values())
         for group in _campaign_groups(cell):
             group.add_nodes(self.node)
@@ -190,9 +197,15 @@ def _kept_from_previous(cell: orm.Data, failed: set[str]) -> dict[str, orm.Dict]
 
 
 def _campaign_groups(node: orm.Node) -> list[orm.Group]:
-    """The campaign groups of a node, so that `verdi archive create -G CAMPAIGN` carries its analyses."""
+    """The campaign groups (``ssb/campaign/...``) of a node, so that an archive of a campaign carries its analyses;
+    the user's own groups are left alone."""
     query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
-    query.append(orm.Group, with_node='node', filters={'type_string': 'core'}, project='*')
+    query.append(
+        orm.Group,
+        with_node='node',
+        filters={'type_string': 'core', 'label': {'like': f'{CAMPAIGN_PREFIX}%'}},
+        project='*',
+    )
     return query.all(flat=True)
 
 
