@@ -95,7 +95,10 @@ COMMANDS: dict[str, tuple[str, int]] = {
         0,
     ),
     'export': ('export --campaign seed001-infiltrated-electrodes --format csv -o {out}/export_seed001', 0),
-    'export_eln': ('export --campaign seed001-infiltrated-electrodes --format ro-crate -o {out}/seed001.eln', 0),
+    'export_eln': (
+        'export --campaign seed001-infiltrated-electrodes --format ro-crate --force -o {out}/seed001.eln',
+        0,
+    ),
     'status': ('status --limit 5', 0),
 }
 
