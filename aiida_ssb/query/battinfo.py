@@ -191,8 +191,8 @@ def _layer(layer: dict[str, Any], base: str, cell_id: str, index: int) -> dict[s
 def cell_battinfo(sample_id: str, *, base: str = 'urn:aiida-ssb:sample:', context: bool = True) -> dict[str, Any]:
     """The BattINFO JSON-LD of one cell and its tests (``base`` prefixes the ids of samples)."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.cells import measurements_of_cell
     from aiida_ssb.query.index import INDEX_EXTRA
+    from aiida_ssb.query.records import measurements_of_cell
 
     cell = load_sample(sample_id)
     attributes = cell.base.attributes.all
@@ -367,9 +367,10 @@ def cells_battinfo(sample_ids: list[str], *, base: str = 'urn:aiida-ssb:sample:'
 
 
 def _cells_of(campaign: str) -> list[str]:
+    from aiida_ssb.data.campaign import campaign_group
     from aiida_ssb.data.cell import CellData
 
-    query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
+    query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
     query.append(CellData, with_group='g', project='attributes.sample_id')
     return sorted(query.all(flat=True))
 

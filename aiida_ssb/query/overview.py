@@ -166,9 +166,16 @@ class Overview:
 
 
 def _campaigns(node: orm.Node) -> list[str]:
+    from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
+
     query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
-    query.append(orm.Group, with_node='node', filters={'type_string': 'core'}, project='label')
-    return sorted(query.all(flat=True))
+    query.append(
+        orm.Group,
+        with_node='node',
+        filters={'type_string': 'core', 'label': {'like': CAMPAIGN_PREFIX + '%'}},
+        project='label',
+    )
+    return sorted(label[len(CAMPAIGN_PREFIX) :] for label in query.all(flat=True))
 
 
 def latest_digests(sample_id: str) -> list[Digest]:

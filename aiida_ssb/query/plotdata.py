@@ -136,7 +136,7 @@ def spectra_of(sample_id: str) -> list[dict[str, Any]]:
     """The impedance spectra of a sample, in time order, each with its latest fit: ``[{'spectrum': node,
     'fit': Result or None, 'label': str}]``."""
     from aiida_ssb.data.measurements import ImpedanceSpectrumData
-    from aiida_ssb.query.cells import measurements_of_cell
+    from aiida_ssb.query.records import measurements_of_cell
     from aiida_ssb.query.results import Result
 
     cell = _cell(sample_id)
@@ -189,7 +189,7 @@ def available_plots(sample_id: str) -> dict[str, list[str]]:
     """plot kind -> the choices within it (spectra, voltammograms, cycling records; one empty string where
     there is a single figure) for the plots this sample has data for."""
     from aiida_ssb.data.measurements import ImpedanceSpectrumData
-    from aiida_ssb.query.cells import measurements_of_cell
+    from aiida_ssb.query.records import measurements_of_cell
 
     counts = _count_results(sample_id)
     found: dict[str, list[str]] = {}

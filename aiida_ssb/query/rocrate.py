@@ -69,7 +69,9 @@ def _samples(sample_ids: list[str] | None, campaign: str | None) -> list[orm.Nod
     if (sample_ids is None) == (campaign is None):
         raise InputError('give sample ids or a campaign to export')
     if campaign is not None:
-        query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
+        from aiida_ssb.data.campaign import campaign_group
+
+        query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
         query.append((CellData, MaterialData), with_group='g', project='*')
         nodes = query.all(flat=True)
         if not nodes:
@@ -222,8 +224,8 @@ def export_rocrate(
 
     from aiida_ssb import __version__
     from aiida_ssb.query.battinfo import cell_battinfo
-    from aiida_ssb.query.cells import measurement_label
     from aiida_ssb.query.export import export_tables, tables_safe
+    from aiida_ssb.query.records import measurement_label
 
     path = pathlib.Path(path)
     if path.suffix.lower() not in ('.eln', '.zip'):

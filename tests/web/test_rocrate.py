@@ -97,7 +97,9 @@ def test_round_trip_finds_every_raw_file_and_lab_step(crate):
     _, _, root = crate
     loaded = rocrate.ROCrate(str(root))
     entities = {e.id: e for e in loaded.get_entities()}
-    query = orm.QueryBuilder().append(orm.Group, filters={'label': CAMPAIGN}, tag='g')
+    from aiida_ssb.data.campaign import campaign_group
+
+    query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(CAMPAIGN).pk}, tag='g')
     query.append(CellData, with_group='g', project='*')
     cells = query.all(flat=True)
     raws = [p.inputs.raw for p in collect(cells)['processes'] if 'raw' in p.inputs]
