@@ -25,6 +25,7 @@ from aiida import orm
 from aiida_ssb.query import tables
 from aiida_ssb.query.index import INDEX_EXTRA
 from aiida_ssb.query.tables import Filter, QueryError, parse_filter
+from aiida_ssb.schemas.base import unit_of_field
 
 __all__ = ['TABLES', 'Page', 'table_fields', 'table_frame', 'table_page']
 
@@ -179,24 +180,25 @@ def table_page(
         pks = query.offset(offset).limit(limit).all(flat=True)
     else:
         presence = _presence(sort_kind, sort)
-        cast = _cast(node_class, node_filters, sort_kind, sort, scope)
-        with_value = base_query(presence).count()
-        if offset < with_value:
-            query = base_query(presence).order_by(
-                {
-                    'node': [
-                        {_key(sort_kind, sort): {'order': order, 'cast': cast}},
-                        {'attributes.sample_id': {'order': 'asc', 'cast': 't'}},
-                    ]
-                }
-            )
-            pks = query.offset(offset).limit(limit).all(flat=True)
-        if len(pks) < limit and total > with_value:
-            # the rows without a value come after those with one
-            missing = {key: {'!has_key': value['has_key']} for key, value in presence.items()}
-            rest_offset = max(0, offset - with_value)
-            query = _without(node_class, node_filters, missing, scope)
-            pks += query.offset(rest_offset).limit(limit - len(pks)).all(flat=True)
+        # a unit suffix means numbers; otherwise the first stored value tells
+        cast = 'f' if unit_of_field(sort) else _cast(node_class, node_filters, sort_kind, sort, scope)
+        query = base_query(presence).order_by(
+            {
+                'node': [
+                    {_key(sort_kind, sort): {'order': order, 'cast': cast}},
+                    {'attributes.sample_id': {'order': 'asc', 'cast': 't'}},
+                ]
+            }
+        )
+        pks = query.offset(offset).limit(limit).all(flat=True)
+        if len(pks) < limit:  # the rows without a value come after those with one
+            # how many have a value: known from a short page, counted when the page starts beyond them
+            with_value = offset + len(pks) if pks else base_query(presence).count()
+            if total > with_value:
+                missing = {key: {'!has_key': value['has_key']} for key, value in presence.items()}
+                rest_offset = max(0, offset - with_value)
+                query = _without(node_class, node_filters, missing, scope)
+                pks += query.offset(rest_offset).limit(limit - len(pks)).all(flat=True)
     record = [name for name in columns if kinds[name] == 'record' and name != 'made_by']
     values = _row_values(node_class, pks, record, kind_name)
     creators = tables._creators(pks) if 'made_by' in columns else {}
