@@ -136,15 +136,23 @@ def _lineage_facts(spec: MaterialSpec, stored: Mapping[str, Any], inputs: list[I
     from its inputs) and the loading stated for the sheet it is (a casting) or was made from (a host)."""
     derived: dict[str, Any] = {}
     if spec.role != 'active_material':
-        formulas = set()
+        found: dict[str, set] = {'active_formula': set(), 'active_theoretical_capacity_mah_g': set()}
         for item in composition_inputs(inputs):
             attributes = lookup.get(item.material, {})
-            if attributes.get('role') == 'active_material' and attributes.get('formula'):
-                formulas.add(attributes['formula'])
-            elif attributes.get('active_formula'):
-                formulas.add(attributes['active_formula'])
-        if len(formulas) == 1:
-            derived['active_formula'] = formulas.pop()
+            own = attributes.get('role') == 'active_material'
+            formula = attributes.get('formula') if own else attributes.get('active_formula')
+            capacity = (
+                attributes.get('theoretical_capacity_mah_g')
+                if own
+                else attributes.get('active_theoretical_capacity_mah_g')
+            )
+            if formula:
+                found['active_formula'].add(formula)
+            if capacity:
+                found['active_theoretical_capacity_mah_g'].add(capacity)
+        for key, values in found.items():
+            if len(values) == 1:
+                derived[key] = values.pop()
     if stored.get('mass_loading_mg_cm2') is not None:
         derived['stated_loading_mg_cm2'] = stored['mass_loading_mg_cm2']
         derived['stated_loading_basis'] = stored.get('loading_basis')

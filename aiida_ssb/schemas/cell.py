@@ -215,7 +215,7 @@ class MaterialFacts:
 
     role: str | None = None
     theoretical_density_g_cm3: float | None = None
-    theoretical_capacity_mah_g: float | None = None
+    theoretical_capacity_mah_g: float | None = None  # of the active material (inside a mixture: derived)
     active_fraction: float | None = None  # from the nominal composition (wt basis)
     formula: str | None = None
     active_formula: str | None = None  # the formula of the active material inside (itself for an active material)
@@ -237,10 +237,13 @@ def material_facts(attributes: Mapping[str, Any]) -> MaterialFacts:
     active_formula = get('active_formula')
     if active_formula is None and get('role') == 'active_material':
         active_formula = get('formula')
+    capacity = get('theoretical_capacity_mah_g')
+    if get('role') != 'active_material' and get('active_theoretical_capacity_mah_g') is not None:
+        capacity = get('active_theoretical_capacity_mah_g')
     return MaterialFacts(
         role=get('role'),
         theoretical_density_g_cm3=get('theoretical_density_g_cm3'),
-        theoretical_capacity_mah_g=get('theoretical_capacity_mah_g'),
+        theoretical_capacity_mah_g=capacity,
         active_fraction=get('active_fraction'),
         formula=get('formula'),
         active_formula=active_formula,
