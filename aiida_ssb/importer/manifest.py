@@ -139,6 +139,8 @@ class ImportReport:
     created: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     dry_run: bool = False
     group_label: str | None = None
+    #: plausibility flags raised by the stored records ('SAMPLE: flag: reason'); they never stop an import
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
         lines = []
@@ -697,6 +699,7 @@ def run_import(plan: Plan, *, progress: Callable[[str], None] | None = None) -> 
                 process.kind, process.inputs, process.output, process.parameters.stored(), materials=known
             )
             known[material.sample_id] = material
+            report.warnings.extend(_flag_warnings(material))
             nodes.extend([material, process_node])
             report.created.setdefault('processes', []).append(f'{process.kind} -> {material.sample_id}')
             tick(f'{process.kind} -> {material.sample_id}')
@@ -704,6 +707,7 @@ def run_import(plan: Plan, *, progress: Callable[[str], None] | None = None) -> 
             if planned.status != 'new':
                 continue
             cell, process_node = assemble_cell(planned.spec, materials=known)
+            report.warnings.extend(_flag_warnings(cell))
             nodes.extend([cell, process_node])
             report.created.setdefault('cells', []).append(cell.sample_id)
             tick(f'cell {cell.sample_id}')
@@ -733,6 +737,15 @@ def run_import(plan: Plan, *, progress: Callable[[str], None] | None = None) -> 
         summaries = [node for node in nodes if isinstance(node, _orm.Dict) and node.get('analysis') == 'literature']
         index_materials(summaries)
     return report
+
+
+def _flag_warnings(node) -> list[str]:
+    """The plausibility flags a stored record carries, one line each (see the page "How aiida-ssb counts")."""
+    sample_id = node.base.attributes.get('sample_id', None)
+    return [
+        f'{sample_id}: {item.get("flag")}: {item.get("reason", "")}'
+        for item in node.base.attributes.get('flags', None) or []
+    ]
 
 
 def import_manifest(

@@ -918,3 +918,17 @@ def test_real_single_step_records(shared_file):
     counter_end = measurement.columns['charge_capacity_mah'][-1]
     np.testing.assert_allclose(ca.half_cycles['capacity_instrument_mah'], counter_end, rtol=1e-3)
     assert any('too coarse' in w for w in ca.warnings)
+
+
+def test_settings_object_and_overrides_give_the_same_result_and_are_stored():
+    record = make_record(
+        [Cycle(mah(100), mah(95), 0.2, 0.2) for _ in range(4)], one_c_ma=ONE_C_MA, q_nominal_mah=mah(130)
+    )
+    settings = CyclingSettings(reference='cycle:2', rate_tolerance=0.2)
+    by_object = summarise(record, settings=settings)
+    by_keywords = summarise(record, reference='cycle:2', rate_tolerance=0.2)
+    assert by_object.to_dict()['reference_cycle'] == by_keywords.to_dict()['reference_cycle'] == 2
+    assert by_object.parameters == settings.parameters() == by_keywords.parameters
+    assert by_object.to_dict()['parameters']['rate_tolerance'] == 0.2
+    # an override on top of a settings object wins
+    assert summarise(record, settings=settings, reference='first').to_dict()['reference_cycle'] == 1
