@@ -335,7 +335,7 @@ def _failures(
         zero = describe(k, measured.short_time[k], {})
     if measured.limit.any():
         k = int(np.flatnonzero(measured.limit)[0])
-        limited = describe(k, t_first[k], {'limit_v': float(s.voltage_limit_v)})
+        limited = describe(k, t_first[k], {'limit_v': s.voltage_limit_v})
     return sudden, zero, limited
 
 

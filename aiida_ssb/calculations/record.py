@@ -114,7 +114,7 @@ def _implied_uptake_percent(inputs: list[InputAmount]) -> tuple[float, str] | No
 def _uptake_flags(stored: Mapping[str, Any], inputs: list[InputAmount]) -> list[dict[str, Any]]:
     stated = stored.get('uptake_wt_percent')
     implied = _implied_uptake_percent(inputs) if stated is not None else None
-    if implied is None:
+    if stated is None or implied is None:
         return []
     value, host = implied
     if abs(value - stated) <= max(1.0, 0.05 * stated):

@@ -447,14 +447,16 @@ def _areas(cell: CellSpec, kind: str, layers_out: list[dict], tested_index: int 
     electrolyte_area = layers_out[electrolyte].get('area_cm2') if electrolyte is not None else None
     if electrolyte_area is not None:
         out['electrolyte_area_cm2'] = electrolyte_area
-    contacts = [
-        (index, _own_area(layer))
-        for index, layer in enumerate(cell.layers)
-        if layer.role in ELECTRODE_ROLES and _own_area(layer) is not None
-    ]
+    contacts: list[tuple[int, float]] = []
+    for index, layer in enumerate(cell.layers):
+        own = _own_area(layer)
+        if layer.role in ELECTRODE_ROLES and own is not None:
+            contacts.append((index, own))
     smallest = min(contacts, key=lambda item: item[1]) if contacts else None
 
-    def named(index: int) -> str:
+    def named(index: int | None) -> str:
+        if index is None:
+            return 'no layer'
         layer = cell.layers[index]
         return f'layer {index + 1} ({layer.role}, {layer.material})'
 
@@ -490,11 +492,12 @@ def _mass_bases(
     out: dict[str, Any] = {}
     notes: dict[str, str] = {}
     if kind in ('full_cell', 'three_electrode_cell'):
-        parts, assumed = [], []
+        parts: list[float] | None = []
+        assumed: list[str] = []
         for side in ('positive', 'negative'):
             index = sides.get(side)
             layer = cell.layers[index] if index is not None else None
-            if layer is None or layer.mass_mg is None:
+            if layer is None or layer.mass_mg is None or parts is None:
                 parts = None
                 notes['both_composites'] = f'the {side} electrode layer has no mass'
                 break
@@ -512,12 +515,13 @@ def _mass_bases(
     else:
         notes['both_composites'] = f'a {kind} has no positive and negative electrode pair'
     stack = [layer for layer in cell.layers if layer.role != 'reference']
+    masses = [layer.mass_mg for layer in stack if layer.mass_mg is not None]
     unweighed = [f'{layer.role} {layer.material}' for layer in stack if layer.mass_mg is None]
     if unweighed:
         notes['stack'] = f'no mass for {", ".join(unweighed)}'
         notes['cell'] = notes['stack']
     else:
-        out['stack_mass_mg'] = math.fsum(layer.mass_mg for layer in stack)
+        out['stack_mass_mg'] = math.fsum(masses)
         if cell.housing_mass_mg is not None:
             out['cell_mass_mg'] = out['stack_mass_mg'] + cell.housing_mass_mg
         else:
@@ -581,7 +585,7 @@ def derive_cell_values(cell: CellSpec, materials: Mapping[str, MaterialFacts]) -
         values['area_cm2'] = cell_area
     kind, tested, tested_index, rule = _classify(cell, materials)
     values.update({'cell_kind': kind, 'cell_kind_rule': rule})
-    if tested is not None:
+    if tested is not None and tested_index is not None:
         values['tested_electrode'] = tested
         values['tested_material'] = cell.layers[tested_index].material
     if kind == 'three_electrode_cell':

@@ -255,6 +255,7 @@ def average_voltage_window(
         positive, why_positive = window(positive_formula, 'positive')
         if positive is None:
             return None, why_positive
+        negative: tuple[float, float] | None
         if normalise_formula(negative_formula) == ion:
             negative, why_negative = (0.0, 0.0), f'{ion} metal 0 V'
         else:

@@ -134,7 +134,11 @@ def detect_blocks(
             steps = []
             for member in group:
                 sa, sb = runs[member]
-                step = {'first_cycle': int(numbers[sa]), 'last_cycle': int(numbers[sb - 1]), 'n_cycles': sb - sa}
+                step: dict[str, Any] = {
+                    'first_cycle': int(numbers[sa]),
+                    'last_cycle': int(numbers[sb - 1]),
+                    'n_cycles': sb - sa,
+                }
                 step.update(_rate_entry(median_rate(sa, sb), rate_is_c))
                 steps.append(step)
             ga, gb = runs[group[0]][0], runs[group[-1]][1]

@@ -13,7 +13,7 @@ gap is the mean of gap(s) over the SOC window. Pure numpy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -119,7 +119,7 @@ def add_capacity_fractions(
         half[f'capacity_above_{tag}_v_percent'] = 100.0 - share
 
 
-def first_cycles_at_ce(cycles: dict[str, np.ndarray], levels_percent: Sequence[float]) -> dict[str, int]:
+def first_cycles_at_ce(cycles: Mapping[str, np.ndarray], levels_percent: Sequence[float]) -> dict[str, int]:
     """``first_cycle_ce_above_<x>_percent``: the first complete cycle whose CE reaches x %, for each level
     reached."""
     complete = cycles['complete']
