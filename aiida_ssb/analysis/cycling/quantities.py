@@ -21,7 +21,7 @@ from aiida_ssb.analysis.cycling.segment import Segmentation
 
 __all__ = ['add_capacity_fractions', 'add_soc_gaps', 'first_cycles_at_ce', 'threshold_tag', 'voltage_at_fractions']
 
-_PLATEAU_SAMPLES = 13
+_PLATEAU_SAMPLES = 7
 
 
 def threshold_tag(value: float) -> str:
@@ -36,18 +36,24 @@ def voltage_at_fractions(seg: Segmentation, voltage_c: np.ndarray, fractions: Se
     start, stop = seg.seg_start, seg.seg_stop
     before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
     total = cumulative[stop - 1] - before
-    out = np.empty((start.size, len(fractions)))
-    for column, fraction in enumerate(fractions):
-        target = before + fraction * total
-        index = np.searchsorted(cumulative, target, side='left')
-        index = np.clip(index, start, stop - 1)
-        previous = np.maximum(index - 1, start)
-        low, high = cumulative[previous], cumulative[index]
-        with np.errstate(divide='ignore', invalid='ignore'):
-            weight = np.where(high > low, (target - low) / (high - low), 1.0)
-        weight = np.clip(weight, 0.0, 1.0)
-        weight = np.where(index > start, weight, 1.0)
-        out[:, column] = voltage_c[previous] + weight * (voltage_c[index] - voltage_c[previous])
+    wanted = np.asarray(fractions, dtype=np.float64)
+    order = np.argsort(wanted)
+    # within a half cycle the targets rise with the fraction, and each half cycle lies after the previous one:
+    # all targets, row by row, are sorted, so one search serves them all
+    target = before[:, None] + wanted[order][None, :] * total[:, None]
+    low_row = start[:, None]
+    high_row = stop[:, None] - 1
+    index = np.searchsorted(cumulative, target.ravel(), side='left').reshape(target.shape)
+    index = np.clip(index, low_row, high_row)
+    previous = np.maximum(index - 1, low_row)
+    low, high = cumulative[previous], cumulative[index]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        weight = np.where(high > low, (target - low) / (high - low), 1.0)
+    weight = np.clip(weight, 0.0, 1.0)
+    weight = np.where(index > low_row, weight, 1.0)
+    values = voltage_c[previous] + weight * (voltage_c[index] - voltage_c[previous])
+    out = np.empty_like(values)
+    out[:, order] = values
     out[total <= 0] = np.nan
     return out
 

@@ -205,8 +205,9 @@ def segment_half_cycles(
     dt_c[openings[orphan]] = 0.0
     current_c = abs_current[rows]
     voltage_c = voltage_v[rows]
-    dq_c = _integrate(current_c, dt_c, prev_same, integration)
-    de_c = _integrate(current_c * voltage_c, dt_c, prev_same, integration)
+    dt_h = dt_c * (1.0 / SECONDS_PER_HOUR)
+    dq_c = _integrate(current_c, dt_h, prev_same, integration)
+    de_c = _integrate(current_c * voltage_c, dt_h, prev_same, integration, own=True)
     if pot is not None:
         cv_c = pot[rows]
     elif control_mode is not None:
@@ -349,15 +350,18 @@ def _drop_noise_runs(
     return rows, new, adjacent
 
 
-def _integrate(values_c: np.ndarray, dt_c: np.ndarray, prev_same: np.ndarray, integration: str) -> np.ndarray:
-    """What each counted row owns of ``values_c`` x time, in units x h: the trapezoid over the interval to the
-    previous row inside a half cycle, else (and with ``'backward'``) the row's own value over its interval."""
-    owned = values_c.copy()
+def _integrate(
+    values_c: np.ndarray, dt_h: np.ndarray, prev_same: np.ndarray, integration: str, *, own: bool = False
+) -> np.ndarray:
+    """What each counted row owns of ``values_c`` x time (``dt_h``: each row's interval in hours): the trapezoid
+    over the interval to the previous row inside a half cycle, else (and with ``'backward'``) the row's own value
+    over its interval. ``own``: ``values_c`` is a temporary that may be overwritten."""
+    owned = values_c if own else values_c.copy()
     if integration == 'trapezoid' and values_c.size > 1:
         mean = np.add(values_c[1:], values_c[:-1])
         mean *= 0.5
         np.copyto(owned[1:], mean, where=prev_same[1:])
-    owned *= dt_c * (1.0 / SECONDS_PER_HOUR)
+    owned *= dt_h
     return owned
 
 
@@ -388,7 +392,8 @@ def integrate_energy(seg: Segmentation, voltage_v: np.ndarray) -> tuple[np.ndarr
     """The counted rows' voltages and owned energies (mWh) for another voltage column of the same record (an
     electrode potential against a reference), with the segmentation's half cycles and integration rule."""
     voltage_c = np.asarray(voltage_v, dtype=np.float64)[seg.rows]
-    return voltage_c, _integrate(seg.current_c * voltage_c, seg.dt_c, seg.prev_same_c, seg.integration)
+    dt_h = seg.dt_c * (1.0 / SECONDS_PER_HOUR)
+    return voltage_c, _integrate(seg.current_c * voltage_c, dt_h, seg.prev_same_c, seg.integration, own=True)
 
 
 def counter_increments(counter: np.ndarray, seg: Segmentation) -> np.ndarray:
