@@ -232,7 +232,7 @@ def cycle_table(
     q = {'charge': q_ch, 'discharge': q_dis}
     e = {'charge': e_ch, 'discharge': e_dis}
     ce = ratio_percent(q[numerator], q[denominator])
-    ee = ratio_percent(e[numerator], e[denominator])
+    ee = ratio_percent(e['discharge'], e['charge'])  # energy out over energy in, whatever the CE orientation
     irreversible = q[denominator] - q[numerator]
     table: dict[str, np.ndarray] = {
         'cycle': np.arange(n_cycles) + first_number,
