@@ -131,6 +131,8 @@ def test_record_values_of_the_cell_kinds(imported):
     assert load_sample('SN-HC').base.attributes.get('negative_theoretical_capacity_mah_g') == 847.0
     sym = load_sample('SYM')
     assert sym.base.attributes.get('electrode_area_cm2') == pytest.approx(0.7854, abs=1e-4)
+    thickness, area, rule = sym.conductivity_geometry()
+    assert thickness == pytest.approx(0.06) and area == pytest.approx(0.7854, abs=1e-4) and 'electrode contact' in rule
     result = _invoke('show', 'PELLET')
     assert 'Flags' in result.output and 'relative_density_above_1' in result.output
 
