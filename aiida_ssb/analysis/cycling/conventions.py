@@ -34,6 +34,7 @@ __all__ = [
     'Chemistry',
     'Conventions',
     'LayerInfo',
+    'ResolvedConventions',
     'average_voltage_window',
     'cell_facts',
     'chemistry_of',
