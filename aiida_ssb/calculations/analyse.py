@@ -20,7 +20,9 @@ from aiida_ssb.calculations.common import ANALYSIS_FAILED, cell_masses_mg, run_a
 from aiida_ssb.calculations.cycling import analyse_ccd, analyse_cycling
 from aiida_ssb.calculations.impedance import (
     analyse_arrhenius,
+    analyse_cell_impedance,
     analyse_conductivity,
+    analyse_drt,
     analyse_eis_fit,
     analyse_interface_growth,
     resistance_from_fit,
@@ -36,8 +38,10 @@ __all__ = [
     'ANALYSIS_FAILED',
     'analyse_arrhenius',
     'analyse_ccd',
+    'analyse_cell_impedance',
     'analyse_conductivity',
     'analyse_cycling',
+    'analyse_drt',
     'analyse_eis_fit',
     'analyse_interface_growth',
     'analyse_onsets',

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Fraction, IsoDate, Reference, SampleId
+from aiida_ssb.schemas.uncertainty import split_stated_uncertainties
 
 __all__ = ['CELL_FORMATS', 'LAYER_ROLES', 'CellSpec', 'Layer', 'MaterialFacts', 'PressingStep', 'derive_cell_values']
 
@@ -70,6 +71,15 @@ class Layer(SsbModel):
     )
     side: Literal['positive', 'negative'] | None = None
     notes: str | None = None
+    # stated standard uncertainties of the geometry (``thickness: 500 um +- 10 um``), carried into conductivities
+    thickness_uncertainty_um: float | None = Field(None, ge=0)
+    diameter_uncertainty_mm: float | None = Field(None, ge=0)
+    area_uncertainty_cm2: float | None = Field(None, ge=0)
+
+    @model_validator(mode='before')
+    @classmethod
+    def _stated_uncertainties(cls, data: Any) -> Any:
+        return split_stated_uncertainties(data, {'thickness': '_um', 'diameter': '_mm', 'area': '_cm2'})
 
 
 class PressingStep(SsbModel):
@@ -91,6 +101,8 @@ class CellSpec(SsbModel):
     name: str | None = None
     diameter_mm: float | None = Field(None, gt=0)
     area_cm2: float | None = Field(None, gt=0)
+    diameter_uncertainty_mm: float | None = Field(None, ge=0, description='stated standard uncertainty')
+    area_uncertainty_cm2: float | None = Field(None, ge=0, description='stated standard uncertainty')
     housing: str | None = None
     housing_type: Literal['swagelok', 'pressure_cell', 'coin_cell', 'peek_mould', 'pouch', 'other'] | None = None
     fabrication: list[PressingStep] | None = None
@@ -132,7 +144,7 @@ class CellSpec(SsbModel):
         ``stack_pressure: '< 0.2 MPa'`` -> an upper bound."""
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        data = split_stated_uncertainties(data, {'diameter': '_mm', 'area': '_cm2'})
         if 'fabrication_pressure' in data:
             if 'fabrication' in data:
                 raise ValueError('give either fabrication_pressure or fabrication, not both')

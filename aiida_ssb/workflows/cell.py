@@ -64,8 +64,8 @@ def plan_cell_analyses(cell: CellData, options: Mapping[str, Any] | None = None)
     planned = {}
     for spec in ANALYSES.values():
         kinds = [kind for kind in spec.measurements if run.measurements.get(kind)]
-        if spec.name in ('conductivity', 'arrhenius', 'interface_growth'):
-            wanted = 'interface_growth' if spec.name == 'interface_growth' else 'conductivity'
+        if spec.name in ('conductivity', 'arrhenius', 'interface_growth', 'cell_impedance'):
+            wanted = spec.name if spec.name in ('interface_growth', 'cell_impedance') else 'conductivity'
             if route != wanted:
                 continue
             kinds = ['eis']

@@ -425,9 +425,9 @@ def _arc_permutation(circuit: Circuit, values: np.ndarray, locked: set[int]) -> 
             r = values[start + r_off]
             if size == 3:
                 q, alpha = values[start + c_off], values[start + c_off + 1]
-                tau = (r * q) ** (1.0 / alpha) if alpha > 0 else np.inf
+                tau = math.log(r * q) / alpha if alpha > 0 and r * q > 0 else math.inf  # ln tau
             else:
-                tau = r * values[start + c_off]
+                tau = math.log(r * values[start + c_off]) if r * values[start + c_off] > 0 else math.inf
             members.append((tau, idx))
         if len(members) < 2:
             continue

@@ -21,8 +21,8 @@ For every spectrum :func:`fit_spectrum` fits each circuit of a candidate family 
   positive correlation is structure). The residuals are *structured* when the smaller one-sided p-value,
   doubled (Bonferroni), is below ``residual_alpha``;
 * **degenerate fits** are not candidates: a free scale parameter at its resolvability bound, a CPE exponent
-  below 0.35, two arcs within a factor 1.5 in characteristic frequency, or an arc holding less than 0.2 % of
-  the spectrum's real extent (an arc the data do not contain).
+  below 0.35, two arcs within a factor 1.5 in characteristic frequency, or an arc whose resistance is below 0.5 % of
+  ``|Z|`` at its characteristic frequency (clamped to the measured range): an arc the data do not contain.
 
 The chosen circuit is the one with the lowest criterion among the candidates that converged, are not
 degenerate and whose residuals are not structured; when none qualifies the best non-degenerate one is chosen
@@ -98,6 +98,9 @@ CELL_FAMILY: tuple[str, ...] = (
     'R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)',
     'R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)-CPE4',
 )
+
+#: an arc whose resistance is below this fraction of |Z| at its characteristic frequency is not resolved
+SMALL_ARC = 5e-3
 
 #: how many candidates (the best after screening) are fitted again with the full settings
 REFINED = 4
@@ -284,10 +287,16 @@ def _degeneracy(fit: EisFitResult) -> str | None:
     for a, b in itertools.pairwise(frequencies):
         if a > 0 and b / a < 1.5:
             return 'two arcs within a factor 1.5 in characteristic frequency'
-    extent = float(np.ptp(fit.z.real)) or float(np.max(np.abs(fit.z)))
-    small = [a.resistor for a in arcs if fit.values[a.resistor] < 2e-3 * extent]
+    modulus = np.abs(fit.z)
+    log_f = np.log(fit.frequency_hz)
+    small = []
+    for arc in arcs:
+        fc = arc.characteristic_frequency_hz(fit.values)
+        at = int(np.argmin(np.abs(log_f - math.log(fc)))) if fc > 0 else modulus.size - 1
+        if fit.values[arc.resistor] < SMALL_ARC * modulus[at]:
+            small.append(arc.resistor)
     if small:
-        return f'{", ".join(small)} below 0.2 % of the real extent of the spectrum'
+        return f'{", ".join(small)} below {100 * SMALL_ARC:g} % of |Z| at its frequency'
     return None
 
 

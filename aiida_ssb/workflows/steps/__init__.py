@@ -9,10 +9,13 @@ the resolved settings (every field) are the ``options`` input of each process fu
 
 from aiida_ssb.workflows.steps.cycling import ccd, cycling
 from aiida_ssb.workflows.steps.impedance import (
+    CANDIDATE_FAMILIES,
     DEFAULT_CIRCUITS,
     STATE_LABELS,
     arrhenius,
+    cell_impedance,
     conductivity,
+    drt,
     eis_fit,
     impedance_route,
     interface_growth,
@@ -20,12 +23,15 @@ from aiida_ssb.workflows.steps.impedance import (
 from aiida_ssb.workflows.steps.voltammetry import onsets, stepwise_cv
 
 __all__ = [
+    'CANDIDATE_FAMILIES',
     'DEFAULT_CIRCUITS',
     'STATE_LABELS',
     'arrhenius',
     'ccd',
+    'cell_impedance',
     'conductivity',
     'cycling',
+    'drt',
     'eis_fit',
     'impedance_route',
     'interface_growth',
