@@ -34,8 +34,8 @@ Ciucci (Electrochim. Acta 147 (2014) 470) found GCV among the reliable rules for
 (Wan et al., Electrochim. Acta 184 (2015) 483) uses the same formulation with radial basis functions.
 ``lambda`` at an end of the searched range is flagged.
 
-**Peaks.** Local maxima of ``g`` at interior grid points, refined by a parabola through the maximum and its
-neighbours; a peak's resistance is the area of ``gamma`` between the minima that flank it. Peaks holding at
+**Peaks.** Local maxima of ``g`` at interior grid points, refined by a parabola through the logarithms of the
+maximum and its neighbours (exact for a Gaussian peak); a peak's resistance is the area of ``gamma`` between the minima that flank it. Peaks holding at
 least ``peak_min_fraction`` of the total polarisation resistance ``integral gamma dy`` count; those whose
 ``tau`` lies within the measured window ``[1/(2 pi f_max), 1/(2 pi f_min)]`` widened by half a decade are the
 evidence for the number of arcs (``n_peaks``).
@@ -253,8 +253,10 @@ def _peaks(y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float
         while right < g.size - 1 and g[right + 1] <= g[right]:
             right += 1
         area = float(np.sum(g[left : right + 1]) - 0.5 * g[left] * (left > 0) - 0.5 * g[right] * (right < g.size - 1))
-        denominator = g[k - 1] - 2.0 * g[k] + g[k + 1]
-        shift = 0.5 * (g[k - 1] - g[k + 1]) / denominator if denominator < 0 else 0.0
+        # a parabola through log gamma (exact for a Gaussian peak), or through gamma where a neighbour is 0
+        h = np.log(g[k - 1 : k + 2]) if np.all(g[k - 1 : k + 2] > 0) else g[k - 1 : k + 2]
+        denominator = h[0] - 2.0 * h[1] + h[2]
+        shift = 0.5 * (h[0] - h[2]) / denominator if denominator < 0 else 0.0
         found.append((y[k] + float(np.clip(shift, -0.5, 0.5)) * step, area * step, float(g[k])))
     interior = sum(area for _, area, _ in found)
     peaks: list[DrtPeak] = []

@@ -22,10 +22,12 @@ For every spectrum :func:`fit_spectrum` fits each circuit of a candidate family 
   doubled (Bonferroni), is below ``residual_alpha``;
 * **degenerate fits** are not candidates: a free scale parameter at its resolvability bound, a CPE exponent
   below 0.35, two arcs within a factor 1.5 in characteristic frequency, or an arc whose resistance is below 0.5 % of
-  ``|Z|`` at its characteristic frequency (clamped to the measured range): an arc the data do not contain.
+  ``|Z|`` at its characteristic frequency (clamped to the measured range): an arc the data do not contain; or a
+  final arc whose apex lies more than a decade below the lowest frequency (a series CPE in disguise).
 
 The chosen circuit is the one with the lowest criterion among the candidates that converged, are not
-degenerate and whose residuals are not structured; when none qualifies the best non-degenerate one is chosen
+degenerate and whose residuals are not structured (the one with the fewest parameters among those within 2 of
+the lowest: such differences are not evidence); when none qualifies the best non-degenerate one is chosen
 and flagged. The distribution of relaxation times (:mod:`~aiida_ssb.analysis.eis.drt`) is computed as
 further evidence: its number of peaks in the measured window is stored, and a difference from the chosen
 number of arcs is noted.
@@ -57,7 +59,7 @@ from pydantic import Field, field_validator
 from aiida_ssb.analysis.eis.circuit import Circuit
 from aiida_ssb.analysis.eis.drt import DrtResult, compute_drt
 from aiida_ssb.analysis.eis.fit import EisFitResult, FitSettings, fit_circuit, prepare_spectrum
-from aiida_ssb.analysis.eis.roles import RoleAssignment, arcs_of, assign_roles
+from aiida_ssb.analysis.eis.roles import RoleAssignment, arcs_of, assign_roles, circuit_blocks
 from aiida_ssb.exceptions import AnalysisError, SettingsError
 
 __all__ = [
@@ -102,8 +104,11 @@ CELL_FAMILY: tuple[str, ...] = (
 #: an arc whose resistance is below this fraction of |Z| at its characteristic frequency is not resolved
 SMALL_ARC = 5e-3
 
+#: criterion differences below this do not tell circuits apart: the simplest of them is chosen
+PARSIMONY = 2.0
+
 #: how many candidates (the best after screening) are fitted again with the full settings
-REFINED = 4
+REFINED = 3
 
 _FLAG_TEXT = {
     'residual_structure': 'the residuals keep their sign over ranges of frequency: an arc or element is missing',
@@ -297,6 +302,13 @@ def _degeneracy(fit: EisFitResult) -> str | None:
             small.append(arc.resistor)
     if small:
         return f'{", ".join(small)} below {100 * SMALL_ARC:g} % of |Z| at its frequency'
+    blocks = [kind for kind, _ in circuit_blocks(circuit)]
+    if blocks and blocks[-1] == 'arc' and arcs:
+        last = max(arcs, key=lambda a: 1.0 / max(a.characteristic_frequency_hz(fit.values), 1e-300))
+        if last.characteristic_frequency_hz(fit.values) < float(np.min(fit.frequency_hz)) / 10.0:
+            return (
+                f'the {last.resistor} arc lies more than a decade below the lowest frequency: a series CPE in disguise'
+            )
     return None
 
 
@@ -334,7 +346,11 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
         flags.append(
             'residual_structure' if any(not scores[i]['degenerate'] for i in ok) else 'no_admissible_candidate'
         )
-    chosen = min(pool, key=lambda i: (scores[i][criterion], scores[i]['n_parameters']))
+    best_value = min(scores[i][criterion] for i in pool)
+    # parsimony: within PARSIMONY of the lowest criterion the evidence does not tell the circuits apart (Kass and
+    # Raftery 1995); the one with the fewest parameters is chosen
+    close = [i for i in pool if scores[i][criterion] <= best_value + PARSIMONY]
+    chosen = min(close, key=lambda i: (scores[i]['n_parameters'], scores[i][criterion]))
     for i, sc in enumerate(scores):
         if i == chosen:
             sc['status'] = 'chosen'
@@ -347,8 +363,9 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
         else:
             sc['status'] = f'{criterion.upper()} higher by {sc[criterion] - scores[chosen][criterion]:.1f}'
     best = scores[chosen]
+    lead = 'lowest' if best[criterion] == best_value else f'simplest within {PARSIMONY:g} of the lowest'
     reason = (
-        f'{best["circuit"]}: lowest {criterion.upper()} ({best[criterion]:.1f}) among '
+        f'{best["circuit"]}: {lead} {criterion.upper()} ({best[criterion]:.1f}) among '
         f'{len(pool)} of {len(scores)} candidates '
         + ('that converged without degeneracy and with unstructured residuals' if clean else 'not degenerate')
     )
@@ -459,24 +476,61 @@ def _fit_one(spec: str, f, z, fit_settings: FitSettings, s: EisFitSettings):
     return fit, _score(fit, s)
 
 
+def _neighbours(spec: str, circuits) -> list[str]:
+    """Candidates that differ from ``spec`` by the series resistance ``R0`` or by the final series element only:
+    their shared element names mean the same elements, so one's values start the other."""
+    blocks = spec.split('-')
+    found = []
+    for other in circuits:
+        if other == spec:
+            continue
+        theirs = other.split('-')
+        a, b = [x for x in blocks if x != 'R0'], [x for x in theirs if x != 'R0']
+        if a == b or (a[:-1] == b and not a[-1].startswith('p(')) or (b[:-1] == a and not b[-1].startswith('p(')):
+            found.append(other)
+    return found
+
+
+def _better(fit: EisFitResult | None, than: EisFitResult | None) -> bool:
+    return fit is not None and (than is None or fit.weighted_rss < than.weighted_rss * (1 - 1e-9))
+
+
 def _fit_many(circuits, f, z, fit_settings: FitSettings, s: EisFitSettings):
-    """Fit every candidate: a quick screening (at most two starts, tolerance 1e-6), then the :data:`REFINED`
-    best by the criterion again with the full settings; the others keep their screening."""
+    """Fit every candidate: a quick screening (one start, tolerance 1e-6, at most 100 evaluations or 10 per
+    parameter), a warm pass (each candidate started again from a better neighbour's solution: the same circuit
+    with or without ``R0`` or the final element), then the :data:`REFINED` best by the criterion again with the
+    full settings; the others keep their earlier scores."""
     fits: dict[str, EisFitResult] = {}
     scores: dict[str, dict[str, Any]] = {}
     for spec in circuits:
-        quick = fit_settings.model_copy(update={'n_starts': min(2, fit_settings.n_starts), 'tolerance': 1e-6})
+        cap = max(100, 10 * Circuit(spec).n_parameters)
+        quick = fit_settings.model_copy(update={'n_starts': 1, 'tolerance': 1e-6, 'max_nfev': cap})
         fit, score = _fit_one(spec, f, z, quick, s)
         score['stage'] = 'screening'
         scores[spec] = score
         if fit is not None:
             fits[spec] = fit
-    ranked = sorted(fits, key=lambda spec: scores[spec][s.criterion])
+    for spec in sorted(fits, key=lambda c: Circuit(c).n_parameters):
+        for other in _neighbours(spec, list(fits)):
+            if fits[other].weighted_rss >= fits[spec].weighted_rss:
+                continue
+            names = {e.name for e in Circuit(spec).elements}
+            start = {k: v for k, v in fits[other].values.items() if k.split('_')[0] in names}
+            warm = fit_settings.model_copy(update={'n_starts': 1, 'tolerance': 1e-6, 'initial': start})
+            fit, score = _fit_one(spec, f, z, warm, s)
+            if _better(fit, fits.get(spec)):
+                score['stage'] = f'warm start from {other}'
+                fits[spec], scores[spec] = fit, score
+    ranked = sorted(fits, key=lambda spec: (scores[spec]['degenerate'] is not None, scores[spec][s.criterion]))
     for spec in ranked[:REFINED]:
-        fit, score = _fit_one(spec, f, z, fit_settings, s)
-        if fit is not None and (fit.weighted_rss <= fits[spec].weighted_rss or not fits[spec].success):
+        start = dict(fits[spec].values)
+        full = fit_settings if fit_settings.initial is not None else fit_settings.model_copy(update={'initial': start})
+        fit, score = _fit_one(spec, f, z, full, s)
+        if _better(fit, fits[spec]) or (fit is not None and not fits[spec].success):
             score['stage'] = 'refined'
             fits[spec], scores[spec] = fit, score
+        else:
+            scores[spec]['stage'] += ', refined'
     return fits, [scores[spec] for spec in circuits]
 
 

@@ -89,9 +89,11 @@ class Arc:
         return math.exp(max(min(log_f, 700.0), -700.0))
 
 
-def circuit_blocks(circuit: Circuit) -> list[tuple[str, Any]]:
+def circuit_blocks(circuit: Circuit | str) -> list[tuple[str, Any]]:
     """The top-level series blocks: ``('series_r', name)``, ``('inductor', name)``, ``('tail', element)``,
     ``('arc', Arc)`` or ``('other', node)``."""
+    if isinstance(circuit, str):
+        circuit = Circuit(circuit)
     root = circuit.tree
     blocks = root.children if isinstance(root, Series) else [root]
     out: list[tuple[str, Any]] = []
@@ -115,7 +117,7 @@ def circuit_blocks(circuit: Circuit) -> list[tuple[str, Any]]:
     return out
 
 
-def arcs_of(circuit: Circuit) -> list[Arc]:
+def arcs_of(circuit: Circuit | str) -> list[Arc]:
     """The arcs of a circuit, in the order written."""
     return [item for kind, item in circuit_blocks(circuit) if kind == 'arc']
 
