@@ -462,7 +462,14 @@ def _regimes_of_group(t_c, sigma, se, label, s: ArrheniusSettings, systematic: f
     source = 'evidence' if s.split == 'evidence' else ('all' if s.split == 'none' else 'forced')
     fits = [linear_fit(x[a:b], y[a:b], None if err is None else err[a:b]) for a, b in itertools.pairwise(bounds)]
     knees = [
-        _knee(fits[i], fits[i + 1], float(t[bounds[i + 1] - 1]), float(t[bounds[i + 1]])) for i in range(len(cuts))
+        _knee(
+            fits[i],
+            fits[i + 1],
+            float(t[bounds[i + 1] - 1]),
+            float(t[bounds[i + 1]]),
+            (float(t[bounds[i]]), float(t[bounds[i + 2] - 1])),
+        )
+        for i in range(len(cuts))
     ]
     if len(cuts) == 0 and source == 'evidence':
         source = 'all'

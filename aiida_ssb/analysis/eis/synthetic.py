@@ -8,8 +8,8 @@ relative accuracy).
 
 Pellets (:func:`pellet_series`): a bulk arc (geometric capacitance, ``epsilon_r``), optionally a grain-boundary
 arc (specific capacitance about 1e-9 F/cm) and an electrode-interface arc (about 1e-6 F/cm), and the blocking
-electrode, each resistance thermally activated (``R = R_25 exp(Ea/k_B (1/T - 1/T_25))``) so that the arcs move to
-higher frequencies as the temperature rises and leave the measured window.
+electrode, each resistance thermally activated in the ``sigma T`` form (``R = R_25 (T/T_25) exp(Ea/k_B (1/T -
+1/T_25))``) so that the arcs move to higher frequencies as the temperature rises and leave the measured window.
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ def add_noise(z: np.ndarray, relative: float, rng: np.random.Generator) -> np.nd
 
 
 def _activated(r25: float, ea: float, t_c: float) -> float:
-    return r25 * math.exp(ea / K_B_EV_PER_K * (1.0 / (t_c + 273.15) - 1.0 / 298.15))
+    """``R(T)`` of a process whose conductivity follows ``sigma T = sigma0 exp(-Ea/k_B T)`` (the package's default
+    Arrhenius form): ``R = R_25 (T/T_25) exp(Ea/k_B (1/T - 1/T_25))``."""
+    t_k = t_c + 273.15
+    return r25 * (t_k / 298.15) * math.exp(ea / K_B_EV_PER_K * (1.0 / t_k - 1.0 / 298.15))
 
 
 def _q_for(c_eff: float, r: float, alpha: float) -> float:
@@ -150,9 +153,7 @@ def full_cell_series(
             values.update({'R2': interphase_ohm_cm2(cycle) / area_cm2, 'CPE2_Q': 2e-4, 'CPE2_alpha': 0.85})
             roles['R2'] = 'cathode_interphase'
         z = add_noise(Circuit(spec).impedance(f, values), noise, rng)
-        spectra.append(
-            KnownSpectrum(f, z, spec, values, roles, 25.0, None, area_cm2, {'cycle_index': float(cycle)})
-        )
+        spectra.append(KnownSpectrum(f, z, spec, values, roles, 25.0, None, area_cm2, {'cycle_index': float(cycle)}))
     return spectra
 
 
