@@ -593,9 +593,15 @@ def fit_arrhenius(
         if windows is not None:
             found, sel = _window_regimes(t_c, sigma, se, idx, label, windows, s, systematic, skipped)
         else:
-            found, local, selection = _regimes_of_group(
-                t_c[idx], sigma[idx], None if se is None else se[idx], label, s, systematic
-            )
+            try:
+                found, local, selection = _regimes_of_group(
+                    t_c[idx], sigma[idx], None if se is None else se[idx], label, s, systematic
+                )
+            except ArrheniusError as exc:
+                if label is None or len(groups) == 1:
+                    raise
+                skipped.append(str(exc))  # a branch too short to fit; the other still counts
+                continue
             sel = [idx[m] for m in local]
             selections.append(selection)
         regimes.extend(found)

@@ -70,13 +70,16 @@ def test_lambda_is_chosen_stored_and_can_be_given():
     assert smooth.polarisation_resistance_ohm == pytest.approx(result.polarisation_resistance_ohm, rel=0.1)
 
 
-def test_blocking_electrode_adds_a_capacitance_and_keeps_the_arcs():
-    z = noisy(zarc(500, 1e-6, 0.95) + zarc(1500, 1e-3, 0.95) + 1 / (1e-5 * (1j * W) ** 0.95), 0.003, 4)
+@pytest.mark.parametrize('tail_alpha', [0.95, 0.85, 0.7])
+def test_blocking_electrode_cpe_is_modelled_and_the_arcs_stay(tail_alpha):
+    z = noisy(zarc(500, 1e-6, 0.95) + zarc(1500, 1e-3, 0.95) + 1 / (1e-5 * (1j * W) ** tail_alpha), 0.003, 4)
     result = compute_drt(F, z)
-    assert result.capacitance_f is not None
-    taus = [p.tau_s for p in result.peaks]
-    for tau in (1e-6, 1e-3):
-        assert min(abs(np.log(t / tau)) for t in taus) < np.log(1.1)
+    assert result.tail_alpha == pytest.approx(tail_alpha, abs=0.05)
+    assert result.tail_q_s_sa == pytest.approx(1e-5, rel=0.3)
+    taus = sorted(p.tau_s for p in result.peaks if p.fraction > 0.1)
+    assert len(taus) == 2, [p.to_dict() for p in result.peaks]
+    for found, tau in zip(taus, (1e-6, 1e-3)):
+        assert found == pytest.approx(tau, rel=0.1)
 
 
 def test_settings_are_validated_and_the_grid_follows_them():

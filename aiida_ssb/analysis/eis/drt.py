@@ -2,21 +2,22 @@
 
 Model (``omega = 2 pi f``, ``y = ln tau``)::
 
-    Z(omega) = R_inf + j omega L + 1 / (j omega C) + integral gamma(y) / (1 + j omega e^y) dy
+    Z(omega) = R_inf + j omega L + 1 / (Q (j omega)^alpha_t) + integral gamma(y) / (1 + j omega e^y) dy
 
 ``gamma(y) >= 0`` (ohm per unit of ``ln tau``) is written on piecewise-linear hat functions ``phi_k`` centred on
 a grid ``y_k`` (``points_per_decade`` per decade, from ``1/(2 pi f_max)`` to ``1/(2 pi f_min)`` widened by
 ``extend_decades`` on each side): ``gamma = sum_k g_k phi_k``. The integrals ``A_ik = integral phi_k(y) /
 (1 + j omega_i e^y) dy`` are evaluated by the trapezoid rule on eight sub-steps per grid step. The series
-inductance ``L`` is included when the highest-frequency point is inductive, the series capacitance ``C``
-(as ``1/C``) when the lowest-frequency point is more capacitive than 45 degrees (a blocking electrode), each
-unless forced by the settings. With the weights ``w_i = 1 / |Z_i|`` (modulus) the estimate is
+inductance ``L`` is included when the highest-frequency point is inductive, the series CPE of a blocking
+electrode (as ``1/Q``, its exponent ``alpha_t`` from the slope of ``-Im Z`` over the four lowest frequencies,
+clipped to [0.5, 1]) when the lowest-frequency point is more capacitive than 45 degrees, each unless forced by
+the settings. With the weights ``w_i = 1 / |Z_i|`` (modulus) the estimate is
 
 .. math::
 
     \\hat x = \\arg\\min_{x \\ge 0} \\; \\| W (A x - Z) \\|^2 + \\lambda \\| D g \\|^2
 
-over ``x = (R_inf, L, 1/C, g)``, the real and imaginary parts stacked, ``D`` the second-difference matrix of
+over ``x = (R_inf, L, 1/Q, g)``, the real and imaginary parts stacked, ``D`` the second-difference matrix of
 the interior grid points (``derivative=1``: first differences). It is solved by non-negative least squares on
 the stacked system ``[W A; sqrt(lambda) D] x = [W Z; 0]``.
 
@@ -70,9 +71,7 @@ class DrtSettings(Settings):
         None, gt=0, description='regularisation parameter (chosen by generalised cross-validation when absent)'
     )
     inductance: bool | None = Field(None, description='series inductance (automatic when absent)')
-    capacitance: bool | None = Field(
-        None, description='series capacitance, blocking electrodes (automatic when absent)'
-    )
+    capacitance: bool | None = Field(None, description='series CPE of a blocking electrode (automatic when absent)')
     gcv_rho: float = Field(
         2.0, ge=1.0, le=3.0, description='modified GCV: the trace of the influence matrix counted rho times (1: GCV)'
     )
@@ -120,7 +119,8 @@ class DrtResult:
     gamma_ohm: np.ndarray
     r_inf_ohm: float
     inductance_h: float | None
-    capacitance_f: float | None
+    tail_q_s_sa: float | None
+    tail_alpha: float | None
     lambda_value: float
     lambda_rule: str
     gcv: np.ndarray | None
@@ -160,8 +160,10 @@ class DrtResult:
         }
         if self.inductance_h is not None:
             out['inductance_h'] = self.inductance_h
-        if self.capacitance_f is not None:
-            out['capacitance_f'] = self.capacitance_f
+        if self.tail_alpha is not None:
+            out['tail_alpha'] = self.tail_alpha
+            if self.tail_q_s_sa is not None:
+                out['tail_q_s_sa'] = self.tail_q_s_sa
         return out
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -297,9 +299,15 @@ def compute_drt(frequency_hz, z, *, settings: DrtSettings | Mapping[str, Any] | 
     if inductance:
         columns.append(1j * omega)
         names.append('l')
+    tail_alpha = None
     if capacitance:
-        columns.append(1.0 / (1j * omega))
-        names.append('inv_c')
+        # the blocking electrode as a CPE, 1/(Q (j omega)^alpha): alpha from the slope of -Im Z over the lowest
+        # four frequencies, 1/Q a non-negative unknown like the others
+        tail = slice(max(f.size - 4, 0), f.size)
+        slope = np.polyfit(np.log(omega[tail]), np.log(np.clip(-zd.imag[tail], 1e-300, None)), 1)[0]
+        tail_alpha = float(np.clip(-slope, 0.5, 1.0))
+        columns.append((1j * omega) ** (-tail_alpha))
+        names.append('inv_q')
     extra = len(columns)
     a = np.concatenate([np.stack(columns, axis=1), _kernel(omega, y, step)], axis=1)
     w = 1.0 / np.abs(zd) if s.weighting == 'modulus' else np.ones(f.size)
@@ -341,7 +349,8 @@ def compute_drt(frequency_hz, z, *, settings: DrtSettings | Mapping[str, Any] | 
         gamma_ohm=g,
         r_inf_ohm=float(values['r_inf']),
         inductance_h=float(values['l']) if 'l' in values else None,
-        capacitance_f=(1.0 / values['inv_c'] if values.get('inv_c', 0) > 0 else None) if 'inv_c' in values else None,
+        tail_q_s_sa=1.0 / values['inv_q'] if values.get('inv_q', 0) > 0 else None,
+        tail_alpha=tail_alpha,
         lambda_value=lam,
         lambda_rule=rule,
         gcv=gcv,

@@ -497,8 +497,8 @@ def _better(fit: EisFitResult | None, than: EisFitResult | None) -> bool:
 
 def _fit_many(circuits, f, z, fit_settings: FitSettings, s: EisFitSettings):
     """Fit every candidate: a quick screening (one start, tolerance 1e-6, at most 100 evaluations or 10 per
-    parameter), a warm pass (each candidate started again from a better neighbour's solution: the same circuit
-    with or without ``R0`` or the final element), then the :data:`REFINED` best by the criterion again with the
+    parameter), a warm pass (each candidate started again from its best better neighbour's solution: the same
+    circuit with or without ``R0`` or the final element), then the :data:`REFINED` best by the criterion again with the
     full settings; the others keep their earlier scores."""
     fits: dict[str, EisFitResult] = {}
     scores: dict[str, dict[str, Any]] = {}
@@ -511,9 +511,8 @@ def _fit_many(circuits, f, z, fit_settings: FitSettings, s: EisFitSettings):
         if fit is not None:
             fits[spec] = fit
     for spec in sorted(fits, key=lambda c: Circuit(c).n_parameters):
-        for other in _neighbours(spec, list(fits)):
-            if fits[other].weighted_rss >= fits[spec].weighted_rss:
-                continue
+        better = [o for o in _neighbours(spec, list(fits)) if fits[o].weighted_rss < fits[spec].weighted_rss]
+        for other in sorted(better, key=lambda o: fits[o].weighted_rss)[:1]:
             names = {e.name for e in Circuit(spec).elements}
             start = {k: v for k, v in fits[other].values.items() if k.split('_')[0] in names}
             warm = fit_settings.model_copy(update={'n_starts': 1, 'tolerance': 1e-6, 'initial': start})
