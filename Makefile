@@ -1,7 +1,8 @@
 # aiida-ssb: two commands do everything on a fresh machine.
 #   make demo   set up (virtual environment, system packages) and run the demonstration
-#   make test   set up and run the tests and the documentation build (what CI runs)
-# Other targets: make docs, make bench, make setup, make clean.
+#   make test   set up and run the tests and the documentation build (what CI runs, after make lint)
+# Other targets: make test-fast (the pure tests and a fast AiiDA subset), make lint (ruff, import layers, mypy),
+# make docs, make bench, make setup, make clean.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 EXTRAS ?= mpr,neware,parquet,dev,docs
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test docs bench clean system-deps
+.PHONY: setup demo test test-fast lint docs bench clean system-deps
 
 $(STAMP): pyproject.toml
 	@bash .ci/system-deps.sh
@@ -30,6 +31,14 @@ demo: setup
 test: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest
 	$(MAKE) --no-print-directory docs
+
+test-fast: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m 'not slow and not services and not browser' -q
+
+lint: setup
+	$(BIN)/ruff format --check aiida_ssb tests benchmarks docs examples
+	$(BIN)/ruff check aiida_ssb tests benchmarks docs examples
+	$(BIN)/lint-imports
 
 docs: setup
 	MPLBACKEND=Agg $(BIN)/python docs/generate.py

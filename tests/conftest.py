@@ -42,3 +42,12 @@ def shared_file(shared_data):
         return path
 
     return _get
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test-fast` leaves out what is marked slow: the demonstration (it builds the reduced demo) and the
+    lab-server tests (they start daemons) are slow as a whole."""
+    for item in items:
+        path = str(item.path)
+        if path.endswith('test_demo.py') or f'{os.sep}server{os.sep}' in path:
+            item.add_marker(pytest.mark.slow)

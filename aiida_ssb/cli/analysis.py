@@ -271,10 +271,15 @@ def cmd_reindex():
 @click.option('--limit', type=int, default=20, show_default=True, help='Show at most this many runs.')
 @clean_errors
 def cmd_status(limit):
-    """The latest aiida-ssb analysis runs: cell, state, exit status (running ones first)."""
+    """The latest aiida-ssb analysis runs: cell, state, exit status (running ones first). A run whose in-process
+    runner was killed shows as `stale` (close it with `aiida-ssb tidy`)."""
     from aiida import orm
     from tabulate import tabulate
 
+    from aiida_ssb.workflows.stale import is_stale
+
+    if limit < 1:
+        raise InputError(f'--limit {limit}: give a positive number of runs')
     query = orm.QueryBuilder().append(
         orm.WorkChainNode, filters={'process_type': {'like': '%ssb.%'}}, project='*', tag='w'
     )
@@ -282,10 +287,35 @@ def cmd_status(limit):
     rows = []
     for node in query.all(flat=True):
         state = node.process_state.value if node.process_state else '?'
+        if is_stale(node):
+            state = 'stale'
         exit_text = '' if node.exit_status in (None, 0) else f'{node.exit_status}: {node.exit_message or ""}'[:60]
+        if state == 'killed' and node.process_status:
+            exit_text = node.process_status[:60]
         rows.append([node.pk, node.process_label, node.label, state, exit_text, f'{node.ctime:%Y-%m-%d %H:%M:%S}'])
     rows.sort(key=lambda r: (r[3] not in ('running', 'waiting', 'created'), -r[0]))
     if not rows:
         click.echo('No aiida-ssb analysis runs yet.')
         return
     click.echo(tabulate(rows, headers=['pk', 'process', 'label', 'state', 'exit', 'created'], tablefmt='simple'))
+    stale = sum(row[3] == 'stale' for row in rows)
+    if stale:
+        click.echo(f'{stale} stale run(s): their in-process runner was killed; `aiida-ssb tidy` closes them.')
+
+
+@cmd_ssb.command('tidy')
+@click.option('--dry-run', is_flag=True, help='Only list what would be closed.')
+@clean_errors
+def cmd_tidy(dry_run):
+    """Close the process records of in-process analyses whose runner was killed (kill -9, a lost terminal): they
+    stay `running` for ever otherwise, since no broker knows them. Each is marked killed, with the reason, and
+    sealed; results already stored are untouched. Runs of other hosts and of the daemon are left alone (for the
+    daemon, see `aiida-ssb server tidy`)."""
+    from aiida_ssb.workflows.stale import close_stale
+
+    closed = close_stale(dry_run=dry_run)
+    verb = 'Would close' if dry_run else 'Closed'
+    if closed:
+        click.echo(f'{verb} {len(closed)} stale process record(s): pks {", ".join(map(str, closed))}.')
+    else:
+        click.echo('No stale in-process analysis records.')

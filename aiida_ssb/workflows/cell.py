@@ -32,6 +32,7 @@ from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summar
 from aiida_ssb.exceptions import SsbError
 from aiida_ssb.workflows import steps
 from aiida_ssb.workflows.run import AnalysisRun
+from aiida_ssb.workflows.stale import record_runner
 
 __all__ = [
     'OPTIONS_EXTRA',
@@ -128,6 +129,7 @@ class CellAnalysisWorkChain(WorkChain):
         return canonical_options(self.inputs.options.get_dict() if 'options' in self.inputs else {})
 
     def analyse(self):
+        record_runner(self.node, in_process=self.runner.communicator is None)  # for `aiida-ssb tidy` after a kill
         cell = self.inputs.cell
         run = AnalysisRun(cell, self._options(), report=self.report)
         for spec in ANALYSES.values():
