@@ -221,7 +221,8 @@ def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *,
 def plot_drt(
     summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None, figure_axes=None, label=None
 ):
-    """gamma(ln tau) against tau (log axis), with the significant peaks marked and the measured window shaded."""
+    """gamma(ln tau) against tau (log axis), with the significant peaks marked and the measured window shaded; the
+    axis is scaled to the window when the distribution beyond it (a blocking electrode) is much larger."""
     figure, ax = figure_axes or new_figure()
     tau = np.asarray(curves['tau_s'])
     gamma = np.asarray(curves['gamma_ohm'])
@@ -239,9 +240,13 @@ def plot_drt(
         )
     if 'frequency_hz' in curves:
         f = np.asarray(curves['frequency_hz'])
-        ax.axvspan(
-            1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min()), color='0.92', zorder=0, label='measured window'
-        )
+        low, high = 1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min())
+        ax.axvspan(low, high, color='0.92', zorder=0, label='measured window')
+        inside = gamma[(tau >= low) & (tau <= high)]
+        if inside.size and gamma.max() > 1.5 * inside.max() > 0:
+            # the mass beyond the window (a blocking electrode's remainder) would flatten the peaks: clip it
+            top = max(ax.get_ylim()[1] if figure_axes else 0.0, 1.3 * float(inside.max()))
+            ax.set_ylim(-0.03 * top, top)
     ax.set_xlabel('τ / s')
     ax.set_ylabel('γ / Ω')
     ax.legend(fontsize=8)
