@@ -77,13 +77,23 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     from aiida import orm
 
     from aiida_ssb.data.cell import CellData
+    from aiida_ssb.query.cells import materials_with_records
     from aiida_ssb.query.index import INDEX_EXTRA
     from aiida_ssb.workflows.cell import run_cell_analyses
 
     query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': list(DEMO_CAMPAIGNS)}}, tag='g')
     query.append(CellData, with_group='g', project='*')
     cells = sorted({cell.pk: cell for cell in query.all(flat=True)}.values(), key=lambda c: c.pk)
-    todo = [cell for cell in cells if force or INDEX_EXTRA not in cell.base.extras.keys()]
+    cells += materials_with_records(DEMO_CAMPAIGNS)  # powders with DSC and diffraction records
+
+    def analysed(node) -> bool:
+        if isinstance(node, CellData):
+            return INDEX_EXTRA in node.base.extras.keys()
+        query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='sample')
+        query.append(orm.WorkChainNode, with_incoming='sample', filters={'process_type': {'like': '%cell_analysis'}})
+        return query.count() > 0
+
+    todo = [cell for cell in cells if force or not analysed(cell)]
     if not todo:
         return []
     return run_cell_analyses(todo)
@@ -125,6 +135,17 @@ def _summary(sample_id: str, analysis: str, key: str, **match) -> float | None:
         data = result.summary.get_dict()
         if all(data.get(k) == v for k, v in match.items()) and data.get(key) is not None:
             return data[key]
+    return None
+
+
+def _onset_table(sample_id: str, table: str, key: str, **match) -> float | None:
+    """``key`` of the first row of an onset result's table (``onsets`` or ``peaks``) matching ``match``."""
+    from aiida_ssb.query.results import latest_results
+
+    for result in latest_results(sample_id, 'onsets'):
+        for row in result.summary.get(table, []):
+            if all(row.get(k) == v for k, v in match.items()) and row.get(key) is not None:
+                return row[key]
     return None
 
 
@@ -236,6 +257,15 @@ CHECKS: list[Check] = [
         'V',
         0.01,
         lambda e: _index('SSRCV-MM45', 'oxidative_onset_v'),
+        'edge method (tangent at the steepest point), automatic windows',
+    ),
+    Check(
+        '004',
+        'small anodic peak before the edge (reported, not the onset)',
+        3.3,
+        'V',
+        0.01,
+        lambda e: _onset_table('SSRCV-MM45', 'peaks', 'potential_v'),
     ),
     Check(
         '000',
@@ -252,6 +282,15 @@ CHECKS: list[Check] = [
         'V',
         0.01,
         lambda e: _index('CV-NCB-C65', 'oxidative_onset_v'),
+    ),
+    Check(
+        '000',
+        'minor onset (solvent residues), kept in the table',
+        2.9,
+        'V',
+        0.02,
+        lambda e: _onset_table('CV-NCB-C65', 'onsets', 'onset_v', headline=False),
+        'the headline is the first onset with >= 10 % of the strongest rise (paper: minor, not the onset)',
     ),
     Check(
         '000',
@@ -422,6 +461,59 @@ CHECKS: list[Check] = [
         'Ω cm2',
         2,
         lambda e: _summary('LI-SYM-OCV', 'interface_growth', 'initial_resistance_ohm_cm2'),
+    ),
+    Check(
+        '002',
+        'DSC onset, NaCrO2 composite (5 °C/min, He)',
+        525,
+        '°C',
+        2,
+        lambda e: _index('S2-COMP-NACRO2', 'dsc_onset_c'),
+        'tangent onset of the first significant exotherm',
+    ),
+    Check(
+        '002',
+        'DSC onset, NaMnO2 composite',
+        421,
+        '°C',
+        2,
+        lambda e: _index('S2-COMP-NAMNO2', 'dsc_onset_c'),
+        'several exothermic peaks; the first gives the onset',
+    ),
+    Check(
+        '002',
+        'DSC onset, NaFeO2 composite',
+        393,
+        '°C',
+        2,
+        lambda e: _index('S2-COMP-NAFEO2', 'dsc_onset_c'),
+        'broad exotherm',
+    ),
+    Check(
+        '002',
+        'peak heat flow, NaCrO2 composite',
+        5.0,
+        'W/g',
+        0.1,
+        lambda e: _index('S2-COMP-NACRO2', 'dsc_peak_heat_flow_w_g'),
+    ),
+    Check(
+        '002',
+        'electronic conductivity of Li2(B11H14)(CB11H12), 60 °C',
+        5e-9,
+        'S/cm',
+        0.25e-9,
+        lambda e: _index('S2-SE-H', 'electronic_conductivity_s_cm'),
+        'Li | SE | Cu, steady current after 24 h at 0.25 V (paper: "~5e-9")',
+    ),
+    Check(
+        '004',
+        'lattice parameter a of bcc NaCB11H12 (XRD, refined)',
+        7.882,
+        'Å',
+        0.002,
+        lambda e: _index('MM-NCB-45A', 'lattice_a_angstrom'),
+        'cubic refinement of the indexed reflections, start value 7.9 Å',
     ),
     Check(
         '003',

@@ -15,6 +15,7 @@ numbers must be finite (NaN and infinities are refused wherever a float is expec
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any, ClassVar
@@ -74,6 +75,7 @@ _SUFFIXES = sorted(SUFFIX_UNITS, key=len, reverse=True)
 DOI_PATTERN = re.compile(r'^(doi:)?10\.\d{4,9}/\S+$', re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def unit_of_field(name: str) -> str | None:
     """The unit a field name's suffix declares, or None."""
     for suffix in _SUFFIXES:
@@ -82,6 +84,7 @@ def unit_of_field(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def bare_name(name: str) -> str:
     """``duration_min`` -> ``duration`` (the name a manifest may use with a unit)."""
     for suffix in _SUFFIXES:

@@ -242,6 +242,10 @@ def main() -> int:
             'samples_role',
         ):
             _run(name, line, expected, work)
+    sys.path.insert(0, str(HERE))
+    import analysis_figures
+
+    analysis_figures.draw(OUT)  # the figures of the issue-21 analysis pages (generated records)
     print(f'docs: {len(COMMANDS)} commands and the figures generated in {time.time() - start:.0f} s', flush=True)
     return 0
 

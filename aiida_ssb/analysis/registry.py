@@ -157,7 +157,8 @@ ANALYSES: dict[str, AnalysisSpec] = {
         AnalysisSpec(
             name='onsets',
             title='Oxidative and reductive onsets',
-            summary='onset potentials of faradaic current in voltammetry sweeps (two-line, threshold, derivative)',
+            summary='onset potentials of faradaic current in voltammetry sweeps (two-line, edge, threshold, derivative), '
+            'each with its significance and sensitivity band',
             settings_path='aiida_ssb.analysis.voltammetry:OnsetSettings',
             function_path='aiida_ssb.analysis.voltammetry:find_onsets',
             measurements=('voltammetry',),
@@ -197,6 +198,88 @@ ANALYSES: dict[str, AnalysisSpec] = {
             measurements=('cycling',),
             plot_kinds=('ccd',),
             docs='analysis/ccd',
+        ),
+        AnalysisSpec(
+            name='dqdv',
+            title='Incremental capacity and differential voltage',
+            summary='dQ/dV and dV/dQ per half cycle on a voltage grid (Savitzky-Golay or spline), their peaks '
+            '(position, height, area) and the peaks tracked over cycling',
+            settings_path='aiida_ssb.analysis.dqdv:DqdvSettings',
+            function_path='aiida_ssb.analysis.dqdv:incremental_capacity',
+            measurements=('cycling',),
+            plot_kinds=('dqdv', 'dvdq'),
+            docs='analysis/dqdv',
+            aliases=('ica', 'incremental_capacity'),
+        ),
+        AnalysisSpec(
+            name='gitt',
+            title='GITT diffusion coefficient',
+            summary='Weppner-Huggins diffusion coefficient, internal resistance and overpotential of every pulse of '
+            'a galvanostatic intermittent titration',
+            settings_path='aiida_ssb.analysis.gitt:GittSettings',
+            function_path='aiida_ssb.analysis.gitt:gitt',
+            measurements=('cycling',),
+            plot_kinds=('gitt',),
+            docs='analysis/gitt',
+        ),
+        AnalysisSpec(
+            name='pitt',
+            title='PITT diffusion coefficient',
+            summary='diffusion coefficient of every potential step of a potentiostatic intermittent titration '
+            '(long-time exponential or Cottrell)',
+            settings_path='aiida_ssb.analysis.gitt:PittSettings',
+            function_path='aiida_ssb.analysis.gitt:pitt',
+            measurements=('cycling',),
+            plot_kinds=('pitt',),
+            docs='analysis/gitt',
+        ),
+        AnalysisSpec(
+            name='dc_polarisation',
+            title='Electronic conductivity (DC polarisation)',
+            summary='electronic conductivity sigma_e = I_ss L / (V A) from the steady current of potentiostatic holds '
+            'with ion-blocking electrodes, and the time to steady state',
+            settings_path='aiida_ssb.analysis.polarisation:DcPolarisationSettings',
+            function_path='aiida_ssb.analysis.polarisation:electronic_conductivity',
+            measurements=('cycling',),
+            plot_kinds=('polarisation',),
+            docs='analysis/polarisation',
+            aliases=('electronic_conductivity', 'dc_polarization'),
+        ),
+        AnalysisSpec(
+            name='transference_number',
+            title='Transference number (Bruce-Vincent)',
+            summary='cation transference number of a symmetric cell from a potentiostatic polarisation with '
+            'impedance before and after (Evans ratio without impedance)',
+            settings_path='aiida_ssb.analysis.polarisation:TransferenceSettings',
+            function_path='aiida_ssb.analysis.polarisation:transference_number',
+            measurements=('cycling', 'eis'),
+            plot_kinds=('transference',),
+            docs='analysis/polarisation',
+            aliases=('bruce_vincent', 'transference'),
+        ),
+        AnalysisSpec(
+            name='thermal',
+            title='Thermal analysis (DSC/TGA)',
+            summary='DSC baseline, peaks with tangent onsets and enthalpies, TGA mass-loss steps, transitions on '
+            'heating and cooling',
+            settings_path='aiida_ssb.analysis.thermal:ThermalSettings',
+            function_path='aiida_ssb.analysis.thermal:thermal_analysis',
+            measurements=('thermal',),
+            plot_kinds=('thermal',),
+            docs='analysis/thermal',
+            aliases=('dsc', 'tga'),
+        ),
+        AnalysisSpec(
+            name='diffraction',
+            title='Powder diffraction',
+            summary='background, fitted peaks, phase matching against references, lattice refinement of cubic, '
+            'tetragonal and hexagonal phases, Scherrer crystallite sizes',
+            settings_path='aiida_ssb.analysis.diffraction:DiffractionSettings',
+            function_path='aiida_ssb.analysis.diffraction:analyse_pattern',
+            measurements=('diffraction',),
+            plot_kinds=('diffraction',),
+            docs='analysis/diffraction',
+            aliases=('xrd',),
         ),
     )
 }

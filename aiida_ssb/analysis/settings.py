@@ -127,7 +127,7 @@ class Settings(UnitModel):
                     name=name,
                     type=_type_name(hints.get(name, info.annotation)),
                     default=default,
-                    unit=unit_of_field(name) or '',
+                    unit='' if name in cls.unitless else (unit_of_field(name) or ''),
                     description=info.description or '',
                 )
             )

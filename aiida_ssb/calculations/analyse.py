@@ -18,6 +18,14 @@ from __future__ import annotations
 
 from aiida_ssb.calculations.common import ANALYSIS_FAILED, cell_masses_mg, run_analysis
 from aiida_ssb.calculations.cycling import analyse_ccd, analyse_cycling
+from aiida_ssb.calculations.diffraction import analyse_diffraction, record_rietveld
+from aiida_ssb.calculations.electrochem import (
+    analyse_dc_polarisation,
+    analyse_dqdv,
+    analyse_gitt,
+    analyse_pitt,
+    analyse_transference_number,
+)
 from aiida_ssb.calculations.impedance import (
     analyse_arrhenius,
     analyse_cell_impedance,
@@ -27,6 +35,7 @@ from aiida_ssb.calculations.impedance import (
     analyse_interface_growth,
     resistance_from_fit,
 )
+from aiida_ssb.calculations.thermal import analyse_thermal
 from aiida_ssb.calculations.voltammetry import (
     analyse_onsets,
     analyse_stepwise_cv,
@@ -41,12 +50,20 @@ __all__ = [
     'analyse_cell_impedance',
     'analyse_conductivity',
     'analyse_cycling',
+    'analyse_dc_polarisation',
+    'analyse_diffraction',
+    'analyse_dqdv',
     'analyse_drt',
     'analyse_eis_fit',
+    'analyse_gitt',
     'analyse_interface_growth',
     'analyse_onsets',
+    'analyse_pitt',
     'analyse_stepwise_cv',
+    'analyse_thermal',
+    'analyse_transference_number',
     'cell_masses_mg',
+    'record_rietveld',
     'resistance_from_fit',
     'rising_cutoffs',
     'run_analysis',

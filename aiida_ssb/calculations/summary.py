@@ -35,8 +35,11 @@ HEADLINE_FIELDS: dict[str, str] = {
     'upper_cutoff_v': 'upper cut-off voltage of the main cycling record (highest block median)',
     'ccd_ma_cm2': 'critical current density, sudden-drop criterion (last stable step)',
     'ccd_zero_volt_ma_cm2': 'critical current density, 0 V criterion (the step whose |V| collapses)',
-    'oxidative_onset_v': 'first oxidative onset (two-line method by default)',
-    'reductive_onset_v': 'first reductive onset',
+    'oxidative_onset_v': 'headline oxidative onset: the first onset above the headline significance (two-line '
+    'method by default)',
+    'oxidative_onset_band_low_v': 'its sensitivity band: lowest onset when the windows or the scan end move',
+    'oxidative_onset_band_high_v': 'its sensitivity band: highest onset',
+    'reductive_onset_v': 'headline reductive onset',
     'onset_scan_rate_mv_s': 'scan rate of the voltammogram giving the onset',
     'soaring_cutoff_v': 'stepwise CV: the upper cut-off at which the anodic current soars',
     'conductivity_25c_s_cm': 'ionic conductivity at 25 °C (Arrhenius interpolation, or a spectrum at 25 ± 3 °C)',
@@ -59,6 +62,44 @@ HEADLINE_FIELDS: dict[str, str] = {
     'eis_fits_flagged': 'fits accepted with a flag (residual structure, pinned circuit rejected by evidence...)',
     'eis_fits_rejected': 'fits not accepted (chi2/|Z| above the gate, no convergence)',
     'eis_fit_quality': 'good, or what is flagged or rejected among the impedance fits, with the reasons',
+    'dqdv_charge_peak_v': 'dQ/dV: main (largest-area) peak of the first charge',
+    'dqdv_discharge_peak_v': 'dQ/dV: main peak of the first discharge',
+    'dqdv_peak_separation_v': 'dQ/dV: main charge peak minus main discharge peak (polarisation)',
+    'dqdv_charge_peak_shift_v': 'dQ/dV: shift of the main charge peak from the first to the last cycle',
+    'gitt_diffusion_coefficient_cm2_s': 'GITT: median Weppner-Huggins diffusion coefficient over the pulses',
+    'pitt_diffusion_coefficient_cm2_s': 'PITT: median diffusion coefficient over the steps',
+    'electronic_conductivity_s_cm': 'electronic conductivity from the steady current of a DC polarisation',
+    'time_to_steady_state_h': 'DC polarisation: time until the current stays within tolerance of I_ss',
+    'transference_number': 'cation transference number (Bruce-Vincent; Evans without impedance, flagged)',
+    'dsc_onset_c': 'DSC: tangent onset of the first significant exotherm of the first heating',
+    'dsc_peak_c': 'DSC: temperature of the largest exotherm',
+    'dsc_peak_heat_flow_w_g': 'DSC: height of the largest exotherm above its baseline',
+    'dsc_exotherm_j_g': 'DSC: total exothermic heat of the first heating',
+    'tga_mass_loss_percent': 'TGA: mass lost over the first heating',
+    'lattice_a_angstrom': 'XRD: refined lattice parameter a of the main phase',
+    'crystallite_size_nm': 'XRD: Scherrer crystallite size of the main phase',
+    'xrd_main_phase': 'XRD: the found reference phase with the largest intensity share',
+}
+
+#: headline field -> (analysis, summary key, rule to pick among several results: 'first' or 'last')
+_ISSUE21_HEADLINES: dict[str, tuple[str, str]] = {
+    'dqdv_charge_peak_v': ('dqdv', 'charge_peak_v'),
+    'dqdv_discharge_peak_v': ('dqdv', 'discharge_peak_v'),
+    'dqdv_peak_separation_v': ('dqdv', 'peak_separation_v'),
+    'dqdv_charge_peak_shift_v': ('dqdv', 'charge_peak_shift_v'),
+    'gitt_diffusion_coefficient_cm2_s': ('gitt', 'diffusion_coefficient_median_cm2_s'),
+    'pitt_diffusion_coefficient_cm2_s': ('pitt', 'diffusion_coefficient_median_cm2_s'),
+    'electronic_conductivity_s_cm': ('dc_polarisation', 'electronic_conductivity_s_cm'),
+    'time_to_steady_state_h': ('dc_polarisation', 'time_to_steady_h'),
+    'transference_number': ('transference_number', 'transference_number'),
+    'dsc_onset_c': ('thermal', 'dsc_onset_c'),
+    'dsc_peak_c': ('thermal', 'dsc_peak_c'),
+    'dsc_peak_heat_flow_w_g': ('thermal', 'dsc_peak_heat_flow_w_g'),
+    'dsc_exotherm_j_g': ('thermal', 'dsc_exotherm_j_g'),
+    'tga_mass_loss_percent': ('thermal', 'tga_mass_loss_percent'),
+    'lattice_a_angstrom': ('diffraction', 'lattice_a_angstrom'),
+    'crystallite_size_nm': ('diffraction', 'crystallite_size_nm'),
+    'xrd_main_phase': ('diffraction', 'main_phase'),
 }
 
 
@@ -115,6 +156,8 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
     if oxidative:
         slowest = min(oxidative, key=lambda s: s.get('scan_rate_mv_s') or float('inf'))
         take('oxidative_onset_v', slowest, 'oxidative_onset_v')
+        take('oxidative_onset_band_low_v', slowest, 'oxidative_onset_band_low_v')
+        take('oxidative_onset_band_high_v', slowest, 'oxidative_onset_band_high_v')
         take('onset_scan_rate_mv_s', slowest, 'scan_rate_mv_s')
     if reductive:
         take('reductive_onset_v', reductive[-1], 'reductive_onset_v')
@@ -149,6 +192,11 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
         take('interface_growth_rate_ohm_cm2_per_sqrt_h', growth, 'rate_constant_ohm_cm2_per_sqrt_h')
         take('interface_resistance_last_ohm_cm2', growth, 'last_resistance_ohm_cm2')
     _impedance_intervals(summaries, out, take, sources)
+    for name, (kind, key) in _ISSUE21_HEADLINES.items():
+        # the latest result of that analysis holding the number (summaries arrive sorted by label)
+        holding = [summary for summary in summaries if summary.get('analysis') == kind and summary.get(key) is not None]
+        if holding:
+            take(name, holding[-1], key)
     out['sources'] = sources
     return out
 

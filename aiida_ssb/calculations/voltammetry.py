@@ -7,12 +7,22 @@ from typing import Any
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_ssb.analysis.voltammetry import (
+    OnsetSettings,
+    StepwiseCvSettings,
+    VoltammetryError,
+    find_onsets_in_measurement,
+    segment_sweeps,
+)
+from aiida_ssb.analysis.voltammetry import analyse_stepwise_cv as stepwise
 from aiida_ssb.calculations.common import (
     clean,
     curves_node,
     failed,
     state_of,
 )
+from aiida_ssb.data.sample import find_sample
+from aiida_ssb.exceptions import SettingsError
 
 __all__ = ['analyse_onsets', 'analyse_stepwise_cv', 'rising_cutoffs', 'working_electrode_of']
 
@@ -28,12 +38,14 @@ def analyse_onsets(
     """Oxidative/reductive stability onsets of a voltammogram (two-line intersection by default), with the
     working-electrode validity flags. ``electrolyte`` (the electrolyte material under test) links the result
     to that material as well as to the cell."""
-    from aiida_ssb.analysis.voltammetry import OnsetSettings, VoltammetryError, find_onsets_in_measurement
 
-    opts = OnsetSettings.resolve(options.get_dict())
+    try:
+        opts = OnsetSettings.resolve(options.get_dict())
+    except SettingsError as exc:
+        return failed(f'onset analysis failed: {exc}', exc)
     attributes = cell.base.attributes.all
     conditions = measurement.base.attributes.all
-    kwargs = opts.kwargs()
+    kwargs: dict[str, Any] = {'settings': opts}
     area = attributes.get('electrode_area_cm2')
     if area is not None:
         kwargs['area_cm2'] = area
@@ -43,7 +55,7 @@ def analyse_onsets(
         kwargs['working_electrode'] = working_electrode.get_dict()
     try:
         analysis = find_onsets_in_measurement(measurement.to_measurement(), **kwargs)
-    except VoltammetryError as exc:
+    except (VoltammetryError, SettingsError) as exc:
         return failed(f'onset analysis failed: {exc}', exc)
     result = analysis.to_dict()
     result.update({'analysis': 'onsets', 'sample_id': attributes.get('sample_id'), 'options': opts.parameters()})
@@ -62,7 +74,6 @@ def analyse_onsets(
 def rising_cutoffs(measurement: orm.ArrayData, min_steps: int = 3, tolerance_v: float = 0.01) -> list[float]:
     """The upper cut-offs of a voltammogram when they rise step by step over at least ``min_steps`` levels (a
     stepwise CV, seed 000), else an empty list."""
-    from aiida_ssb.analysis.voltammetry import VoltammetryError, segment_sweeps
 
     potential = measurement.column('voltage_v')
     time = measurement.column('time_s') if measurement.has_column('time_s') else None
@@ -86,16 +97,13 @@ def analyse_stepwise_cv(
 ):
     """A stepwise CV (upper cut-off raised step by step): per step the anodic charge, the cathodic charge on the
     reverse scan, the passivation below the previous cut-off, and the cut-off at which the anodic current soars."""
-    from aiida_ssb.analysis.voltammetry import StepwiseCvSettings, VoltammetryError
-    from aiida_ssb.analysis.voltammetry import analyse_stepwise_cv as stepwise
 
-    opts = StepwiseCvSettings.resolve(options.get_dict())
+    try:
+        opts = StepwiseCvSettings.resolve(options.get_dict())
+    except SettingsError as exc:
+        return failed(f'stepwise CV analysis failed: {exc}', exc)
     attributes = measurement.base.attributes.all
-    kwargs = {
-        'soar_factor': opts.soar_factor,
-        'reference_steps': opts.reference_steps,
-        'confirm_steps': opts.confirm_steps,
-    }
+    kwargs: dict[str, Any] = {'settings': opts}
     if attributes.get('scan_rate_mv_s') is not None:
         kwargs['scan_rate_mv_s'] = attributes['scan_rate_mv_s']
     try:
@@ -125,7 +133,6 @@ def working_electrode_of(cell: orm.Data) -> dict[str, Any] | None:
     """The working-electrode description of a stability cell, from the graph: the working (or positive) layer's
     mass, its carbon mass fraction (flattened composition), the carbon's density and BET surface area and the
     electrolyte's density, where the materials record them. None when the cell has no such layer."""
-    from aiida_ssb.data.sample import find_sample
 
     layers = cell.base.attributes.get('layers', [])
     layer = next((layer for layer in layers if layer['role'] == 'working'), None) or next(

@@ -57,19 +57,26 @@ def _target_cells(sample_ids, campaign, all_cells):
 
     if sum(bool(x) for x in (sample_ids, campaign, all_cells)) != 1:
         raise click.UsageError('give SAMPLE_ID(s), or --campaign NAME, or --all')
+    from aiida_ssb.query.cells import materials_with_records
+
     if all_cells:
-        return orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)
+        cells = orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)
+        return cells + materials_with_records()
     if campaign:
         if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
             raise InputError(f'no campaign {campaign!r}')
         query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
         query.append(CellData, with_group='g', project='*').order_by({CellData: {'id': 'asc'}})
-        return query.all(flat=True)
+        return query.all(flat=True) + materials_with_records([campaign])
     cells = []
+    with_records = None
     for sample_id in sample_ids:
         node = load_sample(sample_id)
         if not isinstance(node, CellData):
-            raise InputError(f'{sample_id!r} is a {node.__class__.__name__}, not a cell')
+            # a material with records of its own (DSC/TGA, diffraction) is analysed like a cell
+            with_records = {m.pk for m in materials_with_records()} if with_records is None else with_records
+            if node.pk not in with_records:
+                raise InputError(f'{sample_id!r} is a {node.__class__.__name__} without records, not a cell')
         cells.append(node)
     return cells
 

@@ -21,15 +21,80 @@ PLOT_KINDS = (
     'bode',
     'arrhenius',
     'voltammogram',
+    'onsets',
     'stepwise',
+    'stepwise_cv',
     'profiles',
     'capacity',
     'rate',
     'ccd',
     'resistance',
+    'dqdv',
+    'dvdq',
+    'gitt',
+    'pitt',
+    'polarisation',
+    'transference',
+    'thermal',
+    'diffraction',
     'drt',
 )
-CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius')
+CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius', 'dqdv')
+
+#: plot kinds of issue 21's analyses -> the analysis whose latest result they draw
+_ISSUE21_KINDS = {
+    'dqdv': 'dqdv',
+    'dvdq': 'dqdv',
+    'gitt': 'gitt',
+    'pitt': 'pitt',
+    'polarisation': 'dc_polarisation',
+    'transference': 'transference_number',
+    'thermal': 'thermal',
+    'diffraction': 'diffraction',
+}
+
+
+def _plot_issue21(sample_id: str, kind: str, index: int | None):
+    """dQ/dV, dV/dQ, GITT, PITT, polarisation, transference, thermal and diffraction figures of a sample."""
+    from aiida_ssb.plotting import diffraction as xrd
+    from aiida_ssb.plotting import electrochem as ec
+    from aiida_ssb.plotting import thermal as th
+    from aiida_ssb.query.results import latest_results, measured_record
+
+    results = latest_results(sample_id, _ISSUE21_KINDS[kind])
+    if not results:
+        raise InputError(
+            f'{sample_id} has no {_ISSUE21_KINDS[kind]} result yet: run `aiida-ssb analyse {sample_id}` first'
+        )
+    result = results[index or 0]
+    curves = arrays_of(result.curves)
+    summary = result.summary.get_dict()
+    title = f'{sample_id} ({_ISSUE21_KINDS[kind]})'
+    if kind == 'dqdv':
+        return ec.plot_dqdv(curves, summary, title=title)
+    if kind == 'dvdq':
+        return ec.plot_dvdq(curves, title=title)
+    if kind == 'gitt':
+        record = measured_record(result)
+        return ec.plot_titration(
+            curves, summary, record=(record.column('time_s'), record.column('voltage_v')), title=title
+        )
+    if kind == 'pitt':
+        record = measured_record(result)
+        return ec.plot_titration(
+            curves,
+            summary,
+            record=(record.column('time_s'), record.column('current_ma')),
+            record_label='current / mA',
+            title=title,
+        )
+    if kind == 'polarisation':
+        return ec.plot_polarisation(curves, summary, title=title)
+    if kind == 'transference':
+        return ec.plot_transference(curves, summary, title=title)
+    if kind == 'thermal':
+        return th.plot_thermal(curves, summary, title=title)
+    return xrd.plot_diffraction(curves, summary, title=title)
 
 
 @cmd_ssb.command('graph')
@@ -98,6 +163,8 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
 
     cell = load_sample(sample_id)
     area = cell.base.attributes.get('electrode_area_cm2', None)
+    if kind in _ISSUE21_KINDS:
+        return _plot_issue21(sample_id, kind, index)
     if kind in ('nyquist', 'bode'):
         fits = latest_results(sample_id, 'eis_fit')
         if not fits:
@@ -172,7 +239,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
     if kind == 'resistance':
         result = latest_result(sample_id, 'interface_growth')
         return imp.plot_resistance_track(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
-    if kind == 'voltammogram':
+    if kind in ('voltammogram', 'onsets'):  # 'onsets': the analysis's name (registry plot kind)
         results = latest_results(sample_id, 'onsets')
         if not results:
             raise InputError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
@@ -186,7 +253,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             area_cm2=area,
             title=f'{sample_id} {record.label}',
         )
-    if kind == 'stepwise':
+    if kind in ('stepwise', 'stepwise_cv'):
         result = latest_result(sample_id, 'stepwise_cv')
         record = measured_record(result)
         return volt.plot_stepwise_cv(
@@ -304,6 +371,21 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
         figure_axes[1].set_title(f'{campaign}: Arrhenius', fontsize=9)
         del np
         return figure_axes[0]
+    if kind == 'dqdv':
+        from aiida_ssb.plotting.electrochem import plot_dqdv_overlay
+        from aiida_ssb.query.results import latest_results
+
+        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
+        entries = []
+        for _, row in frame.iterrows():
+            results = latest_results(row['sample_id'], 'dqdv', limit=1)
+            if not results:
+                continue
+            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
+            entries.append((label, arrays_of(results[0].curves), results[0].summary.get_dict()))
+        if not entries:
+            raise InputError(f'no cell of {campaign!r} has a dqdv result')
+        return plot_dqdv_overlay(entries, title=f'{campaign}: dQ/dV of the first half cycle')
     raise InputError(f'unknown campaign plot kind {kind!r}')
 
 
@@ -313,11 +395,12 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     '--kind',
     required=True,
     type=click.Choice(PLOT_KINDS + CAMPAIGN_KINDS),
-    help='A figure of one cell (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, rate, '
-    'ccd, resistance, drt) or of a campaign (scatter, retention, arrhenius with --campaign).',
+    help='A figure of one cell or material (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, '
+    'rate, ccd, resistance, dqdv, dvdq, gitt, pitt, polarisation, transference, thermal, diffraction, drt) or of a '
+    'campaign (scatter, retention, arrhenius, dqdv with --campaign).',
 )
 @click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')
-@click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention or arrhenius).')
+@click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention, arrhenius or dqdv).')
 @click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
 @click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
 @click.option('--label-by', help='Campaign plots: a field to label each cell with (e.g. stack_pressure_mpa).')

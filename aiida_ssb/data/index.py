@@ -34,7 +34,73 @@ MATERIAL_FIELDS: dict[str, str] = {
     'onset_cell': 'the stability cell the onset was measured in',
     'onset_carbon_mass_fraction': 'carbon mass fraction of its working electrode',
     'onset_flags': 'working-electrode validity flags that were not met',
+    'electronic_conductivity_s_cm': 'electronic conductivity (DC polarisation with ion-blocking electrodes)',
+    'electronic_conductivity_temperature_c': 'its temperature',
+    'electronic_conductivity_cell': 'the cell it was measured in',
+    'transference_number': 'cation transference number (Bruce-Vincent, or Evans when flagged)',
+    'transference_number_method': 'bruce_vincent or evans',
+    'dsc_onset_c': 'DSC: tangent onset of the first significant exotherm of the first heating',
+    'dsc_peak_c': 'DSC: temperature of the largest exotherm',
+    'dsc_peak_heat_flow_w_g': 'DSC: height of the largest exotherm (W/g)',
+    'dsc_exotherm_j_g': 'DSC: total exothermic heat of the first heating (J/g)',
+    'tga_mass_loss_percent': 'TGA: mass lost over the first heating',
+    'tga_first_step_onset_c': 'TGA: tangent onset of the first mass-loss step',
+    'xrd_phases': 'XRD: the reference phases found (comma separated)',
+    'xrd_main_phase': 'XRD: the found phase with the largest intensity share',
+    'lattice_a_angstrom': 'XRD: refined lattice parameter a of the main phase',
+    'lattice_c_angstrom': 'XRD: refined lattice parameter c of the main phase',
+    'crystallite_size_nm': 'XRD: Scherrer crystallite size of the main phase',
+    'rietveld_rwp_percent': 'external Rietveld refinement: Rwp',
+    'rietveld_phases': 'external Rietveld refinement: phases and weight fractions',
+    'rietveld_lattice_a_angstrom': 'external Rietveld refinement: a of the main phase',
 }
+
+#: analysis -> (summary key -> material index field), the numbers of issue 21's analyses a material takes
+_ISSUE21_FIELDS: dict[str, dict[str, str]] = {
+    'dc_polarisation': {'electronic_conductivity_s_cm': 'electronic_conductivity_s_cm'},
+    'transference_number': {'transference_number': 'transference_number', 'method': 'transference_number_method'},
+    'thermal': {
+        key: key
+        for key in (
+            'dsc_onset_c',
+            'dsc_peak_c',
+            'dsc_peak_heat_flow_w_g',
+            'dsc_exotherm_j_g',
+            'tga_mass_loss_percent',
+            'tga_first_step_onset_c',
+        )
+    },
+    'diffraction': {
+        'main_phase': 'xrd_main_phase',
+        'lattice_a_angstrom': 'lattice_a_angstrom',
+        'lattice_c_angstrom': 'lattice_c_angstrom',
+        'crystallite_size_nm': 'crystallite_size_nm',
+    },
+    'rietveld': {'rwp_percent': 'rietveld_rwp_percent', 'lattice_a_angstrom': 'rietveld_lattice_a_angstrom'},
+}
+
+
+def _take_issue21(entry: dict[str, Any], data: dict[str, Any], uuid: str) -> None:
+    """The material index fields of a DC polarisation, transference, thermal, diffraction or Rietveld result."""
+    analysis = data.get('analysis')
+    for key, field in _ISSUE21_FIELDS.get(analysis, {}).items():
+        if data.get(key) is not None:
+            entry[field] = data[key]
+            entry['sources'][field] = uuid
+    if analysis == 'dc_polarisation' and data.get('electronic_conductivity_s_cm') is not None:
+        entry['electronic_conductivity_temperature_c'] = data.get('measurement_temperature_c')
+        entry['electronic_conductivity_cell'] = data.get('sample_id')
+    if analysis == 'diffraction' and 'phases_found' in data:
+        entry['xrd_phases'] = ','.join(data['phases_found']) or None
+        entry['sources']['xrd_phases'] = uuid
+    if analysis == 'rietveld':
+        entry['rietveld_phases'] = ', '.join(
+            f'{phase["name"]} {phase["weight_fraction"]:.3g}'
+            if phase.get('weight_fraction') is not None
+            else phase['name']
+            for phase in data.get('phases', [])
+        )
+        entry['sources']['rietveld_phases'] = uuid
 
 
 def index_cell(cell: orm.Node, summary: orm.Dict) -> dict[str, Any]:
@@ -63,11 +129,14 @@ def _material_entries(summaries: Iterable[orm.Dict]) -> dict[str, dict[str, Any]
     entries: dict[str, dict[str, Any]] = {}
     for node in sorted(summaries, key=lambda n: n.ctime):
         data = node.get_dict()
-        sample_id = data.get('electrolyte_sample_id')
+        sample_id = data.get('electrolyte_sample_id') or data.get('material_sample_id')
         if not sample_id:
             continue
         entry = entries.setdefault(sample_id, {'sources': {}})
         analysis = data.get('analysis')
+        if analysis in _ISSUE21_FIELDS:
+            _take_issue21(entry, data, node.uuid)
+            continue
         if analysis == 'arrhenius' and data.get('conductivity_at_reference_s_cm') is not None:
             entry['activation_energy_ev'] = data.get('activation_energy_ev')
             entry['arrhenius_form'] = data.get('form')
@@ -167,5 +236,13 @@ def reindex() -> dict[str, int]:
             'attributes.analysis': {'in': ['arrhenius', 'conductivity', 'onsets', 'literature']},
         },
     )
-    materials = index_materials(query.all(flat=True))
+    found = query.all(flat=True)
+    # issue 21's analyses: linked to the electrolyte of the measured cell or to the measured material itself
+    for key in ('electrolyte_sample_id', 'material_sample_id'):
+        query = orm.QueryBuilder().append(
+            orm.Dict,
+            filters={'attributes': {'has_key': key}, 'attributes.analysis': {'in': list(_ISSUE21_FIELDS)}},
+        )
+        found.extend(node for node in query.all(flat=True) if node.pk not in {other.pk for other in found})
+    materials = index_materials(found)
     return {'cells': cells, 'materials': len(materials), 'registered': registered}

@@ -1,5 +1,5 @@
-"""Figures of voltammetry: the sweep with the fitted background and rise lines and every onset marked; the
-stepwise-CV series."""
+"""Figures of voltammetry: the sweep with the fitted background and rise lines, every onset with its sensitivity
+band and significance (the headline ones solid), the peaks; the stepwise-CV series."""
 
 from __future__ import annotations
 
@@ -21,35 +21,59 @@ def plot_onsets(
     *,
     area_cm2: float | None = None,
     title: str | None = None,
+    axes=None,
 ):
-    """Current (or current density) against potential, the two fitted lines of every onset and the onsets."""
-    figure, ax = new_figure()
+    """Current (or current density) against potential, the two fitted lines of every onset, the onsets with their
+    sensitivity bands (shaded) and significance, and the peaks. The headline onset of each sweep is drawn solid
+    and labelled as such; the other onsets stay on the figure, dotted."""
+    if axes is None:
+        figure, ax = new_figure()
+    else:
+        ax = axes
+        figure = ax.figure
     scale = 1000.0 / area_cm2 if area_cm2 else 1000.0  # mA -> uA (per cm2)
     unit = 'µA cm$^{-2}$' if area_cm2 else 'µA'
-    ax.plot(np.asarray(potential_v), np.asarray(current_ma) * scale, lw=0.8, color='0.3', label='data')
+    ax.plot(np.asarray(potential_v), np.asarray(current_ma) * scale, lw=0.7, color='0.55', label='data')
     numbers = sorted({int(m.group(1)) for key in curves for m in [re.match(r'onset(\d+)_', key)] if m})
     for index, number in enumerate(numbers):
         colour = f'C{index % 10}'
         for part, style in (('background', ':'), ('rise', '--')):
             v_key, i_key = f'onset{number}_{part}_v', f'onset{number}_{part}_ma'
             if v_key in curves:
-                ax.plot(curves[v_key], np.asarray(curves[i_key]) * scale, style, color=colour, lw=1.4)
-    onsets = summary.get('onsets', [])
+                ax.plot(curves[v_key], np.asarray(curves[i_key]) * scale, style, color=colour, lw=1.8)
+    onsets = [onset for onset in summary.get('onsets', []) if onset.get('onset_v') is not None]
     for index, onset in enumerate(onsets):
-        if onset.get('onset_v') is None:
-            continue
         colour = f'C{index % 10}'
-        ax.axvline(onset['onset_v'], color=colour, lw=0.8)
+        headline = bool(onset.get('headline'))
+        low, high = onset.get('band_low_v'), onset.get('band_high_v')
+        if low is not None and high is not None and high > low:
+            ax.axvspan(low, high, color=colour, alpha=0.15, lw=0)
+        ax.axvline(onset['onset_v'], color=colour, lw=1.2 if headline else 0.8, ls='-' if headline else ':')
+        significance = onset.get('significance_sigma')
+        text = f'{onset["onset_v"]:.2f} V'
+        if significance is not None:
+            text += f', {significance:.0f}σ'
+        if headline:
+            text += ' (headline)'
+        if onset.get('quality', 'ok') != 'ok':
+            text += f' [{onset["quality"]}]'
         ax.annotate(
-            f'{onset["onset_v"]:.2f} V',
-            (onset['onset_v'], 0.95),
+            text,
+            (onset['onset_v'], 0.97),
             xycoords=('data', 'axes fraction'),
             rotation=90,
             va='top',
             ha='right',
-            fontsize=8,
+            fontsize=7,
             color=colour,
         )
+    for peak in summary.get('peaks', []):
+        if peak.get('potential_v') is None:
+            continue
+        order = np.argsort(np.asarray(potential_v), kind='stable')
+        level = np.interp(peak['potential_v'], np.asarray(potential_v)[order], np.asarray(current_ma)[order]) * scale
+        ax.plot([peak['potential_v']], [level], 'v', color='k', ms=5)
+        ax.annotate(f'peak {peak["potential_v"]:.2f} V', (peak['potential_v'], level), fontsize=7, va='bottom')
     fitted = [
         np.asarray(curves[key], dtype=float) * scale
         for key in curves
@@ -63,12 +87,9 @@ def plot_onsets(
     ax.set_xlabel('potential / V')
     ax.set_ylabel(f'current / {unit}')
     method = summary.get('method', '')
-    ax.set_title(
-        title
-        or f'onsets ({method}): '
-        + (', '.join(f'{o["onset_v"]:.2f} V' for o in onsets if o.get('onset_v')) or 'no onset within the window'),
-        fontsize=9,
-    )
+    headlines = [o for o in onsets if o.get('headline')]
+    described = ', '.join(f'{o["onset_v"]:.2f} V' for o in headlines) or 'no onset reaches the headline level'
+    ax.set_title(title or f'onsets ({method}): {described}', fontsize=9)
     return figure
 
 

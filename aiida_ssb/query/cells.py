@@ -9,7 +9,7 @@ from aiida import orm
 from aiida_ssb.calculations.record import link_label
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 
-__all__ = ['electrolyte_of', 'measurement_label', 'measurements_of_cell']
+__all__ = ['electrolyte_of', 'materials_with_records', 'measurement_label', 'measurements_of_cell']
 
 
 def measurements_of_cell(cell: orm.Data, classes: Iterable[type] | None = None) -> list[MeasurementData]:
@@ -25,6 +25,28 @@ def measurements_of_cell(cell: orm.Data, classes: Iterable[type] | None = None) 
         classes = tuple(classes)
         found = [node for node in found if isinstance(node, classes)]
     return found
+
+
+def materials_with_records(campaigns: Iterable[str] | None = None) -> list[orm.Data]:
+    """The materials (powders, composites) that have measurement records of their own (DSC/TGA, diffraction...),
+    optionally only those in the given campaign groups, by pk. Their analysis runs as a cell's does: the
+    ``sample`` link of the parse process finds their records (:func:`measurements_of_cell`)."""
+    from aiida_ssb.data.material import MaterialData
+
+    query = orm.QueryBuilder()
+    if campaigns is not None:
+        query.append(orm.Group, filters={'label': {'in': list(campaigns)}}, tag='group')
+        query.append(MaterialData, with_group='group', project='*', tag='material')
+    else:
+        query.append(MaterialData, project='*', tag='material')
+    query.append(
+        orm.CalcFunctionNode,
+        with_incoming='material',
+        edge_filters={'label': 'sample'},
+        filters={'process_type': {'like': '%parse_%'}},
+    )
+    found = {node.pk: node for node in query.all(flat=True)}
+    return [found[pk] for pk in sorted(found)]
 
 
 def measurement_label(node: MeasurementData) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Component, IsoDate, Reference, SampleId
@@ -79,6 +79,21 @@ class MaterialSpec(SsbModel):
     thickness_um: float | None = Field(None, gt=0)
     diameter_mm: float | None = Field(None, gt=0)
     area_cm2: float | None = Field(None, gt=0)
+    analysis: dict[str, dict[str, Any]] | None = Field(
+        None,
+        description='analysis options for the records of this material itself (thermal, diffraction: e.g. the '
+        'reference phases); command-line --set overrides them',
+    )
+
+    @field_validator('analysis')
+    @classmethod
+    def _analysis_sections(cls, value: dict | None) -> dict | None:
+        """Each section checked against its analysis's settings type (as a cell's ``analysis``)."""
+        if value is None:
+            return value
+        from aiida_ssb.analysis.registry import validate_options
+
+        return validate_options(value, where='analysis')
 
     @model_validator(mode='after')
     def _check_compositions(self) -> MaterialSpec:

@@ -29,6 +29,7 @@ from aiida_ssb.analysis.registry import ANALYSES, canonical_options, merge_optio
 from aiida_ssb.calculations.summary import summarise_cell
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summary
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import SsbError
 from aiida_ssb.workflows import steps
 from aiida_ssb.workflows.run import AnalysisRun
@@ -95,7 +96,11 @@ class CellAnalysisWorkChain(WorkChain):
     @classmethod
     def define(cls, spec):
         super().define(spec)
-        spec.input('cell', valid_type=CellData, help='The cell to analyse.')
+        spec.input(
+            'cell',
+            valid_type=(CellData, MaterialData),
+            help='The cell to analyse, or a material with its own records (thermal analysis, diffraction).',
+        )
         spec.input(
             'options',
             valid_type=orm.Dict,
@@ -163,7 +168,8 @@ class CellAnalysisWorkChain(WorkChain):
         result, _ = summarise_cell.run_get_node(cell=cell, metadata={'label': f'summarise {cell.sample_id}'}, **inputs)
         summary = result['summary']
         self.out('summary', summary)
-        index_cell(cell, summary)
+        if isinstance(cell, CellData):
+            index_cell(cell, summary)  # a material's numbers reach its index through index_materials
         index_materials(self.ctx.summaries.values())
         for group in _campaign_groups(cell):
             group.add_nodes(self.node)

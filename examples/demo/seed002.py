@@ -20,6 +20,7 @@ from demo.campaign import SYNTHETIC, Campaign
 from demo.eclab import Instrument
 from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
 from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
+from demo.issue21 import COMPOSITES, electronic_conductivity_cell, electronic_conductivity_cell_spec, thermal_records
 from demo.symmetric import CcdFailure, Polarisation, ccd_protocol
 from demo.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
 from demo.yamlout import Comment
@@ -59,7 +60,12 @@ def generate(root: Path, reduced: bool = False) -> tuple[Path, dict[str, Any], C
     expected.update(_voltammetry(camp, reduced))
     expected.update(_interphase(camp, reduced))
     expected.update(_ccd(camp, reduced))
+    expected.update(thermal_records(camp, reduced))  # chapter 6: DSC/TG of cathode composites
+    expected.update(electronic_conductivity_cell(camp, reduced, started_h=2000.0))  # chapter 8
     expected['paper'] = {
+        'dsc_onset_c': {'NaCrO2': 525, 'NaMnO2': 421, 'NaFeO2': 393},
+        'dsc_peak_heat_flow_w_g': {'NaCrO2': 5.0, 'NaMnO2': 4.9, 'NaFeO2': '< 1.7'},
+        'electronic_conductivity_s_cm': 5e-9,
         'onset_super_p_v': 2.04,
         'onset_ketjenblack_v': 2.08,
         'onset_mcmb_v': 2.61,
@@ -508,6 +514,20 @@ def _manifest(camp: Campaign) -> dict[str, Any]:
         Comment('Li | Li2(B11H14)(CB11H12) | Li: interphase growth at open circuit, and critical current density'),
         {'id': 'LI-SYM-OCV', 'name': 'Li | Li2(B11H14)(CB11H12) | Li at open circuit', **symmetric},
         {'id': 'LI-SYM-CCD', 'name': 'Li | Li2(B11H14)(CB11H12) | Li, critical current density', **symmetric},
+        Comment('Li | Li2(B11H14)(CB11H12) | Cu: electronic conductivity by DC polarisation (chapter 8)'),
+        electronic_conductivity_cell_spec('S2-SE-H', 'S2-LI-CEL', 'S2-CU', DOI_NIDO),
+    ]
+    materials += [
+        {'id': 'S2-CU', 'name': 'copper disk', 'formula': 'Cu', 'role': 'current_collector'},
+        *(
+            {
+                'id': sample,
+                'name': name,
+                'role': 'composite',
+                'notes': 'thesis chapter 6: DSC/TG-MS at 5 degC/min under helium (composition by mass)',
+            }
+            for sample, name, _, _ in COMPOSITES
+        ),
     ]
     return {
         'campaign': NAME,

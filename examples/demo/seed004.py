@@ -19,6 +19,7 @@ from demo.campaign import SYNTHETIC, Campaign, temperature_label
 from demo.eclab import Instrument
 from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
 from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, geometric_cpe_q, parallel, peis_file
+from demo.issue21 import xrd_record
 from demo.ncb_conductivity import NcbConductivity, arrhenius_fit_ev
 from demo.symmetric import CcdFailure, Polarisation, ccd_protocol
 from demo.voltammetry import Hinge, Peak, VoltammetryModel, cv_file, sweep_program
@@ -43,6 +44,16 @@ HIGH_WINDOW_C = (30.0, 100.0)
 LOW_WINDOW_C = (-100.0, -60.0)
 ORDERED_WINDOW_C = (-20.0, 40.0)
 
+
+#: the reference phases of the milled powder's pattern (a start value of the cubic cell, refined by the analysis;
+#: the orthorhombic phase by its (111) reflection at 15.6 deg, Cu K-alpha) and the instrument's FWHM
+XRD_OPTIONS = {
+    'instrument_fwhm_deg': 0.08,
+    'references': [
+        {'name': 'bcc NaCB11H12 (Im-3m)', 'crystal_system': 'cubic', 'a_angstrom': 7.9, 'centring': 'I'},
+        {'name': 'orthorhombic NaCB11H12', 'd_spacings_angstrom': [5.676], 'hkl': [[1, 1, 1]]},
+    ],
+}
 
 #: the paper does not state its Arrhenius windows: the demonstration leaves the number of regimes and the knees to
 #: the evidence (aiida_ssb.analysis.arrhenius, split='evidence'); HIGH/LOW/ORDERED_WINDOW_C only describe, in
@@ -202,6 +213,7 @@ def generate(root: Path, reduced: bool = False) -> tuple[Path, dict[str, Any], C
     cv = _ssrcv(camp, hours + 60.0, reduced)
     expected.update(ccd)
     expected.update(cv)
+    expected.update(xrd_record(camp, reduced, material='MM-NCB-45A'))
     expected['paper'] = {
         'conductivity_25c_s_cm_45min': 4.0e-3,
         'activation_energy_high_t_ev': 0.205,
@@ -401,6 +413,8 @@ def _manifest(camp: Campaign, cells: list[Any]) -> dict[str, Any]:
             if t_mill == 45:
                 output['theoretical_density'] = '1.126 g/cm3'
                 output['notes'] = 'mainly bcc Im-3m (a = 7.882 A) with residual orthorhombic NCB'
+                if batch == 'MM-NCB-45A':
+                    output['analysis'] = {'diffraction': XRD_OPTIONS}
             processes.append(
                 {
                     'type': 'ball_milling',
@@ -464,6 +478,8 @@ def _manifest(camp: Campaign, cells: list[Any]) -> dict[str, Any]:
             'housing_type': 'swagelok',
             'reference': BRIGHI_2018,
             'notes': 'layer masses are modelling choices (not reported)',
+            # the paper's "edge potential": the tangent at the steepest point of the rise meets the background
+            'analysis': {'onsets': {'method': 'edge'}},
         },
     ]
     materials = [

@@ -189,7 +189,11 @@ def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
     run = run_steps(cell, [record], ('onsets', 'stepwise_cv'), {'onsets': {'direction': 'anodic'}})
     assert not run.failures, run.failures
     (summary,) = summaries(run, 'onsets')
-    assert summary['oxidative_onset_v'] == pytest.approx(3.325, abs=0.002)
+    # a smoothly accelerating current: the onset comes with a wide band (tests/analysis/test_voltammetry.py)
+    assert (
+        summary['oxidative_onset_band_low_v'] <= summary['oxidative_onset_v'] <= summary['oxidative_onset_band_high_v']
+    )
+    assert 3.1 < summary['oxidative_onset_v'] < 3.5
     assert summary['electrolyte_sample_id'] == 'SE' and summary['measurement_temperature_c'] == 60.0
     process = summary.creator
     assert process.inputs.electrolyte.base.attributes.get('sample_id') == 'SE'

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from aiida_ssb.analysis import voltammetry as vm
 from aiida_ssb.analysis.voltammetry import VoltammetryError
+from aiida_ssb.exceptions import SettingsError
 
 UA = 1e-3  # 1 uA in mA
 
@@ -131,9 +132,9 @@ def test_two_line_weak_first_onset_before_strong_second(seed, noise_ma):
     assert [o.order for o in onsets] == [1, 2]
     assert abs(onsets[0].onset_v - 2.93) < 0.02
     assert abs(onsets[1].onset_v - 4.07) < 0.02
-    # the second onset's background is the first onset's faradaic line (its continuation)
+    # the second onset's background is the continuation of the first onset's faradaic line
     assert onsets[1].background.slope_ma_v == pytest.approx(onsets[0].rise.slope_ma_v, rel=0.2)
-    assert onsets[1].background.v_min == pytest.approx(onsets[0].rise.v_min)
+    assert onsets[0].rise.v_min <= onsets[1].background.v_min < onsets[1].onset_v
     assert result.to_dict()['n_onsets'] == 2
     assert result.oxidative_onset_v == onsets[0].onset_v
 
@@ -215,7 +216,9 @@ def test_given_windows_match_numpy_and_report_quality():
         potential, current, background_window_v=(1.6, 1.95), rise_window_v=(1.95, 2.2), r2_min=0.999
     )
     assert curved.onsets and not curved.onsets[0].fit_ok
-    assert curved.onsets[0].to_dict()['fit_ok'] is False and 'note' in curved.onsets[0].to_dict()
+    record = curved.onsets[0].to_dict()
+    assert record['fit_ok'] is False and 'line_not_straight' in record['quality']
+    assert 'line_not_straight' in {flag.rule for flag in curved.flags}
 
 
 def test_given_windows_for_two_onsets_and_half_given():
@@ -230,7 +233,7 @@ def test_given_windows_for_two_onsets_and_half_given():
     only_rise = vm.find_onsets(potential, current, rise_window_v=(4.15, 4.5))
     assert len(only_rise.onsets) == 1 and only_rise.onsets[0].windows == 'rise given, background auto'
     assert abs(only_rise.onsets[0].onset_v - 4.07) < 0.03
-    with pytest.raises(VoltammetryError, match='give one of each per onset'):
+    with pytest.raises(SettingsError, match='give one of each per onset'):
         vm.find_onsets(potential, current, background_window_v=[(2.55, 2.85)], rise_window_v=[(3.1, 4.0), (4.15, 4.5)])
 
 
@@ -427,23 +430,31 @@ def test_bad_input_raises_clear_errors(potential, current, match):
 
 def test_bad_parameters_raise_clear_errors():
     potential, current = synthetic_sweep(1.5, 4.0, [(2.04, 2e-3, 0.02)])
-    cases = [
+    settings_cases = [
         ({'direction': 'up'}, 'direction'),
         ({'method': 'tangent'}, 'method'),
         ({'method': 'threshold'}, 'exactly one of threshold_ma'),
-        ({'method': 'threshold', 'threshold_ma_cm2': 0.01}, 'needs area_cm2'),
-        ({'method': 'threshold', 'threshold_ma': -1}, 'positive'),
-        ({'area_cm2': 0}, 'area_cm2'),
+        ({'method': 'threshold', 'threshold_ma': -1}, 'threshold_ma'),
         ({'r2_min': 1.5}, 'r2_min'),
         ({'background_window_v': (3.0, 2.0)}, 'v_min < v_max'),
+        ({'min_significance_sigma': 0}, 'min_significance_sigma'),
+        ({'noise_margin': 10}, 'known: method'),  # former keyword, now min_significance_sigma
+    ]
+    for kwargs, match in settings_cases:
+        with pytest.raises(SettingsError, match=match):
+            vm.find_onsets(potential, current, **kwargs)
+    input_cases = [
+        ({'method': 'threshold', 'threshold_ma_cm2': 0.01}, 'needs area_cm2'),
+        ({'area_cm2': 0}, 'area_cm2'),
         ({'background_window_v': (5.0, 6.0)}, 'only 0 point'),
         ({'time_s': np.linspace(10, 0, potential.size)}, 'time_s: decreases'),
         ({'working_electrode': {'carbon_fraction': 0.25}}, 'unknown key'),
+        ({'sweep': 3}, 'no sweep'),
     ]
-    for kwargs, match in cases:
+    for kwargs, match in input_cases:
         with pytest.raises(VoltammetryError, match=match):
             vm.find_onsets(potential, current, **kwargs)
-    assert issubclass(VoltammetryError, ValueError)
+    assert issubclass(VoltammetryError, ValueError) and issubclass(SettingsError, ValueError)
 
 
 @pytest.mark.parametrize('noise_ma', [0.0, 3e-6, 1e-4])
@@ -589,7 +600,9 @@ def _read(shared_file, name):
 
 @pytest.mark.parametrize('name', ['cv.mpt', 'cv.mpr'])
 def test_real_cv_two_line(shared_file, name):
-    """Na | Na2B12H12 | Na2B12H12+Super P, VMP3, 1.5-5.5 V at 0.1 mV/s (EC-Lab file of Asakura's)."""
+    """Na | Na2B12H12 | Na2B12H12+Super P, VMP3, 1.5-5.5 V at 0.1 mV/s (EC-Lab file of Asakura's). Its anodic
+    current accelerates smoothly from ~3 V with very little noise: no part is straight within the noise, so the
+    lines are straight by the thesis' R2 rule, and the onset is reported with a wide band and flagged."""
     measurement = _read(shared_file, name)
     result = vm.find_onsets_in_measurement(measurement)
     assert [(s.sweep.direction, s.sweep.cycle_index) for s in result.sweeps] == [
@@ -599,17 +612,16 @@ def test_real_cv_two_line(shared_file, name):
         ('anodic', 2),
     ]
     onset = result.onsets[0]
-    assert onset.sweep_index == 1 and onset.direction == 'anodic'
-    assert result.oxidative_onset_v == pytest.approx(3.3249, abs=0.001)
-    assert onset.background.v_min == pytest.approx(2.621, abs=0.002)
-    assert onset.background.v_max == pytest.approx(2.861, abs=0.002)
-    assert onset.rise.v_min == pytest.approx(3.453, abs=0.002)
-    assert onset.rise.v_max == pytest.approx(4.281, abs=0.002)
+    assert onset.sweep_index == 1 and onset.direction == 'anodic' and onset.headline
+    assert 3.1 < result.oxidative_onset_v < 3.5
+    assert onset.band_low_v <= onset.onset_v <= onset.band_high_v and onset.band_width_v > 0.05
+    assert set(onset.quality.split(',')) >= {'wide_band', 'not_straight_within_noise'}
     assert onset.background.r2 >= 0.99 and onset.rise.r2 >= 0.99
-    assert len(result.onsets) == 1  # the reverse sweep (currents of ~10 mA, noisy) gives no reductive onset
-    assert result.reductive_onset_v is None
+    assert onset.background.v_max < onset.onset_v < onset.rise.v_max
+    assert result.reductive_onset_v is None  # the reverse sweep (currents of ~10 mA, noisy) has no reductive onset
     assert result.scan_rate_mv_s == pytest.approx(0.1, rel=1e-3)
-    assert {f.rule: f for f in result.flags}['scan_rate'].passed is False
+    rules = {f.rule: f for f in result.flags}
+    assert rules['scan_rate'].passed is False and rules['wide_band'].passed is False
 
 
 def test_real_cv_thresholds_reproduce_the_anchors(shared_file):
@@ -628,20 +640,23 @@ def test_real_cv_thresholds_reproduce_the_anchors(shared_file):
     robust = vm.find_onsets(*args, method='threshold', direction='anodic', threshold_ma=50 * UA)
     assert robust.oxidative_onset_v is None and 'never exceeds' in robust.sweeps[0].message
     derivative = vm.find_onsets(*args, method='derivative', direction='anodic')
-    assert derivative.oxidative_onset_v == pytest.approx(2.954, abs=0.002)
+    assert derivative.oxidative_onset_v == pytest.approx(2.95, abs=0.01)
 
 
 def test_real_cathodic_lsv_gives_a_reductive_onset(shared_file):
-    """SP-240, cathodic LSV at 20 mV/s from -0.06 to -4 V: flat noisy background, linear reduction."""
+    """SP-240, cathodic LSV at 20 mV/s from -0.06 to -4 V: flat noisy background, a rounded knee near -1.5 V,
+    then a reduction current rising almost linearly."""
     for name in ('lsv.mpt', 'lsv.mpr'):
         measurement = _read(shared_file, name)
         result = vm.find_onsets_in_measurement(measurement)
         assert len(result.sweeps) == 1 and result.sweeps[0].sweep.direction == 'cathodic'
-        onset = result.onsets[0]
-        assert onset.kind == 'reductive'
-        assert result.reductive_onset_v == pytest.approx(-1.5443, abs=0.001)
-        assert onset.background.criterion == 'no_curvature'  # flat noisy background: R2 ~ 0.13 measures nothing
-        assert onset.background.v_max == pytest.approx(-0.0617, abs=0.002)
-        assert onset.rise.r2 > 0.99 and onset.rise.v_min == pytest.approx(-4.0, abs=0.01)
+        (onset,) = result.onsets
+        assert onset.kind == 'reductive' and onset.headline
+        assert -1.6 < result.reductive_onset_v < -1.45
+        assert onset.band_low_v <= onset.onset_v <= onset.band_high_v
+        assert onset.background.criterion == 'no_curvature'  # flat noisy background: R2 measures nothing
+        assert onset.background.v_max > -0.5 and onset.background.v_max > onset.onset_v > onset.rise.v_max
+        assert onset.rise.r2 > 0.99 and onset.rise.slope_ma_v > 40
+        assert onset.significance_sigma > 10
         assert result.scan_rate_mv_s == pytest.approx(20.0, rel=1e-3)
         json.dumps(result.to_dict())

@@ -8,6 +8,8 @@ the resolved settings (every field) are the ``options`` input of each process fu
 """
 
 from aiida_ssb.workflows.steps.cycling import ccd, cycling
+from aiida_ssb.workflows.steps.diffraction import diffraction
+from aiida_ssb.workflows.steps.electrochem import dc_polarisation, dqdv, gitt, pitt, transference_number
 from aiida_ssb.workflows.steps.impedance import (
     CANDIDATE_FAMILIES,
     DEFAULT_CIRCUITS,
@@ -20,6 +22,7 @@ from aiida_ssb.workflows.steps.impedance import (
     impedance_route,
     interface_growth,
 )
+from aiida_ssb.workflows.steps.thermal import thermal
 from aiida_ssb.workflows.steps.voltammetry import onsets, stepwise_cv
 
 __all__ = [
@@ -31,10 +34,17 @@ __all__ = [
     'cell_impedance',
     'conductivity',
     'cycling',
+    'dc_polarisation',
+    'diffraction',
+    'dqdv',
     'drt',
     'eis_fit',
+    'gitt',
     'impedance_route',
     'interface_growth',
     'onsets',
+    'pitt',
     'stepwise_cv',
+    'thermal',
+    'transference_number',
 ]

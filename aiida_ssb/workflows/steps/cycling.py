@@ -15,7 +15,7 @@ def _galvanostatic(run: AnalysisRun, symmetric: bool) -> list[tuple[str, orm.Dat
     return [
         (label, node)
         for label, node in run.labelled('cycling')
-        if node.technique not in ('ocv', 'wait') and isinstance(node, SymmetricCellData) == symmetric
+        if node.technique not in ('ocv', 'wait', 'ca') and isinstance(node, SymmetricCellData) == symmetric
     ]
 
 

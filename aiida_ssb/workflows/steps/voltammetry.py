@@ -43,7 +43,9 @@ def stepwise_cv(run: AnalysisRun) -> None:
     """The stepwise analysis of every voltammogram whose upper cut-off rises step by step."""
     settings = run.settings('stepwise_cv')
     stepwise = [
-        (label, node) for label, node in run.labelled('voltammetry') if rising_cutoffs(node, settings.min_steps)
+        (label, node)
+        for label, node in run.labelled('voltammetry')
+        if rising_cutoffs(node, settings.min_steps, settings.ucv_tolerance_v)
     ]
     if not stepwise:
         run.skipped['stepwise_cv'] = 'no voltammogram with rising cut-offs'
