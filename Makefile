@@ -7,7 +7,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= mpr,neware,parquet,dev,docs
+EXTRAS ?= mpr,neware,parquet,xlsx,bdf,dev,docs
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: setup demo test test-fast lint docs bench clean system-deps

@@ -76,12 +76,14 @@ def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | 
     """Analyse the cells of the demonstration campaigns that have no analysis yet (all with ``force``)."""
     from aiida import orm
 
+    from aiida_ssb.data.campaign import campaign_label
     from aiida_ssb.data.cell import CellData
-    from aiida_ssb.query.cells import materials_with_records
     from aiida_ssb.query.index import INDEX_EXTRA
+    from aiida_ssb.query.records import materials_with_records
     from aiida_ssb.workflows.cell import run_cell_analyses
 
-    query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': list(DEMO_CAMPAIGNS)}}, tag='g')
+    labels = [campaign_label(name) for name in DEMO_CAMPAIGNS]
+    query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': labels}, 'type_string': 'core'}, tag='g')
     query.append(CellData, with_group='g', project='*')
     cells = sorted({cell.pk: cell for cell in query.all(flat=True)}.values(), key=lambda c: c.pk)
     cells += materials_with_records(DEMO_CAMPAIGNS)  # powders with DSC and diffraction records

@@ -93,6 +93,10 @@ def bare_name(name: str) -> str:
     return name
 
 
+#: quantity fields of each model class, computed once
+_QUANTITY_FIELDS: dict[type, dict[str, str]] = {}
+
+
 class UnitModel(BaseModel):
     """Base model: forbids unknown keys; converts quantities into the unit of each field's suffix.
 
@@ -105,7 +109,11 @@ class UnitModel(BaseModel):
 
     @classmethod
     def quantity_fields(cls) -> dict[str, str]:
-        """Field name -> unit for every float field with a unit suffix."""
+        """Field name -> unit for every float field with a unit suffix (computed once per class: planning a
+        manifest validates thousands of entries)."""
+        cached = _QUANTITY_FIELDS.get(cls)
+        if cached is not None:
+            return cached
         result = {}
         for name in cls.model_fields:
             if name in cls.unitless:
@@ -113,6 +121,7 @@ class UnitModel(BaseModel):
             unit = unit_of_field(name)
             if unit is not None:
                 result[name] = unit
+        _QUANTITY_FIELDS[cls] = result
         return result
 
     @model_validator(mode='before')
@@ -140,6 +149,8 @@ class UnitModel(BaseModel):
             if unit is None or value is None:
                 return value
             if not is_quantity_string(value) and not hasattr(value, 'magnitude'):
+                if isinstance(value, str) and not _is_number(value):
+                    return _convert(value, unit)  # says what is wrong with it (not finite, not a quantity)
                 raise ValueError(f'{value!r} needs a unit (e.g. "{value} {unit}"), or write it as {name}: {value}')
             return _convert(value, unit)
         if unit is not None and (isinstance(value, str) or hasattr(value, 'magnitude')):
@@ -158,6 +169,14 @@ class _Bare:
 
     def __init__(self, value: Any):
         self.value = value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _convert(value: Any, unit: str) -> float:

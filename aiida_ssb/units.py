@@ -24,7 +24,18 @@ from typing import Any
 
 from aiida_ssb.exceptions import InputError
 
-__all__ = ['UnitError', 'format_quantity', 'is_quantity_string', 'parse_quantity', 'to_unit', 'ureg']
+__all__ = [
+    'MAX_UNIT_EXPONENT',
+    'MAX_UNIT_FACTOR',
+    'MAX_UNIT_LENGTH',
+    'UnitError',
+    'check_unit_string',
+    'format_quantity',
+    'is_quantity_string',
+    'parse_quantity',
+    'to_unit',
+    'ureg',
+]
 
 
 class UnitError(InputError):
@@ -47,6 +58,7 @@ def ureg():
 
 _NUMBER = r'[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?'
 _SPLIT = re.compile(rf'^\s*({_NUMBER})\s*(.*?)\s*$')
+_NOT_FINITE = re.compile(r'^\s*[-+]?\.?(nan|inf|infinity)\b', re.IGNORECASE)
 _EXPONENT = re.compile(r'(?<=[A-Za-zµμΩ])(-?\d+)(?![\d.])')
 
 
@@ -61,9 +73,52 @@ def _is_offset_temperature(unit: str) -> bool:
     return unit in {'degC', 'degF', 'celsius', 'fahrenheit', 'degree_Celsius'}
 
 
+#: bounds on a unit string, checked before pint evaluates it (pint evaluates ``10**10**10`` as written)
+MAX_UNIT_LENGTH = 64
+MAX_UNIT_EXPONENT = 12
+MAX_UNIT_FACTOR = 1e12
+
+_UNIT_TOKEN = re.compile(r'\s*(?:(\*\*|\^)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|((?:[^\W\d]|%)\w*)|([*/()]))')
+
+
+def check_unit_string(unit: str) -> None:
+    """Refuse unit strings that pint would take long to evaluate, before it does: longer than
+    :data:`MAX_UNIT_LENGTH` characters, powers with an exponent that is not a plain number of magnitude at most
+    :data:`MAX_UNIT_EXPONENT` (``mg*10**10**10``, ``m**m``), number factors beyond :data:`MAX_UNIT_FACTOR`, and
+    characters a unit does not use. Raises :class:`UnitError`."""
+    if len(unit) > MAX_UNIT_LENGTH:
+        raise UnitError(f'the unit {unit[:20]!r}... is longer than {MAX_UNIT_LENGTH} characters')
+    position, previous = 0, None
+    tokens: list[tuple[str, str]] = []
+    text = unit.rstrip()
+    while position < len(text):
+        match = _UNIT_TOKEN.match(text, position)
+        if not match or match.end() == position:
+            raise UnitError(f'the unit {unit!r} holds {text[position:].strip()[:1]!r}, which no unit uses')
+        kind = ('power', 'number', 'name', 'operator')[match.lastindex - 1]
+        tokens.append((kind, match.group(match.lastindex)))
+        position = match.end()
+    for index, (kind, value) in enumerate(tokens):
+        if kind == 'power':
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            after = tokens[index + 2] if index + 2 < len(tokens) else None
+            if following is None or following[0] != 'number':
+                raise UnitError(f'the unit {unit!r}: a power needs a plain number as exponent')
+            if abs(float(following[1])) > MAX_UNIT_EXPONENT:
+                raise UnitError(f'the unit {unit!r}: exponent {following[1]} is beyond +-{MAX_UNIT_EXPONENT}')
+            if after is not None and after[0] == 'power':
+                raise UnitError(f'the unit {unit!r}: powers of powers are not accepted')
+        elif kind == 'number' and previous != 'power':
+            number = float(value)
+            if not math.isfinite(number) or abs(number) > MAX_UNIT_FACTOR or (0 < abs(number) < 1 / MAX_UNIT_FACTOR):
+                raise UnitError(f'the unit {unit!r}: the factor {value} is beyond 1e+-12')
+        previous = kind
+
+
 def _quantity(value: float, unit: str):
     registry = ureg()
     unit = _normalise_unit(unit)
+    check_unit_string(unit)
     if not unit:
         return registry.Quantity(value, 'dimensionless')
     if _is_offset_temperature(unit):
@@ -85,6 +140,8 @@ def parse_quantity(value: Any, default_unit: str | None = None):
     if isinstance(value, bool):
         raise UnitError(f'expected a quantity, got the boolean {value!r}')
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise UnitError(f'{value!r} is not a finite number')
         if default_unit is None:
             raise UnitError(f'{value!r} has no unit')
         return _quantity(float(value), default_unit)
@@ -92,14 +149,20 @@ def parse_quantity(value: Any, default_unit: str | None = None):
         raise UnitError(f'expected a quantity such as "12 mm", got {type(value).__name__} {value!r}')
     match = _SPLIT.match(value)
     if not match:
+        if _NOT_FINITE.match(value):
+            raise UnitError(f'{value!r} is not a finite number')
         raise UnitError(f'{value!r} is not a number followed by a unit')
     number, unit = float(match.group(1)), match.group(2)
+    if not math.isfinite(number):
+        raise UnitError(f'{value!r} is not a finite number')
     if not unit:
         if default_unit is None:
             raise UnitError(f'{value!r} has no unit')
         unit = default_unit
     try:
         return _quantity(number, unit)
+    except UnitError:
+        raise
     except Exception as exc:  # pint raises many kinds: undefined unit, syntax errors
         raise UnitError(f'unknown unit {unit!r} in {value!r}') from exc
     del registry

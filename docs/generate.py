@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pathlib
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -147,6 +148,12 @@ def _run(name: str, line: str, expected: int, work: pathlib.Path) -> str:
 
     formatted = line.format(out=OUT, work=work)
     args = shlex.split(formatted)
+    if '-o' in args:  # the commands refuse to replace an output: drop the one of an earlier docs build
+        previous = pathlib.Path(args[args.index('-o') + 1])
+        if previous.is_dir():
+            shutil.rmtree(previous)
+        elif previous.exists():
+            previous.unlink()
     result = CliRunner().invoke(cmd_ssb, args)
     if result.exit_code != expected:
         raise SystemExit(

@@ -89,7 +89,7 @@ def test_samples_with_analysis_columns_and_literature(demo):
     assert row['conductivity_25c_s_cm'] == pytest.approx(4e-3, rel=0.1)
     assert frame['literature'].astype(bool).sum() >= 40
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.cells import electrolyte_of
+    from aiida_ssb.query.records import electrolyte_of
 
     electrolyte = electrolyte_of(load_sample('SSRCV-MM45')).sample_id  # the electrolyte under test in the SSRCV cell
     assert frame.set_index('sample_id').loc[electrolyte, 'onset_v'] == pytest.approx(4.14, abs=0.01)
@@ -219,7 +219,7 @@ def test_archive_round_trip_keeps_every_node_link_and_number(demo, tmp_path, aii
     n_nodes = orm.QueryBuilder().append(orm.Node).count()
     n_links = orm.QueryBuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
     groups = [
-        orm.Group.collection.get(label=label)
+        orm.Group.collection.get(label=f'ssb/campaign/{label}')
         for label in (
             'seed004-milling-series',
             'seed000-4v-cell',

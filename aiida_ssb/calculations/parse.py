@@ -10,7 +10,9 @@ impedance spectra.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +25,8 @@ from aiida_ssb.parsers.base import Measurement
 
 __all__ = [
     'PARSE_FUNCTIONS',
+    'file_digests',
+    'hand_over',
     'parse_cycling',
     'parse_diffraction',
     'parse_eis',
@@ -33,15 +37,60 @@ __all__ = [
     'read_options',
     'sha256_of',
     'split_parts',
+    'take_handed_over',
 ]
 
 
-def sha256_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
+_DIGESTS: dict[tuple, tuple[str, str]] = {}
+
+
+def file_digests(path: str | os.PathLike) -> tuple[str, str]:
+    """``(sha256, md5)`` of the file, both from one pass over its bytes; remembered while the file is unchanged
+    (same inode, size and modification time), so checking and then storing a file reads it once."""
+    status = os.stat(path)
+    key = (os.path.realpath(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    found = _DIGESTS.get(key)
+    if found is not None:
+        return found
+    sha256 = hashlib.sha256()
+    md5 = hashlib.md5()
     with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
+        for block in iter(lambda: handle.read(1 << 22), b''):
+            sha256.update(block)
+            md5.update(block)
+    if len(_DIGESTS) > 4096:
+        _DIGESTS.clear()
+    _DIGESTS[key] = found = (sha256.hexdigest(), md5.hexdigest())
+    return found
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    return file_digests(path)[0]
+
+
+# A record the importer has just read from the file it stores: the parse process takes it instead of reading the
+# same bytes again. Keyed by the raw file's SHA-256 and the read options, so the process only ever takes a record
+# read from exactly its input with exactly its options (what it would read itself); anything else reads the file.
+_HANDED_OVER: dict[tuple[str, str], Measurement] = {}
+_HANDOVER_LOCK = threading.Lock()
+
+
+def _options_key(options: Mapping[str, Any]) -> str:
+    return json.dumps(read_options(options), sort_keys=True, default=list)
+
+
+def hand_over(sha256: str, options: Mapping[str, Any], measurement: Measurement) -> None:
+    """Give the next parse process of the file with this SHA-256 (and these options) the record already read."""
+    with _HANDOVER_LOCK:
+        _HANDED_OVER[(sha256, _options_key(options))] = measurement
+
+
+def take_handed_over(sha256: str | None, options: Mapping[str, Any]) -> Measurement | None:
+    """The record handed over for this file and these options (removed from the hand-over), or None."""
+    if not sha256:
+        return None
+    with _HANDOVER_LOCK:
+        return _HANDED_OVER.pop((sha256, _options_key(options)), None)
 
 
 def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,6 +103,8 @@ def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
         kwargs['column_map'] = {
             name: tuple(value) if isinstance(value, list) else value for name, value in options['column_map'].items()
         }
+    if options.get('allow_truncated'):
+        kwargs['allow_truncated'] = True
     return kwargs
 
 
@@ -69,14 +120,21 @@ def split_parts(measurement: Measurement) -> list[Measurement]:
 
 
 def _body(raw: orm.SinglefileData, sample: orm.Data, conditions: orm.Dict, options: orm.Dict) -> dict[str, orm.Data]:
-    with raw.as_path() as path:
-        measurement = read_file(path, options.get_dict())
+    measurement = take_handed_over(raw.base.attributes.get('sha256', None), options.get_dict())
+    if measurement is None:
+        with raw.as_path() as path:
+            measurement = read_file(path, options.get_dict())
     cell_format = sample.base.attributes.get('format', None)
     cls = measurement_class(measurement.technique, cell_format)
     parts = split_parts(measurement)
     outputs: dict[str, orm.Data] = {}
     for index, part in enumerate(parts):
-        node = cls(part, conditions=conditions.get_dict(), sample_id=sample.base.attributes.get('sample_id', None))
+        node = cls(
+            part,
+            conditions=conditions.get_dict(),
+            sample_id=sample.base.attributes.get('sample_id', None),
+            copy_arrays=False,  # the record was read for this node and is not used after
+        )
         node.base.attributes.set('source_filename', raw.filename)
         if len(parts) > 1:
             node.base.attributes.set('part_index', index)
@@ -127,17 +185,14 @@ PARSE_FUNCTIONS = {
 def raw_file_node(path: str | os.PathLike, sha256: str | None = None) -> orm.SinglefileData:
     """The raw file as an unstored SinglefileData: verbatim bytes, original name, SHA-256 and MD5."""
     path = os.fspath(path)
-    sha256 = sha256 or sha256_of(path)
-    md5 = hashlib.md5()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            md5.update(block)
+    digest, md5 = file_digests(path)
+    sha256 = sha256 or digest
     node = orm.SinglefileData(
         path,
         filename=os.path.basename(path),
         source={
             'uri': f'file://{os.path.abspath(path)}',
-            'source_md5': md5.hexdigest(),
+            'source_md5': md5,
             'description': 'raw instrument file',
         },
     )

@@ -30,6 +30,7 @@ def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     import yaml
 
     from aiida_ssb.analysis.registry import resolve_section, validate_options
+    from aiida_ssb.schemas.common import check_circuit_bounds
 
     options: dict[str, dict[str, Any]] = {}
     for setting in settings:
@@ -46,6 +47,10 @@ def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         except yaml.YAMLError:
             value = raw
         options.setdefault(section, {})[key.strip()] = value
+    try:
+        check_circuit_bounds(options, where='--set')
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     return validate_options(options, where='--set')
 
 
@@ -57,15 +62,15 @@ def _target_cells(sample_ids, campaign, all_cells):
 
     if sum(bool(x) for x in (sample_ids, campaign, all_cells)) != 1:
         raise click.UsageError('give SAMPLE_ID(s), or --campaign NAME, or --all')
-    from aiida_ssb.query.cells import materials_with_records
+    from aiida_ssb.query.records import materials_with_records
 
     if all_cells:
         cells = orm.QueryBuilder().append(CellData, project='*').order_by({CellData: {'id': 'asc'}}).all(flat=True)
         return cells + materials_with_records()
     if campaign:
-        if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-            raise InputError(f'no campaign {campaign!r}')
-        query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
+        from aiida_ssb.data.campaign import campaign_group
+
+        query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
         query.append(CellData, with_group='g', project='*').order_by({CellData: {'id': 'asc'}})
         return query.all(flat=True) + materials_with_records([campaign])
     cells = []
@@ -270,8 +275,27 @@ def cmd_compare(sample_id):
 def cmd_reindex():
     """Rebuild the query index (the extras holding each cell's and electrolyte's current headline numbers)
     from the provenance graph, e.g. after importing an archive made without extras."""
+    from aiida_ssb.data.rawfile import register_raw_files
+    from aiida_ssb.importer.archive import consistency_report
+
     counts = __import__('aiida_ssb.data.index', fromlist=['reindex']).reindex()
+    register_raw_files()  # raw files stored before the registry existed, or imported without it
     click.echo(f'Indexed {counts["cells"]} analysed cells and {counts["materials"]} electrolytes.')
+    duplicates = consistency_report()
+    for sample_id, pks in sorted(duplicates['sample_ids'].items()):
+        click.secho('Warning: ', fg='yellow', bold=True, nl=False, err=True)
+        click.echo(
+            f'sample id {sample_id!r} is held by {len(pks)} nodes (pks {", ".join(map(str, pks))}); tables show each, '
+            'commands reach the oldest. An archive import of records that exist here under other UUIDs does this '
+            '(`aiida-ssb import-archive` refuses such archives).',
+            err=True,
+        )
+    for sha256, pks in sorted(duplicates['raw_files'].items()):
+        click.secho('Warning: ', fg='yellow', bold=True, nl=False, err=True)
+        click.echo(
+            f'one raw file (SHA-256 {sha256[:12]}...) is stored {len(pks)} times: pks {", ".join(map(str, pks))}',
+            err=True,
+        )
 
 
 @cmd_ssb.command('status')

@@ -11,33 +11,76 @@ from aiida_ssb.cli.utils import OUTPUT_FORMAT, clean_errors, print_frame
 @cmd_ssb.command('import')
 @click.argument('manifest', type=click.Path(dir_okay=False))
 @click.option('--dry-run', is_flag=True, help='Validate and show what would be stored, without storing anything.')
+@click.option(
+    '--allow-outside',
+    is_flag=True,
+    help="Accept measurement files outside the manifest's folder (absolute paths, .., symlinks pointing elsewhere).",
+)
+@click.option(
+    '--single-transaction',
+    is_flag=True,
+    help='Store everything in one transaction (all or nothing), instead of batches of a few seconds; on SQLite '
+    'other writers then wait for the whole import.',
+)
 @clean_errors
-def cmd_import(manifest, dry_run):
+def cmd_import(manifest, dry_run, allow_outside, single_transaction):
     """Import a lab MANIFEST (YAML): materials, lab steps, cells and measurement files.
 
-    The whole manifest is validated first (every problem is reported with its line); then everything is
-    stored in one transaction, or nothing. Entries already in the database with the same content are
-    skipped, so importing twice changes nothing and an extended manifest adds only its new entries.
+    The whole manifest is validated first (every problem is reported with its line; nothing is stored when
+    there is one). Then every entry is stored complete (a material with its lab step, a measurement with its
+    raw file), in transactions of a few seconds each. Entries already in the database with the same content are
+    skipped, so importing twice changes nothing, an extended manifest adds only its new entries, and an
+    interrupted import is completed by running it again. Measurement files are read from the manifest's folder.
     """
     from aiida_ssb.importer.manifest import import_manifest, plan_import
 
-    plan = plan_import(manifest)
+    plan = plan_import(manifest, allow_outside=allow_outside)
     if dry_run:
         click.echo(f'{manifest} is valid (campaign {plan.campaign!r}); nothing was stored. Would store:')
         for name, counts in plan.counts().items():
             click.echo(f'  {name:<13} new {counts["new"]:>4}   already stored {counts["unchanged"]:>4}')
         return
     if plan.n_new == 0:
-        click.echo(f'Nothing new in {manifest}: everything is already stored (group {plan.campaign!r}).')
+        click.echo(f'Nothing new in {manifest}: everything is already stored (campaign {plan.campaign!r}).')
         return
     with click.progressbar(
         length=plan.n_new, label='Importing', show_pos=True, file=click.get_text_stream('stderr')
     ) as bar:
-        report = import_manifest(manifest, progress=lambda message: bar.update(1))
-    plan = report.plan
-    click.echo(f'Imported {manifest} into group {report.group_label!r}:')
-    for name, counts in plan.counts().items():
-        click.echo(f'  {name:<13} created {counts["new"]:>4}   already stored {counts["unchanged"]:>4}')
+        report = import_manifest(
+            manifest,
+            progress=lambda message: bar.update(1),
+            allow_outside=allow_outside,
+            single_transaction=single_transaction,
+            plan=plan,
+        )
+    click.echo(f'Imported {manifest} into campaign {plan.campaign!r} (group {report.group_label!r}):')
+    for name, counts in report.plan.counts().items():
+        created = len(report.created.get(name, []))
+        total = counts['new'] + counts['unchanged']
+        click.echo(f'  {name:<13} created {created:>4}   already stored {total - created:>4}')
+
+
+@cmd_ssb.command('import-archive')
+@click.argument('archive', type=click.Path(dir_okay=False))
+@click.option('--dry-run', is_flag=True, help='Only check the archive against this profile.')
+@clean_errors
+def cmd_import_archive(archive, dry_run):
+    """Import an AiiDA ARCHIVE (from `verdi archive create`) without duplicating samples or raw files.
+
+    The same nodes (same UUIDs) merge. A sample id or raw file that exists here as another node refuses the whole
+    archive, listing the conflicts; nothing is imported. A campaign of the same name merges into the one here.
+    """
+    from aiida_ssb.importer.archive import import_archive_checked
+
+    report = import_archive_checked(archive, dry_run=dry_run)
+    check = report.check
+    what = f'{len(check.samples)} samples ({check.merged_samples} already here) and {len(check.raw_files)} raw files'
+    if dry_run:
+        click.echo(f'{archive} can be imported: {what}; nothing was imported (--dry-run).')
+        return
+    click.echo(f'Imported {archive}: {what}; {report.nodes_after - report.nodes_before} new nodes.')
+    for name in report.merged_campaigns:
+        click.echo(f'  campaign {name!r} merged into the campaign of that name here')
 
 
 _CONDITION_OPTIONS = [
@@ -66,6 +109,12 @@ def _conditions(function):
     '--technique', help='Expected technique (e.g. impedance, cv, galvanostatic_cycling); detected when omitted.'
 )
 @click.option('--file-format', help='Force the reader (e.g. biologic-mpt, generic-csv); detected when omitted.')
+@click.option(
+    '--allow-truncated',
+    is_flag=True,
+    help='Accept a file whose last line was cut while it was written: that line is dropped and the measurement '
+    'is flagged (truncated_last_line).',
+)
 @_conditions
 @clean_errors
 def cmd_import_file(
@@ -74,6 +123,7 @@ def cmd_import_file(
     material,
     technique,
     file_format,
+    allow_truncated,
     temperature,
     stack_pressure,
     atmosphere,
@@ -104,6 +154,7 @@ def cmd_import_file(
         is_cell=cell is not None,
         technique=technique,
         file_format=file_format,
+        allow_truncated=allow_truncated,
         **{k: v for k, v in conditions.items() if v is not None},
     )
     if status == 'unchanged':
@@ -131,7 +182,7 @@ def table_options(example: str):
         click.option('--columns', help='Comma-separated columns to show.'),
         click.option('--sort', help='Sort by this column.'),
         click.option('--desc', is_flag=True, help='Sort descending.'),
-        click.option('--limit', type=int, help='Show at most this many rows.'),
+        click.option('--limit', type=click.IntRange(min=0), help='Show at most this many rows.'),
         OUTPUT_FORMAT,
     ]
 

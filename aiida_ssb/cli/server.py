@@ -1,30 +1,23 @@
 """``aiida-ssb server``: a shared lab server (PostgreSQL storage, RabbitMQ broker, daemon workers).
 
 * ``server setup`` creates the database, its user and an AiiDA profile (``core.psql_dos`` + ``core.rabbitmq``),
-  enables caching of the analyses for that profile, writes a *join file* for further machines and optionally
-  starts daemon workers;
-* ``server join FILE`` adds the same lab database to the AiiDA configuration of another machine (no new storage
-  is initialised: every machine then works on one shared graph);
+  enables caching of the analyses for that profile, writes a *join file* (mode 0600) for further machines and
+  optionally starts daemon workers;
+* ``server join FILE`` adds the same lab database to the AiiDA configuration of another machine;
 * ``server status`` shows the storage, the broker, the daemon workers and the running aiida-ssb processes;
 * ``server workers N`` runs N daemon workers on this machine;
-* ``server tidy`` closes the process-function nodes a lost daemon worker left behind (see :func:`orphaned_processes`).
+* ``server tidy`` closes the process-function nodes a lost daemon worker left behind.
 
-Unreachable services are reported as one line naming ``host:port``, never with a traceback.
-
-``verdi presto --use-postgres`` is not used: it creates its database with the fixed locale ``en_US.UTF-8``,
-which many servers (and containers) do not have; this command creates the database with the server's default
-locale instead, and so works wherever PostgreSQL runs.
+The commands are click wrappers of the library in :mod:`aiida_ssb.server`. Passwords are never taken from the
+command line (it is visible in the process list): they come from a file, a hidden prompt or the environment
+(:mod:`aiida_ssb.server.secrets`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import pathlib
-import re
-import secrets
-import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -34,29 +27,31 @@ import click
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.exceptions import ServerError
 
-__all__ = [
-    'CACHED_ANALYSES',
-    'JOIN_FILE_FORMAT',
-    'ServerError',
-    'join_server',
-    'orphaned_processes',
-    'probe_tcp',
-    'read_join_file',
-    'server_status',
-    'set_workers',
-    'setup_server',
-    'tidy_orphans',
-    'worker_pids',
-    'write_join_file',
-]
+# the library's names, importable from here as before (the library itself is loaded when a command runs)
+_LIBRARY = {
+    'CACHED_ANALYSES': 'aiida_ssb.server.profile',
+    'JOIN_FILE_FORMAT': 'aiida_ssb.server.profile',
+    'join_server': 'aiida_ssb.server.profile',
+    'read_join_file': 'aiida_ssb.server.profile',
+    'setup_server': 'aiida_ssb.server.profile',
+    'write_join_file': 'aiida_ssb.server.profile',
+    'orphaned_processes': 'aiida_ssb.server.status',
+    'server_status': 'aiida_ssb.server.status',
+    'tidy_orphans': 'aiida_ssb.server.status',
+    'set_workers': 'aiida_ssb.server.daemon',
+    'worker_pids': 'aiida_ssb.server.daemon',
+    'probe_tcp': 'aiida_ssb.server.services',
+}
 
-#: the analyses whose results daemon workers reuse (entry-point pattern of ``caching.enabled_for``)
-CACHED_ANALYSES = 'aiida.calculations:ssb.analyse.*'
+__all__ = ['ServerError', 'cmd_server']
 
-#: the ``format`` field of a join file
-JOIN_FILE_FORMAT = 'aiida-ssb server profile'
 
-_ACTIVE_STATES = ('created', 'waiting', 'running')
+def __getattr__(name: str) -> Any:
+    if name in _LIBRARY:
+        import importlib
+
+        return getattr(importlib.import_module(_LIBRARY[name]), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
 def _clean(function: Callable) -> Callable:
@@ -74,536 +69,10 @@ def _clean(function: Callable) -> Callable:
     return wrapper
 
 
-# ------------------------------------------------------------------------------------------------ probes
-def probe_tcp(host: str, port: int, service: str, timeout_s: float = 3.0) -> None:
-    """Raise :class:`ServerError` naming ``service`` and ``host:port`` when nothing accepts a TCP connection there."""
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout_s):
-            return
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise ServerError(
-            f'cannot reach {service} at {host}:{port} ({reason}): is the service running and listening on that address?'
-        ) from None
-
-
-def _admin_connection(host: str, port: int, user: str, password: str | None, dbname: str = 'postgres'):
-    """An autocommit psycopg connection as the PostgreSQL administrator (or a :class:`ServerError`)."""
-    import psycopg
-
-    probe_tcp(host, port, 'PostgreSQL')
-    try:
-        return psycopg.connect(
-            host=host,
-            port=int(port),
-            user=user,
-            password=password or None,
-            dbname=dbname,
-            connect_timeout=5,
-            autocommit=True,
-        )
-    except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise ServerError(
-            f'PostgreSQL at {host}:{port} refused user {user!r} on database {dbname!r}: {first}'
-        ) from None
-
-
-def _probe_rabbitmq(broker: dict[str, Any]) -> None:
-    """Connect to RabbitMQ with the profile's broker settings (``broker_*`` keys) or raise :class:`ServerError`."""
-    from aiida.brokers.rabbitmq.defaults import detect_rabbitmq_config
-
-    host, port = broker['broker_host'], int(broker['broker_port'])
-    probe_tcp(host, port, 'RabbitMQ')
-    try:
-        detect_rabbitmq_config(
-            protocol=broker['broker_protocol'],
-            username=broker['broker_username'],
-            password=broker['broker_password'],
-            host=host,
-            port=port,
-            virtual_host=broker['broker_virtual_host'],
-        )
-    except ConnectionError:
-        raise ServerError(
-            f'RabbitMQ at {host}:{port} accepts connections but refused user '
-            f'{broker["broker_username"]!r} on virtual host {broker["broker_virtual_host"] or "/"!r}: '
-            'check the broker user, password and virtual host'
-        ) from None
-
-
-def _broker_config(
-    protocol: str, host: str, port: int, username: str, password: str, virtual_host: str
-) -> dict[str, Any]:
-    return {
-        'broker_protocol': protocol,
-        'broker_username': username,
-        'broker_password': password,
-        'broker_host': host,
-        'broker_port': int(port),
-        'broker_virtual_host': virtual_host,
-    }
-
-
-def _identifier(text: str) -> str:
-    """A PostgreSQL-friendly name: lower case letters, digits and underscores."""
-    return re.sub(r'[^a-z0-9_]', '_', text.lower())
-
-
-# ------------------------------------------------------------------------------------------------ setup
-def setup_server(
-    profile_name: str,
-    *,
-    email: str,
-    postgres_hostname: str = 'localhost',
-    postgres_port: int = 5432,
-    postgres_username: str = 'postgres',
-    postgres_password: str | None = None,
-    database_name: str | None = None,
-    database_username: str | None = None,
-    database_password: str | None = None,
-    repository: str | None = None,
-    broker_host: str = '127.0.0.1',
-    broker_port: int = 5672,
-    broker_username: str = 'guest',
-    broker_password: str = 'guest',
-    broker_virtual_host: str = '',
-    broker_protocol: str = 'amqp',
-    set_default: bool = True,
-    echo: Callable[[str], None] = click.echo,
-) -> dict[str, Any]:
-    """Create the PostgreSQL user and database, and a ``core.psql_dos`` + ``core.rabbitmq`` profile on them with
-    caching of the aiida-ssb analyses enabled. Both services are checked before anything is created; when the
-    profile cannot be created, the database and user made here are dropped again (nothing half made remains).
-
-    :returns: the join-file content (storage and broker configuration) for further machines.
-    """
-    from aiida.common import exceptions
-    from aiida.manage.configuration import create_profile, get_config
-
-    config = get_config(create=True)
-    if profile_name in config.profile_names:
-        raise ServerError(f'the profile {profile_name!r} already exists in {config.dirpath} (see `verdi profile list`)')
-    database_name = database_name or f'aiida_ssb_{_identifier(profile_name)}'
-    database_username = database_username or database_name
-    broker = _broker_config(
-        broker_protocol, broker_host, broker_port, broker_username, broker_password, broker_virtual_host
-    )
-    # both services first: nothing is created when one of them is missing or refuses the credentials
-    probe_tcp(postgres_hostname, postgres_port, 'PostgreSQL')
-    probe_tcp(broker_host, broker_port, 'RabbitMQ')
-    _probe_rabbitmq(broker)
-    connection = _admin_connection(postgres_hostname, postgres_port, postgres_username, postgres_password)
-    created_role = created_database = False
-    try:
-        role_exists = _exists(connection, 'SELECT 1 FROM pg_roles WHERE rolname = %s', database_username)
-        if role_exists and database_password is None:
-            raise ServerError(
-                f'the PostgreSQL user {database_username!r} already exists on {postgres_hostname}:'
-                f'{postgres_port}: give its --database-password or choose another --database-username'
-            )
-        if _exists(connection, 'SELECT 1 FROM pg_database WHERE datname = %s', database_name):
-            raise ServerError(
-                f'the database {database_name!r} already exists on {postgres_hostname}:{postgres_port}: '
-                'choose another --database-name (to connect this machine to an existing lab database, '
-                'use `aiida-ssb server join`)'
-            )
-        password = database_password or secrets.token_hex(16)
-        if not role_exists:
-            _create_role(connection, database_username, password)
-            created_role = True
-        _create_database(connection, database_name, database_username)
-        created_database = True
-        repository_path = (
-            pathlib.Path(repository).expanduser().resolve()
-            if repository
-            else (pathlib.Path(config.dirpath) / 'repository' / profile_name)
-        )
-        storage = {
-            'database_engine': 'postgresql_psycopg',
-            'database_hostname': postgres_hostname,
-            'database_port': int(postgres_port),
-            'database_username': database_username,
-            'database_password': password,
-            'database_name': database_name,
-            'repository_uri': repository_path.as_uri(),
-        }
-        echo(
-            f'Creating the profile {profile_name!r}: database {database_name!r} on {postgres_hostname}:{postgres_port}, '
-            f'broker {broker_host}:{broker_port}, file repository {repository_path}'
-        )
-        try:
-            profile = create_profile(
-                config,
-                name=profile_name,
-                email=email,
-                storage_backend='core.psql_dos',
-                storage_config=storage,
-                broker_backend='core.rabbitmq',
-                broker_config=broker,
-            )
-        except (ValueError, TypeError, exceptions.EntryPointError, exceptions.StorageMigrationError) as exc:
-            raise ServerError(f'the profile could not be created: {exc}') from None
-    except BaseException:
-        if created_database:
-            _drop_database(connection, database_name)
-        if created_role:
-            _drop_role(connection, database_username)
-        connection.close()
-        raise
-    connection.close()
-    _configure_profile(config, profile.name, set_default=set_default)
-    join = {
-        'format': JOIN_FILE_FORMAT,
-        'version': 1,
-        'profile': profile.name,
-        'email': email,
-        # the broker's queue names derive from the profile UUID: a joined machine must use the same one, or its
-        # workers would listen on queues nobody submits to
-        'profile_uuid': profile.uuid,
-        'storage': {'backend': 'core.psql_dos', 'config': storage},
-        'process_control': {'backend': 'core.rabbitmq', 'config': broker},
-    }
-    return join
-
-
-def _exists(connection, query: str, value: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(query, (value,))
-        return cursor.fetchone() is not None
-
-
-def _create_role(connection, name: str, password: str) -> None:
-    from psycopg import sql
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL('CREATE ROLE {} LOGIN PASSWORD {}').format(sql.Identifier(name), sql.Literal(password)))
-        # some installations need the administrator to be a member before it may make the role a database owner
-        cursor.execute(sql.SQL('GRANT {} TO current_user').format(sql.Identifier(name)))
-
-
-def _create_database(connection, name: str, owner: str) -> None:
-    """UTF-8, with the server's default locale (``verdi presto`` insists on en_US.UTF-8, often missing)."""
-    from psycopg import sql
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-                sql.Identifier(name), sql.Identifier(owner)
-            )
-        )
-
-
-def _drop_database(connection, name: str) -> None:
-    from psycopg import sql
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(name)))
-
-
-def _drop_role(connection, name: str) -> None:
-    from psycopg import sql
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL('DROP ROLE IF EXISTS {}').format(sql.Identifier(name)))
-
-
-def _configure_profile(config, profile_name: str, *, set_default: bool) -> None:
-    """Caching of the analyses (daemon re-analyses reuse unchanged steps), a 1 s poll interval, default profile."""
-    config.set_option('caching.enabled_for', [CACHED_ANALYSES], scope=profile_name)
-    config.set_option('runner.poll.interval', 1, scope=profile_name)
-    if set_default:
-        config.set_default_profile(profile_name, overwrite=True)
-    config.store()
-
-
-def write_join_file(join: dict[str, Any], path: pathlib.Path) -> pathlib.Path:
-    """Write the join file readable by its owner only (it holds the database password)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, 'w', encoding='utf-8') as handle:
-        json.dump(join, handle, indent=2)
-        handle.write('\n')
-    return path
-
-
-# ------------------------------------------------------------------------------------------------ join
-def read_join_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and check a join file written by ``server setup``."""
-    try:
-        join = json.loads(pathlib.Path(path).read_text(encoding='utf-8'))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ServerError(f'cannot read the join file {path}: {exc}') from None
-    if not isinstance(join, dict) or join.get('format') != JOIN_FILE_FORMAT:
-        raise ServerError(f'{path} is not a join file written by `aiida-ssb server setup`')
-    missing = [key for key in ('storage', 'process_control', 'email', 'profile_uuid') if key not in join]
-    if missing:
-        raise ServerError(f'the join file {path} lacks {", ".join(missing)}')
-    return join
-
-
-def join_server(
-    join: dict[str, Any],
-    profile_name: str,
-    *,
-    email: str | None = None,
-    database_hostname: str | None = None,
-    database_port: int | None = None,
-    broker_host: str | None = None,
-    broker_port: int | None = None,
-    repository: str | None = None,
-    set_default: bool = True,
-) -> str:
-    """Add the lab database of a join file to this machine's AiiDA configuration as ``profile_name``.
-
-    Nothing is initialised: the database must already hold an AiiDA schema and the file repository must be
-    visible from this machine at the same path (a shared file system) or at ``repository``. The profile keeps
-    the server profile's UUID, from which the broker's queue names derive, so that work submitted on any
-    machine reaches the daemon workers of every machine. Host names may be
-    overridden where this machine reaches the services under other names. Returns the email of the user this
-    machine records work under (``email`` or the server's; created in the database when new)."""
-    from aiida.manage.configuration import get_config, profile_context
-    from aiida.manage.configuration.profile import Profile
-
-    config = get_config(create=True)
-    if profile_name in config.profile_names:
-        raise ServerError(f'the profile {profile_name!r} already exists in {config.dirpath} (see `verdi profile list`)')
-    storage = dict(join['storage']['config'])
-    broker = dict(join['process_control']['config'])
-    if database_hostname:
-        storage['database_hostname'] = database_hostname
-    if database_port:
-        storage['database_port'] = int(database_port)
-    if broker_host:
-        broker['broker_host'] = broker_host
-    if broker_port:
-        broker['broker_port'] = int(broker_port)
-    if repository:
-        storage['repository_uri'] = pathlib.Path(repository).expanduser().resolve().as_uri()
-    probe_tcp(storage['database_hostname'], storage['database_port'], 'PostgreSQL')
-    _probe_rabbitmq(broker)
-    connection = _admin_connection(
-        storage['database_hostname'],
-        storage['database_port'],
-        storage['database_username'],
-        storage['database_password'],
-        dbname=storage['database_name'],
-    )
-    try:
-        if not _exists(connection, 'SELECT 1 FROM information_schema.tables WHERE table_name = %s', 'db_dbnode'):
-            raise ServerError(
-                f'the database {storage["database_name"]!r} on {storage["database_hostname"]}:'
-                f'{storage["database_port"]} holds no AiiDA storage: set the server up first'
-            )
-    finally:
-        connection.close()
-    repository_path = pathlib.Path(storage['repository_uri'].removeprefix('file://'))
-    if not (repository_path / 'container' / 'config.json').is_file():  # the disk-objectstore container
-        raise ServerError(
-            f'the file repository {repository_path} is not visible from this machine: mount the '
-            "server's repository folder (e.g. over NFS) there, or give its mount point with --repository"
-        )
-    profile = Profile(
-        profile_name,
-        {
-            'storage': {'backend': join['storage']['backend'], 'config': storage},
-            'process_control': {'backend': join['process_control']['backend'], 'config': broker},
-            'test_profile': False,
-            Profile.KEY_UUID: join['profile_uuid'],  # same broker queues as the server profile
-        },
-    )
-    config.add_profile(profile)
-    config.store()
-    user_email = email or join['email']
-    with profile_context(profile_name, allow_switch=True):
-        from aiida import orm
-        from aiida.manage import get_manager
-
-        if not orm.User.collection.find({'email': user_email}):
-            orm.User(email=user_email).store()
-        get_manager().set_default_user_email(config.get_profile(profile_name), user_email)
-    _configure_profile(config, profile_name, set_default=set_default)
-    return user_email
-
-
-# ------------------------------------------------------------------------------------------------ daemon
-def _daemon_client(profile_name: str):
-    """The daemon client of a profile; ``verdi`` is taken from beside this interpreter when not on PATH."""
-    import aiida.engine.daemon.client as client_module
-
-    if client_module.VERDI_BIN is None:
-        beside = pathlib.Path(sys.executable).parent / 'verdi'
-        if beside.is_file():
-            client_module.VERDI_BIN = str(beside)
-    return client_module.get_daemon_client(profile_name)
-
-
-def set_workers(profile_name: str, number: int) -> list[int]:
-    """Run exactly ``number`` daemon workers for the profile (start the daemon, or add/remove workers);
-    returns the worker pids."""
-    from aiida.engine.daemon.client import DaemonException
-
-    client = _daemon_client(profile_name)
-    try:
-        if not client.is_daemon_running:
-            client.start_daemon(number_workers=number)
-        else:
-            current = client.get_number_of_workers()
-            if number > current:
-                client.increase_workers(number - current, wait=True)
-            elif number < current:
-                client.decrease_workers(current - number, wait=True)
-        return worker_pids(profile_name)
-    except DaemonException as exc:
-        raise ServerError(f'the daemon of {profile_name!r} could not be started: {exc}') from None
-
-
-def worker_pids(profile_name: str) -> list[int]:
-    """The pids of the running daemon workers of a profile (empty when the daemon is not running)."""
-    from aiida.engine.daemon.client import DaemonException
-
-    client = _daemon_client(profile_name)
-    if not client.is_daemon_running:
-        return []
-    try:
-        info = client.get_worker_info().get('info', {})
-    except DaemonException:
-        return []
-    return sorted(int(pid) for pid in info)
-
-
-# ------------------------------------------------------------------------------------------------ orphans
-def orphaned_processes() -> list:
-    """aiida-ssb process functions (``analyse_*``, ``summarise_cell``...) still marked created, waiting or running
-    although the workchain that called them has terminated.
-
-    A process function runs inside the step of its workchain and has no checkpoint. When a daemon worker dies
-    (killed, out of memory, machine lost), RabbitMQ hands the workchain to another worker, which resumes it from
-    its last checkpoint and runs the interrupted step again; the process functions the dead worker was running
-    stay behind, called by the workchain but never finished (nothing can ever finish them). They are not outputs
-    of anything, so results are unaffected; they only clutter process lists."""
-    from aiida import orm
-
-    query = orm.QueryBuilder()
-    query.append(
-        (orm.CalcFunctionNode, orm.WorkFunctionNode),
-        tag='function',
-        project='*',
-        filters={'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(_ACTIVE_STATES)}},
-    )
-    query.append(
-        orm.WorkflowNode,
-        with_outgoing='function',
-        tag='caller',
-        filters={'attributes.process_state': {'in': ['finished', 'excepted', 'killed']}},
-    )
-    query.order_by({'function': {'id': 'asc'}})
-    return list({node.pk: node for node in query.all(flat=True)}.values())
-
-
-def tidy_orphans(dry_run: bool = False) -> list[int]:
-    """Mark every :func:`orphaned_processes` node as killed (with the reason as process status) and seal it;
-    returns their pks."""
-    from aiida.engine import ProcessState
-
-    pks = []
-    for node in orphaned_processes():
-        pks.append(node.pk)
-        if dry_run:
-            continue
-        node.set_process_status(
-            'orphaned: its daemon worker was lost while it ran; the calling workchain resumed '
-            'elsewhere and finished without it (closed by `aiida-ssb server tidy`)'
-        )
-        node.set_process_state(ProcessState.KILLED)
-        node.seal()
-    return pks
-
-
-# ------------------------------------------------------------------------------------------------ status
-def server_status(profile) -> dict[str, Any]:
-    """Storage, broker, caching, daemon and the active aiida-ssb processes of a (loaded) profile."""
-    status: dict[str, Any] = {'profile': profile.name}
-    storage = profile.storage_config
-    backend = profile.storage_backend
-    entry: dict[str, Any] = {'backend': backend}
-    if backend == 'core.psql_dos':
-        host, port = storage['database_hostname'], storage['database_port']
-        entry['location'] = f'postgresql://{storage["database_username"]}@{host}:{port}/{storage["database_name"]}'
-        try:
-            probe_tcp(host, port, 'PostgreSQL')
-        except ServerError as exc:
-            entry['error'] = str(exc)
-    else:
-        entry['location'] = storage.get('filepath') or storage.get('repository_uri') or ''
-    entry['repository'] = storage.get('repository_uri', storage.get('filepath', ''))
-    if 'error' not in entry:
-        try:
-            from aiida import orm
-
-            entry['nodes'] = orm.QueryBuilder().append(orm.Node).count()
-            entry['cells'] = orm.QueryBuilder().append(_cell_class()).count()
-        except Exception as exc:  # a storage that is reachable but not usable (schema, credentials)
-            entry['error'] = f'storage not usable: {str(exc).splitlines()[0]}'
-    status['storage'] = entry
-
-    broker_entry: dict[str, Any] = {'backend': profile.process_control_backend}
-    broker = profile.process_control_config or {}
-    if profile.process_control_backend == 'core.rabbitmq':
-        broker_entry['location'] = (
-            f'{broker.get("broker_protocol", "amqp")}://{broker.get("broker_username")}@'
-            f'{broker.get("broker_host")}:{broker.get("broker_port")}/'
-            f'{broker.get("broker_virtual_host", "")}'
-        )
-        try:
-            _probe_rabbitmq(broker)
-        except ServerError as exc:
-            broker_entry['error'] = str(exc)
-    status['broker'] = broker_entry
-
-    from aiida.manage.configuration import get_config
-
-    status['caching_enabled_for'] = list(get_config().get_option('caching.enabled_for', scope=profile.name) or [])
-    pids: list[int] = []
-    running = False
-    if profile.process_control_backend is not None:
-        client = _daemon_client(profile.name)
-        running = client.is_daemon_running
-        pids = worker_pids(profile.name) if running else []
-    status['daemon'] = {'running': running, 'workers': pids}
-    if 'error' in entry:
-        status['processes'], status['orphaned'] = [], []
-    else:
-        orphans = {node.pk for node in orphaned_processes()}
-        status['processes'] = [p for p in _active_processes() if p['pk'] not in orphans]
-        status['orphaned'] = sorted(orphans)
-    return status
-
-
-def _cell_class():
-    from aiida_ssb.data.cell import CellData
-
-    return CellData
-
-
-def _active_processes() -> list[dict[str, Any]]:
-    from aiida import orm
-
-    query = orm.QueryBuilder().append(
-        orm.ProcessNode,
-        tag='p',
-        project=['id', 'attributes.process_label', 'label', 'attributes.process_state', 'ctime'],
-        filters={'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(_ACTIVE_STATES)}},
-    )
-    query.order_by({'p': {'id': 'asc'}})
-    return [
-        {'pk': pk, 'process': label, 'label': node_label, 'state': state, 'created': ctime}
-        for pk, label, node_label, state, ctime in query.all()
-    ]
-
-
 def _print_status(status: dict[str, Any], limit: int) -> None:
     from tabulate import tabulate
+
+    from aiida_ssb.server.profile import CACHED_ANALYSES
 
     def line(name: str, text: str, ok: bool = True) -> None:
         click.secho(f'{name:<9}', bold=True, nl=False)
@@ -666,59 +135,110 @@ def cmd_server():
     """A shared lab server: PostgreSQL storage, RabbitMQ broker and daemon workers (several machines may join)."""
 
 
-def _postgres_options(function: Callable) -> Callable:
-    decorators = [
+def _refuse_password_value(context, parameter, value):
+    if value is not None:
+        name = parameter.name.removesuffix('_password').replace('_', '-')
+        raise click.BadParameter(
+            f'a password on the command line is visible to every user in the process list; give it with '
+            f'--{name}-password-file FILE, --ask-{name}-password or the environment variable '
+            f'AIIDA_SSB_{name.upper()}_PASSWORD',
+            param_hint=f'--{name}-password',
+        )
+    return value
+
+
+def _secret_options(name: str, what: str, default: str) -> list:
+    """``--NAME-password-file`` and ``--ask-NAME-password`` (plus the refused ``--NAME-password VALUE``)."""
+    return [
         click.option(
-            '--postgres-hostname',
-            default='localhost',
-            show_default=True,
-            help='Host name of the PostgreSQL server (use its network name when other machines will join).',
-        ),
-        click.option(
-            '--postgres-port', type=int, default=5432, show_default=True, help='Port of the PostgreSQL server.'
-        ),
-        click.option(
-            '--postgres-username',
-            default='postgres',
-            show_default=True,
-            help='A PostgreSQL user allowed to create users and databases.',
-        ),
-        click.option('--postgres-password', default=None, help='Its password (none for trust/peer authentication).'),
-        click.option('--database-name', default=None, help='Name of the new database [default: aiida_ssb_PROFILE].'),
-        click.option(
-            '--database-username',
+            f'--{name}-password-file',
+            type=click.Path(exists=True, dir_okay=False),
             default=None,
-            help='Owner of the new database, created when missing [default: the database name].',
+            help=f'Read {what} from the first line of this file [else AIIDA_SSB_{name.upper()}_PASSWORD, else '
+            f'{default}].',
         ),
+        click.option(f'--ask-{name}-password', is_flag=True, help=f'Ask for {what} (hidden input).'),
         click.option(
-            '--database-password',
-            default=None,
-            help='Its password [default: a random one, kept in the profile and the join file].',
+            f'--{name}-password',
+            expose_value=False,
+            hidden=True,
+            callback=_refuse_password_value,
+            help='Refused: a password on the command line is visible in the process list.',
         ),
     ]
+
+
+def _decorate(function: Callable, decorators: list) -> Callable:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def _postgres_options(function: Callable) -> Callable:
+    return _decorate(
+        function,
+        [
+            click.option(
+                '--postgres-hostname',
+                default='localhost',
+                show_default=True,
+                help='Host name of the PostgreSQL server (use its network name when other machines will join).',
+            ),
+            click.option(
+                '--postgres-port', type=int, default=5432, show_default=True, help='Port of the PostgreSQL server.'
+            ),
+            click.option(
+                '--postgres-username',
+                default='postgres',
+                show_default=True,
+                help='A PostgreSQL user allowed to create users and databases.',
+            ),
+            *_secret_options('postgres', 'its password', 'none: trust or peer authentication'),
+            click.option(
+                '--database-name', default=None, help='Name of the new database [default: aiida_ssb_PROFILE].'
+            ),
+            click.option(
+                '--database-username',
+                default=None,
+                help='Owner of the new database, created when missing [default: the database name].',
+            ),
+            *_secret_options(
+                'database', "the database owner's password", 'a random one, kept in the profile and the join file'
+            ),
+        ],
+    )
 
 
 def _broker_options(function: Callable) -> Callable:
-    decorators = [
-        click.option('--broker-host', default='127.0.0.1', show_default=True, help='Host name of the RabbitMQ server.'),
-        click.option('--broker-port', type=int, default=5672, show_default=True, help='Port of the RabbitMQ server.'),
-        click.option('--broker-username', default='guest', show_default=True, help='RabbitMQ user.'),
-        click.option('--broker-password', default='guest', show_default=True, help='Its password.'),
-        click.option('--broker-virtual-host', default='', help='RabbitMQ virtual host [default: the default one].'),
-        click.option(
-            '--broker-protocol',
-            type=click.Choice(['amqp', 'amqps']),
-            default='amqp',
-            show_default=True,
-            help='amqps for TLS.',
-        ),
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+    return _decorate(
+        function,
+        [
+            click.option(
+                '--broker-host', default='127.0.0.1', show_default=True, help='Host name of the RabbitMQ server.'
+            ),
+            click.option(
+                '--broker-port', type=int, default=5672, show_default=True, help='Port of the RabbitMQ server.'
+            ),
+            click.option('--broker-username', default='guest', show_default=True, help='RabbitMQ user.'),
+            *_secret_options('broker', 'its password', 'guest'),
+            click.option('--broker-virtual-host', default='', help='RabbitMQ virtual host [default: the default one].'),
+            click.option(
+                '--broker-protocol',
+                type=click.Choice(['amqp', 'amqps']),
+                default='amqp',
+                show_default=True,
+                help='amqps for TLS.',
+            ),
+        ],
+    )
+
+
+def _secret(name: str, file: str | None, ask: bool, default: str | None) -> str | None:
+    from aiida_ssb.server.secrets import read_secret
+
+    return read_secret(
+        name, file=file, ask=ask, default=default, prompt=lambda text: click.prompt(text, hide_input=True, err=True)
+    )
 
 
 def _default_email() -> str:
@@ -758,7 +278,8 @@ def _default_email() -> str:
     '--join-file',
     type=click.Path(dir_okay=False),
     default=None,
-    help='Where to write the join file for further machines [default: AIIDA_PATH/.aiida/ssb-join-PROFILE.json].',
+    help='Where to write the join file for further machines [default: AIIDA_PATH/.aiida/ssb-join-PROFILE.json]; '
+    'it is written readable by you only (mode 0600), replacing any file of that name.',
 )
 @_clean
 def cmd_server_setup(
@@ -767,15 +288,18 @@ def cmd_server_setup(
     postgres_hostname,
     postgres_port,
     postgres_username,
-    postgres_password,
+    postgres_password_file,
+    ask_postgres_password,
     database_name,
     database_username,
-    database_password,
+    database_password_file,
+    ask_database_password,
     repository,
     broker_host,
     broker_port,
     broker_username,
-    broker_password,
+    broker_password_file,
+    ask_broker_password,
     broker_virtual_host,
     broker_protocol,
     workers,
@@ -787,8 +311,13 @@ def cmd_server_setup(
     with which further machines connect to the same database; optionally start daemon workers.
 
     Both services are checked first: when one is unreachable, the command says which (host:port) and creates
-    nothing."""
+    nothing. Passwords come from files (--*-password-file), hidden prompts (--ask-*-password) or the environment
+    (AIIDA_SSB_POSTGRES_PASSWORD, AIIDA_SSB_DATABASE_PASSWORD, AIIDA_SSB_BROKER_PASSWORD), never from the command
+    line."""
     from aiida.manage.configuration import get_config
+
+    from aiida_ssb.server.daemon import set_workers
+    from aiida_ssb.server.profile import CACHED_ANALYSES, setup_server, write_join_file
 
     join = setup_server(
         profile_name,
@@ -796,18 +325,19 @@ def cmd_server_setup(
         postgres_hostname=postgres_hostname,
         postgres_port=postgres_port,
         postgres_username=postgres_username,
-        postgres_password=postgres_password,
+        postgres_password=_secret('postgres', postgres_password_file, ask_postgres_password, None),
         database_name=database_name,
         database_username=database_username,
-        database_password=database_password,
+        database_password=_secret('database', database_password_file, ask_database_password, None),
         repository=repository,
         broker_host=broker_host,
         broker_port=broker_port,
         broker_username=broker_username,
-        broker_password=broker_password,
+        broker_password=_secret('broker', broker_password_file, ask_broker_password, 'guest'),
         broker_virtual_host=broker_virtual_host,
         broker_protocol=broker_protocol,
         set_default=set_default,
+        echo=click.echo,
     )
     config = get_config()
     path = pathlib.Path(join_file) if join_file else pathlib.Path(config.dirpath) / f'ssb-join-{profile_name}.json'
@@ -817,7 +347,8 @@ def cmd_server_setup(
         f'profile {profile_name!r} created (caching of {CACHED_ANALYSES} enabled'
         + (', default profile)' if set_default else ')')
     )
-    click.echo(f'Join file (holds the database password, readable by you only): {path}')
+    mode = path.stat().st_mode & 0o777
+    click.echo(f'Join file (holds the database password; mode {mode:04o}, readable by you only): {path}')
     click.echo(f'  on another machine: aiida-ssb server join {path.name} --profile-name {profile_name}')
     if workers:
         pids = set_workers(profile_name, workers)
@@ -865,6 +396,9 @@ def cmd_server_join(
 ):
     """Connect this machine to an existing lab server (a JOIN_FILE written by `server setup`): the same database,
     broker and file repository, so that its commands and daemon workers work on the one shared graph."""
+    from aiida_ssb.server.daemon import set_workers
+    from aiida_ssb.server.profile import join_server, read_join_file
+
     join = read_join_file(join_file)
     name = profile_name or join.get('profile') or 'ssb-server'
     user = join_server(
@@ -893,6 +427,8 @@ def cmd_server_workers(number):
     every worker but leaves the daemon up; `verdi daemon stop` stops it)."""
     from aiida.manage import get_manager
 
+    from aiida_ssb.server.daemon import set_workers
+
     profile = get_manager().get_profile()
     if profile is None:
         raise ServerError('no profile: give -p PROFILE or set a default profile')
@@ -912,6 +448,8 @@ def cmd_server_status(limit, as_json):
     """Storage (reachable? how many nodes and cells), broker, caching, daemon workers and the aiida-ssb processes
     that are created, waiting or running. Exits with 3 when the storage or the broker is unreachable."""
     from aiida.manage import get_manager
+
+    from aiida_ssb.server.status import server_status
 
     profile = get_manager().get_profile()
     if profile is None:
@@ -933,6 +471,8 @@ def cmd_server_tidy(dry_run):
     """Close the aiida-ssb process functions that a lost daemon worker left "created" or "running" although their
     workchain has finished (it resumed on another worker and ran the step again). They are marked killed, with
     the reason; no result changes."""
+    from aiida_ssb.server.status import tidy_orphans
+
     pks = tidy_orphans(dry_run=dry_run)
     if not pks:
         click.echo('No orphaned process functions.')

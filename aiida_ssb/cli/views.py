@@ -112,22 +112,20 @@ def _plot_issue21(sample_id: str, kind: str, index: int | None):
     '--output',
     required=True,
     type=click.Path(dir_okay=False),
-    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source).',
+    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source). Nothing else is written.',
 )
+@click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_graph(sample_id, depth, what, output):
+def cmd_graph(sample_id, depth, what, output, force):
     """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
     parameters, records with their conditions, headline numbers on results)."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.plotting.graph import GraphvizMissingError, sample_graph, write_graph
+    from aiida_ssb.outputs import check_output_file
+    from aiida_ssb.plotting.graph import sample_graph, write_graph
 
+    check_output_file(output, force=force)  # before the graph is built
     graph = sample_graph(load_sample(sample_id), depth=depth, what=what)
-    try:
-        path = write_graph(graph, output)
-    except GraphvizMissingError as exc:
-        click.secho('Note: ', fg='yellow', bold=True, nl=False, err=True)
-        click.echo(str(exc), err=True)
-        return
+    path = write_graph(graph, output, force=force)
     click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
 
 
@@ -169,7 +167,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
         fits = latest_results(sample_id, 'eis_fit')
         if not fits:
             from aiida_ssb.data.measurements import ImpedanceSpectrumData
-            from aiida_ssb.query.cells import measurements_of_cell
+            from aiida_ssb.query.records import measurements_of_cell
 
             spectra = [(node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))]
         else:
@@ -412,10 +410,14 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     help='Campaign scatter: the table the fields come from.',
 )
 @click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
+@click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output):
+def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output, force):
     """Draw a figure of one cell's data and analyses, or compare the cells of a campaign."""
+    from aiida_ssb.outputs import check_output_file
     from aiida_ssb.plotting.common import save_figure
+
+    check_output_file(output, force=force)  # before anything is drawn
 
     if campaign:
         if kind not in CAMPAIGN_KINDS:
@@ -427,23 +429,35 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
         if kind in ('scatter', 'retention'):
             raise click.UsageError(f'--kind {kind} compares a campaign: add --campaign NAME')
         figure = _plot_sample(sample_id, kind, index)
-    click.echo(f'Wrote {save_figure(figure, output)}.')
+    click.echo(f'Wrote {save_figure(figure, output, force=force)}.')
 
 
 @cmd_ssb.command('export')
 @click.argument('sample_ids', nargs=-1)
 @click.option('--campaign', help='Export every sample of this campaign.')
-@click.option('--format', 'file_format', type=click.Choice(['csv', 'parquet']), default='csv', show_default=True)
+@click.option(
+    '--format',
+    'file_format',
+    type=click.Choice(['csv', 'parquet', 'bdf']),
+    default='csv',
+    show_default=True,
+    help='bdf: cycling records as Battery Data Format files (.bdf.csv + .metadata.json), the tables as CSV.',
+)
 @click.option('-o', '--output', required=True, type=click.Path(file_okay=False), help='Output folder (created).')
+@click.option(
+    '--force', is_flag=True, help='Write into an existing, non-empty folder (replacing files of the same name).'
+)
 @clean_errors
-def cmd_export(sample_ids, campaign, file_format, output):
+def cmd_export(sample_ids, campaign, file_format, output, force):
     """Write the tables a colleague without AiiDA can open: cells (records and headline numbers), samples,
     every measurement's data, and every analysis summary, as CSV or Parquet files in a folder."""
     from aiida_ssb.query.export import export_tables
 
-    written = export_tables(output, sample_ids=list(sample_ids) or None, campaign=campaign, file_format=file_format)
+    written = export_tables(
+        output, sample_ids=list(sample_ids) or None, campaign=campaign, file_format=file_format, force=force
+    )
     click.echo(f'Wrote {len(written)} files to {output}:')
     for path in written[:12]:
         click.echo(f'  {os.path.relpath(path, output)}')
     if len(written) > 12:
-        click.echo(f'  ... and {len(written) - 12} more (see index.{file_format})')
+        click.echo(f'  ... and {len(written) - 12} more (see index.{"csv" if file_format == "bdf" else file_format})')

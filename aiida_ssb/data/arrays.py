@@ -15,6 +15,7 @@ stored with one ``.npy`` per array (by earlier versions) are still read.
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from collections.abc import Mapping
 
@@ -30,15 +31,17 @@ ARCHIVE_NAME = 'arrays.npz'
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip member can carry; fixed for reproducible bytes
 
 
-def pack_arrays(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """The arrays as the bytes of an uncompressed ``.npz`` (readable by :func:`numpy.load`), reproducibly."""
-    buffer = io.BytesIO()
+def pack_arrays(arrays: Mapping[str, np.ndarray], handle=None) -> bytes | None:
+    """The arrays as an uncompressed ``.npz`` (readable by :func:`numpy.load`), reproducibly: its bytes, or
+    written to ``handle`` (a binary file opened for writing; then None is returned and no copy of the arrays is
+    made in memory)."""
+    buffer = io.BytesIO() if handle is None else handle
     with zipfile.ZipFile(buffer, 'w', compression=zipfile.ZIP_STORED) as archive:
         for name in sorted(arrays):
             info = zipfile.ZipInfo(f'{name}.npy', date_time=_EPOCH)
             with archive.open(info, 'w', force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asarray(arrays[name]), allow_pickle=False)
-    return buffer.getvalue()
+    return buffer.getvalue() if handle is None else None
 
 
 class PackedArrayData(orm.ArrayData):
@@ -50,8 +53,12 @@ class PackedArrayData(orm.ArrayData):
         self._repository_absorbed = False  # whether arrays already in the repository (a clone's) were taken in
 
     # ------------------------------------------------------------------ writing
-    def set_array(self, name: str, array: np.ndarray) -> None:
-        """Add (or replace) an array; it is written to the repository when the node is stored."""
+    def set_array(self, name: str, array: np.ndarray, *, copy: bool = True) -> None:
+        """Add (or replace) an array; it is written to the repository when the node is stored.
+
+        :param copy: ``False`` keeps ``array`` itself instead of a copy (the caller hands it over and does not
+            change it afterwards: large records are then held once, not twice).
+        """
         if self.is_stored:
             raise ModificationNotAllowed(f'{self.__class__.__name__}<{self.pk}> is stored: its arrays cannot change')
         if not isinstance(array, np.ndarray):
@@ -59,7 +66,7 @@ class PackedArrayData(orm.ArrayData):
         if array.dtype.hasobject:
             raise TypeError(f'array {name!r}: object arrays cannot be stored (they would need pickle)')
         self._validate_array_name(name)
-        self._editable()[name] = np.array(array, copy=True)
+        self._editable()[name] = np.array(array, copy=True) if copy else array
         self.base.attributes.set(f'{self.array_prefix}{name}', list(array.shape))
 
     def delete_array(self, name: str) -> None:
@@ -77,7 +84,11 @@ class PackedArrayData(orm.ArrayData):
                 for name in self.base.repository.list_object_names():  # replaced by the new archive
                     if name == ARCHIVE_NAME or name.endswith('.npy'):
                         self.base.repository.delete_object(name)
-                self.base.repository.put_object_from_bytes(pack_arrays(pending), ARCHIVE_NAME)
+                # written through a temporary file: the archive never exists as a second copy in memory
+                with tempfile.TemporaryFile(prefix='aiida-ssb-arrays-') as handle:
+                    pack_arrays(pending, handle)
+                    handle.seek(0)
+                    self.base.repository.put_object_from_filelike(handle, ARCHIVE_NAME)
         super().store(*args, **kwargs)
         self._cached_arrays.update(self._pending())
         self._unstored_arrays = {}

@@ -43,15 +43,18 @@ class MeasurementData(PackedArrayData):
         *,
         conditions: Mapping[str, Any] | None = None,
         sample_id: str | None = None,
+        copy_arrays: bool = True,
         **kwargs,
     ):
+        """:param copy_arrays: ``False`` takes the measurement's columns themselves, not copies (the parse process
+        hands over a record it read and no longer uses: a large record is then held once)."""
         super().__init__(**kwargs)
         if measurement is None:
             return
         if measurement.kind != self.kind:
             raise ValueError(f'a {measurement.technique} record is {measurement.kind} data, not {self.kind}')
         for name, values in measurement.columns.items():
-            self.set_array(name, values)  # set_array takes its own copy
+            self.set_array(name, values, copy=copy_arrays)
         attributes: dict[str, Any] = {
             'technique': measurement.technique,
             'kind': measurement.kind,
@@ -61,6 +64,13 @@ class MeasurementData(PackedArrayData):
         }
         if measurement.file_format:
             attributes['file_format'] = measurement.file_format
+        summary = measurement.metadata.get('settings_summary')
+        if summary:
+            # the technique settings' queryable numbers, flat (``attributes.settings.c_rate``); the whole
+            # validated structure is ``metadata.technique_settings``
+            attributes['settings'] = _jsonable(summary)
+        if measurement.metadata.get('flags'):
+            attributes['flags'] = _jsonable(measurement.metadata['flags'])
         if sample_id:
             attributes['sample_id'] = sample_id
         for key, value in (conditions or {}).items():
@@ -79,6 +89,17 @@ class MeasurementData(PackedArrayData):
     @property
     def metadata(self) -> dict[str, Any]:
         return dict(self.base.attributes.get('metadata', {}))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The technique settings' summary (technique, set current, C-rate, voltage limits...); empty when the file
+        records none."""
+        return dict(self.base.attributes.get('settings', {}))
+
+    @property
+    def technique_settings(self) -> dict[str, Any]:
+        """The whole validated settings structure (sequences, limits, the vendor's text)."""
+        return dict(self.metadata.get('technique_settings', {}))
 
     @property
     def conditions(self) -> dict[str, Any]:

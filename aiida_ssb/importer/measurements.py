@@ -2,20 +2,40 @@
 
 The same raw file (same SHA-256) imported twice for the same sample is recognised and not stored again;
 the same file claimed by another sample is an error.
+
+Each file is read once: the check hashes it (SHA-256 and MD5 in one pass) and parses it; the record it read is
+kept (up to :data:`KEEP_BYTES` of arrays, most recent first) and handed to the parse process when the file is
+stored, which then does not read the stored copy again (see
+:func:`aiida_ssb.calculations.parse.hand_over`).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import json
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from aiida import orm
 
-from aiida_ssb.calculations.parse import PARSE_FUNCTIONS, raw_file_node, read_file, sha256_of
+from aiida_ssb.calculations.parse import (
+    PARSE_FUNCTIONS,
+    file_digests,
+    hand_over,
+    raw_file_node,
+    read_file,
+    read_options,
+    take_handed_over,
+)
 from aiida_ssb.exceptions import InputError
-from aiida_ssb.parsers.base import ParseError
+from aiida_ssb.parsers.base import Measurement, ParseError
 from aiida_ssb.schemas.measurement import MeasurementEntry, resolve_technique
+
+#: arrays of checked records kept for storing (a manifest checks every file before it stores any)
+KEEP_BYTES = 1 << 30
+_CHECKED: OrderedDict[tuple[str, str], Measurement] = OrderedDict()
 
 __all__ = ['check_measurement', 'find_raw_file', 'import_file', 'measurement_options', 'store_measurement']
 
@@ -33,7 +53,26 @@ def measurement_options(entry: MeasurementEntry) -> dict[str, Any]:
         options['column_map'] = {
             name: list(value) if isinstance(value, (list, tuple)) else value for name, value in entry.column_map.items()
         }
+    if getattr(entry, 'allow_truncated', None):
+        options['allow_truncated'] = True
     return options
+
+
+def _key(sha256: str, options: Mapping[str, Any]) -> tuple[str, str]:
+    return sha256, json.dumps(read_options(options), sort_keys=True, default=list)
+
+
+def _keep(key: tuple[str, str], measurement: Measurement) -> None:
+    """Remember a checked record for storing, within :data:`KEEP_BYTES` (the oldest are forgotten first)."""
+    size = sum(values.nbytes for values in measurement.columns.values())
+    if size > KEEP_BYTES:
+        return
+    _CHECKED[key] = measurement
+    _CHECKED.move_to_end(key)
+    total = sum(sum(v.nbytes for v in kept.columns.values()) for kept in _CHECKED.values())
+    while total > KEEP_BYTES and len(_CHECKED) > 1:
+        _, dropped = _CHECKED.popitem(last=False)
+        total -= sum(v.nbytes for v in dropped.columns.values())
 
 
 def find_raw_file(sha256: str) -> orm.SinglefileData | None:
@@ -55,16 +94,26 @@ def check_measurement(entry: MeasurementEntry, path: str) -> str:
     """'new' when the file reads and is not stored yet, 'unchanged' when it is already stored for the same
     sample. Raises ValueError (with the file and the reason) for unreadable files and foreign duplicates."""
     target = entry.cell or entry.material
-    raw = find_raw_file(sha256_of(path))
+    options = measurement_options(entry)
+    # the digests (for the duplicate check) are computed while the file is parsed: both read the same bytes, on
+    # two cores, and hashing releases the GIL
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        digests = pool.submit(file_digests, path)
+        try:
+            measurement: Measurement | None = read_file(path, options)
+            problem = None
+        except ParseError as exc:
+            measurement, problem = None, exc
+        sha256, _ = digests.result()
+    raw = find_raw_file(sha256)
     if raw is not None:
         owner = _owner_of(raw)
         if owner == target:
             return 'unchanged'
         raise InputError(f'{os.path.basename(path)} was already imported for {owner!r} (raw node {raw.pk})')
-    try:
-        read_file(path, measurement_options(entry))
-    except ParseError as exc:
-        raise InputError(str(exc)) from None
+    if problem is not None:
+        raise InputError(str(problem)) from None
+    _keep(_key(sha256, options), measurement)
     return 'new'
 
 
@@ -75,18 +124,29 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
     target = entry.cell or entry.material
     sample = sample or load_sample(target)
     options = measurement_options(entry)
-    measurement = read_file(path, options)  # read once more here: fails before anything is stored
-    raw = raw_file_node(os.path.abspath(path))
+    sha256, _ = file_digests(path)
+    measurement = _CHECKED.pop(_key(sha256, options), None)
+    if measurement is None:
+        measurement = read_file(path, options)  # not checked in this process (or forgotten): read here
+    technique, kind = measurement.technique, measurement.kind
+    raw = raw_file_node(os.path.abspath(path), sha256)
     conditions = entry.conditions().stored()
-    function = PARSE_FUNCTIONS[measurement.kind]
-    label = f'parse {measurement.technique} {os.path.basename(path)} -> {target}'
-    outputs, process = function.run_get_node(
-        raw=raw,
-        sample=sample,
-        conditions=orm.Dict(conditions),
-        options=orm.Dict(options),
-        metadata={'label': label},
-    )
+    function = PARSE_FUNCTIONS[kind]
+    name = os.path.basename(path)
+    name = name if len(name) <= 120 else name[:117] + '...'  # labels are at most 255 characters (PostgreSQL)
+    label = f'parse {technique} {name} -> {target}'
+    hand_over(sha256, options, measurement)
+    del measurement  # the parse process holds the only reference: its node takes the arrays without a copy
+    try:
+        outputs, process = function.run_get_node(
+            raw=raw,
+            sample=sample,
+            conditions=orm.Dict(conditions),
+            options=orm.Dict(options),
+            metadata={'label': label},
+        )
+    finally:
+        take_handed_over(sha256, options)  # not taken (e.g. a cached process): forget it
     if not process.is_finished_ok:
         raise RuntimeError(f'{label} failed: {process.exit_message or process.process_state}')
     return [raw, process, *outputs.values()]
@@ -100,11 +160,15 @@ def import_file(
     technique: str | None = None,
     file_format: str | None = None,
     column_map: Mapping[str, Any] | None = None,
+    allow_truncated: bool = False,
     **conditions: Any,
 ) -> tuple[str, list[orm.Node]]:
     """Add one instrument file to an existing cell (or material). Returns (status, new nodes); status is
-    'unchanged' when that file is already stored for this sample. All-or-nothing."""
-    from aiida.manage import get_manager
+    'unchanged' when that file is already stored for this sample. All-or-nothing.
+
+    :param allow_truncated: accept a file whose last line was cut (an export stopped while writing): that line is
+        dropped and the measurement records it (``truncated_last_line``).
+    """
 
     path = os.path.abspath(os.fspath(path))
     data = {
@@ -113,6 +177,7 @@ def import_file(
         'technique': technique,
         'format': file_format,
         'column_map': dict(column_map) if column_map else None,
+        'allow_truncated': True if allow_truncated else None,
         **conditions,
     }
     entry = MeasurementEntry.model_validate({k: v for k, v in data.items() if v is not None})
@@ -122,11 +187,19 @@ def import_file(
     expected = 'CellData' if is_cell else 'MaterialData'
     if sample.__class__.__name__ != expected:
         raise InputError(f'{sample_id!r} is a {sample.__class__.__name__}, not a {"cell" if is_cell else "material"}')
-    if not os.path.isfile(path):
-        raise InputError(f'file not found: {path}')
+    from aiida_ssb.data.rawfile import DuplicateRawFileError, register_raw_file
+    from aiida_ssb.data.storage import reset_session, write_transaction
+    from aiida_ssb.importer.plan import resolve_measurement_file
+
+    path = resolve_measurement_file(path, os.path.dirname(path), allow_outside=True)  # a regular file
     status = check_measurement(entry, path)
     if status == 'unchanged':
         return status, []
-    with get_manager().get_profile_storage().transaction():
-        nodes = store_measurement(entry, path, sample)
+    try:
+        with write_transaction('import-file'):
+            nodes = store_measurement(entry, path, sample)
+            register_raw_file(next(node for node in nodes if isinstance(node, orm.SinglefileData)))
+    except DuplicateRawFileError:  # the same file stored by a concurrent writer, committed first
+        reset_session()
+        return check_measurement(entry, path), []
     return 'new', nodes

@@ -7,7 +7,6 @@ the small table below does not know).
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import math
 import os
 import re
@@ -16,11 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from aiida_ssb.parsers._stream import TRUNCATION_HINT, read_numeric
 from aiida_ssb.parsers.base import ParseError
 from aiida_ssb.units import UnitError
 
 __all__ = [
+    'MAX_TEXT_BYTES',
+    'TRUNCATION_HINT',
     'UnitError',
+    'check_size',
     'decode_text',
     'linear_conversion',
     'parse_datetime',
@@ -29,13 +32,34 @@ __all__ = [
     'split_lines',
 ]
 
-#: Largest file any text reader accepts (bigger files are certainly not instrument text exports).
+#: Largest file any text reader accepts (bigger files are certainly not instrument text exports: a 1-million-row
+#: EC-Lab export is about 0.5 GB). Checked by :func:`check_size` before a text reader reads anything.
 MAX_TEXT_BYTES = 2 * 1024**3
 
 
 # ---------------------------------------------------------------------------------------------- bytes/text
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The whole file, opened read-only. A missing or unreadable file is a ParseError."""
+def check_size(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES, what: str = 'text export') -> int:
+    """The size of the file in bytes; a ParseError when it cannot be read or is larger than ``limit``."""
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise ParseError(path, 'no such file') from None
+    except OSError as exc:
+        raise ParseError(path, f'cannot be opened: {exc.strerror or exc}') from None
+    if os.path.isdir(path):
+        raise ParseError(path, 'is a directory, not a file')
+    if size > limit:
+        raise ParseError(
+            path,
+            f'is {size / 2**30:.2f} GiB, larger than the {limit / 2**30:.0f} GiB any instrument {what} is read up to '
+            '(is it the right file?)',
+        )
+    return size
+
+
+def read_bytes(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The whole file, opened read-only, after the size guard. A missing or unreadable file is a ParseError."""
+    check_size(path, limit)
     try:
         with open(path, 'rb') as handle:
             return handle.read()
@@ -121,9 +145,6 @@ def line_offsets(text: str, count: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- numbers
-_ROW_IN_MESSAGE = re.compile(r'at row (\d+)')
-
-
 def parse_numeric_block(
     path: str | os.PathLike | None,
     block: str,
@@ -135,109 +156,42 @@ def parse_numeric_block(
     column_names: Sequence[str] | None = None,
     allow_truncated: bool = False,
     usecols: Sequence[int] | None = None,
+    empty_ok: Sequence[int] = (),
+    integer_columns: Sequence[int] = (),
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Parse a block of delimited numbers into a float array of shape ``(rows, n_columns)``.
+
+    The rules (extra fields, empty fields, the truncated last line) are those of
+    :func:`aiida_ssb.parsers._stream.read_numeric`, which this calls on the block's bytes.
 
     :param block: the data lines joined by ``\\n`` (no header).
     :param first_line: 1-based line number of the first line of ``block`` in the file (for messages).
     :param delimiter: the field separator, ``None`` for runs of whitespace.
-    :param n_columns: the number of fields every line must have (a trailing delimiter is ignored).
+    :param n_columns: the number of fields the header gives (a trailing delimiter is ignored).
     :param decimal: ``'.'`` or ``','``.
-    :param allow_truncated: drop a short last line (an interrupted export) instead of failing.
+    :param allow_truncated: drop a truncated last line (noted as ``truncated_last_line``) instead of failing.
     :param usecols: parse only these 0-based columns (the others may hold text); the result then
         has ``len(usecols)`` columns.
-    :returns: the array and notes for the metadata (``truncated_last_line`` when one was dropped).
+    :param empty_ok: columns whose empty fields are read as NaN (not recorded).
+    :param integer_columns: columns holding whole numbers (a row whose values moved is refused).
+    :returns: the array and notes for the metadata.
     """
-    width = n_columns if usecols is None else len(usecols)
-    notes: dict[str, Any] = {}
-    if delimiter == '\t' and '\t\n' in block:
-        block = block.replace('\t\n', '\n')
-    block = block.rstrip('\n \t' if delimiter in ('\t', None) else '\n ')
-    if delimiter == '\t':
-        block = block.rstrip('\t')
-    if not block.strip():
-        return np.empty((0, width)), notes
-    if decimal == ',':
-        if delimiter == ',':
-            raise ParseError(path, 'a comma cannot be both the decimal mark and the delimiter')
-        block = block.replace(',', '.')
-    # a short last line (file cut while writing) is reported or dropped before the fast parser sees it
-    last_start = block.rfind('\n') + 1
-    last = block[last_start:]
-    last_fields = _count_fields(last, delimiter)
-    if last_fields != n_columns:
-        line_number = first_line + block.count('\n')
-        if allow_truncated and last_fields < n_columns:
-            block = block[: max(last_start - 1, 0)] if last_start else ''
-            notes['truncated_last_line'] = line_number
-            if not block.strip():
-                return np.empty((0, width)), notes
-        else:
-            hint = (
-                ' (the file looks truncated: pass allow_truncated=True to drop that line)'
-                if last_fields < n_columns
-                else ''
-            )
-            raise ParseError(
-                path, f'has {last_fields} fields where the header gives {n_columns}{hint}', line=line_number
-            )
-    try:
-        array = np.loadtxt(
-            io.StringIO(block),
-            delimiter=delimiter,
-            comments=None,
-            ndmin=2,
-            dtype=np.float64,
-            quotechar=None,
-            usecols=usecols,
-        )
-    except ValueError as exc:
-        raise _locate_error(path, block, first_line, delimiter, n_columns, column_names, exc, usecols) from None
-    if array.shape[1] != width:
-        raise ParseError(
-            path, f'data rows have {array.shape[1]} fields where the header gives {width}', line=first_line
-        )
-    return array, notes
-
-
-def _count_fields(line: str, delimiter: str | None) -> int:
-    if delimiter is None:
-        return len(line.split())
-    return line.count(delimiter) + 1
-
-
-def _locate_error(path, block, first_line, delimiter, n_columns, column_names, exc, usecols=None) -> ParseError:
-    """Find the line and the field that numpy could not read, for a message a person can act on."""
-    lines = block.split('\n')
-    match = _ROW_IN_MESSAGE.search(str(exc))
-    # numpy counts rows from 1 over the lines it read, skipping empty lines
-    candidates: Iterable[int] = range(len(lines))
-    if match:
-        row = int(match.group(1))
-        nonempty = [i for i, text in enumerate(lines) if text.strip()]
-        if 1 <= row <= len(nonempty):
-            start = nonempty[row - 1]
-            candidates = list(range(start, len(lines))) + list(range(0, start))
-    for index in candidates:
-        text = lines[index]
-        if not text.strip():
-            continue
-        fields = text.split() if delimiter is None else text.split(delimiter)
-        if len(fields) != n_columns and (usecols is None or len(fields) <= max(usecols)):
-            return ParseError(
-                path, f'has {len(fields)} fields where the header gives {n_columns}', line=first_line + index
-            )
-        for position, field in enumerate(fields):
-            if usecols is not None and position not in usecols:
-                continue
-            try:
-                float(field)
-            except ValueError:
-                name = column_names[position] if column_names is not None and position < len(column_names) else None
-                where = f'column {name!r}' if name else f'field {position + 1}'
-                shown = field if len(field) <= 40 else field[:37] + '...'
-                return ParseError(path, f'{where} holds {shown!r}, which is not a number', line=first_line + index)
-    return ParseError(path, f'cannot read the numbers: {exc}', line=first_line)
+    positions = list(range(n_columns)) if usecols is None else [int(position) for position in usecols]
+    data = block.encode('latin-1', errors='replace')
+    table = read_numeric(
+        path,
+        data,
+        first_line=first_line,
+        delimiter=delimiter,
+        n_columns=n_columns,
+        usecols=positions,
+        decimal=decimal,
+        column_names=column_names,
+        allow_truncated=allow_truncated,
+        empty_ok=empty_ok,
+        integer_columns=integer_columns,
+    )
+    return table.stacked(positions), table.notes
 
 
 def to_float(text: str, decimal: str = '.') -> float | None:
@@ -270,6 +224,7 @@ _DIMENSION_OF_TARGET = {
     'cm2': 'area',
     'g/mol': 'molar mass',
     'angstrom': 'length',
+    'uF': 'capacitance',
 }
 
 # spelling -> (dimension, factor to the target unit of that dimension)
@@ -328,6 +283,11 @@ _register('area', ['mm²', 'mm2', 'mm^2', 'mm**2'], 1e-2)
 _register('area', ['m²', 'm2', 'm^2', 'm**2'], 1e4)
 _register('molar mass', ['g/mol'], 1.0)
 _register('molar mass', ['kg/mol'], 1e3)
+_register('capacitance', ['F'], 1e6)
+_register('capacitance', ['mF'], 1e3)
+_register('capacitance', ['uF', 'µF', 'μF'], 1.0)
+_register('capacitance', ['nF'], 1e-3)
+_register('capacitance', ['pF'], 1e-6)
 _register('length', ['Angstrom', 'angstrom', 'Å', 'A°'], 1.0)
 _register('length', ['nm'], 10.0)
 _register('length', ['pm'], 1e-2)
@@ -346,6 +306,57 @@ _TEMPERATURES = {
 
 _DIMENSIONLESS = {'', '1', '-', 'counts', 'count', 'cts', '#', 'a.u.', 'au', 'arb. units', 'arb.u.'}
 
+# text that a wrong code page made of a unit symbol -> the symbol (UTF-8 read as Windows-1252 or Latin-1,
+# twice-encoded UTF-8). Unambiguous: none of these sequences is a unit of its own.
+_MOJIBAKE = (
+    ('Ã‚Â°', '°'),
+    ('Ã‚Âµ', 'µ'),
+    ('Â°', '°'),
+    ('Âµ', 'µ'),
+    ('Â²', '²'),
+    ('Â³', '³'),
+    ('Î¼', 'µ'),
+    ('Î©', 'Ω'),
+    ('â„ƒ', '°C'),
+    ('º', '°'),  # the masculine ordinal, typed for a degree sign on Spanish/Portuguese keyboards
+)
+# a symbol lost to a replacement character or '?' (a lossy re-encoding): only where one symbol fits
+_LOST = ('\ufffd', '?')
+
+
+def repair_unit(unit: str) -> tuple[str, str | None]:
+    """``(unit, what was repaired)``: a unit symbol mangled by a wrong code page (``Â°`` -> ``°``, ``Âµ`` ->
+    ``µ``, ``Î©`` -> ``Ω``) or lost to a replacement character (``\ufffd``/``?`` standing alone or before
+    ``C``/``F`` for a degree, before an SI base letter ``A``, ``V``, ``W``, ``F``, ``g``, ``m``, ``s`` for micro).
+    The second element is None when nothing was changed."""
+    text = unit.strip()
+    repaired = text
+    for bad, good in _MOJIBAKE:
+        repaired = repaired.replace(bad, good)
+    for lost in _LOST:
+        if lost not in repaired:
+            continue
+        if repaired == lost:
+            repaired = '°'
+        elif repaired in (f'{lost}C', f'{lost}F'):
+            repaired = '°' + repaired[len(lost) :]
+        elif repaired.startswith(lost) and repaired[len(lost) :] in (
+            'A',
+            'V',
+            'W',
+            'F',
+            'g',
+            'm',
+            's',
+            'A.h',
+            'Ah',
+            'W.h',
+        ):
+            repaired = 'µ' + repaired[len(lost) :]
+    if repaired == text:
+        return unit, None
+    return repaired, f'{text!r} read as {repaired!r}'
+
 
 def linear_conversion(unit: str, target: str) -> tuple[float, float]:
     """``(scale, offset)`` such that ``value_in_target = scale * value_in_unit + offset``.
@@ -358,12 +369,14 @@ def linear_conversion(unit: str, target: str) -> tuple[float, float]:
     unknown or of another dimension.
     """
     spelled = unit.strip()
+    repaired, _ = repair_unit(spelled)
+    spelled = repaired
     if target == 'degC':
         if spelled in _TEMPERATURES:
             return _TEMPERATURES[spelled]
         return _pint_conversion(spelled, 'degC')
-    if target in ('1', 'counts'):
-        if spelled in _DIMENSIONLESS:
+    if target in ('1', 'counts', 'mol/mol'):
+        if spelled in _DIMENSIONLESS or spelled == target:
             return 1.0, 0.0
         raise UnitError(f'{unit!r} is not a pure number (expected a dimensionless count)')
     if target == '%':
@@ -399,6 +412,7 @@ _CANONICAL_SPELLING = {
     'cm2': 'cm2',
     'g/mol': 'g/mol',
     'angstrom': 'angstrom',
+    'uF': 'uF',
 }
 
 
@@ -417,10 +431,17 @@ def _pint_conversion(unit: str, target: str) -> tuple[float, float]:
     return one - zero, zero
 
 
-def convert(values: np.ndarray, unit: str, target: str) -> np.ndarray:
-    """``values`` (in ``unit``) as float64 in ``target`` (see :func:`linear_conversion`)."""
+def convert(values: np.ndarray, unit: str, target: str, *, copy: bool = True) -> np.ndarray:
+    """``values`` (in ``unit``) as float64 in ``target`` (see :func:`linear_conversion`).
+
+    :param copy: ``True`` (default) always returns a new array; ``False`` converts ``values`` in place when it is
+        a writable float64 array the caller owns (large records: no second copy of every column).
+    """
     scale, offset = linear_conversion(unit, target)
-    result = np.array(values, dtype=np.float64)  # always a writable, contiguous copy
+    if not copy and isinstance(values, np.ndarray) and values.dtype == np.float64 and values.flags.writeable:
+        result = values
+    else:
+        result = np.array(values, dtype=np.float64)  # a writable, contiguous copy
     if scale != 1.0:
         result *= scale
     if offset != 0.0:
@@ -458,24 +479,66 @@ _DATE_FORMATS = (
     '%d.%m.%Y %H:%M:%S.%f',
     '%d.%m.%Y %H:%M:%S',
     '%d.%m.%Y %H:%M',
+    '%d.%m.%y %H:%M:%S',
     '%Y-%m-%d %H:%M:%S.%f',
     '%Y-%m-%d %H:%M:%S',
     '%Y-%m-%dT%H:%M:%S.%f',
     '%Y-%m-%dT%H:%M:%S',
+    '%Y/%m/%d %H:%M:%S.%f',
     '%Y/%m/%d %H:%M:%S',
     '%m/%d/%Y %I:%M:%S %p',
+    '%m/%d/%Y %I:%M:%S.%f %p',
     '%m-%d-%Y %H:%M:%S',
+    '%d-%b-%y %I:%M:%S %p',
+    '%d-%b-%Y %H:%M:%S',
+    '%d-%b-%y %H:%M:%S',
+    '%d %b %Y %H:%M:%S',
+    '%b %d %Y %H:%M:%S',
+    '%b %d, %Y %I:%M:%S %p',
 )
+#: the same with the day first, tried when the first number cannot be a month (``23/08/2021``)
+_DAY_FIRST_FORMATS = (
+    '%d/%m/%Y %H:%M:%S.%f',
+    '%d/%m/%Y %H:%M:%S',
+    '%d/%m/%Y %H:%M',
+    '%d/%m/%y %H:%M:%S',
+    '%d-%m-%Y %H:%M:%S',
+)
+_DAY_FIRST = re.compile(r'^\s*(\d{1,2})[/-](\d{1,2})[/-]\d{2,4}\b')
+# a comma before the fraction of a second (a decimal-comma locale): 11:44:40,646
+_COMMA_SECONDS = re.compile(r'(\d{1,2}:\d{2}:\d{2}),(\d+)')
+# month names of the locales instruments are run in -> English abbreviations strptime knows
+_MONTHS = {
+    'jan.': 'Jan', 'janv.': 'Jan', 'janv': 'Jan', 'jän': 'Jan', 'jänner': 'Jan', 'januar': 'Jan', 'janvier': 'Jan',
+    'feb.': 'Feb', 'févr.': 'Feb', 'févr': 'Feb', 'februar': 'Feb', 'février': 'Feb',
+    'mär': 'Mar', 'mrz': 'Mar', 'märz': 'Mar', 'mars': 'Mar',
+    'apr.': 'Apr', 'avr.': 'Apr', 'avr': 'Apr', 'avril': 'Apr',
+    'mai': 'May', 'juin': 'Jun', 'juni': 'Jun', 'juil.': 'Jul', 'juil': 'Jul', 'juli': 'Jul', 'juillet': 'Jul',
+    'aug.': 'Aug', 'août': 'Aug', 'sept.': 'Sep', 'sep.': 'Sep', 'okt': 'Oct', 'okt.': 'Oct', 'oktober': 'Oct',
+    'oct.': 'Oct', 'nov.': 'Nov', 'dez': 'Dec', 'dez.': 'Dec', 'dezember': 'Dec', 'déc.': 'Dec', 'déc': 'Dec',
+}  # fmt: skip
 
 
 def parse_datetime(text: str, formats: Sequence[str] = _DATE_FORMATS) -> _dt.datetime | None:
     """The first format that reads ``text`` wins; ``None`` when none does. Fractions of a second
-    longer than microseconds are cut (EC-Lab writes up to 4 decimals)."""
+    longer than microseconds are cut (EC-Lab writes up to 4 decimals).
+
+    Locale spellings are read too: a comma before the fraction of a second (``11:44:40,646``), German and
+    French month names, and day-first dates (``23/08/2021``) when the first number cannot be a month (a date
+    such as ``03/02/2021`` stays month-first, as EC-Lab and Maccor write it)."""
     cleaned = ' '.join(text.strip().split())
     if not cleaned:
         return None
+    cleaned = _COMMA_SECONDS.sub(r'\1.\2', cleaned)
     cleaned = re.sub(r'(\.\d{6})\d+', r'\1', cleaned)
-    for pattern in formats:
+    words = cleaned.split(' ')
+    translated = [_MONTHS.get(word.lower(), word) for word in words]
+    cleaned = ' '.join(translated)
+    candidates = list(formats)
+    match = _DAY_FIRST.match(cleaned)
+    if match and int(match.group(1)) > 12 and int(match.group(2)) <= 12:
+        candidates = list(_DAY_FIRST_FORMATS) + candidates
+    for pattern in candidates:
         try:
             return _dt.datetime.strptime(cleaned, pattern)
         except ValueError:
@@ -484,6 +547,19 @@ def parse_datetime(text: str, formats: Sequence[str] = _DATE_FORMATS) -> _dt.dat
         return _dt.datetime.fromisoformat(cleaned)
     except ValueError:
         return None
+
+
+_DURATION = re.compile(r'^\s*(?:(\d+)\s*d(?:ays?)?[\s,-]*)?(\d+):(\d{1,2}):(\d{1,2}(?:[.,]\d*)?)\s*$')
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds of a duration written ``[Nd ]h:mm:ss[.fff]`` (``0d 00:00:05.05`` -> 5.05, ``25:01:00`` -> 90060);
+    ``None`` when the text is not such a duration."""
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    days, hours, minutes, seconds = match.groups()
+    return int(days or 0) * 86400.0 + int(hours) * 3600.0 + int(minutes) * 60.0 + float(seconds.replace(',', '.'))
 
 
 def ole_to_datetime(days: float) -> _dt.datetime | None:

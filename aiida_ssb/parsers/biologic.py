@@ -122,19 +122,45 @@ def technique_from_columns(names: list[str] | set[str]) -> str | None:
     return None
 
 
-# quantity (EC-Lab name without unit) -> canonical column, in order of preference per target
+# quantity (EC-Lab name without unit) -> canonical column, in order of preference per target. EC-Lab names a
+# column differently by version and by file: ``Energy charge`` (older exports, and galvani's name for column 123
+# of an .mpr) is ``Energy we charge`` in newer exports, ``P`` is ``Pwe``, ``R`` is ``Rwe``.
 _PHYSICAL: tuple[tuple[str, str], ...] = (
     ('time', 'time_s'),
+    ('step time', 'step_time_s'),
     ('Ece', 'counter_voltage_v'),
     ('<Ece>', 'counter_voltage_v'),
     ('<Ecv>', 'counter_voltage_v'),  # galvani's name for column 441, which EC-Lab exports as <Ece>/V
     ('Ewe-Ece', 'cell_voltage_v'),
+    ('<Ewe-Ece>', 'cell_voltage_v'),
     ('(Q-Qo)', 'charge_mah'),
     ('Q charge', 'charge_capacity_mah'),
     ('Q discharge', 'discharge_capacity_mah'),
+    ('Capacity', 'capacity_mah'),
     ('Energy charge', 'charge_energy_mwh'),
+    ('Energy we charge', 'charge_energy_mwh'),
     ('Energy discharge', 'discharge_energy_mwh'),
+    ('Energy we discharge', 'discharge_energy_mwh'),
+    ('Energy ce charge', 'counter_charge_energy_mwh'),
+    ('Energy ce discharge', 'counter_discharge_energy_mwh'),
+    ('Energy we-ce charge', 'cell_charge_energy_mwh'),
+    ('Energy we-ce discharge', 'cell_discharge_energy_mwh'),
+    ('Energy we-ce dischage', 'cell_discharge_energy_mwh'),  # spelled so by some EC-Lab versions
+    ('Energy we', 'energy_mwh'),
+    ('Energy ce', 'counter_energy_mwh'),
+    ('Energy we-ce', 'cell_energy_mwh'),
+    ('|Energy|', 'energy_throughput_mwh'),
     ('P', 'power_mw'),
+    ('Pwe', 'power_mw'),
+    ('Pce', 'counter_power_mw'),
+    ('Pwe-ce', 'cell_power_mw'),
+    ('R', 'resistance_ohm'),
+    ('Rwe', 'resistance_ohm'),
+    ('Rce', 'counter_resistance_ohm'),
+    ('Rwe-ce', 'cell_resistance_ohm'),
+    ('Capacitance charge', 'charge_capacitance_uf'),
+    ('Capacitance discharge', 'discharge_capacitance_uf'),
+    ('x', 'intercalation_x'),
     ('freq', 'frequency_hz'),
     ('Re(Z)', 'z_real_ohm'),
     ('|Z|', 'z_mod_ohm'),
@@ -147,7 +173,42 @@ _COUNTERS: tuple[tuple[str, str], ...] = (
     ('Ns', 'step_index'),
     ('mode', 'control_mode'),
 )
+#: EC-Lab columns holding whole numbers (flags and counters): a row whose values here are fractions has moved
+INTEGER_QUANTITIES = frozenset(
+    {
+        'mode',
+        'ox/red',
+        'error',
+        'control changes',
+        'Ns changes',
+        'counter inc.',
+        'Ns',
+        'half cycle',
+        'z cycle',
+        'I Range',
+    }
+)
+_OTHER_USED = frozenset(
+    {'Ewe', 'Ecell', '<Ewe>', '<Ecell>', 'I', '<I>', '-Im(Z)', 'Im(Z)', 'control/V/mA', 'control', 'dq', 'dQ',
+     'Q charge/discharge'}
+)  # fmt: skip
 _IMPEDANCE_COLUMNS = ('frequency_hz', 'z_real_ohm', 'z_imag_ohm', 'z_mod_ohm', 'z_phase_deg')
+
+
+def used_columns(names: list[str]) -> list[int]:
+    """Positions of the EC-Lab columns :func:`canonicalise` can use (a reader need not convert the others)."""
+    quantities = {quantity for quantity, _ in _PHYSICAL} | {quantity for quantity, _ in _COUNTERS} | _OTHER_USED
+    used = []
+    for position, name in enumerate(names):
+        quantity = name if name == 'control/V/mA' else split_column_name(name)[0]
+        if quantity in quantities:
+            used.append(position)
+    return used
+
+
+def integer_columns(names: list[str]) -> list[int]:
+    """Positions of EC-Lab's whole-number columns (flags, counters)."""
+    return [position for position, name in enumerate(names) if split_column_name(name)[0] in INTEGER_QUANTITIES]
 
 
 def canonicalise(
@@ -157,6 +218,7 @@ def canonicalise(
     *,
     keep_dc_rows: bool = False,
     loop_starts: np.ndarray | None = None,
+    owned: bool = False,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """EC-Lab columns (their own names -> arrays) -> canonical columns and notes for the metadata.
 
@@ -171,7 +233,14 @@ def canonicalise(
       and ``mode``;
     * impedance rows with frequency 0 (DC points EC-Lab records before a sweep) are dropped from
       impedance records (``keep_dc_rows=True`` keeps them, with NaN impedance) and get NaN impedance
-      in other records.
+      in other records;
+    * the same quantity under the names of different EC-Lab versions (``Energy charge``/``Energy we charge``,
+      ``P``/``Pwe``) gives one column, so an ``.mpt`` and its ``.mpr`` twin give the same columns; where one of
+      them lacks a column the other has, it is derived when EC-Lab's own rule is known (``Ewe-Ece`` from
+      ``Ewe`` and ``Ece`` and back, ``P`` = ``Ewe`` x ``I``).
+
+    :param owned: the caller hands over ``raw`` (float64 arrays nobody else uses): units are converted in place,
+        without a second copy of every column (large records).
     """
     kind = KIND_OF_TECHNIQUE[technique]
     entries: dict[str, tuple[str, str, np.ndarray]] = {}
@@ -188,7 +257,7 @@ def canonicalise(
             return False
         name, unit, values = entry
         try:
-            converted = convert(values, unit, column_unit(canonical))
+            converted = convert(values, unit, column_unit(canonical), copy=not owned)
         except UnitError as exc:
             raise ParseError(path, f'column {name!r}: {exc}') from None
         if sign < 0:
@@ -223,7 +292,7 @@ def canonicalise(
             if entry is None:
                 continue
             try:
-                increment = convert(entry[2], entry[1], 'mAh')
+                increment = convert(entry[2], entry[1], 'mAh', copy=not owned)
             except UnitError as exc:
                 raise ParseError(path, f'column {entry[0]!r}: {exc}') from None
             columns[current] = _current_from_increments(increment, columns['time_s'])
@@ -241,6 +310,10 @@ def canonicalise(
         if 'discharge_capacity_mah' not in columns:
             columns['discharge_capacity_mah'] = np.maximum(-signed, 0.0)
             derived['discharge_capacity_mah'] = f'negative part of {entry[0]}, sign flipped'
+        if 'capacity_mah' not in columns:
+            columns['capacity_mah'] = np.abs(signed)
+            derived['capacity_mah'] = f'|{entry[0]}| (EC-Lab Capacity)'
+    _derive_electrode_columns(columns, derived, voltage, current)
     if 'cycle_index' not in columns and 'half_cycle_index' in columns:
         columns['cycle_index'] = columns['half_cycle_index'] // 2
         derived['cycle_index'] = "half cycle // 2 (EC-Lab's own rule)"
@@ -276,6 +349,44 @@ def canonicalise(
                 notes['dc_rows'] = int(dc.sum())
     notes['mapped_columns'] = used
     return columns, notes
+
+
+def _derive_electrode_columns(
+    columns: dict[str, np.ndarray], derived: dict[str, str], voltage: str, current: str
+) -> None:
+    """EC-Lab's rules between working, counter and cell quantities, for the columns a file lacks."""
+    if voltage != 'voltage_v':
+        return  # impedance records: the DC values are means over a sweep point, not instantaneous
+    if 'cell_voltage_v' not in columns and 'voltage_v' in columns and 'counter_voltage_v' in columns:
+        columns['cell_voltage_v'] = columns['voltage_v'] - columns['counter_voltage_v']
+        derived['cell_voltage_v'] = 'Ewe - Ece'
+    if 'counter_voltage_v' not in columns and 'voltage_v' in columns and 'cell_voltage_v' in columns:
+        columns['counter_voltage_v'] = columns['voltage_v'] - columns['cell_voltage_v']
+        derived['counter_voltage_v'] = 'Ewe - (Ewe-Ece)'
+    if 'power_mw' not in columns and 'voltage_v' in columns and current in columns and current not in derived:
+        columns['power_mw'] = columns['voltage_v'] * columns[current]
+        derived['power_mw'] = 'Ewe x I (EC-Lab P)'
+
+
+def intercalation_x(
+    charge_mah: np.ndarray,
+    *,
+    active_mass_mg: float,
+    molecular_weight_g_mol: float,
+    ion_weight_g_mol: float,
+    weight_at_x: float,
+    x_start: float,
+    electrons: int,
+) -> np.ndarray:
+    """EC-Lab's ``x`` from the charge passed: ``x = x0 - (Q-Qo) / DQ``, where ``DQ`` (the charge of one x, as
+    the export header's "for DX = 1, DQ = ..." states) is ``m F n / (M + x_M A) / 3.6`` mAh (``m`` the active
+    mass in g, ``M`` the molecular weight given at ``x = x_M``, ``A`` the atomic weight of the intercalated ion,
+    ``n`` electrons per ion). Checked against the ``x`` of an EC-Lab export of the same record."""
+    faraday = 96485.33212
+    dq_mah = (
+        active_mass_mg * 1e-3 * faraday * electrons / (molecular_weight_g_mol + weight_at_x * ion_weight_g_mol) / 3.6
+    )
+    return x_start - np.asarray(charge_mah, dtype=np.float64) / dq_mah
 
 
 def _row_count(raw: Mapping[str, np.ndarray]) -> int:

@@ -29,7 +29,15 @@ import numpy as np
 
 from aiida_ssb.parsers._common import read_head
 from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
-from aiida_ssb.parsers.biologic import TECHNIQUE_BYTES, canonicalise, is_placeholder, technique_from_columns
+from aiida_ssb.parsers.biologic import (
+    TECHNIQUE_BYTES,
+    canonicalise,
+    intercalation_x,
+    is_placeholder,
+    technique_from_columns,
+)
+from aiida_ssb.parsers.biologic_settings import mpr_settings
+from aiida_ssb.parsers.settings import cross_check
 
 __all__ = ['MPR_MAGIC', 'read_mpr']
 
@@ -40,7 +48,17 @@ INSTALL_HINT = (
 )
 
 # offsets in the settings and log modules (documented by the yadg project, extractors/eclab)
-_SETTINGS_FLOATS = {0x0107: 'active_mass_mg', 0x0211: 'electrode_area_cm2'}
+_SETTINGS_FLOATS = {
+    0x0107: 'active_mass_mg',
+    0x010F: 'molecular_weight_g_mol',
+    0x0113: 'intercalated_ion_weight_g_mol',
+    0x0211: 'electrode_area_cm2',
+    0x024C: 'characteristic_mass_mg',
+    0x025C: 'battery_capacity_mah',
+}
+# not cell characteristics a user sets to "not set": read as they are
+_SETTINGS_PLAIN = {0x010B: 'molecular_weight_at_x', 0x0117: 'x_start'}
+_SETTINGS_ELECTRONS = 0x011B
 _SETTINGS_TEXT = {
     0x0007: 'comments',
     0x011E: 'electrode_material',
@@ -135,9 +153,38 @@ def read_mpr(path: str | os.PathLike, *, keep_dc_rows: bool = False, keep_placeh
         metadata['loop_starts'] = [int(value) for value in loop_starts]
     columns, notes = canonicalise(path, raw_columns, technique, keep_dc_rows=keep_dc_rows, loop_starts=loop_starts)
     metadata.update(notes)
+    _derive_x(columns, metadata)
+    if settings is not None and len(settings['data']) > 0:
+        technique_settings, _ = mpr_settings(technique, bytes(settings['data']))
+        if technique_settings is not None:
+            metadata['technique_settings'] = technique_settings.stored()
+            metadata['settings_summary'] = technique_settings.summary()
+            checks = cross_check(technique_settings, columns)
+            if checks:
+                metadata['flags'] = metadata.get('flags', []) + checks
     metadata['software'] = 'EC-Lab'
     return Measurement(
         technique=technique, columns=columns, metadata=metadata, source=os.fspath(path), file_format='biologic-mpr'
+    )
+
+
+def _derive_x(columns: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+    """EC-Lab writes ``x`` only to its text export; here it is computed from the settings module's cell
+    characteristics by the export's own rule (only when the active mass and molecular weight are set)."""
+    needed = ('active_mass_mg', 'molecular_weight_g_mol', 'electrons_per_ion')
+    if 'intercalation_x' in columns or 'charge_mah' not in columns or not all(key in metadata for key in needed):
+        return
+    columns['intercalation_x'] = intercalation_x(
+        columns['charge_mah'],
+        active_mass_mg=metadata['active_mass_mg'],
+        molecular_weight_g_mol=metadata['molecular_weight_g_mol'],
+        ion_weight_g_mol=metadata.get('intercalated_ion_weight_g_mol', 0.0),
+        weight_at_x=metadata.get('molecular_weight_at_x', 0.0),
+        x_start=metadata.get('x_start', 0.0),
+        electrons=metadata['electrons_per_ion'],
+    )
+    metadata.setdefault('derived_columns', {})['intercalation_x'] = (
+        'x0 - (Q-Qo)/DQ from the cell characteristics of the settings module (EC-Lab x)'
     )
 
 
@@ -191,6 +238,14 @@ def _settings_metadata(data: bytes, keep_placeholders: bool) -> dict[str, Any]:
         if is_placeholder(value) and not keep_placeholders:
             continue
         metadata[key] = float(f'{value:.7g}')  # float32 -> the 7 digits EC-Lab shows
+    for offset, key in _SETTINGS_PLAIN.items():
+        value = _float32(data, offset)
+        if value is not None and abs(value) < 1e6:
+            metadata[key] = float(f'{value:.7g}')
+    if _SETTINGS_ELECTRONS + 2 <= len(data):
+        electrons = struct.unpack_from('<H', data, _SETTINGS_ELECTRONS)[0]
+        if 0 < electrons < 100:
+            metadata['electrons_per_ion'] = int(electrons)
     for offset, key in _SETTINGS_TEXT.items():
         text = _pascal(data, offset)
         if text and text != '(unspecified)':

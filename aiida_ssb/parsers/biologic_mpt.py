@@ -24,17 +24,26 @@ from typing import Any
 import numpy as np
 
 from aiida_ssb.parsers._common import (
+    check_size,
     clean_header_value,
     decode_text,
     line_offsets,
     parse_datetime,
-    parse_numeric_block,
     quantity_from_text,
     read_bytes,
     to_float,
 )
+from aiida_ssb.parsers._stream import read_numeric
 from aiida_ssb.parsers.base import Measurement, ParseError, timestamp_metadata
-from aiida_ssb.parsers.biologic import canonicalise, is_placeholder, technique_from_columns, technique_from_name
+from aiida_ssb.parsers.biologic import (
+    canonicalise,
+    integer_columns,
+    is_placeholder,
+    technique_from_columns,
+    technique_from_name,
+    used_columns,
+)
+from aiida_ssb.parsers.settings import TechniqueSettings, cross_check, settings_from_ec_lab
 
 __all__ = ['MAGIC_LINES', 'looks_like_mpt_columns', 'read_mpt']
 
@@ -105,79 +114,60 @@ def read_mpt(
 ) -> Measurement:
     """Read an EC-Lab ``.mpt`` text export.
 
+    The header is decoded as text; the data lines are read straight from the file's bytes in blocks
+    (:func:`aiida_ssb.parsers._stream.read_numeric`), and only the columns a canonical column is made of are
+    converted, so a large record is read once, at the speed of pandas' C tokenizer, with memory for its arrays
+    only.
+
     :param keep_dc_rows: keep the frequency-0 rows of impedance records (DC points EC-Lab records
         before a sweep), with NaN impedance; by default they are dropped and counted in
         ``metadata['dropped_dc_rows']``.
     :param keep_placeholders: keep cell characteristics equal to 0.001, EC-Lab's value for "not set"
         (dropped by default: unknown is absent, never a made-up number).
-    :param allow_truncated: drop a short last line (an export cut while writing) instead of failing.
+    :param allow_truncated: drop a truncated last line (an export cut while writing; noted as
+        ``truncated_last_line``) instead of failing.
     """
-    raw = read_bytes(path)
-    text = decode_text(path, raw, what='EC-Lab text export')
-    first_end = text.find('\n')
-    first_line = (text if first_end < 0 else text[:first_end]).strip()
-    if first_line.lstrip('\ufeff') in MAGIC_LINES:
-        second_end = text.find('\n', first_end + 1)
-        second = text[first_end + 1 : second_end if second_end >= 0 else len(text)]
-        match = _NB_HEADER.match(second)
-        if not match:
-            raise ParseError(
-                path, f'the second line should read "Nb header lines : N", found {second.strip()[:60]!r}', line=2
-            )
-        n_header = int(match.group(1))
-        if n_header < 3:
-            raise ParseError(
-                path, f'"Nb header lines : {n_header}" is too small (the header has at least 3 lines)', line=2
-            )
-    elif looks_like_mpt_columns(first_line):
-        n_header = 1
-    else:
-        raise ParseError(path, 'is not an EC-Lab text export (no "EC-Lab ASCII FILE" first line)', line=1)
-
-    data_start = line_offsets(text, n_header)
-    if data_start < 0:
-        header_text = text
-        data_text = ''
-        available = text.count('\n') + (0 if text.endswith('\n') else 1)
-        if available < n_header:
-            raise ParseError(
-                path, f'the header announces {n_header} lines but the file has only {available} (truncated?)'
-            )
-    else:
-        header_text = text[:data_start]
-        data_text = text[data_start:]
-    header_lines = header_text.split('\n')
-    if header_lines and header_lines[-1] == '':
-        header_lines.pop()
+    size = check_size(path, what='EC-Lab text export')
+    layout = _layout(path, size)
+    header_lines = layout['header_lines']
+    n_header = layout['n_header']
     column_line = header_lines[n_header - 1] if len(header_lines) >= n_header else ''
-    names = _column_names(path, column_line, n_header)
+    names, name_notes = _column_names(path, column_line, n_header)
 
-    first_data = data_text[: data_text.find('\n')] if '\n' in data_text else data_text
+    first_data = layout['first_data']
     decimal = _decimal_mark(path, first_data, n_header + 1)
     time_position = names.index('time/s') if 'time/s' in names else None
     absolute_time = time_position is not None and _is_date(first_data, time_position)
-    notes: dict[str, Any] = {}
+    notes: dict[str, Any] = dict(name_notes)
     if absolute_time:
+        data_text = layout['data'].decode('latin-1') if layout['data'] is not None else _data_text(path, layout)
         array, start = _absolute_time_table(
             path, data_text, names, time_position, decimal, n_header + 1, allow_truncated, notes
         )
+        raw_columns = {name: array[:, position] for position, name in enumerate(names) if name}
     else:
-        array, block_notes = parse_numeric_block(
+        wanted = [position for position in used_columns(names) if names[position]]
+        source = layout['data'] if layout['data'] is not None else (path, layout['data_offset'])
+        table = read_numeric(
             path,
-            data_text,
+            source,
             first_line=n_header + 1,
             delimiter='\t',
             n_columns=len(names),
+            usecols=wanted,
             decimal=decimal,
             column_names=names,
             allow_truncated=allow_truncated,
+            integer_columns=integer_columns(names),
         )
-        notes.update(block_notes)
+        notes.update(table.notes)
+        raw_columns = {names[position]: table.columns.pop(position) for position in wanted}
         start = None
-    raw_columns = {name: array[:, position] for position, name in enumerate(names)}
+    if not raw_columns or next(iter(raw_columns.values())).size == 0:
+        raise ParseError(path, f'the file holds no data rows (its header ends at line {n_header})')
 
     header = _parse_header(header_lines[2 : n_header - 1] if n_header >= 3 else [])
-    metadata: dict[str, Any] = {'original_columns': names, 'decimal_mark': decimal}
+    metadata: dict[str, Any] = {'original_columns': [name for name in names if name], 'decimal_mark': decimal}
     metadata.update(_header_metadata(header, keep_placeholders))
     if start is not None and 'start_time' not in metadata:
         metadata.update(timestamp_metadata(start))
@@ -200,17 +190,164 @@ def read_mpt(
                 f'({", ".join(names[:8])}...) match none',
             )
         metadata['technique_source'] = 'columns (the header names no technique)'
-    columns, canon_notes = canonicalise(path, raw_columns, technique, keep_dc_rows=keep_dc_rows)
+    settings = _technique_settings(path, technique, header['settings'])
+    columns, canon_notes = canonicalise(
+        path, raw_columns, technique, keep_dc_rows=keep_dc_rows, owned=not absolute_time
+    )
+    del raw_columns
     metadata.update(canon_notes)
+    if 'intercalation_x' in columns and _x_from_unset_values(header['values']):
+        del columns['intercalation_x']  # EC-Lab computed it from its "not set" 0.001 mass/molecular weight
+        metadata['dropped_columns'] = {'intercalation_x': 'computed by EC-Lab from unset cell characteristics (0.001)'}
     metadata.update(notes)
+    if settings is not None:
+        metadata['technique_settings'] = settings.stored()
+        metadata['settings_summary'] = settings.summary()
+        checks = cross_check(settings, columns)
+        if checks:
+            metadata['flags'] = metadata.get('flags', []) + checks
     return Measurement(
         technique=technique, columns=columns, metadata=metadata, source=os.fspath(path), file_format='biologic-mpt'
     )
 
 
+def _technique_settings(path, technique: str, block: dict[str, Any]) -> TechniqueSettings | None:
+    """The settings block as a validated structure; a block that does not validate is kept as text only (noted,
+    never fatal: the data are still good)."""
+    try:
+        return settings_from_ec_lab(technique, block)
+    except ValueError:
+        return None
+
+
+_HEAD_BYTES = 1 << 20
+
+
+def _layout(path, size: int) -> dict[str, Any]:
+    """The header lines (decoded), the number of header lines, the first data line and where the data start.
+
+    The header is read from the first megabyte of the file; the data are left on disk (``data_offset``) unless
+    the file is UTF-16 or its header holds NUL bytes, when the whole file is decoded here (``data``)."""
+    try:
+        with open(path, 'rb') as handle:
+            head = handle.read(min(size, _HEAD_BYTES))
+    except OSError as exc:
+        raise ParseError(path, f'cannot be opened: {exc.strerror or exc}') from None
+    if not head:
+        raise ParseError(path, 'the file is empty')
+    skip = 3 if head.startswith(b'\xef\xbb\xbf') else 0
+    if head.startswith((b'\xff\xfe', b'\xfe\xff')):
+        return _layout_in_memory(path, decode_text(path, read_bytes(path), what='EC-Lab text export'))
+    first_end = head.find(b'\n', skip)
+    first = head[skip : first_end if first_end >= 0 else len(head)].decode('latin-1').strip()
+    if first in MAGIC_LINES:
+        second_end = head.find(b'\n', first_end + 1)
+        second = head[first_end + 1 : second_end if second_end >= 0 else len(head)].decode('latin-1')
+        match = _NB_HEADER.match(second)
+        if not match:
+            raise ParseError(
+                path, f'the second line should read "Nb header lines : N", found {second.strip()[:60]!r}', line=2
+            )
+        n_header = int(match.group(1))
+        if n_header < 3:
+            raise ParseError(
+                path, f'"Nb header lines : {n_header}" is too small (the header has at least 3 lines)', line=2
+            )
+    elif looks_like_mpt_columns(first):
+        n_header = 1
+    else:
+        raise ParseError(path, 'is not an EC-Lab text export (no "EC-Lab ASCII FILE" first line)', line=1)
+    offset = skip
+    for _ in range(n_header):
+        found = head.find(b'\n', offset)
+        if found < 0:
+            if len(head) < size:
+                raise ParseError(path, f'the header announces {n_header} lines, more than its first megabyte holds')
+            available = head.count(b'\n', skip) + (0 if head.endswith(b'\n') else 1)
+            if available < n_header:
+                raise ParseError(
+                    path, f'the header announces {n_header} lines but the file has only {available} (truncated?)'
+                )
+            offset = len(head)
+            break
+        offset = found + 1
+    header_bytes = head[skip:offset]
+    if b'\x00' in header_bytes:
+        return _layout_in_memory(path, decode_text(path, read_bytes(path), what='EC-Lab text export'))
+    header_text = decode_text(path, header_bytes, what='EC-Lab text export') if header_bytes else ''
+    header_lines = header_text.split('\n')
+    if header_lines and header_lines[-1] == '':
+        header_lines.pop()
+    data_end = head.find(b'\n', offset)
+    first_data = head[offset : data_end if data_end >= 0 else len(head)].decode('latin-1').rstrip('\r')
+    return {
+        'n_header': n_header,
+        'header_lines': header_lines,
+        'first_data': first_data,
+        'data_offset': offset,
+        'data': None,
+    }
+
+
+def _layout_in_memory(path, text: str) -> dict[str, Any]:
+    """:func:`_layout` for a file decoded whole (UTF-16, or NUL bytes in its header)."""
+    first_end = text.find('\n')
+    first_line = (text if first_end < 0 else text[:first_end]).strip().lstrip('\ufeff')
+    if first_line in MAGIC_LINES:
+        second_end = text.find('\n', first_end + 1)
+        second = text[first_end + 1 : second_end if second_end >= 0 else len(text)]
+        match = _NB_HEADER.match(second)
+        if not match:
+            raise ParseError(
+                path, f'the second line should read "Nb header lines : N", found {second.strip()[:60]!r}', line=2
+            )
+        n_header = int(match.group(1))
+        if n_header < 3:
+            raise ParseError(
+                path, f'"Nb header lines : {n_header}" is too small (the header has at least 3 lines)', line=2
+            )
+    elif looks_like_mpt_columns(first_line):
+        n_header = 1
+    else:
+        raise ParseError(path, 'is not an EC-Lab text export (no "EC-Lab ASCII FILE" first line)', line=1)
+    data_start = line_offsets(text, n_header)
+    if data_start < 0:
+        available = text.count('\n') + (0 if text.endswith('\n') else 1)
+        if available < n_header:
+            raise ParseError(
+                path, f'the header announces {n_header} lines but the file has only {available} (truncated?)'
+            )
+        data_start = len(text)
+    header_lines = text[:data_start].split('\n')
+    if header_lines and header_lines[-1] == '':
+        header_lines.pop()
+    data_text = text[data_start:]
+    first_data = data_text.split('\n', 1)[0]
+    return {
+        'n_header': n_header,
+        'header_lines': header_lines,
+        'first_data': first_data,
+        'data_offset': None,
+        'data': data_text.encode('latin-1', errors='replace'),
+    }
+
+
+def _data_text(path, layout: dict[str, Any]) -> str:
+    """The data lines as text (the slow path of absolute-time exports)."""
+    raw = read_bytes(path)
+    return raw[layout['data_offset'] :].decode('latin-1').replace('\r\n', '\n').replace('\r', '\n')
+
+
 # ---------------------------------------------------------------------------------------------- pieces
-def _column_names(path, line: str, n_header: int) -> list[str]:
-    stripped = line.rstrip('\n').rstrip('\t')
+def _column_names(path, line: str, n_header: int) -> tuple[list[str], dict[str, Any]]:
+    """The column names of line ``n_header`` and notes on what was tolerated.
+
+    EC-Lab ends the line with a tab, and some exports (PEIS with Ece recorded) with an empty name before it:
+    empty names at the end are dropped (data fields there are extra fields, see ``read_numeric``). An empty name
+    between others keeps its place as an unnamed column (its values are not read). A repeated name is kept once
+    under its name and again as ``name (2)``.
+    """
+    stripped = line.rstrip('\n').rstrip('\r')
     if '\t' not in stripped:
         raise ParseError(
             path,
@@ -219,6 +356,13 @@ def _column_names(path, line: str, n_header: int) -> list[str]:
             line=n_header,
         )
     names = [field.strip() for field in stripped.split('\t')]
+    notes: dict[str, Any] = {}
+    trailing = 0
+    while names and not names[-1]:
+        names.pop()
+        trailing += 1
+    if trailing > 1:
+        notes['empty_trailing_column_names'] = trailing - 1  # one trailing tab is EC-Lab's own
     numeric = 0
     for field in names:
         try:
@@ -226,22 +370,31 @@ def _column_names(path, line: str, n_header: int) -> list[str]:
             numeric += 1
         except ValueError:
             pass
-    if numeric:
+    if numeric or not names:
         raise ParseError(
             path,
             f'line {n_header} holds numbers where the column names should be: the header length '
             f'("Nb header lines : {n_header}") does not match the file',
             line=n_header,
         )
-    if any(not name for name in names):
-        raise ParseError(path, 'the column-name line has an empty name', line=n_header)
+    unnamed = [position for position, name in enumerate(names) if not name]
+    if unnamed:
+        notes['unnamed_columns'] = [position + 1 for position in unnamed]
     seen: dict[str, int] = {}
     unique = []
+    duplicated = []
     for name in names:
+        if not name:
+            unique.append('')
+            continue
         count = seen.get(name, 0)
         seen[name] = count + 1
+        if count:
+            duplicated.append(name)
         unique.append(name if count == 0 else f'{name} ({count + 1})')
-    return unique
+    if duplicated:
+        notes['duplicated_column_names'] = sorted(set(duplicated))
+    return unique, notes
 
 
 def _decimal_mark(path, first_data: str, line: int) -> str:
@@ -358,6 +511,14 @@ def _parse_header(lines: list[str]) -> dict[str, Any]:
         'comments': comments,
         'settings': _parse_settings(settings_lines),
     }
+
+
+def _x_from_unset_values(values: dict[str, str]) -> bool:
+    for key in ('Mass of active material', 'Molecular weight of active material (at x = 0)'):
+        text = values.get(key)
+        if text is not None and is_placeholder(to_float(text)):
+            return True
+    return False
 
 
 def _is_fixed_width(line: str) -> bool:

@@ -31,10 +31,12 @@ from aiida_ssb.parsers._common import (
     integer_column,
     ole_to_datetime,
     parse_datetime,
+    parse_duration,
     read_bytes,
     read_head,
     split_lines,
 )
+from aiida_ssb.parsers._stream import TRUNCATION_HINT, truncation_reason
 from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
 
 __all__ = ['read_arbin', 'read_maccor', 'read_neware']
@@ -215,6 +217,16 @@ def read_arbin(path: str | os.PathLike, *, backend: str = 'auto') -> Measurement
                 raise UnsupportedFormatError(path, ARBIN_HINT) from None
     reader = _arbin_tables_mdbtools if use == 'mdbtools' else _arbin_tables_access_parser
     data = reader(path, 'Channel_Normal_Table', required=True)
+    declared = _arbin_declared_rows(path, 'Channel_Normal_Table') if use == 'mdbtools' else None
+    read_rows = len(next(iter(data.values()), []))
+    if declared is not None and declared != read_rows:
+        raise ParseError(
+            path,
+            f'Channel_Normal_Table declares {declared} rows but {read_rows} could be read: the file is truncated or '
+            'damaged',
+        )
+    if read_rows == 0:
+        raise ParseError(path, 'Channel_Normal_Table holds no data rows')
     global_table = reader(path, 'Global_Table', required=False)
     missing = [name for name in ('Test_Time', 'Voltage', 'Current') if name not in data]
     if missing:
@@ -258,6 +270,19 @@ def read_arbin(path: str | os.PathLike, *, backend: str = 'auto') -> Measurement
         if moment is not None:
             metadata.update(timestamp_metadata(moment))
     return Measurement('cycling', columns, metadata, source=os.fspath(path), file_format='arbin-res')
+
+
+def _arbin_declared_rows(path, table: str) -> int | None:
+    """The row count the database's table definition states (mdbtools' ``mdb-count``), or None."""
+    executable = shutil.which('mdb-count')
+    if executable is None:
+        return None
+    try:
+        result = subprocess.run([executable, os.fspath(path), table], capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = result.stdout.decode('ascii', 'replace').strip()
+    return int(text) if result.returncode == 0 and text.isdigit() else None
 
 
 def _numbers(path, name: str, values: list[Any]) -> np.ndarray:
@@ -334,7 +359,13 @@ _MACCOR_ALIASES = {
     'test (sec)': 'time_s',
     'test time (sec)': 'time_s',
     'testtime': 'time_s',
+    'test time': 'time_s',
     'test (hr)': 'time_h',
+    'step (sec)': 'step_time_s',
+    'step time (sec)': 'step_time_s',
+    'steptime': 'step_time_s',
+    'step time': 'step_time_s',
+    'step (min)': 'step_time_min',
     'amp-hr': 'capacity_ah',
     'capacity (ahr)': 'capacity_ah',
     'cap. (ah)': 'capacity_ah',
@@ -357,11 +388,17 @@ def read_maccor(path: str | os.PathLike, *, allow_truncated: bool = False) -> Me
     """A Maccor text export (tab separated; a title line, then ``Rec# Cyc# Step Test (Min) Step (Min)
     Amp-hr Watt-hr Amps Volts State ES DPt Time``).
 
+    Test and step times are numbers (in the unit their name gives) or durations written ``0d 00:00:05.05``
+    (newer exports' ``TestTime``/``StepTime``). The last line is checked for a cut (see
+    :func:`aiida_ssb.parsers._stream.truncation_reason`): an error, or with ``allow_truncated`` a dropped,
+    recorded line.
+
     ``Amps`` is unsigned in Maccor exports; the sign comes from ``State`` (C charge +, D discharge -,
     R rest). ``Amp-hr``/``Watt-hr`` go to the charge columns on C rows and the discharge columns on
     D rows (NaN elsewhere). The start time is the test date plus the first point's clock time.
     """
-    lines = split_lines(decode_text(path, read_bytes(path), what='Maccor text export'))
+    raw_text = decode_text(path, read_bytes(path), what='Maccor text export')
+    lines = split_lines(raw_text)
     header_at = None
     for index, line in enumerate(lines[:30]):
         fields = [field.strip().lower() for field in line.split('\t')]
@@ -385,40 +422,64 @@ def read_maccor(path: str | os.PathLike, *, allow_truncated: bool = False) -> Me
             line=header_at + 1,
         )
     rows = []
-    for index in range(header_at + 1, len(lines)):
-        line = lines[index]
-        if not line.strip():
-            continue
-        fields = [field.strip() for field in line.split('\t')]
+    data_lines = [index for index in range(header_at + 1, len(lines)) if lines[index].strip()]
+    terminated = raw_text.endswith(('\n', '\r'))
+    metadata_notes: dict[str, Any] = {}
+    for index in data_lines:
+        fields = [field.strip() for field in lines[index].split('\t')]
         while len(fields) > len(names) and not fields[-1]:
             fields.pop()
-        if len(fields) != len(names):
-            if allow_truncated and index == max(i for i, text in enumerate(lines) if text.strip()):
+        if index == data_lines[-1]:
+            previous = [[field.strip() for field in lines[i].split('\t')] for i in data_lines[-51:-1]]
+            reason = truncation_reason(
+                previous, fields, terminated=terminated, n_columns=len(names), numeric_last=False
+            )
+            if reason is not None:
+                if not allow_truncated:
+                    raise ParseError(
+                        path,
+                        f'the last line is cut short ({reason}): the file looks truncated; {TRUNCATION_HINT}',
+                        line=index + 1,
+                    )
+                metadata_notes['truncated_last_line'] = index + 1
+                metadata_notes['truncation'] = f'line {index + 1} dropped: {reason}'
                 break
+        if len(fields) != len(names):
             raise ParseError(path, f'has {len(fields)} fields where the header gives {len(names)}', line=index + 1)
         rows.append((index + 1, fields))
+    if not rows:
+        raise ParseError(path, 'the file holds no data rows', line=header_at + 1)
 
-    def numeric(role: str) -> np.ndarray:
+    def numeric(role: str, duration: bool = False) -> np.ndarray:
         position = roles[role]
         values = np.empty(len(rows))
         for row, (line_number, fields) in enumerate(rows):
+            text = fields[position]
             try:
-                values[row] = float(fields[position])
+                values[row] = float(text)
             except ValueError:
-                raise ParseError(
-                    path,
-                    f'column {names[position]!r} holds {fields[position][:40]!r}, which is not a number',
-                    line=line_number,
-                ) from None
+                seconds = parse_duration(text) if duration else None
+                if seconds is None:
+                    raise ParseError(
+                        path,
+                        f'column {names[position]!r} holds {text[:40]!r}, which is not a number'
+                        + (' nor a duration (d hh:mm:ss)' if duration else ''),
+                        line=line_number,
+                    ) from None
+                values[row] = seconds
         return values
 
     columns: dict[str, np.ndarray] = {}
     if 'time_s' in roles:
-        columns['time_s'] = numeric('time_s')
+        columns['time_s'] = numeric('time_s', duration=True)
     elif 'time_min' in roles:
-        columns['time_s'] = numeric('time_min') * 60.0
+        columns['time_s'] = _minutes_or_duration(numeric, roles, 'time_min')
     else:
         columns['time_s'] = numeric('time_h') * 3600.0
+    if 'step_time_s' in roles:
+        columns['step_time_s'] = numeric('step_time_s', duration=True)
+    elif 'step_time_min' in roles:
+        columns['step_time_s'] = _minutes_or_duration(numeric, roles, 'step_time_min')
     columns['voltage_v'] = numeric('voltage_v')
     state = np.array([fields[roles['state']].upper() for _, fields in rows]) if 'state' in roles else None
     metadata: dict[str, Any] = {
@@ -452,12 +513,27 @@ def read_maccor(path: str | os.PathLike, *, allow_truncated: bool = False) -> Me
         if set(np.unique(state)) <= {'R', 'O'}:
             columns['control_mode'] = np.array([modes[value] for value in state], dtype=np.int64)
         metadata['states'] = sorted(set(state.tolist()))
+    metadata.update(metadata_notes)
     metadata.update(_maccor_title(lines[:header_at]))
     if 'clock' in roles and rows and 'test_date' in metadata:
         moment = parse_datetime(f'{metadata["test_date"]} {rows[0][1][roles["clock"]]}')
         if moment is not None:
             metadata.update(timestamp_metadata(moment))
     return Measurement('cycling', columns, metadata, source=os.fspath(path), file_format='maccor-txt')
+
+
+def _minutes_or_duration(numeric, roles, role: str) -> np.ndarray:
+    """A ``(Min)`` column: minutes, or a written duration (then already in seconds)."""
+    values = numeric(role, duration=True)
+    return values * 60.0 if _all_plain_numbers(numeric, role) else values
+
+
+def _all_plain_numbers(numeric, role: str) -> bool:
+    try:
+        numeric(role)
+    except ParseError:
+        return False
+    return True
 
 
 def _maccor_title(lines: list[str]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ The extension is used only to break a tie between plain numeric tables (two colu
 from __future__ import annotations
 
 import itertools
+import math
 import os
 
 from aiida_ssb.parsers._common import COMMENT_PREFIXES, decode_text, read_head, sniff_table
@@ -30,6 +31,14 @@ SUPPORTED_FORMATS: dict[str, str] = {
     'xy': 'two-column diffraction pattern: 2theta, intensity (.xy, .csv, .txt)',
     'panalytical-xrdml': 'PANalytical/Malvern XRDML diffraction file (.xrdml)',
     'netzsch-txt': 'NETZSCH Proteus ASCII export of DSC/TGA/STA data (#-prefixed header)',
+    'bdf': 'Battery Data Format time series (CSV with BDF column labels, or .bdf.parquet)',
+    'neware-csv': 'Neware BTS CSV export (record or step layout)',
+    'neware-xlsx': 'Neware BTS Excel export (record/step sheets); needs openpyxl (aiida-ssb[xlsx])',
+    'arbin-csv': 'Arbin MITS Pro CSV export (Data_Point, Test_Time(s), Current(A), Voltage(V)...)',
+    'arbin-xlsx': 'Arbin MITS Pro Excel export (Channel sheets); needs openpyxl (aiida-ssb[xlsx])',
+    'chi-txt': 'CH Instruments text export (A.C. Impedance, cyclic or linear sweep voltammetry)',
+    'parstat-txt': 'Princeton Applied Research Parstat (PowerSine) impedance text export',
+    'versastudio-par': 'Princeton Applied Research VersaStudio .par file (<SegmentN> sections)',
 }
 
 
@@ -47,11 +56,20 @@ def detect_format(path: str | os.PathLike) -> str:
     if head.startswith(b'PK\x03\x04'):
         if b'data.ndc' in head or b'TestInfo.xml' in head or b'Step.xml' in head:
             return 'neware-ndax'
-        raise ParseError(path, 'is a zip archive that is not a Neware .ndax file')
+        from aiida_ssb.parsers.cycler_tables import xlsx_kind
+
+        kind = xlsx_kind(path)
+        if kind in ('neware-xlsx', 'arbin-xlsx'):
+            return kind
+        if kind == 'xlsx':
+            raise ParseError(path, 'is an Excel workbook that is neither a Neware nor an Arbin export')
+        raise ParseError(path, 'is a zip archive that is not a Neware .ndax file nor an Excel export')
     if head.startswith(b'NEWARE'):
         return 'neware-nda'
     if head[4:19] in (b'Standard Jet DB', b'Standard ACE DB'):
         return 'arbin-res'
+    if head.startswith(b'PAR1'):
+        return 'bdf'  # Parquet: the BDF serialisation (the reader says when the columns are not BDF's)
     text = _decode_head(path, head)
     lines = [line.strip().lstrip('\ufeff') for line in text.split('\n')[:400]]
     nonempty = [line for line in lines if line]
@@ -60,6 +78,10 @@ def detect_format(path: str | os.PathLike) -> str:
     first = nonempty[0]
     if first in ('EC-Lab ASCII FILE', 'BT-Lab ASCII FILE'):
         return 'biologic-mpt'
+    from aiida_ssb.parsers.bdf import looks_like_bdf
+
+    if looks_like_bdf(first):
+        return 'bdf'
     if first == 'EXPLAIN':
         return 'gamry-dta'
     if first.startswith('ZPLOT2 ASCII'):
@@ -83,6 +105,19 @@ def detect_format(path: str | os.PathLike) -> str:
             return 'maccor-txt'
     if first.startswith("Today's Date") or 'Date of Test' in first:
         return 'maccor-txt'
+    from aiida_ssb.parsers.cycler_tables import detect_cycler_table
+    from aiida_ssb.parsers.impedance_more import looks_like_chi, looks_like_parstat, looks_like_versastudio
+
+    if looks_like_versastudio(text):
+        return 'versastudio-par'
+    if looks_like_chi(nonempty):
+        return 'chi-txt'
+    if looks_like_parstat(nonempty):
+        return 'parstat-txt'
+
+    cycler = detect_cycler_table(nonempty[:5])
+    if cycler:
+        return cycler
     for line in nonempty[:40]:
         lowered = line.lower()
         if 'frequency (hz)' in lowered and ("z'" in lowered or 'z (' in lowered):
@@ -122,9 +157,14 @@ def _check_header_width(path, lines: list[str], table) -> None:
 
 
 def _numeric_table_format(path, lines: list[str]) -> str:
-    """Plain tables: 2 numeric columns -> 'xy'; 3 with a positive first column -> 'csv-impedance'
-    (unless the first column rises within 0-180, an angle: then 'xy' with an error column); anything
-    else, or a table under a header row -> 'generic-csv'."""
+    """Plain tables: 2 numeric columns -> 'xy'; 3 -> 'csv-impedance' or 'xy' (2theta, intensity, error); anything
+    else, or a table under a header row -> 'generic-csv'.
+
+    A diffraction pattern is told by its content, never by a range alone: its angles are equally spaced (a
+    goniometer step) within 0-180 degrees and its intensities are never negative. An impedance table (frequency,
+    Re, Im) has log-spaced frequencies and a negative Im(Z) on a capacitive arc: a table with negative values in
+    the intensity position, or log-spaced first column, is never read as a pattern (a sweep from 3 mHz cut before
+    it reaches 180 Hz still ascends within 0-180)."""
     table = sniff_table(lines)
     if table is None:
         if sniff_table(lines, min_fraction=0.5) is not None:
@@ -134,7 +174,6 @@ def _numeric_table_format(path, lines: list[str]) -> str:
     _check_header_width(path, lines, table)
     rows = table.sample
     first_column = [row[0] for row in rows]
-    increasing = all(b > a for a, b in itertools.pairwise(first_column))
     if table.header is not None and not table.header_is_comment:
         first_name = table.header[0].lower()
         if width == 2 and ('theta' in first_name or first_name.startswith(('2th', 'angle', 'pos'))):
@@ -142,10 +181,24 @@ def _numeric_table_format(path, lines: list[str]) -> str:
         if width == 3 and first_name.startswith(('f', 'freq')):
             return 'csv-impedance'
         return 'generic-csv'
-    if width == 2:
-        return 'xy'
+    if width == 2:  # the xy reader says why angles outside 0-180 cannot be 2theta
+        return 'xy' if _looks_like_pattern(rows, check_range=False) else 'generic-csv'
     if width == 3 and all(value > 0 for value in first_column):
-        if increasing and max(first_column) <= 180:
-            return 'xy'
-        return 'csv-impedance'
+        return 'xy' if _looks_like_pattern(rows) else 'csv-impedance'
     return 'generic-csv'
+
+
+def _looks_like_pattern(rows: list[list[float]], check_range: bool = True) -> bool:
+    """Angles rising in equal steps (within 0-180 degrees), intensities (and errors) never negative."""
+    if len(rows) < 3:
+        return False
+    angles = [row[0] for row in rows]
+    if check_range and not all(0 <= value <= 180 for value in angles):
+        return False
+    steps = [b - a for a, b in itertools.pairwise(angles)]
+    if not all(step > 0 for step in steps):
+        return False
+    mean = sum(steps) / len(steps)
+    if any(abs(step - mean) > 0.05 * mean + 1e-9 for step in steps):
+        return False  # not a goniometer step (e.g. log-spaced frequencies)
+    return all(value >= 0 for row in rows for value in row[1:] if not math.isnan(value))

@@ -22,6 +22,7 @@ from aiida_ssb.parsers._common import (
     parse_datetime,
     parse_numeric_block,
     read_bytes,
+    repair_unit,
     sniff_table,
     split_fields,
     split_lines,
@@ -194,6 +195,13 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
     while stop < len(lines) and lines[stop].startswith('\t'):
         stop += 1
     rows = [line[1:] for line in lines[start:stop]]
+    table_fields = lines[table_at].split('\t')
+    declared = int(table_fields[2]) if len(table_fields) > 2 and table_fields[2].strip().isdigit() else None
+    aborted = [line.split('\t') for line in lines[stop:] if line.startswith('EXPERIMENTABORTED')]
+    if aborted or any(line.startswith('EXPERIMENTABORTED') for line in lines[1:table_at]):
+        run_aborted = True
+    else:
+        run_aborted = False
     decimal = ','
     if rows and all(',' not in field for field in rows[0].split('\t')):
         decimal = '.'
@@ -210,9 +218,13 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
         usecols=[position for position, _ in wanted],
     )
     columns: dict[str, np.ndarray] = {}
+    repaired: list[str] = []
     for index_in_array, (position, name) in enumerate(wanted):
         canonical = _GAMRY_COLUMNS[name]
         unit = units[position] if position < len(units) else ''
+        unit, repair = repair_unit(unit)
+        if repair:
+            repaired.append(f'ZCURVE column {name}: {repair}')
         unit = _GAMRY_UNITS.get(unit, unit)
         try:
             columns[canonical] = convert(array[:, index_in_array], unit, column_unit(canonical))
@@ -248,6 +260,24 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
         metadata['comments'] = '\n'.join(notes)
     metadata['settings'] = settings
     metadata.update(block_notes)
+    if repaired:
+        metadata['repaired_units'] = repaired
+    n_read = len(next(iter(columns.values()))) if columns else 0
+    if declared is not None:
+        metadata['declared_points'] = declared
+        if n_read != declared and not run_aborted and 'truncated_last_line' not in block_notes:
+            raise ParseError(
+                path,
+                f'the ZCURVE table declares {declared} points but holds {n_read}, and the run is not marked '
+                'aborted: the file is truncated or damaged',
+                line=table_at + 1,
+            )
+    if run_aborted:
+        metadata['run_aborted'] = True
+        metadata['run_aborted_reason'] = (
+            'the file marks the run as aborted (EXPERIMENTABORTED): the spectrum stops at '
+            f'{n_read} points' + (f' of the {declared} planned' if declared else '')
+        )
     if 'frequency_hz' in columns:
         _check_frequencies(path, columns['frequency_hz'], start + 1)
     return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='gamry-dta')

@@ -9,6 +9,7 @@ must match.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,14 @@ _READERS: dict[str, tuple[str, str, bool, bool]] = {
     'xy': ('diffraction', 'read_xy', False, False),
     'panalytical-xrdml': ('diffraction', 'read_xrdml', False, False),
     'netzsch-txt': ('thermal', 'read_netzsch', False, False),
+    'bdf': ('bdf', 'read_bdf', False, False),
+    'neware-csv': ('cycler_tables', 'read_neware_table', False, False),
+    'neware-xlsx': ('cycler_tables', 'read_neware_table', False, False),
+    'arbin-csv': ('cycler_tables', 'read_arbin_table', False, False),
+    'arbin-xlsx': ('cycler_tables', 'read_arbin_table', False, False),
+    'chi-txt': ('impedance_more', 'read_chi', False, False),
+    'parstat-txt': ('impedance_more', 'read_parstat', False, False),
+    'versastudio-par': ('impedance_more', 'read_versastudio', False, False),
 }
 
 #: measurement kind -> canonical columns a record of that kind must have
@@ -50,7 +59,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 KINDS = tuple(REQUIRED_COLUMNS)
 
 # plain-table formats that a column_map turns into the generic reader
-_TABLE_FORMATS = ('csv-impedance', 'xy', 'generic-csv', 'autolab-txt')
+_TABLE_FORMATS = ('csv-impedance', 'xy', 'generic-csv', 'autolab-txt', 'parstat-txt')
 
 
 def read(
@@ -102,6 +111,8 @@ def read(
         )
     reader: Callable[..., Measurement] = getattr(importlib.import_module(f'.{module_name}', __package__), function_name)
     kwargs = dict(options)
+    if 'allow_truncated' in kwargs and 'allow_truncated' not in inspect.signature(reader).parameters:
+        kwargs.pop('allow_truncated')  # binary formats: a cut file is refused by their own checks
     if takes_technique:
         kwargs['technique'] = technique
     if takes_map:
@@ -119,6 +130,30 @@ def read(
     except Exception as exc:  # safety net: a reader bug must still name the file
         raise ParseError(path, f'internal error while reading (please report): {type(exc).__name__}: {exc}') from exc
     return finalise(path, measurement, technique=technique, expect_kind=expect_kind)
+
+
+def _flags(metadata: dict[str, Any]) -> list[dict[str, str]]:
+    """What a reader tolerated or found, as flags with reasons (stored with the measurement, shown with it)."""
+    flags = list(metadata.get('flags', []))
+    known = {flag['flag'] for flag in flags}
+
+    def add(code: str, reason: str) -> None:
+        if code not in known:
+            flags.append({'flag': code, 'reason': reason})
+            known.add(code)
+
+    if 'truncated_last_line' in metadata:
+        add('truncated', metadata.get('truncation', f'line {metadata["truncated_last_line"]} was cut and dropped'))
+    if metadata.get('run_aborted'):
+        add('run_aborted', str(metadata.get('run_aborted_reason', 'the file marks the run as aborted')))
+    if 'rows_with_extra_fields' in metadata:
+        add(
+            'extra_fields',
+            f'{metadata["rows_with_extra_fields"]} rows carried values beyond the named columns (dropped)',
+        )
+    if 'repaired_units' in metadata:
+        add('repaired_units', '; '.join(metadata['repaired_units']))
+    return flags
 
 
 def finalise(
@@ -142,6 +177,10 @@ def finalise(
         metadata['technique_detected'] = recorded
         metadata['technique_source'] = 'caller'
         measurement.technique = technique
+    if measurement.n_rows == 0:
+        raise ParseError(
+            path, 'the file holds no data rows (a header only: the run recorded nothing, or the export stopped)'
+        )
     kind = measurement.kind
     required = REQUIRED_COLUMNS[kind]
     missing = [name for name in required if name not in measurement.columns]
@@ -162,6 +201,9 @@ def finalise(
         if empty:
             metadata['dropped_empty_columns'] = empty
     metadata['n_rows'] = measurement.n_rows
+    flags = _flags(metadata)
+    if flags:
+        metadata['flags'] = flags
     if expect_kind is not None and measurement.kind != expect_kind:
         raise ParseError(
             path,

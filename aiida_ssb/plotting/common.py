@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.outputs import output_file
 
 __all__ = ['SUPPORTED_EXTENSIONS', 'new_figure', 'save_figure']
 
@@ -34,14 +35,19 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: fl
     return figure, axes
 
 
-def save_figure(figure, path: str | os.PathLike, dpi: int = 150) -> str:
-    """Save a figure; the format follows the extension (png, svg, pdf)."""
+def save_figure(figure, path: str | os.PathLike, dpi: int = 150, *, force: bool = False) -> str:
+    """Save a figure; the format follows the extension (png, svg, pdf). The figure is drawn into a temporary file
+    beside ``path`` and moved into place, so nothing but ``path`` is written; an existing ``path`` is refused
+    unless ``force``."""
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
     if extension not in SUPPORTED_EXTENSIONS:
         raise InputError(
             f'{path}: unsupported figure format {extension or "(none)"}; use {", ".join(SUPPORTED_EXTENSIONS)}'
         )
-    figure.savefig(path, dpi=dpi)
-    _pyplot().close(figure)
+    try:
+        with output_file(path, force=force, suffix=extension) as temporary:
+            figure.savefig(temporary, dpi=dpi, format=extension.lstrip('.'))
+    finally:
+        _pyplot().close(figure)
     return path

@@ -2,7 +2,7 @@
 
 Nodes are labelled by what a battery scientist reads: sample ids and roles, the kind of each lab step with
 its key parameters, the technique and conditions of each record, the headline numbers of each analysis.
-Rendering needs the Graphviz ``dot`` binary; without it the ``.dot`` source is written instead.
+Rendering needs the Graphviz ``dot`` binary; without it only the ``.dot`` source can be written.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from aiida import orm
 
 from aiida_ssb.exceptions import InputError, SsbError
+from aiida_ssb.outputs import check_output_file, output_file
 
 __all__ = ['GraphvizMissingError', 'node_sublabel', 'sample_graph', 'write_graph']
 
@@ -129,28 +130,30 @@ def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all')
     return graph
 
 
-def write_graph(graph, path: str | os.PathLike) -> str:
-    """Write a graph: ``.dot`` as source; ``.svg``/``.png``/``.pdf`` rendered with Graphviz. Without ``dot``
-    the source is written next to the requested file and :class:`GraphvizMissingError` says where."""
+def write_graph(graph, path: str | os.PathLike, *, force: bool = False) -> str:
+    """Write a graph: ``.dot`` as source; ``.svg``/``.png``/``.pdf`` rendered with Graphviz.
+
+    Only ``path`` is written: Graphviz renders in a temporary folder beside it (its intermediate DOT file stays
+    there) and the result is moved into place. An existing ``path`` is refused unless ``force``; a folder is
+    never replaced. Without Graphviz's ``dot``, :class:`GraphvizMissingError` says how to get the source
+    (``-o NAME.dot``) and nothing is written."""
     path = os.fspath(path)
-    stem, extension = os.path.splitext(path)
-    extension = extension.lower().lstrip('.')
-    if extension == 'dot':
-        with open(path, 'w', encoding='utf-8') as handle:
-            handle.write(graph.graphviz.source)
-        return path
-    if extension not in ('svg', 'png', 'pdf'):
+    extension = os.path.splitext(path)[1].lower().lstrip('.')
+    if extension not in ('svg', 'png', 'pdf', 'dot'):
         raise InputError(f'{path}: unsupported graph format {extension or "(none)"}; use .svg, .png, .pdf or .dot')
-    if shutil.which('dot') is None:
-        fallback = stem + '.dot'
-        with open(fallback, 'w', encoding='utf-8') as handle:
-            handle.write(graph.graphviz.source)
+    check_output_file(path, force=force)
+    if extension != 'dot' and shutil.which('dot') is None:
         raise GraphvizMissingError(
-            f'Graphviz (dot) is not installed, so {path} could not be rendered; the graph source was '
-            f'written to {fallback} (install graphviz, e.g. apt-get install graphviz, then '
-            f'`dot -T{extension} {fallback} -o {path}`)'
+            f'Graphviz (dot) is not installed, so {path} could not be rendered and nothing was written: install '
+            'graphviz (e.g. apt-get install graphviz), or write the graph source with -o NAME.dot and render it '
+            f'elsewhere with `dot -T{extension} NAME.dot -o {os.path.basename(path)}`'
         )
-    rendered = graph.graphviz.render(filename=stem, format=extension, cleanup=True)
-    if os.path.abspath(rendered) != os.path.abspath(path):
-        os.replace(rendered, path)
+    with output_file(path, force=force) as temporary:
+        if extension == 'dot':
+            with open(temporary, 'w', encoding='utf-8') as handle:
+                handle.write(graph.graphviz.source)
+        else:
+            folder = os.path.dirname(temporary)
+            rendered = graph.graphviz.render(filename='graph', directory=folder, format=extension, cleanup=True)
+            os.replace(rendered, temporary)
     return path

@@ -1,4 +1,9 @@
-"""Export tables for colleagues without AiiDA: CSV or Parquet files in a folder, with an index."""
+"""Export tables for colleagues without AiiDA: CSV or Parquet files in a folder, with an index.
+
+``file_format='bdf'`` writes every cycling record as a Battery Data Format file (``.bdf.csv`` with its
+``.metadata.json``: :func:`aiida_ssb.parsers.bdf.write_bdf`, ``Applied Pressure / Pa`` from the stack pressure);
+the other tables are CSV.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,18 @@ import json
 import os
 from typing import Any
 
+import pandas as pd
 from aiida import orm
 
+from aiida_ssb.data.campaign import campaign_group
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.outputs import check_output_folder, output_folder
+from aiida_ssb.query.index import INDEX_EXTRA
+from aiida_ssb.query.records import measurements_of_cell
 
-__all__ = ['export_tables']
+__all__ = ['export_tables', 'measurement_file_stem', 'tables_safe']
 
 
 def _write(frame, path_stem: str, file_format: str) -> str:
@@ -23,7 +35,7 @@ def _write(frame, path_stem: str, file_format: str) -> str:
             ) from None
         path = path_stem + '.parquet'
         frame.to_parquet(path, index=False)
-    else:
+    else:  # csv, and the tables of a bdf export
         path = path_stem + '.csv'
         frame.to_csv(path, index=False)
     return path
@@ -43,92 +55,174 @@ def _flatten(data: dict[str, Any], prefix: str = '') -> dict[str, Any]:
 
 
 def export_tables(
-    folder: str, *, sample_ids: list[str] | None = None, campaign: str | None = None, file_format: str = 'csv'
+    folder: str,
+    *,
+    sample_ids: list[str] | None = None,
+    campaign: str | None = None,
+    file_format: str = 'csv',
+    force: bool = False,
 ) -> list[str]:
     """Write ``cells``, ``samples`` and ``analyses`` tables and one table per measurement (its columns with
-    unit-suffixed names) into ``folder``; ``index`` lists every file with what it holds. Returns the paths."""
-    import pandas as pd
+    unit-suffixed names) into ``folder``; ``index`` lists every file with what it holds. Returns the paths.
 
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.material import MaterialData
+    The tables are written in a temporary folder and moved into ``folder`` at the end. An existing, non-empty
+    ``folder`` is refused unless ``force`` (then files of the same name are replaced, others left alone). Every
+    measurement gets a file of its own (:func:`measurement_file_stem`)."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.cells import measurement_label, measurements_of_cell
-    from aiida_ssb.query.index import INDEX_EXTRA
 
     if (sample_ids is None) == (campaign is None):
         raise InputError('give sample ids or a campaign to export')
-    os.makedirs(folder, exist_ok=True)
+    check_output_folder(folder, force=force)
     if campaign is not None:
-        query = orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='g')
+        query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
         query.append((CellData, MaterialData), with_group='g', project='*')
         nodes = query.all(flat=True)
         if not nodes:
-            raise InputError(f'no campaign {campaign!r}, or it holds no samples')
+            raise InputError(f'the campaign {campaign!r} holds no samples')
     else:
         nodes = [load_sample(sample_id) for sample_id in sample_ids]
     cells = [node for node in nodes if isinstance(node, CellData)]
     materials = [node for node in nodes if isinstance(node, MaterialData)]
-    written: list[tuple[str, str]] = []
-    if cells:
-        rows = []
+    with output_folder(folder, force=force) as scratch:
+        written = _Written(scratch, file_format)
+        if cells:
+            written.add(
+                pd.DataFrame([_cell_row(cell) for cell in cells]), 'cells', 'cells: records and headline numbers'
+            )
+        if materials:
+            written.add(pd.DataFrame([_material_row(m) for m in materials]), 'samples', 'samples: material batches')
+        analysis_rows = []
         for cell in cells:
-            attributes = {
-                key: value
-                for key, value in cell.base.attributes.all.items()
-                if key not in ('layers', 'fabrication', 'derived_keys')
-            }
-            row = {key: value for key, value in attributes.items() if not isinstance(value, (dict, list))}
-            row['layers'] = json.dumps(cell.base.attributes.get('layers', []))
-            for key, value in (cell.base.extras.get(INDEX_EXTRA, {}) or {}).items():
-                if not isinstance(value, (dict, list)):
-                    row[key] = value
-            rows.append(row)
-        written.append(
-            (
-                _write(pd.DataFrame(rows), os.path.join(folder, 'cells'), file_format),
-                'cells: records and headline numbers',
+            for record in measurements_of_cell(cell):
+                conditions = ', '.join(f'{k}={v}' for k, v in record.conditions.items())
+                content = (
+                    f'{cell.sample_id}: {record.technique} ({conditions}; raw file '
+                    f'{record.base.attributes.get("source_filename", None)})'
+                )
+                stem = os.path.join('measurements', measurement_file_stem(cell.sample_id, record))
+                if file_format == 'bdf' and record.base.attributes.get('kind') == 'cycling':
+                    os.makedirs(os.path.join(scratch, 'measurements'), exist_ok=True)
+                    written.add_file(_write_bdf(cell, record, os.path.join(scratch, stem)), content)
+                else:
+                    written.add(record.to_dataframe(), stem, content)
+            analysis_rows.extend(_analysis_rows(cell))
+        if analysis_rows:
+            written.add(pd.DataFrame(analysis_rows), 'analyses', 'analyses: every analysis summary (one row each)')
+        index = pd.DataFrame([{'file': name, 'content': content} for name, content in written.entries])
+        index_name = _write(index, os.path.join(scratch, 'index'), file_format)
+    names = [os.path.relpath(index_name, scratch)] + [name for name, _ in written.entries]
+    return [os.path.join(folder, name) for name in names]
+
+
+class _Written:
+    """The files of one export, by relative name; two names that a case-insensitive file system would confuse
+    are a bug, never a silent overwrite."""
+
+    def __init__(self, root: str, file_format: str):
+        self.root, self.file_format = root, file_format
+        self.entries: list[tuple[str, str]] = []
+        self._names: set[str] = {f'index.{file_format}'}
+
+    def add(self, frame, stem: str, content: str) -> None:
+        name = f'{stem}.{"parquet" if self.file_format == "parquet" else "csv"}'
+        self._claim(name)
+        os.makedirs(os.path.dirname(os.path.join(self.root, name)), exist_ok=True)
+        _write(frame, os.path.join(self.root, stem), self.file_format)
+        self.entries.append((name, content))
+
+    def add_file(self, path: str, content: str) -> None:
+        """A file written by another writer (a BDF record) inside the export folder."""
+        name = os.path.relpath(path, self.root)
+        self._claim(name)
+        self.entries.append((name, content))
+
+    def _claim(self, name: str) -> None:
+        if name.casefold() in self._names:
+            raise RuntimeError(f'export: two tables would be written to {name}')
+        self._names.add(name.casefold())
+
+
+def _cell_row(cell) -> dict[str, Any]:
+    attributes = {
+        key: value
+        for key, value in cell.base.attributes.all.items()
+        if key not in ('layers', 'fabrication', 'derived_keys')
+    }
+    row = {key: value for key, value in attributes.items() if not isinstance(value, (dict, list))}
+    row['layers'] = json.dumps(cell.base.attributes.get('layers', []))
+    for key, value in (cell.base.extras.get(INDEX_EXTRA, {}) or {}).items():
+        if not isinstance(value, (dict, list)):
+            row[key] = value
+    return row
+
+
+def _material_row(material) -> dict[str, Any]:
+    row = _flatten(dict(material.base.attributes.all.items()))
+    for key, value in (material.base.extras.get(INDEX_EXTRA, {}) or {}).items():
+        if not isinstance(value, (dict, list)):
+            row[key] = value
+    return row
+
+
+def _analysis_rows(cell) -> list[dict[str, Any]]:
+    query = orm.QueryBuilder().append(
+        orm.Dict,
+        filters={'attributes.sample_id': cell.sample_id, 'attributes': {'has_key': 'analysis'}},
+        project='*',
+    )
+    rows = []
+    for (summary,) in query.iterall():
+        row = {'uuid': summary.uuid, 'created': summary.ctime.isoformat()}
+        row.update(_flatten(summary.get_dict()))
+        rows.append(row)
+    return rows
+
+
+def _write_bdf(cell, record, stem: str) -> str:
+    """A cycling record as a BDF file with its metadata (cell, conditions, settings, provenance)."""
+    from aiida_ssb.parsers.bdf import write_bdf
+
+    conditions = record.conditions
+    pressure = conditions.get('stack_pressure_mpa', cell.base.attributes.get('stack_pressure_mpa', None))
+    metadata = {
+        'cell': {
+            key: value
+            for key, value in cell.base.attributes.all.items()
+            if key
+            in (
+                'sample_id',
+                'format',
+                'electrode_area_cm2',
+                'active_mass_mg',
+                'mass_loading_mg_cm2',
+                'one_c_current_ma',
+                'stack_pressure_mpa',
             )
-        )
-    if materials:
-        rows = []
-        for material in materials:
-            row = _flatten(dict(material.base.attributes.all.items()))
-            for key, value in (material.base.extras.get(INDEX_EXTRA, {}) or {}).items():
-                if not isinstance(value, (dict, list)):
-                    row[key] = value
-            rows.append(row)
-        written.append(
-            (_write(pd.DataFrame(rows), os.path.join(folder, 'samples'), file_format), 'samples: material batches')
-        )
-    analysis_rows = []
-    measurement_folder = os.path.join(folder, 'measurements')
-    for cell in cells:
-        for record in measurements_of_cell(cell):
-            os.makedirs(measurement_folder, exist_ok=True)
-            stem = os.path.join(measurement_folder, f'{tables_safe(cell.sample_id)}__{measurement_label(record)}')
-            path = _write(record.to_dataframe(), stem, file_format)
-            conditions = ', '.join(f'{k}={v}' for k, v in record.conditions.items())
-            written.append((path, f'{cell.sample_id}: {record.technique} ({conditions})'))
-        query = orm.QueryBuilder().append(
-            orm.Dict,
-            filters={'attributes.sample_id': cell.sample_id, 'attributes': {'has_key': 'analysis'}},
-            project='*',
-        )
-        for (summary,) in query.iterall():
-            row = {'uuid': summary.uuid, 'created': summary.ctime.isoformat()}
-            row.update(_flatten(summary.get_dict()))
-            analysis_rows.append(row)
-    if analysis_rows:
-        written.append(
-            (
-                _write(pd.DataFrame(analysis_rows), os.path.join(folder, 'analyses'), file_format),
-                'analyses: every analysis summary (one row each)',
-            )
-        )
-    index = pd.DataFrame([{'file': os.path.relpath(path, folder), 'content': content} for path, content in written])
-    index_path = _write(index, os.path.join(folder, 'index'), file_format)
-    return [index_path] + [path for path, _ in written]
+        },
+        'conditions': conditions,
+        'technique_settings': record.base.attributes.get('settings', {}),
+        'aiida': {'node_uuid': record.uuid, 'node_class': record.__class__.__name__},
+    }
+    path, _ = write_bdf(record.to_measurement(), stem + '.bdf.csv', metadata=metadata, stack_pressure_mpa=pressure)
+    return path
 
 
 def tables_safe(text: str) -> str:
-    return ''.join(c if c.isalnum() or c in '-_.' else '_' for c in text)
+    """A readable file-name form of ``text`` (letters, digits, ``-``, ``_``, ``.``; anything else ``_``). Not
+    injective on its own: :func:`measurement_file_stem` adds what makes each name unique."""
+    return ''.join(c if (c.isascii() and c.isalnum()) or c in '-_.' else '_' for c in text).lstrip('.') or '_'
+
+
+def measurement_file_stem(sample_id: str, record) -> str:
+    """The file name (without extension) of one measurement in an export:
+    ``<sample id>__<raw file name>[_part<N>]__<first 12 hex digits of the measurement's UUID>``.
+
+    The readable parts say what it is; the UUID part makes the name unique: two records whose raw files share a
+    name (``25C/PEIS_C01.mpt`` and ``40C/PEIS_C01.mpt``), or whose ids or names differ only in punctuation or
+    case, get different names, also on case-insensitive file systems (the UUID part is lower-case hex)."""
+    name = record.base.attributes.get('source_filename', None) or 'record'
+    part = record.base.attributes.get('part_index', None)
+    stem = f'{tables_safe(sample_id)[:60]}__{tables_safe(name)[:80]}'
+    if part is not None:
+        stem += f'_part{int(part)}'
+    return f'{stem}__{record.uuid.replace("-", "")[:12]}'

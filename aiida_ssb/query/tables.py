@@ -10,6 +10,10 @@ Three kinds of fields can be shown (``columns``) and filtered (``filters``):
   cell (``electrolyte.ball_milling.duration_min``: a ball milling in the history of the cell's electrolyte
   layer) and ``KIND.PARAMETER`` for a material (``heat_treatment.temperature_c``). A filter on a lineage field
   holds when *any* such step in the history satisfies it; the column shows the nearest one.
+* **settings fields**: what the instrument was told for a measurement of the sample, ``settings.FIELD``
+  (``settings.technique``, ``settings.c_rate``, ``settings.upper_voltage_limit_v``...; see
+  :data:`aiida_ssb.parsers.settings.SETTINGS_FIELDS`). The settings filters hold when *one* measurement of the
+  sample satisfies all of them ("a GCPL at C/10 with a 4.15 V limit"); the column shows that measurement's value.
 
 Filters are ``(field, operator, value)``; operators ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``. A value may
 carry a unit (``1 bar``) and is converted to the unit of the field's name (``stack_pressure_mpa``: MPa).
@@ -20,6 +24,7 @@ fields that exist.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.campaign import campaign_group
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -84,9 +90,13 @@ def _parse_value(field: str, raw: str) -> Any:
     if text.lower() in ('true', 'false'):
         return text.lower() == 'true'
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(number):
+            raise QueryError(f'{field}: {text!r} is not a finite number')
+        return number
     if is_quantity_string(text):
         unit = unit_of_field(field.rsplit('.', 1)[-1])
         if unit is None:
@@ -95,6 +105,10 @@ def _parse_value(field: str, raw: str) -> Any:
             return to_unit(text, unit)
         except UnitError as exc:
             raise QueryError(f'wrong unit for {field}: {exc}') from None
+    if unit_of_field(field.rsplit('.', 1)[-1]) is not None:
+        raise QueryError(
+            f'{field} is a number ({unit_of_field(field.rsplit(".", 1)[-1])}); {text!r} is not a number or a quantity'
+        )
     return text
 
 
@@ -208,8 +222,17 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
     """field -> 'record' | 'analysis' | 'lineage'; a QueryError listing the fields for an unknown one."""
     kinds = _lineage_parameters()
     result = {}
+    from aiida_ssb.parsers.settings import SETTINGS_FIELDS
+
     for name in names:
-        if name in record:
+        if name.startswith('settings.'):
+            if name[len('settings.') :] not in SETTINGS_FIELDS:
+                raise QueryError(
+                    f'{name!r}: unknown settings field; settings fields: '
+                    + ', '.join(f'settings.{field}' for field in SETTINGS_FIELDS)
+                )
+            result[name] = 'settings'
+        elif name in record:
             result[name] = 'record'
         elif name in analysis:
             result[name] = 'analysis'
@@ -312,12 +335,11 @@ def _merge(existing: Any, new: dict[str, Any]) -> Any:
 def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any]:
     if campaign is None:
         return {}
-    if not orm.QueryBuilder().append(orm.Group, filters={'label': campaign, 'type_string': 'core'}).count():
-        labels = sorted(
-            orm.QueryBuilder().append(orm.Group, filters={'type_string': 'core'}, project='label').all(flat=True)
-        )
-        raise QueryError(f'no campaign {campaign!r}; campaigns: {", ".join(labels) or "(none)"}')
-    query.append(orm.Group, filters={'label': campaign, 'type_string': 'core'}, tag='campaign')
+    try:
+        group = campaign_group(campaign)
+    except InputError as exc:
+        raise QueryError(str(exc)) from None
+    query.append(orm.Group, filters={'id': group.pk}, tag='campaign')
     return {'with_group': 'campaign'}
 
 
@@ -325,8 +347,19 @@ def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any
 BOOLEAN_FIELDS = ('literature', 'conductivity_25c_extrapolated')
 
 
+def _columns(columns: Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
+    """The columns asked for, each once (a column named twice is shown once), blanks dropped."""
+    names = [name.strip() for name in (columns or default) if name.strip()]
+    if not names:
+        raise QueryError('no columns: give field names separated by commas')
+    return tuple(dict.fromkeys(names))
+
+
 def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None, descending: bool, limit: int | None):
     import pandas as pd
+
+    if limit is not None and limit < 0:
+        raise QueryError(f'--limit {limit}: give a number of rows, 0 or more')
 
     for row in rows:
         for name in BOOLEAN_FIELDS:
@@ -359,8 +392,18 @@ def _run(
     kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table)
     node_filters = dict(base_filters)
     later: list[Filter] = []
+    settings_filters = [filter_ for filter_ in filters if kinds[filter_.field] == 'settings']
+    settings_columns = [name for name in columns if kinds[name] == 'settings']
+    measured: dict[str, dict[str, Any]] = {}
+    if settings_filters or settings_columns:
+        measured = _settings_of_samples(settings_filters)
+        if settings_filters:
+            matching = sorted(measured) or ['']  # no sample: an id no sample has ('in' needs one value)
+            node_filters['attributes.sample_id'] = _merge(node_filters.get('attributes.sample_id'), {'in': matching})
     for filter_ in filters:
         kind = kinds[filter_.field]
+        if kind == 'settings':
+            continue
         if kind == 'record' and filter_.field != 'made_by':
             key = f'attributes.{filter_.field}'
         elif kind == 'analysis':
@@ -374,6 +417,11 @@ def _run(
     needs_node = any(kinds[name] == 'lineage' for name in kinds) or 'made_by' in kinds
     record = [name for name in columns if kinds[name] == 'record' and name != 'made_by']
     projections = ['id'] + [f'attributes.{name}' for name in record] + [f'extras.{INDEX_EXTRA}']
+    if 'sample_id' in record:
+        id_position = 1 + record.index('sample_id')
+    else:
+        id_position = len(projections)
+        projections.append('attributes.sample_id')
     with_layers = needs_node and table == 'cell'
     if with_layers:
         projections.append('attributes.layers')
@@ -385,9 +433,12 @@ def _run(
         pk = values[0]
         row = dict(zip(record, values[1 : 1 + len(record)]))
         index = values[1 + len(record)] or {}
+        sample_settings = measured.get(values[id_position], {})
         for name in columns:
             if kinds[name] == 'analysis':
                 row[name] = index.get(name)
+            elif kinds[name] == 'settings':
+                row[name] = sample_settings.get(name[len('settings.') :])
         if 'made_by' in kinds:
             row['made_by'] = creators.get(pk)
         context = {'pk': pk, 'layers': values[-1] if with_layers else None}
@@ -409,6 +460,25 @@ def _run(
                 row[name] = found[0] if found else None
         rows.append(row)
     return rows
+
+
+def _settings_of_samples(filters: Sequence[Filter]) -> dict[str, dict[str, Any]]:
+    """sample id -> the settings summary of one of its measurements that satisfies every filter (all of them
+    when there is no filter), from one query over the measurement nodes."""
+    from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES
+
+    conditions: dict[str, Any] = {'attributes': {'has_key': 'settings'}}
+    for filter_ in filters:
+        key = f'attributes.settings.{filter_.field[len("settings.") :]}'
+        conditions[key] = _merge(conditions.get(key), _qb_condition(filter_))
+    query = orm.QueryBuilder().append(
+        ALL_MEASUREMENT_CLASSES, filters=conditions, project=['attributes.sample_id', 'attributes.settings']
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for sample_id, settings in query.iterall():
+        if sample_id is not None:
+            found.setdefault(sample_id, settings or {})
+    return found
 
 
 def _creators(pks: list[int]) -> dict[int, str]:
@@ -479,7 +549,7 @@ def samples(
     from aiida_ssb.query.index import MATERIAL_FIELDS
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = tuple(columns or DEFAULT_SAMPLE_COLUMNS)
+    columns = _columns(columns, DEFAULT_SAMPLE_COLUMNS)
     base = {'attributes.role': role} if role else {}
     _material_cache.clear()
     rows = _run(
@@ -537,7 +607,7 @@ def cells(
     from aiida_ssb.data.cell import CellData
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = _with_quality(tuple(columns or DEFAULT_CELL_COLUMNS))
+    columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
     rows = _run(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from aiida_ssb.schemas.base import SsbModel
-from aiida_ssb.schemas.common import Fraction, IsoDate, Reference, SampleId
+from aiida_ssb.schemas.common import Fraction, IsoDate, Reference, SampleId, check_circuit_bounds
 from aiida_ssb.schemas.uncertainty import split_stated_uncertainties
 
 __all__ = ['CELL_FORMATS', 'LAYER_ROLES', 'CellSpec', 'Layer', 'MaterialFacts', 'PressingStep', 'derive_cell_values']
@@ -135,6 +135,7 @@ class CellSpec(SsbModel):
             return value
         from aiida_ssb.analysis.registry import validate_options
 
+        check_circuit_bounds(value, where='analysis')
         return validate_options(value, where='analysis')
 
     @model_validator(mode='before')

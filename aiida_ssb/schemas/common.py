@@ -11,6 +11,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from aiida_ssb.schemas.base import DOI_PATTERN, SsbModel
 
 __all__ = [
+    'MAX_CIRCUIT_DEPTH',
+    'MAX_CIRCUIT_LENGTH',
     'SAMPLE_ID_PATTERN',
     'Basis',
     'Component',
@@ -18,6 +20,7 @@ __all__ = [
     'IsoDate',
     'Reference',
     'SampleId',
+    'check_circuit_bounds',
     'date_fields',
     'parse_fraction',
     'split_fraction_basis',
@@ -149,3 +152,28 @@ def split_fraction_basis(data: Any) -> Any:
             raise ValueError(f'fraction {number * 100:g} {basis}% contradicts basis: {data["basis"]}')
         data['basis'] = basis
     return data
+
+
+#: bounds on a circuit string in analysis options, checked before the circuit parser sees it (it recurses once
+#: per nesting level: a 1,200-deep circuit exhausted Python's recursion limit)
+MAX_CIRCUIT_LENGTH = 500
+MAX_CIRCUIT_DEPTH = 16
+
+
+def check_circuit_bounds(options: Any, where: str = 'options') -> None:
+    """Refuse (``ValueError`` naming the place) any ``circuit`` value in analysis options that is longer than
+    :data:`MAX_CIRCUIT_LENGTH` characters or nests ``p(...)`` deeper than :data:`MAX_CIRCUIT_DEPTH` levels."""
+    if not isinstance(options, dict):
+        return
+    for section, values in options.items():
+        if not isinstance(values, dict) or not isinstance(values.get('circuit'), str):
+            continue
+        circuit = values['circuit']
+        if len(circuit) > MAX_CIRCUIT_LENGTH:
+            raise ValueError(f'{where}.{section}.circuit: a circuit string has at most {MAX_CIRCUIT_LENGTH} characters')
+        depth = deepest = 0
+        for char in circuit:
+            depth += (char == '(') - (char == ')')
+            deepest = max(deepest, depth)
+        if deepest > MAX_CIRCUIT_DEPTH:
+            raise ValueError(f'{where}.{section}.circuit: a circuit nests at most {MAX_CIRCUIT_DEPTH} levels of p(...)')

@@ -83,6 +83,11 @@ class MeasurementEntry(MeasurementConditions):
     technique: str | None = None
     format: str | None = None
     column_map: dict[str, Any] | None = None
+    allow_truncated: bool | None = Field(
+        None,
+        description='accept a file whose last line was cut while it was written: that line is dropped and the '
+        'measurement records it (truncated_last_line, and a flag)',
+    )
     label: str | None = None
 
     @field_validator('technique')

@@ -27,6 +27,7 @@ from aiida.engine import WorkChain
 
 from aiida_ssb.analysis.registry import ANALYSES, canonical_options, merge_options, validate_options
 from aiida_ssb.calculations.summary import summarise_cell
+from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summary
 from aiida_ssb.data.material import MaterialData
@@ -201,9 +202,15 @@ def _kept_from_previous(cell: orm.Data, failed: set[str]) -> dict[str, orm.Dict]
 
 
 def _campaign_groups(node: orm.Node) -> list[orm.Group]:
-    """The campaign groups of a node, so that `verdi archive create -G CAMPAIGN` carries its analyses."""
+    """The campaign groups (``ssb/campaign/...``) of a node, so that an archive of a campaign carries its analyses;
+    the user's own groups are left alone."""
     query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
-    query.append(orm.Group, with_node='node', filters={'type_string': 'core'}, project='*')
+    query.append(
+        orm.Group,
+        with_node='node',
+        filters={'type_string': 'core', 'label': {'like': f'{CAMPAIGN_PREFIX}%'}},
+        project='*',
+    )
     return query.all(flat=True)
 
 

@@ -18,7 +18,7 @@ from aiida.engine import run_get_node
 
 from aiida_ssb.analysis.registry import ANALYSES, canonical_options, merge_options, validate_options
 from aiida_ssb.data.measurements import MeasurementData
-from aiida_ssb.query.cells import measurement_label, measurements_of_cell
+from aiida_ssb.query.records import measurement_label, measurements_of_cell
 
 __all__ = ['AnalysisRun', 'Outcome', 'canonical_options', 'merge_options', 'shared_dict', 'validate_options']
 

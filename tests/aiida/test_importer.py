@@ -69,7 +69,7 @@ def test_example_manifest_records_the_seed_000_chain(aiida_profile_clean):
     ):
         assert expected in text
     assert cell.base.attributes.get('mass_loading_mg_cm2') == pytest.approx(1.238, abs=5e-4)
-    group = orm.Group.collection.get(label='seed000-nvopf-4v')
+    group = orm.Group.collection.get(label='ssb/campaign/seed000-nvopf-4v')
     assert len(group.nodes) == 11 + 12 * 2 + 3 * 2
 
 
@@ -187,7 +187,7 @@ def test_failure_during_storage_rolls_everything_back(aiida_profile_clean, tmp_p
     with pytest.raises(RuntimeError, match='disk full'):
         run_import(plan)
     assert node_count() == count
-    assert not orm.QueryBuilder().append(orm.Group, filters={'label': 'test-campaign'}).count()
+    assert not orm.QueryBuilder().append(orm.Group, filters={'label': 'ssb/campaign/test-campaign'}).count()
     monkeypatch.undo()
     import_manifest(path)  # and it still imports cleanly afterwards
-    assert orm.QueryBuilder().append(orm.Group, filters={'label': 'test-campaign'}).count() == 1
+    assert orm.QueryBuilder().append(orm.Group, filters={'label': 'ssb/campaign/test-campaign'}).count() == 1

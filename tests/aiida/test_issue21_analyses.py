@@ -164,7 +164,7 @@ NETZSCH = """#EXPORTTYPE:DATA ALL
 def test_material_records_are_analysed_indexed_and_queried(aiida_profile_clean, tmp_path):
     from aiida_ssb.calculations.diffraction import run_record_rietveld
     from aiida_ssb.importer.manifest import import_manifest
-    from aiida_ssb.query.cells import materials_with_records
+    from aiida_ssb.query.records import materials_with_records
     from aiida_ssb.workflows.cell import run_cell_analyses
 
     temperature, time, q = dsc_trace([(540.0, 6.0, 5.0)], step_c=0.5, noise_w_g=0.002)
@@ -217,7 +217,7 @@ def test_material_records_are_analysed_indexed_and_queried(aiida_profile_clean, 
     result = CliRunner().invoke(cmd_ssb, ['plot', 'MM-NCB', '--kind', 'dqdv', '-o', str(tmp_path / 'none.png')])
     assert result.exit_code != 0 and 'no dqdv result' in result.output
     pattern = next(n for n in materials if n.sample_id == 'MM-NCB')
-    from aiida_ssb.query.cells import measurements_of_cell
+    from aiida_ssb.query.records import measurements_of_cell
 
     (xrd,) = measurements_of_cell(pattern)
     summary = run_record_rietveld(

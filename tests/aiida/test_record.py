@@ -3,7 +3,7 @@
 import pytest
 from aiida import orm
 
-from aiida_ssb.calculations.record import RECORD_FUNCTIONS, assemble_cell, record_step
+from aiida_ssb.calculations.record import RECORD_FUNCTIONS, assemble_cell, link_label, record_step
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.sample import DuplicateSampleError, find_sample
@@ -52,7 +52,7 @@ def test_every_step_kind_links_inputs_to_its_product(aiida_profile_clean, kind):
     assert product.is_stored and product.sample_id == 'P-1'
     assert process.process_type == f'aiida.calculations:ssb.record.{kind}'
     incoming = {link.link_label: link.node for link in process.base.links.get_incoming().all()}
-    assert incoming['A_1'].uuid == a.uuid and incoming['B_1'].uuid == b.uuid
+    assert incoming[link_label('A-1')].uuid == a.uuid and incoming[link_label('B-1')].uuid == b.uuid
     parameters = incoming['parameters'].get_dict()
     assert [item['material'] for item in parameters['inputs']] == ['A-1', 'B-1']
     assert product.base.attributes.get('nominal_composition')[0]['fraction'] == pytest.approx(0.6)

@@ -194,3 +194,31 @@ def write_netzsch(
     text = header + '##' + delimiter.join(names) + '\n' + '\n'.join(rows) + '\n'
     path.write_bytes(text.encode(encoding))
     return temperature, minutes, dsc, mass_percent
+
+
+def ec_lab(value: float, digits: int = 7) -> str:
+    """A number as EC-Lab writes it: 2.3403094E+000."""
+    mantissa, exponent = f'{value:.{digits}E}'.split('E')
+    return f'{mantissa}E{exponent[0]}{int(exponent[1:]):03d}'
+
+
+def write_mpt(
+    path: pathlib.Path,
+    names: list[str],
+    rows: list[list[str]],
+    *,
+    technique: str = 'Galvanostatic Cycling with Potential Limitation',
+    header: list[str] = (),
+    name_line: str | None = None,
+    line_end: str = '\r\n',
+    final_newline: bool = True,
+    encoding: str = 'cp1252',
+) -> None:
+    """A small EC-Lab text export: magic, "Nb header lines", the technique, extra header lines, the column-name
+    line (``name_line`` overrides the tab-joined ``names`` plus EC-Lab's trailing tab), then the rows."""
+    lines = ['EC-Lab ASCII FILE', 'Nb header lines : {n}', '', technique, '', *header]
+    lines.append(name_line if name_line is not None else '\t'.join(names) + '\t')
+    n_header = len(lines)
+    lines[1] = lines[1].format(n=n_header)
+    body = line_end.join(lines + ['\t'.join(row) for row in rows])
+    path.write_bytes((body + (line_end if final_newline else '')).encode(encoding))

@@ -26,6 +26,14 @@ FORMAT_CODES = {
     'xy',
     'panalytical-xrdml',
     'netzsch-txt',
+    'bdf',
+    'neware-csv',
+    'neware-xlsx',
+    'arbin-csv',
+    'arbin-xlsx',
+    'chi-txt',
+    'parstat-txt',
+    'versastudio-par',
 }
 
 
@@ -38,6 +46,8 @@ def test_every_real_file_gives_json_metadata(shared_data):
     paths = sorted(path for path in shared_data.glob('*/*') if path.suffix != '.md')
     assert len(paths) >= 30
     for path in paths:
+        if path.stem == 'wait':  # a header without one data row: refused (tests/parsers/test_biologic.py)
+            continue
         if path.suffix == '.res':
             try:
                 measurement = read(path)

@@ -23,7 +23,6 @@ BIOLOGIC = {
     'mb': ('mb', 1588),
     'ocv': ('ocv', 602),
     'peis': ('peis', 32),
-    'wait': ('wait', 0),
     'zir': ('zir', 1),
 }
 TWINS = sorted(BIOLOGIC)
@@ -70,7 +69,15 @@ def test_every_biologic_file_reads(shared_file, stem, extension):
         assert isinstance(measurement.metadata['start_time_unix_s'], float)
 
 
-@pytest.mark.parametrize('stem', [stem for stem in sorted(BIOLOGIC) if stem != 'wait'])
+@pytest.mark.parametrize('extension', ['mpt', 'mpr'])
+def test_a_record_without_data_rows_is_refused(shared_file, extension):
+    # wait.mpt/.mpr: a header (and a settings module) but not one data row; zero rows is an error, never an
+    # empty measurement stored as if it were one
+    with pytest.raises(ParseError, match='no data rows'):
+        read(shared_file(f'biologic/wait.{extension}'))
+
+
+@pytest.mark.parametrize('stem', sorted(BIOLOGIC))
 def test_mpt_first_and_last_rows_match_the_raw_text(shared_file, stem):
     path = shared_file(f'biologic/{stem}.mpt')
     names, table = raw_mpt(path)
@@ -140,6 +147,14 @@ def test_modulo_bat_settings_keep_every_sequence(shared_file):
     assert settings['ctrl1_val_unit'][3] == 'µA'
     for name in ('cycle_index', 'half_cycle_index', 'step_index', 'control_mode'):
         assert name in measurement
+    # one measurement with its sequences: each row's Ns names a sequence of the validated settings
+    sequences = measurement.metadata['technique_settings']['sequences']
+    assert [sequence['label'] for sequence in sequences] == settings['ctrl_type']
+    assert [sequence['control'] for sequence in sequences] == [
+        'rest', 'impedance', 'rest', 'current', 'current', 'rest', 'impedance', 'loop'
+    ]  # fmt: skip
+    assert set(np.unique(measurement['step_index'])) <= {sequence['index'] for sequence in sequences}
+    assert sequences[4]['set_current_ma'] == pytest.approx(-0.0028) and sequences[4]['lower_voltage_limit_v'] == -5
     # the impedance columns are NaN outside the impedance sequences
     frequency = measurement['frequency_hz']
     assert np.isnan(frequency).sum() == measurement.metadata['dc_rows'] == 1028
@@ -320,3 +335,74 @@ def test_mpt_units_are_converted(tmp_path):
     bad.write_bytes('\n'.join(header + ['\t'.join(names).replace('I/A', 'I/V')] + rows).encode('latin-1'))
     with pytest.raises(ParseError, match="column 'I/V'"):
         read(bad)
+
+
+# columns EC-Lab computes only when it exports a record as text (its .mpr has no such column and no exact rule
+# rebuilds them): CP's energies and capacitances, Modulo Bat's R
+EXPORT_ONLY = {
+    'cp': {'charge_energy_mwh', 'discharge_energy_mwh', 'charge_capacitance_uf', 'discharge_capacitance_uf'},
+    'mb': {'resistance_ohm'},
+}
+
+
+@pytest.mark.parametrize('stem', TWINS)
+def test_mpt_and_mpr_give_the_same_columns(shared_file, stem):
+    text = set(read(shared_file(f'biologic/{stem}.mpt')).columns)
+    binary = set(read(shared_file(f'biologic/{stem}.mpr')).columns)
+    assert binary <= text
+    assert text - binary == EXPORT_ONLY.get(stem, set())
+
+
+def test_every_battery_column_name_of_either_ec_lab_version(tmp_path):
+    """Newer EC-Lab writes ``Energy we charge``, ``Pwe``, ``Rwe`` where older versions (and galvani's names for an
+    .mpr) say ``Energy charge``, ``P``, ``R``; counter-electrode and cell (we-ce) quantities have their own columns."""
+    from tests.parsers.helpers import ec_lab, write_mpt
+
+    names = [
+        'mode', 'time/s', 'Ewe/V', 'Ece/V', 'I/mA', '(Q-Qo)/mA.h', 'Q charge/discharge/mA.h', 'half cycle',
+        'Energy we charge/W.h', 'Energy we discharge/W.h', 'Energy ce charge/W.h', 'Energy ce discharge/W.h',
+        'Energy we-ce charge/W.h', 'Energy we-ce discharge/W.h', 'Pwe/W', 'Pce/W', 'Pwe-ce/W', 'Rwe/Ohm',
+        'Capacitance charge/µF', 'Capacitance discharge/µF', 'x',
+    ]  # fmt: skip
+    values = [1, 10.0, 3.5, 0.25, 2.0, 0.5, 0.5, 0, 1.5e-3, 0.0, -2e-5, 0.0, 1.4e-3, 0.0, 7e-3, -5e-4, 6.5e-3, 12.5,
+              3.3, 0.0, 0.42]  # fmt: skip
+    rows = [[str(value) if isinstance(value, int) else ec_lab(value) for value in values] for _ in range(3)]
+    path = tmp_path / 'names.mpt'
+    write_mpt(path, names, rows)
+    measurement = read(path)
+    expected = {
+        'voltage_v': 3.5, 'counter_voltage_v': 0.25, 'cell_voltage_v': 3.25, 'current_ma': 2.0,
+        'charge_mah': 0.5, 'capacity_mah': 0.5, 'charge_energy_mwh': 1.5, 'counter_charge_energy_mwh': -0.02,
+        'cell_charge_energy_mwh': 1.4, 'power_mw': 7.0, 'counter_power_mw': -0.5, 'cell_power_mw': 6.5,
+        'resistance_ohm': 12.5, 'charge_capacitance_uf': 3.3, 'intercalation_x': 0.42,
+    }  # fmt: skip
+    for name, value in expected.items():
+        assert measurement[name][0] == pytest.approx(value, rel=1e-7), name
+    assert measurement.metadata['derived_columns']['cell_voltage_v'] == 'Ewe - Ece'
+
+
+@pytest.mark.parametrize('stem', [stem for stem in TWINS if stem not in ('gcpl.pr_182.1', 'mb')])
+def test_settings_of_the_mpr_module_agree_with_its_mpt_export(shared_file, stem):
+    """The .mpr settings module, read through the record layouts, gives what the .mpt settings block says."""
+    text = read(shared_file(f'biologic/{stem}.mpt')).metadata['settings_summary']
+    binary = read(shared_file(f'biologic/{stem}.mpr')).metadata['settings_summary']
+    assert set(binary) == set(text)
+    for key, value in text.items():
+        assert binary[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
+
+
+def test_settings_of_every_shared_ec_lab_file(shared_data):
+    """Every EC-Lab file of the shared folder records its settings, except those whose layout is not read: the
+    Modulo Bat .mpr (its .mpt twin gives them), the BT-Lab GCPL export without a header and its .mpr."""
+    not_read = {'mb.mpr', 'gcpl.pr_182.1.mpt', 'gcpl.pr_182.1.mpr', 'wait.mpt', 'wait.mpr'}
+    for path in sorted((shared_data / 'biologic').glob('*.mp[rt]')):
+        if path.name in not_read:
+            continue
+        measurement = read(path)
+        assert measurement.metadata['settings_summary']['technique'] == measurement.technique, path.name
+        assert measurement.metadata['technique_settings']['sequences'], path.name
+    jdb = read(shared_data / 'biologic' / 'jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr')
+    summary = jdb.metadata['settings_summary']
+    assert summary['upper_voltage_limit_v'] == pytest.approx(3.8) and summary['lower_voltage_limit_v'] == pytest.approx(
+        2.0
+    )

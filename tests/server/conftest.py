@@ -144,7 +144,9 @@ class LabServer:
 @pytest.fixture(scope='session')
 def lab_server(services, tmp_path_factory) -> LabServer:
     """A fresh server profile (unique database, RabbitMQ, 2 daemon workers); dropped at the end of the session."""
-    from aiida_ssb.cli.server import _admin_connection, _drop_database, _drop_role
+    from aiida_ssb.server.services import admin_connection as _admin_connection
+    from aiida_ssb.server.services import drop_database as _drop_database
+    from aiida_ssb.server.services import drop_role as _drop_role
 
     token = secrets.token_hex(4)
     root = tmp_path_factory.mktemp('lab-server')

@@ -31,7 +31,7 @@ def max_pk(_: dict) -> int:
 def activity(arguments: dict) -> dict:
     from aiida import orm
 
-    from aiida_ssb.cli.server import orphaned_processes
+    from aiida_ssb.server.status import orphaned_processes
 
     orphans = sorted(node.pk for node in orphaned_processes())
     query = orm.QueryBuilder().append(
@@ -94,7 +94,9 @@ def runs(arguments: dict) -> list[dict]:
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.query.index import INDEX_EXTRA
 
-    query = orm.QueryBuilder().append(orm.Group, filters={'label': arguments['campaign']}, tag='group')
+    query = orm.QueryBuilder().append(
+        orm.Group, filters={'label': f'ssb/campaign/{arguments["campaign"]}'}, tag='group'
+    )
     query.append(CellData, with_group='group', tag='cell', project='*')
     query.append(
         orm.WorkChainNode,

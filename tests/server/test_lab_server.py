@@ -89,7 +89,7 @@ def split_import(lab_server, demo_campaigns):
 def test_server_profile(lab_server):
     """The profile is on PostgreSQL + RabbitMQ, caches the analyses and runs two workers; a second setup onto the
     same profile or database is refused with a clear message and creates nothing."""
-    from aiida_ssb.cli.server import CACHED_ANALYSES
+    from aiida_ssb.server.profile import CACHED_ANALYSES
 
     status = lab_server.status()
     assert status['storage']['backend'] == 'core.psql_dos'

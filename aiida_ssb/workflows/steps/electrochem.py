@@ -29,7 +29,7 @@ from aiida_ssb.calculations.electrochem import (
     analyse_transference_number,
 )
 from aiida_ssb.data.measurements import SymmetricCellData
-from aiida_ssb.query.cells import electrolyte_of
+from aiida_ssb.query.records import electrolyte_of
 from aiida_ssb.workflows.run import AnalysisRun
 
 __all__ = ['dc_polarisation', 'dqdv', 'gitt', 'pitt', 'record_class', 'transference_number']

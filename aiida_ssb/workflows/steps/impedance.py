@@ -14,7 +14,7 @@ from aiida_ssb.calculations.impedance import (
     analyse_eis_fit,
     analyse_interface_growth,
 )
-from aiida_ssb.query.cells import electrolyte_of
+from aiida_ssb.query.records import electrolyte_of
 from aiida_ssb.workflows.run import AnalysisRun
 
 __all__ = [

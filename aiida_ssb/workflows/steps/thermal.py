@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiida_ssb.calculations.thermal import analyse_thermal
-from aiida_ssb.query.cells import electrolyte_of
+from aiida_ssb.query.records import electrolyte_of
 from aiida_ssb.workflows.run import AnalysisRun
 
 __all__ = ['thermal']

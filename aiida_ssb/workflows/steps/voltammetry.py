@@ -10,7 +10,7 @@ from aiida_ssb.calculations.voltammetry import (
     rising_cutoffs,
     working_electrode_of,
 )
-from aiida_ssb.query.cells import electrolyte_of
+from aiida_ssb.query.records import electrolyte_of
 from aiida_ssb.workflows.run import AnalysisRun, shared_dict
 
 __all__ = ['onsets', 'stepwise_cv']

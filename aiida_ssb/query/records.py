@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from aiida import orm
 
 from aiida_ssb.calculations.record import link_label
+from aiida_ssb.data.campaign import campaign_label
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 
 __all__ = ['electrolyte_of', 'materials_with_records', 'measurement_label', 'measurements_of_cell']
@@ -31,11 +33,11 @@ def materials_with_records(campaigns: Iterable[str] | None = None) -> list[orm.D
     """The materials (powders, composites) that have measurement records of their own (DSC/TGA, diffraction...),
     optionally only those in the given campaign groups, by pk. Their analysis runs as a cell's does: the
     ``sample`` link of the parse process finds their records (:func:`measurements_of_cell`)."""
-    from aiida_ssb.data.material import MaterialData
 
     query = orm.QueryBuilder()
     if campaigns is not None:
-        query.append(orm.Group, filters={'label': {'in': list(campaigns)}}, tag='group')
+        labels = [campaign_label(name) for name in campaigns]
+        query.append(orm.Group, filters={'label': {'in': labels}, 'type_string': 'core'}, tag='group')
         query.append(MaterialData, with_group='group', project='*', tag='material')
     else:
         query.append(MaterialData, project='*', tag='material')
