@@ -104,6 +104,9 @@ CELL_FAMILY: tuple[str, ...] = (
 #: an arc whose resistance is below this fraction of |Z| at its characteristic frequency is not resolved
 SMALL_ARC = 5e-3
 
+#: most circuits pinned by selector (a manifest is a list of choices, not a program)
+MAX_PINNED = 50
+
 #: criterion differences below this do not tell circuits apart: the simplest of them is chosen
 PARSIMONY = 2.0
 
@@ -160,8 +163,12 @@ class EisFitSettings(FitSettings):
     @field_validator('circuits')
     @classmethod
     def _circuits(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_PINNED:
+            raise ValueError(f'at most {MAX_PINNED} pinned circuits')
         for selector, circuit in value.items():
             parse_selector(selector)
+            if len(circuit) > 500 or len(selector) > 200:
+                raise ValueError('a circuit has at most 500 characters, a selector 200')
             Circuit(circuit)
         return value
 
