@@ -206,6 +206,23 @@ def _failure_cycle_retention(expected: dict) -> float | None:
     return None
 
 
+def _electrode_buildup(sample_id: str) -> float | None:
+    """mV: the largest change of an electrode's plateau overpotential between the first and the last cycle of a
+    three-electrode record (the paper: no build-up)."""
+    from aiida_ssb.query.results import latest_results
+
+    for result in latest_results(sample_id, 'cycling'):
+        electrodes = result.summary.get_dict().get('electrodes') or {}
+        changes = [
+            abs(values['end_plateau_overpotential_v'] - values['initial_plateau_overpotential_v'])
+            for values in electrodes.values()
+            if 'end_plateau_overpotential_v' in values and 'initial_plateau_overpotential_v' in values
+        ]
+        if len(changes) == 2:
+            return 1000.0 * max(changes)
+    return None
+
+
 def _literature(key: str, sample_id: str) -> float | None:
     return _summary(sample_id, 'literature', key)
 
@@ -413,6 +430,98 @@ CHECKS: list[Check] = [
     ),
     Check(
         '001', 'rate capability 5C / 0.1C', 67.4, '%', 0.1, lambda e: _index('NCO-HC-RATE', 'rate_capability_percent')
+    ),
+    Check(
+        '001',
+        'Sn half cell: first-cycle CE',
+        84.3,
+        '%',
+        0.1,
+        lambda e: _index('SN-HC', 'initial_coulombic_efficiency_percent'),
+    ),
+    Check(
+        '001',
+        'Sn half cell: second-cycle CE',
+        97.0,
+        '%',
+        0.1,
+        lambda e: _index('SN-HC', 'second_coulombic_efficiency_percent'),
+    ),
+    Check(
+        '001',
+        'Sn half cell: retention after the 0.2C cycling',
+        92.1,
+        '%',
+        0.1,
+        lambda e: _index('SN-HC', 'capacity_retention_percent_at_end'),
+        'desodiation capacity, the CE numerator of an anode half cell',
+    ),
+    Check(
+        '001',
+        'full cell: N/P from the half cells',
+        1.20,
+        '',
+        0.005,
+        lambda e: _index('NCO-SN-FC', 'np_ratio_measured'),
+        'Sn first sodiation x 1.2 mg/cm2 over NaCrO2 first charge x 5.6 mg/cm2',
+    ),
+    Check(
+        '001',
+        'full cell: specific energy per NaCrO2',
+        282,
+        'Wh/kg',
+        1,
+        lambda e: _index('NCO-SN-FC', 'initial_specific_energy_wh_kg_active'),
+    ),
+    Check(
+        '001',
+        'full cell: specific energy per both composites',
+        222,
+        'Wh/kg',
+        1,
+        lambda e: _index('NCO-SN-FC', 'initial_specific_energy_wh_kg_both_composites'),
+        'NaCrO2 and Sn electrodes without their infiltrated electrolyte, from the layer masses',
+    ),
+    Check(
+        '001',
+        'full cell: first-cycle CE',
+        72.2,
+        '%',
+        0.1,
+        lambda e: _index('NCO-SN-FC', 'initial_coulombic_efficiency_percent'),
+    ),
+    Check(
+        '001',
+        'full cell: second-cycle CE',
+        95.8,
+        '%',
+        0.1,
+        lambda e: _index('NCO-SN-FC', 'second_coulombic_efficiency_percent'),
+    ),
+    Check(
+        '001',
+        'full cell: second-cycle energy efficiency',
+        84.9,
+        '%',
+        0.1,
+        lambda e: _index('NCO-SN-FC', 'second_energy_efficiency_percent'),
+    ),
+    Check(
+        '001',
+        'full cell: retention after the 0.2C cycling',
+        47.4,
+        '%',
+        0.1,
+        lambda e: _index('NCO-SN-FC', 'capacity_retention_percent_at_end'),
+    ),
+    Check(
+        '001',
+        'three-electrode cell: overpotential build-up of either electrode',
+        0.0,
+        'mV',
+        1.0,
+        lambda e: _electrode_buildup('NCO-SN-3E'),
+        'largest change of the plateau overpotential of NaCrO2 or Sn from the first to the last cycle',
     ),
     Check(
         '002', 'LiBH4 onset, 25 wt% Super P', 2.04, 'V', 0.01, lambda e: _index('LIBH4-SP25-10', 'oxidative_onset_v')

@@ -156,6 +156,7 @@ def test_graph_plots_and_export(demo, tmp_path):
         ('CV-NCB-C65', 'voltammogram'),
         ('NVOPF-FC-415', 'capacity'),
         ('NVOPF-FC-415', 'profiles'),
+        ('NCO-SN-3E', 'profiles'),
         ('NCO-HC-RATE', 'rate'),
         ('SYM-NA-MM45', 'ccd'),
         ('LI-SYM-OCV', 'resistance'),
@@ -197,7 +198,8 @@ def test_graph_plots_and_export(demo, tmp_path):
 
     frame = pd.read_parquet(tmp_path / 'export' / 'cells.parquet')
     assert set(frame['sample_id']) >= {'NCO-HC-70MPA', 'NCO-HC-3MPA'} and 'capacity_retention_percent_at_end' in frame
-    assert len(list((tmp_path / 'export' / 'measurements').iterdir())) == 3
+    # 3 NaCrO2 half-cell records, and the Sn half cell, the full-cell sheet's half cell, the full and the 3-electrode cell
+    assert len(list((tmp_path / 'export' / 'measurements').iterdir())) == 7
 
 
 def test_archive_round_trip_keeps_every_node_link_and_number(demo, tmp_path, aiida_profile):

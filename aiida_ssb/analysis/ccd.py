@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from aiida_ssb.analysis.cycling import CyclingError, _as_float, _check_time, _optional, segment_half_cycles
+from aiida_ssb.analysis.cycling.inputs import CyclingError, _as_float, _check_time, _optional
+from aiida_ssb.analysis.cycling.segment import segment_half_cycles
 from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
@@ -54,7 +55,8 @@ class CcdError(AnalysisError):
 
 
 class CcdSettings(Settings):
-    """Settings of the critical current density (:func:`critical_current_density`). The area is an input."""
+    """Settings of the critical current density (:func:`critical_current_density`). The area, the 1C current
+    density and the number of interfaces are inputs from the cell, not settings."""
 
     drop_fraction: float = Field(
         0.5,
@@ -65,6 +67,21 @@ class CcdSettings(Settings):
     )
     short_voltage_v: float = Field(0.005, gt=0, description='|V| below this, sustained, is a short (0 V criterion)')
     short_min_duration_s: float = Field(30.0, ge=0, description='how long |V| must stay below short_voltage_v')
+    short_min_points: int = Field(3, ge=1, description='how many rows |V| must stay below short_voltage_v')
+    drop_min_points: int = Field(
+        2, ge=1, description='a drop within a half cycle must hold for this many consecutive rows'
+    )
+    settle_fraction: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description='fraction of each half cycle skipped before its plateau is measured (the polarisation builds up '
+        'after each reversal)',
+    )
+    smooth_points: int = Field(3, ge=1, description='window (rows) of the running median of |V| before the drop test')
+    step_tolerance: float = Field(
+        0.05, gt=0, lt=1, description='relative difference below which two half cycles are at the same current density'
+    )
     criterion: Literal['sudden_drop', 'zero_volt'] = Field(
         'sudden_drop',
         description='the criterion of the headline CCD: the last stable step before a sudden drop, or the step '
@@ -72,6 +89,16 @@ class CcdSettings(Settings):
     )
     voltage_limit_v: float | None = Field(None, gt=0, description='cut-off voltage (divergence detection)')
     rest_current_ma: float | None = Field(None, gt=0, description='|I| below this is rest (default: from the data)')
+    exclude_steps: tuple[int, ...] = Field((), description='instrument step indices whose rows are left out')
+    min_half_cycle_fraction: float = Field(
+        0.002,
+        ge=0,
+        lt=1,
+        description='runs of reversed current below this fraction of the median half-cycle charge are noise',
+    )
+    integration: Literal['trapezoid', 'backward'] = Field(
+        'trapezoid', description='integration of the areal capacity of each half cycle (as in the cycling summary)'
+    )
 
 
 def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
@@ -118,6 +145,7 @@ class CcdResult:
     parameters: dict[str, Any]
     summary: dict[str, Any]
     warnings: list[str]
+    flags: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Flat, JSON-serialisable numbers (unknown values are absent)."""
@@ -141,6 +169,7 @@ class CcdResult:
                     out[f'{name}_{key}'] = value
         out.update(self.summary)
         out['parameters'] = dict(self.parameters)
+        out['flags'] = [dict(item) for item in self.flags]
         if self.warnings:
             out['warnings'] = list(self.warnings)
         return out
@@ -152,61 +181,8 @@ class CcdResult:
         return out
 
 
-def critical_current_density(
-    time_s: Any,
-    voltage_v: Any,
-    current_ma: Any,
-    area_cm2: float,
-    *,
-    drop_fraction: float = 0.5,
-    short_voltage_v: float = 0.005,
-    short_min_duration_s: float = 30.0,
-    short_min_points: int = 3,
-    drop_min_points: int = 2,
-    settle_fraction: float = 0.1,
-    smooth_points: int = 3,
-    criterion: str = 'sudden_drop',
-    step_tolerance: float = 0.05,
-    voltage_limit_v: float | None = None,
-    one_c_ma_cm2: float | None = None,
-    control_mode: Any = None,
-    half_cycle_index: Any = None,
-    cycle_index: Any = None,
-    step_index: Any = None,
-    exclude: Any = None,
-    exclude_steps: Sequence[int] | None = None,
-    rest_current_ma: float | None = None,
-) -> CcdResult:
-    """Critical current density of a symmetric cell cycled at stepped current density.
-
-    :param time_s: time (s), non-decreasing.
-    :param voltage_v: cell voltage (V); its sign follows the current.
-    :param current_ma: current (mA); the sign gives the plating/stripping direction.
-    :param area_cm2: electrode area (cm2), for current density and areal capacity.
-    :param drop_fraction: a half cycle fails by sudden drop when its smoothed ``|V|`` falls below this
-        fraction of its own running plateau, or its plateau is below this fraction of the ohmic
-        expectation from the last stable half cycle.
-    :param short_voltage_v: ``|V|`` below which the cell counts as shorted (0 V criterion).
-    :param short_min_duration_s: the short must last at least this long ...
-    :param short_min_points: ... and cover at least this many rows.
-    :param drop_min_points: a drop within a half cycle must hold for this many consecutive rows.
-    :param settle_fraction: fraction of each half cycle's duration skipped before the plateau is measured
-        (the polarisation builds up after each reversal).
-    :param smooth_points: window (rows) of the running median applied to ``|V|`` before the drop test.
-    :param criterion: ``'sudden_drop'`` or ``'zero_volt'``: which criterion gives the headline ``ccd_ma_cm2``.
-    :param step_tolerance: relative difference below which two half cycles are at the same current density.
-    :param voltage_limit_v: optional ``|V|`` limit (the cycler's cut-off): half cycles reaching it are
-        reported as *divergence* (contact loss, voids), which is not a short.
-    :param one_c_ma_cm2: optional 1C current density, to express the CCD as a C-rate.
-    :param control_mode: EC-Lab control mode (3 = rest) if recorded.
-    :param half_cycle_index: instrument half-cycle counter, if recorded.
-    :param cycle_index: instrument cycle counter, if recorded.
-    :param step_index: instrument step counter, needed with ``exclude_steps``.
-    :param exclude: boolean mask of rows to leave out (impedance points).
-    :param exclude_steps: step indices to leave out.
-    :param rest_current_ma: ``|I|`` at or below which a row is at rest (default: 0.1 % of the 99th percentile).
-    :raises CcdError: for unusable input (the field is named).
-    """
+def _read(time_s: Any, voltage_v: Any, current_ma: Any, area_cm2: Any, optional: dict[str, Any]):
+    """Validated columns and area (a :class:`CcdError` naming the field otherwise)."""
     try:
         t = _as_float('time_s', time_s, None)
         n = t.size
@@ -215,10 +191,7 @@ def critical_current_density(
         v = _as_float('voltage_v', voltage_v, n)
         i = _as_float('current_ma', current_ma, n)
         _check_time(t)
-        mode = _optional('control_mode', control_mode, n)
-        hci = _optional('half_cycle_index', half_cycle_index, n)
-        cyi = _optional('cycle_index', cycle_index, n)
-        sti = _optional('step_index', step_index, n)
+        columns = {name: _optional(name, values, n) for name, values in optional.items()}
     except CyclingError as exc:
         raise CcdError(str(exc)) from None
     try:
@@ -227,236 +200,328 @@ def critical_current_density(
         raise CcdError(f'area_cm2: {area_cm2!r} is not a number') from None
     if not math.isfinite(area) or area <= 0:
         raise CcdError(f'area_cm2: must be a positive number of cm2, got {area_cm2!r}')
-    if criterion not in CRITERIA:
-        raise CcdError(f'criterion: {criterion!r} is not one of {", ".join(CRITERIA)}')
-    if not 0 < drop_fraction < 1:
-        raise CcdError(f'drop_fraction: must be between 0 and 1, got {drop_fraction!r}')
-    if not short_voltage_v > 0:
-        raise CcdError(f'short_voltage_v: must be positive, got {short_voltage_v!r}')
-    if not 0 <= settle_fraction < 1:
-        raise CcdError(f'settle_fraction: must be in [0, 1), got {settle_fraction!r}')
-    try:
-        seg = segment_half_cycles(
-            t,
-            v,
-            i,
-            half_cycle_index=hci,
-            cycle_index=cyi,
-            control_mode=mode,
-            step_index=sti,
-            exclude=exclude,
-            exclude_steps=exclude_steps,
-            rest_current_ma=rest_current_ma,
-        )
-    except CyclingError as exc:
-        raise CcdError(str(exc)) from None
+    return t, v, i, area, columns
 
+
+@dataclasses.dataclass
+class _HalfCycles:
+    """Per half cycle: current density, plateau and peak |V|, the ohmic expectation, and the failure tests."""
+
+    current_density: np.ndarray
+    plateau: np.ndarray
+    peak: np.ndarray
+    expected: np.ndarray
+    drop_time: np.ndarray
+    short_time: np.ndarray
+    drop_kind: np.ndarray  # 0 none, 1 within the half cycle, 2 below the ohmic expectation
+    limit: np.ndarray
+
+
+def _half_cycles(t: np.ndarray, seg: Any, area: float, s: CcdSettings) -> _HalfCycles:
+    """Measure each half cycle and test it for a short (0 V) and a sudden drop (against its own running plateau,
+    and against the ohmic expectation scaled from the last stable half cycle, same direction when available)."""
     nh = seg.n_half_cycles
-    capacity = seg.reduce(seg.dq_c)
-    duration = seg.reduce(seg.dt_c)
-    current_density = np.empty(nh)
-    plateau = np.empty(nh)
-    peak = np.empty(nh)
-    expected = np.full(nh, np.nan)
-    drop_time = np.full(nh, np.nan)
-    short_time = np.full(nh, np.nan)
-    drop_kind = np.zeros(nh, dtype=np.int64)  # 0 none, 1 within the half cycle, 2 below the ohmic expectation
-    limit = np.zeros(nh, dtype=bool)
+    out = _HalfCycles(
+        current_density=np.empty(nh),
+        plateau=np.empty(nh),
+        peak=np.empty(nh),
+        expected=np.full(nh, np.nan),
+        drop_time=np.full(nh, np.nan),
+        short_time=np.full(nh, np.nan),
+        drop_kind=np.zeros(nh, dtype=np.int64),
+        limit=np.zeros(nh, dtype=bool),
+    )
     last_stable: dict[int, tuple[float, float]] = {}
     for k in range(nh):
         lo, hi = seg.seg_start[k], seg.seg_stop[k]
         times = t[seg.rows[lo:hi]]
         absolute = np.abs(seg.voltage_c[lo:hi])
-        current_density[k] = float(np.median(seg.current_c[lo:hi])) / area
-        settled = times >= times[0] + settle_fraction * (times[-1] - times[0])
+        out.current_density[k] = float(np.median(seg.current_c[lo:hi])) / area
+        settled = times >= times[0] + s.settle_fraction * (times[-1] - times[0])
         if settled.sum() < 2:
             settled[:] = True
-        smooth = _rolling_median(absolute, smooth_points)
-        plateau[k] = float(np.median(absolute[settled]))
-        peak[k] = float(absolute.max())
-        if voltage_limit_v is not None and peak[k] >= voltage_limit_v:
-            limit[k] = True
-        # 0 V criterion
-        start = _first_sustained(absolute < short_voltage_v, times, short_min_points, short_min_duration_s)
+        smooth = _rolling_median(absolute, s.smooth_points)
+        out.plateau[k] = float(np.median(absolute[settled]))
+        out.peak[k] = float(absolute.max())
+        if s.voltage_limit_v is not None and out.peak[k] >= s.voltage_limit_v:
+            out.limit[k] = True
+        start = _first_sustained(absolute < s.short_voltage_v, times, s.short_min_points, s.short_min_duration_s)
         if start is not None:
-            short_time[k] = times[start]
-        # sudden drop within the half cycle, against its own running plateau
+            out.short_time[k] = times[start]
         s_times = times[settled]
         s_smooth = smooth[settled]
         running = np.maximum.accumulate(s_smooth)
-        fallen = s_smooth < drop_fraction * running
-        first = _first_sustained(fallen, s_times, drop_min_points, 0.0)
+        first = _first_sustained(s_smooth < s.drop_fraction * running, s_times, s.drop_min_points, 0.0)
         if first is not None:
-            drop_kind[k] = 1
-            drop_time[k] = s_times[first]
-        # against the ohmic expectation from the last stable half cycle (same direction when available)
+            out.drop_kind[k] = 1
+            out.drop_time[k] = s_times[first]
         direction = int(seg.direction[k])
         reference = last_stable.get(direction) or last_stable.get(-direction)
         if reference is not None:
-            expected[k] = reference[0] * current_density[k] / reference[1]
-            if drop_kind[k] == 0 and plateau[k] < drop_fraction * expected[k]:
-                drop_kind[k] = 2
-                below = np.flatnonzero(s_smooth < drop_fraction * expected[k])
-                drop_time[k] = s_times[below[0]] if below.size else times[0]
-        if drop_kind[k] == 0 and np.isnan(short_time[k]):
-            last_stable[direction] = (plateau[k], current_density[k])
+            out.expected[k] = reference[0] * out.current_density[k] / reference[1]
+            if out.drop_kind[k] == 0 and out.plateau[k] < s.drop_fraction * out.expected[k]:
+                out.drop_kind[k] = 2
+                below = np.flatnonzero(s_smooth < s.drop_fraction * out.expected[k])
+                out.drop_time[k] = s_times[below[0]] if below.size else times[0]
+        if out.drop_kind[k] == 0 and np.isnan(out.short_time[k]):
+            last_stable[direction] = (out.plateau[k], out.current_density[k])
+    return out
 
-    # steps of current density
+
+def _steps(
+    measured: _HalfCycles, capacity: np.ndarray, duration: np.ndarray, area: float, s: CcdSettings, n_interfaces: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The steps of current density (consecutive half cycles within ``step_tolerance``) and the step of each
+    half cycle (0-based)."""
+    density = measured.current_density
+    nh = density.size
     brk = np.ones(nh, dtype=bool)
     if nh > 1:
         with np.errstate(divide='ignore', invalid='ignore'):
-            brk[1:] = np.abs(current_density[1:] / current_density[:-1] - 1.0) > step_tolerance
+            brk[1:] = np.abs(density[1:] / density[:-1] - 1.0) > s.step_tolerance
     step_of_half = np.cumsum(brk) - 1
-    step_start = np.flatnonzero(brk)
-    step_stop = np.r_[step_start[1:], nh]
-    n_steps = step_start.size
-    step_density = np.array([np.median(current_density[a:b]) for a, b in zip(step_start, step_stop, strict=True)])
-    step_plateau = np.array([np.median(plateau[a:b]) for a, b in zip(step_start, step_stop, strict=True)])
-    areal_capacity = capacity / area
+    start = np.flatnonzero(brk)
+    stop = np.r_[start[1:], nh]
+    pairs = list(zip(start, stop, strict=True))
+
+    def median(values: np.ndarray) -> np.ndarray:
+        return np.array([np.median(values[a:b]) for a, b in pairs])
+
+    step_density = median(density)
+    step_plateau = median(measured.plateau)
+    asr = step_plateau / step_density * 1000.0
     steps = {
-        'step': np.arange(1, n_steps + 1),
+        'step': np.arange(1, start.size + 1),
         'current_density_ma_cm2': step_density,
-        'first_half_cycle': step_start + 1,
-        'last_half_cycle': step_stop,
-        'n_half_cycles': step_stop - step_start,
-        'areal_capacity_mah_cm2': np.array(
-            [np.median(areal_capacity[a:b]) for a, b in zip(step_start, step_stop, strict=True)]
-        ),
-        'half_cycle_duration_s': np.array(
-            [np.median(duration[a:b]) for a, b in zip(step_start, step_stop, strict=True)]
-        ),
+        'first_half_cycle': start + 1,
+        'last_half_cycle': stop,
+        'n_half_cycles': stop - start,
+        'areal_capacity_mah_cm2': median(capacity / area),
+        'half_cycle_duration_s': median(duration),
         'median_abs_voltage_v': step_plateau,
-        'area_specific_resistance_ohm_cm2': step_plateau / step_density * 1000.0,
+        'area_specific_resistance_ohm_cm2': asr,
+        'area_specific_resistance_per_interface_ohm_cm2': asr / n_interfaces,
     }
+    return steps, step_of_half
+
+
+def _failures(
+    measured: _HalfCycles, steps: dict[str, np.ndarray], step_of_half: np.ndarray, t_first: np.ndarray, s: CcdSettings
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The first half cycle failing by sudden drop, by 0 V and reaching the voltage limit (None each when none)."""
+    step_density = steps['current_density_ma_cm2']
+
+    def describe(k: int, time_value: float, extra: dict[str, Any]) -> dict[str, Any]:
+        step = int(step_of_half[k])
+        found = {
+            'half_cycle': k + 1,
+            'step': step + 1,
+            'time_s': float(time_value),
+            'failing_ma_cm2': float(step_density[step]),
+            'last_stable_ma_cm2': float(step_density[step - 1]) if step > 0 else None,
+        }
+        found.update(extra)
+        return found
+
+    sudden = zero = limited = None
+    dropped = np.flatnonzero(measured.drop_kind > 0)
+    if dropped.size:
+        k = int(dropped[0])
+        reason = 'within_half_cycle' if measured.drop_kind[k] == 1 else 'below_expected'
+        sudden = describe(k, measured.drop_time[k], {'reason': reason})
+    shorted = np.flatnonzero(np.isfinite(measured.short_time))
+    if shorted.size:
+        k = int(shorted[0])
+        zero = describe(k, measured.short_time[k], {})
+    if measured.limit.any():
+        k = int(np.flatnonzero(measured.limit)[0])
+        limited = describe(k, t_first[k], {'limit_v': s.voltage_limit_v})
+    return sudden, zero, limited
+
+
+def _headline(
+    s: CcdSettings, sudden: dict[str, Any] | None, zero: dict[str, Any] | None, max_density: float
+) -> tuple[float | None, str]:
+    """The headline CCD by the chosen criterion (None when not reached) and its message."""
+    unit = 'mA/cm2'
+    if s.criterion == 'sudden_drop':
+        if sudden is None:
+            return None, f'no CCD reached up to {max_density:.4g} {unit} (sudden-drop criterion)'
+        if sudden['last_stable_ma_cm2'] is None:
+            return None, (
+                f'sudden drop already at the first step ({sudden["failing_ma_cm2"]:.4g} {unit}, half cycle '
+                f'{sudden["half_cycle"]}): CCD below {sudden["failing_ma_cm2"]:.4g} {unit}'
+            )
+        ccd = sudden['last_stable_ma_cm2']
+        return ccd, (
+            f'CCD {ccd:.4g} {unit} (sudden drop in half cycle {sudden["half_cycle"]} at '
+            f'{sudden["failing_ma_cm2"]:.4g} {unit}, t = {sudden["time_s"]:.0f} s)'
+        )
+    if zero is None:
+        return None, f'no CCD reached up to {max_density:.4g} {unit} (0 V criterion)'
+    ccd = zero['failing_ma_cm2']
+    return ccd, (
+        f'CCD {ccd:.4g} {unit} (|V| < {1000 * s.short_voltage_v:g} mV in half cycle {zero["half_cycle"]}, '
+        f't = {zero["time_s"]:.0f} s)'
+    )
+
+
+def _quality(
+    steps: dict[str, np.ndarray], sudden: dict[str, Any] | None, limited: dict[str, Any] | None, s: CcdSettings
+) -> tuple[list[str], list[dict[str, Any]], bool]:
+    """Warnings and flags about the protocol and the failure, and whether the current density increases."""
+    n_steps = steps['step'].size
+    density = steps['current_density_ma_cm2']
+    increasing = bool(n_steps > 1 and np.all(np.diff(density) > 0))
+    warnings: list[str] = []
+    flags: list[dict[str, Any]] = []
+
+    def note(name: str, text: str) -> None:
+        warnings.append(text)
+        flags.append({'flag': name, 'severity': 'warning', 'reason': text})
+
+    if n_steps < 2:
+        note('not_a_stepped_test', 'the current density never changes: not a stepped-current test')
+    elif not increasing:
+        note('current_not_increasing', 'the current density does not increase monotonically from step to step')
+    if sudden is not None and sudden['last_stable_ma_cm2'] is None:
+        note('failed_at_first_step', 'the cell fails at the first current density: the CCD is only bounded above')
+    if limited is not None:
+        note(
+            'voltage_limit_reached',
+            f'|V| reached the {s.voltage_limit_v:g} V limit in half cycle {limited["half_cycle"]}: divergence '
+            '(contact loss or voids), not a short',
+        )
+    return warnings, flags, increasing
+
+
+def critical_current_density(
+    time_s: Any,
+    voltage_v: Any,
+    current_ma: Any,
+    area_cm2: float,
+    *,
+    one_c_ma_cm2: float | None = None,
+    area_rule: str | None = None,
+    n_interfaces: int = 2,
+    control_mode: Any = None,
+    half_cycle_index: Any = None,
+    cycle_index: Any = None,
+    step_index: Any = None,
+    exclude: Any = None,
+    settings: CcdSettings | Mapping[str, Any] | None = None,
+    **overrides: Any,
+) -> CcdResult:
+    """Critical current density of a symmetric cell cycled at stepped current density.
+
+    :param time_s: time (s), non-decreasing.
+    :param voltage_v: cell voltage (V); its sign follows the current.
+    :param current_ma: current (mA); the sign gives the plating/stripping direction.
+    :param area_cm2: the area the current density is counted on (cm2): for a symmetric cell the smaller
+        electrode contact (the cell's ``electrode_area_cm2``).
+    :param one_c_ma_cm2: optional 1C current density, to express the CCD as a C-rate.
+    :param area_rule: which area ``area_cm2`` is (stored with the result).
+    :param n_interfaces: electrode/electrolyte interfaces in series (2 in a symmetric cell): the area-specific
+        resistance per interface is the total divided by this.
+    :param control_mode: EC-Lab control mode (3 = rest) if recorded.
+    :param half_cycle_index: instrument half-cycle counter, if recorded.
+    :param cycle_index: instrument cycle counter, if recorded.
+    :param step_index: instrument step counter, needed with the ``exclude_steps`` setting.
+    :param exclude: boolean mask of rows to leave out (impedance points).
+    :param settings: a :class:`CcdSettings` or a mapping of its fields (see there for the criteria's
+        thresholds); ``overrides`` are applied on top.
+    :raises CcdError: for unusable input (the field is named).
+    """
+    s = CcdSettings.resolve(settings, **overrides)
+    if int(n_interfaces) < 1:
+        raise CcdError(f'n_interfaces: must be at least 1, got {n_interfaces!r}')
+    optional = {
+        'control_mode': control_mode,
+        'half_cycle_index': half_cycle_index,
+        'cycle_index': cycle_index,
+        'step_index': step_index,
+    }
+    t, v, i, area, columns = _read(time_s, voltage_v, current_ma, area_cm2, optional)
+    try:
+        seg = segment_half_cycles(
+            t,
+            v,
+            i,
+            half_cycle_index=columns['half_cycle_index'],
+            cycle_index=columns['cycle_index'],
+            control_mode=columns['control_mode'],
+            step_index=columns['step_index'],
+            exclude=exclude,
+            exclude_steps=s.exclude_steps,
+            rest_current_ma=s.rest_current_ma,
+            min_half_cycle_fraction=s.min_half_cycle_fraction,
+            integration=s.integration,
+        )
+    except CyclingError as exc:
+        raise CcdError(str(exc)) from None
+    measured = _half_cycles(t, seg, area, s)
+    capacity = seg.reduce(seg.dq_c)
+    duration = seg.reduce(seg.dt_c)
+    steps, step_of_half = _steps(measured, capacity, duration, area, s, int(n_interfaces))
     half = {
-        'half_cycle': np.arange(1, nh + 1),
+        'half_cycle': np.arange(1, seg.n_half_cycles + 1),
         'direction': seg.direction,
         'step': step_of_half + 1,
         'start_time_s': t[seg.first_row],
         'end_time_s': t[seg.last_row],
         'duration_s': duration,
         'capacity_mah': capacity,
-        'areal_capacity_mah_cm2': areal_capacity,
-        'current_density_ma_cm2': current_density,
-        'median_abs_voltage_v': plateau,
-        'max_abs_voltage_v': peak,
-        'expected_abs_voltage_v': expected,
-        'sudden_drop': (drop_kind > 0).astype(np.int64),
-        'sudden_drop_time_s': drop_time,
-        'zero_volt': np.isfinite(short_time).astype(np.int64),
-        'zero_volt_time_s': short_time,
+        'areal_capacity_mah_cm2': capacity / area,
+        'current_density_ma_cm2': measured.current_density,
+        'median_abs_voltage_v': measured.plateau,
+        'max_abs_voltage_v': measured.peak,
+        'expected_abs_voltage_v': measured.expected,
+        'sudden_drop': (measured.drop_kind > 0).astype(np.int64),
+        'sudden_drop_time_s': measured.drop_time,
+        'zero_volt': np.isfinite(measured.short_time).astype(np.int64),
+        'zero_volt_time_s': measured.short_time,
     }
-    if voltage_limit_v is not None:
-        half['voltage_limit_reached'] = limit.astype(np.int64)
-
-    def stable_before(k: int) -> float | None:
-        s = int(step_of_half[k])
-        return float(step_density[s - 1]) if s > 0 else None
-
-    def describe(k: int, time_value: float, extra: dict[str, Any]) -> dict[str, Any]:
-        found = {
-            'half_cycle': k + 1,
-            'step': int(step_of_half[k]) + 1,
-            'time_s': float(time_value),
-            'failing_ma_cm2': float(step_density[step_of_half[k]]),
-            'last_stable_ma_cm2': stable_before(k),
-        }
-        found.update(extra)
-        return found
-
-    dropped = np.flatnonzero(drop_kind > 0)
-    sudden = None
-    if dropped.size:
-        k = int(dropped[0])
-        reason = 'within_half_cycle' if drop_kind[k] == 1 else 'below_expected'
-        sudden = describe(k, drop_time[k], {'reason': reason})
-    shorted = np.flatnonzero(np.isfinite(short_time))
-    zero = None
-    if shorted.size:
-        k = int(shorted[0])
-        zero = describe(k, short_time[k], {})
-    limited = None
-    if limit.any():
-        k = int(np.flatnonzero(limit)[0])
-        limited = describe(k, t[seg.first_row[k]], {'limit_v': float(voltage_limit_v)})
-
-    max_density = float(np.max(step_density))
-    ccd = None
-    unit = 'mA/cm2'
-    if criterion == 'sudden_drop':
-        if sudden is None:
-            message = f'no CCD reached up to {max_density:.4g} {unit} (sudden-drop criterion)'
-        elif sudden['last_stable_ma_cm2'] is None:
-            message = (
-                f'sudden drop already at the first step ({sudden["failing_ma_cm2"]:.4g} {unit}, half cycle '
-                f'{sudden["half_cycle"]}): CCD below {sudden["failing_ma_cm2"]:.4g} {unit}'
-            )
-        else:
-            ccd = sudden['last_stable_ma_cm2']
-            message = (
-                f'CCD {ccd:.4g} {unit} (sudden drop in half cycle {sudden["half_cycle"]} at '
-                f'{sudden["failing_ma_cm2"]:.4g} {unit}, t = {sudden["time_s"]:.0f} s)'
-            )
-    elif zero is None:
-        message = f'no CCD reached up to {max_density:.4g} {unit} (0 V criterion)'
-    else:
-        ccd = zero['failing_ma_cm2']
-        message = (
-            f'CCD {ccd:.4g} {unit} (|V| < {1000 * short_voltage_v:g} mV in half cycle '
-            f'{zero["half_cycle"]}, t = {zero["time_s"]:.0f} s)'
-        )
-
-    warnings = list(seg.notes)
-    increasing = bool(n_steps > 1 and np.all(np.diff(step_density) > 0))
-    if n_steps < 2:
-        warnings.append('the current density never changes: not a stepped-current test')
-    elif not increasing:
-        warnings.append('the current density does not increase monotonically from step to step')
-    if limited is not None:
-        warnings.append(
-            f'|V| reached the {voltage_limit_v:g} V limit in half cycle {limited["half_cycle"]}: divergence '
-            '(contact loss or voids), not a short'
-        )
+    if s.voltage_limit_v is not None:
+        half['voltage_limit_reached'] = measured.limit.astype(np.int64)
+    sudden, zero, limited = _failures(measured, steps, step_of_half, t[seg.first_row], s)
+    max_density = float(np.max(steps['current_density_ma_cm2']))
+    ccd, message = _headline(s, sudden, zero, max_density)
+    warnings, flags, increasing = _quality(steps, sudden, limited, s)
     summary: dict[str, Any] = {
-        'n_half_cycles': nh,
-        'n_steps': n_steps,
+        'n_half_cycles': seg.n_half_cycles,
+        'n_steps': int(steps['step'].size),
         'current_increasing': increasing,
         'protocol': _protocol(steps),
-        'areal_capacity_per_half_cycle_mah_cm2': float(np.median(areal_capacity)),
+        'areal_capacity_per_half_cycle_mah_cm2': float(np.median(capacity / area)),
+        'initial_area_specific_resistance_ohm_cm2': float(steps['area_specific_resistance_ohm_cm2'][0]),
+        'initial_area_specific_resistance_per_interface_ohm_cm2': float(
+            steps['area_specific_resistance_per_interface_ohm_cm2'][0]
+        ),
+        'area_cm2': area,
+        'n_interfaces': int(n_interfaces),
+        'rest_current_ma': seg.rest_current_ma,
     }
+    if area_rule:
+        summary['area_rule'] = area_rule
     if one_c_ma_cm2 is not None:
+        summary['one_c_ma_cm2'] = float(one_c_ma_cm2)
         if ccd is not None:
             summary['ccd_c_rate'] = ccd / float(one_c_ma_cm2)
         summary['max_c_rate'] = max_density / float(one_c_ma_cm2)
-    parameters = {
-        'area_cm2': area,
-        'drop_fraction': drop_fraction,
-        'short_voltage_v': short_voltage_v,
-        'short_min_duration_s': short_min_duration_s,
-        'short_min_points': short_min_points,
-        'drop_min_points': drop_min_points,
-        'settle_fraction': settle_fraction,
-        'smooth_points': smooth_points,
-        'step_tolerance': step_tolerance,
-        'rest_current_ma': seg.rest_current_ma,
-    }
-    if voltage_limit_v is not None:
-        parameters['voltage_limit_v'] = float(voltage_limit_v)
-    if one_c_ma_cm2 is not None:
-        parameters['one_c_ma_cm2'] = float(one_c_ma_cm2)
     return CcdResult(
         half_cycles=half,
         steps=steps,
-        criterion=criterion,
+        criterion=s.criterion,
         ccd_ma_cm2=ccd,
         max_current_density_ma_cm2=max_density,
         sudden_drop=sudden,
         zero_volt=zero,
         voltage_limit=limited,
         message=message,
-        parameters=parameters,
+        parameters=s.parameters(),
         summary=summary,
-        warnings=warnings,
+        warnings=warnings + list(seg.notes),
+        flags=flags,
     )
 
 

@@ -8,52 +8,61 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
-from aiida_ssb.calculations.common import (
-    cell_masses_mg,
-    clean,
-    curves_node,
-    failed,
-)
+from aiida_ssb.calculations.common import clean, curves_node, failed
 from aiida_ssb.exceptions import MissingInputError
 
 __all__ = ['analyse_ccd', 'analyse_cycling']
 
 
 @calcfunction
-def analyse_cycling(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
+def analyse_cycling(
+    measurement: orm.ArrayData,
+    cell: orm.Data,
+    options: orm.Dict,
+    positive_half_cell: orm.Dict | None = None,
+    negative_half_cell: orm.Dict | None = None,
+):
     """Cycling summary: half-cycle and cycle tables, retention against the chosen reference, protocol blocks,
-    rate table. Masses (per basis), electrode area and 1C current come from ``cell``."""
+    rate table, the papers' derived quantities and plausibility flags. The conventions (which half cycle opens a
+    cycle, the CE orientation, the capacity and C-rate electrode), masses (per basis), electrode area and 1C
+    current come from ``cell``; a three-electrode cell's record is analysed for the full cell and for each
+    electrode. ``positive_half_cell``/``negative_half_cell``: cycling summaries of half cells of the full cell's
+    electrode materials, for the measured N/P ratio."""
     from aiida_ssb.analysis.cycling import CyclingError, CyclingSettings, summarise_measurement
+    from aiida_ssb.analysis.cycling.balance import np_ratio_measured
 
     opts = CyclingSettings.resolve(options.get_dict())
-    attributes = cell.base.attributes.all
-    masses = cell_masses_mg(cell, opts.mass_bases)
-    kwargs = opts.kwargs()
-    kwargs.pop('mass_bases')  # which masses are taken from the cell, not a setting of the summary itself
-    kwargs['reference'] = opts.reference_rule()
-    try:
-        summary = summarise_measurement(
-            measurement.to_measurement(),
-            masses_mg=masses or None,
-            area_cm2=attributes.get('electrode_area_cm2'),
-            one_c_ma=attributes.get('one_c_current_ma'),
-            **kwargs,
+    attributes = dict(cell.base.attributes.all)
+    balance: dict = {}
+    if attributes.get('cell_kind') in ('full_cell', 'three_electrode_cell'):
+        balance = np_ratio_measured(
+            attributes,
+            positive_half_cell.get_dict() if positive_half_cell is not None else None,
+            negative_half_cell.get_dict() if negative_half_cell is not None else None,
         )
+        if 'np_ratio_measured' in balance:
+            attributes['np_ratio_measured'] = balance['np_ratio_measured']
+    try:
+        summary = summarise_measurement(measurement.to_measurement(), cell=attributes, settings=opts)
     except CyclingError as exc:
         return failed(f'cycling analysis failed: {exc}', exc)
     result = summary.to_dict()
+    conventions = result['conventions']
     result.update(
         {
             'analysis': 'cycling',
             'sample_id': attributes.get('sample_id'),
             'options': opts.parameters(),
-            'masses_mg': masses,
+            'masses_mg': conventions.get('masses_mg', {}),
         }
     )
-    if attributes.get('electrode_area_cm2') is not None:
-        result['area_cm2'] = attributes['electrode_area_cm2']
-    if attributes.get('one_c_current_ma') is not None:
-        result['one_c_current_ma'] = attributes['one_c_current_ma']
+    result.update(balance)
+    if attributes.get('np_ratio_theoretical') is not None:
+        result['np_ratio_theoretical'] = attributes['np_ratio_theoretical']
+    if conventions.get('area_cm2') is not None:
+        result['area_cm2'] = conventions['area_cm2']
+    if conventions.get('one_c_ma') is not None:
+        result['one_c_current_ma'] = conventions['one_c_ma']
     for key in ('upper_cutoff_v', 'temperature_c', 'stack_pressure_mpa'):
         value = measurement.base.attributes.get(key, None)
         if value is not None:
@@ -82,7 +91,8 @@ def _cutoffs(arrays: Mapping[str, np.ndarray]) -> dict[str, float]:
 
 @calcfunction
 def analyse_ccd(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
-    """Critical current density of a symmetric cell by the sudden-drop and the 0 V criteria."""
+    """Critical current density of a symmetric cell by the sudden-drop and the 0 V criteria, on the cell's
+    electrode area (the smaller electrode contact), with the area-specific resistance per interface."""
     from aiida_ssb.analysis.ccd import CcdError, CcdSettings, critical_current_density_measurement
 
     opts = CcdSettings.resolve(options.get_dict())
@@ -93,12 +103,17 @@ def analyse_ccd(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
             f'cell {attributes.get("sample_id")} has no electrode area: a CCD needs current densities',
             MissingInputError(),
         )
+    rule = attributes.get('electrode_area_rule') if attributes.get('electrode_area_cm2') else 'the cell area'
     try:
-        result_object = critical_current_density_measurement(measurement.to_measurement(), area, **opts.kwargs())
+        result_object = critical_current_density_measurement(
+            measurement.to_measurement(),
+            area,
+            area_rule=rule,
+            n_interfaces=attributes.get('n_interfaces', 2),
+            settings=opts,
+        )
     except CcdError as exc:
         return failed(f'CCD analysis failed: {exc}', exc)
     result = result_object.to_dict()
-    result.update(
-        {'analysis': 'ccd', 'sample_id': attributes.get('sample_id'), 'options': opts.parameters(), 'area_cm2': area}
-    )
+    result.update({'analysis': 'ccd', 'sample_id': attributes.get('sample_id'), 'options': opts.parameters()})
     return {'summary': orm.Dict(clean(result)), 'curves': curves_node(result_object.arrays())}

@@ -24,7 +24,7 @@ from aiida.engine import calcfunction
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData, active_fraction_of, flatten_composition
 from aiida_ssb.exceptions import InputError
-from aiida_ssb.schemas.cell import CellSpec
+from aiida_ssb.schemas.cell import CellSpec, material_facts
 from aiida_ssb.schemas.material import MaterialSpec
 from aiida_ssb.schemas.processes import (
     PROCESS_KINDS,
@@ -35,6 +35,7 @@ from aiida_ssb.schemas.processes import (
 )
 
 __all__ = [
+    'MATERIAL_FLAGS',
     'RECORD_FUNCTIONS',
     'assemble_cell',
     'composition_from_inputs',
@@ -156,6 +157,96 @@ def composition_from_inputs(inputs: list[InputAmount]) -> list[dict[str, Any]] |
     return None
 
 
+#: plausibility flags of a material record -> (severity, meaning and threshold)
+MATERIAL_FLAGS: dict[str, tuple[str, str]] = {
+    'uptake_contradicts_inputs': (
+        'warning',
+        'an infiltration whose stated uptake (wt% of the dry host) differs from the uptake its input amounts imply '
+        '(infiltrant / host) by more than 1 percentage point and 5 % of the stated value',
+    ),
+}
+
+
+def _implied_uptake_percent(inputs: list[InputAmount]) -> tuple[float, str] | None:
+    """100 x infiltrant / host from the inputs' mass fractions or masses, and which input is the host: the inputs
+    with role ``host``, else the first composition input. None when the inputs do not say."""
+    members = composition_inputs(inputs)
+    if len(members) < 2:
+        return None
+    hosts = [item for item in members if item.role == 'host'] or members[:1]
+    others = [item for item in members if item not in hosts]
+    for field in ('fraction', 'mass_mg'):
+        values = [getattr(item, field) for item in members]
+        if any(value is None for value in values):
+            continue
+        if field == 'fraction' and any(item.basis != 'wt' for item in members):
+            return None
+        host = math.fsum(getattr(item, field) for item in hosts)
+        if host <= 0:
+            return None
+        return 100.0 * math.fsum(getattr(item, field) for item in others) / host, ', '.join(h.material for h in hosts)
+    return None
+
+
+def _uptake_flags(stored: Mapping[str, Any], inputs: list[InputAmount]) -> list[dict[str, Any]]:
+    stated = stored.get('uptake_wt_percent')
+    implied = _implied_uptake_percent(inputs) if stated is not None else None
+    if stated is None or implied is None:
+        return []
+    value, host = implied
+    if abs(value - stated) <= max(1.0, 0.05 * stated):
+        return []
+    return [
+        {
+            'flag': 'uptake_contradicts_inputs',
+            'severity': MATERIAL_FLAGS['uptake_contradicts_inputs'][0],
+            'reason': f'stated uptake {stated:g} wt% of the host, but the input amounts give {value:.3g} wt% '
+            f'(infiltrant / host {host})',
+            'value_percent': value,
+            'stated_percent': stated,
+        }
+    ]
+
+
+def _lineage_facts(spec: MaterialSpec, stored: Mapping[str, Any], inputs: list[InputAmount], lookup) -> dict[str, Any]:
+    """What a product inherits for the cell derivations: the formula of the active material inside (a mixture's,
+    from its inputs) and the loading stated for the sheet it is (a casting) or was made from (a host)."""
+    derived: dict[str, Any] = {}
+    if spec.role != 'active_material':
+        found: dict[str, set] = {'active_formula': set(), 'active_theoretical_capacity_mah_g': set()}
+        for item in composition_inputs(inputs):
+            attributes = lookup.get(item.material, {})
+            own = attributes.get('role') == 'active_material'
+            formula = attributes.get('formula') if own else attributes.get('active_formula')
+            capacity = (
+                attributes.get('theoretical_capacity_mah_g')
+                if own
+                else attributes.get('active_theoretical_capacity_mah_g')
+            )
+            if formula:
+                found['active_formula'].add(formula)
+            if capacity:
+                found['active_theoretical_capacity_mah_g'].add(capacity)
+        for key, values in found.items():
+            if len(values) == 1:
+                derived[key] = values.pop()
+    if stored.get('mass_loading_mg_cm2') is not None:
+        derived['stated_loading_mg_cm2'] = stored['mass_loading_mg_cm2']
+        derived['stated_loading_basis'] = stored.get('loading_basis')
+        derived['stated_loading_source'] = spec.sample_id
+    else:
+        carriers = [
+            lookup[item.material]
+            for item in inputs
+            if lookup.get(item.material, {}).get('stated_loading_mg_cm2') is not None
+            and (item.role == 'host' or len(inputs) == 1 or not any(i.role == 'host' for i in inputs))
+        ]
+        if len(carriers) == 1:
+            for key in ('stated_loading_mg_cm2', 'stated_loading_basis', 'stated_loading_source'):
+                derived[key] = carriers[0].get(key)
+    return derived
+
+
 def _make_material(parameters: orm.Dict, product: orm.Dict, materials: Mapping[str, MaterialData]) -> MaterialData:
     stored = parameters.get_dict()
     inputs = [
@@ -166,17 +257,21 @@ def _make_material(parameters: orm.Dict, product: orm.Dict, materials: Mapping[s
     derived: dict[str, Any] = {}
     nominal = spec.nominal_composition
     components = [c.model_dump(exclude_none=True) for c in nominal] if nominal else composition_from_inputs(inputs)
+    lookup = {node.sample_id: node.base.attributes.all for node in materials.values()}
     if components is not None:
         if not nominal:
             derived['nominal_composition'] = components
             derived['composition_source'] = 'inputs'
-        lookup = {node.sample_id: node.base.attributes.all for node in materials.values()}
         flat = flatten_composition(components, lookup)
         if flat is not None:
             derived['composition_flat'] = flat
             fraction = active_fraction_of(flat)
             if fraction is not None:
                 derived['active_fraction'] = fraction
+    derived.update(_lineage_facts(spec, stored, inputs, lookup))
+    flags = _uptake_flags(stored, inputs)
+    if flags:
+        derived['flags'] = flags
     return MaterialData(spec, derived=derived)
 
 
@@ -230,7 +325,7 @@ def record_pressing(parameters: orm.Dict, product: orm.Dict, **materials: Materi
 def record_cell_assembly(parameters: orm.Dict, **materials: MaterialData) -> dict:
     """Cell assembly: the layer materials become the cell described by ``parameters`` (a cell spec)."""
     spec = CellSpec.model_validate(parameters.get_dict())
-    facts = {node.sample_id: node.facts() for node in materials.values()}
+    facts = {node.sample_id: material_facts(node.base.attributes.all) for node in materials.values()}
     return {'cell': CellData(spec, materials=facts)}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from aiida import orm
 from aiida.engine import calcfunction
 
-__all__ = ['HEADLINE_FIELDS', 'headline_numbers', 'summarise_cell']
+__all__ = ['HEADLINE_FIELDS', 'describe_conventions', 'headline_numbers', 'summarise_cell']
 
 #: headline field -> description (the cell-table columns filled by analyses)
 HEADLINE_FIELDS: dict[str, str] = {
@@ -33,6 +33,28 @@ HEADLINE_FIELDS: dict[str, str] = {
     'cycles_to_80_percent': 'cycles after the reference until retention stays below 80 %',
     'rate_capability_percent': 'capacity at the highest rate / at the lowest rate (second cycle at each)',
     'upper_cutoff_v': 'upper cut-off voltage of the main cycling record (highest block median)',
+    'cycling_conventions': 'how the main cycling record was counted: cell kind, first half cycle, CE orientation, '
+    'capacity and C-rate electrode (each from the cell or an option)',
+    'second_coulombic_efficiency_percent': 'coulombic efficiency of the second complete cycle',
+    'second_energy_efficiency_percent': 'energy efficiency of the second complete cycle',
+    'first_cycle_irreversible_capacity_mah_g': 'first-cycle irreversible capacity per active mass',
+    'first_cycle_ce_above_99_percent': 'the first cycle whose coulombic efficiency reaches 99 %',
+    'initial_specific_energy_wh_kg_active': 'discharge energy of the first complete cycle per active mass',
+    'initial_specific_energy_wh_kg_both_composites': 'discharge energy of the first complete cycle per mass of both '
+    'electrode composites without electrolyte',
+    'specific_energy_wh_kg_both_composites': 'discharge energy of the reference cycle per mass of both electrode '
+    'composites without electrolyte (active material, carbon, binder)',
+    'specific_energy_wh_kg_stack': 'discharge energy of the reference cycle per mass of the whole stack (every layer '
+    'weighed)',
+    'specific_energy_wh_kg_cell': 'discharge energy of the reference cycle per mass of stack and housing',
+    'initial_plateau_overpotential_v': 'half the charge-discharge voltage gap averaged over the plateau (20-80 % '
+    'state of charge), first complete cycle',
+    'end_plateau_overpotential_v': 'the same at the last complete cycle',
+    'np_ratio_measured': 'N/P ratio from the first-cycle capacities of half cells of the same electrode materials',
+    'ccd_asr_per_interface_ohm_cm2': 'symmetric cell: area-specific resistance per interface (total / 2) at the '
+    'first current step',
+    'flags': 'plausibility flags of the cell record and of its analyses (flag, reason, source); filter with '
+    '"flags contains NAME"',
     'ccd_ma_cm2': 'critical current density, sudden-drop criterion (last stable step)',
     'ccd_zero_volt_ma_cm2': 'critical current density, 0 V criterion (the step whose |V| collapses)',
     'oxidative_onset_v': 'headline oxidative onset: the first onset above the headline significance (two-line '
@@ -143,10 +165,29 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
         take('cycles_to_80_percent', cycling, 'cycles_to_80_percent')
         take('rate_capability_percent', cycling, 'rate_capability_percent')
         take('upper_cutoff_v', cycling, 'max_upper_cutoff_v')
+        for name in (
+            'second_coulombic_efficiency_percent',
+            'second_energy_efficiency_percent',
+            'first_cycle_ce_above_99_percent',
+            'initial_specific_energy_wh_kg_active',
+            'initial_specific_energy_wh_kg_both_composites',
+            'initial_plateau_overpotential_v',
+            'end_plateau_overpotential_v',
+            'np_ratio_measured',
+        ):
+            take(name, cycling, name)
+        take('first_cycle_irreversible_capacity_mah_g', cycling, 'first_cycle_irreversible_capacity_mah_g_active')
+        for basis in ('both_composites', 'stack', 'cell'):
+            take(f'specific_energy_wh_kg_{basis}', cycling, f'reference_specific_energy_wh_kg_{basis}')
+        conventions = cycling.get('conventions') or {}
+        if conventions.get('cell_kind'):
+            out['cycling_conventions'] = describe_conventions(conventions)
+            sources['cycling_conventions'] = cycling['uuid']
     ccd = _pick(summaries, 'ccd', 'n_half_cycles')
     if ccd is not None:
         take('ccd_ma_cm2', ccd, 'sudden_drop_last_stable_ma_cm2')
         take('ccd_zero_volt_ma_cm2', ccd, 'zero_volt_failing_ma_cm2')
+        take('ccd_asr_per_interface_ohm_cm2', ccd, 'initial_area_specific_resistance_per_interface_ohm_cm2')
         if 'ccd_ma_cm2' not in out and ccd.get('max_current_density_ma_cm2') is not None:
             out['ccd_not_reached_up_to_ma_cm2'] = ccd['max_current_density_ma_cm2']
             sources['ccd_not_reached_up_to_ma_cm2'] = ccd['uuid']
@@ -197,6 +238,14 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
         holding = [summary for summary in summaries if summary.get('analysis') == kind and summary.get(key) is not None]
         if holding:
             take(name, holding[-1], key)
+    flags = [
+        dict(item, source=f'{summary.get("analysis")} {summary.get("uuid", "")[:8]}')
+        for summary in summaries
+        for item in summary.get('flags') or []
+        if isinstance(item, Mapping) and item.get('flag')
+    ]
+    if flags:
+        out['flags'] = flags
     out['sources'] = sources
     return out
 
@@ -245,6 +294,24 @@ def _impedance_intervals(summaries: list[dict], out: dict[str, Any], take, sourc
         out['eis_fit_quality'] = '; '.join(parts) if parts else 'good'
 
 
+def describe_conventions(conventions: Mapping[str, Any]) -> str:
+    """One line: how a cycling result was counted, each choice with where it came from."""
+    sources = conventions.get('sources') or {}
+
+    def origin(name: str) -> str:
+        return 'option' if str(sources.get(name, '')).startswith('option') else 'cell'
+
+    parts = [f'{conventions.get("cell_kind")}']
+    parts.append(f'first half {conventions.get("first_half")} ({origin("first_half")})')
+    numerator, _, denominator = str(conventions.get('ce_convention', '')).partition('_over_')
+    parts.append(f'CE {numerator}/{denominator} ({origin("ce_convention")})')
+    if conventions.get('capacity_electrode'):
+        parts.append(f'per {conventions["capacity_electrode"]} active mass ({origin("capacity_electrode")})')
+    if conventions.get('c_rate_electrode'):
+        parts.append(f'C-rate of the {conventions["c_rate_electrode"]} electrode ({origin("c_rate_electrode")})')
+    return '; '.join(parts)
+
+
 @calcfunction
 def summarise_cell(cell: orm.Data, **summaries: orm.Dict):
     """The headline numbers of ``cell`` from the given analysis summaries (see :data:`HEADLINE_FIELDS`)."""
@@ -254,6 +321,9 @@ def summarise_cell(cell: orm.Data, **summaries: orm.Dict):
         data['uuid'] = node.uuid
         items.append(data)
     result = headline_numbers(items)
+    record_flags = [dict(item, source='cell record') for item in cell.base.attributes.get('flags', None) or []]
+    if record_flags:
+        result['flags'] = record_flags + result.get('flags', [])
     result['sample_id'] = cell.base.attributes.get('sample_id', None)
     result['n_summaries'] = len(items)
     return {'summary': orm.Dict(result)}

@@ -97,10 +97,25 @@ def cmd_demo(reduced, workdir, reanalyse):
     _print_checks(checks)
     reproduced = sum(check.ok for check in checks)
     click.secho(
-        f'\n{reproduced} of {len(checks)} paper numbers reproduced ({time.time() - start:.0f} s).',
+        f"\n{reproduced} of {len(checks)} numbers of the papers recovered from data generated from the papers' "
+        f'models ({time.time() - start:.0f} s): an end-to-end check of import, analysis and query.',
         bold=True,
         fg='green' if reproduced == len(checks) else 'yellow',
     )
+    from aiida_ssb.realdata import default_shared_folder, real_data_checks
+
+    real = real_data_checks()
+    if real is None:
+        click.echo(f'Real instrument files: {default_shared_folder()} is absent, so no check on real data ran.')
+    else:
+        passed = sum(check.ok for check in real)
+        click.secho(
+            f'{passed} of {len(real)} checks on real instrument files ({default_shared_folder()}) passed:',
+            bold=True,
+            fg='green' if passed == len(real) else 'yellow',
+        )
+        for check in real:
+            click.echo(f'  {"ok  " if check.ok else "FAIL"} {check.name}: {check.detail}')
     click.secho('\nWhere to look next', bold=True)
     for line in (
         'aiida-ssb cells --campaign seed000-4v-cell --columns sample_id,upper_cutoff_v,capacity_retention_percent_at_end',

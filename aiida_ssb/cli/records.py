@@ -58,6 +58,13 @@ def cmd_import(manifest, dry_run, allow_outside, single_transaction):
         created = len(report.created.get(name, []))
         total = counts['new'] + counts['unchanged']
         click.echo(f'  {name:<13} created {created:>4}   already stored {total - created:>4}')
+    if report.warnings:
+        click.secho(
+            f'{len(report.warnings)} plausibility flag(s), stored with the records (aiida-ssb show SAMPLE):',
+            fg='yellow',
+        )
+        for line in report.warnings:
+            click.echo(f'  {line}')
 
 
 @cmd_ssb.command('import-archive')
@@ -305,8 +312,8 @@ def cmd_show(sample_id):
     node = load_sample(sample_id)
     attributes = node.base.attributes.all
     click.secho(f'{sample_id}  ({node.__class__.__name__}, pk {node.pk}, uuid {node.uuid})', bold=True)
-    derived = set(attributes.get('derived_keys', []))
-    skip = {'sample_id', 'layers', 'derived_keys', 'nominal_composition', 'composition_flat', 'fabrication'}
+    derived = set(attributes.get('derived_keys', [])) - {'flags'}
+    skip = {'sample_id', 'layers', 'derived_keys', 'nominal_composition', 'composition_flat', 'fabrication', 'flags'}
     for key in sorted(k for k in attributes if k not in skip and k not in derived):
         click.echo(f'  {key:<32} {_show_value(attributes[key])}')
     if derived:
@@ -339,6 +346,12 @@ def cmd_show(sample_id):
             value = index[key]
             if value is not None and not isinstance(value, (dict, list)):
                 click.echo(f'  {key:<44} {_show_value(value)}')
+    flags = [dict(item, source='record') for item in attributes.get('flags') or []]
+    flags += [item for item in (index or {}).get('flags') or [] if item.get('source') != 'cell record']
+    if flags:
+        click.secho('Flags (plausibility checks; they never change a number)', bold=True)
+        for item in flags:
+            click.echo(f'  {item["flag"]:<36} [{item.get("source", "")}] {item.get("reason", "")}')
     measured = measurements_of(node)
     click.secho('Measurements', bold=True)
     if not measured:

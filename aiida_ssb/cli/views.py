@@ -273,6 +273,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             return cyc.plot_rate(curves, title=sample_id)
         record = measured_record(result)
         active = summary.get('masses_mg', {}).get('active')
+        three = summary.get('conventions', {}).get('three_electrode')
         return cyc.plot_profiles(
             record.column('time_s'),
             record.column('voltage_v'),
@@ -280,6 +281,8 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             curves,
             mass_g=active / 1000.0 if active else None,
             title=sample_id,
+            counter_voltage_v=record.column('counter_voltage_v') if three else None,
+            working_electrode=(three or {}).get('working_electrode', 'positive'),
         )
     if kind == 'ccd':
         result = latest_result(sample_id, 'ccd')

@@ -16,7 +16,8 @@ class CellData(SampleData):
 
     Besides the attributes of :class:`~aiida_ssb.schemas.cell.CellSpec`, it stores the derived values of
     :func:`~aiida_ssb.schemas.cell.derive_cell_values` as top-level attributes (queryable), and their names
-    in ``derived_keys``; each layer dict carries its derived area, density and relative density.
+    in ``derived_keys``; each layer dict carries its derived area, density and relative density. ``flags`` holds
+    the record's plausibility flags (see the page "How aiida-ssb counts").
     """
 
     def __init__(
@@ -83,3 +84,14 @@ class CellData(SampleData):
                 area = layer.get('area_cm2', layer.get('derived_area_cm2'))
                 return (None if thickness is None else thickness * 1e-4), area
         return None, None
+
+    def conductivity_geometry(self) -> tuple[float | None, float | None, str | None]:
+        """(thickness_cm, area_cm2, rule) for a conductivity: the electrolyte layer's thickness and the derived
+        ``conductivity_area_cm2`` (the smallest electrode contact where it is smaller than the pellet, else the
+        pellet) with its rule; falls back to :meth:`electrolyte_geometry` for cells derived before it existed."""
+        thickness, area = self.electrolyte_geometry()
+        attributes = self.base.attributes
+        derived = attributes.get('conductivity_area_cm2', None)
+        if derived is None:
+            return thickness, area, None
+        return thickness, derived, attributes.get('conductivity_area_rule', None)

@@ -48,6 +48,8 @@ class ImportReport:
     dry_run: bool = False
     group_label: str | None = None
     transactions: int = 0
+    #: plausibility flags raised by the stored records ('SAMPLE: flag: reason'); they never stop an import
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
         lines = []
@@ -115,11 +117,21 @@ class _Storer:
             process.kind, process.inputs, process.output, process.parameters.stored(), materials=self.known
         )
         self.known[material.sample_id] = material
+        self._warn(material)
         self._created('processes', f'{process.kind} -> {material.sample_id}', [material, process_node])
 
     def _cell(self, planned) -> None:
         cell, process_node = record_module.assemble_cell(planned.spec, materials=self.known)
+        self._warn(cell)
         self._created('cells', cell.sample_id, [cell, process_node])
+
+    def _warn(self, node: orm.Node) -> None:
+        """The plausibility flags a stored record carries, one line each (see "How aiida-ssb counts")."""
+        sample_id = node.base.attributes.get('sample_id', None)
+        for item in node.base.attributes.get('flags', None) or []:
+            line = f'{sample_id}: {item.get("flag")}: {item.get("reason", "")}'
+            if line not in self.report.warnings:  # a batch stored again after a conflict flags once
+                self.report.warnings.append(line)
 
     def _literature(self, planned) -> None:
         summary, process_node = record_module.record_literature(

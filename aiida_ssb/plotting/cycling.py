@@ -57,35 +57,12 @@ def plot_capacity(
     return figure
 
 
-def plot_profiles(
-    time_s,
-    voltage_v,
-    current_ma,
-    curves: Mapping[str, np.ndarray],
-    *,
-    cycles: Sequence[int] | None = None,
-    mass_g: float | None = None,
-    title: str | None = None,
-):
-    """Voltage against capacity for selected cycles (default: first, second, middle and last complete ones).
-    Capacity is integrated within each half cycle; per gram of ``mass_g`` when given."""
-    figure, ax = new_figure()
-    time_s = np.asarray(time_s, dtype=float)
-    voltage_v = np.asarray(voltage_v, dtype=float)
-    current_ma = np.asarray(current_ma, dtype=float)
+def _draw_profiles(ax, time_s, voltage_v, current_ma, curves, cycles, mass_g, ylabel):
     half_cycle = np.asarray(curves['half_cycle__cycle'])
     starts = np.asarray(curves['half_cycle__start_row'], dtype=int)
     ends = np.asarray(curves['half_cycle__end_row'], dtype=int)
     charge = np.asarray(curves['half_cycle__direction']) > 0  # +1 charge, -1 discharge
-    complete = {
-        int(c) for c, ok in zip(curves['cycle__cycle'], curves.get('cycle__complete', curves['cycle__cycle'])) if ok
-    }
-    available = sorted({int(c) for c in half_cycle} & complete) or sorted({int(c) for c in half_cycle})
-    if cycles is None:
-        picks = [available[0], available[min(1, len(available) - 1)], available[len(available) // 2], available[-1]]
-        cycles = sorted(set(picks))
-    colours = _colours(len(cycles))
-    for colour, cycle in zip(colours, cycles):
+    for colour, cycle in zip(_colours(len(cycles)), cycles):
         for index in np.flatnonzero(half_cycle == cycle):
             rows = slice(starts[index], ends[index] + 1)
             t, v, i = time_s[rows], voltage_v[rows], np.abs(current_ma[rows])
@@ -97,10 +74,65 @@ def plot_profiles(
             style = '-' if charge[index] else '--'
             ax.plot(q, v, style, color=colour, lw=1.2, label=None if charge[index] else f'cycle {cycle}')
     ax.set_xlabel('capacity / mAh g$^{-1}$' if mass_g else 'capacity / mAh')
-    ax.set_ylabel('voltage / V')
-    ax.legend(fontsize=8, title='solid: charge, dashed: discharge', title_fontsize=7)
+    ax.set_ylabel(ylabel)
+
+
+def _chosen_cycles(curves: Mapping[str, np.ndarray], cycles: Sequence[int] | None) -> list[int]:
+    """The cycles to draw: as given, else the first, second, middle and last complete ones."""
+    if cycles is not None:
+        return list(cycles)
+    half_cycle = np.asarray(curves['half_cycle__cycle'])
+    complete = {
+        int(c) for c, ok in zip(curves['cycle__cycle'], curves.get('cycle__complete', curves['cycle__cycle'])) if ok
+    }
+    available = sorted({int(c) for c in half_cycle} & complete) or sorted({int(c) for c in half_cycle})
+    picks = [available[0], available[min(1, len(available) - 1)], available[len(available) // 2], available[-1]]
+    return sorted(set(picks))
+
+
+def plot_profiles(
+    time_s,
+    voltage_v,
+    current_ma,
+    curves: Mapping[str, np.ndarray],
+    *,
+    cycles: Sequence[int] | None = None,
+    mass_g: float | None = None,
+    title: str | None = None,
+    counter_voltage_v=None,
+    working_electrode: str = 'positive',
+):
+    """Voltage against capacity for selected cycles (default: first, second, middle and last complete ones).
+    Capacity is integrated within each half cycle; per gram of ``mass_g`` when given.
+
+    A three-electrode record (``counter_voltage_v``, Ece against the reference, given) is drawn in three panels:
+    the full cell (Ewe - Ece), the positive and the negative electrode against the reference (``working_electrode``
+    says which one Ewe is)."""
+    time_s = np.asarray(time_s, dtype=float)
+    voltage_v = np.asarray(voltage_v, dtype=float)
+    current_ma = np.asarray(current_ma, dtype=float)
+    chosen = _chosen_cycles(curves, cycles)
+    if counter_voltage_v is None:
+        figure, ax = new_figure()
+        _draw_profiles(ax, time_s, voltage_v, current_ma, curves, chosen, mass_g, 'voltage / V')
+        ax.legend(fontsize=8, title='solid: charge, dashed: discharge', title_fontsize=7)
+        if title:
+            ax.set_title(title)
+        return figure
+    counter = np.asarray(counter_voltage_v, dtype=float)
+    positive, negative = (voltage_v, counter) if working_electrode == 'positive' else (counter, voltage_v)
+    figure, axes = new_figure(1, 3, width=12.0, height=4.2)
+    panels = (
+        (positive - negative, 'full cell voltage / V', 'full cell'),
+        (positive, 'positive electrode vs ref / V', 'positive electrode'),
+        (negative, 'negative electrode vs ref / V', 'negative electrode'),
+    )
+    for ax, (values, ylabel, name) in zip(axes, panels):
+        _draw_profiles(ax, time_s, values, current_ma, curves, chosen, mass_g, ylabel)
+        ax.set_title(name, fontsize=9)
+    axes[0].legend(fontsize=8, title='solid: charge, dashed: discharge', title_fontsize=7)
     if title:
-        ax.set_title(title)
+        figure.suptitle(title)
     return figure
 
 

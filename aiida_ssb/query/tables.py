@@ -15,7 +15,8 @@ Three kinds of fields can be shown (``columns``) and filtered (``filters``):
   :data:`aiida_ssb.parsers.settings.SETTINGS_FIELDS`). The settings filters hold when *one* measurement of the
   sample satisfies all of them ("a GCPL at C/10 with a 4.15 V limit"); the column shows that measurement's value.
 
-Filters are ``(field, operator, value)``; operators ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``. A value may
+Filters are ``(field, operator, value)``; operators ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``, and ``contains``
+for list fields such as ``flags`` (``flags contains capacity_above_theoretical``: a flag of that name). A value may
 carry a unit (``1 bar``) and is converted to the unit of the field's name (``stack_pressure_mpa``: MPa).
 Record and analysis filters run in the database; lineage filters on the rows that remain. An unknown
 field, a unit of the wrong dimension or a malformed expression is a :class:`QueryError` listing the
@@ -63,16 +64,24 @@ class Filter:
 
 
 _EXPRESSION = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|=|<|>)\s*(.+?)\s*$')
-_OPERATORS = ('<', '<=', '>', '>=', '==', '!=')
+_CONTAINS = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.]*)\s+contains\s+(.+?)\s*$', re.IGNORECASE)
+_OPERATORS = ('<', '<=', '>', '>=', '==', '!=', 'contains')
+
+#: fields holding lists of plausibility flags: the record's (attribute) and the analyses' (index), merged
+FLAG_FIELDS = ('flags',)
 
 
 def parse_filter(expression: str) -> Filter:
-    """``'stack_pressure_mpa < 1'`` -> ``Filter('stack_pressure_mpa', '<', 1.0)``; ``'... < 1 bar'`` -> 0.1."""
+    """``'stack_pressure_mpa < 1'`` -> ``Filter('stack_pressure_mpa', '<', 1.0)``; ``'... < 1 bar'`` -> 0.1;
+    ``'flags contains ce_above_100_percent'`` -> ``Filter('flags', 'contains', 'ce_above_100_percent')``."""
+    contains = _CONTAINS.match(expression)
+    if contains:
+        return Filter(contains.group(1), 'contains', contains.group(2).strip().strip('"').strip("'"))
     match = _EXPRESSION.match(expression)
     if not match:
         raise QueryError(
             f'cannot read the filter {expression!r}: write FIELD OP VALUE, e.g. "stack_pressure_mpa < 1" '
-            '(OP one of < <= > >= == !=)'
+            '(OP one of < <= > >= == !=), or FIELD contains NAME, e.g. "flags contains ce_above_100_percent"'
         )
     field, operator, raw = match.groups()
     if raw[:1] in '<>=!':
@@ -125,6 +134,7 @@ SAMPLE_FIELDS: dict[str, str] = {
     'literature': 'true for literature records',
     'reference': 'DOI of the record',
     'made_by': 'the lab step that made it (empty: purchased)',
+    'flags': 'plausibility flags of the record (e.g. uptake_contradicts_inputs); filter with "flags contains NAME"',
     'active_fraction': 'mass fraction of active material',
     'theoretical_density_g_cm3': 'theoretical density',
     'theoretical_capacity_mah_g': 'theoretical specific capacity',
@@ -157,6 +167,22 @@ CELL_FIELDS: dict[str, str] = {
     'max_fabrication_pressure_mpa': 'highest fabrication pressure',
     'literature': 'true for literature records',
     'reference': 'DOI of the record',
+    'cell_kind': 'what the cell tests: cathode_half_cell, anode_half_cell, full_cell, three_electrode_cell, '
+    'symmetric_cell, blocking_pellet, stability_cell (derived)',
+    'tested_electrode': 'positive or negative: the electrode the capacity is counted on (derived)',
+    'electrolyte_area_cm2': 'area of the electrolyte/separator layer (derived)',
+    'conductivity_area_cm2': 'area of the conductivity: the smallest electrode contact or the pellet (derived)',
+    'positive_active_mass_mg': 'active mass of the positive electrode (derived)',
+    'positive_mass_loading_mg_cm2': 'active loading of the positive electrode (derived)',
+    'negative_mass_mg': 'mass of the negative electrode layer',
+    'negative_active_mass_mg': 'active mass of the negative electrode (derived)',
+    'negative_mass_loading_mg_cm2': 'active loading of the negative electrode (derived)',
+    'negative_theoretical_capacity_mah_g': 'theoretical capacity of the negative active material',
+    'np_ratio_theoretical': 'N/P ratio from the theoretical areal capacities (derived)',
+    'both_composites_mass_mg': 'positive + negative electrode layers without electrolyte (derived)',
+    'stack_mass_mg': 'every layer of the stack, when all are weighed (derived)',
+    'flags': 'plausibility flags of the cell record and of its analyses (e.g. relative_density_above_1, '
+    'capacity_above_theoretical); filter with "flags contains NAME"',
 }
 
 DEFAULT_SAMPLE_COLUMNS = ('sample_id', 'name', 'role', 'formula', 'supplier', 'made_by')
@@ -300,8 +326,23 @@ def _layer_material_ids(attributes: dict[str, Any], role: str) -> list[str]:
     return [layer['material'] for layer in attributes.get('layers', []) if layer['role'] in roles]
 
 
+def flag_names(*lists: Any) -> list[str]:
+    """The names in lists of flags (dicts with ``flag``, or names), without repeats, in order."""
+    names: list[str] = []
+    for items in lists:
+        for item in items or []:
+            name = item.get('flag') if isinstance(item, dict) else item
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+    return names
+
+
 def _compare(value: Any, filter_: Filter) -> bool:
     target = filter_.value
+    if filter_.operator == 'contains':
+        if isinstance(value, (list, tuple)):
+            return str(target) in [str(item) for item in value]
+        return isinstance(value, str) and str(target) in value
     if filter_.operator == '==':
         return value == target
     if filter_.operator == '!=':
@@ -404,6 +445,9 @@ def _run(
         kind = kinds[filter_.field]
         if kind == 'settings':
             continue
+        if filter_.operator == 'contains' or filter_.field in FLAG_FIELDS:
+            later.append(filter_)
+            continue
         if kind == 'record' and filter_.field != 'made_by':
             key = f'attributes.{filter_.field}'
         elif kind == 'analysis':
@@ -416,6 +460,9 @@ def _run(
     scope = _group_scope(query, campaign)
     needs_node = any(kinds[name] == 'lineage' for name in kinds) or 'made_by' in kinds
     record = [name for name in columns if kinds[name] == 'record' and name != 'made_by']
+    for filter_ in later:
+        if kinds[filter_.field] == 'record' and filter_.field not in record and filter_.field != 'made_by':
+            record.append(filter_.field)
     projections = ['id'] + [f'attributes.{name}' for name in record] + [f'extras.{INDEX_EXTRA}']
     if 'sample_id' in record:
         id_position = 1 + record.index('sample_id')
@@ -439,13 +486,18 @@ def _run(
                 row[name] = index.get(name)
             elif kinds[name] == 'settings':
                 row[name] = sample_settings.get(name[len('settings.') :])
+        for name in FLAG_FIELDS:
+            if name in row:
+                row[name] = flag_names(row[name], index.get(name))
         if 'made_by' in kinds:
             row['made_by'] = creators.get(pk)
         context = {'pk': pk, 'layers': values[-1] if with_layers else None}
         keep = True
         for filter_ in later:
-            if filter_.field == 'made_by':
-                keep = _compare(row.get('made_by'), filter_)
+            if filter_.field == 'made_by' or kinds[filter_.field] == 'record':
+                keep = _compare(row.get(filter_.field), filter_)
+            elif kinds[filter_.field] == 'analysis':
+                keep = _compare(index.get(filter_.field), filter_)
             else:
                 keep = any(
                     _compare(v, filter_) for v in lineage_value(lineage, context, filter_.field, all_values=True)
@@ -458,6 +510,11 @@ def _run(
             if kinds[name] == 'lineage':
                 found = lineage_value(lineage, context, name, all_values=True)
                 row[name] = found[0] if found else None
+        for name in list(row):
+            if name not in columns:
+                del row[name]
+            elif name in FLAG_FIELDS:
+                row[name] = ', '.join(row[name])
         rows.append(row)
     return rows
 

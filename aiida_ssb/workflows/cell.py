@@ -110,12 +110,6 @@ class CellAnalysisWorkChain(WorkChain):
             help='Per-analysis option overrides, by section.',
         )
         spec.output('summary', valid_type=orm.Dict, required=False, help="The cell's headline numbers and sources.")
-        spec.output_namespace(
-            'results', valid_type=orm.Dict, dynamic=True, help='Result summaries: results.<analysis>.<label>.'
-        )
-        spec.output_namespace(
-            'curves', valid_type=orm.ArrayData, dynamic=True, help='Result curves: curves.<analysis>.<label>.'
-        )
         spec.outline(cls.analyse, cls.summarise)
         spec.exit_code(410, 'ERROR_SOME_ANALYSES_FAILED', message='some analyses failed: {failures}')
         spec.exit_code(411, 'ERROR_NOTHING_TO_ANALYSE', message='the cell has no measurement to analyse')
@@ -140,17 +134,20 @@ class CellAnalysisWorkChain(WorkChain):
         run = AnalysisRun(cell, self._options(), report=self.report)
         for spec in ANALYSES.values():
             _step(spec.name)(run)
-        summaries = {}
-        for name, outcomes in run.results.items():
-            for label, outcome in outcomes.items():
-                if not outcome.ok:
-                    continue
-                self.out(f'results.{name}.{label}', outcome.outputs['summary'])
-                if 'curves' in outcome.outputs:
-                    self.out(f'curves.{name}.{label}', outcome.outputs['curves'])
-                summaries[f'{name}__{label}'] = outcome.outputs['summary']
-        if run.skipped:
-            self.report('not applicable: ' + '; '.join(f'{name} ({why})' for name, why in run.skipped.items()))
+        summaries = {
+            f'{name}__{label}': outcome.outputs['summary']
+            for name, outcomes in run.results.items()
+            for label, outcome in outcomes.items()
+            if outcome.ok and 'summary' in outcome.outputs
+        }
+        present = set(run.measurements)
+        relevant = {
+            name: why
+            for name, why in run.skipped.items()
+            if present & set(ANALYSES[name].measurements) or name in run.results
+        }
+        if relevant:  # skips of analyses whose kind of record the sample has: the reason matters
+            self.report('not run: ' + '; '.join(f'{name} ({why})' for name, why in relevant.items()))
         self.ctx.summaries = summaries
         self.ctx.failures = run.failures
         self.ctx.failed = sorted(run.failed_analyses())

@@ -3,7 +3,9 @@ Na4(B12H12)(B10H10) crystallised from isopropanol (Duchene, Kim et al., Energy S
 doi:10.1016/j.ensm.2019.11.027).
 
 Files: three NaCrO2 | NBH | Na-Sn half cells (30 degC): cycling at 70 MPa and at ~3 MPa stack pressure
-(2 cycles at 0.1C, then 100 at 0.5C), and a rate test (0.1, 0.2, 0.5, 1, 2, 5C, two cycles each).
+(2 cycles at 0.1C, then 100 at 0.5C), and a rate test (0.1, 0.2, 0.5, 1, 2, 5C, two cycles each); and, from
+:mod:`demo.seed001_cells`, the Sn half cell, the NaCrO2 half cell of the full cell's sheet, the N/P 1.20 full cell
+and the three-electrode cell.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from demo.campaign import SYNTHETIC, Campaign
 from demo.cathode_cycling import CycleSpec, run_cycles
 from demo.eclab import Instrument
 from demo.electrode import GcplRecorder, GcplSequence, gcpl_file, nacro2_ocv
+from demo.seed001_cells import generate_cells
 
 NAME = 'seed001-infiltrated-electrodes'
 DOI = 'doi:10.1016/j.ensm.2019.11.027'
@@ -157,6 +160,8 @@ def generate(root: Path, reduced: bool = False) -> tuple[Path, dict[str, Any], C
         }
 
     expected['rate_test'] = _rate_test(camp, ocv, reduced)
+    cells_expected, _, extra_processes, extra_cells = generate_cells(camp, DOI, reduced)
+    expected['sn_and_full_cells'] = cells_expected
     expected['paper'] = {
         'first_discharge_mah_g': 118.0,
         'first_ce_percent': 95.2,
@@ -166,8 +171,18 @@ def generate(root: Path, reduced: bool = False) -> tuple[Path, dict[str, Any], C
         'rate_5c_over_01c_percent': 67.4,
         'one_c_ma_g': 120.0,
         'mass_loading_mg_cm2': 7.7,
+        'sn_first_ce_percent': 84.3,
+        'sn_second_ce_percent': 97.0,
+        'sn_retention_percent': 92.1,
+        'np_ratio': 1.20,
+        'full_cell_specific_energy_wh_kg_active': 282.0,
+        'full_cell_specific_energy_wh_kg_both_composites': 222.0,
+        'full_cell_first_ce_percent': 72.2,
+        'full_cell_second_ce_percent': 95.8,
+        'full_cell_second_energy_efficiency_percent': 84.9,
+        'full_cell_retention_percent': 47.4,
     }
-    path = camp.write_manifest(_manifest(camp), _HEADER)
+    path = camp.write_manifest(_manifest(camp, extra_processes, extra_cells), _HEADER)
     return path, expected, camp
 
 
@@ -293,7 +308,7 @@ def _half_cell(cell_id: str, name: str, stack: str, method: str | None) -> dict[
     return cell
 
 
-def _manifest(camp: Campaign) -> dict[str, Any]:
+def _manifest(camp: Campaign, extra_processes: list, extra_cells: list) -> dict[str, Any]:
     b12_parts = UPTAKE_WT_PERCENT * 533.6 / 1000.0
     b10_parts = UPTAKE_WT_PERCENT * 466.4 / 1000.0
     materials = [
@@ -475,7 +490,9 @@ def _manifest(camp: Campaign) -> dict[str, Any]:
         _half_cell('NCO-HC-70MPA', 'NaCrO2 (infiltrated) | NBH | Na-Sn at 70 MPa', '70 MPa', None),
         _half_cell('NCO-HC-3MPA', 'NaCrO2 (infiltrated) | NBH | Na-Sn at ~3 MPa (spring)', '~3 MPa', 'spring'),
         _half_cell('NCO-HC-RATE', 'NaCrO2 (infiltrated) | NBH | Na-Sn, rate test', '70 MPa', None),
+        *extra_cells,
     ]
+    processes += extra_processes
     return {
         'campaign': NAME,
         'description': 'Infiltrated NaCrO2 electrodes (seed 001): solution-crystallised Na4(B12H12)(B10H10) '

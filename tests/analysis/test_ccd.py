@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from aiida_ssb.analysis.ccd import CcdError, critical_current_density, critical_current_density_measurement
+from aiida_ssb.exceptions import SettingsError
 
 STEPS = tuple(round(0.02 * k, 2) for k in range(1, 16))  # 0.02 ... 0.30 mA/cm2
 
@@ -206,10 +207,7 @@ def test_arrays_and_names():
     [
         ({'area_cm2': 0}, 'area_cm2'),
         ({'area_cm2': 'big'}, 'area_cm2'),
-        ({'criterion': 'soft'}, 'criterion'),
-        ({'drop_fraction': 1.5}, 'drop_fraction'),
-        ({'short_voltage_v': 0}, 'short_voltage_v'),
-        ({'settle_fraction': 1.0}, 'settle_fraction'),
+        ({'n_interfaces': 0}, 'n_interfaces'),
         ({'exclude': [True]}, r'exclude: expected a boolean mask of length \d+, got shape \(1,\)'),
     ],
 )
@@ -219,6 +217,24 @@ def test_errors(kwargs, message):
     area = options.pop('area_cm2')
     with pytest.raises(CcdError, match=message):
         critical_current_density(t, v, i, area, **options)
+
+
+@pytest.mark.parametrize(
+    ('kwargs', 'message'),
+    [
+        ({'criterion': 'soft'}, 'criterion'),
+        ({'drop_fraction': 1.5}, 'drop_fraction'),
+        ({'short_voltage_v': 0}, 'short_voltage_v'),
+        ({'settle_fraction': 1.0}, 'settle_fraction'),
+        ({'smooth_points': 0}, 'smooth_points'),
+        ({'step_tolerance': 0}, 'step_tolerance'),
+        ({'short_min_points': 0}, 'short_min_points'),
+    ],
+)
+def test_bad_settings_are_refused_by_name(kwargs, message):
+    (t, v, i), _ = make_symmetric_record(densities=STEPS[:3])
+    with pytest.raises(SettingsError, match=message):
+        critical_current_density(t, v, i, AREA, **kwargs)
 
 
 def test_errors_on_columns():

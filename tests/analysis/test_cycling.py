@@ -18,7 +18,8 @@ import re
 import numpy as np
 import pytest
 
-from aiida_ssb.analysis.cycling import CyclingError, summarise_cycling, summarise_measurement
+from aiida_ssb.analysis.cycling import CyclingError, CyclingSettings, summarise_cycling, summarise_measurement
+from aiida_ssb.exceptions import SettingsError
 
 # --------------------------------------------------------------------------------------------------
 # synthetic record generator
@@ -322,9 +323,9 @@ def test_seed000_reference_rules_and_given_formation(seed000_long_term):
     np.testing.assert_allclose(first['capacity_retention_percent_at_end'], 100 * 78 / 104, rtol=1e-6)
     given = summarise(record, one_c_ma=ONE_C_MA, reference='first_after_formation', formation_cycles=2).to_dict()
     assert given['reference_cycle'] == 3 and 'given' in given['reference_reason']
-    by_rate = summarise(record, one_c_ma=ONE_C_MA, reference=('first_at_c_rate', 0.2)).to_dict()
+    by_rate = summarise(record, one_c_ma=ONE_C_MA, reference='c_rate:0.2').to_dict()
     assert by_rate['reference_cycle'] == 3
-    by_number = summarise(record, one_c_ma=ONE_C_MA, reference=('cycle', 10)).to_dict()
+    by_number = summarise(record, one_c_ma=ONE_C_MA, reference='cycle:10').to_dict()
     assert by_number['reference_cycle'] == 10
     # without one_c_ma the blocks still come from the currents (mA)
     no_c = summarise(record).to_dict()
@@ -373,7 +374,7 @@ def test_seed001_retention_after_100_cycles_at_half_c():
     specs = [Cycle(mah(125), mah(121), 0.1, 0.1) for _ in range(2)]
     specs += [Cycle(mah(q / 0.999), mah(q), 0.5, 0.5) for q in fade]
     record = make_record(specs, one_c_ma=ONE_C_MA, q_nominal_mah=mah(130), points=8)
-    out = summarise(record, one_c_ma=ONE_C_MA, reference=('first_at_c_rate', 0.5), retention_after=(100,)).to_dict()
+    out = summarise(record, one_c_ma=ONE_C_MA, reference='c_rate:0.5', retention_after=(100,)).to_dict()
     assert out['reference_cycle'] == 3
     assert out['capacity_retention_percent_after_100_cycles'] == pytest.approx(95.6, rel=1e-6)
     assert 'cycles_to_95_percent' not in out  # never below 95 %
@@ -432,7 +433,7 @@ def test_rate_table_second_cycle_and_ratio(rate_record):
         forced.rate_table['discharge_capacity_mah'], summary.rate_table['discharge_capacity_mah']
     )
     # first cycle at 0.2C is inside the rate test
-    at_rate = summarise(rate_record, one_c_ma=ONE_C_MA, reference=('first_at_c_rate', 0.2)).to_dict()
+    at_rate = summarise(rate_record, one_c_ma=ONE_C_MA, reference='c_rate:0.2').to_dict()
     assert at_rate['reference_cycle'] == 4
 
 
@@ -721,18 +722,13 @@ def test_one_direction_only_gives_a_clear_result():
 @pytest.mark.parametrize(
     ('options', 'message'),
     [
-        ({'ce_convention': 'dis/ch'}, 'ce_convention'),
-        ({'first_half': 'oxidation'}, 'first_half'),
         ({'masses_mg': {'active mass': 1.0}}, 'basis name'),
         ({'masses_mg': {'active': 0}}, 'positive'),
         ({'area_cm2': -1}, 'area_cm2'),
         ({'one_c_ma': 'fast'}, 'one_c_ma'),
-        ({'reference': ('cycle', 7)}, 'cycle 7 is missing'),
+        ({'reference': 'cycle:7'}, 'cycle 7 is missing'),
         ({'reference': 'first_after_rate_test'}, 'no rate test'),
-        ({'reference': ('first_at_c_rate', 0.2)}, 'needs one_c_ma'),
-        ({'reference': 'best'}, 'reference'),
-        ({'integration': 'simpson'}, 'integration'),
-        ({'formation_cycles': -1}, 'formation_cycles'),
+        ({'reference': 'c_rate:0.2'}, 'needs one_c_ma'),
         ({'exclude_steps': [3]}, 'needs step_index'),
         ({'exclude': [True, False]}, 'exclude'),
     ],
@@ -740,6 +736,26 @@ def test_one_direction_only_gives_a_clear_result():
 def test_error_options(options, message):
     c = simple_columns()
     with pytest.raises(CyclingError, match=message):
+        summarise_cycling(c['time_s'], c['voltage_v'], c['current_ma'], **options)
+
+
+@pytest.mark.parametrize(
+    ('options', 'message'),
+    [
+        ({'ce_convention': 'dis/ch'}, 'ce_convention'),
+        ({'first_half': 'oxidation'}, 'first_half'),
+        ({'reference': 'best'}, 'reference'),
+        ({'reference': ('cycle', 7)}, 'reference'),
+        ({'integration': 'simpson'}, 'integration'),
+        ({'formation_cycles': -1}, 'formation_cycles'),
+        ({'rate_step_cycles': (5, 2)}, 'rate_step_cycles'),
+        ({'plateau_soc_window_percent': (20, 120)}, 'plateau_soc_window_percent'),
+        ({'mass_bases': ('everything',)}, 'mass_bases'),
+    ],
+)
+def test_bad_settings_are_refused_by_name(options, message):
+    c = simple_columns()
+    with pytest.raises(SettingsError, match=message):
         summarise_cycling(c['time_s'], c['voltage_v'], c['current_ma'], **options)
 
 
@@ -902,3 +918,17 @@ def test_real_single_step_records(shared_file):
     counter_end = measurement.columns['charge_capacity_mah'][-1]
     np.testing.assert_allclose(ca.half_cycles['capacity_instrument_mah'], counter_end, rtol=1e-3)
     assert any('too coarse' in w for w in ca.warnings)
+
+
+def test_settings_object_and_overrides_give_the_same_result_and_are_stored():
+    record = make_record(
+        [Cycle(mah(100), mah(95), 0.2, 0.2) for _ in range(4)], one_c_ma=ONE_C_MA, q_nominal_mah=mah(130)
+    )
+    settings = CyclingSettings(reference='cycle:2', rate_tolerance=0.2)
+    by_object = summarise(record, settings=settings)
+    by_keywords = summarise(record, reference='cycle:2', rate_tolerance=0.2)
+    assert by_object.to_dict()['reference_cycle'] == by_keywords.to_dict()['reference_cycle'] == 2
+    assert by_object.parameters == settings.parameters() == by_keywords.parameters
+    assert by_object.to_dict()['parameters']['rate_tolerance'] == 0.2
+    # an override on top of a settings object wins
+    assert summarise(record, settings=settings, reference='first').to_dict()['reference_cycle'] == 1

@@ -14,7 +14,6 @@ FILES = [
     'biologic/ca.mpt',
     'biologic/mb.mpt',
     'biologic/gcpl.pr_182.1.mpt',
-    'biologic/wait.mpt',
     'biologic/jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr',
 ]
 
@@ -49,6 +48,15 @@ def test_real_records_give_a_result_or_a_clean_error(shared_file, name):
         # five C/24 cycles of a 2-3.8 V cathode: dQ/dV peaks, no titration
         assert outcomes['dqdv']['n_half_cycles'] >= 10 and 3.0 < outcomes['dqdv']['charge_peak_v'] < 3.8
         assert outcomes['gitt'] is None
+
+
+def test_a_record_without_data_rows_is_refused_before_any_analysis(shared_file):
+    """The shared `wait.mpt` is a header without data: the reader refuses it (naming the file), so no analysis
+    ever sees an empty record."""
+    from aiida_ssb.parsers.base import ParseError
+
+    with pytest.raises(ParseError, match='no data rows'):
+        read(shared_file('biologic/wait.mpt'))
 
 
 @pytest.mark.parametrize(

@@ -173,7 +173,73 @@ class HeadlineDirective(Directive):
         return _table(self, ['headline number', 'meaning'], rows, '40 60')
 
 
+class CountingDirective(Directive):
+    """``.. ssb-counting:: kinds|chemistries|flags|mass-bases``: the cell kinds with their conventions, the
+    electrode chemistries, the plausibility flags, the mass bases (from the code, so they cannot drift)."""
+
+    required_arguments = 1
+
+    def run(self):
+        from aiida_ssb.analysis.cycling import CELL_KINDS, CHEMISTRIES, FLAGS, KIND_CONVENTIONS, MASS_BASES
+        from aiida_ssb.analysis.cycling.conventions import COUNTER_POTENTIALS_V
+        from aiida_ssb.calculations.record import MATERIAL_FLAGS
+        from aiida_ssb.schemas.cell import CELL_FLAGS
+
+        which = self.arguments[0]
+        if which == 'kinds':
+            rows = []
+            for kind, meaning in CELL_KINDS.items():
+                c = KIND_CONVENTIONS[kind]
+                ce = c.ce_convention.replace('_over_', ' / ')
+                rows.append(
+                    [
+                        f'``{kind}``',
+                        _escape(meaning),
+                        c.first_half,
+                        ce,
+                        c.capacity_electrode or '-',
+                        c.c_rate_electrode or '-',
+                    ]
+                )
+            return _table(
+                self, ['kind', 'what it is', 'first half', 'CE', 'capacity on', 'C-rate on'], rows, '16 36 10 18 10 10'
+            )
+        if which == 'chemistries':
+            rows = [
+                [
+                    f'``{formula}``',
+                    _escape(chemistry.name),
+                    chemistry.electrode,
+                    ', '.join(f'{ion}: {low:g}-{high:g} V' for ion, (low, high) in chemistry.windows_v.items()),
+                ]
+                for formula, chemistry in CHEMISTRIES.items()
+            ]
+            rows += [
+                [f'``{formula}``', 'alloy counter electrode', '-', f'{value:g} V vs its metal']
+                for formula, value in COUNTER_POTENTIALS_V.items()
+            ]
+            return _table(
+                self, ['formula', 'material', 'electrode', 'average discharge potential'], rows, '22 28 14 36'
+            )
+        if which == 'flags':
+            rows = [
+                [f'``{name}``', 'analysis (cycling)', severity, _escape(text)]
+                for name, (severity, text) in FLAGS.items()
+            ]
+            rows += [
+                [f'``{name}``', 'cell record', severity, _escape(text)] for name, (severity, text) in CELL_FLAGS.items()
+            ]
+            rows += [
+                [f'``{name}``', 'material record', severity, _escape(text)]
+                for name, (severity, text) in MATERIAL_FLAGS.items()
+            ]
+            return _table(self, ['flag', 'stored on', 'severity', 'meaning and threshold'], rows, '26 14 10 50')
+        rows = [[f'``{name}``', _escape(text)] for name, text in MASS_BASES.items()]
+        return _table(self, ['basis', 'mass'], rows, '20 80')
+
+
 def setup(app):
+    app.add_directive('ssb-counting', CountingDirective)
     app.add_directive('ssb-schema', SchemaDirective)
     app.add_directive('ssb-fields', FieldsDirective)
     app.add_directive('ssb-circuits', CircuitsDirective)
