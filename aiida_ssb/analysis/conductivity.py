@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
 from aiida_ssb.analysis.settings import Settings
-from aiida_ssb.exceptions import AnalysisError
+from aiida_ssb.exceptions import AnalysisError, MissingInputError
 
 __all__ = [
     'ConductivityError',
@@ -33,10 +34,13 @@ __all__ = [
     'ConductivitySettings',
     'InterceptResult',
     'PlateauResult',
+    'SpectrumConductivity',
     'area_from_diameter_cm2',
     'conductivity_from_resistance',
+    'conductivity_of_spectrum',
     'high_frequency_intercept',
     'real_conductivity_plateau',
+    'resistance_of_fit',
 ]
 
 
@@ -50,16 +54,27 @@ class ConductivitySettings(Settings):
     method: Literal['auto', 'fit', 'intercept', 'plateau'] = Field(
         'auto',
         description='fit: a fitted resistance; intercept: the high-frequency real-axis intercept; plateau: the DC '
-        'plateau of the real conductivity; auto: the fit when it is accepted and its arc lies within the measured '
-        'frequencies, else the intercept',
+        'plateau of the real conductivity; auto: the fit when it is accepted, else the intercept',
     )
     resistance: str = Field(
-        'bulk',
-        description='fit method: which resistance, a role (bulk, bulk+grain_boundary, total) or element names '
-        'joined by + (R1+R2)',
+        'auto',
+        description='fit method: which resistance, a role (bulk, bulk+grain_boundary, electrolyte, total) or element '
+        'names joined by + (R1+R2); auto: bulk, else the electrolyte (series resistance of a cell)',
     )
     thickness_cm: float | None = Field(None, gt=0, description='override of the electrolyte thickness')
     area_cm2: float | None = Field(None, gt=0, description='override of the area')
+    intercept_rule: Literal['auto', 'crossing', 'minimum', 'spike'] = Field(
+        'auto', description='intercept method: how the real-axis intercept is read (see the docs)'
+    )
+    spike_points: int = Field(5, ge=2, description='intercept rule spike: points of the spike extrapolated')
+    plateau_flatness: float = Field(
+        0.05, gt=0, description="plateau method: largest |d ln sigma' / d ln f| of a plateau point"
+    )
+    plateau_window_hz: tuple[float, float] | None = Field(
+        None, description='plateau method: use this frequency window instead of finding the plateau'
+    )
+    plateau_min_points: int = Field(3, ge=1, description='plateau method: fewest points of a plateau')
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description='level of the reported interval')
 
 
 def _positive(value, name: str) -> float:
@@ -433,3 +448,251 @@ def real_conductivity_plateau(
         sigma_real_s_cm=sigma,
         in_window=in_window,
     )
+
+
+# ----------------------------------------------------------------------------- the analysis of one spectrum
+
+
+def _z_quantile(confidence: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2.0))
+
+
+def resistance_of_fit(fit: Mapping[str, Any], which: str) -> tuple[float, str, float | None]:
+    """The resistance (ohm) named by ``which`` in a fit summary, its elements and its standard error.
+
+    ``which`` is a role (``bulk``, ``grain_boundary``, ``electrolyte``, ``interface``...), roles or element
+    names joined by ``+`` (``bulk+grain_boundary``, ``R1+R2``), ``total`` (every resistor) or ``auto`` (the
+    ``bulk``, else the ``electrolyte``). The standard error is that of the sum, from the fit's covariance
+    (``covariance``/``covariance_parameters``) when stored, else from the standard errors as if independent;
+    None when neither is known. Raises :class:`~aiida_ssb.exceptions.MissingInputError` naming what exists."""
+    resistors = {
+        key[: -len('_ohm')].upper(): float(value)
+        for key, value in fit.items()
+        if key.startswith('r') and key.endswith('_ohm') and '_stderr' not in key and key[1:-4].isalnum()
+    }
+    roles = {
+        key[len('role_') :].upper(): value
+        for key, value in fit.items()
+        if key.startswith('role_') and not key.startswith('role_source_') and isinstance(value, str)
+    }
+    if which == 'auto':
+        present = set(roles.values())
+        which = 'bulk' if 'bulk' in present else 'electrolyte'
+    if which == 'total':
+        names = sorted(resistors)
+    else:
+        names = []
+        for part in which.split('+'):
+            part = part.strip()
+            by_role = [name for name, role in roles.items() if role == part and name in resistors]
+            if by_role:
+                names.extend(by_role)
+            elif part.upper() in resistors:
+                names.append(part.upper())
+            else:
+                known = ', '.join(sorted(resistors)) + (
+                    f'; roles: {", ".join(f"{k}={v}" for k, v in roles.items() if k in resistors)}' if roles else ''
+                )
+                raise MissingInputError(f'the fit has no resistance {part!r} (resistances: {known})')
+    names = list(dict.fromkeys(names))
+    value = float(sum(resistors[name] for name in names))
+    return value, '+'.join(names), _sum_stderr(fit, names)
+
+
+def _sum_stderr(fit: Mapping[str, Any], names: list[str]) -> float | None:
+    covariance = fit.get('covariance')
+    order = fit.get('covariance_parameters')
+    if covariance is not None and order is not None and all(name in order for name in names):
+        index = [order.index(name) for name in names]
+        matrix = np.asarray(covariance, dtype=float)[np.ix_(index, index)]
+        return float(math.sqrt(max(float(matrix.sum()), 0.0)))
+    errors = [fit.get(f'{name.lower()}_stderr_ohm') for name in names]
+    if any(e is None for e in errors):
+        return None
+    return float(math.sqrt(sum(e * e for e in errors)))
+
+
+@dataclasses.dataclass
+class SpectrumConductivity:
+    """The conductivity of one spectrum, how it was read, its interval and flags."""
+
+    conductivity_s_cm: float
+    method_used: str
+    thickness_cm: float
+    area_cm2: float
+    resistance_ohm: float | None
+    resistance_source: str | None
+    relative_stderr: dict[str, float]
+    confidence: float
+    z_value: float
+    detail: dict[str, Any]
+    notes: list[str]
+    flags: list[dict[str, str]]
+    parameters: dict[str, Any]
+
+    @property
+    def stderr_rel(self) -> float | None:
+        if not self.relative_stderr:
+            return None
+        return math.sqrt(sum(v * v for v in self.relative_stderr.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.detail)
+        out.update(
+            {
+                'method': 'conductivity',
+                'method_used': self.method_used,
+                'parameters': dict(self.parameters),
+                'conductivity_s_cm': self.conductivity_s_cm,
+                'thickness_cm': self.thickness_cm,
+                'area_cm2': self.area_cm2,
+                'formula': 'sigma = L / (R A)' if self.method_used != 'plateau' else out.get('formula'),
+                'flags': list(self.flags),
+            }
+        )
+        if self.resistance_ohm is not None:
+            out['resistance_ohm'] = self.resistance_ohm
+            out['area_specific_resistance_ohm_cm2'] = self.resistance_ohm * self.area_cm2
+        if self.resistance_source is not None:
+            out['resistance_source'] = self.resistance_source
+        rel = self.stderr_rel
+        if rel is not None:
+            out['conductivity_stderr_s_cm'] = self.conductivity_s_cm * rel
+            out['conductivity_stderr_rel'] = rel
+            out['conductivity_low_s_cm'] = self.conductivity_s_cm * math.exp(-self.z_value * rel)
+            out['conductivity_high_s_cm'] = self.conductivity_s_cm * math.exp(self.z_value * rel)
+            out['interval_confidence'] = self.confidence
+            out['interval_sources'] = sorted(self.relative_stderr)
+            for source, value in self.relative_stderr.items():
+                out[f'conductivity_stderr_rel_{source}'] = value
+        if self.notes:
+            out['notes'] = list(self.notes)
+        return out
+
+
+def _auto_method(fit: Mapping[str, Any] | None, which: str, notes: list[str]) -> str:
+    if fit is None:
+        notes.append('no fit given: intercept')
+        return 'intercept'
+    if not fit.get('accepted', fit.get('success', False)):
+        reason = fit.get('quality_reason') or f'chi2/|Z| {fit.get("chi2_over_z", float("nan")):.3g}'
+        notes.append(f'the fit is rejected ({reason}): intercept')
+        return 'intercept'
+    try:
+        resistance_of_fit(fit, which)
+    except MissingInputError as exc:
+        notes.append(f'{exc}: intercept')
+        return 'intercept'
+    return 'fit'
+
+
+def conductivity_of_spectrum(
+    frequency_hz,
+    z,
+    *,
+    fit: Mapping[str, Any] | None = None,
+    thickness_cm: float | None = None,
+    area_cm2: float | None = None,
+    thickness_stderr_cm: float | None = None,
+    area_stderr_cm2: float | None = None,
+    settings: ConductivitySettings | Mapping[str, Any] | None = None,
+    **overrides,
+) -> SpectrumConductivity:
+    """The ionic conductivity of one spectrum, with its interval (the analysis ``conductivity``).
+
+    :param fit: the circuit fit of the spectrum as a summary (``SpectrumFit.to_dict()``), for the fit method.
+    :param thickness_cm: electrolyte thickness ``L`` (the settings' ``thickness_cm`` overrides it).
+    :param area_cm2: electrode area ``A`` (the settings' ``area_cm2`` overrides it).
+    :param thickness_stderr_cm: stated standard uncertainty of ``L``.
+    :param area_stderr_cm2: stated standard uncertainty of ``A``.
+
+    The relative standard error of sigma adds in quadrature those of ``R`` (from the fit's covariance, for the
+    fit method), ``L`` and ``A``; the interval is ``sigma exp(+-z rel)`` with ``z`` the normal quantile of the
+    confidence (log-normal, so it stays positive). Without a fit the interval holds the geometry only.
+    """
+    s = ConductivitySettings.resolve(settings, **overrides)
+    length = s.thickness_cm or thickness_cm
+    area = s.area_cm2 or area_cm2
+    if length is None or area is None:
+        raise MissingInputError('the electrolyte thickness or area is unknown (give them in the cell or as settings)')
+    length, area = _positive(length, 'thickness_cm'), _positive(area, 'area_cm2')
+    notes: list[str] = []
+    flags: list[dict[str, str]] = []
+    method = _auto_method(fit, s.resistance, notes) if s.method == 'auto' else s.method
+    rel: dict[str, float] = {}
+    if thickness_stderr_cm is not None and s.thickness_cm is None:
+        rel['thickness'] = float(thickness_stderr_cm) / length
+    if area_stderr_cm2 is not None and s.area_cm2 is None:
+        rel['area'] = float(area_stderr_cm2) / area
+    detail: dict[str, Any] = {}
+    resistance = source = None
+    if method == 'fit':
+        if fit is None:
+            raise MissingInputError('method fit needs the fit of the spectrum')
+        resistance, names, stderr = resistance_of_fit(fit, s.resistance)
+        source = f'fit: {names}'
+        sigma = conductivity_from_resistance(resistance, length, area).conductivity_s_cm
+        if stderr is not None:
+            rel['fit'] = stderr / resistance
+        detail['fit_circuit'] = fit.get('circuit')
+        detail['fit_quality'] = fit.get('quality', 'good' if fit.get('accepted') else 'rejected')
+        if fit.get('quality') == 'flagged':
+            flags.append({'flag': 'fit_flagged', 'reason': f'the circuit fit is flagged: {fit.get("quality_reason")}'})
+        _outside_window(fit, names, flags)
+    elif method == 'intercept':
+        intercept = high_frequency_intercept(frequency_hz, z, method=s.intercept_rule, spike_points=s.spike_points)
+        resistance, source = intercept.resistance_ohm, f'intercept: {intercept.method}'
+        sigma = conductivity_from_resistance(resistance, length, area).conductivity_s_cm
+        detail.update(intercept.to_dict())
+        detail.pop('method', None)
+        detail['intercept_method'] = f'nyquist_intercept_{intercept.method}'
+    else:
+        plateau = real_conductivity_plateau(
+            frequency_hz,
+            z,
+            length,
+            area,
+            flatness=s.plateau_flatness,
+            window_hz=s.plateau_window_hz,
+            min_points=s.plateau_min_points,
+        )
+        sigma = plateau.conductivity_s_cm
+        detail.update(plateau.to_dict())
+        detail.pop('method', None)
+        if plateau.n_points > 1:
+            logs = np.log(plateau.sigma_real_s_cm[plateau.in_window])
+            rel['plateau'] = float(np.std(logs, ddof=1) / math.sqrt(logs.size))
+    return SpectrumConductivity(
+        conductivity_s_cm=float(sigma),
+        method_used=method,
+        thickness_cm=length,
+        area_cm2=area,
+        resistance_ohm=resistance,
+        resistance_source=source,
+        relative_stderr=rel,
+        confidence=s.confidence,
+        z_value=_z_quantile(s.confidence),
+        detail=detail,
+        notes=notes,
+        flags=flags,
+        parameters=s.parameters(),
+    )
+
+
+def _outside_window(fit: Mapping[str, Any], names: str, flags: list[dict[str, str]]) -> None:
+    """Flag a resistance whose arc's apex lies outside the fitted frequencies (extrapolated by the fit)."""
+    f_max, f_min = fit.get('frequency_max_hz'), fit.get('frequency_min_hz')
+    for arc in fit.get('arcs') or []:
+        if arc.get('resistor') not in names.split('+'):
+            continue
+        fc = arc.get('characteristic_frequency_hz')
+        if fc is not None and f_max is not None and (fc > f_max or (f_min is not None and fc < f_min)):
+            flags.append(
+                {
+                    'flag': 'arc_outside_window',
+                    'reason': f'the apex of the {arc["resistor"]} arc ({fc:.3g} Hz) lies outside the measured '
+                    f'frequencies ({f_min:.3g}-{f_max:.3g} Hz): its resistance is extrapolated',
+                }
+            )

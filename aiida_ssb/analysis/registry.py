@@ -91,13 +91,25 @@ ANALYSES: dict[str, AnalysisSpec] = {
         AnalysisSpec(
             name='eis_fit',
             title='Equivalent-circuit fit',
-            summary='fits an equivalent circuit to each impedance spectrum (complex non-linear least squares)',
-            settings_path='aiida_ssb.analysis.eis.fit:FitSettings',
-            function_path='aiida_ssb.analysis.eis.fit:fit_circuit',
+            summary='fits each impedance spectrum with the circuit the evidence chooses from a candidate family (or '
+            'a pinned one), with roles by physics (complex non-linear least squares)',
+            settings_path='aiida_ssb.analysis.eis.model:EisFitSettings',
+            function_path='aiida_ssb.analysis.eis.model:fit_spectrum',
             measurements=('eis',),
             plot_kinds=('nyquist', 'bode'),
             docs='analysis/eis',
             aliases=('eis',),
+        ),
+        AnalysisSpec(
+            name='drt',
+            title='Distribution of relaxation times',
+            summary='the distribution of relaxation times of each impedance spectrum (Tikhonov-regularised, '
+            'non-negative, regularisation by generalised cross-validation)',
+            settings_path='aiida_ssb.analysis.eis.drt:DrtSettings',
+            function_path='aiida_ssb.analysis.eis.drt:compute_drt',
+            measurements=('eis',),
+            plot_kinds=('drt',),
+            docs='analysis/drt',
         ),
         AnalysisSpec(
             name='conductivity',
@@ -105,7 +117,7 @@ ANALYSES: dict[str, AnalysisSpec] = {
             summary='sigma = L / (R A) from a fitted bulk resistance, the real-axis intercept or the sigma-prime '
             'plateau',
             settings_path='aiida_ssb.analysis.conductivity:ConductivitySettings',
-            function_path='aiida_ssb.analysis.conductivity:conductivity_from_resistance',
+            function_path='aiida_ssb.analysis.conductivity:conductivity_of_spectrum',
             measurements=('eis',),
             plot_kinds=('arrhenius',),
             docs='analysis/conductivity',
@@ -130,6 +142,17 @@ ANALYSES: dict[str, AnalysisSpec] = {
             plot_kinds=('interface_growth',),
             docs='analysis/eis',
             aliases=('growth', 'interface', 'resistance'),
+        ),
+        AnalysisSpec(
+            name='cell_impedance',
+            title='Cell impedance',
+            summary="the resistances of a cell's spectra by role (electrolyte, interfaces, interphases), "
+            'area-specific, with intervals',
+            settings_path='aiida_ssb.analysis.eis.cell_impedance:CellImpedanceSettings',
+            function_path='aiida_ssb.analysis.eis.cell_impedance:cell_resistances',
+            measurements=('eis',),
+            plot_kinds=('nyquist',),
+            docs='analysis/roles',
         ),
         AnalysisSpec(
             name='onsets',
@@ -314,14 +337,11 @@ def merge_options(*layers: Mapping[str, Any] | None) -> dict[str, dict[str, Any]
 
 
 def validate_options(options: Mapping[str, Any] | None, where: str = 'options') -> dict[str, dict[str, Any]]:
-    """Canonical sections, each checked against its settings type (the fit's ``circuit`` may be left to the
-    automatic choice). Raises :class:`~aiida_ssb.exceptions.SettingsError` naming the section and field."""
+    """Canonical sections, each checked against its settings type. Raises :class:`~aiida_ssb.exceptions.SettingsError` naming the section and field."""
     canonical = canonical_options(options, where)
     for name, values in canonical.items():
         spec = ANALYSES[name]
         check = dict(values)
-        if name == 'eis_fit' and 'circuit' not in check:
-            check['circuit'] = 'R0'  # the circuit is chosen per cell when not given
         try:
             spec.settings.resolve(check)
         except SettingsError as exc:

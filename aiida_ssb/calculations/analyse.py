@@ -28,7 +28,9 @@ from aiida_ssb.calculations.electrochem import (
 )
 from aiida_ssb.calculations.impedance import (
     analyse_arrhenius,
+    analyse_cell_impedance,
     analyse_conductivity,
+    analyse_drt,
     analyse_eis_fit,
     analyse_interface_growth,
     resistance_from_fit,
@@ -45,11 +47,13 @@ __all__ = [
     'ANALYSIS_FAILED',
     'analyse_arrhenius',
     'analyse_ccd',
+    'analyse_cell_impedance',
     'analyse_conductivity',
     'analyse_cycling',
     'analyse_dc_polarisation',
     'analyse_diffraction',
     'analyse_dqdv',
+    'analyse_drt',
     'analyse_eis_fit',
     'analyse_gitt',
     'analyse_interface_growth',

@@ -69,6 +69,21 @@ HEADLINE_FIELDS: dict[str, str] = {
     'activation_energy_ev': 'activation energy of the headline Arrhenius regime',
     'interface_growth_rate_ohm_cm2_per_sqrt_h': 'parabolic growth constant k of the tracked interface resistance',
     'interface_resistance_last_ohm_cm2': 'the tracked interface resistance at the last spectrum',
+    'conductivity_25c_low_s_cm': 'lower end of the interval of conductivity_25c_s_cm (95 % unless set otherwise)',
+    'conductivity_25c_high_s_cm': 'upper end of the interval of conductivity_25c_s_cm',
+    'activation_energy_stderr_ev': 'standard error of the headline activation energy (weighted regression)',
+    'activation_energy_low_ev': 'lower end of the interval of the headline activation energy',
+    'activation_energy_high_ev': 'upper end of the interval of the headline activation energy',
+    'arrhenius_n_regimes': 'number of Arrhenius regimes (chosen by evidence unless windows were given)',
+    'interface_growth_rate_stderr_ohm_cm2_per_sqrt_h': 'standard error of the growth constant k',
+    'interface_growth_rate_low_ohm_cm2_per_sqrt_h': 'lower end of the interval of k',
+    'interface_growth_rate_high_ohm_cm2_per_sqrt_h': 'upper end of the interval of k',
+    'electrolyte_resistance_ohm_cm2': 'cell impedance: area-specific electrolyte resistance (latest spectrum)',
+    'interface_resistance_ohm_cm2': 'cell impedance: area-specific interface resistance (latest spectrum)',
+    'eis_fits': 'number of impedance spectra fitted',
+    'eis_fits_flagged': 'fits accepted with a flag (residual structure, pinned circuit rejected by evidence...)',
+    'eis_fits_rejected': 'fits not accepted (chi2/|Z| above the gate, no convergence)',
+    'eis_fit_quality': 'good, or what is flagged or rejected among the impedance fits, with the reasons',
     'dqdv_charge_peak_v': 'dQ/dV: main (largest-area) peak of the first charge',
     'dqdv_discharge_peak_v': 'dQ/dV: main peak of the first discharge',
     'dqdv_peak_separation_v': 'dQ/dV: main charge peak minus main discharge peak (polarisation)',
@@ -217,6 +232,7 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
     if growth is not None:
         take('interface_growth_rate_ohm_cm2_per_sqrt_h', growth, 'rate_constant_ohm_cm2_per_sqrt_h')
         take('interface_resistance_last_ohm_cm2', growth, 'last_resistance_ohm_cm2')
+    _impedance_intervals(summaries, out, take, sources)
     for name, (kind, key) in _ISSUE21_HEADLINES.items():
         # the latest result of that analysis holding the number (summaries arrive sorted by label)
         holding = [summary for summary in summaries if summary.get('analysis') == kind and summary.get(key) is not None]
@@ -232,6 +248,50 @@ def headline_numbers(summaries: list[dict]) -> dict[str, Any]:
         out['flags'] = flags
     out['sources'] = sources
     return out
+
+
+def _impedance_intervals(summaries: list[dict], out: dict[str, Any], take, sources: dict[str, str]) -> None:
+    """The intervals of the impedance headline numbers, the cell-impedance resistances and the fits' quality."""
+    arrhenius = _pick(summaries, 'arrhenius', 'n_points')
+    if arrhenius is not None and out.get('activation_energy_ev') is not None:
+        take('activation_energy_stderr_ev', arrhenius, 'activation_energy_stderr_ev')
+        take('activation_energy_low_ev', arrhenius, 'activation_energy_low_ev')
+        take('activation_energy_high_ev', arrhenius, 'activation_energy_high_ev')
+        take('arrhenius_n_regimes', arrhenius, 'n_regimes')
+    source = sources.get('conductivity_25c_s_cm')
+    origin = next((s for s in summaries if s.get('uuid') == source), None) if source else None
+    if origin is not None:
+        if origin.get('analysis') == 'arrhenius':
+            take('conductivity_25c_low_s_cm', origin, 'conductivity_at_reference_low_s_cm')
+            take('conductivity_25c_high_s_cm', origin, 'conductivity_at_reference_high_s_cm')
+        else:
+            take('conductivity_25c_low_s_cm', origin, 'conductivity_low_s_cm')
+            take('conductivity_25c_high_s_cm', origin, 'conductivity_high_s_cm')
+            take('conductivity_25c_stderr_s_cm', origin, 'conductivity_stderr_s_cm')
+    growth = _pick(summaries, 'interface_growth', 'n_points')
+    if growth is not None:
+        take('interface_growth_rate_stderr_ohm_cm2_per_sqrt_h', growth, 'rate_constant_stderr_ohm_cm2_per_sqrt_h')
+        take('interface_growth_rate_low_ohm_cm2_per_sqrt_h', growth, 'rate_constant_low_ohm_cm2_per_sqrt_h')
+        take('interface_growth_rate_high_ohm_cm2_per_sqrt_h', growth, 'rate_constant_high_ohm_cm2_per_sqrt_h')
+    cell = _pick(summaries, 'cell_impedance')
+    if cell is not None:
+        take('electrolyte_resistance_ohm_cm2', cell, 'electrolyte_resistance_ohm_cm2')
+        take('interface_resistance_ohm_cm2', cell, 'interface_resistance_ohm_cm2')
+    fits = [s for s in summaries if s.get('analysis') == 'eis_fit' and s.get('quality')]
+    if fits:
+        flagged = [s for s in fits if s['quality'] == 'flagged']
+        rejected = [s for s in fits if s['quality'] == 'rejected']
+        out['eis_fits'] = len(fits)
+        out['eis_fits_flagged'] = len(flagged)
+        out['eis_fits_rejected'] = len(rejected)
+        parts = []
+        for word, group in (('rejected', rejected), ('flagged', flagged)):
+            if group:
+                reasons = sorted({flag['flag'] for s in group for flag in s.get('flags', [])} or {'not accepted'})
+                if word == 'rejected':
+                    reasons = sorted({(s.get('quality_reason') or 'not accepted').split(' (')[0] for s in group})
+                parts.append(f'{len(group)} of {len(fits)} {word} ({", ".join(reasons)})')
+        out['eis_fit_quality'] = '; '.join(parts) if parts else 'good'
 
 
 def describe_conventions(conventions: Mapping[str, Any]) -> str:

@@ -136,6 +136,9 @@ def _report(nodes, submitted: bool) -> None:
             click.echo(f'{cell}: analysed (CellAnalysisWorkChain<{node.pk}>)')
         else:
             click.echo(f'{cell}: {node.exit_message or node.process_state} (CellAnalysisWorkChain<{node.pk}>)')
+        quality = node.outputs.summary.get('eis_fit_quality') if 'summary' in node.outputs else None
+        if quality and quality != 'good':
+            click.secho(f'  impedance fits: {quality} (aiida-ssb show {cell}; plots mark them)', fg='yellow')
 
 
 def _quiet_reports():

@@ -37,6 +37,7 @@ PLOT_KINDS = (
     'transference',
     'thermal',
     'diffraction',
+    'drt',
 )
 CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius', 'dqdv')
 
@@ -175,42 +176,60 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
                 spectrum = measured_record(result)
                 if spectrum.pk not in seen:
                     seen.add(spectrum.pk)
-                    spectra.append((spectrum, result.curves))
+                    spectra.append((spectrum, result))
                 else:
-                    spectra = [(s, result.curves if s.pk == spectrum.pk else c) for s, c in spectra]
+                    spectra = [(s, result if s.pk == spectrum.pk else r) for s, r in spectra]
         if not spectra:
             raise InputError(f'{sample_id} has no impedance spectrum')
+
+        def parts(result):
+            if result is None:
+                return None, None
+            return arrays_of(result.curves) if result.curves else None, result.summary.get_dict()
+
         if kind == 'bode':
-            spectrum, curves = spectra[index or 0]
+            spectrum, result = spectra[index or 0]
             frequency, z = spectrum.impedance()
-            return imp.plot_bode(
-                frequency, z, curves=arrays_of(curves) if curves else None, title=f'{sample_id} {spectrum.label}'
-            )
+            curves, summary = parts(result)
+            return imp.plot_bode(frequency, z, curves=curves, summary=summary, title=f'{sample_id} {spectrum.label}')
         chosen = spectra if index is None else [spectra[index]]
         figure = None
         labels = _spectrum_labels([spectrum for spectrum, _ in chosen[:12]]) if len(chosen) > 1 else [None]
-        for (spectrum, curves), label in zip(chosen[:12], labels):
+        for (spectrum, result), label in zip(chosen[:12], labels):
             frequency, z = spectrum.impedance()
-            if figure is None:
-                figure = imp.plot_nyquist(
-                    frequency,
-                    z,
-                    curves=arrays_of(curves) if curves else None,
-                    area_cm2=area,
-                    title=f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
-                    label=label,
-                )
-            else:
-                imp.plot_nyquist(
-                    frequency,
-                    z,
-                    curves=arrays_of(curves) if curves else None,
-                    area_cm2=area,
-                    figure_axes=(figure, figure.axes[0]),
-                    label=label,
-                )
+            curves, summary = parts(result)
+            figure = imp.plot_nyquist(
+                frequency,
+                z,
+                curves=curves,
+                summary=summary,
+                area_cm2=area,
+                title=None
+                if figure
+                else f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
+                label=label,
+                figure_axes=(figure, figure.axes[0]) if figure else None,
+            )
         if len(chosen) > 1:
             figure.axes[0].legend(fontsize=7, ncol=2)
+        return figure
+    if kind == 'drt':
+        results = latest_results(sample_id, 'drt')
+        if not results:
+            raise InputError(f'{sample_id} has no DRT result yet: run `aiida-ssb analyse {sample_id}` first')
+        results = sorted(results, key=lambda r: r.process.ctime)
+        chosen = results if index is None else [results[index]]
+        figure = None
+        records = [measured_record(result) for result in chosen[:8]]
+        labels = _spectrum_labels(records) if len(records) > 1 else [None]
+        for result, label in zip(chosen[:8], labels):
+            figure = imp.plot_drt(
+                result.summary.get_dict(),
+                arrays_of(result.curves),
+                title=None if figure else f'{sample_id}: distribution of relaxation times',
+                figure_axes=(figure, figure.axes[0]) if figure else None,
+                label=label,
+            )
         return figure
     if kind == 'arrhenius':
         result = latest_result(sample_id, 'arrhenius')
@@ -378,7 +397,7 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     required=True,
     type=click.Choice(PLOT_KINDS + CAMPAIGN_KINDS),
     help='A figure of one cell or material (nyquist, bode, arrhenius, voltammogram, stepwise, profiles, capacity, '
-    'rate, ccd, resistance, dqdv, dvdq, gitt, pitt, polarisation, transference, thermal, diffraction) or of a '
+    'rate, ccd, resistance, dqdv, dvdq, gitt, pitt, polarisation, transference, thermal, diffraction, drt) or of a '
     'campaign (scatter, retention, arrhenius, dqdv with --campaign).',
 )
 @click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')

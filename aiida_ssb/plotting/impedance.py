@@ -9,7 +9,27 @@ import numpy as np
 
 from aiida_ssb.plotting.common import new_figure
 
-__all__ = ['plot_arrhenius', 'plot_bode', 'plot_nyquist', 'plot_resistance_track']
+__all__ = ['fit_style', 'plot_arrhenius', 'plot_bode', 'plot_drt', 'plot_nyquist', 'plot_resistance_track']
+
+
+def fit_style(summary: Mapping | None) -> tuple[str, str]:
+    """``(line style, legend label)`` of a fitted curve: a rejected fit is dashed and labelled "rejected (reason)",
+    a flagged one solid and labelled "fit, flagged (reasons)", a good one "fit (circuit)"."""
+    if not summary:
+        return '-', 'fit'
+    quality = summary.get('quality', 'good' if summary.get('accepted', True) else 'rejected')
+    circuit = summary.get('circuit', '')
+    if quality == 'rejected':
+        reason = summary.get('quality_reason') or f'chi2/|Z| {summary.get("chi2_over_z", float("nan")):.2g}'
+        return '--', f'rejected ({_short(reason)})'
+    if quality == 'flagged':
+        flags = ', '.join(flag['flag'].replace('_', ' ') for flag in summary.get('flags', []))
+        return '-', f'fit, flagged ({flags}): {circuit}'
+    return '-', f'fit: {circuit}' if circuit else 'fit'
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + '…'
 
 
 def plot_nyquist(
@@ -21,21 +41,28 @@ def plot_nyquist(
     title: str | None = None,
     figure_axes=None,
     label: str | None = None,
+    summary: Mapping | None = None,
 ):
     """-Im Z against Re Z (equal axes), with the fitted curve; area-normalised (ohm cm2) when ``area_cm2``.
-    ``label`` names the spectrum when several share the axes (its fit then takes the spectrum's colour)."""
+    ``label`` names the spectrum when several share the axes (its fit then takes the spectrum's colour).
+    ``summary`` (the fit's) marks a rejected fit dashed, labelled "rejected (reason)", and a flagged one."""
     figure, ax = figure_axes or new_figure()
     scale = area_cm2 or 1.0
     unit = 'Ω cm²' if area_cm2 else 'Ω'
     z = np.asarray(z)
     (points,) = ax.plot(z.real * scale, -z.imag * scale, 'o', ms=3, mfc='none', label=label or 'data')
     if curves and 'z_fit_real_ohm' in curves:
+        style, fit_label = fit_style(summary)
+        if label and style == '-' and not (summary and summary.get('quality') == 'flagged'):
+            fit_label = '_nolegend_'
+        elif label:
+            fit_label = f'{label}: {fit_label}'
         ax.plot(
             np.asarray(curves['z_fit_real_ohm']) * scale,
             -np.asarray(curves['z_fit_imag_ohm']) * scale,
-            '-',
+            style,
             lw=1.2,
-            label='_nolegend_' if label else 'fit',
+            label=fit_label,
             color=points.get_color() if label else None,
         )
     ax.set_xlabel(f"Z' / {unit}")
@@ -47,8 +74,16 @@ def plot_nyquist(
     return figure
 
 
-def plot_bode(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None, title: str | None = None):
-    """|Z| and phase against frequency with the fit, and the relative residuals of the fit below."""
+def plot_bode(
+    frequency_hz,
+    z,
+    *,
+    curves: Mapping[str, np.ndarray] | None = None,
+    title: str | None = None,
+    summary: Mapping | None = None,
+):
+    """|Z| and phase against frequency with the fit, and the relative residuals of the fit below; ``summary`` (the
+    fit's) marks a rejected fit dashed, labelled "rejected (reason)", and a flagged one."""
     figure, axes = new_figure(3, 1, height=7.0, sharex=True, gridspec_kw={'height_ratios': [2, 2, 1]})
     ax_mod, ax_phase, ax_res = axes
     f = np.asarray(frequency_hz)
@@ -58,8 +93,9 @@ def plot_bode(frequency_hz, z, *, curves: Mapping[str, np.ndarray] | None = None
     if curves and 'z_fit_real_ohm' in curves:
         fit = np.asarray(curves['z_fit_real_ohm']) + 1j * np.asarray(curves['z_fit_imag_ohm'])
         f_fit = np.asarray(curves['frequency_hz'])
-        ax_mod.loglog(f_fit, np.abs(fit), '-', label='fit')
-        ax_phase.semilogx(f_fit, -np.degrees(np.angle(fit)), '-')
+        style, fit_label = fit_style(summary)
+        ax_mod.loglog(f_fit, np.abs(fit), style, label=fit_label)
+        ax_phase.semilogx(f_fit, -np.degrees(np.angle(fit)), style)
         if 'residual_real_rel' in curves:
             ax_res.semilogx(f_fit, 100 * np.asarray(curves['residual_real_rel']), 's', ms=3, label="Z'")
             ax_res.semilogx(f_fit, 100 * np.asarray(curves['residual_imag_rel']), '^', ms=3, label="Z''")
@@ -88,10 +124,18 @@ def plot_arrhenius(
     form = summary.get('form', 'sigma_t')
     y_key = 'ln_sigma_t' if form == 'sigma_t' else 'ln_sigma'
     x = np.asarray(curves['inverse_temperature_1000_per_k'])
-    ax.plot(x, curves[y_key], 'o', ms=4, mfc='none', label=label or 'data')
+    y = np.asarray(curves[y_key])
+    if 'measured_conductivity_low_s_cm' in curves and 'measured_conductivity_s_cm' in curves:
+        sigma = np.asarray(curves['measured_conductivity_s_cm'])
+        low = y - np.log(sigma / np.asarray(curves['measured_conductivity_low_s_cm']))
+        high = y + np.log(np.asarray(curves['measured_conductivity_high_s_cm']) / sigma)
+        ax.errorbar(x, y, yerr=[y - low, high - y], fmt='o', ms=4, mfc='none', capsize=2, label=label or 'data')
+    else:
+        ax.plot(x, y, 'o', ms=4, mfc='none', label=label or 'data')
     if 'fit_inverse_temperature_1000_per_k' in curves:
         fx = np.asarray(curves['fit_inverse_temperature_1000_per_k'])
         fy = np.asarray(curves[f'fit_{y_key}'])
+        band = np.asarray(curves.get(f'fit_{y_key}_stderr', np.full(fx.size, np.nan)))
         regime = np.asarray(curves.get('fit_regime_index', np.zeros(fx.size)))
         regimes = summary.get('regimes', [])
         branches = {values.get('branch') for values in regimes}
@@ -100,14 +144,26 @@ def plot_arrhenius(
             if mask.any():
                 # with heating and cooling branches, each regime says its branch; cooling is dashed
                 branch = values.get('branch') if len(branches) > 1 else None
-                ax.plot(
+                interval = ''
+                if values.get('activation_energy_low_ev') is not None:
+                    half = 0.5 * (values['activation_energy_high_ev'] - values['activation_energy_low_ev'])
+                    interval = f' ± {half:.3f}'
+                (line,) = ax.plot(
                     fx[mask],
                     fy[mask],
                     '--' if branch == 'cooling' else '-',
                     lw=1.4,
-                    label=(f'{branch}: ' if branch else '')
-                    + f'Ea = {values["activation_energy_ev"]:.3f} eV ({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)',
+                    label=(f'{branch}: ' if branch else '') + f'Ea = {values["activation_energy_ev"]:.3f}{interval} eV '
+                    f'({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)',
                 )
+                if np.all(np.isfinite(band[mask])):
+                    ax.fill_between(
+                        fx[mask],
+                        fy[mask] - 2 * band[mask],
+                        fy[mask] + 2 * band[mask],
+                        color=line.get_color(),
+                        alpha=0.15,
+                    )
     ax.set_xlabel('1000 / T / K$^{-1}$')
     ax.set_ylabel('ln(σT / S cm$^{-1}$ K)' if form == 'sigma_t' else 'ln(σ / S cm$^{-1}$)')
     secondary = ax.secondary_xaxis(
@@ -128,19 +184,71 @@ def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *,
     unit = 'ohm_cm2' if any(key.endswith('_ohm_cm2') for key in curves) else 'ohm'
     x = np.asarray(curves[against])
     if against == 'time_since_assembly_h' and 'fit_time_h' in curves:
-        ax.plot(np.sqrt(x), curves[f'resistance_{unit}'], 'o', label=summary.get('element', 'R'))
+        errors = curves.get(f'resistance_stderr_{unit}')
+        ax.errorbar(
+            np.sqrt(x), curves[f'resistance_{unit}'], yerr=errors, fmt='o', capsize=2, label=summary.get('element', 'R')
+        )
         ax.plot(
             np.sqrt(curves['fit_time_h']),
             curves[f'fit_resistance_{unit}'],
             '-',
             label=f'R0 = {summary.get("initial_resistance_ohm_cm2", float("nan")):.1f}, '
-            f'k = {summary.get("rate_constant_ohm_cm2_per_sqrt_h", float("nan")):.2f} Ω cm² h$^{{-1/2}}$',
+            f'k = {summary.get("rate_constant_ohm_cm2_per_sqrt_h", float("nan")):.2f}'
+            + (
+                f' ± {0.5 * (summary["rate_constant_high_ohm_cm2_per_sqrt_h"] - summary["rate_constant_low_ohm_cm2_per_sqrt_h"]):.2f}'
+                if summary.get('rate_constant_low_ohm_cm2_per_sqrt_h') is not None
+                else ''
+            )
+            + ' Ω cm² h$^{-1/2}$',
         )
         ax.set_xlabel('$\\sqrt{t}$ / h$^{1/2}$')
     else:
-        ax.plot(x, curves[f'resistance_{unit}'], 'o-', label=summary.get('element', 'R'))
+        errors = curves.get(f'resistance_stderr_{unit}')
+        if errors is not None:
+            ax.errorbar(
+                x, curves[f'resistance_{unit}'], yerr=errors, fmt='o-', capsize=2, label=summary.get('element', 'R')
+            )
+        else:
+            ax.plot(x, curves[f'resistance_{unit}'], 'o-', label=summary.get('element', 'R'))
         ax.set_xlabel({'cycle_index': 'cycle', 'upper_cutoff_v': 'upper cut-off / V'}.get(against, against))
     ax.set_ylabel('resistance / ' + ('Ω cm²' if unit == 'ohm_cm2' else 'Ω'))
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return figure
+
+
+def plot_drt(
+    summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None, figure_axes=None, label=None
+):
+    """gamma(ln tau) against tau (log axis), with the significant peaks marked and the measured window shaded; the
+    axis is scaled to the window when the distribution beyond it (a blocking electrode) is much larger."""
+    figure, ax = figure_axes or new_figure()
+    tau = np.asarray(curves['tau_s'])
+    gamma = np.asarray(curves['gamma_ohm'])
+    (line,) = ax.semilogx(
+        tau, gamma, '-', lw=1.4, label=label or f'DRT (λ = {summary.get("lambda", float("nan")):.2g})'
+    )
+    for peak in summary.get('peaks', []):
+        ax.axvline(peak['tau_s'], color=line.get_color(), ls=':', lw=0.8)
+        ax.annotate(
+            f'{peak["tau_s"]:.2g} s\n{peak["resistance_ohm"]:.3g} Ω',
+            (peak['tau_s'], float(np.interp(np.log(peak['tau_s']), np.log(tau), gamma))),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords='offset points',
+        )
+    if 'frequency_hz' in curves:
+        f = np.asarray(curves['frequency_hz'])
+        low, high = 1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min())
+        ax.axvspan(low, high, color='0.92', zorder=0, label='measured window')
+        inside = gamma[(tau >= low) & (tau <= high)]
+        if inside.size and gamma.max() > 1.5 * inside.max() > 0:
+            # the mass beyond the window (a blocking electrode's remainder) would flatten the peaks: clip it
+            top = max(ax.get_ylim()[1] if figure_axes else 0.0, 1.3 * float(inside.max()))
+            ax.set_ylim(-0.03 * top, top)
+    ax.set_xlabel('τ / s')
+    ax.set_ylabel('γ / Ω')
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)

@@ -623,6 +623,25 @@ def samples(
     return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
 
 
+#: impedance headline fields; a table showing one also shows the impedance fits' quality beside them
+IMPEDANCE_FIELDS = (
+    'conductivity_25c_s_cm',
+    'activation_energy_ev',
+    'interface_growth_rate_ohm_cm2_per_sqrt_h',
+    'interface_resistance_last_ohm_cm2',
+    'electrolyte_resistance_ohm_cm2',
+    'interface_resistance_ohm_cm2',
+)
+
+
+def _with_quality(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """``columns`` plus ``eis_fit_quality`` when they show an impedance result (a flagged or rejected fit is
+    marked wherever its numbers appear)."""
+    if 'eis_fit_quality' in columns or not any(c in IMPEDANCE_FIELDS for c in columns):
+        return columns
+    return (*columns, 'eis_fit_quality')
+
+
 def cells(
     *,
     cell_format: str | None = None,
@@ -645,7 +664,7 @@ def cells(
     from aiida_ssb.data.cell import CellData
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = _columns(columns, DEFAULT_CELL_COLUMNS)
+    columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
     rows = _run(

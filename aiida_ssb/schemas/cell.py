@@ -19,6 +19,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from aiida_ssb.analysis.cycling.conventions import LayerInfo, average_voltage_window, classify_cell, ion_of
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Fraction, IsoDate, Reference, SampleId, check_circuit_bounds
+from aiida_ssb.schemas.uncertainty import split_stated_uncertainties
 
 __all__ = [
     'CELL_FLAGS',
@@ -89,6 +90,15 @@ class Layer(SsbModel):
         'positive or a negative electrode material (an anode half cell: negative)',
     )
     notes: str | None = None
+    # stated standard uncertainties of the geometry (``thickness: 500 um +- 10 um``), carried into conductivities
+    thickness_uncertainty_um: float | None = Field(None, ge=0)
+    diameter_uncertainty_mm: float | None = Field(None, ge=0)
+    area_uncertainty_cm2: float | None = Field(None, ge=0)
+
+    @model_validator(mode='before')
+    @classmethod
+    def _stated_uncertainties(cls, data: Any) -> Any:
+        return split_stated_uncertainties(data, {'thickness': '_um', 'diameter': '_mm', 'area': '_cm2'})
 
 
 class PressingStep(SsbModel):
@@ -110,6 +120,8 @@ class CellSpec(SsbModel):
     name: str | None = None
     diameter_mm: float | None = Field(None, gt=0)
     area_cm2: float | None = Field(None, gt=0)
+    diameter_uncertainty_mm: float | None = Field(None, ge=0, description='stated standard uncertainty')
+    area_uncertainty_cm2: float | None = Field(None, ge=0, description='stated standard uncertainty')
     housing: str | None = None
     housing_type: Literal['swagelok', 'pressure_cell', 'coin_cell', 'peek_mould', 'pouch', 'other'] | None = None
     fabrication: list[PressingStep] | None = None
@@ -163,7 +175,7 @@ class CellSpec(SsbModel):
         ``stack_pressure: '< 0.2 MPa'`` -> an upper bound."""
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        data = split_stated_uncertainties(data, {'diameter': '_mm', 'area': '_cm2'})
         if 'fabrication_pressure' in data:
             if 'fabrication' in data:
                 raise ValueError('give either fabrication_pressure or fabrication, not both')

@@ -12,8 +12,9 @@ analysis (every field explicit) are the ``options`` input of its process functio
 exactly how it was made.
 
 A failed analysis never changes what the index reports for it: the cell summary then takes that analysis's
-numbers from the previous summary (linked as inputs, so the provenance says so), and the options of a run
-are remembered on the cell only when every analysis of the run succeeded.
+numbers from the previous summary (linked as inputs, so the provenance says so), as it does for the analyses
+skipped in a run where one failed (an Arrhenius fit has nothing to fit when every conductivity failed), and
+the options of a run are remembered on the cell only when every analysis of the run succeeded.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def plan_cell_analyses(cell: CellData, options: Mapping[str, Any] | None = None)
     planned = {}
     for spec in ANALYSES.values():
         kinds = [kind for kind in spec.measurements if run.measurements.get(kind)]
-        if spec.name in ('conductivity', 'arrhenius', 'interface_growth'):
-            wanted = 'interface_growth' if spec.name == 'interface_growth' else 'conductivity'
+        if spec.name in ('conductivity', 'arrhenius', 'interface_growth', 'cell_impedance'):
+            wanted = spec.name if spec.name in ('interface_growth', 'cell_impedance') else 'conductivity'
             if route != wanted:
                 continue
             kinds = ['eis']
@@ -150,6 +151,7 @@ class CellAnalysisWorkChain(WorkChain):
         self.ctx.summaries = summaries
         self.ctx.failures = run.failures
         self.ctx.failed = sorted(run.failed_analyses())
+        self.ctx.skipped = sorted(run.skipped)
         self.ctx.ran = sorted(run.results)
 
     def summarise(self):
@@ -157,7 +159,10 @@ class CellAnalysisWorkChain(WorkChain):
             return self.exit_codes.ERROR_NOTHING_TO_ANALYSE
         cell = self.inputs.cell
         inputs = dict(self.ctx.summaries)
-        inputs.update(_kept_from_previous(cell, set(self.ctx.failed)))
+        failed = set(self.ctx.failed)
+        if failed:  # an analysis skipped for want of a failed one's results (Arrhenius after conductivity) keeps too
+            failed |= set(self.ctx.get('skipped', []))
+        inputs.update(_kept_from_previous(cell, failed))
         result, _ = summarise_cell.run_get_node(cell=cell, metadata={'label': f'summarise {cell.sample_id}'}, **inputs)
         summary = result['summary']
         self.out('summary', summary)

@@ -61,7 +61,7 @@ def pellet(aiida_profile_clean):
             'diameter': f'{DIAMETER_MM} mm',
             'layers': [
                 {'role': 'blocking_electrode', 'material': 'C'},
-                {'role': 'electrolyte', 'material': 'SE', 'thickness': f'{THICKNESS_CM * 1e4} um'},
+                {'role': 'electrolyte', 'material': 'SE', 'thickness': f'{THICKNESS_CM * 1e4} um +- 10 um'},
                 {'role': 'blocking_electrode', 'material': 'C'},
             ],
         }
@@ -71,7 +71,7 @@ def pellet(aiida_profile_clean):
 
 def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
     nodes = []
-    for index, t_c in enumerate(range(-10, 61, 10)):
+    for index, t_c in enumerate(range(-10, 61, 14)):
         r_bulk = THICKNESS_CM / (sigma_true(t_c) * AREA)
         record = spectrum([rq(r_bulk, 2e-10, 0.92), cpe(2e-6, 0.85)], seed=index)
         nodes.append(ImpedanceSpectrumData(record, conditions={'temperature_c': float(t_c)}, sample_id='PEL').store())
@@ -82,12 +82,20 @@ def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
     for t_c, summary in conductivities.items():
         assert summary['conductivity_s_cm'] == pytest.approx(sigma_true(t_c), rel=0.02), t_c
         assert summary['electrolyte_sample_id'] == 'SE'
+        assert summary['conductivity_low_s_cm'] < summary['conductivity_s_cm'] < summary['conductivity_high_s_cm']
+        assert summary['interval_sources'] == ['fit', 'thickness']  # the pellet's '500 um +- 10 um'
     (arrhenius,) = summaries(run, 'arrhenius')
     assert arrhenius['activation_energy_ev'] == pytest.approx(0.35, abs=0.01)
     assert arrhenius['conductivity_at_reference_s_cm'] == pytest.approx(1e-3, rel=0.03)
-    assert arrhenius['form'] == 'sigma_t'
+    assert arrhenius['form'] == 'sigma_t' and arrhenius['n_regimes'] == 1
+    assert (
+        arrhenius['activation_energy_low_ev']
+        < arrhenius['activation_energy_ev']
+        < arrhenius['activation_energy_high_ev']
+    )
+    assert arrhenius['systematic_rel'] == pytest.approx(10 / 500)
     fits = summaries(run, 'eis_fit')
-    assert all(fit['accepted'] and fit['role_r1'] == 'bulk' for fit in fits)
+    assert all(fit['accepted'] and fit['role_r1'] == 'bulk' and fit['circuit_choice'] == 'automatic' for fit in fits)
 
 
 def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
@@ -112,16 +120,15 @@ def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
         nodes.append(
             ImpedanceSpectrumData(record, conditions={'time_since_assembly_h': float(t_h)}, sample_id='SYM').store()
         )
-    options = {
-        'eis': {'circuit': 'R0-p(R1,CPE1)', 'roles': {'R0': 'electrolyte', 'R1': 'interface'}},
-        'growth': {'element': 'interface'},
-    }
+    # a bare circuit string, no roles: the interface is found by physics (the issue's failure)
+    options = {'eis': {'circuit': 'R0-p(R1,CPE1)', 'compare_pinned': False}, 'growth': {'element': 'interface'}}
     run = run_steps(cell, nodes, ('eis_fit', 'interface_growth'), options)
     assert not run.failures, run.failures
     (growth,) = summaries(run, 'interface_growth')
     assert growth['rate_constant_ohm_cm2_per_sqrt_h'] == pytest.approx(14.6, rel=0.03)
     assert growth['initial_resistance_ohm_cm2'] == pytest.approx(29.6, rel=0.05)
     assert growth['element'] == 'R1'
+    assert growth['rate_constant_low_ohm_cm2_per_sqrt_h'] < 14.6 < growth['rate_constant_high_ohm_cm2_per_sqrt_h']
 
 
 def test_missing_geometry_is_a_clear_failure(aiida_profile_clean):
@@ -149,3 +156,121 @@ def test_real_spectrum_conductivity_methods(pellet, shared_file):
         )
         values[method] = outputs['summary'].get_dict()
         assert values[method]['conductivity_s_cm'] > 0 and values[method]['method_used'] == method
+
+
+def full_cell(sample_id, fmt='full'):
+    MaterialData({'id': 'CATH', 'role': 'composite'}).store()
+    MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
+    MaterialData({'id': 'NA', 'role': 'metal_foil'}).store()
+    cell, _ = assemble_cell(
+        {
+            'id': sample_id,
+            'format': fmt,
+            'diameter': '12 mm',
+            'layers': [
+                {'role': 'positive', 'material': 'CATH', 'mass': '2 mg'},
+                {'role': 'separator', 'material': 'SE', 'mass': '80 mg', 'thickness': '600 um'},
+                {'role': 'negative', 'material': 'NA'},
+            ],
+        }
+    )
+    return cell
+
+
+def known_records(spectra, sample_id, **conditions):
+    nodes = []
+    for k, known in enumerate(spectra):
+        record = Measurement(
+            'peis', {'frequency_hz': known.frequency_hz, 'z_real_ohm': known.z.real, 'z_imag_ohm': known.z.imag}
+        )
+        labels = {key: int(v) for key, v in known.state.items() if key == 'cycle_index'}
+        nodes.append(ImpedanceSpectrumData(record, conditions={**labels, **conditions}, sample_id=sample_id).store())
+    return nodes
+
+
+def test_full_cell_interphase_tracked_from_the_automatic_path(aiida_profile_clean):
+    """The interface arc appears only after cycling: the initial spectrum gets the one-arc circuit, the others two,
+    and the cathode interphase (by physics) is tracked over cycles; the spectrum without it is listed, not 0."""
+    from aiida_ssb.analysis.eis.synthetic import full_cell_series
+
+    cell = full_cell('FC')
+    spectra = full_cell_series([0, 2, 5, 9], seed=1, frequency_hz=np.logspace(np.log10(2e5), -2, 43))
+    run = run_steps(cell, known_records(spectra, 'FC'), ('eis_fit', 'interface_growth', 'cell_impedance'))
+    assert not run.failures, run.failures
+    fits = {fit['measurement_cycle_index']: fit for fit in summaries(run, 'eis_fit')}
+    assert fits[0]['circuit'] == 'R0-p(R1,CPE1)-CPE2' and fits[5]['circuit'] == 'R0-p(R1,CPE1)-p(R2,CPE2)'
+    (growth,) = summaries(run, 'interface_growth')
+    assert growth['against'] == 'cycle_index' and growth['element'] == 'R2' and growth['n_points'] == 3
+    assert len(growth['spectra_without_element']) == 1
+    expected = spectra[-1].values['R2'] * spectra[-1].area_cm2
+    assert growth['last_resistance_ohm_cm2'] == pytest.approx(expected, rel=0.03)
+    assert run.skipped['cell_impedance'].startswith('the spectra go to')
+
+
+def test_unlabelled_half_cell_spectra_go_to_cell_impedance(aiida_profile_clean):
+    from aiida_ssb.analysis.eis.synthetic import full_cell_series
+
+    cell = full_cell('HC', 'half')
+    (known,) = full_cell_series([3], seed=2, frequency_hz=np.logspace(np.log10(2e5), -2, 43))
+    known.state = {}
+    nodes = known_records([known], 'HC', temperature_c=25.0)
+    run = run_steps(cell, nodes, ('eis_fit', 'conductivity', 'cell_impedance'))
+    assert not run.failures, run.failures
+    assert 'conductivity' in run.skipped and 'conductivity' not in run.results
+    (result,) = summaries(run, 'cell_impedance')
+    assert result['interface_resistance_ohm_cm2'] == pytest.approx(known.values['R1'] * known.area_cm2, rel=0.03)
+    assert result['cathode_interphase_resistance_ohm_cm2'] == pytest.approx(
+        known.values['R2'] * known.area_cm2, rel=0.03
+    )
+    assert result['electrolyte_conductivity_s_cm'] == pytest.approx(0.06 / 50.0, rel=0.03)
+    assert result['interface_resistance_low_ohm_cm2'] < result['interface_resistance_ohm_cm2']
+    assert steps.impedance_route(run) == 'cell_impedance'
+
+
+def test_failed_reanalysis_keeps_the_previous_numbers_and_show_prints_intervals(pellet, tmp_path):
+    """`analyse`, then a re-analysis whose options make the conductivity fail: the cell still reports its
+    conductivity, its interval and the fit quality (issue 15: the failed run emptied it)."""
+    from click.testing import CliRunner
+
+    from aiida_ssb.cli import cmd_ssb
+
+    def cli(*args):
+        return CliRunner().invoke(cmd_ssb, [str(a) for a in args], catch_exceptions=False)
+
+    for index, t_c in enumerate((0.0, 25.0, 50.0)):
+        r_bulk = THICKNESS_CM / (sigma_true(t_c) * AREA)
+        record = spectrum([rq(r_bulk, 2e-10, 0.92), cpe(2e-6, 0.85)], f=np.logspace(7, -1, 41), seed=index)
+        path = tmp_path / f'PEL_{index}.csv'
+        columns = record.columns
+        np.savetxt(
+            path,
+            np.column_stack([columns['frequency_hz'], columns['z_real_ohm'], columns['z_imag_ohm']]),
+            delimiter=',',
+        )
+        imported = cli('import-file', path, '--cell', 'PEL', '--temperature', f'{t_c} degC', '--technique', 'peis')
+        assert imported.exit_code == 0, imported.output
+    first = cli('analyse', 'PEL')
+    assert first.exit_code == 0 and 'PEL: analysed' in first.output, first.output
+    before = pellet.base.extras.get('ssb')
+    assert before['conductivity_25c_s_cm'] == pytest.approx(1e-3, rel=0.03)
+    assert before['eis_fit_quality'] == 'good' and before['eis_fits'] == 3
+    assert before['conductivity_25c_low_s_cm'] < before['conductivity_25c_s_cm'] < before['conductivity_25c_high_s_cm']
+    shown = cli('show', 'PEL').output
+    for key in ('conductivity_25c_low_s_cm', 'activation_energy_low_ev', 'eis_fit_quality'):
+        assert key in shown, shown
+    failing = cli(
+        'analyse',
+        'PEL',
+        '--set',
+        'eis_fit.circuit=R0-CPE1',
+        '--set',
+        'conductivity.method=fit',
+        '--set',
+        'conductivity.resistance=grain_boundary',
+    )
+    assert 'some analyses failed' in failing.output and "no resistance 'grain_boundary'" in failing.output
+    assert 'impedance fits: 3 of 3 flagged (pinned_circuit_rejected' in failing.output
+    after = pellet.base.extras.get('ssb')
+    assert after['conductivity_25c_s_cm'] == before['conductivity_25c_s_cm']
+    assert after['activation_energy_ev'] == before['activation_energy_ev']
+    assert after['eis_fits_flagged'] == 3 and 'pinned_circuit_rejected' in after['eis_fit_quality']

@@ -16,6 +16,7 @@ from aiida_ssb.analysis.conductivity import (
     real_conductivity_plateau,
 )
 from aiida_ssb.analysis.eis import Circuit
+from aiida_ssb.exceptions import MissingInputError
 
 FREQ = np.logspace(7, -1, 81)
 
@@ -111,3 +112,88 @@ def test_plateau_absent_raises():
     z = Circuit('CPE1').impedance(FREQ, [1e-6, 0.5])  # sigma' rises as f^0.5 everywhere
     with pytest.raises(ConductivityError, match='no plateau'):
         real_conductivity_plateau(FREQ, z, 0.05, 0.5)
+
+
+# ------------------------------------------------------------------------------ the analysis of one spectrum
+
+
+def _pellet(seed=0, noise=0.005):
+    from aiida_ssb.analysis.eis.synthetic import pellet_series
+
+    return pellet_series(2, [25.0], noise=noise, seed=seed)[0]
+
+
+def _fit(spectrum):
+    from aiida_ssb.analysis.eis.model import fit_spectrum
+
+    return fit_spectrum(
+        spectrum.frequency_hz,
+        spectrum.z,
+        circuit=spectrum.circuit,
+        compare_pinned=False,
+        drt_evidence=False,
+        cell_format='blocking_pellet',
+        thickness_cm=spectrum.thickness_cm,
+        area_cm2=spectrum.area_cm2,
+    ).to_dict()
+
+
+def test_conductivity_interval_from_fit_covariance_and_stated_geometry():
+    from aiida_ssb.analysis.conductivity import conductivity_of_spectrum
+
+    s = _pellet()
+    fit = _fit(s)
+    geometry = {'thickness_cm': s.thickness_cm, 'area_cm2': s.area_cm2}
+    plain = conductivity_of_spectrum(s.frequency_hz, s.z, fit=fit, **geometry).to_dict()
+    assert plain['method_used'] == 'fit' and plain['resistance_source'] == 'fit: R1'
+    assert plain['conductivity_s_cm'] == pytest.approx(s.conductivity_s_cm, rel=0.02)
+    assert plain['interval_sources'] == ['fit']
+    assert plain['conductivity_stderr_rel'] == pytest.approx(fit['r1_stderr_ohm'] / fit['r1_ohm'])
+    stated = conductivity_of_spectrum(
+        s.frequency_hz, s.z, fit=fit, thickness_stderr_cm=10e-4, area_stderr_cm2=0.01, **geometry
+    ).to_dict()
+    expected = math.sqrt(
+        plain['conductivity_stderr_rel'] ** 2 + (10e-4 / s.thickness_cm) ** 2 + (0.01 / s.area_cm2) ** 2
+    )
+    assert stated['conductivity_stderr_rel'] == pytest.approx(expected)
+    assert stated['conductivity_low_s_cm'] == pytest.approx(
+        s.conductivity_s_cm * math.exp(-1.959964 * expected), rel=0.03
+    )
+    assert stated['conductivity_low_s_cm'] < stated['conductivity_s_cm'] < stated['conductivity_high_s_cm']
+    json.dumps(stated, allow_nan=False)
+    # bulk + grain boundary through their covariance
+    both = conductivity_of_spectrum(s.frequency_hz, s.z, fit=fit, resistance='bulk+grain_boundary', **geometry)
+    assert both.resistance_ohm == pytest.approx(s.values['R1'] + s.values['R2'], rel=0.02)
+
+
+def test_conductivity_interval_covers_the_truth():
+    """Over noisy repeats the 95 % interval of sigma (fit covariance only) covers the truth about 95 % of the time."""
+    from aiida_ssb.analysis.conductivity import conductivity_of_spectrum
+
+    hits = 0
+    for seed in range(40):
+        s = _pellet(seed=100 + seed)
+        d = conductivity_of_spectrum(
+            s.frequency_hz, s.z, fit=_fit(s), thickness_cm=s.thickness_cm, area_cm2=s.area_cm2
+        ).to_dict()
+        hits += d['conductivity_low_s_cm'] <= s.conductivity_s_cm <= d['conductivity_high_s_cm']
+    assert hits >= 34  # 95 % of 40 is 38; binomial 2 sigma below is about 35
+
+
+def test_auto_uses_the_intercept_for_a_rejected_fit_and_flags_a_flagged_one():
+    from aiida_ssb.analysis.conductivity import conductivity_of_spectrum
+
+    s = _pellet()
+    fit = _fit(s)
+    rejected = dict(fit, accepted=False, quality='rejected', quality_reason='chi2/|Z| = 0.6 above 0.02')
+    result = conductivity_of_spectrum(s.frequency_hz, s.z, fit=rejected, thickness_cm=0.05, area_cm2=s.area_cm2)
+    assert result.method_used == 'intercept' and 'rejected' in result.notes[0]
+    flagged = dict(fit, quality='flagged', quality_reason='residuals structured')
+    result = conductivity_of_spectrum(s.frequency_hz, s.z, fit=flagged, thickness_cm=0.05, area_cm2=s.area_cm2)
+    assert result.method_used == 'fit' and result.flags[0]['flag'] == 'fit_flagged'
+    plateau = conductivity_of_spectrum(
+        s.frequency_hz, s.z, method='plateau', thickness_cm=0.05, area_cm2=s.area_cm2
+    ).to_dict()
+    assert plateau['method_used'] == 'plateau' and 'plateau' in plateau['interval_sources']
+    with pytest.raises(MissingInputError, match='thickness or area'):
+        conductivity_of_spectrum(s.frequency_hz, s.z, fit=fit)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from aiida_ssb.analysis.eis import Circuit, EisFitError, fit_circuit, initial_guess
+from aiida_ssb.analysis.eis.fit import FitSettings
+from aiida_ssb.exceptions import SettingsError
 
 FREQ = np.logspace(6, -1, 50)  # 1 MHz - 0.1 Hz, 50 points
 
@@ -205,9 +207,10 @@ def test_result_serialisation_and_arrays():
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
     assert all(
-        not isinstance(v, (dict, list, tuple)) or k in ('fixed_parameters', 'parameters_at_bounds')
+        not isinstance(v, (dict, list, tuple)) or k in ('fixed_parameters', 'parameters_at_bounds', 'parameters')
         for k, v in d.items()
     )
+    assert d['parameters']['n_starts'] == 4 and d['parameters']['weighting'] == 'modulus'
     for key, skey in zip(circuit.parameter_keys, circuit.stderr_keys):
         assert key in d and skey in d and f'initial_{key}' in d
     assert d['method'] == 'equivalent_circuit_fit' and d['circuit'] == ANCHOR_SPEC
@@ -230,22 +233,34 @@ def test_result_serialisation_and_arrays():
 
 
 @pytest.mark.parametrize(
-    'kwargs, fragment',
+    'kwargs, error, fragment',
     [
-        ({'weighting': 'boukamp'}, 'weighting must be one of'),
-        ({'fixed': {'R9': 1.0}}, "fixed: 'R9' is not a parameter"),
-        ({'bounds': {'R1': (10, 1)}}, 'must be < high'),
-        ({'initial': [1, 2, 3]}, 'initial:'),
-        ({'roles': {'X1': 'bulk'}}, "roles: 'X1' is not an element"),
-        ({'n_starts': 0}, 'n_starts must be >= 1'),
-        ({'frequency_range_hz': (1e7, 1e8)}, 'at least'),
-        ({'fixed': {'R0': -1.0}}, 'must be finite and > 0'),
+        ({'weighting': 'boukamp'}, SettingsError, 'weighting: Input should be'),
+        ({'fixed': {'R9': 1.0}}, EisFitError, "fixed: 'R9' is not a parameter"),
+        ({'bounds': {'R1': (10, 1)}}, EisFitError, 'must be < high'),
+        ({'initial': [1, 2, 3]}, EisFitError, 'initial:'),
+        ({'roles': {'X1': 'bulk'}}, EisFitError, "roles: 'X1' is not an element"),
+        ({'n_starts': 0}, SettingsError, 'n_starts: Input should be greater than or equal to 1'),
+        ({'frequency_range_hz': (1e7, 1e8)}, EisFitError, 'at least'),
+        ({'frequency_range_hz': (1e3, 1e2)}, SettingsError, 'low < high'),
+        ({'fixed': {'R0': -1.0}}, EisFitError, 'must be finite and > 0'),
+        ({'tolerance': 1.0}, SettingsError, 'known: roles'),
     ],
 )
-def test_bad_input_raises_clear_errors(kwargs, fragment):
+def test_bad_input_raises_clear_errors(kwargs, error, fragment):
     circuit, z = spectrum('R0-p(R1,CPE1)', [100, 1000, 1e-8, 0.9], 0)
-    with pytest.raises(EisFitError, match=fragment.replace('(', r'\(').replace(')', r'\)')):
+    with pytest.raises(error, match=fragment.replace('(', r'\(').replace(')', r'\)')):
         fit_circuit(circuit, FREQ, z, **kwargs)
+
+
+def test_settings_object_and_overrides_are_the_same_fit():
+    circuit, z = spectrum('R0-p(R1,CPE1)', [100, 1000, 1e-8, 0.9], 3)
+    settings = FitSettings(weighting='proportional', n_starts=2, seed=4)
+    a = fit_circuit(circuit, FREQ, z, settings=settings)
+    b = fit_circuit(circuit, FREQ, z, weighting='proportional', n_starts=2, seed=4)
+    c = fit_circuit(circuit, FREQ, z, settings={'weighting': 'proportional', 'n_starts': 1}, n_starts=2, seed=4)
+    assert a.values == b.values == c.values
+    assert a.to_dict()['parameters'] == settings.parameters()
 
 
 def test_bad_spectra_raise_clear_errors():

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -41,8 +41,9 @@ from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.eis.circuit import Circuit, Element, ParameterError, Series
 from aiida_ssb.analysis.eis.guess import initial_guess
+from aiida_ssb.analysis.eis.result import EisFitResult
 from aiida_ssb.analysis.settings import Settings
-from aiida_ssb.exceptions import AnalysisError
+from aiida_ssb.exceptions import AnalysisError, NotConvergedError
 
 __all__ = ['WEIGHTINGS', 'EisFitError', 'EisFitResult', 'FitSettings', 'data_bounds', 'fit_circuit', 'prepare_spectrum']
 
@@ -56,25 +57,50 @@ class EisFitError(AnalysisError):
 
 
 class FitSettings(Settings):
-    """Settings of an equivalent-circuit fit (:func:`fit_circuit`)."""
+    """Settings of one equivalent-circuit fit (:func:`fit_circuit`); the circuit itself is an argument.
 
-    circuit: str = Field(description='circuit string, e.g. R0-p(R1,CPE1)-p(R2,CPE2)-CPE3')
+    The analysis ``eis_fit`` (:class:`~aiida_ssb.analysis.eis.model.EisFitSettings`) adds the choice of the
+    circuit, the candidate family and the acceptance gate to these fields."""
+
     roles: dict[str, str] = Field(
         {},
-        description='element -> physical role (bulk, grain_boundary, electrode, interface, cathode_interphase...)',
+        description='element -> physical role (bulk, grain_boundary, electrode, interface, cathode_interphase...); '
+        'roles not given are assigned from the physics (C_eff and frequency order)',
     )
     weighting: Literal['modulus', 'proportional', 'unit'] = Field('modulus', description='residual weighting')
     fixed: dict[str, float] = Field({}, description='parameters held at these values')
-    initial: dict[str, float] | None = Field(None, description='initial guess (automatic when absent)')
+    initial: dict[str, float] | tuple[float, ...] | None = Field(
+        None, description='initial guess by parameter name, or every value in circuit order (automatic when absent)'
+    )
+    bounds: dict[str, tuple[float | None, float | None]] = Field(
+        {}, description='parameter -> (low, high) in linear units (null for an open side)'
+    )
     n_starts: int = Field(4, ge=1, description='multistart count: starts spread around the initial guess')
     seed: int = Field(0, description='seed of the multistart')
-    frequency_range_hz: tuple[float, float] | None = Field(None, description='fit only this frequency window')
-    max_chi2_over_z: float = Field(0.02, gt=0, description='fits above this chi2/|Z| are flagged not accepted')
+    frequency_range_hz: tuple[float | None, float | None] | None = Field(
+        None, description='fit only this frequency window (null for an open side)'
+    )
+    order_arcs: bool = Field(True, description='order interchangeable series arcs fastest first')
+    tolerance: float = Field(
+        1e-10, gt=0, lt=1e-2, description='relative tolerance of each local fit (ftol, xtol, gtol)'
+    )
+    max_nfev: int | None = Field(None, ge=1, description='cap on evaluations per local fit (default 40 per parameter)')
 
-    @field_validator('circuit')
+    @field_validator('initial', mode='before')
     @classmethod
-    def _parse_circuit(cls, value: str) -> str:
-        Circuit(value)  # raises a CircuitSyntaxError naming the column
+    def _sequence(cls, value):
+        if isinstance(value, np.ndarray):
+            return tuple(float(v) for v in value.ravel())
+        return value
+
+    @field_validator('frequency_range_hz')
+    @classmethod
+    def _range(cls, value):
+        if value is not None:
+            lo = 0.0 if value[0] is None else value[0]
+            hi = math.inf if value[1] is None else value[1]
+            if not lo < hi:
+                raise ValueError(f'frequency_range_hz must be (low, high) with low < high, got {list(value)}')
         return value
 
 
@@ -189,159 +215,6 @@ def data_bounds(circuit: Circuit, frequency_hz, z) -> tuple[np.ndarray, np.ndarr
     return lower, upper
 
 
-def _json_float(value) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-# ------------------------------------------------------------------------------------------- result
-
-
-@dataclasses.dataclass
-class EisFitResult:
-    """Outcome of :func:`fit_circuit`. Values are in the units of :attr:`parameter_units`."""
-
-    circuit: str
-    parameter_names: tuple[str, ...]
-    parameter_units: tuple[str, ...]
-    parameter_keys: tuple[str, ...]
-    stderr_keys: tuple[str, ...]
-    values: dict[str, float]
-    stderr: dict[str, float | None]
-    fixed: dict[str, float]
-    free: tuple[str, ...]
-    covariance: np.ndarray | None
-    correlation: np.ndarray | None
-    weighting: str
-    chi2_ohm: float
-    chi2_over_z: float
-    chi2_modulus: float
-    weighted_rss: float
-    reduced_chi2: float | None
-    dof: int
-    success: bool
-    status: int
-    nfev: int
-    njev: int
-    message: str
-    initial: dict[str, float]
-    initial_source: str
-    guess_rules: dict[str, str]
-    n_starts: int
-    n_starts_run: int
-    seed: int
-    at_bounds: tuple[str, ...]
-    frequency_hz: np.ndarray
-    z: np.ndarray
-    z_fit: np.ndarray
-    residual_real_rel: np.ndarray
-    residual_imag_rel: np.ndarray
-    roles: dict[str, str]
-    bounds: dict[str, tuple[float, float]]
-    frequency_range_hz: tuple[float | None, float | None] | None
-    arcs_reordered: bool
-
-    # --------------------------------------------------------------------------- conveniences
-    def value(self, name: str) -> float:
-        """A fitted value by parameter name or storage key."""
-        if name in self.values:
-            return self.values[name]
-        try:
-            return self.values[self.parameter_names[self.parameter_keys.index(name)]]
-        except ValueError:
-            raise KeyError(f'{name!r} is not a parameter of {self.circuit!r}') from None
-
-    @property
-    def max_abs_residual_rel(self) -> float:
-        return float(max(np.max(np.abs(self.residual_real_rel)), np.max(np.abs(self.residual_imag_rel))))
-
-    @property
-    def rms_residual_rel(self) -> float:
-        both = np.concatenate([self.residual_real_rel, self.residual_imag_rel])
-        return float(np.sqrt(np.mean(both**2)))
-
-    def impedance(self, frequency_hz) -> np.ndarray:
-        """The fitted circuit evaluated at any frequencies (e.g. a dense grid for plotting)."""
-        return Circuit(self.circuit).impedance(frequency_hz, self.values)
-
-    def correlation_pairs(self) -> dict[str, float]:
-        """``'A,B' -> correlation`` for every pair of free parameters."""
-        out: dict[str, float] = {}
-        if self.correlation is None:
-            return out
-        for i, a in enumerate(self.free):
-            for j in range(i + 1, len(self.free)):
-                out[f'{a},{self.free[j]}'] = float(self.correlation[i, j])
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat JSON-serialisable summary: parameters by storage key, stderr, quality, options."""
-        out: dict[str, Any] = {
-            'method': 'equivalent_circuit_fit',
-            'circuit': self.circuit,
-            'weighting': self.weighting,
-            'n_points': int(self.frequency_hz.size),
-            'frequency_min_hz': float(np.min(self.frequency_hz)),
-            'frequency_max_hz': float(np.max(self.frequency_hz)),
-        }
-        for name, key, skey in zip(self.parameter_names, self.parameter_keys, self.stderr_keys):
-            out[key] = float(self.values[name])
-            out[skey] = _json_float(self.stderr.get(name))
-        out['fixed_parameters'] = sorted(self.fixed)
-        out['parameters_at_bounds'] = list(self.at_bounds)
-        for element, role in self.roles.items():
-            out[f'role_{element.lower()}'] = role
-        out.update(
-            {
-                'chi2_ohm': float(self.chi2_ohm),
-                'chi2_over_z': float(self.chi2_over_z),
-                'chi2_modulus': float(self.chi2_modulus),
-                'weighted_rss': float(self.weighted_rss),
-                'reduced_chi2': _json_float(self.reduced_chi2),
-                'dof': int(self.dof),
-                'max_abs_residual_rel': self.max_abs_residual_rel,
-                'rms_residual_rel': self.rms_residual_rel,
-                'success': bool(self.success),
-                'status': int(self.status),
-                'nfev': int(self.nfev),
-                'njev': int(self.njev),
-                'message': self.message,
-                'initial_source': self.initial_source,
-                'n_starts': int(self.n_starts),
-                'n_starts_run': int(self.n_starts_run),
-                'seed': int(self.seed),
-                'arcs_reordered': bool(self.arcs_reordered),
-            }
-        )
-        pairs = self.correlation_pairs()
-        if pairs:
-            worst = max(pairs, key=lambda k: abs(pairs[k]))
-            out['correlation_max_abs'] = abs(pairs[worst])
-            out['correlation_max_pair'] = worst
-        for name, key in zip(self.parameter_names, self.parameter_keys):
-            out[f'initial_{key}'] = float(self.initial[name])
-        for name, (lo, hi) in self.bounds.items():
-            key = self.parameter_keys[self.parameter_names.index(name)]
-            out[f'bound_lower_{key}'] = _json_float(lo)
-            out[f'bound_upper_{key}'] = _json_float(hi)
-        if self.frequency_range_hz is not None:
-            out['frequency_range_min_hz'] = _json_float(self.frequency_range_hz[0])
-            out['frequency_range_max_hz'] = _json_float(self.frequency_range_hz[1])
-        return out
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """1-D arrays over the fitted points: the fitted curve and the relative residuals."""
-        return {
-            'frequency_hz': self.frequency_hz.copy(),
-            'z_fit_real_ohm': self.z_fit.real.copy(),
-            'z_fit_imag_ohm': self.z_fit.imag.copy(),
-            'residual_real_rel': self.residual_real_rel.copy(),
-            'residual_imag_rel': self.residual_imag_rel.copy(),
-        }
-
-
 # ---------------------------------------------------------------------------------------- the fit
 
 
@@ -398,9 +271,9 @@ def _arc_permutation(circuit: Circuit, values: np.ndarray, locked: set[int]) -> 
             r = values[start + r_off]
             if size == 3:
                 q, alpha = values[start + c_off], values[start + c_off + 1]
-                tau = (r * q) ** (1.0 / alpha) if alpha > 0 else np.inf
+                tau = math.log(r * q) / alpha if alpha > 0 and r * q > 0 else math.inf  # ln tau
             else:
-                tau = r * values[start + c_off]
+                tau = math.log(r * values[start + c_off]) if r * values[start + c_off] > 0 else math.inf
             members.append((tau, idx))
         if len(members) < 2:
             continue
@@ -411,83 +284,91 @@ def _arc_permutation(circuit: Circuit, values: np.ndarray, locked: set[int]) -> 
     return perm
 
 
-def fit_circuit(
-    circuit: Circuit | str,
-    frequency_hz,
-    z,
-    *,
-    initial: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
-    fixed: Mapping[str, float] | None = None,
-    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
-    weighting: str = 'modulus',
-    n_starts: int = 4,
-    seed: int = 0,
-    frequency_range_hz: tuple[float | None, float | None] | None = None,
-    roles: Mapping[str, str] | None = None,
-    order_arcs: bool = True,
-    max_nfev: int | None = None,
-) -> EisFitResult:
-    """Fit ``circuit`` to the spectrum ``(frequency_hz, z)``.
+@dataclasses.dataclass
+class _Problem:
+    """The weighted least-squares problem of one fit, in the optimised coordinates ``x`` (logarithms of the
+    free scale parameters, linear exponents)."""
 
-    :param circuit: a :class:`Circuit` or its string, e.g. ``'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3'``.
-    :param frequency_hz: frequencies in Hz (any order).
-    :param z: complex impedance in ohm (``Im Z < 0`` for capacitive arcs), or a
-        ``(z_real_ohm, z_imag_ohm)`` tuple.
-    :param initial: start values, as a mapping (display names or storage keys; missing parameters
-        are taken from the automatic guess) or an array in :attr:`Circuit.parameter_names` order.
-        ``None``: the automatic data-driven guess.
-    :param fixed: parameters held at the given values (names or keys).
-    :param bounds: ``{name: (low, high)}`` in linear units; ``None`` for an open side. Defaults:
-        ``(0, inf)`` for scale parameters, ``(0, 1)`` for CPE exponents.
-    :param weighting: ``'modulus'`` (default), ``'proportional'`` or ``'unit'``.
-    :param n_starts: maximum number of local fits. They start, in turn, at ``initial`` (or the
-        automatic guess); at the guess's alternative placements of arcs without a visible maximum
-        (automatic starts only); at a small perturbation of the best solution so far (scale parameters
-        x/÷ up to 1.5, exponents ±0.03) to confirm it; then at seeded random perturbations of the start
-        (x/÷ up to 3, then up to 10; exponents ±0.1). The search stops once two local fits agree on
-        the lowest cost (relative 1e-6) and no scale parameter of that solution sits at a bound.
-    :param seed: seed of the perturbations (the fit is deterministic for a given seed).
-    :param frequency_range_hz: ``(low, high)`` in Hz; points outside are not fitted.
-    :param roles: physical meaning of elements, e.g. ``{'R1': 'grain_boundary'}``; stored in the result.
-    :param order_arcs: reorder interchangeable series arcs (``p(R,CPE)``/``p(R,C)`` siblings, none of
-        their parameters fixed or bounded) so that their time constants increase from left to right,
-        i.e. the first-written arc is the highest-frequency one.
-    :param max_nfev: cap on function evaluations per local fit (default ``100 * n_free``).
-    """
-    from scipy.optimize import least_squares
+    circuit: Circuit
+    omega: np.ndarray
+    z: np.ndarray
+    w_re: np.ndarray
+    w_im: np.ndarray
+    full: np.ndarray  # every parameter's value; the fixed ones stay
+    free_idx: np.ndarray
+    log_free: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
 
-    if isinstance(circuit, str):
-        circuit = Circuit(circuit)
-    elif not isinstance(circuit, Circuit):
-        raise EisFitError(f'circuit must be a Circuit or a circuit string, not {type(circuit).__name__}')
-    if weighting not in WEIGHTINGS:
-        raise EisFitError(f'weighting must be one of {", ".join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}')
-    if int(n_starts) < 1:
-        raise EisFitError(f'n_starts must be >= 1, got {n_starts}')
-    n_starts = int(n_starts)
-    n_par = circuit.n_parameters
+    @property
+    def margin(self) -> np.ndarray:
+        span = self.ub - self.lb
+        return np.where(np.isfinite(span), 1e-6 * span, 0.0)
 
-    fixed_map = {k: float(v) for k, v in _resolve_mapping(circuit, fixed, 'fixed').items()}
-    bounds_map = _resolve_mapping(circuit, bounds, 'bounds')
-    roles_map: dict[str, str] = {}
+    def to_x(self, values: np.ndarray) -> np.ndarray:
+        v = values[self.free_idx]
+        x = np.where(self.log_free, np.log(np.where(self.log_free, v, 1.0)), v)
+        span = self.ub - self.lb
+        margin = np.where(np.isfinite(span), 1e-9 * span, 0.0)
+        return np.clip(x, self.lb + margin, self.ub - margin)
+
+    def to_values(self, x: np.ndarray) -> np.ndarray:
+        out = self.full.copy()
+        out[self.free_idx] = np.where(self.log_free, np.exp(x), x)
+        return out
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        zm, _ = self.circuit.tree.evaluate(self.omega, self.to_values(x), False)
+        d = zm - self.z
+        return np.concatenate([self.w_re * d.real, self.w_im * d.imag])
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        values = self.to_values(x)
+        _, jc = self.circuit.tree.evaluate(self.omega, values, True)
+        jf = jc[:, self.free_idx] * np.where(self.log_free, values[self.free_idx], 1.0)
+        n = self.omega.size
+        out = np.empty((2 * n, self.free_idx.size))
+        out[:n] = jf.real * self.w_re[:, None]
+        out[n:] = jf.imag * self.w_im[:, None]
+        return out
+
+    def touches_bound(self, x: np.ndarray) -> bool:
+        """A free scale parameter at its resolvability bound (a CPE exponent at 1 is an ideal capacitor, a
+        legitimate answer; a scale parameter at its bound usually means a collapsed, degenerate solution)."""
+        span = self.ub - self.lb
+        unit = np.where(np.isfinite(span), span, 1.0)
+        near_low = np.isfinite(self.lb) & (x - self.lb <= 1e-6 * unit)
+        near_high = np.isfinite(self.ub) & (self.ub - x <= 1e-6 * unit)
+        return bool(np.any((near_low | near_high) & self.log_free))
+
+
+def _check_inputs(circuit: Circuit, s: FitSettings) -> tuple[dict[str, float], dict[str, Any], dict[str, str]]:
+    """``fixed``, ``bounds`` (by display name) and ``roles`` of the settings, checked against the circuit."""
+    fixed_map = {k: float(v) for k, v in _resolve_mapping(circuit, s.fixed, 'fixed').items()}
+    bounds_map = _resolve_mapping(circuit, s.bounds, 'bounds')
     element_names = {e.name for e in circuit.elements}
-    for element, role in (roles or {}).items():
+    roles_map: dict[str, str] = {}
+    for element, role in s.roles.items():
         if element not in element_names:
             raise EisFitError(
                 f'roles: {element!r} is not an element of {circuit.spec!r} '
                 f'(elements: {", ".join(sorted(element_names))})'
             )
         roles_map[element] = str(role)
-
-    n_free = n_par - len(fixed_map)
-    if n_free == 0:
+    for name, value in fixed_map.items():
+        i = circuit.index(name)
+        if not math.isfinite(value) or (circuit.log_mask[i] and value <= 0):
+            raise EisFitError(
+                f'fixed[{name!r}] = {value} is invalid ({name} must be finite'
+                f'{" and > 0" if circuit.log_mask[i] else ""})'
+            )
+    if len(fixed_map) == circuit.n_parameters:
         raise EisFitError('every parameter is fixed: nothing to fit')
-    f, zd = prepare_spectrum(frequency_hz, z, frequency_range_hz, min_points=max(1, (n_free + 2) // 2))
-    order = np.argsort(-f)
-    f, zd = f[order], zd[order]
-    omega = 2.0 * np.pi * f
+    return fixed_map, bounds_map, roles_map
 
-    # bounds in linear units: physical limits narrowed to the window the data can resolve
+
+def _linear_bounds(circuit: Circuit, f: np.ndarray, zd: np.ndarray, bounds_map: Mapping[str, Any]):
+    """Bounds in linear units: physical limits narrowed to the window the data resolve, then the user's."""
     lower, upper = data_bounds(circuit, f, zd)
     for name, pair in bounds_map.items():
         i = circuit.index(name)
@@ -502,15 +383,11 @@ def fit_circuit(
         if circuit.log_mask[i] and hi <= 0:
             raise EisFitError(f'bounds[{name!r}]: {name} is positive, so the upper bound must be > 0')
         lower[i], upper[i] = lo, hi
-    for name, value in fixed_map.items():
-        i = circuit.index(name)
-        if not math.isfinite(value) or (circuit.log_mask[i] and value <= 0):
-            raise EisFitError(
-                f'fixed[{name!r}] = {value} is invalid ({name} must be finite'
-                f'{" and > 0" if circuit.log_mask[i] else ""})'
-            )
+    return lower, upper
 
-    # the start
+
+def _start(circuit: Circuit, f: np.ndarray, zd: np.ndarray, initial, fixed_map: Mapping[str, float]):
+    """``(start values, source, guess)``: the user's start, completed by (or replaced with) the automatic one."""
     guess = None
     if initial is None or isinstance(initial, Mapping):
         guess = initial_guess(circuit, f, zd)
@@ -520,7 +397,7 @@ def fit_circuit(
     elif isinstance(initial, Mapping):
         given = _resolve_mapping(circuit, initial, 'initial')
         start = np.array([float(given.get(n, guess.values[n])) for n in circuit.parameter_names])
-        source = 'user' if len(given) == n_par else 'user+automatic'
+        source = 'user' if len(given) == circuit.n_parameters else 'user+automatic'
     else:
         try:
             start = circuit.values_array(initial)
@@ -532,180 +409,249 @@ def fit_circuit(
     bad = [n for i, n in enumerate(circuit.parameter_names) if circuit.log_mask[i] and not start[i] > 0]
     if bad:
         raise EisFitError(f'initial values must be > 0 for {", ".join(bad)}')
+    return start, source, guess
 
+
+def _problem(circuit, f, zd, start, fixed_map, lower, upper, weighting) -> _Problem:
     free_idx = np.array([i for i, n in enumerate(circuit.parameter_names) if n not in fixed_map], dtype=int)
     log_free = circuit.log_mask[free_idx]
     lb = np.where(log_free, np.log(np.where(lower[free_idx] > 0, lower[free_idx], 1.0)), lower[free_idx])
     lb = np.where(log_free & ~(lower[free_idx] > 0), -np.inf, lb)
     with np.errstate(divide='ignore'):
         ub = np.where(log_free, np.log(upper[free_idx]), upper[free_idx])
-    full = start.copy()
-
-    def to_x(values: np.ndarray) -> np.ndarray:
-        v = values[free_idx]
-        x = np.where(log_free, np.log(np.where(log_free, v, 1.0)), v)
-        span = ub - lb
-        margin = np.where(np.isfinite(span), 1e-9 * span, 0.0)
-        return np.clip(x, lb + margin, ub - margin)
-
-    def to_values(x: np.ndarray) -> np.ndarray:
-        out = full.copy()
-        out[free_idx] = np.where(log_free, np.exp(x), x)
-        return out
-
     w_re, w_im = _weights(zd, weighting)
-    n = f.size
+    return _Problem(circuit, 2.0 * np.pi * f, zd, w_re, w_im, start.copy(), free_idx, log_free, lb, ub)
 
-    def residuals(x: np.ndarray) -> np.ndarray:
-        zm, _ = circuit.tree.evaluate(omega, to_values(x), False)
-        d = zm - zd
-        return np.concatenate([w_re * d.real, w_im * d.imag])
 
-    def jacobian(x: np.ndarray) -> np.ndarray:
-        values = to_values(x)
-        _, jc = circuit.tree.evaluate(omega, values, True)
-        jf = jc[:, free_idx]
-        scale = np.where(log_free, values[free_idx], 1.0)
-        jf = jf * scale
-        out = np.empty((2 * n, free_idx.size))
-        out[:n] = jf.real * w_re[:, None]
-        out[n:] = jf.imag * w_im[:, None]
-        return out
-
-    nfev_cap = max_nfev if max_nfev is not None else max(200, 40 * free_idx.size)
-
-    def local(x0: np.ndarray):
-        with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
-            return least_squares(
-                residuals,
-                x0,
-                jac=jacobian,
-                bounds=(lb, ub),
-                method='trf',
-                x_scale='jac',
-                ftol=1e-10,
-                xtol=1e-10,
-                gtol=1e-10,
-                max_nfev=nfev_cap,
-            )
-
-    x_start = to_x(start)
-    span = ub - lb
-    margin = np.where(np.isfinite(span), 1e-6 * span, 0.0)
-
-    def touches_bound(x: np.ndarray) -> bool:
-        near_low = np.isfinite(lb) & (x - lb <= 1e-6 * np.where(np.isfinite(span), span, 1.0))
-        near_high = np.isfinite(ub) & (ub - x <= 1e-6 * np.where(np.isfinite(span), span, 1.0))
-        # a CPE exponent at 1 is an ideal capacitor, a legitimate answer; scale parameters at their
-        # resolvability bounds usually mean a collapsed (degenerate) solution
-        return bool(np.any((near_low | near_high) & log_free))
-
-    rng = np.random.default_rng(seed)
-    best = None
-    best_x0 = x_start
-    costs: list[float] = []
-    total_nfev = 0
-    total_njev = 0
-    runs = 0
-    planned = [x_start]
+def _planned_starts(problem: _Problem, start: np.ndarray, source: str, guess, fixed_map) -> list[np.ndarray]:
+    planned = [problem.to_x(start)]
     if source == 'automatic' and guess is not None:
         for alternative in guess.alternatives:
-            alt = np.array([alternative[n] for n in circuit.parameter_names])
+            alt = np.array([alternative[n] for n in problem.circuit.parameter_names])
             for name, value in fixed_map.items():
-                alt[circuit.index(name)] = value
-            planned.append(to_x(alt))
+                alt[problem.circuit.index(name)] = value
+            planned.append(problem.to_x(alt))
+    return planned
+
+
+def _multistart(problem: _Problem, planned: list[np.ndarray], s: FitSettings):
+    """The local fits (see :func:`fit_circuit`'s ``n_starts``); returns ``(best, its start, runs, nfev, njev)``."""
+    from scipy.optimize import least_squares
+
+    n_starts, seed, max_nfev = s.n_starts, s.seed, s.max_nfev
+    n_free = problem.free_idx.size
+    nfev_cap = max_nfev if max_nfev is not None else max(200, 40 * n_free)
+    x_start = planned[0]
+    margin = problem.margin
+    lb, ub, log_free = problem.lb, problem.ub, problem.log_free
+    rng = np.random.default_rng(seed)
+    best, best_x0 = None, x_start
+    costs: list[float] = []
+    nfev = njev = runs = 0
     for k in range(n_starts):
         if k < len(planned):
             x0 = planned[k]
-        elif k == len(planned) and best is not None and not touches_bound(best.x):
+        elif k == len(planned) and best is not None and not problem.touches_bound(best.x):
             # confirmation: restart from a small perturbation of the first solution
-            step = np.where(
-                log_free, rng.uniform(-np.log(1.5), np.log(1.5), free_idx.size), rng.uniform(-0.03, 0.03, free_idx.size)
-            )
+            step = np.where(log_free, rng.uniform(-np.log(1.5), np.log(1.5), n_free), rng.uniform(-0.03, 0.03, n_free))
             x0 = np.clip(best.x + step, lb + margin, ub - margin)
         else:
             factor = 3.0 if k <= len(planned) + 1 else 10.0
             step = np.where(
-                log_free,
-                rng.uniform(-np.log(factor), np.log(factor), free_idx.size),
-                rng.uniform(-0.1, 0.1, free_idx.size),
+                log_free, rng.uniform(-np.log(factor), np.log(factor), n_free), rng.uniform(-0.1, 0.1, n_free)
             )
             x0 = np.clip(x_start + step, lb + margin, ub - margin)
         try:
-            res = local(x0)
+            with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
+                res = least_squares(
+                    problem.residuals,
+                    x0,
+                    jac=problem.jacobian,
+                    bounds=(lb, ub),
+                    method='trf',
+                    x_scale='jac',
+                    ftol=s.tolerance,
+                    xtol=s.tolerance,
+                    gtol=s.tolerance,
+                    max_nfev=nfev_cap,
+                )
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             continue
         runs += 1
-        total_nfev += int(res.nfev)
-        total_njev += int(res.njev or 0)
+        nfev += int(res.nfev)
+        njev += int(res.njev or 0)
         if not np.isfinite(res.cost):
             continue
         costs.append(float(res.cost))
         if best is None or res.cost < best.cost:
-            best = res
-            best_x0 = x0
+            best, best_x0 = res, x0
         tol = 1e-6 * best.cost + 1e-300
-        if k + 1 >= len(planned) and sum(c <= best.cost + tol for c in costs) >= 2 and not touches_bound(best.x):
+        if (
+            k + 1 >= len(planned)
+            and sum(c <= best.cost + tol for c in costs) >= 2
+            and not problem.touches_bound(best.x)
+        ):
             break
     if best is None:
-        raise EisFitError(f'the fit of {circuit.spec!r} failed from every start (non-finite model values)')
+        raise NotConvergedError(
+            f'the fit of {problem.circuit.spec!r} failed from every start (non-finite model values)'
+        )
+    return best, best_x0, runs, nfev, njev
 
-    values = to_values(best.x)
-    zfit, _ = circuit.tree.evaluate(omega, values, False)
-    jac = jacobian(best.x)
+
+def _covariance(problem: _Problem, x: np.ndarray, values: np.ndarray, wrss: float, dof: int):
+    """``(covariance, correlation, stderr)`` of the free parameters in linear units (delta method)."""
+    n_free = problem.free_idx.size
+    stderr = np.full(n_free, np.nan)
+    if dof <= 0:
+        return None, None, stderr
+    _, sv, vt = np.linalg.svd(problem.jacobian(x), full_matrices=False)
+    if not (sv.size and sv[-1] > sv[0] * 1e-12):
+        return None, None, stderr
+    cov_x = (vt.T / sv**2) @ vt * (wrss / dof)
+    scale = np.where(problem.log_free, values[problem.free_idx], 1.0)
+    covariance = cov_x * np.outer(scale, scale)
+    stderr = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    with np.errstate(invalid='ignore', divide='ignore'):
+        correlation = covariance / np.outer(stderr, stderr)
+    return covariance, correlation, stderr
+
+
+def _at_bounds(problem: _Problem, values: np.ndarray) -> list[str]:
+    names = problem.circuit.parameter_names
+    found = []
+    for k, i in enumerate(problem.free_idx):
+        x = np.log(values[i]) if problem.log_free[k] else values[i]
+        lb, ub = problem.lb[k], problem.ub[k]
+        span = (ub - lb) if np.isfinite(ub - lb) else 1.0
+        if (np.isfinite(lb) and x - lb <= 1e-6 * span) or (np.isfinite(ub) and ub - x <= 1e-6 * span):
+            found.append(names[i])
+    return found
+
+
+def fit_circuit(
+    circuit: Circuit | str, frequency_hz, z, *, settings: FitSettings | Mapping[str, Any] | None = None, **overrides
+) -> EisFitResult:
+    """Fit ``circuit`` to the spectrum ``(frequency_hz, z)``.
+
+    :param circuit: a :class:`Circuit` or its string, e.g. ``'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3'``.
+    :param frequency_hz: frequencies in Hz (any order).
+    :param z: complex impedance in ohm (``Im Z < 0`` for capacitive arcs), or a
+        ``(z_real_ohm, z_imag_ohm)`` tuple.
+    :param settings: a :class:`FitSettings` (or a mapping of its fields); ``overrides`` replace single fields,
+        e.g. ``fit_circuit(c, f, z, weighting='unit', n_starts=1)``.
+
+    The settings (see :class:`FitSettings`): ``initial`` start values as a mapping (display names or storage
+    keys; missing parameters from the automatic guess) or a sequence in :attr:`Circuit.parameter_names`
+    order, ``None`` for the automatic data-driven guess; ``fixed`` parameters held at values; ``bounds``
+    ``{name: (low, high)}`` in linear units (``None`` for an open side; defaults ``(0, inf)`` narrowed to the
+    resolvable window, ``(0, 1)`` for CPE exponents); ``weighting``; ``n_starts``, the most local fits: they
+    start, in turn, at ``initial`` (or the automatic guess), at the guess's alternative placements of arcs
+    without a visible maximum (automatic starts only), at a small perturbation of the best solution so far
+    (scale parameters x/÷ up to 1.5, exponents ±0.03) to confirm it, then at seeded random perturbations of
+    the start (x/÷ up to 3, then up to 10; exponents ±0.1); the search stops once two local fits agree on
+    the lowest cost (relative 1e-6) and no scale parameter of that solution sits at a bound; ``seed`` of the
+    perturbations; ``frequency_range_hz``; ``roles`` of elements, stored in the result; ``order_arcs``:
+    interchangeable series arcs (``p(R,CPE)``/``p(R,C)`` siblings, none of their parameters fixed or bounded)
+    reordered so that their time constants increase from left to right; ``max_nfev`` per local fit.
+    """
+    s = FitSettings.resolve(settings, **overrides)
+    if isinstance(circuit, str):
+        circuit = Circuit(circuit)
+    elif not isinstance(circuit, Circuit):
+        raise EisFitError(f'circuit must be a Circuit or a circuit string, not {type(circuit).__name__}')
+    fixed_map, bounds_map, roles_map = _check_inputs(circuit, s)
+    n_free = circuit.n_parameters - len(fixed_map)
+    f, zd = prepare_spectrum(frequency_hz, z, s.frequency_range_hz, min_points=max(1, (n_free + 2) // 2))
+    order = np.argsort(-f)
+    f, zd = f[order], zd[order]
+    lower, upper = _linear_bounds(circuit, f, zd, bounds_map)
+    start, source, guess = _start(circuit, f, zd, s.initial, fixed_map)
+    problem = _problem(circuit, f, zd, start, fixed_map, lower, upper, s.weighting)
+    planned = _planned_starts(problem, start, source, guess, fixed_map)
+    best, best_x0, runs, nfev, njev = _multistart(problem, planned, s)
+
+    values = problem.to_values(best.x)
     wrss = float(2.0 * best.cost)
-    dof = 2 * n - free_idx.size
-
-    # covariance in the optimised coordinates, then linear values (delta method)
-    covariance = correlation = None
-    stderr_free = np.full(free_idx.size, np.nan)
-    if dof > 0:
-        _, sv, vt = np.linalg.svd(jac, full_matrices=False)
-        if sv.size and sv[-1] > sv[0] * 1e-12:
-            cov_x = (vt.T / sv**2) @ vt * (wrss / dof)
-            scale = np.where(log_free, values[free_idx], 1.0)
-            covariance = cov_x * np.outer(scale, scale)
-            stderr_free = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-            with np.errstate(invalid='ignore', divide='ignore'):
-                correlation = covariance / np.outer(stderr_free, stderr_free)
-
-    # canonical order of interchangeable arcs
+    dof = 2 * f.size - problem.free_idx.size
+    covariance, correlation, stderr_free = _covariance(problem, best.x, values, wrss, dof)
     reordered = False
-    start_used = to_values(best_x0)
-    if order_arcs:
+    if s.order_arcs:
         locked = {circuit.index(n) for n in fixed_map} | {circuit.index(n) for n in bounds_map}
         perm = _arc_permutation(circuit, values, locked)
-        if np.any(perm != np.arange(n_par)):
+        if np.any(perm != np.arange(circuit.n_parameters)):
             reordered = True
             values = values[perm]
-            pos = {int(i): k for k, i in enumerate(free_idx)}
-            fperm = np.array([pos[int(perm[i])] for i in free_idx])
+            pos = {int(i): k for k, i in enumerate(problem.free_idx)}
+            fperm = np.array([pos[int(perm[i])] for i in problem.free_idx])
             stderr_free = stderr_free[fperm]
             if covariance is not None:
                 covariance = covariance[np.ix_(fperm, fperm)]
                 correlation = correlation[np.ix_(fperm, fperm)]
+    found = _Found(
+        values=values,
+        start_used=problem.to_values(best_x0),
+        source=source,
+        guess=guess,
+        covariance=covariance,
+        correlation=correlation,
+        stderr_free=stderr_free,
+        wrss=wrss,
+        dof=dof,
+        runs=runs,
+        nfev=nfev,
+        njev=njev,
+        reordered=reordered,
+        fixed_map=fixed_map,
+        roles_map=roles_map,
+        lower=lower,
+        upper=upper,
+    )
+    return _result(circuit, problem, s, best, found)
 
+
+@dataclasses.dataclass
+class _Found:
+    """What a finished fit found, before it becomes an :class:`EisFitResult`."""
+
+    values: np.ndarray
+    start_used: np.ndarray
+    source: str
+    guess: Any
+    covariance: np.ndarray | None
+    correlation: np.ndarray | None
+    stderr_free: np.ndarray
+    wrss: float
+    dof: int
+    runs: int
+    nfev: int
+    njev: int
+    reordered: bool
+    fixed_map: dict[str, float]
+    roles_map: dict[str, str]
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def _result(circuit: Circuit, problem: _Problem, s: FitSettings, best, found: _Found) -> EisFitResult:
+    """The :class:`EisFitResult` of a finished fit."""
     names = circuit.parameter_names
+    values = found.values
+    f, zd = problem.omega / (2.0 * np.pi), problem.z
+    zfit, _ = circuit.tree.evaluate(problem.omega, values, False)
     stderr: dict[str, float | None] = dict.fromkeys(names)
-    for k, i in enumerate(free_idx):
-        if np.isfinite(stderr_free[k]):
-            stderr[names[i]] = float(stderr_free[k])
-    at_bounds = []
-    for k, i in enumerate(free_idx):
-        x = np.log(values[i]) if log_free[k] else values[i]
-        span = (ub[k] - lb[k]) if np.isfinite(ub[k] - lb[k]) else 1.0
-        if (np.isfinite(lb[k]) and x - lb[k] <= 1e-6 * span) or (np.isfinite(ub[k]) and ub[k] - x <= 1e-6 * span):
-            at_bounds.append(names[i])
-
+    for k, i in enumerate(problem.free_idx):
+        if np.isfinite(found.stderr_free[k]):
+            stderr[names[i]] = float(found.stderr_free[k])
     mod = np.abs(zd)
     diff = zd - zfit
-    effective_bounds = {n: (float(lower[i]), float(upper[i])) for i, n in enumerate(names) if n not in fixed_map}
+    fixed_map = found.fixed_map
+    lower, upper = found.lower, found.upper
+    guess = found.guess
     rng_hz = None
-    if frequency_range_hz is not None:
-        rng_hz = (
-            None if frequency_range_hz[0] is None else float(frequency_range_hz[0]),
-            None if frequency_range_hz[1] is None else float(frequency_range_hz[1]),
-        )
+    if s.frequency_range_hz is not None:
+        rng_hz = tuple(None if v is None else float(v) for v in s.frequency_range_hz)
+    wrss, dof = found.wrss, found.dof
     return EisFitResult(
         circuit=circuit.spec,
         parameter_names=names,
@@ -715,10 +661,10 @@ def fit_circuit(
         values=circuit.values_dict(values),
         stderr=stderr,
         fixed=fixed_map,
-        free=tuple(names[i] for i in free_idx),
-        covariance=covariance,
-        correlation=correlation,
-        weighting=weighting,
+        free=tuple(names[i] for i in problem.free_idx),
+        covariance=found.covariance,
+        correlation=found.correlation,
+        weighting=s.weighting,
         chi2_ohm=float(np.sum(np.abs(diff) ** 2 / mod)),
         chi2_over_z=float(np.sum(np.abs(diff) ** 2 / mod) / np.sum(mod)),
         chi2_modulus=float(np.sum(np.abs(diff) ** 2 / mod**2)),
@@ -727,23 +673,24 @@ def fit_circuit(
         dof=int(dof),
         success=bool(best.success),
         status=int(best.status),
-        nfev=total_nfev,
-        njev=total_njev,
+        nfev=found.nfev,
+        njev=found.njev,
         message=str(best.message),
-        initial=circuit.values_dict(start_used),
-        initial_source=source,
+        initial=circuit.values_dict(found.start_used),
+        initial_source=found.source,
         guess_rules=dict(guess.rules) if guess is not None else {},
-        n_starts=n_starts,
-        n_starts_run=runs,
-        seed=int(seed),
-        at_bounds=tuple(at_bounds),
+        n_starts=s.n_starts,
+        n_starts_run=found.runs,
+        seed=int(s.seed),
+        at_bounds=tuple(_at_bounds(problem, values)),
         frequency_hz=f,
         z=zd,
         z_fit=zfit,
         residual_real_rel=diff.real / mod,
         residual_imag_rel=diff.imag / mod,
-        roles=roles_map,
-        bounds=effective_bounds,
+        roles=found.roles_map,
+        bounds={n: (float(lower[i]), float(upper[i])) for i, n in enumerate(names) if n not in fixed_map},
         frequency_range_hz=rng_hz,
-        arcs_reordered=reordered,
+        arcs_reordered=found.reordered,
+        parameters=s.parameters(),
     )

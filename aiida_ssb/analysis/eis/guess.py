@@ -248,6 +248,57 @@ def initial_guess(circuit: Circuit | str, frequency_hz, z) -> GuessResult:
     return GuessResult(values, rules, [v for v, _ in results[1:]])
 
 
+def _tail_values(s: _Spectrum, tails, tail_start: int, z_scale: float, put) -> None:
+    """Start values of the low-frequency tail elements (rule 4 of the module docstring)."""
+    tail_idx = np.arange(tail_start, s.n)
+    if tail_idx.size < 2:
+        tail_idx = np.arange(max(s.n - 3, 0), s.n)
+    tail_dre = max(float(s.zr[-1] - s.zr[tail_idx[0]]), 1e-3 * z_scale)
+    last = slice(max(tail_idx[0], s.n - 5), s.n)
+    w_last = float(s.omega[-1])
+    zi_last = float(max(s.zi[-1], 1e-6 * z_scale))
+    slope = None
+    lw, lz = np.log(s.omega[last]), s.zi[last]
+    if lw.size >= 2 and np.all(lz > 0):
+        slope = float(np.polyfit(lw, np.log(lz), 1)[0])
+    warburg_sigma = float(np.median(np.clip(s.zi[tail_idx], 1e-12, None) * np.sqrt(s.omega[tail_idx])))
+    n_tail = max(len(tails), 1)
+    for element in tails:
+        symbol = element.kind.symbol
+        name = element.name
+        if symbol == 'CPE':
+            alpha = 0.85 if slope is None else float(np.clip(-slope, 0.3, 1.0))
+            put(f'{name}_alpha', alpha, 'spike slope: -d ln(-Im Z) / d ln omega over the last points')
+            put(
+                f'{name}_Q',
+                n_tail * np.sin(alpha * np.pi / 2) / (zi_last * w_last**alpha),
+                'Q = sin(alpha pi/2) / (-Im Z omega^alpha) at the lowest frequency',
+            )
+        elif symbol == 'C':
+            put(name, n_tail / (w_last * zi_last), 'C = 1 / (omega (-Im Z)) at the lowest frequency')
+        elif symbol == 'W':
+            put(f'{name}_sigma', warburg_sigma / n_tail, 'sigma = median(-Im Z sqrt(omega)) over the tail')
+        elif symbol == 'Wo':
+            if slope is not None and slope < -0.7:
+                r = 3.0 * tail_dre
+                put(f'{name}_R', r, 'R = 3 x real extent of the capacitive tail')
+                put(f'{name}_tau', r / (w_last * zi_last), 'tau = R / (omega (-Im Z)) at the lowest frequency')
+            else:
+                tau = 2.0 / w_last
+                put(f'{name}_tau', tau, 'tau = 2 / omega_min (tail still diffusive)')
+                put(f'{name}_R', warburg_sigma * np.sqrt(2.0 * tau), 'R = sigma sqrt(2 tau)')
+        elif symbol == 'Ws':
+            tail_zi = s.zi[tail_idx]
+            j = int(np.argmax(tail_zi))
+            if 0 < j < tail_idx.size - 1:
+                put(f'{name}_tau', 2.54 / float(s.omega[tail_idx[j]]), 'tau = 2.54 / omega at the tail maximum')
+                put(f'{name}_R', tail_dre + float(s.zi[-1]), 'R = real extent of the tail')
+            else:
+                tau = 2.0 / w_last
+                put(f'{name}_tau', tau, 'tau = 2 / omega_min (no tail maximum)')
+                put(f'{name}_R', max(warburg_sigma * np.sqrt(2.0 * tau), tail_dre), 'R = sigma sqrt(2 tau)')
+
+
 def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, apexes):
     """Start values (and the rule behind each) for one placement of the arc apexes."""
     z_scale = float(np.median(s.zabs)) or 1.0
@@ -316,53 +367,7 @@ def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, a
         tail_start = j_valley
 
     # 4. low-frequency tail
-    tail_idx = np.arange(tail_start, s.n)
-    if tail_idx.size < 2:
-        tail_idx = np.arange(max(s.n - 3, 0), s.n)
-    tail_dre = max(float(s.zr[-1] - s.zr[tail_idx[0]]), 1e-3 * z_scale)
-    last = slice(max(tail_idx[0], s.n - 5), s.n)
-    w_last = float(s.omega[-1])
-    zi_last = float(max(s.zi[-1], 1e-6 * z_scale))
-    slope = None
-    lw, lz = np.log(s.omega[last]), s.zi[last]
-    if lw.size >= 2 and np.all(lz > 0):
-        slope = float(np.polyfit(lw, np.log(lz), 1)[0])
-    warburg_sigma = float(np.median(np.clip(s.zi[tail_idx], 1e-12, None) * np.sqrt(s.omega[tail_idx])))
-    n_tail = max(len(tails), 1)
-    for element in tails:
-        symbol = element.kind.symbol
-        name = element.name
-        if symbol == 'CPE':
-            alpha = 0.85 if slope is None else float(np.clip(-slope, 0.3, 1.0))
-            put(f'{name}_alpha', alpha, 'spike slope: -d ln(-Im Z) / d ln omega over the last points')
-            put(
-                f'{name}_Q',
-                n_tail * np.sin(alpha * np.pi / 2) / (zi_last * w_last**alpha),
-                'Q = sin(alpha pi/2) / (-Im Z omega^alpha) at the lowest frequency',
-            )
-        elif symbol == 'C':
-            put(name, n_tail / (w_last * zi_last), 'C = 1 / (omega (-Im Z)) at the lowest frequency')
-        elif symbol == 'W':
-            put(f'{name}_sigma', warburg_sigma / n_tail, 'sigma = median(-Im Z sqrt(omega)) over the tail')
-        elif symbol == 'Wo':
-            if slope is not None and slope < -0.7:
-                r = 3.0 * tail_dre
-                put(f'{name}_R', r, 'R = 3 x real extent of the capacitive tail')
-                put(f'{name}_tau', r / (w_last * zi_last), 'tau = R / (omega (-Im Z)) at the lowest frequency')
-            else:
-                tau = 2.0 / w_last
-                put(f'{name}_tau', tau, 'tau = 2 / omega_min (tail still diffusive)')
-                put(f'{name}_R', warburg_sigma * np.sqrt(2.0 * tau), 'R = sigma sqrt(2 tau)')
-        elif symbol == 'Ws':
-            tail_zi = s.zi[tail_idx]
-            j = int(np.argmax(tail_zi))
-            if 0 < j < tail_idx.size - 1:
-                put(f'{name}_tau', 2.54 / float(s.omega[tail_idx[j]]), 'tau = 2.54 / omega at the tail maximum')
-                put(f'{name}_R', tail_dre + float(s.zi[-1]), 'R = real extent of the tail')
-            else:
-                tau = 2.0 / w_last
-                put(f'{name}_tau', tau, 'tau = 2 / omega_min (no tail maximum)')
-                put(f'{name}_R', max(warburg_sigma * np.sqrt(2.0 * tau), tail_dre), 'R = sigma sqrt(2 tau)')
+    _tail_values(s, tails, tail_start, z_scale, put)
 
     # 5. inductors and everything else
     for kind, block, _ in blocks:

@@ -11,10 +11,13 @@ from aiida_ssb.workflows.steps.cycling import ccd, cycling
 from aiida_ssb.workflows.steps.diffraction import diffraction
 from aiida_ssb.workflows.steps.electrochem import dc_polarisation, dqdv, gitt, pitt, transference_number
 from aiida_ssb.workflows.steps.impedance import (
+    CANDIDATE_FAMILIES,
     DEFAULT_CIRCUITS,
     STATE_LABELS,
     arrhenius,
+    cell_impedance,
     conductivity,
+    drt,
     eis_fit,
     impedance_route,
     interface_growth,
@@ -23,15 +26,18 @@ from aiida_ssb.workflows.steps.thermal import thermal
 from aiida_ssb.workflows.steps.voltammetry import onsets, stepwise_cv
 
 __all__ = [
+    'CANDIDATE_FAMILIES',
     'DEFAULT_CIRCUITS',
     'STATE_LABELS',
     'arrhenius',
     'ccd',
+    'cell_impedance',
     'conductivity',
     'cycling',
     'dc_polarisation',
     'diffraction',
     'dqdv',
+    'drt',
     'eis_fit',
     'gitt',
     'impedance_route',

@@ -1,12 +1,16 @@
-"""Steps of the impedance analyses: circuit fit, conductivity, Arrhenius, interface growth."""
+"""Steps of the impedance analyses: circuit fit (model choice), DRT, conductivity, Arrhenius, interface growth, cell
+impedance."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aiida_ssb.analysis.eis.model import CELL_FAMILY, PELLET_FAMILY
 from aiida_ssb.calculations.impedance import (
     analyse_arrhenius,
+    analyse_cell_impedance,
     analyse_conductivity,
+    analyse_drt,
     analyse_eis_fit,
     analyse_interface_growth,
 )
@@ -14,43 +18,48 @@ from aiida_ssb.query.records import electrolyte_of
 from aiida_ssb.workflows.run import AnalysisRun
 
 __all__ = [
+    'CANDIDATE_FAMILIES',
     'DEFAULT_CIRCUITS',
     'STATE_LABELS',
     'arrhenius',
+    'cell_impedance',
     'conductivity',
+    'drt',
     'eis_fit',
     'impedance_route',
     'interface_growth',
 ]
 
-#: default circuit (and element roles) per cell format; override with the ``eis_fit`` options
-DEFAULT_CIRCUITS: dict[str, tuple[str, dict[str, str]]] = {
-    'blocking_pellet': ('p(R1,CPE1)-CPE2', {'R1': 'bulk', 'CPE2': 'electrode'}),
-    'symmetric': ('R0-p(R1,CPE1)', {'R0': 'electrolyte', 'R1': 'interface'}),
-    'half': ('R0-p(R1,CPE1)-p(R2,CPE2)', {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'}),
-    'full': ('R0-p(R1,CPE1)-p(R2,CPE2)', {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'}),
-    'three_electrode': (
-        'R0-p(R1,CPE1)-p(R2,CPE2)',
-        {'R0': 'electrolyte', 'R1': 'interface', 'R2': 'cathode_interphase'},
-    ),
+#: the candidate circuits of the automatic choice, per cell format (pin one with the ``eis_fit`` options)
+CANDIDATE_FAMILIES: dict[str, tuple[str, ...]] = {
+    'blocking_pellet': PELLET_FAMILY,
+    'symmetric': CELL_FAMILY,
+    'half': CELL_FAMILY,
+    'full': CELL_FAMILY,
+    'three_electrode': CELL_FAMILY,
 }
+
+#: former name: the circuit was once one per format; it is now chosen per spectrum from
+#: :data:`CANDIDATE_FAMILIES` (``'auto'``), with roles assigned by physics
+DEFAULT_CIRCUITS: dict[str, tuple[str, dict[str, str]]] = {fmt: ('auto', {}) for fmt in CANDIDATE_FAMILIES}
 
 #: state labels of spectra that an interface resistance can be tracked against, in order of preference
 STATE_LABELS = ('time_since_assembly_h', 'cycle_index', 'upper_cutoff_v')
 
 
 def impedance_route(run: AnalysisRun) -> str | None:
-    """Where a cell's spectra go: ``conductivity`` (a blocking pellet, or spectra at three or more temperatures,
-    or spectra without a state label) or ``interface_growth`` (two or more spectra carrying a state label);
-    None without spectra."""
+    """Where a cell's spectra go: ``conductivity`` (a blocking pellet, or spectra at three or more temperatures),
+    ``interface_growth`` (two or more spectra carrying a state label: time, cycle, upper cut-off) or
+    ``cell_impedance`` (any other cell: its resistances by role); None without spectra."""
     spectra = run.measurements.get('eis', [])
     if not spectra:
         return None
     temperatures = {s.base.attributes.get('temperature_c', None) for s in spectra} - {None}
-    labelled = _state_labels(run)
-    if run.cell.base.attributes.get('format') == 'blocking_pellet' or len(temperatures) >= 3 or not labelled:
+    if run.cell.base.attributes.get('format') == 'blocking_pellet' or len(temperatures) >= 3:
         return 'conductivity'
-    return 'interface_growth'
+    if _state_labels(run):
+        return 'interface_growth'
+    return 'cell_impedance'
 
 
 def _state_labels(run: AnalysisRun) -> list[str]:
@@ -60,27 +69,30 @@ def _state_labels(run: AnalysisRun) -> list[str]:
     ]
 
 
-def _fit_defaults(run: AnalysisRun) -> dict[str, Any]:
-    circuit, roles = DEFAULT_CIRCUITS.get(run.cell.base.attributes.get('format'), DEFAULT_CIRCUITS['full'])
-    given = run.section('eis_fit')
-    if 'circuit' in given and 'roles' not in given:
-        roles = {}  # roles of the default circuit do not apply to another circuit
-    return {'circuit': circuit, 'roles': dict(roles)}
-
-
 def eis_fit(run: AnalysisRun) -> None:
-    """An equivalent-circuit fit of every spectrum (the circuit of the cell's format unless one is given)."""
+    """A fit of every spectrum with the circuit chosen from the evidence (or the one pinned in the options)."""
     spectra = run.labelled('eis')
     if not spectra:
         run.skipped['eis_fit'] = 'no impedance spectrum'
         return
-    options = run.settings_node('eis_fit', _fit_defaults(run))
+    options = run.settings_node('eis_fit')
     for label, spectrum in spectra:
         run.call('eis_fit', analyse_eis_fit, label, spectrum=spectrum, options=options, cell=run.cell)
 
 
+def drt(run: AnalysisRun) -> None:
+    """The distribution of relaxation times of every spectrum."""
+    spectra = run.labelled('eis')
+    if not spectra:
+        run.skipped['drt'] = 'no impedance spectrum'
+        return
+    options = run.settings_node('drt')
+    for label, spectrum in spectra:
+        run.call('drt', analyse_drt, label, spectrum=spectrum, options=options)
+
+
 def conductivity(run: AnalysisRun) -> None:
-    """sigma = L/(R A) of every spectrum of a conductivity cell, from its fit when accepted."""
+    """sigma = L/(R A) of every spectrum of a conductivity measurement, from its fit when accepted."""
     if impedance_route(run) != 'conductivity':
         run.skipped['conductivity'] = 'no spectra of a conductivity measurement'
         return
@@ -133,3 +145,20 @@ def interface_growth(run: AnalysisRun) -> None:
         return
     options = run.settings_node('interface_growth', defaults)
     run.call('interface_growth', analyse_interface_growth, 'series', options=options, **fits)
+
+
+def cell_impedance(run: AnalysisRun) -> None:
+    """The resistances by role of every fitted spectrum of a cell that is neither a conductivity measurement nor
+    a labelled series."""
+    if impedance_route(run) != 'cell_impedance':
+        run.skipped['cell_impedance'] = 'the spectra go to conductivity or interface growth'
+        return
+    fits = run.successful('eis_fit')
+    if not fits:
+        run.skipped['cell_impedance'] = 'no fitted spectrum'
+        return
+    options = run.settings_node('cell_impedance')
+    for label, spectrum in run.labelled('eis'):
+        if label in fits:
+            inputs = {'spectrum': spectrum, 'fit': fits[label].outputs['summary'], 'cell': run.cell}
+            run.call('cell_impedance', analyse_cell_impedance, label, options=options, **inputs)

@@ -151,16 +151,16 @@ class AnalysisOptionsDirective(Directive):
 
 
 class CircuitsDirective(Directive):
-    """``.. ssb-circuits::``: the default circuit per cell format."""
+    """``.. ssb-circuits::``: the candidate circuits of the automatic choice per cell format."""
 
     def run(self):
-        from aiida_ssb.workflows.steps import DEFAULT_CIRCUITS
+        from aiida_ssb.workflows.steps import CANDIDATE_FAMILIES
 
         rows = [
-            [f'``{fmt}``', f'``{circuit}``', ', '.join(f'{k}: {v}' for k, v in roles.items())]
-            for fmt, (circuit, roles) in DEFAULT_CIRCUITS.items()
+            [f'``{fmt}``', ', '.join(f'``{circuit}``' for circuit in family)]
+            for fmt, family in CANDIDATE_FAMILIES.items()
         ]
-        return _table(self, ['cell format', 'circuit', 'roles'], rows, '20 40 40')
+        return _table(self, ['cell format', 'candidate circuits'], rows, '20 80')
 
 
 class HeadlineDirective(Directive):
