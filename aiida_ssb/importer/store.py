@@ -204,19 +204,27 @@ def import_manifest(
 
     When another importer stores some of the same samples or raw files at the same time, this import's current
     transaction fails as a whole (the registries are database constraints); it is then planned again, against
-    what is now stored, and goes on: the result is one copy of everything, whoever came first. ``plan`` is a
+    what is now stored, and goes on: the result is one copy of everything, whoever came first. It gives up after
+    ``attempts`` conflicts in a row that left as much to store as before (a conflict after which less is left is
+    progress, however many there are). ``plan`` is a
     plan of the same manifest made just before (not made again)."""
     plan = plan or plan_import(path, allow_outside=allow_outside)
     if dry_run:
         return ImportReport(plan, dry_run=True, group_label=campaign_label(plan.campaign))
     report = ImportReport(plan, group_label=campaign_label(plan.campaign))
-    for attempt in range(1, attempts + 1):
+    stalled = 0  # conflicts in a row after which the other writer had stored nothing of ours
+    while True:
         try:
             return run_import(plan, progress=progress, single_transaction=single_transaction, report=report)
         except Exception as exc:
-            if attempt == attempts or not is_concurrency_conflict(exc):
+            if not is_concurrency_conflict(exc):
                 raise
-            time.sleep(0.2 * attempt + random.random() * 0.3)
             reset_session()
+            before = plan.n_new
             plan = plan_import(path, allow_outside=allow_outside)
-    raise AssertionError('unreachable')
+            # a writer ahead of us on the same manifest makes us meet it batch after batch: that is progress
+            # (less is left to store), so only conflicts that leave as much to do count against `attempts`
+            stalled = stalled + 1 if plan.n_new >= before else 0
+            if stalled >= attempts:
+                raise
+            time.sleep(0.2 * stalled + random.random() * 0.3)
