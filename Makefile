@@ -1,8 +1,9 @@
 # aiida-ssb: two commands do everything on a fresh machine.
 #   make demo   set up (virtual environment, system packages) and run the demonstration
-#   make test   set up and run the tests and the documentation build (what CI runs, after make lint)
-# Other targets: make test-fast (the pure tests and a fast AiiDA subset), make lint (ruff, import layers, mypy),
-# make docs, make bench, make setup, make clean.
+#   make test   set up and run the test suite, without the end-to-end tests marked slow (a few minutes)
+# Other targets: make test-slow (the end-to-end tests: the demonstration, the lab server on PostgreSQL+RabbitMQ,
+# kill -9 of a running analysis), make test-fast (the pure tests and a fast AiiDA subset), make lint (ruff, import
+# layers, mypy), make docs, make ci (what CI runs: lint, test, test-slow, docs), make bench, make setup, make clean.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 EXTRAS ?= mpr,neware,parquet,xlsx,bdf,web,dev,docs
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test test-fast lint docs bench clean system-deps
+.PHONY: setup demo test test-slow test-fast ci lint docs bench clean system-deps
 
 $(STAMP): pyproject.toml
 	@bash .ci/system-deps.sh
@@ -29,8 +30,12 @@ demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/aiida-ssb demo
 
 test: setup
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest
-	$(MAKE) --no-print-directory docs
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m 'not slow'
+
+test-slow: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m slow
+
+ci: lint test test-slow docs
 
 test-fast: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m 'not slow and not services and not browser' -q

@@ -257,6 +257,23 @@ def test_deep_circuit_strings_are_refused_before_parsing():
         )
 
 
+@pytest.mark.parametrize('depth', [17, 1200, 5000])
+def test_deep_circuits_are_refused_by_the_parser(depth):
+    """Item 17 in the pure layer: the parser called directly (Python API) refuses a circuit nested deeper than its
+    bound with a CircuitSyntaxError naming the column, never a RecursionError; the deepest accepted one parses."""
+    from aiida_ssb.analysis.eis.circuit import MAX_NESTING, Circuit, CircuitSyntaxError
+
+    def nested(n):
+        return 'R0-' + ''.join(f'p(R{i},' for i in range(1, n + 1)) + 'C1' + ')' * n
+
+    assert len(Circuit(nested(MAX_NESTING)).elements) == MAX_NESTING + 2
+    circuit = nested(depth)
+    with pytest.raises(CircuitSyntaxError, match=f'nests at most {MAX_NESTING} levels') as raised:
+        Circuit(circuit)
+    opening = [i + 1 for i, char in enumerate(circuit) if char == '('][MAX_NESTING]  # opens level MAX_NESTING + 1
+    assert raised.value.column == opening
+
+
 # ------------------------------------------------------------------------------------------------ campaign names (19)
 @pytest.mark.parametrize('name', ['a\nb', 'red\x1b[31m', 'tab\there', 'x' * 101, '', '   ', 5])
 def test_campaign_names_are_one_printable_line(name):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from aiida_ssb.analysis.eis.circuit import MAX_NESTING
 from aiida_ssb.schemas.base import DOI_PATTERN, SsbModel
 
 __all__ = [
@@ -154,10 +155,10 @@ def split_fraction_basis(data: Any) -> Any:
     return data
 
 
-#: bounds on a circuit string in analysis options, checked before the circuit parser sees it (it recurses once
-#: per nesting level: a 1,200-deep circuit exhausted Python's recursion limit)
+#: bounds on a circuit string in analysis options, checked when options are read (the parser itself refuses a
+#: deeper nesting than :data:`aiida_ssb.analysis.eis.circuit.MAX_NESTING`, the same bound)
 MAX_CIRCUIT_LENGTH = 500
-MAX_CIRCUIT_DEPTH = 16
+MAX_CIRCUIT_DEPTH = MAX_NESTING
 
 
 def check_circuit_bounds(options: Any, where: str = 'options') -> None:

@@ -88,11 +88,16 @@ def files(arguments: dict) -> dict:
 
 
 def runs(arguments: dict) -> list[dict]:
+    """Per cell analysis run of a campaign after a pk: its state, its summaries, the cell's impedance spectra and,
+    per child process function, its label, state and the spectrum it analysed (the flat workchain calls the
+    analysis calcfunctions directly, several per label)."""
     from aiida import orm
     from aiida.common.links import LinkType
 
     from aiida_ssb.data.cell import CellData
+    from aiida_ssb.data.measurements import ImpedanceSpectrumData
     from aiida_ssb.query.index import INDEX_EXTRA
+    from aiida_ssb.query.records import measurements_of_cell
 
     query = orm.QueryBuilder().append(
         orm.Group, filters={'label': f'ssb/campaign/{arguments["campaign"]}'}, tag='group'
@@ -109,18 +114,14 @@ def runs(arguments: dict) -> list[dict]:
     for cell, run in query.all():
         children = []
         for child in run.called:
-            returned = [link.link_label for link in child.base.links.get_outgoing(link_type=LinkType.RETURN).all()]
-            called = Counter(grandchild.label for grandchild in child.called if grandchild.is_finished_ok)
-            inputs = sorted(child.inputs.measurements.keys()) if 'measurements' in child.inputs else []
+            spectrum = child.inputs.spectrum.uuid if 'spectrum' in child.inputs else None
             children.append(
                 {
                     'pk': child.pk,
                     'process_label': child.process_label,
                     'finished_ok': child.is_finished_ok,
                     'state': child.process_state.value if child.process_state else None,
-                    'returned': returned,
-                    'measurements': inputs,
-                    'finished_calls_per_label': dict(called),
+                    'spectrum': spectrum,
                 }
             )
         summaries = [
@@ -136,8 +137,8 @@ def runs(arguments: dict) -> list[dict]:
                 'state': run.process_state.value if run.process_state else None,
                 'exit_status': run.exit_status,
                 'summaries': [node.uuid for node in summaries],
-                'n_summaries': summaries[0].get('n_summaries') if summaries else None,
                 'index_summary': (cell.base.extras.get(INDEX_EXTRA, {}) or {}).get('summary_uuid'),
+                'spectra': sorted(node.uuid for node in measurements_of_cell(cell, [ImpedanceSpectrumData])),
                 'children': children,
             }
         )

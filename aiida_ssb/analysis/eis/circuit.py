@@ -41,6 +41,12 @@ from aiida_ssb.exceptions import SettingsError
 __all__ = ['Circuit', 'CircuitSyntaxError', 'Element', 'ElementInfo', 'Parallel', 'ParameterError', 'Series']
 
 
+MAX_NESTING = 16
+"""Deepest nesting of parallel blocks ``p(...)`` a circuit may have: a bound on the parser's (and every tree
+walk's) recursion, above any equivalent circuit in use (a transmission line of ten rungs nests ten deep). A
+1,200-deep circuit string exhausted Python's recursion limit before this bound."""
+
+
 class CircuitSyntaxError(SettingsError):
     """A circuit string that cannot be parsed; the message names the column (1-based)."""
 
@@ -234,6 +240,8 @@ class _Parser:
             return self.element(token)
         if token.kind == 'parallel':
             opening = self.take()  # '(' guaranteed by the tokeniser
+            if len(self.open_stack) >= MAX_NESTING:
+                self.error(f'a circuit nests at most {MAX_NESTING} levels of p(...)', opening.column)
             self.open_stack.append(opening.column)
             branches = [self.series()]
             while self.peek().kind == ',':
