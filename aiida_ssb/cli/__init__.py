@@ -8,6 +8,7 @@ from aiida_ssb.cli import (
     analysis,  # noqa: F401
     demo,  # noqa: F401
     records,  # noqa: F401  (registers the commands)
+    results,  # noqa: F401
     server,  # noqa: F401
     views,  # noqa: F401
     web,  # noqa: F401
