@@ -238,7 +238,8 @@ def test_worker_killed_during_reanalysis(lab_server, split_import):
     else:
         pytest.fail(f'the daemon did not replace worker {victim}: workers {workers}')
 
-    activity = lab_server.wait_idle(timeout=240, after=after)
+    # a step runs its cell's analyses one after another inside the worker: minutes on a loaded 2-core machine
+    activity = lab_server.wait_idle(timeout=600, after=after)
     runs = lab_server.query('runs', after=after, campaign='conc-a')
     assert sorted(run['cell'] for run in runs) == sorted(halves['conc-a']), runs  # one run per cell
     orphaned = set(activity['orphaned'])
