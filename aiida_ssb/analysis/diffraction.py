@@ -179,7 +179,7 @@ def snip_background(intensity: np.ndarray, half_width_points: int) -> np.ndarray
     for p in range(1, m + 1):
         mean = 0.5 * (v[: n - 2 * p] + v[2 * p :])
         np.minimum(v[p : n - p], mean, out=v[p : n - p])
-    return (np.exp(np.exp(v) - 1.0) - 1.0) ** 2 - 1.0
+    return np.asarray((np.exp(np.exp(v) - 1.0) - 1.0) ** 2 - 1.0)
 
 
 # ------------------------------------------------------------------------------------------------ profiles
@@ -203,22 +203,24 @@ def _metric(a: float, b: float, c: float, alpha: float, beta: float, gamma: floa
 
 def _allowed(h: np.ndarray, k: np.ndarray, l: np.ndarray, centring: str) -> np.ndarray:  # noqa: E741
     if centring == 'I':
-        return (h + k + l) % 2 == 0
+        return np.asarray((h + k + l) % 2 == 0)
     if centring == 'F':
-        return ((h + k) % 2 == 0) & ((k + l) % 2 == 0) & ((h + l) % 2 == 0)
+        return np.asarray(((h + k) % 2 == 0) & ((k + l) % 2 == 0) & ((h + l) % 2 == 0))
     if centring == 'C':
-        return (h + k) % 2 == 0
+        return np.asarray((h + k) % 2 == 0)
     if centring == 'A':
-        return (k + l) % 2 == 0
+        return np.asarray((k + l) % 2 == 0)
     if centring == 'B':
-        return (h + l) % 2 == 0
+        return np.asarray((h + l) % 2 == 0)
     if centring == 'R':
-        return (-h + k + l) % 3 == 0
+        return np.asarray((-h + k + l) % 3 == 0)
     return np.ones(h.shape, dtype=bool)
 
 
 def _cell_of(ref: ReferencePhase) -> tuple[float, float, float, float, float, float]:
     a = ref.a_angstrom
+    if a is None:
+        raise SettingsError(f'reference {ref.name!r}: a lattice needs a_angstrom')
     system = ref.crystal_system
     b = ref.b_angstrom or a
     c = ref.c_angstrom or a
@@ -420,8 +422,8 @@ def reference_lines(
 ) -> dict[str, Any]:
     """The lines of a reference phase down to ``d_min``: d-spacing, 2theta, relative intensity (1 when
     unknown), hkl (absent rows -1), its crystal system and cell where known."""
-    system = ref.crystal_system
-    cell = None
+    system: str | None = ref.crystal_system
+    cell: tuple[float, ...] | None = None
     if ref.a_angstrom is not None:
         cell = _cell_of(ref)
         lines = _lattice_lines(cell, ref.centring, d_min)
@@ -513,15 +515,15 @@ def _fit_group(
     k = len(guesses)
     per = 4 if profile == 'pseudo_voigt' else 3
     middle = float(x.mean())
-    start = [float(np.min(y)), 0.0]
+    starts = [float(np.min(y)), 0.0]
     lower = [-np.inf, -np.inf]
     upper = [np.inf, np.inf]
     span = float(np.ptp(x)) or 1.0
     for center, area, fwhm in guesses:
-        start += [center, max(area, 1e-12), fwhm] + ([0.5] if per == 4 else [])
+        starts += [center, max(area, 1e-12), fwhm] + ([0.5] if per == 4 else [])
         lower += [center - 0.5 * fwhm, 0.0, fwhm * 0.2] + ([0.0] if per == 4 else [])
         upper += [center + 0.5 * fwhm, np.inf, min(fwhm * 5.0, span)] + ([1.0] if per == 4 else [])
-    start = np.clip(start, np.array(lower) + 1e-12, np.array(upper) - 1e-12)
+    start = np.clip(starts, np.array(lower) + 1e-12, np.array(upper) - 1e-12)
     weights = 1.0 / np.sqrt(np.maximum(np.abs(y), 1.0))
 
     def model(p: np.ndarray) -> np.ndarray:
@@ -530,7 +532,7 @@ def _fit_group(
             q = p[2 + per * j : 2 + per * (j + 1)]
             eta = q[3] if per == 4 else 0.0
             total = total + _pseudo_voigt(x, q[0], q[1], q[2], eta)
-        return total
+        return np.asarray(total)
 
     def jacobian(p: np.ndarray) -> np.ndarray:
         columns = [np.ones_like(x), x - middle]
@@ -550,7 +552,7 @@ def _fit_group(
             columns.append(area * (eta * d_lorentz_w + (1.0 - eta) * d_gauss_w))
             if per == 4:
                 columns.append(area * (lorentz - gauss))
-        return np.stack(columns, axis=1) * weights[:, None]
+        return np.asarray(np.stack(columns, axis=1) * weights[:, None])
 
     fitted = least_squares(
         lambda p: (model(p) - y) * weights, start, jac=jacobian, bounds=(lower, upper), x_scale='jac'
@@ -720,7 +722,7 @@ def _scherrer(
     with np.errstate(divide='ignore', invalid='ignore'):
         size = s.scherrer_k * lam / (np.radians(broadening) * np.cos(theta)) / 10.0
     size[~resolvable | ~np.isfinite(size)] = np.nan
-    return size
+    return np.asarray(size)
 
 
 def _match_phases(
@@ -832,10 +834,10 @@ def _nearest(lines: np.ndarray, observed: np.ndarray, tolerance: float) -> tuple
 def _inverse_d2(system: str, hkl: np.ndarray, a: float, c: float) -> np.ndarray:
     h, k, l = hkl[:, 0], hkl[:, 1], hkl[:, 2]  # noqa: E741
     if system == 'cubic':
-        return (h * h + k * k + l * l) / a**2
+        return np.asarray((h * h + k * k + l * l) / a**2)
     if system == 'tetragonal':
-        return (h * h + k * k) / a**2 + l * l / c**2
-    return 4.0 / 3.0 * (h * h + h * k + k * k) / a**2 + l * l / c**2
+        return np.asarray((h * h + k * k) / a**2 + l * l / c**2)
+    return np.asarray(4.0 / 3.0 * (h * h + h * k + k * k) / a**2 + l * l / c**2)
 
 
 def _relabel(
@@ -864,7 +866,7 @@ def _refine(
     def residual(p: np.ndarray) -> np.ndarray:
         a, c, zero = unpack(p)
         d = 1.0 / np.sqrt(_inverse_d2(system, hkl, a, c))
-        return two_theta(d, lam) + zero - observed
+        return np.asarray(two_theta(d, lam) + zero - observed)
 
     start = [a0] + ([c0] if uses_c else []) + ([0.0] if s.refine_zero_shift else [])
     fitted = least_squares(residual, start, x_scale='jac')

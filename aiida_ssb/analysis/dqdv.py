@@ -382,11 +382,11 @@ def incremental_capacity(
             'n_rows': int(volts.size),
         }
         noise = _noise_of_smoothed(raw, smoothed, s)
-        peaks = _peaks_of_half(centres, magnitude, noise, s)
-        entry['n_peaks'] = len(peaks)
+        half_peaks = _peaks_of_half(centres, magnitude, noise, s)
+        entry['n_peaks'] = len(half_peaks)
         entry['noise_mah_v'] = noise
         half_cycles.append(entry)
-        for peak in peaks:
+        for peak in half_peaks:
             table.append({'half_cycle': number, 'cycle': int(cycles[k]), 'direction': direction, **peak})
         curve_half.append(np.full(centres.size, number, dtype=np.int64))
         curve_v.append(centres)

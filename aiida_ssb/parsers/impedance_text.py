@@ -33,11 +33,13 @@ from aiida_ssb.parsers.base import Measurement, ParseError, column_unit, timesta
 __all__ = ['read_autolab', 'read_csv_impedance', 'read_gamry_dta', 'read_zplot']
 
 
-def _text_lines(path, what: str) -> list[str]:
+def _text_lines(path: str | os.PathLike[str], what: str) -> list[str]:
     return split_lines(decode_text(path, read_bytes(path), what=what))
 
 
-def _check_frequencies(path, frequency: np.ndarray, first_line: int | None = None) -> None:
+def _check_frequencies(
+    path: str | os.PathLike[str] | None, frequency: np.ndarray, first_line: int | None = None
+) -> None:
     bad = ~(frequency > 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -60,7 +62,9 @@ def _imaginary_note(z_imag: np.ndarray) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- plain CSV
-def read_csv_impedance(path: str | os.PathLike, *, technique: str | None = None, imag_sign: int = 1) -> Measurement:
+def read_csv_impedance(
+    path: str | os.PathLike[str], *, technique: str | None = None, imag_sign: int = 1
+) -> Measurement:
     """A table of ``frequency, Re(Z), Im(Z)`` (more columns are ignored), without header or under a
     one-line header; delimiter (comma, semicolon, tab, spaces) and decimal mark are sniffed.
 
@@ -130,7 +134,7 @@ _GAMRY_UNITS = {
 _GAMRY_TAGS = {'EISPOT': 'peis', 'EISGALV': 'geis'}
 
 
-def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_gamry_dta(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Gamry Framework ``.DTA`` (EXPLAIN) file with an impedance table ``ZCURVE``.
 
     ``Zimag`` is Im(Z) already; ``Idc`` (A) becomes ``dc_current_ma``. The tag ``EISPOT`` gives
@@ -250,9 +254,9 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
             metadata['instrument'] = section
     area = settings.get('AREA')
     if area:
-        value = to_float(area.split()[0], decimal)
-        if value is not None and value > 0:
-            metadata['electrode_area_cm2'] = value
+        area_cm2 = to_float(area.split()[0], decimal)
+        if area_cm2 is not None and area_cm2 > 0:
+            metadata['electrode_area_cm2'] = area_cm2
     version = settings.get('FRAMEWORKVERSION')
     if version:
         metadata['software_version'] = version.split()[0]
@@ -293,7 +297,7 @@ _Z_COLUMNS = {  # normalised column name -> (canonical, sign)
 _Z_DEFAULT_ORDER = ['Freq(Hz)', 'Ampl', 'Bias', 'Time(Sec)', "Z'(a)", "Z''(b)", 'GD', 'Err', 'Range']
 
 
-def read_zplot(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_zplot(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Scribner ZPlot/ZView ``.z`` file: ``key: value`` header up to ``End Comments``, then
     tab/space separated ``Freq(Hz) Ampl Bias Time(Sec) Z'(a) Z''(b) GD Err Range``. ``Z''`` is
     Im(Z). "Control Voltage" gives ``'peis'``, "Control Current" ``'geis'``."""
@@ -377,7 +381,7 @@ def _normalise_header(name: str) -> str:
 
 
 def read_autolab(
-    path: str | os.PathLike, *, technique: str | None = None, allow_truncated: bool = False
+    path: str | os.PathLike[str], *, technique: str | None = None, allow_truncated: bool = False
 ) -> Measurement:
     """Metrohm Autolab impedance text exports, two layouts:
 
@@ -431,7 +435,7 @@ def read_autolab(
     return Measurement('eis', columns, metadata, source=os.fspath(path), file_format='autolab-txt')
 
 
-def _read_z60w(path, lines: list[str], first: str, allow_truncated: bool) -> Measurement:
+def _read_z60w(path: str | os.PathLike[str], lines: list[str], first: str, allow_truncated: bool) -> Measurement:
     header_at = next((i for i, line in enumerate(lines) if 'Freq' in line and "Z'" in line), None)
     if header_at is None:
         raise ParseError(path, 'the Z60W export has no column-name line (with "Freq" and "Z\'")')

@@ -82,7 +82,7 @@ def split_netzsch_column(text: str) -> tuple[str, str]:
 
 
 def read_netzsch(
-    path: str | os.PathLike, *, sample_mass_mg: float | None = None, allow_truncated: bool = False
+    path: str | os.PathLike[str], *, sample_mass_mg: float | None = None, allow_truncated: bool = False
 ) -> Measurement:
     """Read a NETZSCH Proteus ASCII export (see the module docstring).
 
@@ -225,8 +225,9 @@ def read_netzsch(
         if header.get(key):
             metadata[meta_key] = header[key]
     exo = header.get('EXO')
-    if exo and to_float(exo) is not None:
-        metadata['exo_sign'] = int(to_float(exo))
+    exo_value = to_float(exo) if exo else None
+    if exo_value is not None:
+        metadata['exo_sign'] = int(exo_value)
         if 'heat_flow_mw' in columns and metadata['exo_sign'] in (1, -1):
             # canonical sign: exothermic positive (the file's #EXO says which way its signal points)
             columns['heat_flow_mw'] = columns['heat_flow_mw'] * metadata['exo_sign']

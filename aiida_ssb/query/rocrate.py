@@ -31,6 +31,7 @@ from typing import Any
 from aiida import orm
 from aiida.common.links import LinkType
 
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError
 
 __all__ = ['ELN_MEDIA_TYPE', 'collect', 'export_rocrate']
@@ -77,7 +78,7 @@ def _samples(sample_ids: list[str] | None, campaign: str | None) -> list[orm.Nod
         if not nodes:
             raise InputError(f'no campaign {campaign!r}, or it holds no samples')
         return sorted(nodes, key=lambda n: n.pk)
-    return [load_sample(sample_id) for sample_id in sample_ids]
+    return [load_sample(sample_id) for sample_id in sample_ids or ()]
 
 
 def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
         node = stack.pop()
         if node.pk in materials:
             continue
-        materials[node.pk] = node
+        materials[pk_of(node)] = node
         creator = node.creator
         if creator is not None and 'ssb.record.' in (creator.process_type or ''):
             processes[creator.pk] = creator
@@ -99,19 +100,21 @@ def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
                 if hasattr(link.node, 'sample_id'):
                     stack.append(link.node)
     frontier = list(samples)  # downstream: parse processes, then analyses of what they made
-    seen: set[int] = {node.pk for node in frontier}
+    seen: set[int] = {pk_of(node) for node in frontier}
     while frontier:
         node = frontier.pop()
         for link in node.base.links.get_outgoing(link_type=LinkType.INPUT_CALC).all():
             process = link.node
+            if not isinstance(process, orm.ProcessNode):  # an input link always ends at a process
+                continue
             process_type = process.process_type or ''
             if not any(marker in process_type for marker in ('ssb.parse.', 'ssb.analyse.', 'ssb.summarise')):
                 continue
             if process.pk not in processes:
-                processes[process.pk] = process
+                processes[pk_of(process)] = process
                 for output in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
                     if output.node.pk not in seen:
-                        seen.add(output.node.pk)
+                        seen.add(pk_of(output.node))
                         frontier.append(output.node)
     return {
         'samples': samples,
@@ -210,7 +213,7 @@ def _instrument(crate: _Crate, values: dict[str, Any]) -> list[str]:
 
 
 def export_rocrate(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     sample_ids: list[str] | None = None,
     campaign: str | None = None,
@@ -334,7 +337,7 @@ def export_rocrate(
                     kind = process_type.rsplit('.', 1)[-1]
                     if isinstance(node, orm.Dict):
                         content = json.dumps(node.get_dict(), indent=1, sort_keys=True, default=str).encode()
-                        output_files[node.pk] = crate.file(
+                        output_files[pk_of(node)] = crate.file(
                             f'{folder}/results',
                             f'{kind}-{node.uuid[:8]}.json',
                             content,
@@ -352,8 +355,9 @@ def export_rocrate(
                             description=f'{kind} curves (numpy .npz)',
                         )
         # ---------------------------------------------------------------- figures and BattINFO
-        for cell in cells if draw is not None else []:
-            _figures(crate, cell.sample_id, folder_of[cell.sample_id], draw)
+        if draw is not None:
+            for cell in cells:
+                _figures(crate, cell.sample_id, folder_of[cell.sample_id], draw)
         for cell in cells:
             document = cell_battinfo(cell.sample_id, base='urn:aiida-ssb:sample:')
             crate.file(

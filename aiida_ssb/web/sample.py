@@ -215,12 +215,10 @@ def layout(sample_id: str):
             className='card',
         ),
     ]
+    badges = [html.Span(c, className='badge') for c in info.campaigns]
     header = html.Div(
         [
-            html.H1(
-                [f'{sample_id} ', html.Span(info.kind, className='badge')]
-                + [html.Span(c, className='badge') for c in info.campaigns]
-            ),
+            html.H1([f'{sample_id} ', html.Span(info.kind, className='badge'), *badges]),
             html.A('Provenance graph', href=f'/graph/{quoted}', className='button', id='sample-graph-link'),
             html.A('Compare', href=f'/compare?cells={quoted}', className='button', style={'marginLeft': '8px'})
             if info.kind == 'cell'

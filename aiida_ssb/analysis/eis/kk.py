@@ -37,6 +37,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
 
@@ -125,8 +126,8 @@ def _running_mean(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def lin_kk(
-    frequency_hz,
-    z,
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
     *,
     c: float = 0.85,
     max_m: int | None = None,
