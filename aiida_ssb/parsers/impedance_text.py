@@ -145,45 +145,7 @@ def read_gamry_dta(path: str | os.PathLike[str], *, allow_truncated: bool = Fals
     lines = _text_lines(path, 'Gamry EXPLAIN file')
     if not lines or lines[0].strip() != 'EXPLAIN':
         raise ParseError(path, 'is not a Gamry EXPLAIN file (first line is not "EXPLAIN")', line=1)
-    settings: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    notes: list[str] = []
-    table_at = None
-    tag = ''
-    index = 1
-    while index < len(lines):
-        line = lines[index]
-        if not line.strip() or line.startswith('\t'):
-            index += 1
-            continue
-        fields = line.rstrip('\n').split('\t')
-        key = fields[0].strip()
-        kind = fields[1].strip() if len(fields) > 1 else ''
-        if key == 'TAG':
-            tag = kind
-            index += 1
-            continue
-        if key == 'ZCURVE' and kind == 'TABLE':
-            table_at = index
-            break
-        if kind == 'NOTES':
-            count = int(fields[2]) if len(fields) > 2 and fields[2].strip().isdigit() else 0
-            notes = [lines[j].strip() for j in range(index + 1, min(index + 1 + count, len(lines))) if lines[j].strip()]
-            index += 1 + count
-            continue
-        if kind == 'TABLE':
-            index += 1
-            while index < len(lines) and lines[index].startswith('\t'):
-                index += 1
-            continue
-        value = fields[2].strip() if len(fields) > 2 else ''
-        if kind in ('LABEL', 'PSTAT'):
-            labels[key] = value
-        if kind == 'TWOPARAM':
-            settings[key] = ' '.join(field.strip() for field in fields[2:5] if field.strip())
-        elif kind in ('QUANT', 'IQUANT', 'POTEN', 'TOGGLE', 'SELECTOR', 'LABEL', 'PSTAT'):
-            settings[key] = value
-        index += 1
+    settings, labels, notes, table_at, tag = _gamry_header(lines)
     if table_at is None:
         raise ParseError(path, 'has no impedance table (no "ZCURVE TABLE" line)')
     if table_at + 2 >= len(lines):
@@ -235,6 +197,79 @@ def read_gamry_dta(path: str | os.PathLike[str], *, allow_truncated: bool = Fals
         except UnitError as exc:
             raise ParseError(path, f'ZCURVE column {name!r}: {exc}', line=table_at + 3) from None
     technique = _GAMRY_TAGS.get(tag, 'eis')
+    metadata = _gamry_metadata(names, decimal, tag, labels, settings, notes)
+    metadata.update(block_notes)
+    if repaired:
+        metadata['repaired_units'] = repaired
+    n_read = len(next(iter(columns.values()))) if columns else 0
+    if declared is not None:
+        metadata['declared_points'] = declared
+        if n_read != declared and not run_aborted and 'truncated_last_line' not in block_notes:
+            raise ParseError(
+                path,
+                f'the ZCURVE table declares {declared} points but holds {n_read}, and the run is not marked '
+                'aborted: the file is truncated or damaged',
+                line=table_at + 1,
+            )
+    if run_aborted:
+        metadata['run_aborted'] = True
+        metadata['run_aborted_reason'] = (
+            'the file marks the run as aborted (EXPERIMENTABORTED): the spectrum stops at '
+            f'{n_read} points' + (f' of the {declared} planned' if declared else '')
+        )
+    if 'frequency_hz' in columns:
+        _check_frequencies(path, columns['frequency_hz'], start + 1)
+    return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='gamry-dta')
+
+
+def _gamry_header(lines: list[str]) -> tuple[dict[str, str], dict[str, str], list[str], int | None, str]:
+    """The EXPLAIN header above the ZCURVE table: set-up values, labels, notes, the table's line index, the TAG."""
+    settings: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    table_at = None
+    tag = ''
+    index = 1
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip() or line.startswith('\t'):
+            index += 1
+            continue
+        fields = line.rstrip('\n').split('\t')
+        key = fields[0].strip()
+        kind = fields[1].strip() if len(fields) > 1 else ''
+        if key == 'TAG':
+            tag = kind
+            index += 1
+            continue
+        if key == 'ZCURVE' and kind == 'TABLE':
+            table_at = index
+            break
+        if kind == 'NOTES':
+            count = int(fields[2]) if len(fields) > 2 and fields[2].strip().isdigit() else 0
+            notes = [lines[j].strip() for j in range(index + 1, min(index + 1 + count, len(lines))) if lines[j].strip()]
+            index += 1 + count
+            continue
+        if kind == 'TABLE':
+            index += 1
+            while index < len(lines) and lines[index].startswith('\t'):
+                index += 1
+            continue
+        value = fields[2].strip() if len(fields) > 2 else ''
+        if kind in ('LABEL', 'PSTAT'):
+            labels[key] = value
+        if kind == 'TWOPARAM':
+            settings[key] = ' '.join(field.strip() for field in fields[2:5] if field.strip())
+        elif kind in ('QUANT', 'IQUANT', 'POTEN', 'TOGGLE', 'SELECTOR', 'LABEL', 'PSTAT'):
+            settings[key] = value
+        index += 1
+    return settings, labels, notes, table_at, tag
+
+
+def _gamry_metadata(
+    names: list[str], decimal: str, tag: str, labels: dict[str, str], settings: dict[str, str], notes: list[str]
+) -> dict[str, Any]:
+    """The metadata of a Gamry file from its header (see :func:`read_gamry_dta`)."""
     metadata: dict[str, Any] = {'original_columns': names, 'decimal_mark': decimal, 'software': 'Gamry Framework'}
     if tag:
         metadata['gamry_tag'] = tag
@@ -263,28 +298,7 @@ def read_gamry_dta(path: str | os.PathLike[str], *, allow_truncated: bool = Fals
     if notes:
         metadata['comments'] = '\n'.join(notes)
     metadata['settings'] = settings
-    metadata.update(block_notes)
-    if repaired:
-        metadata['repaired_units'] = repaired
-    n_read = len(next(iter(columns.values()))) if columns else 0
-    if declared is not None:
-        metadata['declared_points'] = declared
-        if n_read != declared and not run_aborted and 'truncated_last_line' not in block_notes:
-            raise ParseError(
-                path,
-                f'the ZCURVE table declares {declared} points but holds {n_read}, and the run is not marked '
-                'aborted: the file is truncated or damaged',
-                line=table_at + 1,
-            )
-    if run_aborted:
-        metadata['run_aborted'] = True
-        metadata['run_aborted_reason'] = (
-            'the file marks the run as aborted (EXPERIMENTABORTED): the spectrum stops at '
-            f'{n_read} points' + (f' of the {declared} planned' if declared else '')
-        )
-    if 'frequency_hz' in columns:
-        _check_frequencies(path, columns['frequency_hz'], start + 1)
-    return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='gamry-dta')
+    return metadata
 
 
 # ---------------------------------------------------------------------------------------------- ZPlot

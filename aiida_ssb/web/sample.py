@@ -82,7 +82,7 @@ def _result_card(result):
 
 def layout(sample_id: str):
     from aiida_ssb.query.overview import analysis_runs, overview, raw_files
-    from aiida_ssb.query.plotdata import PLOT_KINDS, available_plots
+    from aiida_ssb.query.plotdata import available_plots
 
     try:
         info = overview(sample_id)
@@ -126,95 +126,9 @@ def layout(sample_id: str):
         ),
         html.H2('Latest results'),
     ] + ([_result_card(result) for result in info.results] or [html.P('no analysis results')])
-    plot_section = []
-    if plots:
-        plot_section = [
-            html.H2('Plots'),
-            html.Div(
-                [
-                    dcc.Tabs(
-                        id='sample-plot-kind',
-                        value=next(iter(plots)),
-                        children=[dcc.Tab(label=PLOT_KINDS[kind].split(' with')[0], value=kind) for kind in plots],
-                    ),
-                    html.Div(
-                        [
-                            html.Label('record / spectrum'),
-                            dcc.Dropdown(id='sample-plot-index', clearable=False, style={'width': '420px'}),
-                            html.Label('cycles (voltage profiles)'),
-                            dcc.Input(
-                                id='sample-plot-cycles', type='text', placeholder='e.g. 1, 2, 50', className='text'
-                            ),
-                        ],
-                        className='controls',
-                        style={'margin': '8px 0'},
-                    ),
-                    dcc.Loading(dcc.Graph(id='sample-plot', config={'displaylogo': False})),
-                ],
-                className='card',
-            ),
-        ]
-    run_section = []
-    if runs:
-        options = [{'label': f'<{run["pk"]}> {run["created"]} ({run["state"]})', 'value': run['uuid']} for run in runs]
-        run_section = [
-            html.H2('Analysis history'),
-            html.Div(
-                [
-                    rows_table(
-                        [
-                            {
-                                'pk': r['pk'],
-                                'created': r['created'],
-                                'state': r['state'],
-                                'plugin': r['version'],
-                                'options': r['options'],
-                            }
-                            for r in runs
-                        ]
-                    ),
-                    html.H3('Compare two runs'),
-                    html.Div(
-                        [
-                            dcc.Dropdown(
-                                id='runs-old',
-                                options=options,
-                                value=runs[min(1, len(runs) - 1)]['uuid'],
-                                style={'width': '380px'},
-                            ),
-                            dcc.Dropdown(
-                                id='runs-new', options=options, value=runs[0]['uuid'], style={'width': '380px'}
-                            ),
-                        ],
-                        className='controls',
-                    ),
-                    html.Div(id='runs-diff'),
-                ],
-                className='card',
-            ),
-        ]
-    file_section = [
-        html.H2('Raw files'),
-        html.Div(
-            [
-                html.Ul(
-                    [
-                        html.Li(
-                            [
-                                html.A(item['filename'], href=f'/download/raw/{item["uuid"]}', className='raw-link'),
-                                f' · {item["technique"]} · {item["records"]} record(s) · '
-                                + ', '.join(f'{k}={_text(v)}' for k, v in item['conditions'].items()),
-                            ]
-                        )
-                        for item in files
-                    ]
-                )
-                if files
-                else html.P('(no raw files)')
-            ],
-            className='card',
-        ),
-    ]
+    plot_section = _plot_section(plots)
+    run_section = _run_section(runs)
+    file_section = _file_section(files)
     badges = [html.Span(c, className='badge') for c in info.campaigns]
     header = html.Div(
         [
@@ -237,6 +151,105 @@ def layout(sample_id: str):
         + file_section
         + run_section
     )
+
+
+def _plot_section(plots: dict[str, list[str]]) -> list[Any]:
+    """The plots card: a tab per plot kind, the record and cycle choosers, the graph."""
+    from aiida_ssb.query.plotdata import PLOT_KINDS
+
+    if not plots:
+        return []
+    return [
+        html.H2('Plots'),
+        html.Div(
+            [
+                dcc.Tabs(
+                    id='sample-plot-kind',
+                    value=next(iter(plots)),
+                    children=[dcc.Tab(label=PLOT_KINDS[kind].split(' with')[0], value=kind) for kind in plots],
+                ),
+                html.Div(
+                    [
+                        html.Label('record / spectrum'),
+                        dcc.Dropdown(id='sample-plot-index', clearable=False, style={'width': '420px'}),
+                        html.Label('cycles (voltage profiles)'),
+                        dcc.Input(id='sample-plot-cycles', type='text', placeholder='e.g. 1, 2, 50', className='text'),
+                    ],
+                    className='controls',
+                    style={'margin': '8px 0'},
+                ),
+                dcc.Loading(dcc.Graph(id='sample-plot', config={'displaylogo': False})),
+            ],
+            className='card',
+        ),
+    ]
+
+
+def _run_section(runs: list[dict[str, Any]]) -> list[Any]:
+    """The analysis history of a cell: its runs and a comparison of two of them."""
+    if not runs:
+        return []
+    options = [{'label': f'<{run["pk"]}> {run["created"]} ({run["state"]})', 'value': run['uuid']} for run in runs]
+    return [
+        html.H2('Analysis history'),
+        html.Div(
+            [
+                rows_table(
+                    [
+                        {
+                            'pk': r['pk'],
+                            'created': r['created'],
+                            'state': r['state'],
+                            'plugin': r['version'],
+                            'options': r['options'],
+                        }
+                        for r in runs
+                    ]
+                ),
+                html.H3('Compare two runs'),
+                html.Div(
+                    [
+                        dcc.Dropdown(
+                            id='runs-old',
+                            options=options,
+                            value=runs[min(1, len(runs) - 1)]['uuid'],
+                            style={'width': '380px'},
+                        ),
+                        dcc.Dropdown(id='runs-new', options=options, value=runs[0]['uuid'], style={'width': '380px'}),
+                    ],
+                    className='controls',
+                ),
+                html.Div(id='runs-diff'),
+            ],
+            className='card',
+        ),
+    ]
+
+
+def _file_section(files: list[dict[str, Any]]) -> list[Any]:
+    """The raw files with their technique, records and conditions."""
+    return [
+        html.H2('Raw files'),
+        html.Div(
+            [
+                html.Ul(
+                    [
+                        html.Li(
+                            [
+                                html.A(item['filename'], href=f'/download/raw/{item["uuid"]}', className='raw-link'),
+                                f' · {item["technique"]} · {item["records"]} record(s) · '
+                                + ', '.join(f'{k}={_text(v)}' for k, v in item['conditions'].items()),
+                            ]
+                        )
+                        for item in files
+                    ]
+                )
+                if files
+                else html.P('(no raw files)')
+            ],
+            className='card',
+        ),
+    ]
 
 
 def _cycles(text: str | None) -> list[int] | None:
