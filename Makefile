@@ -44,6 +44,7 @@ lint: setup
 	$(BIN)/ruff format --check aiida_ssb tests benchmarks docs examples
 	$(BIN)/ruff check aiida_ssb tests benchmarks docs examples
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 docs: setup
 	MPLBACKEND=Agg $(BIN)/python docs/generate.py

@@ -171,6 +171,8 @@ def _growth_point(sample_id: str, at: float) -> float | None:
     from aiida_ssb.query.results import latest_results
 
     for result in latest_results(sample_id, 'interface_growth', limit=1):
+        if result.curves is None:
+            continue
         against = result.summary['against']
         x = result.curves.get_array(against)
         r = result.curves.get_array('resistance_ohm_cm2')
@@ -182,11 +184,11 @@ def _growth_point(sample_id: str, at: float) -> float | None:
 
 def _optimum_milling_time(expected: dict) -> float | None:
     times = expected['seed004']['milling_time_min']
-    values = {cell: _index(cell, 'conductivity_25c_s_cm') for cell in times}
-    values = {cell: v for cell, v in values.items() if v is not None}
+    found = {cell: _index(cell, 'conductivity_25c_s_cm') for cell in times}
+    values = {cell: v for cell, v in found.items() if v is not None}
     if len(values) < len(times):
         return None
-    return float(times[max(values, key=values.get)])
+    return float(times[max(values, key=lambda cell: values[cell])])
 
 
 def _scan_rate_shift(cell: str, reference: str) -> float | None:
@@ -200,6 +202,8 @@ def _failure_cycle_retention(expected: dict) -> float | None:
     from aiida_ssb.query.results import latest_results
 
     for result in latest_results(cell, 'cycling', limit=1):
+        if result.curves is None:
+            continue
         numbers = list(result.curves.get_array('cycle__cycle'))
         if cycle in numbers:
             return float(result.curves.get_array('cycle__capacity_retention_percent')[numbers.index(cycle)])

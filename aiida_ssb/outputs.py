@@ -26,7 +26,7 @@ from aiida_ssb.exceptions import InputError
 __all__ = ['check_output_file', 'check_output_folder', 'output_file', 'output_folder']
 
 
-def check_output_file(path: str | os.PathLike, *, force: bool = False) -> str:
+def check_output_file(path: str | os.PathLike[str], *, force: bool = False) -> str:
     """The output path as a string, after checking that it may be written. Raises :class:`InputError` when it is
     a folder, when its folder does not exist, or when it exists and ``force`` is not given."""
     path = os.fspath(path)
@@ -41,7 +41,7 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False) -> str:
 
 
 @contextlib.contextmanager
-def output_file(path: str | os.PathLike, *, force: bool = False, suffix: str = '') -> Iterator[str]:
+def output_file(path: str | os.PathLike[str], *, force: bool = False, suffix: str = '') -> Iterator[str]:
     """Yield a temporary path beside ``path`` to write to; on success it replaces ``path`` (created 0644-style,
     as the umask allows). On failure nothing is left behind and ``path`` is unchanged."""
     path = check_output_file(path, force=force)
@@ -62,7 +62,7 @@ def output_file(path: str | os.PathLike, *, force: bool = False, suffix: str = '
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check_output_folder(path: str | os.PathLike, *, force: bool = False) -> str:
+def check_output_folder(path: str | os.PathLike[str], *, force: bool = False) -> str:
     """The output folder as a string, after checking it may be written: refused when it is a file, or when it
     exists, holds something and ``force`` is not given."""
     path = os.fspath(path)
@@ -80,7 +80,7 @@ def check_output_folder(path: str | os.PathLike, *, force: bool = False) -> str:
 
 
 @contextlib.contextmanager
-def output_folder(path: str | os.PathLike, *, force: bool = False) -> Iterator[str]:
+def output_folder(path: str | os.PathLike[str], *, force: bool = False) -> Iterator[str]:
     """Yield a temporary folder beside ``path`` to fill; on success its content moves into ``path`` (the
     folder itself when ``path`` does not exist, else file by file). On failure nothing is left behind."""
     path = check_output_folder(path, force=force)

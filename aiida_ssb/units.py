@@ -20,9 +20,12 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiida_ssb.exceptions import InputError
+
+if TYPE_CHECKING:
+    import pint
 
 __all__ = [
     'MAX_UNIT_EXPONENT',
@@ -43,11 +46,11 @@ class UnitError(InputError):
 
 
 @functools.lru_cache(maxsize=1)
-def ureg():
+def ureg() -> pint.UnitRegistry[Any]:
     """The shared pint registry (created on first use: pint takes ~0.2 s to load)."""
     import pint
 
-    registry = pint.UnitRegistry(autoconvert_offset_to_baseunit=False)
+    registry: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=False)
     # lab shorthands pint does not know
     registry.define('mAh = milliampere * hour')
     registry.define('Ah = ampere * hour')
@@ -95,8 +98,10 @@ def check_unit_string(unit: str) -> None:
         match = _UNIT_TOKEN.match(text, position)
         if not match or match.end() == position:
             raise UnitError(f'the unit {unit!r} holds {text[position:].strip()[:1]!r}, which no unit uses')
-        kind = ('power', 'number', 'name', 'operator')[match.lastindex - 1]
-        tokens.append((kind, match.group(match.lastindex)))
+        group = match.lastindex
+        assert group is not None  # each alternative of the pattern is a group and the match is not empty
+        kind = ('power', 'number', 'name', 'operator')[group - 1]
+        tokens.append((kind, match.group(group)))
         position = match.end()
     for index, (kind, value) in enumerate(tokens):
         if kind == 'power':
@@ -115,7 +120,7 @@ def check_unit_string(unit: str) -> None:
         previous = kind
 
 
-def _quantity(value: float, unit: str):
+def _quantity(value: float, unit: str) -> pint.Quantity[Any]:
     registry = ureg()
     unit = _normalise_unit(unit)
     check_unit_string(unit)
@@ -128,7 +133,7 @@ def _quantity(value: float, unit: str):
     return registry.Quantity(value, unit)
 
 
-def parse_quantity(value: Any, default_unit: str | None = None):
+def parse_quantity(value: Any, default_unit: str | None = None) -> pint.Quantity[Any]:
     """Return a pint Quantity from a string such as ``'250 MPa'`` or from a bare number.
 
     A bare number (int/float or a numeric string) takes ``default_unit``; without one it is refused,
@@ -136,7 +141,7 @@ def parse_quantity(value: Any, default_unit: str | None = None):
     """
     registry = ureg()
     if hasattr(value, 'to') and hasattr(value, 'magnitude'):
-        return value
+        return cast('pint.Quantity[Any]', value)
     if isinstance(value, bool):
         raise UnitError(f'expected a quantity, got the boolean {value!r}')
     if isinstance(value, (int, float)):
@@ -220,7 +225,8 @@ def _dimension_name(unit: str) -> str:
 
 def is_quantity_string(value: Any) -> bool:
     """True for strings like ``'12 mm'`` (a number followed by a unit)."""
-    return isinstance(value, str) and bool(_SPLIT.match(value)) and bool(_SPLIT.match(value).group(2))
+    match = _SPLIT.match(value) if isinstance(value, str) else None
+    return match is not None and bool(match.group(2))
 
 
 def format_quantity(value: float, unit: str, digits: int = 4) -> str:

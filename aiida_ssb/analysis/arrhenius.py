@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.settings import Settings
@@ -93,7 +94,7 @@ class ArrheniusSettings(Settings):
 
     @field_validator('split', mode='before')
     @classmethod
-    def _former(cls, value):
+    def _former(cls, value: Any) -> Any:
         return 'two' if value == 'auto' else value
 
 
@@ -120,7 +121,7 @@ class LinearFit:
         return y, float(math.sqrt(max(float(v @ self.covariance @ v), 0.0)))
 
 
-def linear_fit(x, y, sigma=None) -> LinearFit:
+def linear_fit(x: ArrayLike, y: ArrayLike, sigma: ArrayLike | None = None) -> LinearFit:
     """Straight line by least squares with standard errors: ordinary (``n - 2`` degrees of freedom) or, with
     per-point standard errors ``sigma``, weighted (covariance scaled by the reduced chi-square when it exceeds 1)."""
     x = np.asarray(x, dtype=float)
@@ -232,9 +233,9 @@ class ArrheniusRegime:
         }
         if self.fit.reduced_chi2 is not None:
             out['reduced_chi2'] = self.fit.reduced_chi2
-        if se is not None and self.n_points > 2:
+        se_ln = self.ln_prefactor_stderr
+        if se is not None and se_ln is not None and self.n_points > 2:
             t = _t_quantile(self.confidence, self.n_points - 2)
-            se_ln = self.ln_prefactor_stderr
             unit = prefactor_key[len('prefactor_') :]
             out.update(
                 {
@@ -351,13 +352,17 @@ def _y(form: str, t_c: np.ndarray, sigma: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------ regimes by evidence
 
 
-def _segments_fit(x, y, se, cuts) -> tuple[float, list[LinearFit]]:
+def _segments_fit(
+    x: np.ndarray, y: np.ndarray, se: np.ndarray | None, cuts: Sequence[int]
+) -> tuple[float, list[LinearFit]]:
     bounds = [0, *cuts, x.size]
     fits = [linear_fit(x[a:b], y[a:b], None if se is None else se[a:b]) for a, b in itertools.pairwise(bounds)]
     return sum(f.sse for f in fits), fits
 
 
-def _best_split(x, y, se, n_regimes: int, min_points: int):
+def _best_split(
+    x: np.ndarray, y: np.ndarray, se: np.ndarray | None, n_regimes: int, min_points: int
+) -> tuple[float, tuple[int, ...], list[LinearFit]] | None:
     """The cuts (indices into the sorted points) of the best ``n_regimes`` lines, by total weighted RSS."""
     n = x.size
     best = None
@@ -386,7 +391,9 @@ def _f_test(rss_a: float, k_a: int, rss_b: float, k_b: int, n: int) -> tuple[flo
     return float(statistic), float(f_dist.sf(statistic, k_b - k_a, n - k_b))
 
 
-def _choose_regimes(x, y, se, s: ArrheniusSettings, where: str) -> tuple[tuple[int, ...], dict[str, Any]]:
+def _choose_regimes(
+    x: np.ndarray, y: np.ndarray, se: np.ndarray | None, s: ArrheniusSettings, where: str
+) -> tuple[tuple[int, ...], dict[str, Any]]:
     """The cuts of the number of regimes the settings ask for or the evidence justifies, and the scores."""
     n = x.size
     wanted = {'none': 1, 'two': 2, 'three': 3}.get(s.split)
@@ -404,7 +411,7 @@ def _choose_regimes(x, y, se, s: ArrheniusSettings, where: str) -> tuple[tuple[i
                 f'split={s.split!r} needs at least {wanted} x min_points = {wanted * s.min_points} points{where}, got {n}'
             )
         return candidates[wanted][1], {'n_regimes': wanted, 'reason': f'forced by split={s.split!r}', 'scores': []}
-    scores = []
+    scores: list[dict[str, Any]] = []
     for k, (rss, cuts) in candidates.items():
         scores.append({'n_regimes': k, 'rss': rss, 'n_parameters': 3 * k - 1, 'bic': _bic(rss, n, 3 * k - 1)})
     chosen = 1
@@ -442,7 +449,14 @@ def _knee(low: LinearFit, high: LinearFit, t_left: float, t_right: float, span: 
     return 0.5 * (t_left + t_right)
 
 
-def _regimes_of_group(t_c, sigma, se, label, s: ArrheniusSettings, systematic: float):
+def _regimes_of_group(
+    t_c: np.ndarray,
+    sigma: np.ndarray,
+    se: np.ndarray | None,
+    label: str | None,
+    s: ArrheniusSettings,
+    systematic: float,
+) -> tuple[list[ArrheniusRegime], list[np.ndarray], dict[str, Any]]:
     """Regimes (and the members of each) of one branch, by evidence or forced."""
     where = '' if label is None else f' in the {label} branch'
     order = np.argsort(t_c)
@@ -458,7 +472,8 @@ def _regimes_of_group(t_c, sigma, se, label, s: ArrheniusSettings, systematic: f
     cuts, selection = _choose_regimes(x, y, err, s, where)
     selection['branch'] = label
     bounds = [0, *cuts, t.size]
-    regimes, members = [], []
+    regimes: list[ArrheniusRegime] = []
+    members: list[np.ndarray] = []
     source = 'evidence' if s.split == 'evidence' else ('all' if s.split == 'none' else 'forced')
     fits = [linear_fit(x[a:b], y[a:b], None if err is None else err[a:b]) for a, b in itertools.pairwise(bounds)]
     knees = [
@@ -485,9 +500,11 @@ def _regimes_of_group(t_c, sigma, se, label, s: ArrheniusSettings, systematic: f
     return regimes, members, selection
 
 
-def _check(t_c, sigma, stderr_rel, branch):
-    t_c = np.asarray(t_c, dtype=float).ravel()
-    sigma = np.asarray(sigma, dtype=float).ravel()
+def _check(
+    temperature_c: ArrayLike, conductivity_s_cm: ArrayLike, stderr_rel: ArrayLike | None, branch: ArrayLike | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    t_c = np.asarray(temperature_c, dtype=float).ravel()
+    sigma = np.asarray(conductivity_s_cm, dtype=float).ravel()
     if t_c.size != sigma.size:
         raise ArrheniusError(f'temperature_c has {t_c.size} values but conductivity_s_cm has {sigma.size}')
     if not (np.all(np.isfinite(t_c)) and np.all(np.isfinite(sigma))):
@@ -513,9 +530,20 @@ def _check(t_c, sigma, stderr_rel, branch):
     return t_c, sigma, se, labels
 
 
-def _window_regimes(t_c, sigma, se, idx, label, windows, s: ArrheniusSettings, systematic, skipped):
+def _window_regimes(
+    t_c: np.ndarray,
+    sigma: np.ndarray,
+    se: np.ndarray | None,
+    idx: np.ndarray,
+    label: str | None,
+    windows: list[tuple[float, ...]],
+    s: ArrheniusSettings,
+    systematic: float,
+    skipped: list[str],
+) -> tuple[list[ArrheniusRegime], list[np.ndarray]]:
     where = '' if label is None else f' in the {label} branch'
-    regimes, members = [], []
+    regimes: list[ArrheniusRegime] = []
+    members: list[np.ndarray] = []
     for w in windows:
         sel = idx[(t_c[idx] >= w[0]) & (t_c[idx] <= w[1])]
         if sel.size < s.min_points:
@@ -550,14 +578,14 @@ def _window_regimes(t_c, sigma, se, idx, label, windows, s: ArrheniusSettings, s
 
 
 def fit_arrhenius(
-    temperature_c,
-    conductivity_s_cm,
+    temperature_c: ArrayLike,
+    conductivity_s_cm: ArrayLike,
     *,
     stderr_rel: Sequence[float] | np.ndarray | None = None,
     systematic_rel: float | None = None,
-    branch=None,
+    branch: Sequence[str] | np.ndarray | None = None,
     settings: ArrheniusSettings | Mapping[str, Any] | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> ArrheniusResult:
     """Activation energies from conductivity versus temperature (see the module docstring).
 
@@ -611,7 +639,16 @@ def fit_arrhenius(
     return _result(s, t_c, sigma, labels, regimes, members, skipped, selections)
 
 
-def _result(s, t_c, sigma, labels, regimes, members, skipped, selections) -> ArrheniusResult:
+def _result(
+    s: ArrheniusSettings,
+    t_c: np.ndarray,
+    sigma: np.ndarray,
+    labels: np.ndarray | None,
+    regimes: list[ArrheniusRegime],
+    members: list[np.ndarray],
+    skipped: list[str],
+    selections: list[dict[str, Any]],
+) -> ArrheniusResult:
     ref = float(s.reference_temperature_c)
 
     def distance(r: ArrheniusRegime) -> float:

@@ -106,7 +106,7 @@ def _rolling_median(values: np.ndarray, window: int) -> np.ndarray:
         return values
     half = window // 2
     padded = np.pad(values, (half, window - 1 - half), mode='edge')
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+    return np.asarray(np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1))
 
 
 def _first_sustained(mask: np.ndarray, times: np.ndarray, min_points: int, min_duration_s: float) -> int | None:
@@ -181,7 +181,9 @@ class CcdResult:
         return out
 
 
-def _read(time_s: Any, voltage_v: Any, current_ma: Any, area_cm2: Any, optional: dict[str, Any]):
+def _read(
+    time_s: Any, voltage_v: Any, current_ma: Any, area_cm2: Any, optional: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, dict[str, np.ndarray | None]]:
     """Validated columns and area (a :class:`CcdError` naming the field otherwise)."""
     try:
         t = _as_float('time_s', time_s, None)

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field
 
 from aiida_ssb.analysis.settings import Settings
@@ -77,7 +78,7 @@ class ConductivitySettings(Settings):
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description='level of the reported interval')
 
 
-def _positive(value, name: str) -> float:
+def _positive(value: Any, name: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -87,7 +88,7 @@ def _positive(value, name: str) -> float:
     return out
 
 
-def _spectrum(frequency_hz, z) -> tuple[np.ndarray, np.ndarray]:
+def _spectrum(frequency_hz: ArrayLike, z: ArrayLike | tuple[ArrayLike, ArrayLike]) -> tuple[np.ndarray, np.ndarray]:
     f = np.asarray(frequency_hz, dtype=float).ravel()
     if isinstance(z, tuple) and len(z) == 2:
         zc = np.asarray(z[0], dtype=float).ravel() + 1j * np.asarray(z[1], dtype=float).ravel()
@@ -268,7 +269,9 @@ def _spike(f: np.ndarray, zc: np.ndarray, spike_points: int) -> InterceptResult 
     )
 
 
-def high_frequency_intercept(frequency_hz, z, *, method: str = 'auto', spike_points: int = 5) -> InterceptResult:
+def high_frequency_intercept(
+    frequency_hz: ArrayLike, z: ArrayLike | tuple[ArrayLike, ArrayLike], *, method: str = 'auto', spike_points: int = 5
+) -> InterceptResult:
     """Resistance read where the spectrum meets the real axis.
 
     Rules (the data are sorted from high to low frequency):
@@ -354,8 +357,8 @@ class PlateauResult:
 
 
 def real_conductivity_plateau(
-    frequency_hz,
-    z,
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
     thickness_cm: float,
     area_cm2: float,
     *,
@@ -511,7 +514,7 @@ def _sum_stderr(fit: Mapping[str, Any], names: list[str]) -> float | None:
     errors = [fit.get(f'{name.lower()}_stderr_ohm') for name in names]
     if any(e is None for e in errors):
         return None
-    return float(math.sqrt(sum(e * e for e in errors)))
+    return float(math.sqrt(sum(float(e) ** 2 for e in errors if e is not None)))
 
 
 @dataclasses.dataclass
@@ -589,8 +592,8 @@ def _auto_method(fit: Mapping[str, Any] | None, which: str, notes: list[str]) ->
 
 
 def conductivity_of_spectrum(
-    frequency_hz,
-    z,
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
     *,
     fit: Mapping[str, Any] | None = None,
     thickness_cm: float | None = None,
@@ -598,7 +601,7 @@ def conductivity_of_spectrum(
     thickness_stderr_cm: float | None = None,
     area_stderr_cm2: float | None = None,
     settings: ConductivitySettings | Mapping[str, Any] | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> SpectrumConductivity:
     """The ionic conductivity of one spectrum, with its interval (the analysis ``conductivity``).
 

@@ -307,16 +307,8 @@ def incremental_capacity(
     :raises InsufficientDataError: too few rows, no current, no half cycle with enough constant-current rows.
     """
     s = DqdvSettings.resolve(settings, **overrides)
-    t = as_float_array('time_s', time_s)
+    t, v, i = _columns(time_s, voltage_v, current_ma, mass_mg, s)
     n = t.size
-    v = as_float_array('voltage_v', voltage_v, n)
-    i = as_float_array('current_ma', current_ma, n)
-    if n < s.min_half_cycle_points:
-        raise InsufficientDataError(f'{n} rows: dQ/dV needs at least {s.min_half_cycle_points}')
-    if np.any(np.diff(t) < 0):
-        raise InsufficientDataError('time_s: not non-decreasing (sort the record or split it)')
-    if mass_mg is not None and not mass_mg > 0:
-        raise InsufficientDataError(f'mass_mg must be positive, not {mass_mg!r}')
     optional = {
         name: None if values is None else as_float_array(name, values, n)
         for name, values in (
@@ -382,27 +374,23 @@ def incremental_capacity(
             'n_rows': int(volts.size),
         }
         noise = _noise_of_smoothed(raw, smoothed, s)
-        peaks = _peaks_of_half(centres, magnitude, noise, s)
-        entry['n_peaks'] = len(peaks)
+        half_peaks = _peaks_of_half(centres, magnitude, noise, s)
+        entry['n_peaks'] = len(half_peaks)
         entry['noise_mah_v'] = noise
         half_cycles.append(entry)
-        for peak in peaks:
+        for peak in half_peaks:
             table.append({'half_cycle': number, 'cycle': int(cycles[k]), 'direction': direction, **peak})
         curve_half.append(np.full(centres.size, number, dtype=np.int64))
         curve_v.append(centres)
         curve_raw.append(direction * raw)
         curve_smooth.append(direction * smoothed)
-        # dV/dQ on an even capacity grid (constant-current rows, in time order)
-        q_cum = np.cumsum(dq)
-        if q_cum[-1] > 0 and volts.size >= 5:
-            grid = np.linspace(0.0, q_cum[-1], s.capacity_points)
-            volts_on_grid = np.interp(grid, q_cum, volts)
-            step_q = grid[1] - grid[0]
-            window = odd_window(s.dvdq_window_fraction * q_cum[-1], step_q, minimum=5)
+        found = _dvdq_of_half(volts, dq, s)
+        if found is not None:
+            grid, volts_on_grid, derivative = found
             dvdq_half.append(np.full(grid.size, number, dtype=np.int64))
             dvdq_q.append(grid)
             dvdq_v.append(volts_on_grid)
-            dvdq_d.append(smooth(volts_on_grid, window, 2, deriv=1, delta=step_q))
+            dvdq_d.append(derivative)
     if not half_cycles:
         raise InsufficientDataError(
             f'no half cycle has {s.min_half_cycle_points} constant-current rows'
@@ -415,16 +403,7 @@ def incremental_capacity(
     if not table:
         flags.append(flag('no_peaks', 'no dQ/dV peak passed the prominence threshold'))
     track_of, tracks = _tracks(table, s.track_tolerance_v)
-    peaks = {
-        'half_cycle': np.array([row['half_cycle'] for row in table], dtype=np.int64),
-        'cycle': np.array([row['cycle'] for row in table], dtype=np.int64),
-        'direction': np.array([row['direction'] for row in table], dtype=np.int64),
-        'voltage_v': np.array([row['voltage_v'] for row in table], dtype=float),
-        'height_mah_v': np.array([row['height_mah_v'] for row in table], dtype=float),
-        'area_mah': np.array([row['area_mah'] for row in table], dtype=float),
-        'fwhm_v': np.array([row['fwhm_v'] for row in table], dtype=float),
-        'track': track_of,
-    }
+    peaks = _peak_columns(table, track_of)
     curves = {
         'curve__half_cycle': np.concatenate(curve_half),
         'curve__voltage_v': np.concatenate(curve_v),
@@ -441,15 +420,67 @@ def incremental_capacity(
             }
         )
     if mass_mg is not None:
-        per_gram = 1000.0 / mass_mg
-        curves['curve__dqdv_mah_g_v'] = curves['curve__dqdv_mah_v'] * per_gram
-        peaks['area_mah_g'] = peaks['area_mah'] * per_gram
-        peaks['height_mah_g_v'] = peaks['height_mah_v'] * per_gram
-        for track in tracks:
-            track['first_area_mah_g'] = track['first_area_mah'] * per_gram
-            track['last_area_mah_g'] = track['last_area_mah'] * per_gram
+        _add_per_gram(1000.0 / mass_mg, curves, peaks, tracks)
     headline = _headline(table, track_of, tracks)
     return DqdvResult(s, half_cycles, peaks, tracks, curves, flags, headline, mass_mg)
+
+
+def _columns(
+    time_s: Any, voltage_v: Any, current_ma: Any, mass_mg: float | None, s: DqdvSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time, voltage and current as float arrays of one length, checked (:class:`InsufficientDataError`)."""
+    t = as_float_array('time_s', time_s)
+    n = t.size
+    v = as_float_array('voltage_v', voltage_v, n)
+    i = as_float_array('current_ma', current_ma, n)
+    if n < s.min_half_cycle_points:
+        raise InsufficientDataError(f'{n} rows: dQ/dV needs at least {s.min_half_cycle_points}')
+    if np.any(np.diff(t) < 0):
+        raise InsufficientDataError('time_s: not non-decreasing (sort the record or split it)')
+    if mass_mg is not None and not mass_mg > 0:
+        raise InsufficientDataError(f'mass_mg must be positive, not {mass_mg!r}')
+    return t, v, i
+
+
+def _dvdq_of_half(
+    volts: np.ndarray, dq: np.ndarray, s: DqdvSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """dV/dQ of one half cycle on an even capacity grid (constant-current rows, in time order): ``(capacity grid,
+    voltage on it, dV/dQ)``; None for a half cycle without charge or with fewer than 5 rows."""
+    q_cum = np.cumsum(dq)
+    if not (q_cum[-1] > 0 and volts.size >= 5):
+        return None
+    grid = np.linspace(0.0, q_cum[-1], s.capacity_points)
+    volts_on_grid = np.interp(grid, q_cum, volts)
+    step_q = grid[1] - grid[0]
+    window = odd_window(s.dvdq_window_fraction * q_cum[-1], step_q, minimum=5)
+    return grid, volts_on_grid, smooth(volts_on_grid, window, 2, deriv=1, delta=step_q)
+
+
+def _peak_columns(table: list[dict[str, Any]], track_of: np.ndarray) -> dict[str, np.ndarray]:
+    """The peak table as columns."""
+    return {
+        'half_cycle': np.array([row['half_cycle'] for row in table], dtype=np.int64),
+        'cycle': np.array([row['cycle'] for row in table], dtype=np.int64),
+        'direction': np.array([row['direction'] for row in table], dtype=np.int64),
+        'voltage_v': np.array([row['voltage_v'] for row in table], dtype=float),
+        'height_mah_v': np.array([row['height_mah_v'] for row in table], dtype=float),
+        'area_mah': np.array([row['area_mah'] for row in table], dtype=float),
+        'fwhm_v': np.array([row['fwhm_v'] for row in table], dtype=float),
+        'track': track_of,
+    }
+
+
+def _add_per_gram(
+    per_gram: float, curves: dict[str, np.ndarray], peaks: dict[str, np.ndarray], tracks: list[dict[str, Any]]
+) -> None:
+    """The capacities per gram of active mass (``per_gram`` = 1000 / mass in mg) beside the absolute ones."""
+    curves['curve__dqdv_mah_g_v'] = curves['curve__dqdv_mah_v'] * per_gram
+    peaks['area_mah_g'] = peaks['area_mah'] * per_gram
+    peaks['height_mah_g_v'] = peaks['height_mah_v'] * per_gram
+    for track in tracks:
+        track['first_area_mah_g'] = track['first_area_mah'] * per_gram
+        track['last_area_mah_g'] = track['last_area_mah'] * per_gram
 
 
 def _headline(table: list[dict[str, Any]], track_of: np.ndarray, tracks: list[dict[str, Any]]) -> dict[str, Any]:

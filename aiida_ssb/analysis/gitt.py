@@ -156,15 +156,16 @@ def diffusion_length_cm(
         )
         if value is None
     ]
-    if missing:
+    molar_mass, molar_volume = s.molar_mass_g_mol, s.molar_volume_cm3_mol
+    if missing or mass is None or area is None or molar_mass is None or molar_volume is None:
         raise MissingInputError(
             'the diffusion length needs particle_radius_um, or molar_volume_cm3_mol, molar_mass_g_mol, the active '
             f'mass and the contact area; missing: {", ".join(missing)}'
         )
-    moles = mass * 1e-3 / s.molar_mass_g_mol
+    moles = mass * 1e-3 / molar_mass
     return (
-        moles * s.molar_volume_cm3_mol / area,
-        f'n V_m / S = {moles:.4g} mol x {s.molar_volume_cm3_mol:g} cm3/mol / {area:.4g} cm2',
+        moles * molar_volume / area,
+        f'n V_m / S = {moles:.4g} mol x {molar_volume:g} cm3/mol / {area:.4g} cm2',
     )
 
 
@@ -562,7 +563,7 @@ def _r2(x: np.ndarray, y: np.ndarray, slope: float, intercept: float) -> float:
 
 
 def _columns(measurement: Any) -> Mapping[str, Any]:
-    columns = getattr(measurement, 'columns', measurement)
+    columns: Mapping[str, Any] = getattr(measurement, 'columns', measurement)
     missing = [name for name in ('time_s', 'voltage_v', 'current_ma') if name not in columns]
     if missing:
         raise InsufficientDataError(f'the record lacks the column(s) {", ".join(missing)}')

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field
 
 from aiida_ssb.analysis.arrhenius import ArrheniusError, LinearFit, _t_quantile, linear_fit
@@ -68,10 +69,10 @@ class GrowthResult:
     systematic_rel: float = 0.0
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def predict(self, time_h) -> np.ndarray:
+    def predict(self, time_h: ArrayLike) -> np.ndarray:
         """``R0 + k sqrt(t)`` at ``time_h`` (hours)."""
         t = np.asarray(time_h, dtype=float)
-        return self.initial_resistance_ohm_cm2 + self.rate_constant_ohm_cm2_per_sqrt_h * np.sqrt(t)
+        return np.asarray(self.initial_resistance_ohm_cm2 + self.rate_constant_ohm_cm2_per_sqrt_h * np.sqrt(t))
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -92,7 +93,7 @@ class GrowthResult:
             out['systematic_rel'] = self.systematic_rel
         k, se_k = self.rate_constant_ohm_cm2_per_sqrt_h, self.rate_constant_stderr_ohm_cm2_per_sqrt_h
         r0, se_r0 = self.initial_resistance_ohm_cm2, self.initial_resistance_stderr_ohm_cm2
-        if se_k is not None and self.n_points > 2:
+        if se_k is not None and se_r0 is not None and self.n_points > 2:
             t = _t_quantile(self.confidence, self.n_points - 2)
             out.update(
                 {
@@ -116,13 +117,13 @@ class GrowthResult:
 
 
 def fit_parabolic_growth(
-    time_h,
-    resistance_ohm_cm2,
+    time_h: ArrayLike,
+    resistance_ohm_cm2: ArrayLike,
     *,
-    stderr_ohm_cm2=None,
+    stderr_ohm_cm2: ArrayLike | None = None,
     systematic_rel: float | None = None,
     settings: GrowthSettings | Mapping[str, Any] | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> GrowthResult:
     """Fit ``R(t) = R0 + k sqrt(t)``.
 

@@ -139,7 +139,7 @@ def _running_median(values: np.ndarray, width: int) -> np.ndarray:
     pad = width // 2
     padded = np.pad(values, pad, mode='edge')
     windows = np.lib.stride_tricks.sliding_window_view(padded, width)
-    return np.median(windows, axis=1)[: values.size]
+    return np.asarray(np.median(windows, axis=1)[: values.size])
 
 
 def find_holds(

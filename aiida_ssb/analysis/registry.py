@@ -15,12 +15,10 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
+from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import InputError, SettingsError
-
-if TYPE_CHECKING:
-    from aiida_ssb.analysis.settings import Settings
 
 __all__ = [
     'ANALYSES',
@@ -38,6 +36,13 @@ __all__ = [
 def _load(path: str) -> Any:
     module, _, attribute = path.partition(':')
     return getattr(importlib.import_module(module), attribute)
+
+
+def _callable(path: str) -> Callable[..., Any]:
+    found = _load(path)
+    if not callable(found):
+        raise TypeError(f'{path} is not callable')
+    return cast('Callable[..., Any]', found)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,12 +72,15 @@ class AnalysisSpec:
     @property
     def settings(self) -> type[Settings]:
         """The settings type (imported on first use)."""
-        return _load(self.settings_path)
+        settings = _load(self.settings_path)
+        if not (isinstance(settings, type) and issubclass(settings, Settings)):
+            raise TypeError(f'{self.settings_path} is not a Settings type')
+        return settings
 
     @property
     def function(self) -> Callable[..., Any]:
         """The pure function (imported on first use)."""
-        return _load(self.function_path)
+        return _callable(self.function_path)
 
     @property
     def calcfunction(self) -> str:
@@ -82,7 +90,7 @@ class AnalysisSpec:
     @property
     def step(self) -> Callable[..., Any]:
         """The step of the cell analysis workflow that runs it (:mod:`aiida_ssb.workflows.steps`)."""
-        return _load(f'aiida_ssb.workflows.steps:{self.name}')
+        return _callable(f'aiida_ssb.workflows.steps:{self.name}')
 
 
 ANALYSES: dict[str, AnalysisSpec] = {

@@ -141,8 +141,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, '__name__', None) if not typing.get_args(annotation) else None
-    if text:
-        return text
+    name = getattr(annotation, '__name__', None) if not typing.get_args(annotation) else None
+    if isinstance(name, str) and name:
+        return name
     text = repr(annotation).replace('typing.', '')
     return text.replace('NoneType', 'None')

@@ -59,12 +59,12 @@ def smooth(values: np.ndarray, window: int, polyorder: int, deriv: int = 0, delt
     to the largest odd number of points available (and the order with it); a single point is returned as is."""
     n = values.size
     if n < 3:
-        return np.gradient(values, delta) if deriv and n > 1 else values.astype(float).copy()
+        return np.asarray(np.gradient(values, delta) if deriv and n > 1 else values.astype(float).copy())
     window = min(window, n if n % 2 else n - 1)
     order = min(polyorder, window - 1)
     if deriv > order:
         order = min(deriv, window - 1)
-    return savgol_filter(values, window, order, deriv=deriv, delta=delta, mode='interp')
+    return np.asarray(savgol_filter(values, window, order, deriv=deriv, delta=delta, mode='interp'))
 
 
 def robust_noise(values: np.ndarray) -> float:

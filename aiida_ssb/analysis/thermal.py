@@ -129,7 +129,9 @@ class ThermalResult:
         return dict(self.curves)
 
 
-def _segments(temperature: np.ndarray, time: np.ndarray | None, s: ThermalSettings, rate_k_s: float | None):
+def _segments(
+    temperature: np.ndarray, time: np.ndarray | None, s: ThermalSettings, rate_k_s: float | None
+) -> tuple[list[tuple[int, int, int]], np.ndarray]:
     """(start, stop, direction) of heating (+1) and cooling (-1) runs; the smoothed rate in K/min."""
     n = temperature.size
     window = max(5, min(n // 10 * 2 + 1, 51))
@@ -143,7 +145,7 @@ def _segments(temperature: np.ndarray, time: np.ndarray | None, s: ThermalSettin
         moving = np.abs(per_row) > 0.1 * typical
         direction = np.where(moving, np.sign(per_row), 0).astype(int)
         rate = direction * (rate_k_s * 60.0 if rate_k_s else math.nan)
-    found = []
+    found: list[tuple[int, int, int]] = []
     for sign in (1, -1):
         starts, stops = runs(direction == sign)
         for a, b in zip(starts, stops):

@@ -21,6 +21,7 @@ __all__ = [
     'curves_node',
     'failed',
     'run_analysis',
+    'run_function',
     'state_of',
 ]
 
@@ -78,13 +79,22 @@ def cell_masses_mg(cell: orm.Data, bases: list[str]) -> dict[str, float]:
     layer_masses = [layer['mass_mg'] for layer in attributes.get('layers', []) if 'mass_mg' in layer]
     if layer_masses:
         available['cell'] = float(sum(layer_masses))
-    return {basis: float(available[basis]) for basis in bases if available.get(basis)}
+    return {basis: float(value) for basis in bases if (value := available.get(basis))}
 
 
-def run_analysis(function, label: str, **inputs) -> tuple[dict, orm.ProcessNode]:
+def run_function(function: Any, metadata: dict[str, Any], **inputs: Any) -> tuple[dict[str, Any], orm.ProcessNode]:
+    """Run a process function with its ``metadata`` input; returns ``(outputs, process node)``.
+
+    ``function`` is typed ``Any``: AiiDA's ``ProcessFunctionType`` gives ``run_get_node`` the decorated
+    function's own signature, which has no ``metadata`` input although every process function takes one."""
+    outputs, node = function.run_get_node(metadata=metadata, **inputs)
+    return dict(outputs or {}), node
+
+
+def run_analysis(function: Any, label: str, **inputs: Any) -> tuple[dict[str, Any], orm.ProcessNode]:
     """Run an analyse_* function, returning (outputs, process node); a failed analysis raises ValueError
     with its message (the failed process stays in the graph, as the record of the attempt)."""
-    outputs, node = function.run_get_node(metadata={'label': label}, **inputs)
+    outputs, node = run_function(function, {'label': label}, **inputs)
     if not node.is_finished_ok:
         raise AnalysisError(f'{label}: {node.exit_message or node.process_state}')
     return outputs, node

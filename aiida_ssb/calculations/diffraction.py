@@ -9,7 +9,7 @@ from typing import Any
 from aiida import orm
 from aiida.engine import calcfunction
 
-from aiida_ssb.calculations.common import clean, curves_node, failed, state_of
+from aiida_ssb.calculations.common import clean, curves_node, failed, run_function, state_of
 from aiida_ssb.calculations.thermal import sample_identity
 from aiida_ssb.exceptions import AnalysisError, InputError
 
@@ -82,10 +82,11 @@ def run_record_rietveld(pattern: orm.Data, values: dict[str, Any]) -> orm.Dict:
         RietveldResult.model_validate(values)
     except ValidationError as exc:
         raise InputError(f'Rietveld result: {validation_message(exc)}') from None
-    outputs, node = record_rietveld.run_get_node(
+    outputs, node = run_function(
+        record_rietveld,
+        {'disable_cache': True, 'label': f'rietveld {pattern.base.attributes.get("sample_id", "")}'},
         pattern=pattern,
         result=orm.Dict(values),
-        metadata={'disable_cache': True, 'label': f'rietveld {pattern.base.attributes.get("sample_id", "")}'},
     )
     node.base.caching.is_valid_cache = False
     from aiida_ssb.data.index import index_materials

@@ -308,9 +308,9 @@ def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
     if all(e is not None for e in errors):
         curves[f'resistance_stderr_{unit}'] = np.array(errors, dtype=float)
     if opts.fit_law and opts.against == 'time_since_assembly_h':
-        stderr = np.array(errors, dtype=float) if all(e is not None and e > 0 for e in errors) else None
+        law_stderr = np.array(errors, dtype=float) if all(e is not None and e > 0 for e in errors) else None
         try:
-            law = fit_parabolic_growth(x, r, stderr_ohm_cm2=stderr, systematic_rel=area_rel or None, settings=opts)
+            law = fit_parabolic_growth(x, r, stderr_ohm_cm2=law_stderr, systematic_rel=area_rel or None, settings=opts)
         except AnalysisError as exc:
             return failed(f'growth-law fit failed: {exc}', exc)
         summary.update(law.to_dict())

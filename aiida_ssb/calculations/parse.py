@@ -44,7 +44,7 @@ __all__ = [
 _DIGESTS: dict[tuple, tuple[str, str]] = {}
 
 
-def file_digests(path: str | os.PathLike) -> tuple[str, str]:
+def file_digests(path: str | os.PathLike[str]) -> tuple[str, str]:
     """``(sha256, md5)`` of the file, both from one pass over its bytes; remembered while the file is unchanged
     (same inode, size and modification time), so checking and then storing a file reads it once."""
     status = os.stat(path)
@@ -64,7 +64,7 @@ def file_digests(path: str | os.PathLike) -> tuple[str, str]:
     return found
 
 
-def sha256_of(path: str | os.PathLike) -> str:
+def sha256_of(path: str | os.PathLike[str]) -> str:
     return file_digests(path)[0]
 
 
@@ -108,7 +108,7 @@ def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def read_file(path: str | os.PathLike, options: Mapping[str, Any]) -> Measurement:
+def read_file(path: str | os.PathLike[str], options: Mapping[str, Any]) -> Measurement:
     return read(path, **read_options(options))
 
 
@@ -182,7 +182,7 @@ PARSE_FUNCTIONS = {
 }
 
 
-def raw_file_node(path: str | os.PathLike, sha256: str | None = None) -> orm.SinglefileData:
+def raw_file_node(path: str | os.PathLike[str], sha256: str | None = None) -> orm.SinglefileData:
     """The raw file as an unstored SinglefileData: verbatim bytes, original name, SHA-256 and MD5."""
     path = os.fspath(path)
     digest, md5 = file_digests(path)

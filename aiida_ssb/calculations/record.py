@@ -21,6 +21,7 @@ from typing import Any
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_ssb.calculations.common import run_function
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData, active_fraction_of, flatten_composition
 from aiida_ssb.exceptions import InputError
@@ -341,8 +342,8 @@ RECORD_FUNCTIONS = {
 }
 
 
-def _run_uncached(function, label: str, **inputs) -> tuple[dict, orm.ProcessNode]:
-    results, node = function.run_get_node(metadata={'disable_cache': True, 'label': label}, **inputs)
+def _run_uncached(function: Any, label: str, **inputs: Any) -> tuple[dict[str, Any], orm.ProcessNode]:
+    results, node = run_function(function, {'disable_cache': True, 'label': label}, **inputs)
     node.base.caching.is_valid_cache = False
     if not node.is_finished_ok:
         raise RuntimeError(f'{label} failed: {node.exit_message or node.process_state}')
@@ -391,14 +392,14 @@ def record_step(
         nodes[link_label(item.material)] = node
     stored = params.stored()
     stored['inputs'] = [dict(item.stored(), link_label=link_label(item.material)) for item in amounts]
-    results, node = _run_uncached(
+    results, process = _run_uncached(
         RECORD_FUNCTIONS[kind],
         f'{kind} -> {spec.sample_id}',
         parameters=orm.Dict(stored),
         product=orm.Dict(spec.stored()),
         **nodes,
     )
-    return results['material'], node
+    return results['material'], process
 
 
 def assemble_cell(
@@ -414,10 +415,10 @@ def assemble_cell(
         if not isinstance(node, MaterialData):
             raise InputError(f'layer material {sample_id!r} is a {node.__class__.__name__}, not a material')
         nodes[link_label(sample_id)] = node
-    results, node = _run_uncached(
+    results, process = _run_uncached(
         record_cell_assembly, f'cell_assembly -> {spec.sample_id}', parameters=orm.Dict(spec.stored()), **nodes
     )
-    return results['cell'], node
+    return results['cell'], process
 
 
 @calcfunction

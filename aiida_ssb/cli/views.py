@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -169,16 +170,18 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             from aiida_ssb.data.measurements import ImpedanceSpectrumData
             from aiida_ssb.query.records import measurements_of_cell
 
-            spectra = [(node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))]
+            spectra: list[tuple[Any, Any]] = [
+                (node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))
+            ]
         else:
             seen, spectra = set(), []
-            for result in sorted(fits, key=lambda r: r.process.ctime):
-                spectrum = measured_record(result)
+            for fit in sorted(fits, key=lambda r: r.process.ctime):
+                spectrum = measured_record(fit)
                 if spectrum.pk not in seen:
                     seen.add(spectrum.pk)
-                    spectra.append((spectrum, result))
+                    spectra.append((spectrum, fit))
                 else:
-                    spectra = [(s, result if s.pk == spectrum.pk else r) for s, r in spectra]
+                    spectra = [(s, fit if s.pk == spectrum.pk else r) for s, r in spectra]
         if not spectra:
             raise InputError(f'{sample_id} has no impedance spectrum')
 
@@ -210,7 +213,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
                 label=label,
                 figure_axes=(figure, figure.axes[0]) if figure else None,
             )
-        if len(chosen) > 1:
+        if len(chosen) > 1 and figure is not None:
             figure.axes[0].legend(fontsize=7, ncol=2)
         return figure
     if kind == 'drt':
@@ -218,14 +221,14 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
         if not results:
             raise InputError(f'{sample_id} has no DRT result yet: run `aiida-ssb analyse {sample_id}` first')
         results = sorted(results, key=lambda r: r.process.ctime)
-        chosen = results if index is None else [results[index]]
+        picked = results if index is None else [results[index]]
         figure = None
-        records = [measured_record(result) for result in chosen[:8]]
+        records = [measured_record(result) for result in picked[:8]]
         labels = _spectrum_labels(records) if len(records) > 1 else [None]
-        for result, label in zip(chosen[:8], labels):
+        for drt_result, label in zip(picked[:8], labels):
             figure = imp.plot_drt(
-                result.summary.get_dict(),
-                arrays_of(result.curves),
+                drt_result.summary.get_dict(),
+                arrays_of(drt_result.curves),
                 title=None if figure else f'{sample_id}: distribution of relaxation times',
                 figure_axes=(figure, figure.axes[0]) if figure else None,
                 label=label,

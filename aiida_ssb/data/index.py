@@ -83,7 +83,7 @@ _ISSUE21_FIELDS: dict[str, dict[str, str]] = {
 def _take_issue21(entry: dict[str, Any], data: dict[str, Any], uuid: str) -> None:
     """The material index fields of a DC polarisation, transference, thermal, diffraction or Rietveld result."""
     analysis = data.get('analysis')
-    for key, field in _ISSUE21_FIELDS.get(analysis, {}).items():
+    for key, field in _ISSUE21_FIELDS.get(str(analysis), {}).items():
         if data.get(key) is not None:
             entry[field] = data[key]
             entry['sources'][field] = uuid

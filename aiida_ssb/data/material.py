@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiida_ssb.data.sample import SampleData
@@ -81,7 +81,7 @@ MIXTURE_ROLES = ('composite', 'electrode_sheet')
 
 
 def flatten_composition(
-    components: list[Mapping[str, Any]], lookup: Mapping[str, Mapping[str, Any]]
+    components: Sequence[Mapping[str, Any]], lookup: Mapping[str, Mapping[str, Any]]
 ) -> list[dict[str, Any]] | None:
     """Expand the mixtures inside a mass-basis composition down to single-phase materials.
 
@@ -106,7 +106,7 @@ def flatten_composition(
     return list(totals.values())
 
 
-def active_fraction_of(flat: list[Mapping[str, Any]] | None) -> float | None:
+def active_fraction_of(flat: Sequence[Mapping[str, Any]] | None) -> float | None:
     """Mass fraction of active material in a flattened mass-basis composition (None if undeterminable)."""
     if not flat:
         return None

@@ -26,8 +26,10 @@ import sqlite3
 from collections.abc import Iterator
 
 from aiida.manage import get_manager
+from aiida.storage.psql_dos.backend import PsqlDosBackend
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from aiida_ssb.data.sample import DuplicateSampleError
@@ -97,7 +99,15 @@ def _locked_message(what: str) -> str:
     )
 
 
-def _is_sqlite(session) -> bool:
+def _storage() -> PsqlDosBackend:
+    """The profile's storage: PostgreSQL (``core.psql_dos``) or SQLite (``core.sqlite_dos``, a subclass)."""
+    backend = get_manager().get_profile_storage()
+    if not isinstance(backend, PsqlDosBackend):
+        raise TypeError(f'aiida-ssb writes to core.psql_dos or core.sqlite_dos storage, not {type(backend).__name__}')
+    return backend
+
+
+def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == 'sqlite'
 
 
@@ -109,14 +119,14 @@ def write_transaction(what: str = 'write') -> Iterator[None]:
     waiting up to :func:`busy_timeout_s` for another writer (a transaction that read first and then wanted to
     write would be refused at once by SQLite's deadlock avoidance). A lock that outlasts the timeout is a
     :class:`DatabaseLockedError` naming ``what``."""
-    backend = get_manager().get_profile_storage()
+    backend = _storage()
     session = backend.get_session()
     try:
         if _is_sqlite(session):
             connection = session.connection()
             dbapi = connection.connection.dbapi_connection
             _set_busy_timeout(dbapi)
-            if not dbapi.in_transaction:
+            if dbapi is not None and not dbapi.in_transaction:
                 connection.exec_driver_sql('BEGIN IMMEDIATE')
         with backend.transaction():
             yield
@@ -148,6 +158,6 @@ def is_concurrency_conflict(exc: BaseException) -> bool:
 
 def reset_session() -> None:
     """Drop a failed transaction's state from the storage session (before planning again)."""
-    session = get_manager().get_profile_storage().get_session()
+    session = _storage().get_session()
     with contextlib.suppress(Exception):  # nothing to roll back
         session.rollback()

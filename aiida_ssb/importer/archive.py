@@ -64,7 +64,7 @@ class ArchiveReport:
     registered: int = 0
 
 
-def check_archive(path: str | os.PathLike) -> ArchiveCheck:
+def check_archive(path: str | os.PathLike[str]) -> ArchiveCheck:
     """Read an archive's sample ids, raw-file checksums and groups, and find what conflicts with this profile."""
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -102,16 +102,16 @@ def check_archive(path: str | os.PathLike) -> ArchiveCheck:
             )
         else:
             check.merged_samples += 1
-    for sha256, node in find_raw_files(raw_files).items():
-        if node.uuid != raw_files[sha256]:
+    for sha256, raw in find_raw_files(raw_files).items():
+        if raw.uuid != raw_files[sha256]:
             check.conflicts.append(
-                f'raw file {node.filename!r} (SHA-256 {sha256[:12]}...): here node {node.pk}, '
+                f'raw file {raw.filename!r} (SHA-256 {sha256[:12]}...): here node {raw.pk}, '
                 f'in the archive {raw_files[sha256][:8]}'
             )
     return check
 
 
-def import_archive_checked(path: str | os.PathLike, *, dry_run: bool = False) -> ArchiveReport:
+def import_archive_checked(path: str | os.PathLike[str], *, dry_run: bool = False) -> ArchiveReport:
     """Import an archive unless it conflicts with this profile (see the module docstring for the rule)."""
     check = check_archive(path)
     if check.conflicts:

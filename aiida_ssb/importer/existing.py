@@ -19,6 +19,7 @@ from typing import Any
 from aiida import orm
 
 from aiida_ssb.calculations.parse import read_file, sha256_of
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.data.rawfile import chunked, find_raw_files
 from aiida_ssb.importer.measurements import measurement_options
 from aiida_ssb.importer.problems import Collector
@@ -241,7 +242,7 @@ def check_measurement_files(plan, problems: Collector) -> None:
         target = planned.entry.cell or planned.entry.material
         raw = stored.get(sha256)
         if raw is not None:
-            owner = owners.get(raw.pk)
+            owner = owners.get(pk_of(raw))
             if owner == target:
                 planned.status = 'unchanged'
             else:

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.calculations.common import run_function
 from aiida_ssb.calculations.parse import (
     PARSE_FUNCTIONS,
     file_digests,
@@ -111,7 +112,7 @@ def check_measurement(entry: MeasurementEntry, path: str) -> str:
         if owner == target:
             return 'unchanged'
         raise InputError(f'{os.path.basename(path)} was already imported for {owner!r} (raw node {raw.pk})')
-    if problem is not None:
+    if problem is not None or measurement is None:
         raise InputError(str(problem)) from None
     _keep(_key(sha256, options), measurement)
     return 'new'
@@ -121,7 +122,7 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
     """Store one instrument file for its sample through the parse process of its kind; returns the new nodes."""
     from aiida_ssb.data.sample import load_sample
 
-    target = entry.cell or entry.material
+    target = entry.target
     sample = sample or load_sample(target)
     options = measurement_options(entry)
     sha256, _ = file_digests(path)
@@ -138,12 +139,13 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
     hand_over(sha256, options, measurement)
     del measurement  # the parse process holds the only reference: its node takes the arrays without a copy
     try:
-        outputs, process = function.run_get_node(
+        outputs, process = run_function(
+            function,
+            {'label': label},
             raw=raw,
             sample=sample,
             conditions=orm.Dict(conditions),
             options=orm.Dict(options),
-            metadata={'label': label},
         )
     finally:
         take_handed_over(sha256, options)  # not taken (e.g. a cached process): forget it
@@ -153,7 +155,7 @@ def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | Non
 
 
 def import_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     sample_id: str,
     *,
     is_cell: bool = True,

@@ -282,8 +282,10 @@ class _Planner:
             if spec is not None and self.define(spec.sample_id, 'material', path + ('id',)):
                 planned.append(Planned(spec, path))
                 self.roles[spec.sample_id] = spec.role
-            elif spec is None and isinstance(raw, dict) and isinstance(raw.get('id', raw.get('sample_id')), str):
-                self.define(raw.get('id', raw.get('sample_id')), 'material', path + ('id',))  # known: no cascade
+            elif (
+                spec is None and isinstance(raw, dict) and isinstance(given := raw.get('id', raw.get('sample_id')), str)
+            ):
+                self.define(given, 'material', path + ('id',))  # known: no cascade
         return planned
 
     # ---------------------------------------------------------------------------------------------- processes
@@ -353,7 +355,7 @@ class _Planner:
         if node.__class__.__name__ != 'MaterialData':
             self.problems.add(path, f'{sample_id!r} is a {node.__class__.__name__}, not a material')
             return False
-        self.roles[sample_id] = self.stored_attributes(sample_id).get('role')
+        self.roles[sample_id] = str(self.stored_attributes(sample_id).get('role') or '')
         return True
 
     def processes(self, parsed) -> list[PlannedProcess]:
@@ -441,8 +443,10 @@ class _Planner:
             spec = self.problems.validate(CellSpec, raw, path)
             if spec is not None and self.define(spec.sample_id, 'cell', path + ('id',)):
                 planned.append(Planned(spec, path))
-            elif spec is None and isinstance(raw, dict) and isinstance(raw.get('id', raw.get('sample_id')), str):
-                self.define(raw.get('id', raw.get('sample_id')), 'cell', path + ('id',))
+            elif (
+                spec is None and isinstance(raw, dict) and isinstance(given := raw.get('id', raw.get('sample_id')), str)
+            ):
+                self.define(given, 'cell', path + ('id',))
         return planned
 
     def cell_layers(self, cells: list[Planned]) -> None:
@@ -468,7 +472,7 @@ class _Planner:
         return planned
 
     def _check_target(self, entry: MeasurementEntry, path: Path) -> None:
-        target = entry.cell or entry.material
+        target = entry.target
         what = 'cell' if entry.cell else 'material'
         if target in self.defined:
             if self.defined[target][0] != what:
@@ -541,7 +545,7 @@ def _load(filename: str):
     return located
 
 
-def plan_import(path: str | os.PathLike, *, allow_outside: bool = False) -> Plan:
+def plan_import(path: str | os.PathLike[str], *, allow_outside: bool = False) -> Plan:
     """Validate a manifest completely and return the plan; raise :class:`ManifestError` listing every problem.
 
     :param allow_outside: accept measurement files outside the manifest's folder (absolute paths, ``..``,

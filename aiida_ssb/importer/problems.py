@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.importer.yamlpos import Located, format_path
@@ -75,7 +76,7 @@ class Collector:
             return None
 
 
-def _message(model: type[BaseModel], error: dict) -> str:
+def _message(model: type[BaseModel], error: ErrorDetails) -> str:
     # pydantic puts union/model-level errors at the parent; keep the useful part of the message
     message = error['msg'].removeprefix('Value error, ')
     kind = error['type']

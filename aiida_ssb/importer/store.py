@@ -85,7 +85,7 @@ class _Storer:
         ids |= {a.material for p in self.plan.processes for a in p.inputs}
         ids |= {layer.material for c in self.plan.cells for layer in c.spec.layers}
         ids |= {v.spec.material for v in self.plan.literature_values}
-        self.known.update(find_samples(ids))
+        self.known.update({key: node for key, node in find_samples(ids).items() if isinstance(node, MaterialData)})
 
     def open_batch(self) -> None:
         self.group = get_or_create_campaign_group(self.plan.campaign, self.plan.description)
@@ -93,6 +93,8 @@ class _Storer:
 
     def close_batch(self) -> None:
         if self.pending:
+            if self.group is None:
+                raise RuntimeError('a batch is closed that was never opened')
             self.group.add_nodes(self.pending)
         self.pending = []
 
@@ -108,7 +110,8 @@ class _Storer:
         self.tick(f'{section} {name}')
 
     def _material(self, planned) -> None:
-        node = MaterialData(planned.spec).store()
+        node = MaterialData(planned.spec)
+        node.store()
         self.known[planned.spec.sample_id] = node
         self._created('materials', planned.spec.sample_id, [node])
 
@@ -189,7 +192,7 @@ def run_import(
 
 
 def import_manifest(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     dry_run: bool = False,
     progress=None,

@@ -83,7 +83,7 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-def load_located(path: str | os.PathLike) -> Located:
+def load_located(path: str | os.PathLike[str]) -> Located:
     """Load one YAML document, recording the position of every key and item. Raises YamlSyntaxError.
 
     Refused with a :class:`YamlSyntaxError` (never a traceback, never minutes of work): files over
@@ -172,9 +172,13 @@ def loads_located(text: str, filename: str = '<manifest>') -> Located:
         return located
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         reason = ' '.join(part for part in (exc.context, exc.problem) if part)
-        raise YamlSyntaxError(filename, line, column, f'YAML syntax error: {reason}') from None
+        raise YamlSyntaxError(
+            filename,
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+            f'YAML syntax error: {reason}',
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(filename, None, None, f'YAML error: {exc}') from None
     except RecursionError:

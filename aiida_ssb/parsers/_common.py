@@ -38,7 +38,7 @@ MAX_TEXT_BYTES = 2 * 1024**3
 
 
 # ---------------------------------------------------------------------------------------------- bytes/text
-def check_size(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES, what: str = 'text export') -> int:
+def check_size(path: str | os.PathLike[str], limit: int = MAX_TEXT_BYTES, what: str = 'text export') -> int:
     """The size of the file in bytes; a ParseError when it cannot be read or is larger than ``limit``."""
     try:
         size = os.path.getsize(path)
@@ -57,7 +57,7 @@ def check_size(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES, what: str =
     return size
 
 
-def read_bytes(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES) -> bytes:
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_TEXT_BYTES) -> bytes:
     """The whole file, opened read-only, after the size guard. A missing or unreadable file is a ParseError."""
     check_size(path, limit)
     try:
@@ -71,7 +71,7 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES) -> bytes:
         raise ParseError(path, f'cannot be opened: {exc.strerror or exc}') from None
 
 
-def read_head(path: str | os.PathLike, size: int = 65536) -> bytes:
+def read_head(path: str | os.PathLike[str], size: int = 65536) -> bytes:
     """The first ``size`` bytes of the file (for format detection)."""
     try:
         with open(path, 'rb') as handle:
@@ -84,7 +84,7 @@ def read_head(path: str | os.PathLike, size: int = 65536) -> bytes:
         raise ParseError(path, f'cannot be opened: {exc.strerror or exc}') from None
 
 
-def decode_text(path: str | os.PathLike | None, raw: bytes, *, what: str = 'text file') -> str:
+def decode_text(path: str | os.PathLike[str] | None, raw: bytes, *, what: str = 'text file') -> str:
     """Decode an instrument text export.
 
     Order: a byte-order mark decides (UTF-8, UTF-16); otherwise strict UTF-8, then Windows-1252
@@ -118,7 +118,7 @@ def decode_text(path: str | os.PathLike | None, raw: bytes, *, what: str = 'text
     return text
 
 
-def _strict(path, raw: bytes, encoding: str) -> str:
+def _strict(path: str | os.PathLike[str] | None, raw: bytes, encoding: str) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -146,7 +146,7 @@ def line_offsets(text: str, count: int) -> int:
 
 # ---------------------------------------------------------------------------------------------- numbers
 def parse_numeric_block(
-    path: str | os.PathLike | None,
+    path: str | os.PathLike[str] | None,
     block: str,
     *,
     first_line: int,
@@ -600,8 +600,17 @@ class TableLayout:
     """What :func:`sniff_table` found: delimiter, decimal mark, header and where the numbers start."""
 
     def __init__(
-        self, delimiter, decimal, n_columns, first_data_line, header, header_line, header_is_comment, comments, sample
-    ):
+        self,
+        delimiter: str | None,
+        decimal: str,
+        n_columns: int,
+        first_data_line: int,
+        header: list[str] | None,
+        header_line: int | None,
+        header_is_comment: bool,
+        comments: list[str],
+        sample: list[list[float]],
+    ) -> None:
         self.delimiter: str | None = delimiter
         self.decimal: str = decimal
         self.n_columns: int = n_columns
@@ -613,7 +622,7 @@ class TableLayout:
         self.sample: list[list[float]] = sample
 
     def parse(
-        self, path: str | os.PathLike | None, lines: Sequence[str], **options: Any
+        self, path: str | os.PathLike[str] | None, lines: Sequence[str], **options: Any
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """:func:`parse_numeric_block` on the data lines of ``lines`` with this layout (delimiter, decimal mark,
         width, header as column names); ``options`` override any of them or add ``usecols``/``allow_truncated``."""
@@ -647,7 +656,7 @@ def numeric_fields(line: str, delimiter: str | None, decimal: str, min_fraction:
     values = []
     numeric = 0
     for field in fields:
-        text = field
+        text: str | None = field
         if decimal == ',':
             text = None if '.' in field else field.replace(',', '.')
         try:
@@ -708,7 +717,9 @@ def sniff_table(
     return None
 
 
-def _header_above(lines, index, delimiter, width, comment_prefixes):
+def _header_above(
+    lines: Sequence[str], index: int, delimiter: str | None, width: int, comment_prefixes: tuple[str, ...]
+) -> tuple[list[str] | None, int | None, bool]:
     for back in range(index - 1, -1, -1):
         text = lines[back].strip()
         if not text:
@@ -722,7 +733,7 @@ def _header_above(lines, index, delimiter, width, comment_prefixes):
     return None, None, False
 
 
-def integer_column(path, name: str, values: np.ndarray) -> np.ndarray:
+def integer_column(path: str | os.PathLike[str] | None, name: str, values: np.ndarray) -> np.ndarray:
     """A counter column as int64; non-integral or non-finite values are a ParseError."""
     array = np.asarray(values)
     if array.dtype.kind in 'iub':

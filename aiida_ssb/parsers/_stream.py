@@ -66,8 +66,8 @@ class NumericTable:
 
 
 def read_numeric(
-    path: str | os.PathLike | None,
-    source: bytes | tuple[str | os.PathLike, int],
+    path: str | os.PathLike[str] | None,
+    source: bytes | tuple[str | os.PathLike[str], int],
     *,
     first_line: int,
     delimiter: str | None,
@@ -131,7 +131,9 @@ def read_numeric(
     return reader.result()
 
 
-def _blocks(path, source, block_bytes: int) -> Iterator[tuple[bytes, int, bool]]:
+def _blocks(
+    path: str | os.PathLike[str] | None, source: bytes | tuple[str | os.PathLike[str], int], block_bytes: int
+) -> Iterator[tuple[bytes, int, bool]]:
     """(bytes ending at a line end, 1-based number of its first line relative to the table, is the last block)."""
     line = 1
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -181,8 +183,20 @@ def _blocks(path, source, block_bytes: int) -> Iterator[tuple[bytes, int, bool]]
 
 
 class _TableReader:
-    def __init__(self, path, *, first_line, delimiter, n_columns, wanted, decimal, names, allow_truncated, empty_ok,
-                 integer_columns):  # fmt: skip
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None,
+        *,
+        first_line: int,
+        delimiter: str | None,
+        n_columns: int,
+        wanted: list[int],
+        decimal: str,
+        names: list[str] | None,
+        allow_truncated: bool,
+        empty_ok: set[int],
+        integer_columns: set[int],
+    ) -> None:
         self.path = path
         self.first_line = first_line
         self.delimiter = delimiter
@@ -270,7 +284,9 @@ class _TableReader:
         counts[blank] = 0
         return counts
 
-    def _tokenize(self, block, line0, starts, stops, blank) -> np.ndarray:
+    def _tokenize(
+        self, block: bytes, line0: int, starts: np.ndarray, stops: np.ndarray, blank: np.ndarray
+    ) -> np.ndarray:
         import pandas as pd
 
         options: dict[str, Any] = {
@@ -297,7 +313,7 @@ class _TableReader:
         except (ValueError, pd.errors.ParserError, UnicodeError, OverflowError) as exc:
             # something the tokenizer cannot take (a text field, a stray quote...): find it line by line
             return self._slow(block, line0, starts, stops, blank, exc)
-        values = frame.to_numpy(dtype=np.float64, copy=False)
+        values: np.ndarray = frame.to_numpy(dtype=np.float64, copy=False)
         if values.shape[1] != len(self.wanted):
             return self._slow(block, line0, starts, stops, blank, None)
         expected_rows = int((~blank).sum())
@@ -305,7 +321,15 @@ class _TableReader:
             return self._slow(block, line0, starts, stops, blank, None)
         return values
 
-    def _slow(self, block, line0, starts, stops, blank, exc) -> np.ndarray:
+    def _slow(
+        self,
+        block: bytes,
+        line0: int,
+        starts: np.ndarray,
+        stops: np.ndarray,
+        blank: np.ndarray,
+        exc: Exception | None,
+    ) -> np.ndarray:
         """Every line in Python: the first problem becomes a ParseError with its line; no problem, the numbers."""
         rows = []
         for index in range(starts.size):
@@ -351,7 +375,9 @@ class _TableReader:
             return f'column {self.names[position]!r}'
         return f'field {position + 1}'
 
-    def _odd_line(self, block, start, stop, count, line, row, values) -> None:
+    def _odd_line(
+        self, block: bytes, start: int, stop: int, count: int, line: int, row: int, values: np.ndarray
+    ) -> None:
         """A line whose number of fields differs from the header's."""
         fields = self._split(block[start:stop])
         if count < self.n:
@@ -384,7 +410,7 @@ class _TableReader:
                 )
         self.extra_rows += 1
 
-    def _nan_row(self, block, start, stop, line, row, values) -> None:
+    def _nan_row(self, block: bytes, start: int, stop: int, line: int, row: int, values: np.ndarray) -> None:
         """A row the tokenizer gave NaN: an empty field (allowed or not), or a literal NaN."""
         fields = self._split(block[start:stop])
         for slot, position in enumerate(self.wanted):

@@ -23,9 +23,12 @@ import datetime as _dt
 import itertools
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from aiida_ssb.exceptions import InputError
 
@@ -44,7 +47,7 @@ __all__ = [
 class ParseError(InputError):
     """A file that cannot be read. The message always names the file and the reason."""
 
-    def __init__(self, path: str | os.PathLike | None, reason: str, line: int | None = None):
+    def __init__(self, path: str | os.PathLike[str] | None, reason: str, line: int | None = None):
         self.path = None if path is None else os.fspath(path)
         self.reason = reason
         self.line = line
@@ -199,7 +202,7 @@ class Measurement:
     source: str | None = None
     file_format: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.technique not in TECHNIQUES:
             raise ValueError(f'unknown technique {self.technique!r}; known: {", ".join(TECHNIQUES)}')
         lengths = set()
@@ -239,7 +242,7 @@ class Measurement:
     def __contains__(self, name: str) -> bool:
         return name in self.columns
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         """The columns as a pandas DataFrame (column names keep their unit suffix)."""
         import pandas as pd
 
@@ -334,7 +337,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def check_columns(path: str | os.PathLike, columns: Mapping[str, np.ndarray], required: Iterable[str]) -> None:
+def check_columns(path: str | os.PathLike[str], columns: Mapping[str, np.ndarray], required: Iterable[str]) -> None:
     """Raise a ParseError naming the file when a required canonical column is missing or empty."""
     missing = [name for name in required if name not in columns]
     if missing:

@@ -101,7 +101,7 @@ def bdf_table(
 
 def write_bdf(
     measurement: Measurement,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     metadata: Mapping[str, Any] | None = None,
     stack_pressure_mpa: float | None = None,
@@ -159,7 +159,7 @@ def looks_like_bdf(header_line: str) -> bool:
     return all(label in fields for label in BDF_REQUIRED)
 
 
-def read_bdf(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_bdf(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A BDF time series (CSV with BDF labels in its header row, or Parquet) as a cycling measurement.
 
     BDF labels become canonical columns (units converted back); columns under aiida-ssb's canonical names (what
@@ -224,7 +224,7 @@ def read_bdf(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measu
     return Measurement(technique, columns, metadata, source=path, file_format='bdf')
 
 
-def _counter(path, label: str, values: np.ndarray) -> np.ndarray:
+def _counter(path: str | os.PathLike[str] | None, label: str, values: np.ndarray) -> np.ndarray:
     from aiida_ssb.parsers._common import integer_column
 
     return integer_column(path, label, values)

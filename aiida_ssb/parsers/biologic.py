@@ -212,7 +212,7 @@ def integer_columns(names: list[str]) -> list[int]:
 
 
 def canonicalise(
-    path: str | os.PathLike | None,
+    path: str | os.PathLike[str] | None,
     raw: Mapping[str, np.ndarray],
     technique: str,
     *,
@@ -413,7 +413,13 @@ def _current_from_increments(increment_mah: np.ndarray, time_s: np.ndarray) -> n
     return current
 
 
-def _set_points(path, entries, columns, derived, used) -> None:
+def _set_points(
+    path: str | os.PathLike[str] | None,
+    entries: dict[str, tuple[str, str, np.ndarray]],
+    columns: dict[str, np.ndarray],
+    derived: dict[str, str],
+    used: list[str],
+) -> None:
     """``control/V/mA`` is a set-point current in galvanostatic rows (mode 1) and a set-point
     potential in potentiostatic rows (mode 2); elsewhere (rest) it is not a set point (NaN)."""
     entry = entries.get('control/V/mA')

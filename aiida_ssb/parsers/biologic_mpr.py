@@ -71,7 +71,9 @@ _VERSION = re.compile(r'^\d+\.\d+$')
 _USED_FLAGS = ('mode',)  # the other flag bits (ox/red, error, ...) have no canonical column
 
 
-def read_mpr(path: str | os.PathLike, *, keep_dc_rows: bool = False, keep_placeholders: bool = False) -> Measurement:
+def read_mpr(
+    path: str | os.PathLike[str], *, keep_dc_rows: bool = False, keep_placeholders: bool = False
+) -> Measurement:
     """Read an EC-Lab ``.mpr`` binary file (needs galvani, see the module docstring).
 
     :param keep_dc_rows: as for :func:`~aiida_ssb.parsers.biologic_mpt.read_mpt`.

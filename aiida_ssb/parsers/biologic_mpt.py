@@ -106,7 +106,7 @@ def looks_like_mpt_columns(line: str) -> bool:
 
 
 def read_mpt(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     keep_dc_rows: bool = False,
     keep_placeholders: bool = False,
@@ -139,7 +139,7 @@ def read_mpt(
     time_position = names.index('time/s') if 'time/s' in names else None
     absolute_time = time_position is not None and _is_date(first_data, time_position)
     notes: dict[str, Any] = dict(name_notes)
-    if absolute_time:
+    if time_position is not None and absolute_time:
         data_text = layout['data'].decode('latin-1') if layout['data'] is not None else _data_text(path, layout)
         array, start = _absolute_time_table(
             path, data_text, names, time_position, decimal, n_header + 1, allow_truncated, notes
@@ -211,7 +211,9 @@ def read_mpt(
     )
 
 
-def _technique_settings(path, technique: str, block: dict[str, Any]) -> TechniqueSettings | None:
+def _technique_settings(
+    path: str | os.PathLike[str] | None, technique: str, block: dict[str, Any]
+) -> TechniqueSettings | None:
     """The settings block as a validated structure; a block that does not validate is kept as text only (noted,
     never fatal: the data are still good)."""
     try:
@@ -223,7 +225,7 @@ def _technique_settings(path, technique: str, block: dict[str, Any]) -> Techniqu
 _HEAD_BYTES = 1 << 20
 
 
-def _layout(path, size: int) -> dict[str, Any]:
+def _layout(path: str | os.PathLike[str], size: int) -> dict[str, Any]:
     """The header lines (decoded), the number of header lines, the first data line and where the data start.
 
     The header is read from the first megabyte of the file; the data are left on disk (``data_offset``) unless
@@ -289,7 +291,7 @@ def _layout(path, size: int) -> dict[str, Any]:
     }
 
 
-def _layout_in_memory(path, text: str) -> dict[str, Any]:
+def _layout_in_memory(path: str | os.PathLike[str], text: str) -> dict[str, Any]:
     """:func:`_layout` for a file decoded whole (UTF-16, or NUL bytes in its header)."""
     first_end = text.find('\n')
     first_line = (text if first_end < 0 else text[:first_end]).strip().lstrip('\ufeff')
@@ -332,14 +334,14 @@ def _layout_in_memory(path, text: str) -> dict[str, Any]:
     }
 
 
-def _data_text(path, layout: dict[str, Any]) -> str:
+def _data_text(path: str | os.PathLike[str], layout: dict[str, Any]) -> str:
     """The data lines as text (the slow path of absolute-time exports)."""
     raw = read_bytes(path)
     return raw[layout['data_offset'] :].decode('latin-1').replace('\r\n', '\n').replace('\r', '\n')
 
 
 # ---------------------------------------------------------------------------------------------- pieces
-def _column_names(path, line: str, n_header: int) -> tuple[list[str], dict[str, Any]]:
+def _column_names(path: str | os.PathLike[str] | None, line: str, n_header: int) -> tuple[list[str], dict[str, Any]]:
     """The column names of line ``n_header`` and notes on what was tolerated.
 
     EC-Lab ends the line with a tab, and some exports (PEIS with Ece recorded) with an empty name before it:
@@ -397,7 +399,7 @@ def _column_names(path, line: str, n_header: int) -> tuple[list[str], dict[str, 
     return unique, notes
 
 
-def _decimal_mark(path, first_data: str, line: int) -> str:
+def _decimal_mark(path: str | os.PathLike[str] | None, first_data: str, line: int) -> str:
     fields = [field for field in first_data.strip().split('\t') if field]
     with_comma = any(',' in field for field in fields)
     if not with_comma:
@@ -424,7 +426,16 @@ def _is_date(first_data: str, position: int) -> bool:
         return parse_datetime(value) is not None
 
 
-def _absolute_time_table(path, data_text, names, time_position, decimal, first_line, allow_truncated, notes):
+def _absolute_time_table(
+    path: str | os.PathLike[str] | None,
+    data_text: str,
+    names: list[str],
+    time_position: int,
+    decimal: str,
+    first_line: int,
+    allow_truncated: bool,
+    notes: dict[str, Any],
+) -> tuple[np.ndarray, _dt.datetime | None]:
     """Slow path for exports with EC-Lab's absolute time format: the time column holds dates."""
     lines = list(data_text.split('\n'))
     while lines and not lines[-1].strip():

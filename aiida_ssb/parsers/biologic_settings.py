@@ -93,12 +93,12 @@ def _dtype(layout: str) -> np.dtype:
     return np.dtype([(field.split(':')[0], _TYPES[field.split(':')[1]]) for field in layout.split()])
 
 
-def mpr_settings(technique: str, data: bytes) -> tuple[TechniqueSettings | None, dict[str, Any]]:
+def mpr_settings(technique: str, data: bytes) -> tuple[TechniqueSettings | None, list[dict[str, Any]]]:
     """The technique settings of a settings module's bytes, and the raw parameters (one dict per sequence).
-    ``(None, {})`` for a technique whose layout is not known, or when no offset fits."""
+    ``(None, [])`` for a technique whose layout is not known, or when no offset fits."""
     layouts = _LAYOUTS.get(technique)
     if not layouts:
-        return None, {}
+        return None, []
     dtypes = [_dtype(layout) for layout in layouts]
     candidates = []
     for offset in _OFFSETS:
@@ -108,20 +108,21 @@ def mpr_settings(technique: str, data: bytes) -> tuple[TechniqueSettings | None,
         if not 0 < sequences < 1000:
             continue
         for dtype in dtypes:
-            if len(dtype.names) != count or offset + 4 + sequences * dtype.itemsize > len(data):
+            names = dtype.names or ()
+            if len(names) != count or offset + 4 + sequences * dtype.itemsize > len(data):
                 continue
             records = np.frombuffer(data, dtype=dtype, count=sequences, offset=offset + 4)
-            raw = [{name: record[name].item() for name in dtype.names} for record in records]
+            raw = [{name: record[name].item() for name in names} for record in records]
             candidates.append((_plausibility(raw), offset, raw))
     if not candidates:
-        return None, {}
+        return None, []
     score, _, raw = max(candidates, key=lambda candidate: candidate[0])
     if score < 0:
-        return None, {}  # no layout reads sensible numbers (another EC-Lab version): not guessed
+        return None, []  # no layout reads sensible numbers (another EC-Lab version): not guessed
     try:
         sequences = tuple(_sequence(technique, index, values) for index, values in enumerate(raw))
     except ValueError:  # a value out of its range: the layout does not fit this file after all
-        return None, {}
+        return None, []
     settings = TechniqueSettings(
         technique=technique,
         source='.mpr settings module',
@@ -176,9 +177,17 @@ def _scaled(value: Any, unit: str | None, target: str) -> float | None:
 
 def _sequence(technique: str, index: int, p: dict[str, Any]) -> SequenceSettings:
     values: dict[str, Any] = {'index': index}
+
+    def unit(table: dict[int, str], key: str) -> str | None:
+        code = p.get(key)
+        return table.get(int(code)) if isinstance(code, (int, float)) and float(code).is_integer() else None
+
+    def vs_reference(key: str) -> bool:
+        return unit(_VS_REFERENCE, key) == 'Ref'
+
     if technique in ('gcpl', 'cp'):
         by_rate = technique == 'gcpl' and p.get('set_I/C') == 1
-        current = _scaled(p.get('Is'), _CURRENT_UNITS.get(p.get('Is_unit')), 'mA')
+        current = _scaled(p.get('Is'), unit(_CURRENT_UNITS, 'Is_unit'), 'mA')
         if technique == 'gcpl' and current is not None and p.get('I_sign') == 1:
             current = -abs(current)
         if by_rate:
@@ -198,19 +207,17 @@ def _sequence(technique: str, index: int, p: dict[str, Any]) -> SequenceSettings
         values['repeat'] = p.get('nc_cycles')
     elif technique in ('ca', 'ocv', 'wait'):
         values['control'] = 'potential' if technique == 'ca' else 'rest'
-        if technique == 'ca' and _VS_REFERENCE.get(p.get('Ei_vs')) == 'Ref':
+        if technique == 'ca' and vs_reference('Ei_vs'):
             values['set_potential_v'] = _float(p.get('Ei'))
         duration = _float(p.get('ti', p.get('tR')))
         values['duration_s'] = duration or None
     elif technique in ('cv', 'lsv'):
         values['control'] = 'sweep'
-        values['scan_rate_mv_s'] = _scaled(p.get('dE/dt'), _SCAN_UNITS.get(p.get('dE/dt_unit')), 'mV/s')
-        potentials = [
-            _float(p.get(key))
-            for key in ('Ei', 'E1', 'E2', 'Ef', 'EL')
-            if key in p and _VS_REFERENCE.get(p.get(f'{key}_vs')) == 'Ref'
+        values['scan_rate_mv_s'] = _scaled(p.get('dE/dt'), unit(_SCAN_UNITS, 'dE/dt_unit'), 'mV/s')
+        numbers = [
+            _float(p.get(key)) for key in ('Ei', 'E1', 'E2', 'Ef', 'EL') if key in p and vs_reference(f'{key}_vs')
         ]
-        potentials = [value for value in potentials if value is not None]
+        potentials = [value for value in numbers if value is not None]
         if potentials:
             values['upper_voltage_limit_v'] = max(potentials)
             values['lower_voltage_limit_v'] = min(potentials)
@@ -218,17 +225,17 @@ def _sequence(technique: str, index: int, p: dict[str, Any]) -> SequenceSettings
     elif technique in ('peis', 'geis', 'zir'):
         values['control'] = 'impedance'
         if technique == 'zir':
-            frequency = _scaled(p.get('f'), _FREQUENCY_UNITS.get(p.get('f_unit')), 'Hz')
+            frequency = _scaled(p.get('f'), unit(_FREQUENCY_UNITS, 'f_unit'), 'Hz')
             values['frequency_start_hz'] = frequency
             values['frequency_end_hz'] = frequency
         else:
-            values['frequency_start_hz'] = _scaled(p.get('fi'), _FREQUENCY_UNITS.get(p.get('fi_unit')), 'Hz')
-            values['frequency_end_hz'] = _scaled(p.get('ff'), _FREQUENCY_UNITS.get(p.get('ff_unit')), 'Hz')
+            values['frequency_start_hz'] = _scaled(p.get('fi'), unit(_FREQUENCY_UNITS, 'fi_unit'), 'Hz')
+            values['frequency_end_hz'] = _scaled(p.get('ff'), unit(_FREQUENCY_UNITS, 'ff_unit'), 'Hz')
         if technique == 'geis':
-            values['set_current_ma'] = _scaled(p.get('Is'), _CURRENT_UNITS.get(p.get('Is_unit')), 'mA')
-            values['amplitude_ma'] = _scaled(p.get('Ia'), _CURRENT_UNITS.get(p.get('Ia_unit')), 'mA')
+            values['set_current_ma'] = _scaled(p.get('Is'), unit(_CURRENT_UNITS, 'Is_unit'), 'mA')
+            values['amplitude_ma'] = _scaled(p.get('Ia'), unit(_CURRENT_UNITS, 'Ia_unit'), 'mA')
         else:
-            if _VS_REFERENCE.get(p.get('E_vs')) == 'Ref':
+            if vs_reference('E_vs'):
                 values['set_potential_v'] = _float(p.get('E'))
             values['amplitude_mv'] = _float(p.get('Va'))  # stored in mV, as the export shows it
     else:

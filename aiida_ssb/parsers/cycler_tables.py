@@ -26,9 +26,13 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from aiida_ssb.parsers._common import (
     check_size,
@@ -134,7 +138,7 @@ def detect_cycler_table(lines: list[str]) -> str | None:
     return None
 
 
-def xlsx_kind(path) -> str | None:
+def xlsx_kind(path: str | os.PathLike[str]) -> str | None:
     """For an XLSX workbook: ``'neware-xlsx'`` or ``'arbin-xlsx'`` from the header words in its shared strings."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -158,17 +162,17 @@ def xlsx_kind(path) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------- reading
-def read_neware_table(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_neware_table(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Neware BTS export, CSV or XLSX, record or step layout (see the module docstring)."""
     return _read(path, 'neware', allow_truncated)
 
 
-def read_arbin_table(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_arbin_table(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """An Arbin MITS export, CSV or XLSX (see the module docstring)."""
     return _read(path, 'arbin', allow_truncated)
 
 
-def _read(path, vendor: str, allow_truncated: bool) -> Measurement:
+def _read(path: str | os.PathLike[str], vendor: str, allow_truncated: bool) -> Measurement:
     head = open(path, 'rb').read(4) if os.path.isfile(path) else b''
     if head.startswith(b'PK\x03\x04'):
         return _read_xlsx(path, vendor)
@@ -184,7 +188,7 @@ class _Table:
         self.text = text
 
 
-def _read_csv(path, vendor: str, allow_truncated: bool) -> Measurement:
+def _read_csv(path: str | os.PathLike[str], vendor: str, allow_truncated: bool) -> Measurement:
     """Numbers through the shared numeric core (pandas' C tokenizer on the bytes, line-exact errors, the
     truncated last line); only the few text columns (step type, dates, written durations) as text."""
     import pandas as pd
@@ -266,12 +270,12 @@ def _read_csv(path, vendor: str, allow_truncated: bool) -> Measurement:
     return _measurement(path, vendor, _Table(names, number, text_of), 'csv', notes)
 
 
-def _comma_decimal(column) -> bool:
+def _comma_decimal(column: pd.Series) -> bool:
     sample = column.head(50)
     return bool(sample.str.contains(',', regex=False).any()) and not bool(sample.str.contains('.', regex=False).any())
 
 
-def _read_xlsx(path, vendor: str) -> Measurement:
+def _read_xlsx(path: str | os.PathLike[str], vendor: str) -> Measurement:
     try:
         import openpyxl  # noqa: F401
     except ImportError:
@@ -283,7 +287,8 @@ def _read_xlsx(path, vendor: str) -> Measurement:
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine='openpyxl')
     except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
         raise ParseError(path, f'cannot be read as an XLSX workbook: {type(exc).__name__}: {exc}') from None
-    records, steps = [], []
+    records: list[tuple[str, list[str], pd.DataFrame, int]] = []
+    steps: list[tuple[str, list[str], pd.DataFrame, int]] = []
     for sheet_name, frame in sheets.items():
         header_at = None
         for index in range(min(10, frame.shape[0])):
@@ -309,7 +314,7 @@ def _read_xlsx(path, vendor: str) -> Measurement:
 
     def number(position: int) -> np.ndarray:
         column = body[position]
-        values = pd.to_numeric(column.replace('', np.nan), errors='coerce').to_numpy(dtype=np.float64)
+        values = np.asarray(pd.to_numeric(column.replace('', np.nan), errors='coerce'), dtype=np.float64)
         bad = np.isnan(values) & column.notna().to_numpy() & (column.astype(str).str.strip() != '').to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
@@ -355,7 +360,7 @@ def _cell_text(value: Any) -> str:
 _DURATION = re.compile(r'^\s*(?:(\d+)\s*(?:d|days?|-)\s*)?(\d+):(\d{1,2}):(\d{1,2}(?:[.,]\d*)?)\s*$')
 
 
-def durations(path, name: str, texts: np.ndarray, first_line: int) -> np.ndarray:
+def durations(path: str | os.PathLike[str] | None, name: str, texts: np.ndarray, first_line: int) -> np.ndarray:
     """Seconds from texts that are numbers of seconds or durations ``[d-|Nd ]h:mm:ss[.fff]`` (vectorised)."""
     import pandas as pd
 
@@ -403,17 +408,19 @@ def _durations_arrow(texts: np.ndarray) -> np.ndarray | None:
     array = pa.array(texts.tolist(), type=pa.string())
     parts = pc.extract_regex(array, _NAMED_DURATION)
 
-    def field(name: str) -> np.ndarray:
+    def field(name: str) -> npt.NDArray[np.float64]:
         values = pc.struct_field(parts, name)
         values = pc.if_else(pc.equal(values, ''), None, values)
         values = pc.replace_substring(values, ',', '.')
-        return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
-    days = np.nan_to_num(field('d'), nan=0.0)
+    days: npt.NDArray[np.float64] = np.nan_to_num(field('d'), nan=0.0)
     return days * 86400.0 + field('h') * 3600.0 + field('m') * 60.0 + field('s')
 
 
-def _measurement(path, vendor: str, table: _Table, container: str, notes: dict[str, Any]) -> Measurement:
+def _measurement(
+    path: str | os.PathLike[str], vendor: str, table: _Table, container: str, notes: dict[str, Any]
+) -> Measurement:
     names = table.names
     roles = roles_of(names)
     layout = (
@@ -517,13 +524,15 @@ def _step_control(text: Any) -> str:
     return 'other'
 
 
-def _step_settings(names, roles, table: _Table, step_types) -> TechniqueSettings | None:
+def _step_settings(
+    names: list[str], roles: dict[str, tuple[int, str | None]], table: _Table, step_types: np.ndarray | None
+) -> TechniqueSettings | None:
     if step_types is None:
         return None
     # a step table holds what each step did (its end voltage, its duration), not what it was told: only the
     # program's structure (step numbers, types, controls) is taken as settings
     sequences = []
-    seen: set[tuple] = set()
+    seen: set[tuple[int, str]] = set()
     for row, label in enumerate(step_types.tolist()):
         step = int(table.number(roles['step'][0])[row]) if 'step' in roles else row
         key = (step, str(label))
@@ -540,7 +549,7 @@ def _step_settings(names, roles, table: _Table, step_types) -> TechniqueSettings
     return TechniqueSettings(technique='cycling', source='cycler step table (step types)', sequences=tuple(sequences))
 
 
-def _step_settings_from_frame(names: list[str], body) -> TechniqueSettings | None:
+def _step_settings_from_frame(names: list[str], body: pd.DataFrame) -> TechniqueSettings | None:
     import pandas as pd
 
     roles = roles_of(names)
@@ -548,7 +557,7 @@ def _step_settings_from_frame(names: list[str], body) -> TechniqueSettings | Non
         return None
 
     def number(position: int) -> np.ndarray:
-        return pd.to_numeric(body[position], errors='coerce').to_numpy(dtype=np.float64)
+        return np.asarray(pd.to_numeric(body[position], errors='coerce'), dtype=np.float64)
 
     def text(position: int) -> np.ndarray:
         return np.array([_cell_text(value) for value in body[position].tolist()], dtype=object)

@@ -22,7 +22,7 @@ import ntpath
 import os
 import shutil
 import subprocess
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -53,7 +53,7 @@ _NEWARE_MODES = {'Rest': 3, 'CC_Chg': 1, 'CC_DChg': 1, 'CV_Chg': 2, 'CV_DChg': 2
 
 
 def read_neware(
-    path: str | os.PathLike, *, software_cycle_number: bool = False, cycle_mode: str = 'chg'
+    path: str | os.PathLike[str], *, software_cycle_number: bool = False, cycle_mode: str = 'chg'
 ) -> Measurement:
     """A Neware ``.nda`` or ``.ndax`` file (kind decided from the content, not the extension).
 
@@ -143,7 +143,7 @@ def _total_time(step_time: np.ndarray, step: np.ndarray) -> np.ndarray:
     """Neware's ``Time`` restarts at every step: add the end time of all earlier steps. A new
     step starts at the moment the previous one ended (its first point repeats that instant)."""
     if step_time.size == 0:
-        return step_time.copy()
+        return np.array(step_time, copy=True)
     starts = np.flatnonzero(np.diff(step) != 0) + 1
     offsets = np.zeros(step_time.size)
     if starts.size:
@@ -193,7 +193,7 @@ _ARBIN_COLUMNS = {  # Arbin name -> (canonical, factor to the canonical unit)
 }
 
 
-def read_arbin(path: str | os.PathLike, *, backend: str = 'auto') -> Measurement:
+def read_arbin(path: str | os.PathLike[str], *, backend: str = 'auto') -> Measurement:
     """An Arbin ``.res`` file (MS-Access database, table ``Channel_Normal_Table``).
 
     :param backend: ``'auto'`` (mdb-export if on the PATH, else access-parser), ``'mdbtools'`` or
@@ -272,7 +272,7 @@ def read_arbin(path: str | os.PathLike, *, backend: str = 'auto') -> Measurement
     return Measurement('cycling', columns, metadata, source=os.fspath(path), file_format='arbin-res')
 
 
-def _arbin_declared_rows(path, table: str) -> int | None:
+def _arbin_declared_rows(path: str | os.PathLike[str], table: str) -> int | None:
     """The row count the database's table definition states (mdbtools' ``mdb-count``), or None."""
     executable = shutil.which('mdb-count')
     if executable is None:
@@ -285,14 +285,14 @@ def _arbin_declared_rows(path, table: str) -> int | None:
     return int(text) if result.returncode == 0 and text.isdigit() else None
 
 
-def _numbers(path, name: str, values: list[Any]) -> np.ndarray:
+def _numbers(path: str | os.PathLike[str] | None, name: str, values: list[Any]) -> np.ndarray:
     try:
         return np.array([float(value) if value not in (None, '') else np.nan for value in values], dtype=np.float64)
     except (TypeError, ValueError):
         raise ParseError(path, f'Arbin column {name!r} holds values that are not numbers') from None
 
 
-def _arbin_tables_mdbtools(path, table: str, required: bool) -> dict[str, list[str]]:
+def _arbin_tables_mdbtools(path: str | os.PathLike[str], table: str, required: bool) -> dict[str, list[str]]:
     executable = shutil.which('mdb-export')
     if executable is None:
         raise UnsupportedFormatError(path, ARBIN_HINT)
@@ -324,7 +324,7 @@ def _arbin_tables_mdbtools(path, table: str, required: bool) -> dict[str, list[s
     return columns
 
 
-def _arbin_tables_access_parser(path, table: str, required: bool) -> dict[str, list[Any]]:
+def _arbin_tables_access_parser(path: str | os.PathLike[str], table: str, required: bool) -> dict[str, list[Any]]:
     try:
         from access_parser import AccessParser
     except ImportError:
@@ -384,7 +384,7 @@ _MACCOR_ALIASES = {
 }
 
 
-def read_maccor(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_maccor(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Maccor text export (tab separated; a title line, then ``Rec# Cyc# Step Test (Min) Step (Min)
     Amp-hr Watt-hr Amps Volts State ES DPt Time``).
 
@@ -522,13 +522,17 @@ def read_maccor(path: str | os.PathLike, *, allow_truncated: bool = False) -> Me
     return Measurement('cycling', columns, metadata, source=os.fspath(path), file_format='maccor-txt')
 
 
-def _minutes_or_duration(numeric, roles, role: str) -> np.ndarray:
+class _Numeric(Protocol):
+    def __call__(self, role: str, duration: bool = False) -> np.ndarray: ...
+
+
+def _minutes_or_duration(numeric: _Numeric, roles: dict[str, int], role: str) -> np.ndarray:
     """A ``(Min)`` column: minutes, or a written duration (then already in seconds)."""
-    values = numeric(role, duration=True)
+    values: np.ndarray = numeric(role, duration=True)
     return values * 60.0 if _all_plain_numbers(numeric, role) else values
 
 
-def _all_plain_numbers(numeric, role: str) -> bool:
+def _all_plain_numbers(numeric: _Numeric, role: str) -> bool:
     try:
         numeric(role)
     except ParseError:

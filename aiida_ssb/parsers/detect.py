@@ -10,7 +10,7 @@ import itertools
 import math
 import os
 
-from aiida_ssb.parsers._common import COMMENT_PREFIXES, decode_text, read_head, sniff_table
+from aiida_ssb.parsers._common import COMMENT_PREFIXES, TableLayout, decode_text, read_head, sniff_table
 from aiida_ssb.parsers.base import ParseError
 
 __all__ = ['SUPPORTED_FORMATS', 'detect_format']
@@ -42,7 +42,7 @@ SUPPORTED_FORMATS: dict[str, str] = {
 }
 
 
-def detect_format(path: str | os.PathLike) -> str:
+def detect_format(path: str | os.PathLike[str]) -> str:
     """The format code (a key of :data:`SUPPORTED_FORMATS`) of the file at ``path``.
 
     Raises :class:`~aiida_ssb.parsers.base.ParseError` for an empty file or content that matches no
@@ -125,7 +125,7 @@ def detect_format(path: str | os.PathLike) -> str:
     return _numeric_table_format(path, nonempty)
 
 
-def _decode_head(path, head: bytes) -> str:
+def _decode_head(path: str | os.PathLike[str] | None, head: bytes) -> str:
     """The start of the file as text, for looking at it (a character cut at the end of the head or
     an unusual code page must not fail detection; the reader decodes strictly)."""
     if head.startswith((b'\xff\xfe', b'\xfe\xff')):
@@ -137,7 +137,7 @@ def _decode_head(path, head: bytes) -> str:
     return text.replace('\r\n', '\n').replace('\r', '\n')
 
 
-def _check_header_width(path, lines: list[str], table) -> None:
+def _check_header_width(path: str | os.PathLike[str] | None, lines: list[str], table: TableLayout) -> None:
     """A column-name row right above the numbers that names another number of columns than the rows hold is
     a broken table (e.g. ``frequency,re,im`` over rows of two values), not some other format."""
     if table.header is not None or table.delimiter is None:
@@ -156,7 +156,7 @@ def _check_header_width(path, lines: list[str], table) -> None:
         return
 
 
-def _numeric_table_format(path, lines: list[str]) -> str:
+def _numeric_table_format(path: str | os.PathLike[str] | None, lines: list[str]) -> str:
     """Plain tables: 2 numeric columns -> 'xy'; 3 -> 'csv-impedance' or 'xy' (2theta, intensity, error); anything
     else, or a table under a header row -> 'generic-csv'.
 

@@ -23,7 +23,7 @@ _WAVELENGTH = re.compile(
 )
 
 
-def read_xy(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_xy(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A diffraction pattern as a table: first column 2theta in degrees, second the intensity
     (further columns, e.g. an uncertainty, are ignored). Comment lines (``#``, ``!``, ``%``, ``;``,
     ``//``) and a column-name line are allowed; delimiter and decimal mark are sniffed. A wavelength
@@ -90,7 +90,7 @@ def _children(element: ET.Element | None, name: str) -> list[ET.Element]:
     return [child for child in element if _local(child.tag) == name]
 
 
-def _floats(path, element: ET.Element, what: str) -> np.ndarray:
+def _floats(path: str | os.PathLike[str] | None, element: ET.Element, what: str) -> np.ndarray:
     text = (element.text or '').split()
     try:
         values = np.array(text, dtype=np.float64)
@@ -108,7 +108,7 @@ def _is_number(token: str) -> bool:
         return False
 
 
-def read_xrdml(path: str | os.PathLike, *, scan: int | str = 0) -> Measurement:
+def read_xrdml(path: str | os.PathLike[str], *, scan: int | str = 0) -> Measurement:
     """A PANalytical/Malvern ``.xrdml`` file (XRDMeasurement schema 1.x or 2.x).
 
     Reads ``<positions axis="2Theta">`` (``startPosition``/``endPosition`` or ``listPositions``) and
@@ -205,7 +205,9 @@ def read_xrdml(path: str | os.PathLike, *, scan: int | str = 0) -> Measurement:
     return Measurement('xrd', columns, metadata, source=os.fspath(path), file_format='panalytical-xrdml')
 
 
-def _read_scan(path, scan: ET.Element, number: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def _read_scan(
+    path: str | os.PathLike[str] | None, scan: ET.Element, number: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     points = _child(scan, 'dataPoints')
     if points is None:
         raise ParseError(path, f'scan {number} has no <dataPoints>')

@@ -18,7 +18,7 @@ or a cell that is not a number is a :class:`~aiida_ssb.parsers.base.ParseError` 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ __all__ = ['infer_technique', 'read_generic']
 _COUNTERS = {name for name, (unit, _) in COLUMNS.items() if unit == '1'}
 
 
-def infer_technique(columns: set[str] | list[str]) -> str | None:
+def infer_technique(columns: Iterable[str]) -> str | None:
     """A technique implied by the canonical columns alone, or None when ambiguous."""
     names = set(columns)
     if {'frequency_hz', 'z_real_ohm', 'z_imag_ohm'} <= names:
@@ -58,7 +58,7 @@ def infer_technique(columns: set[str] | list[str]) -> str | None:
 
 
 def read_generic(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     column_map: Mapping[str, Any] | None = None,
     technique: str | None = None,
@@ -137,7 +137,9 @@ def read_generic(
     return Measurement(chosen, columns, metadata, source=os.fspath(path), file_format='generic-csv')
 
 
-def _parse_specs(path, column_map: Mapping[str, Any]) -> dict[str, tuple[Any, str, float]]:
+def _parse_specs(
+    path: str | os.PathLike[str] | None, column_map: Mapping[str, Any]
+) -> dict[str, tuple[Any, str, float]]:
     specs = {}
     for canonical, spec in column_map.items():
         if canonical not in COLUMNS:
@@ -168,7 +170,9 @@ def _parse_specs(path, column_map: Mapping[str, Any]) -> dict[str, tuple[Any, st
     return specs
 
 
-def _resolve(path, canonical: str, column: str | int, header: list[str] | None, n_columns: int) -> int:
+def _resolve(
+    path: str | os.PathLike[str] | None, canonical: str, column: str | int, header: list[str] | None, n_columns: int
+) -> int:
     if isinstance(column, int):
         if not 0 <= column < n_columns:
             raise ParseError(
@@ -180,11 +184,12 @@ def _resolve(path, canonical: str, column: str | int, header: list[str] | None, 
         raise ParseError(
             path, f'column {column!r} (mapped to {canonical}): the table has no header row; use 0-based column indices'
         )
-    for matcher in (
+    matchers: tuple[Callable[[str], bool], ...] = (
         lambda name: name == column,
         lambda name: name.strip() == column.strip(),
         lambda name: name.strip().lower() == column.strip().lower(),
-    ):
+    )
+    for matcher in matchers:
         hits = [position for position, name in enumerate(header) if matcher(name)]
         if len(hits) == 1:
             return hits[0]

@@ -78,7 +78,7 @@ def looks_like_parstat(lines: list[str]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- CH Instruments
-def read_chi(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_chi(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A CH Instruments text export (impedance, cyclic or linear sweep voltammetry)."""
     lines = split_lines(decode_text(path, read_bytes(path), what='CH Instruments export'))
     technique = None
@@ -177,7 +177,7 @@ def read_chi(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measu
     return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='chi-txt')
 
 
-def _impedance_checks(path, columns: dict[str, np.ndarray], first_line: int) -> None:
+def _impedance_checks(path: str | os.PathLike[str] | None, columns: dict[str, np.ndarray], first_line: int) -> None:
     for name in ('frequency_hz', 'z_real_ohm', 'z_imag_ohm'):
         if name not in columns:
             raise ParseError(path, f'the impedance table lacks {name}')
@@ -188,7 +188,7 @@ def _impedance_checks(path, columns: dict[str, np.ndarray], first_line: int) -> 
 
 
 # ---------------------------------------------------------------------------------------------- Parstat
-def read_parstat(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_parstat(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Parstat (PowerSine) impedance text export (see the module docstring)."""
     lines = split_lines(decode_text(path, read_bytes(path), what='Parstat export'))
     header_at = next((i for i, line in enumerate(lines[:3]) if line.strip()), None)
@@ -244,13 +244,13 @@ def _by_name(names: list[str]) -> tuple[int, int, int] | None:
         None,
     )
     imag = next((i for i, name in enumerate(lowered) if name.startswith(("z''", 'zim', 'z_im', 'zimag'))), None)
-    if None in (frequency, real, imag):
+    if frequency is None or real is None or imag is None:
         return None
     return frequency, real, imag
 
 
 # ---------------------------------------------------------------------------------------------- VersaStudio
-def read_versastudio(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_versastudio(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A VersaStudio ``.par`` file: every ``<SegmentN>`` with impedance data (see the module docstring)."""
     text = decode_text(path, read_bytes(path), what='VersaStudio file')
     lines = split_lines(text)

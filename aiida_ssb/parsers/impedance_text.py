@@ -33,11 +33,13 @@ from aiida_ssb.parsers.base import Measurement, ParseError, column_unit, timesta
 __all__ = ['read_autolab', 'read_csv_impedance', 'read_gamry_dta', 'read_zplot']
 
 
-def _text_lines(path, what: str) -> list[str]:
+def _text_lines(path: str | os.PathLike[str], what: str) -> list[str]:
     return split_lines(decode_text(path, read_bytes(path), what=what))
 
 
-def _check_frequencies(path, frequency: np.ndarray, first_line: int | None = None) -> None:
+def _check_frequencies(
+    path: str | os.PathLike[str] | None, frequency: np.ndarray, first_line: int | None = None
+) -> None:
     bad = ~(frequency > 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -60,7 +62,9 @@ def _imaginary_note(z_imag: np.ndarray) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- plain CSV
-def read_csv_impedance(path: str | os.PathLike, *, technique: str | None = None, imag_sign: int = 1) -> Measurement:
+def read_csv_impedance(
+    path: str | os.PathLike[str], *, technique: str | None = None, imag_sign: int = 1
+) -> Measurement:
     """A table of ``frequency, Re(Z), Im(Z)`` (more columns are ignored), without header or under a
     one-line header; delimiter (comma, semicolon, tab, spaces) and decimal mark are sniffed.
 
@@ -130,7 +134,7 @@ _GAMRY_UNITS = {
 _GAMRY_TAGS = {'EISPOT': 'peis', 'EISGALV': 'geis'}
 
 
-def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_gamry_dta(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Gamry Framework ``.DTA`` (EXPLAIN) file with an impedance table ``ZCURVE``.
 
     ``Zimag`` is Im(Z) already; ``Idc`` (A) becomes ``dc_current_ma``. The tag ``EISPOT`` gives
@@ -141,45 +145,7 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
     lines = _text_lines(path, 'Gamry EXPLAIN file')
     if not lines or lines[0].strip() != 'EXPLAIN':
         raise ParseError(path, 'is not a Gamry EXPLAIN file (first line is not "EXPLAIN")', line=1)
-    settings: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    notes: list[str] = []
-    table_at = None
-    tag = ''
-    index = 1
-    while index < len(lines):
-        line = lines[index]
-        if not line.strip() or line.startswith('\t'):
-            index += 1
-            continue
-        fields = line.rstrip('\n').split('\t')
-        key = fields[0].strip()
-        kind = fields[1].strip() if len(fields) > 1 else ''
-        if key == 'TAG':
-            tag = kind
-            index += 1
-            continue
-        if key == 'ZCURVE' and kind == 'TABLE':
-            table_at = index
-            break
-        if kind == 'NOTES':
-            count = int(fields[2]) if len(fields) > 2 and fields[2].strip().isdigit() else 0
-            notes = [lines[j].strip() for j in range(index + 1, min(index + 1 + count, len(lines))) if lines[j].strip()]
-            index += 1 + count
-            continue
-        if kind == 'TABLE':
-            index += 1
-            while index < len(lines) and lines[index].startswith('\t'):
-                index += 1
-            continue
-        value = fields[2].strip() if len(fields) > 2 else ''
-        if kind in ('LABEL', 'PSTAT'):
-            labels[key] = value
-        if kind == 'TWOPARAM':
-            settings[key] = ' '.join(field.strip() for field in fields[2:5] if field.strip())
-        elif kind in ('QUANT', 'IQUANT', 'POTEN', 'TOGGLE', 'SELECTOR', 'LABEL', 'PSTAT'):
-            settings[key] = value
-        index += 1
+    settings, labels, notes, table_at, tag = _gamry_header(lines)
     if table_at is None:
         raise ParseError(path, 'has no impedance table (no "ZCURVE TABLE" line)')
     if table_at + 2 >= len(lines):
@@ -231,34 +197,7 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
         except UnitError as exc:
             raise ParseError(path, f'ZCURVE column {name!r}: {exc}', line=table_at + 3) from None
     technique = _GAMRY_TAGS.get(tag, 'eis')
-    metadata: dict[str, Any] = {'original_columns': names, 'decimal_mark': decimal, 'software': 'Gamry Framework'}
-    if tag:
-        metadata['gamry_tag'] = tag
-        metadata['technique_source'] = 'file header (TAG)' if tag in _GAMRY_TAGS else 'format'
-    if labels.get('TITLE'):
-        metadata['technique_name'] = labels['TITLE']
-    moment = parse_datetime(f'{labels.get("DATE", "")} {labels.get("TIME", "")}')
-    if moment is not None:
-        metadata.update(timestamp_metadata(moment))
-    if labels.get('PSTAT'):
-        section = labels['PSTAT']
-        serial = settings.get('PSTATSERIALNO', '').strip()
-        if serial and section.endswith(f'-{serial}'):
-            metadata['instrument'] = section[: -len(serial) - 1]
-            metadata['instrument_serial'] = serial
-        else:
-            metadata['instrument'] = section
-    area = settings.get('AREA')
-    if area:
-        value = to_float(area.split()[0], decimal)
-        if value is not None and value > 0:
-            metadata['electrode_area_cm2'] = value
-    version = settings.get('FRAMEWORKVERSION')
-    if version:
-        metadata['software_version'] = version.split()[0]
-    if notes:
-        metadata['comments'] = '\n'.join(notes)
-    metadata['settings'] = settings
+    metadata = _gamry_metadata(names, decimal, tag, labels, settings, notes)
     metadata.update(block_notes)
     if repaired:
         metadata['repaired_units'] = repaired
@@ -283,6 +222,85 @@ def read_gamry_dta(path: str | os.PathLike, *, allow_truncated: bool = False) ->
     return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='gamry-dta')
 
 
+def _gamry_header(lines: list[str]) -> tuple[dict[str, str], dict[str, str], list[str], int | None, str]:
+    """The EXPLAIN header above the ZCURVE table: set-up values, labels, notes, the table's line index, the TAG."""
+    settings: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    table_at = None
+    tag = ''
+    index = 1
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip() or line.startswith('\t'):
+            index += 1
+            continue
+        fields = line.rstrip('\n').split('\t')
+        key = fields[0].strip()
+        kind = fields[1].strip() if len(fields) > 1 else ''
+        if key == 'TAG':
+            tag = kind
+            index += 1
+            continue
+        if key == 'ZCURVE' and kind == 'TABLE':
+            table_at = index
+            break
+        if kind == 'NOTES':
+            count = int(fields[2]) if len(fields) > 2 and fields[2].strip().isdigit() else 0
+            notes = [lines[j].strip() for j in range(index + 1, min(index + 1 + count, len(lines))) if lines[j].strip()]
+            index += 1 + count
+            continue
+        if kind == 'TABLE':
+            index += 1
+            while index < len(lines) and lines[index].startswith('\t'):
+                index += 1
+            continue
+        value = fields[2].strip() if len(fields) > 2 else ''
+        if kind in ('LABEL', 'PSTAT'):
+            labels[key] = value
+        if kind == 'TWOPARAM':
+            settings[key] = ' '.join(field.strip() for field in fields[2:5] if field.strip())
+        elif kind in ('QUANT', 'IQUANT', 'POTEN', 'TOGGLE', 'SELECTOR', 'LABEL', 'PSTAT'):
+            settings[key] = value
+        index += 1
+    return settings, labels, notes, table_at, tag
+
+
+def _gamry_metadata(
+    names: list[str], decimal: str, tag: str, labels: dict[str, str], settings: dict[str, str], notes: list[str]
+) -> dict[str, Any]:
+    """The metadata of a Gamry file from its header (see :func:`read_gamry_dta`)."""
+    metadata: dict[str, Any] = {'original_columns': names, 'decimal_mark': decimal, 'software': 'Gamry Framework'}
+    if tag:
+        metadata['gamry_tag'] = tag
+        metadata['technique_source'] = 'file header (TAG)' if tag in _GAMRY_TAGS else 'format'
+    if labels.get('TITLE'):
+        metadata['technique_name'] = labels['TITLE']
+    moment = parse_datetime(f'{labels.get("DATE", "")} {labels.get("TIME", "")}')
+    if moment is not None:
+        metadata.update(timestamp_metadata(moment))
+    if labels.get('PSTAT'):
+        section = labels['PSTAT']
+        serial = settings.get('PSTATSERIALNO', '').strip()
+        if serial and section.endswith(f'-{serial}'):
+            metadata['instrument'] = section[: -len(serial) - 1]
+            metadata['instrument_serial'] = serial
+        else:
+            metadata['instrument'] = section
+    area = settings.get('AREA')
+    if area:
+        area_cm2 = to_float(area.split()[0], decimal)
+        if area_cm2 is not None and area_cm2 > 0:
+            metadata['electrode_area_cm2'] = area_cm2
+    version = settings.get('FRAMEWORKVERSION')
+    if version:
+        metadata['software_version'] = version.split()[0]
+    if notes:
+        metadata['comments'] = '\n'.join(notes)
+    metadata['settings'] = settings
+    return metadata
+
+
 # ---------------------------------------------------------------------------------------------- ZPlot
 _Z_COLUMNS = {  # normalised column name -> (canonical, sign)
     'freq(hz)': ('frequency_hz', 1.0),
@@ -293,7 +311,7 @@ _Z_COLUMNS = {  # normalised column name -> (canonical, sign)
 _Z_DEFAULT_ORDER = ['Freq(Hz)', 'Ampl', 'Bias', 'Time(Sec)', "Z'(a)", "Z''(b)", 'GD', 'Err', 'Range']
 
 
-def read_zplot(path: str | os.PathLike, *, allow_truncated: bool = False) -> Measurement:
+def read_zplot(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> Measurement:
     """A Scribner ZPlot/ZView ``.z`` file: ``key: value`` header up to ``End Comments``, then
     tab/space separated ``Freq(Hz) Ampl Bias Time(Sec) Z'(a) Z''(b) GD Err Range``. ``Z''`` is
     Im(Z). "Control Voltage" gives ``'peis'``, "Control Current" ``'geis'``."""
@@ -377,7 +395,7 @@ def _normalise_header(name: str) -> str:
 
 
 def read_autolab(
-    path: str | os.PathLike, *, technique: str | None = None, allow_truncated: bool = False
+    path: str | os.PathLike[str], *, technique: str | None = None, allow_truncated: bool = False
 ) -> Measurement:
     """Metrohm Autolab impedance text exports, two layouts:
 
@@ -431,7 +449,7 @@ def read_autolab(
     return Measurement('eis', columns, metadata, source=os.fspath(path), file_format='autolab-txt')
 
 
-def _read_z60w(path, lines: list[str], first: str, allow_truncated: bool) -> Measurement:
+def _read_z60w(path: str | os.PathLike[str], lines: list[str], first: str, allow_truncated: bool) -> Measurement:
     header_at = next((i for i, line in enumerate(lines) if 'Freq' in line and "Z'" in line), None)
     if header_at is None:
         raise ParseError(path, 'the Z60W export has no column-name line (with "Freq" and "Z\'")')

@@ -63,7 +63,7 @@ _TABLE_FORMATS = ('csv-impedance', 'xy', 'generic-csv', 'autolab-txt', 'parstat-
 
 
 def read(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     file_format: str | None = None,
     technique: str | None = None,
@@ -157,7 +157,11 @@ def _flags(metadata: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def finalise(
-    path, measurement: Measurement, *, technique: str | None = None, expect_kind: str | None = None
+    path: str | os.PathLike[str] | None,
+    measurement: Measurement,
+    *,
+    technique: str | None = None,
+    expect_kind: str | None = None,
 ) -> Measurement:
     """The checks shared by every reader (see :func:`read`)."""
     metadata = measurement.metadata

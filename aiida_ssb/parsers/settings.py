@@ -180,8 +180,8 @@ def _get(block: dict[str, Any], index: int, *keys: str) -> str | None:
         if key in block:
             value = block[key]
             if isinstance(value, list):
-                return value[index] if index < len(value) else None
-            return value
+                return str(value[index]) if index < len(value) and value[index] is not None else None
+            return None if value is None else str(value)
     return None
 
 
@@ -199,7 +199,9 @@ def settings_from_ec_lab(technique: str, block: dict[str, Any]) -> TechniqueSett
 
 
 def _ec_lab_sequence(technique: str, block: dict[str, Any], index: int) -> SequenceSettings | None:
-    get = lambda *keys: _get(block, index, *keys)  # noqa: E731
+    def get(*keys: str) -> str | None:
+        return _get(block, index, *keys)
+
     if technique == 'mb' or 'ctrl_type' in block:
         return _modulo_bat_sequence(block, index)
     values: dict[str, Any] = {'index': index}
@@ -235,10 +237,10 @@ def _ec_lab_sequence(technique: str, block: dict[str, Any], index: int) -> Seque
         rate = _number(get('dE/dt'))
         values['scan_rate_mv_s'] = _with_unit(rate, get('dE/dt unit'), 'mV/s') if rate is not None else None
         # a potential set "vs. Eoc" (or vs. Ei) is relative to a value not known here: not a limit
-        potentials = [
+        numbers = [
             _number(get(key)) for key in ('Ei (V)', 'E1 (V)', 'E2 (V)', 'Ef (V)', 'EL (V)') if _absolute(block, key)
         ]
-        potentials = [value for value in potentials if value is not None]
+        potentials = [value for value in numbers if value is not None]
         if potentials:
             values['upper_voltage_limit_v'] = max(potentials)
             values['lower_voltage_limit_v'] = min(potentials)
@@ -274,7 +276,9 @@ _MB_CONTROLS = {
 
 
 def _modulo_bat_sequence(block: dict[str, Any], index: int) -> SequenceSettings | None:
-    get = lambda key: _get(block, index, key)  # noqa: E731
+    def get(key: str) -> str | None:
+        return _get(block, index, key)
+
     label = (get('ctrl_type') or '').strip()
     if not label:
         return None

@@ -82,7 +82,7 @@ def split_netzsch_column(text: str) -> tuple[str, str]:
 
 
 def read_netzsch(
-    path: str | os.PathLike, *, sample_mass_mg: float | None = None, allow_truncated: bool = False
+    path: str | os.PathLike[str], *, sample_mass_mg: float | None = None, allow_truncated: bool = False
 ) -> Measurement:
     """Read a NETZSCH Proteus ASCII export (see the module docstring).
 
@@ -92,20 +92,7 @@ def read_netzsch(
     :param allow_truncated: drop a short last line instead of failing.
     """
     lines = split_lines(decode_text(path, read_bytes(path), what='NETZSCH export'))
-    header: dict[str, str] = {}
-    column_at = None
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith('##'):
-            column_at = index
-            break
-        if not stripped.startswith('#'):
-            break
-        key, separator, value = stripped[1:].partition(':')
-        if separator:
-            header.setdefault(key.strip(), value.strip().strip(';,\t ').strip())
+    header, column_at = _netzsch_header(lines)
     if column_at is None:
         raise ParseError(path, 'has no column line starting with "##" (e.g. ##Temp./°C;Time/min;DSC/(mW/mg))')
     export_type = header.get('EXPORTTYPE', '')
@@ -121,7 +108,6 @@ def read_netzsch(
         delimiter = next((candidate for candidate in ('\t', ';', ',') if candidate in column_text), None)
     decimal = ',' if header.get('DECIMAL', '').upper() == 'COMMA' else '.'
     names = split_fields(column_text, delimiter)
-    parts = [split_netzsch_column(name) for name in names]
     data = lines[column_at + 1 :]
     array, notes = parse_numeric_block(
         path,
@@ -150,7 +136,62 @@ def read_netzsch(
         'delimiter': delimiter or 'whitespace',
     }
     derived: dict[str, str] = {}
+    has_dsc, has_mass = _netzsch_columns(path, names, array, mass, columns, derived, metadata)
+    if mass is not None:
+        if 'mass_percent' in columns and 'mass_mg' not in columns:
+            columns['mass_mg'] = columns['mass_percent'] / 100.0 * mass
+            derived['mass_mg'] = f'mass % x sample mass ({mass:g} mg) / 100'
+        elif 'mass_mg' in columns and 'mass_percent' not in columns:
+            columns['mass_percent'] = columns['mass_mg'] / mass * 100.0
+            derived['mass_percent'] = f'mass / sample mass ({mass:g} mg) x 100'
+    if not has_dsc and not has_mass:
+        raise ParseError(path, f'holds neither a DSC nor a mass column: {", ".join(names)}', line=column_at + 1)
+    technique = 'sta' if has_dsc and has_mass else 'dsc' if has_dsc else 'tga'
+    metadata['technique_source'] = 'columns'
+    if derived:
+        metadata['derived_columns'] = derived
+    if mass is not None:
+        metadata['sample_mass_mg'] = mass
+        if sample_mass_mg is not None:
+            metadata['sample_mass_source'] = 'caller'
+    _netzsch_header_metadata(header, columns, metadata)
+    metadata['header'] = header
+    metadata.update(notes)
+    return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='netzsch-txt')
+
+
+def _netzsch_header(lines: list[str]) -> tuple[dict[str, str], int | None]:
+    """The ``#KEY: value`` header and the index of the ``##`` column line (None when there is none)."""
+    header: dict[str, str] = {}
+    column_at = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith('##'):
+            column_at = index
+            break
+        if not stripped.startswith('#'):
+            break
+        key, separator, value = stripped[1:].partition(':')
+        if separator:
+            header.setdefault(key.strip(), value.strip().strip(';,\t ').strip())
+    return header, column_at
+
+
+def _netzsch_columns(
+    path: str | os.PathLike[str],
+    names: list[str],
+    array: np.ndarray,
+    mass: float | None,
+    columns: dict[str, np.ndarray],
+    derived: dict[str, str],
+    metadata: dict[str, Any],
+) -> tuple[bool, bool]:
+    """Convert the table's columns into ``columns`` (DSC signals to mW with the sample mass); returns
+    ``(has a DSC column, has a mass column)``."""
     has_dsc = has_mass = False
+    parts = [split_netzsch_column(name) for name in names]
     for position, (name, unit) in enumerate(parts):
         lowered = name.lower()
         values = array[:, position]
@@ -189,23 +230,11 @@ def read_netzsch(
                 columns['step_index'] = integer_column(path, names[position], values)
         except UnitError as exc:
             raise ParseError(path, f'column {names[position]!r}: {exc}') from None
-    if mass is not None:
-        if 'mass_percent' in columns and 'mass_mg' not in columns:
-            columns['mass_mg'] = columns['mass_percent'] / 100.0 * mass
-            derived['mass_mg'] = f'mass % x sample mass ({mass:g} mg) / 100'
-        elif 'mass_mg' in columns and 'mass_percent' not in columns:
-            columns['mass_percent'] = columns['mass_mg'] / mass * 100.0
-            derived['mass_percent'] = f'mass / sample mass ({mass:g} mg) x 100'
-    if not has_dsc and not has_mass:
-        raise ParseError(path, f'holds neither a DSC nor a mass column: {", ".join(names)}', line=column_at + 1)
-    technique = 'sta' if has_dsc and has_mass else 'dsc' if has_dsc else 'tga'
-    metadata['technique_source'] = 'columns'
-    if derived:
-        metadata['derived_columns'] = derived
-    if mass is not None:
-        metadata['sample_mass_mg'] = mass
-        if sample_mass_mg is not None:
-            metadata['sample_mass_source'] = 'caller'
+    return has_dsc, has_mass
+
+
+def _netzsch_header_metadata(header: dict[str, str], columns: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+    """Instrument, sample and program metadata from the header; the heat flow turned exothermic positive."""
     instrument = header.get('INSTRUMENT')
     if instrument:
         metadata['instrument'] = instrument
@@ -225,8 +254,9 @@ def read_netzsch(
         if header.get(key):
             metadata[meta_key] = header[key]
     exo = header.get('EXO')
-    if exo and to_float(exo) is not None:
-        metadata['exo_sign'] = int(to_float(exo))
+    exo_value = to_float(exo) if exo else None
+    if exo_value is not None:
+        metadata['exo_sign'] = int(exo_value)
         if 'heat_flow_mw' in columns and metadata['exo_sign'] in (1, -1):
             # canonical sign: exothermic positive (the file's #EXO says which way its signal points)
             columns['heat_flow_mw'] = columns['heat_flow_mw'] * metadata['exo_sign']
@@ -243,6 +273,3 @@ def read_netzsch(
             metadata.update(timestamp_metadata(moment))
         else:
             metadata['start_time_text'] = stamp
-    metadata['header'] = header
-    metadata.update(notes)
-    return Measurement(technique, columns, metadata, source=os.fspath(path), file_format='netzsch-txt')

@@ -35,7 +35,7 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: fl
     return figure, axes
 
 
-def save_figure(figure, path: str | os.PathLike, dpi: int = 150, *, force: bool = False) -> str:
+def save_figure(figure, path: str | os.PathLike[str], dpi: int = 150, *, force: bool = False) -> str:
     """Save a figure; the format follows the extension (png, svg, pdf). The figure is drawn into a temporary file
     beside ``path`` and moved into place, so nothing but ``path`` is written; an existing ``path`` is refused
     unless ``force``."""

@@ -130,7 +130,7 @@ def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all')
     return graph
 
 
-def write_graph(graph, path: str | os.PathLike, *, force: bool = False) -> str:
+def write_graph(graph, path: str | os.PathLike[str], *, force: bool = False) -> str:
     """Write a graph: ``.dot`` as source; ``.svg``/``.png``/``.pdf`` rendered with Graphviz.
 
     Only ``path`` is written: Graphviz renders in a temporary folder beside it (its intermediate DOT file stays

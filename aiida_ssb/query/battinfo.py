@@ -393,7 +393,7 @@ def write_battinfo(path, *, sample_ids: list[str] | None = None, campaign: str |
             raise InputError(f'no campaign {campaign!r}, or it holds no cells')
     else:
         ids = []
-        for sample_id in sample_ids:
+        for sample_id in sample_ids or ():
             if not isinstance(load_sample(sample_id), CellData):
                 raise InputError(f'{sample_id!r} is not a cell: BattINFO describes cells')
             ids.append(sample_id)

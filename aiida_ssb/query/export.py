@@ -80,7 +80,7 @@ def export_tables(
         if not nodes:
             raise InputError(f'the campaign {campaign!r} holds no samples')
     else:
-        nodes = [load_sample(sample_id) for sample_id in sample_ids]
+        nodes = [load_sample(sample_id) for sample_id in sample_ids or ()]
     cells = [node for node in nodes if isinstance(node, CellData)]
     materials = [node for node in nodes if isinstance(node, MaterialData)]
     with output_folder(folder, force=force) as scratch:

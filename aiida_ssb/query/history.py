@@ -7,6 +7,8 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.nodes import pk_of
+
 __all__ = ['KEY_PARAMETERS', 'HistoryNode', 'history', 'measurements_of', 'process_summary', 'render_history']
 
 #: the parameters shown beside each step kind (all are kept in the graph; these are the headline ones)
@@ -134,7 +136,7 @@ def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
     if node.pk in seen:
         entry.repeated = True
         return entry
-    seen.add(node.pk)
+    seen.add(pk_of(node))
     creator = node.creator
     if creator is None or 'ssb.record' not in (creator.process_type or ''):
         return entry

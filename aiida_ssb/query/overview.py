@@ -17,6 +17,8 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.nodes import pk_of
+
 __all__ = [
     'Digest',
     'Overview',
@@ -134,14 +136,16 @@ def digest(summary: Mapping[str, Any], *, uuid: str = '', created: str = '') -> 
                     continue
                 unit = name.rsplit('_', 1)[-1]
                 low, high = item.get(f'band_low_{unit}'), item.get(f'band_high_{unit}')
-                stderr = item.get(name.replace(f'_{unit}', f'_stderr_{unit}')) if name.endswith(f'_{unit}') else None
+                item_stderr = (
+                    item.get(name.replace(f'_{unit}', f'_stderr_{unit}')) if name.endswith(f'_{unit}') else None
+                )
                 label = f'{key}[{position}].{name}'
                 if isinstance(low, (int, float)) and isinstance(high, (int, float)) and not name.startswith('band_'):
                     result.values[label] = number
                     result.intervals[label] = f'[{low:.4g}, {high:.4g}]'
-                elif isinstance(stderr, (int, float)):
+                elif isinstance(item_stderr, (int, float)):
                     result.values[label] = number
-                    result.intervals[label] = f'± {stderr:.3g}'
+                    result.intervals[label] = f'± {item_stderr:.3g}'
     result.flags = _flags(summary)
     return result
 
@@ -221,7 +225,7 @@ def overview(sample_id: str) -> Overview:
     return Overview(
         sample_id=sample_id,
         kind='cell' if node.__class__.__name__ == 'CellData' else 'material',
-        pk=node.pk,
+        pk=pk_of(node),
         uuid=node.uuid,
         record=record,
         derived=derived,
@@ -375,7 +379,7 @@ def history_differences(sample_ids: Sequence[str], *, only_different: bool = Tru
         values = [facts[s].get(key) for s in sample_ids]
         if only_different and len({repr(v) for v in values}) <= 1:
             continue
-        row = {'fact': key}
+        row: dict[str, Any] = {'fact': key}
         row.update(dict(zip(sample_ids, values)))
         rows.append(row)
     return rows

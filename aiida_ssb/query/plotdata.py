@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from aiida import orm
 
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -39,8 +40,8 @@ class Series:
     """One curve: ``mode`` is ``lines``, ``markers`` or ``lines+markers``; ``dash`` ``solid``/``dash``/``dot``."""
 
     name: str
-    x: list[float]
-    y: list[float]
+    x: list[float | None]  # None: a gap (NaN in the data)
+    y: list[float | None]
     mode: str = 'lines'
     dash: str = 'solid'
     secondary: bool = False
@@ -91,7 +92,7 @@ PLOT_KINDS: dict[str, str] = {
 }
 
 
-def _list(values) -> list[float]:
+def _list(values: Any) -> list[float | None]:
     array = np.asarray(values, dtype=float)
     return [None if not np.isfinite(v) else float(v) for v in array]  # JSON: NaN -> null (a gap)
 
@@ -158,7 +159,7 @@ def spectra_of(sample_id: str) -> list[dict[str, Any]]:
         for pk, process, summary in query.all():
             fits.setdefault(pk, Result(summary, None, process))
     labels = _spectrum_labels(spectra)
-    return [{'spectrum': s, 'fit': fits.get(s.pk), 'label': label} for s, label in zip(spectra, labels)]
+    return [{'spectrum': s, 'fit': fits.get(pk_of(s)), 'label': label} for s, label in zip(spectra, labels)]
 
 
 def _spectrum_labels(spectra) -> list[str]:
@@ -527,6 +528,7 @@ def overlay(sample_ids: Sequence[str], kind: str) -> PlotData:
             if not results or results[0].curves is None:
                 continue
             curves = _arrays(results[0].curves)
+            key: str | None
             if kind == 'retention':
                 key = 'cycle__capacity_retention_percent'
             else:

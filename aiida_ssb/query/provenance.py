@@ -20,6 +20,7 @@ from typing import Any
 from aiida import orm
 from aiida.common.links import LinkType
 
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError
 
 __all__ = ['GROUP_LIMIT', 'GraphEdge', 'GraphNode', 'expand', 'node_details', 'path_between', 'sample_graph']
@@ -117,7 +118,7 @@ def _detail(node: orm.Node, kind: str) -> str:
             if attributes.get(key) is not None:
                 bits.append(f'{_short(attributes[key])} {unit}')
         return ', '.join(bits)
-    if kind == 'step':
+    if kind == 'step' and isinstance(node, orm.ProcessNode):
         return _step_summary(node, _step_parameters(node))
     if kind == 'measurement':
         bits = [str(attributes.get('technique', ''))]
@@ -148,8 +149,8 @@ def _step_parameters(process: orm.ProcessNode) -> dict[str, Any]:
         query = orm.QueryBuilder().append(orm.ProcessNode, filters={'id': process.pk}, tag='p')
         query.append(orm.Dict, with_outgoing='p', edge_filters={'label': 'parameters'}, project='attributes')
         found = query.first(flat=True)
-        _PARAMETERS[process.pk] = found or {}
-    return _PARAMETERS[process.pk]
+        _PARAMETERS[pk_of(process)] = found or {}
+    return _PARAMETERS[pk_of(process)]
 
 
 def _step_summary(process: orm.ProcessNode, parameters: dict[str, Any]) -> str:
@@ -168,8 +169,8 @@ def _label(node: orm.Node) -> tuple[str, str]:
     if node.pk not in _LABELS:
         if len(_LABELS) > 50000:
             _LABELS.clear()
-        _LABELS[node.pk] = _make_label(node)
-    return _LABELS[node.pk]
+        _LABELS[pk_of(node)] = _make_label(node)
+    return _LABELS[pk_of(node)]
 
 
 def _make_label(node: orm.Node) -> tuple[str, str]:
@@ -179,7 +180,7 @@ def _make_label(node: orm.Node) -> tuple[str, str]:
     detail = _detail(node, kind)
     if kind in ('cell', 'material'):
         return node.base.attributes.get('sample_id', node.label) or str(node.pk), detail
-    if kind in ('step', 'parse', 'analysis', 'process'):
+    if kind in ('step', 'parse', 'analysis', 'process') and isinstance(node, orm.ProcessNode):
         return process_kind(node), detail
     if kind == 'workflow':
         return node.process_label or 'workflow', detail
@@ -232,8 +233,9 @@ def _prefetch_callers(pks) -> None:
 def _top_caller(process: orm.ProcessNode) -> orm.ProcessNode:
     if process.pk not in _TOP_CALLER:
         _prefetch_callers([process.pk])
-    top = _TOP_CALLER[process.pk]
-    return process if top == process.pk else orm.load_node(top)
+    top = _TOP_CALLER[pk_of(process)]
+    caller = process if top == process.pk else orm.load_node(top)
+    return caller if isinstance(caller, orm.ProcessNode) else process
 
 
 def display_node(node: orm.Node, collapse: bool = True) -> orm.Node:
@@ -302,22 +304,22 @@ def expand(identifier: str, direction: str = 'upstream', *, collapse: bool = Tru
             for link in shown.base.links.get_incoming(link_type=_DATA_LINKS).all():
                 if link.link_label in DETAIL_INPUTS or link.link_label.startswith('metadata'):
                     continue
-                neighbours.setdefault(link.node.pk, (link.node, link.link_label))
+                neighbours.setdefault(pk_of(link.node), (link.node, link.link_label))
         else:
             for link in shown.base.links.get_incoming(link_type=_OUT_LINKS).all():
                 process = display_node(link.node, collapse)
-                neighbours.setdefault(process.pk, (process, link.link_label))
+                neighbours.setdefault(pk_of(process), (process, link.link_label))
     elif isinstance(shown, orm.ProcessNode):
         link_type = LinkType.RETURN if isinstance(shown, orm.WorkflowNode) else LinkType.CREATE
         for link in shown.base.links.get_outgoing(link_type=link_type).all():
-            neighbours.setdefault(link.node.pk, (link.node, link.link_label))
+            neighbours.setdefault(pk_of(link.node), (link.node, link.link_label))
     else:
-        links = shown.base.links.get_outgoing(link_type=_DATA_LINKS).all()
+        outgoing = shown.base.links.get_outgoing(link_type=_DATA_LINKS).all()
         if collapse:
-            _prefetch_callers([link.node.pk for link in links])
-        for link in links:
+            _prefetch_callers([link.node.pk for link in outgoing])
+        for link in outgoing:
             process = display_node(link.node, collapse)
-            neighbours.setdefault(process.pk, (process, link.link_label))
+            neighbours.setdefault(pk_of(process), (process, link.link_label))
     nodes, links = _group(shown.uuid, direction, list(neighbours.values()))
     edges = []
     for other, label in links:
@@ -449,7 +451,7 @@ def path_between(start: str, end: str, *, collapse: bool = True, limit: int = 20
     by walking upstream from ``end``; each entry is a raw node ``{'uuid', 'display'}`` where ``display`` is the
     node that stands for it in a collapsed graph. Empty when ``end`` does not descend from ``start``."""
     start_node, end_node = _load(start), _load(end)
-    parents: dict[int, orm.Node | None] = {end_node.pk: None}
+    parents: dict[int, orm.Node | None] = {pk_of(end_node): None}
     queue = deque([end_node])
     found = start_node.pk == end_node.pk
     while queue and not found and len(parents) < limit:
@@ -457,16 +459,17 @@ def path_between(start: str, end: str, *, collapse: bool = True, limit: int = 20
         for parent in _upstream_neighbours(current):
             if parent.pk in parents:
                 continue
-            parents[parent.pk] = current
+            parents[pk_of(parent)] = current
             if parent.pk == start_node.pk:
                 found = True
                 break
             queue.append(parent)
     if not found:
         return []
-    path, current = [], start_node
-    while current is not None:
-        shown = display_node(current, collapse)
-        path.append({'uuid': current.uuid, 'display': shown.uuid, 'node': _graph_node(shown).to_dict()})
-        current = parents[current.pk]
+    path: list[dict[str, Any]] = []
+    step: orm.Node | None = start_node
+    while step is not None:
+        shown = display_node(step, collapse)
+        path.append({'uuid': step.uuid, 'display': shown.uuid, 'node': _graph_node(shown).to_dict()})
+        step = parents[pk_of(step)]
     return path

@@ -31,6 +31,8 @@ from typing import Any
 from aiida import orm
 from aiida.common.links import LinkType
 
+from aiida_ssb.data.measurements import MeasurementData
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError
 
 __all__ = ['ELN_MEDIA_TYPE', 'collect', 'export_rocrate']
@@ -77,7 +79,7 @@ def _samples(sample_ids: list[str] | None, campaign: str | None) -> list[orm.Nod
         if not nodes:
             raise InputError(f'no campaign {campaign!r}, or it holds no samples')
         return sorted(nodes, key=lambda n: n.pk)
-    return [load_sample(sample_id) for sample_id in sample_ids]
+    return [load_sample(sample_id) for sample_id in sample_ids or ()]
 
 
 def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
         node = stack.pop()
         if node.pk in materials:
             continue
-        materials[node.pk] = node
+        materials[pk_of(node)] = node
         creator = node.creator
         if creator is not None and 'ssb.record.' in (creator.process_type or ''):
             processes[creator.pk] = creator
@@ -99,19 +101,21 @@ def collect(samples: Iterable[orm.Node]) -> dict[str, Any]:
                 if hasattr(link.node, 'sample_id'):
                     stack.append(link.node)
     frontier = list(samples)  # downstream: parse processes, then analyses of what they made
-    seen: set[int] = {node.pk for node in frontier}
+    seen: set[int] = {pk_of(node) for node in frontier}
     while frontier:
         node = frontier.pop()
         for link in node.base.links.get_outgoing(link_type=LinkType.INPUT_CALC).all():
             process = link.node
+            if not isinstance(process, orm.ProcessNode):  # an input link always ends at a process
+                continue
             process_type = process.process_type or ''
             if not any(marker in process_type for marker in ('ssb.parse.', 'ssb.analyse.', 'ssb.summarise')):
                 continue
             if process.pk not in processes:
-                processes[process.pk] = process
+                processes[pk_of(process)] = process
                 for output in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
                     if output.node.pk not in seen:
-                        seen.add(output.node.pk)
+                        seen.add(pk_of(output.node))
                         frontier.append(output.node)
     return {
         'samples': samples,
@@ -210,7 +214,7 @@ def _instrument(crate: _Crate, values: dict[str, Any]) -> list[str]:
 
 
 def export_rocrate(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     sample_ids: list[str] | None = None,
     campaign: str | None = None,
@@ -224,8 +228,6 @@ def export_rocrate(
 
     from aiida_ssb import __version__
     from aiida_ssb.query.battinfo import cell_battinfo
-    from aiida_ssb.query.export import export_tables, tables_safe
-    from aiida_ssb.query.records import measurement_label
 
     path = pathlib.Path(path)
     if path.suffix.lower() not in ('.eln', '.zip'):
@@ -248,112 +250,15 @@ def export_rocrate(
                 'description': f'AiiDA plugin for solid-state battery labs (aiida-core {aiida.__version__})',
             }
         )
-        # ---------------------------------------------------------------- samples as contextual entities
         cells = [n for n in found['materials'] if n.__class__.__name__ == 'CellData']
-        for node in found['materials']:
-            attributes = node.base.attributes.all
-            entity = {
-                '@id': _sample_ref(node.sample_id),
-                '@type': 'Thing',
-                'name': node.sample_id,
-                'identifier': node.uuid,
-                'additionalType': 'cell' if node in cells else f'material ({attributes.get("role", "?")})',
-                'description': attributes.get('name') or node.description or node.sample_id,
-            }
-            crate.add(entity)
-        # ---------------------------------------------------------------- tables
-        tables_dir = workdir / 'tables-tmp'
-        written = export_tables(str(tables_dir), sample_ids=[n.sample_id for n in samples])
-        measurement_files: dict[str, str] = {}
-        for table_path in written:
-            relative = os.path.relpath(table_path, tables_dir)
-            content = pathlib.Path(table_path).read_bytes()
-            identifier = crate.file(
-                'tables/' + os.path.dirname(relative) if os.path.dirname(relative) else 'tables',
-                os.path.basename(relative),
-                content,
-                encodingFormat='text/csv',
-                description=f'table {relative}',
-            )
-            measurement_files[relative] = identifier
-        # ---------------------------------------------------------------- per-sample folders
-        output_files: dict[int, str] = {}  # node pk -> file id that carries it
-        folder_of: dict[str, str] = {}
-        for node in found['materials']:
-            folder_of[node.sample_id] = _safe(node.sample_id)
-        for process in found['processes']:
-            process_type = process.process_type or ''
-            sample = (
-                process.inputs.sample
-                if 'sample' in process.inputs
-                else process.inputs.cell
-                if 'cell' in process.inputs
-                else None
-            )
-            sample_id = sample.base.attributes.get('sample_id', None) if sample is not None else None
-            if sample_id is None:
-                for summary in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
-                    sample_id = (
-                        summary.node.base.attributes.get('sample_id', None)
-                        if isinstance(summary.node, orm.Dict)
-                        else None
-                    )
-                    if sample_id:
-                        break
-            folder = folder_of.get(sample_id or '', '_other')
-            if 'ssb.parse.' in process_type and 'raw' in process.inputs:
-                raw = process.inputs.raw
-                if raw.pk not in output_files:
-                    with raw.open(mode='rb') as handle:
-                        content = handle.read()
-                    output_files[raw.pk] = crate.file(
-                        f'{folder}/raw',
-                        raw.filename,
-                        content,
-                        description=f'raw instrument file of {sample_id}, stored verbatim',
-                        about=[_ref(_sample_ref(sample_id))] if sample_id else None,
-                        identifier=raw.uuid,
-                    )
-                for output in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
-                    record = output.node
-                    csv_name = f'measurements/{tables_safe(sample_id or "")}__{measurement_label(record)}.csv'
-                    if csv_name in measurement_files:
-                        output_files[record.pk] = measurement_files[csv_name]
-                    else:  # a material's record: its table is written here
-                        buffer = record.to_dataframe().to_csv(index=False).encode()
-                        output_files[record.pk] = crate.file(
-                            f'{folder}/records',
-                            f'{measurement_label(record)}.csv',
-                            buffer,
-                            encodingFormat='text/csv',
-                            identifier=record.uuid,
-                        )
-            elif 'ssb.analyse.' in process_type or 'ssb.summarise' in process_type:
-                for output in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
-                    node = output.node
-                    kind = process_type.rsplit('.', 1)[-1]
-                    if isinstance(node, orm.Dict):
-                        content = json.dumps(node.get_dict(), indent=1, sort_keys=True, default=str).encode()
-                        output_files[node.pk] = crate.file(
-                            f'{folder}/results',
-                            f'{kind}-{node.uuid[:8]}.json',
-                            content,
-                            encodingFormat='application/json',
-                            identifier=node.uuid,
-                            description=f'{kind} result summary',
-                        )
-                    elif 'arrays.npz' in node.base.repository.list_object_names():
-                        content = node.base.repository.get_object_content('arrays.npz', mode='rb')
-                        output_files[node.pk] = crate.file(
-                            f'{folder}/results',
-                            f'{kind}-{node.uuid[:8]}-curves.npz',
-                            content,
-                            identifier=node.uuid,
-                            description=f'{kind} curves (numpy .npz)',
-                        )
+        _sample_entities(crate, found['materials'], cells)
+        measurement_files = _tables(crate, workdir, samples)
+        folder_of = {node.sample_id: _safe(node.sample_id) for node in found['materials']}
+        output_files = _process_files(crate, found['processes'], folder_of, measurement_files)
         # ---------------------------------------------------------------- figures and BattINFO
-        for cell in cells if draw is not None else []:
-            _figures(crate, cell.sample_id, folder_of[cell.sample_id], draw)
+        if draw is not None:
+            for cell in cells:
+                _figures(crate, cell.sample_id, folder_of[cell.sample_id], draw)
         for cell in cells:
             document = cell_battinfo(cell.sample_id, base='urn:aiida-ssb:sample:')
             crate.file(
@@ -368,75 +273,8 @@ def export_rocrate(
         actions = []
         for process in found['processes']:
             actions.append(_action(crate, process, output_files, software))
-        # ---------------------------------------------------------------- datasets, root, descriptor
-        datasets = []
-        for dataset, files in sorted(crate.files_of.items()):
-            if dataset == './':
-                continue
-            folder = urllib.parse.unquote(dataset.rstrip('/'))
-            is_sample = folder in folder_of.values()
-            sample_id = next((s for s, f in folder_of.items() if f == folder), None)
-            crate.add(
-                {
-                    '@id': dataset,
-                    '@type': 'Dataset',
-                    'name': sample_id or folder,
-                    'description': f'records, raw files, results and figures of {sample_id}'
-                    if is_sample
-                    else f'{folder}',
-                    'hasPart': [_ref(f) for f in files],
-                    'about': [_ref(_sample_ref(sample_id))] if sample_id else None,
-                }
-            )
-            if crate.entities[dataset]['about'] is None:
-                crate.entities[dataset].pop('about')
-            datasets.append(dataset)
-        now = dt.datetime.now(dt.timezone.utc)
-        title = (
-            f'aiida-ssb campaign {campaign}'
-            if campaign
-            else f'aiida-ssb samples {", ".join(n.sample_id for n in samples[:5])}'
-            + (' ...' if len(samples) > 5 else '')
-        )
-        crate.add({'@id': license_url, '@type': 'CreativeWork', 'name': 'license', 'url': license_url})
-        crate.add(
-            {
-                '@id': '#publisher',
-                '@type': 'Organization',
-                'name': 'aiida-ssb',
-                'url': 'https://github.com/aiida-ssb/aiida-ssb',
-            }
-        )
-        root = {
-            '@id': './',
-            '@type': 'Dataset',
-            'name': title,
-            'description': (
-                f'{len(samples)} sample(s) with their synthesis history, raw instrument files, tables, analysis results, '
-                'figures and BattINFO JSON-LD, exported from an AiiDA provenance graph by aiida-ssb. Every lab step, '
-                'parsing and analysis is a CreateAction.'
-            ),
-            'datePublished': _iso(now),
-            'dateCreated': _iso(now),
-            'license': _ref(license_url),
-            'publisher': _ref('#publisher'),
-            'hasPart': [_ref(d) for d in datasets] + [_ref(f) for f in crate.files_of.get('./', [])],
-            'mentions': [_ref(a) for a in actions],
-            'about': [_ref(_sample_ref(n.sample_id)) for n in samples],
-        }
-        if campaign:
-            root['keywords'] = [campaign]
-        descriptor = {
-            '@id': 'ro-crate-metadata.json',
-            '@type': 'CreativeWork',
-            'about': _ref('./'),
-            'conformsTo': _ref(RO_CRATE_11),
-            'dateCreated': _iso(now),
-            'sdPublisher': _ref('#publisher'),
-            'version': '1.0',
-        }
-        graph = [descriptor, root] + [e for k, e in crate.entities.items() if k not in ('./', 'ro-crate-metadata.json')]
-        metadata = {'@context': f'{RO_CRATE_11}/context', '@graph': graph}
+        datasets = _datasets(crate, folder_of)
+        metadata = _metadata(crate, samples, datasets, actions, campaign, license_url)
         (crate.root / 'ro-crate-metadata.json').write_text(
             json.dumps(metadata, indent=1, ensure_ascii=False, default=str), encoding='utf-8'
         )
@@ -450,6 +288,207 @@ def export_rocrate(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return str(path)
+
+
+def _sample_entities(crate: _Crate, materials: list[Any], cells: list[Any]) -> None:
+    """The samples as contextual entities."""
+    for node in materials:
+        attributes = node.base.attributes.all
+        entity = {
+            '@id': _sample_ref(node.sample_id),
+            '@type': 'Thing',
+            'name': node.sample_id,
+            'identifier': node.uuid,
+            'additionalType': 'cell' if node in cells else f'material ({attributes.get("role", "?")})',
+            'description': attributes.get('name') or node.description or node.sample_id,
+        }
+        crate.add(entity)
+
+
+def _tables(crate: _Crate, workdir: pathlib.Path, samples: list[orm.Node]) -> dict[str, str]:
+    """The CSV tables of the samples (:func:`~aiida_ssb.query.export.export_tables`); returns their file ids by
+    path relative to the tables folder."""
+    from aiida_ssb.query.export import export_tables
+
+    tables_dir = workdir / 'tables-tmp'
+    written = export_tables(str(tables_dir), sample_ids=[n.sample_id for n in samples])
+    measurement_files: dict[str, str] = {}
+    for table_path in written:
+        relative = os.path.relpath(table_path, tables_dir)
+        content = pathlib.Path(table_path).read_bytes()
+        identifier = crate.file(
+            'tables/' + os.path.dirname(relative) if os.path.dirname(relative) else 'tables',
+            os.path.basename(relative),
+            content,
+            encodingFormat='text/csv',
+            description=f'table {relative}',
+        )
+        measurement_files[relative] = identifier
+    return measurement_files
+
+
+def _process_files(
+    crate: _Crate, processes: list[orm.ProcessNode], folder_of: dict[str, str], measurement_files: dict[str, str]
+) -> dict[int, str]:
+    """The raw files, records and results of the processes, in their samples' folders; returns the file id that
+    carries each node (by pk)."""
+    from aiida_ssb.query.export import tables_safe
+    from aiida_ssb.query.records import measurement_label
+
+    output_files: dict[int, str] = {}  # node pk -> file id that carries it
+    for process in processes:
+        process_type = process.process_type or ''
+        sample = (
+            process.inputs.sample
+            if 'sample' in process.inputs
+            else process.inputs.cell
+            if 'cell' in process.inputs
+            else None
+        )
+        sample_id = sample.base.attributes.get('sample_id', None) if sample is not None else None
+        if sample_id is None:
+            for summary in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
+                sample_id = (
+                    summary.node.base.attributes.get('sample_id', None) if isinstance(summary.node, orm.Dict) else None
+                )
+                if sample_id:
+                    break
+        folder = folder_of.get(sample_id or '', '_other')
+        if 'ssb.parse.' in process_type and 'raw' in process.inputs:
+            raw = process.inputs.raw
+            if raw.pk not in output_files:
+                with raw.open(mode='rb') as handle:
+                    content = handle.read()
+                output_files[raw.pk] = crate.file(
+                    f'{folder}/raw',
+                    raw.filename,
+                    content,
+                    description=f'raw instrument file of {sample_id}, stored verbatim',
+                    about=[_ref(_sample_ref(sample_id))] if sample_id else None,
+                    identifier=raw.uuid,
+                )
+            for output in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
+                record = output.node
+                if not isinstance(record, MeasurementData):  # a parse process creates measurement records only
+                    continue
+                csv_name = f'measurements/{tables_safe(sample_id or "")}__{measurement_label(record)}.csv'
+                if csv_name in measurement_files:
+                    output_files[pk_of(record)] = measurement_files[csv_name]
+                else:  # a material's record: its table is written here
+                    buffer = record.to_dataframe().to_csv(index=False).encode()
+                    output_files[pk_of(record)] = crate.file(
+                        f'{folder}/records',
+                        f'{measurement_label(record)}.csv',
+                        buffer,
+                        encodingFormat='text/csv',
+                        identifier=record.uuid,
+                    )
+        elif 'ssb.analyse.' in process_type or 'ssb.summarise' in process_type:
+            for output in process.base.links.get_outgoing(link_type=LinkType.CREATE).all():
+                node = output.node
+                kind = process_type.rsplit('.', 1)[-1]
+                if isinstance(node, orm.Dict):
+                    content = json.dumps(node.get_dict(), indent=1, sort_keys=True, default=str).encode()
+                    output_files[pk_of(node)] = crate.file(
+                        f'{folder}/results',
+                        f'{kind}-{node.uuid[:8]}.json',
+                        content,
+                        encodingFormat='application/json',
+                        identifier=node.uuid,
+                        description=f'{kind} result summary',
+                    )
+                elif 'arrays.npz' in node.base.repository.list_object_names():
+                    content = node.base.repository.get_object_content('arrays.npz', mode='rb')
+                    output_files[pk_of(node)] = crate.file(
+                        f'{folder}/results',
+                        f'{kind}-{node.uuid[:8]}-curves.npz',
+                        content,
+                        identifier=node.uuid,
+                        description=f'{kind} curves (numpy .npz)',
+                    )
+    return output_files
+
+
+def _datasets(crate: _Crate, folder_of: dict[str, str]) -> list[str]:
+    """One dataset per folder (a sample's folder is about the sample); returns their ids."""
+    datasets = []
+    for dataset, files in sorted(crate.files_of.items()):
+        if dataset == './':
+            continue
+        folder = urllib.parse.unquote(dataset.rstrip('/'))
+        is_sample = folder in folder_of.values()
+        sample_id = next((s for s, f in folder_of.items() if f == folder), None)
+        crate.add(
+            {
+                '@id': dataset,
+                '@type': 'Dataset',
+                'name': sample_id or folder,
+                'description': f'records, raw files, results and figures of {sample_id}' if is_sample else f'{folder}',
+                'hasPart': [_ref(f) for f in files],
+                'about': [_ref(_sample_ref(sample_id))] if sample_id else None,
+            }
+        )
+        if crate.entities[dataset]['about'] is None:
+            crate.entities[dataset].pop('about')
+        datasets.append(dataset)
+    return datasets
+
+
+def _metadata(
+    crate: _Crate,
+    samples: list[orm.Node],
+    datasets: list[str],
+    actions: list[str],
+    campaign: str | None,
+    license_url: str,
+) -> dict[str, Any]:
+    """The ``ro-crate-metadata.json`` document: the root dataset, the descriptor and every entity."""
+    now = dt.datetime.now(dt.timezone.utc)
+    title = (
+        f'aiida-ssb campaign {campaign}'
+        if campaign
+        else f'aiida-ssb samples {", ".join(n.sample_id for n in samples[:5])}' + (' ...' if len(samples) > 5 else '')
+    )
+    crate.add({'@id': license_url, '@type': 'CreativeWork', 'name': 'license', 'url': license_url})
+    crate.add(
+        {
+            '@id': '#publisher',
+            '@type': 'Organization',
+            'name': 'aiida-ssb',
+            'url': 'https://github.com/aiida-ssb/aiida-ssb',
+        }
+    )
+    root = {
+        '@id': './',
+        '@type': 'Dataset',
+        'name': title,
+        'description': (
+            f'{len(samples)} sample(s) with their synthesis history, raw instrument files, tables, analysis results, '
+            'figures and BattINFO JSON-LD, exported from an AiiDA provenance graph by aiida-ssb. Every lab step, '
+            'parsing and analysis is a CreateAction.'
+        ),
+        'datePublished': _iso(now),
+        'dateCreated': _iso(now),
+        'license': _ref(license_url),
+        'publisher': _ref('#publisher'),
+        'hasPart': [_ref(d) for d in datasets] + [_ref(f) for f in crate.files_of.get('./', [])],
+        'mentions': [_ref(a) for a in actions],
+        'about': [_ref(_sample_ref(n.sample_id)) for n in samples],
+    }
+    if campaign:
+        root['keywords'] = [campaign]
+    descriptor = {
+        '@id': 'ro-crate-metadata.json',
+        '@type': 'CreativeWork',
+        'about': _ref('./'),
+        'conformsTo': _ref(RO_CRATE_11),
+        'dateCreated': _iso(now),
+        'sdPublisher': _ref('#publisher'),
+        'version': '1.0',
+    }
+    graph = [descriptor, root] + [e for k, e in crate.entities.items() if k not in ('./', 'ro-crate-metadata.json')]
+    metadata = {'@context': f'{RO_CRATE_11}/context', '@graph': graph}
+    return metadata
 
 
 def _figures(crate: _Crate, sample_id: str, folder: str, draw: Callable[[Any], bytes]) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 from aiida import orm
 
 from aiida_ssb.data.campaign import campaign_group
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -302,7 +303,7 @@ class _Lineage:
         """kind -> parameter dicts of every step of that kind in the history, nearest first."""
         if node.pk in self._memo:
             return self._memo[node.pk]
-        self._memo[node.pk] = {}  # guards cycles
+        self._memo[pk_of(node)] = {}  # guards cycles
         result: dict[str, list[dict[str, Any]]] = {}
         creator = node.creator
         if creator is not None and 'ssb.record.' in (creator.process_type or ''):
@@ -317,7 +318,7 @@ class _Lineage:
             for parent in parents:
                 for parent_kind, steps in self.of(parent).items():
                     result.setdefault(parent_kind, []).extend(steps)
-        self._memo[node.pk] = result
+        self._memo[pk_of(node)] = result
         return result
 
 
@@ -564,7 +565,7 @@ def _cell_lineage_value(lineage: _Lineage, context, field: str, all_values: bool
     from aiida_ssb.data.sample import find_sample
 
     role, kind, parameter = field.split('.')
-    values = []
+    values: list[Any] = []
     for sample_id in _layer_material_ids({'layers': context['layers'] or []}, role):
         material = _material_cache.get(sample_id)
         if material is None:
@@ -605,7 +606,7 @@ def samples(
     from aiida_ssb.data.material import MaterialData
     from aiida_ssb.query.index import MATERIAL_FIELDS
 
-    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     columns = _columns(columns, DEFAULT_SAMPLE_COLUMNS)
     base = {'attributes.role': role} if role else {}
     _material_cache.clear()
@@ -615,7 +616,7 @@ def samples(
         analysis_fields=MATERIAL_FIELDS,
         table='sample',
         base_filters=base,
-        filters=filters,
+        filters=parsed,
         columns=columns,
         campaign=campaign,
         lineage_value=_material_lineage_value,
@@ -663,7 +664,7 @@ def cells(
     """
     from aiida_ssb.data.cell import CellData
 
-    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
@@ -673,7 +674,7 @@ def cells(
         analysis_fields=_analysis_cell_fields(),
         table='cell',
         base_filters=base,
-        filters=filters,
+        filters=parsed,
         columns=columns,
         campaign=campaign,
         lineage_value=_cell_lineage_value,

@@ -158,7 +158,7 @@ class CellSpec(SsbModel):
 
     @field_validator('analysis')
     @classmethod
-    def _analysis_sections(cls, value: dict | None) -> dict | None:
+    def _analysis_sections(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         """Each section checked against its analysis's settings type; sections named as the analyses (former
         names such as ``eis`` and ``growth`` are renamed)."""
         if value is None:
@@ -323,10 +323,12 @@ def _active_fraction(layer: Layer, facts: MaterialFacts) -> float | None:
     return 1.0 if facts.role == 'active_material' else facts.active_fraction
 
 
-def _layer_values(cell: CellSpec, materials: Mapping[str, MaterialFacts]) -> tuple[list[dict], list[dict]]:
+def _layer_values(
+    cell: CellSpec, materials: Mapping[str, MaterialFacts]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per layer: derived area, density and relative density; and the record flags they raise."""
-    layers_out: list[dict] = []
-    flags: list[dict] = []
+    layers_out: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []
     for index, layer in enumerate(cell.layers):
         facts = materials.get(layer.material, MaterialFacts())
         area = _layer_area(layer, cell)
@@ -452,7 +454,7 @@ def _loading_flags(
     ]
 
 
-def _areas(cell: CellSpec, kind: str, layers_out: list[dict], tested_index: int | None) -> dict[str, Any]:
+def _areas(cell: CellSpec, kind: str, layers_out: list[dict[str, Any]], tested_index: int | None) -> dict[str, Any]:
     """The electrode area (current density, areal capacity, CCD, ASR), the electrolyte area and the conductivity
     area, each with its rule, and the number of electrode/electrolyte interfaces."""
     out: dict[str, Any] = {}
@@ -572,7 +574,9 @@ def _voltage_window(
     return out
 
 
-def derive_cell_values(cell: CellSpec, materials: Mapping[str, MaterialFacts]) -> tuple[dict[str, Any], list[dict]]:
+def derive_cell_values(
+    cell: CellSpec, materials: Mapping[str, MaterialFacts]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Compute the derived values of a cell (the rules are on the docs page "How aiida-ssb counts").
 
     Returns ``(cell_values, layer_values)``: flat unit-suffixed values for the cell, and per layer the derived

@@ -87,7 +87,7 @@ class MaterialSpec(SsbModel):
 
     @field_validator('analysis')
     @classmethod
-    def _analysis_sections(cls, value: dict | None) -> dict | None:
+    def _analysis_sections(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         """Each section checked against its analysis's settings type (as a cell's ``analysis``)."""
         if value is None:
             return value

@@ -102,6 +102,14 @@ class MeasurementEntry(MeasurementConditions):
             raise ValueError('give exactly one of cell or material (what was measured)')
         return self
 
+    @property
+    def target(self) -> str:
+        """The sample id of what was measured (the cell or the material: exactly one is given)."""
+        target = self.cell or self.material
+        if target is None:  # excluded by validation
+            raise ValueError('a measurement entry names neither a cell nor a material')
+        return target
+
     @model_validator(mode='before')
     @classmethod
     def _pressure_bound(cls, data: Any) -> Any:

@@ -94,17 +94,19 @@ def composition_inputs(inputs: list[InputAmount]) -> list[InputAmount]:
 def normalise_inputs(inputs: list[InputAmount]) -> list[InputAmount]:
     """Turn ``parts`` (a 70:5 ratio) into fractions when every composition input gives parts."""
     members = composition_inputs(inputs)
-    if members and all(item.parts is not None for item in members):
+    parts = {id(item): item.parts for item in members if item.parts is not None}
+    if members and len(parts) == len(members):
         bases = {item.basis for item in members}
         if len(bases) > 1:
             raise ValueError(f'input parts mix bases: {", ".join(sorted(b or "?" for b in bases))}')
-        total = math.fsum(item.parts for item in members)
+        total = math.fsum(parts.values())
         for item in members:
-            if item.fraction is not None and not math.isclose(item.fraction, item.parts / total, rel_tol=1e-6):
+            share = parts[id(item)] / total
+            if item.fraction is not None and not math.isclose(item.fraction, share, rel_tol=1e-6):
                 raise ValueError(
-                    f'{item.material}: fraction {item.fraction:g} contradicts parts {item.parts:g} of {total:g}'
+                    f'{item.material}: fraction {item.fraction:g} contradicts parts {parts[id(item)]:g} of {total:g}'
                 )
-        converted = {id(item): item.model_copy(update={'fraction': item.parts / total}) for item in members}
+        converted = {id(item): item.model_copy(update={'fraction': parts[id(item)] / total}) for item in members}
         return [converted.get(id(item), item) for item in inputs]
     if any(item.parts is not None for item in members):
         missing = ', '.join(item.material for item in members if item.parts is None)
@@ -124,7 +126,7 @@ def check_input_fractions(inputs: list[InputAmount], tolerance: float = 0.005) -
     bases = {item.basis for item in with_fraction}
     if len(bases) > 1:
         raise ValueError(f'input fractions mix bases: {", ".join(sorted(b or "?" for b in bases))}')
-    total = math.fsum(item.fraction for item in with_fraction)
+    total = math.fsum(item.fraction for item in with_fraction if item.fraction is not None)
     if abs(total - 1.0) > tolerance:
         basis = bases.pop()
         raise ValueError(f'input fractions add up to {total * 100:.4g} {basis}%, not 100 {basis}%')
@@ -225,8 +227,8 @@ class HeatTreatment(ProcessParameters):
             temperatures = [s.temperature_c for s in self.segments if s.temperature_c is not None]
             if self.temperature_c is None and temperatures:
                 self.temperature_c = max(temperatures)
-            durations = [s.duration_min for s in self.segments]
-            if self.duration_min is None and durations and all(d is not None for d in durations):
+            durations = [s.duration_min for s in self.segments if s.duration_min is not None]
+            if self.duration_min is None and durations and len(durations) == len(self.segments):
                 self.duration_min = math.fsum(durations)
         return self
 

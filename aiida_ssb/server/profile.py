@@ -181,7 +181,7 @@ def configure_profile(config, profile_name: str, *, set_default: bool) -> None:
     config.store()
 
 
-def write_join_file(join: dict[str, Any], path: str | os.PathLike) -> pathlib.Path:
+def write_join_file(join: dict[str, Any], path: str | os.PathLike[str]) -> pathlib.Path:
     """Write the join file readable by its owner only (it holds the database password), whatever was there.
 
     The content goes into a new file created with mode 0600 in the same folder, which then replaces ``path``
@@ -207,7 +207,7 @@ def write_join_file(join: dict[str, Any], path: str | os.PathLike) -> pathlib.Pa
     return path
 
 
-def read_join_file(path: str | os.PathLike) -> dict[str, Any]:
+def read_join_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check a join file written by ``server setup``."""
     try:
         join = json.loads(pathlib.Path(path).read_text(encoding='utf-8'))

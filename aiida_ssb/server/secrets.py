@@ -32,7 +32,7 @@ SECRET_ENVIRONMENT = {
 def read_secret(
     name: str,
     *,
-    file: str | os.PathLike | None = None,
+    file: str | os.PathLike[str] | None = None,
     ask: bool = False,
     default: str | None = None,
     prompt: Callable[[str], str] | None = None,
@@ -53,5 +53,5 @@ def read_secret(
         if not secret:
             raise ServerError(f'no {name} password given')
         return secret
-    secret = os.environ.get(SECRET_ENVIRONMENT[name])
-    return secret if secret else default
+    found = os.environ.get(SECRET_ENVIRONMENT[name])
+    return found if found else default

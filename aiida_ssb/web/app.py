@@ -59,7 +59,7 @@ def create_app(profile_name: str = '') -> dash.Dash:
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=True,
         title='aiida-ssb',
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None (no "Updating..." title); its hint says str
         serve_locally=True,
     )
     app.layout = html.Div(

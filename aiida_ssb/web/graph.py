@@ -8,6 +8,7 @@ import urllib.parse
 
 import dash_cytoscape as cyto
 from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 
 from aiida_ssb.exceptions import SsbError
 from aiida_ssb.web.sample import kv_table
@@ -228,7 +229,7 @@ def _details(identifier: str, data: dict):
             ]
         )
     info = node_details(identifier)
-    parts = [
+    parts: list[Component | None] = [
         html.H3(info['label']),
         html.P([html.Span(info['kind'], className='badge'), f'{info["class"]} · pk {info["pk"]} · {info["created"]}']),
         html.P(info['detail']) if info['detail'] else None,

@@ -82,7 +82,7 @@ def _result_card(result):
 
 def layout(sample_id: str):
     from aiida_ssb.query.overview import analysis_runs, overview, raw_files
-    from aiida_ssb.query.plotdata import PLOT_KINDS, available_plots
+    from aiida_ssb.query.plotdata import available_plots
 
     try:
         info = overview(sample_id)
@@ -126,74 +126,109 @@ def layout(sample_id: str):
         ),
         html.H2('Latest results'),
     ] + ([_result_card(result) for result in info.results] or [html.P('no analysis results')])
-    plot_section = []
-    if plots:
-        plot_section = [
-            html.H2('Plots'),
-            html.Div(
-                [
-                    dcc.Tabs(
-                        id='sample-plot-kind',
-                        value=next(iter(plots)),
-                        children=[dcc.Tab(label=PLOT_KINDS[kind].split(' with')[0], value=kind) for kind in plots],
-                    ),
-                    html.Div(
-                        [
-                            html.Label('record / spectrum'),
-                            dcc.Dropdown(id='sample-plot-index', clearable=False, style={'width': '420px'}),
-                            html.Label('cycles (voltage profiles)'),
-                            dcc.Input(
-                                id='sample-plot-cycles', type='text', placeholder='e.g. 1, 2, 50', className='text'
-                            ),
-                        ],
-                        className='controls',
-                        style={'margin': '8px 0'},
-                    ),
-                    dcc.Loading(dcc.Graph(id='sample-plot', config={'displaylogo': False})),
-                ],
-                className='card',
-            ),
+    plot_section = _plot_section(plots)
+    run_section = _run_section(runs)
+    file_section = _file_section(files)
+    badges = [html.Span(c, className='badge') for c in info.campaigns]
+    header = html.Div(
+        [
+            html.H1([f'{sample_id} ', html.Span(info.kind, className='badge'), *badges]),
+            html.A('Provenance graph', href=f'/graph/{quoted}', className='button', id='sample-graph-link'),
+            html.A('Compare', href=f'/compare?cells={quoted}', className='button', style={'marginLeft': '8px'})
+            if info.kind == 'cell'
+            else None,
+            html.Span(f'  pk {info.pk} · uuid {info.uuid}', className='status'),
         ]
-    run_section = []
-    if runs:
-        options = [{'label': f'<{run["pk"]}> {run["created"]} ({run["state"]})', 'value': run['uuid']} for run in runs]
-        run_section = [
-            html.H2('Analysis history'),
-            html.Div(
-                [
-                    rows_table(
-                        [
-                            {
-                                'pk': r['pk'],
-                                'created': r['created'],
-                                'state': r['state'],
-                                'plugin': r['version'],
-                                'options': r['options'],
-                            }
-                            for r in runs
-                        ]
-                    ),
-                    html.H3('Compare two runs'),
-                    html.Div(
-                        [
-                            dcc.Dropdown(
-                                id='runs-old',
-                                options=options,
-                                value=runs[min(1, len(runs) - 1)]['uuid'],
-                                style={'width': '380px'},
-                            ),
-                            dcc.Dropdown(
-                                id='runs-new', options=options, value=runs[0]['uuid'], style={'width': '380px'}
-                            ),
-                        ],
-                        className='controls',
-                    ),
-                    html.Div(id='runs-diff'),
-                ],
-                className='card',
-            ),
+    )
+    return html.Div(
+        [
+            header,
+            dcc.Store(id='sample-id', data=sample_id),
+            dcc.Store(id='sample-plots', data=plots),
+            html.Div([html.Div(left, className='col'), html.Div(right, className='col')], className='row'),
         ]
-    file_section = [
+        + plot_section
+        + file_section
+        + run_section
+    )
+
+
+def _plot_section(plots: dict[str, list[str]]) -> list[Any]:
+    """The plots card: a tab per plot kind, the record and cycle choosers, the graph."""
+    from aiida_ssb.query.plotdata import PLOT_KINDS
+
+    if not plots:
+        return []
+    return [
+        html.H2('Plots'),
+        html.Div(
+            [
+                dcc.Tabs(
+                    id='sample-plot-kind',
+                    value=next(iter(plots)),
+                    children=[dcc.Tab(label=PLOT_KINDS[kind].split(' with')[0], value=kind) for kind in plots],
+                ),
+                html.Div(
+                    [
+                        html.Label('record / spectrum'),
+                        dcc.Dropdown(id='sample-plot-index', clearable=False, style={'width': '420px'}),
+                        html.Label('cycles (voltage profiles)'),
+                        dcc.Input(id='sample-plot-cycles', type='text', placeholder='e.g. 1, 2, 50', className='text'),
+                    ],
+                    className='controls',
+                    style={'margin': '8px 0'},
+                ),
+                dcc.Loading(dcc.Graph(id='sample-plot', config={'displaylogo': False})),
+            ],
+            className='card',
+        ),
+    ]
+
+
+def _run_section(runs: list[dict[str, Any]]) -> list[Any]:
+    """The analysis history of a cell: its runs and a comparison of two of them."""
+    if not runs:
+        return []
+    options = [{'label': f'<{run["pk"]}> {run["created"]} ({run["state"]})', 'value': run['uuid']} for run in runs]
+    return [
+        html.H2('Analysis history'),
+        html.Div(
+            [
+                rows_table(
+                    [
+                        {
+                            'pk': r['pk'],
+                            'created': r['created'],
+                            'state': r['state'],
+                            'plugin': r['version'],
+                            'options': r['options'],
+                        }
+                        for r in runs
+                    ]
+                ),
+                html.H3('Compare two runs'),
+                html.Div(
+                    [
+                        dcc.Dropdown(
+                            id='runs-old',
+                            options=options,
+                            value=runs[min(1, len(runs) - 1)]['uuid'],
+                            style={'width': '380px'},
+                        ),
+                        dcc.Dropdown(id='runs-new', options=options, value=runs[0]['uuid'], style={'width': '380px'}),
+                    ],
+                    className='controls',
+                ),
+                html.Div(id='runs-diff'),
+            ],
+            className='card',
+        ),
+    ]
+
+
+def _file_section(files: list[dict[str, Any]]) -> list[Any]:
+    """The raw files with their technique, records and conditions."""
+    return [
         html.H2('Raw files'),
         html.Div(
             [
@@ -215,30 +250,6 @@ def layout(sample_id: str):
             className='card',
         ),
     ]
-    header = html.Div(
-        [
-            html.H1(
-                [f'{sample_id} ', html.Span(info.kind, className='badge')]
-                + [html.Span(c, className='badge') for c in info.campaigns]
-            ),
-            html.A('Provenance graph', href=f'/graph/{quoted}', className='button', id='sample-graph-link'),
-            html.A('Compare', href=f'/compare?cells={quoted}', className='button', style={'marginLeft': '8px'})
-            if info.kind == 'cell'
-            else None,
-            html.Span(f'  pk {info.pk} · uuid {info.uuid}', className='status'),
-        ]
-    )
-    return html.Div(
-        [
-            header,
-            dcc.Store(id='sample-id', data=sample_id),
-            dcc.Store(id='sample-plots', data=plots),
-            html.Div([html.Div(left, className='col'), html.Div(right, className='col')], className='row'),
-        ]
-        + plot_section
-        + file_section
-        + run_section
-    )
 
 
 def _cycles(text: str | None) -> list[int] | None:

@@ -122,7 +122,7 @@ class CellAnalysisWorkChain(WorkChain):
         merged = cell_options(cell, options)
         if merged:
             builder.options = orm.Dict(merged)
-        builder.metadata.label = f'CellAnalysis {cell.sample_id}'
+        builder.metadata.label = f'CellAnalysis {cell.sample_id}'  # type: ignore[attr-defined]  # a port namespace, set by AiiDA at run time
         return builder
 
     def _options(self) -> dict[str, dict[str, Any]]:
@@ -192,7 +192,9 @@ def _kept_from_previous(cell: orm.Data, failed: set[str]) -> dict[str, orm.Dict]
             node = orm.load_node(uuid)
         except Exception:
             continue
-        name = node.base.attributes.get('analysis', None) if isinstance(node, orm.Dict) else None
+        if not isinstance(node, orm.Dict):
+            continue
+        name = node.base.attributes.get('analysis', None)
         if name in failed:
             kept[f'kept__{name}__{len(kept)}'] = node
     return kept
@@ -218,7 +220,7 @@ def run_cell_analyses(
     submit: bool = False,
     use_cache: bool = True,
     progress: Callable[[Iterable[CellData]], Iterable[CellData]] | None = None,
-) -> list[orm.WorkflowNode]:
+) -> list[orm.ProcessNode]:
     """Run (in this process) or submit (to the daemon) a :class:`CellAnalysisWorkChain` per cell; returns the
     process nodes. In process, the analyses come from the cache when their inputs are unchanged
     (``use_cache``). ``progress`` wraps the iteration over the cells (e.g. a progress bar)."""

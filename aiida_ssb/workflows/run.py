@@ -48,6 +48,14 @@ class Outcome:
     def ok(self) -> bool:
         return self.process.is_finished_ok
 
+    @property
+    def summary(self) -> orm.Dict:
+        """The ``summary`` output (every analysis that finished ok has one)."""
+        summary = self.outputs.get('summary')
+        if not isinstance(summary, orm.Dict):
+            raise KeyError(f'{self.label}: no summary output')
+        return summary
+
 
 class AnalysisRun:
     """The shared state of one cell's analyses (see the module docstring)."""
@@ -122,11 +130,12 @@ class AnalysisRun:
 
     def summaries(self) -> dict[str, orm.Dict]:
         """Every successful result summary, labelled ``<analysis>__<label>``."""
-        found = {}
+        found: dict[str, orm.Dict] = {}
         for name, outcomes in self.results.items():
             for label, outcome in outcomes.items():
-                if outcome.ok and 'summary' in outcome.outputs:
-                    found[f'{name}__{label}'] = outcome.outputs['summary']
+                summary = outcome.outputs.get('summary') if outcome.ok else None
+                if isinstance(summary, orm.Dict):
+                    found[f'{name}__{label}'] = summary
         return found
 
     def failed_analyses(self) -> set[str]:

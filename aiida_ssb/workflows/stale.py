@@ -21,6 +21,8 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.engine import ProcessState
 
+from aiida_ssb.data.nodes import pk_of
+
 __all__ = ['ACTIVE_STATES', 'RUNNER_EXTRA', 'close_stale', 'is_stale', 'record_runner', 'stale_processes']
 
 #: the extra holding who runs a cell-analysis workchain
@@ -60,9 +62,11 @@ def is_stale(node: orm.ProcessNode) -> bool:
 
 
 def _descendants(node: orm.ProcessNode) -> list[orm.ProcessNode]:
-    found = []
+    found: list[orm.ProcessNode] = []
     for link in node.base.links.get_outgoing(link_type=(LinkType.CALL_CALC, LinkType.CALL_WORK)).all():
         child = link.node
+        if not isinstance(child, orm.ProcessNode):  # a call link always ends at a process
+            continue
         found.append(child)
         found.extend(_descendants(child))
     return found
@@ -82,7 +86,7 @@ def stale_processes() -> list[orm.ProcessNode]:
         found[node.pk] = node
         for child in _descendants(node):
             if child.base.attributes.get('process_state', None) in ACTIVE_STATES:
-                found[child.pk] = child
+                found[pk_of(child)] = child
     return [found[pk] for pk in sorted(found)]
 
 
@@ -90,7 +94,7 @@ def close_stale(dry_run: bool = False) -> list[int]:
     """Mark every :func:`stale_processes` record killed, with the reason, and seal it; returns their pks."""
     closed = []
     for node in stale_processes():
-        closed.append(node.pk)
+        closed.append(pk_of(node))
         if dry_run:
             continue
         runner = node.base.extras.get(RUNNER_EXTRA, None) or {}

@@ -15,7 +15,7 @@ from aiida_ssb.analysis.cycling.tables import to_python
 __all__ = ['headline_numbers']
 
 
-class _Out(dict):
+class _Out(dict[str, Any]):
     """A dict that keeps only finite numbers and plain Python scalars."""
 
     def put(self, key: str, value: Any) -> None:

@@ -55,7 +55,7 @@ def voltage_at_fractions(seg: Segmentation, voltage_c: np.ndarray, fractions: Se
     out = np.empty_like(values)
     out[:, order] = values
     out[total <= 0] = np.nan
-    return out
+    return np.asarray(out)
 
 
 def _pairs(half: dict[str, np.ndarray], cycles: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

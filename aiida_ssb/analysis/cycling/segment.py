@@ -58,12 +58,12 @@ class Segmentation:
     @property
     def first_row(self) -> np.ndarray:
         """Record row index of each half cycle's first counted row."""
-        return self.rows[self.seg_start]
+        return np.asarray(self.rows[self.seg_start])
 
     @property
     def last_row(self) -> np.ndarray:
         """Record row index of each half cycle's last counted row."""
-        return self.rows[self.seg_stop - 1]
+        return np.asarray(self.rows[self.seg_stop - 1])
 
     def reduce(self, values_c: np.ndarray) -> np.ndarray:
         """Sum a quantity aligned with ``rows`` per half cycle."""
@@ -257,7 +257,7 @@ def _valid_rows(
         valid &= ~np.isin(step_index, np.asarray(list(exclude_steps), dtype=np.float64))
     if not valid.any():
         raise CyclingError('voltage_v/current_ma: no row has a finite voltage and current (all NaN or excluded)')
-    return valid
+    return np.asarray(valid)
 
 
 def _rest_threshold(abs_current: np.ndarray, valid: np.ndarray, rest_current_ma: float | None) -> float:
@@ -362,7 +362,7 @@ def _integrate(
         mean *= 0.5
         np.copyto(owned[1:], mean, where=prev_same[1:])
     owned *= dt_h
-    return owned
+    return np.asarray(owned)
 
 
 def _cv_from_plateau(
@@ -385,7 +385,7 @@ def _cv_from_plateau(
     run_first = np.maximum(run_first, seg_start)
     i_min_run = np.minimum.reduceat(np.where(position >= run_first[hc_c], current_c, np.inf), seg_start)
     decays = i_min_run < cv_current_fraction * i_ref
-    return (position > run_first[hc_c]) & decays[hc_c]
+    return np.asarray((position > run_first[hc_c]) & decays[hc_c])
 
 
 def integrate_energy(seg: Segmentation, voltage_v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -422,4 +422,4 @@ def counter_increments(counter: np.ndarray, seg: Segmentation) -> np.ndarray:
     if rows[0] == 0:
         inc[0] = 0.0
     inc[seg.orphan_c] = 0.0
-    return inc
+    return np.asarray(inc)

@@ -59,12 +59,12 @@ def ratio_percent(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     with np.errstate(divide='ignore', invalid='ignore'):
         out = 100.0 * numerator / denominator
     out[~np.isfinite(out)] = np.nan
-    return out
+    return np.asarray(out)
 
 
 def relative_change(values: np.ndarray) -> np.ndarray:
     with np.errstate(divide='ignore', invalid='ignore'):
-        return np.abs(values[1:] / values[:-1] - 1.0)
+        return np.asarray(np.abs(values[1:] / values[:-1] - 1.0))
 
 
 def half_cycle_table(

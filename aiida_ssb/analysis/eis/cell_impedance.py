@@ -98,7 +98,7 @@ def cell_resistances(
     thickness_cm: float | None = None,
     thickness_stderr_cm: float | None = None,
     settings: CellImpedanceSettings | Mapping[str, Any] | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> CellImpedanceResult:
     """Resistances by role of a fitted cell spectrum (see the module docstring).
 
@@ -118,7 +118,7 @@ def cell_resistances(
         )
     total = resistance_of_fit(fit, 'total')
     area_rel = float(area_stderr_cm2) / area_cm2 if area_cm2 and area_stderr_cm2 else 0.0
-    electrolyte = None
+    electrolyte: dict[str, Any] | None = None
     parts = [p for p in s.electrolyte.split('+') if _present(fit, p.strip()) is not None]
     if thickness_cm and area_cm2 and parts:
         r_e, names, se = resistance_of_fit(fit, '+'.join(parts))
@@ -128,10 +128,10 @@ def cell_resistances(
             'electrolyte_conductivity_elements': names,
             'thickness_cm': thickness_cm,
         }
-        rel = [(se / r_e) if se is not None else None, area_rel]
-        if thickness_stderr_cm:
-            rel.append(float(thickness_stderr_cm) / thickness_cm)
-        if rel[0] is not None:
+        if se is not None:
+            rel = [se / r_e, area_rel]
+            if thickness_stderr_cm:
+                rel.append(float(thickness_stderr_cm) / thickness_cm)
             electrolyte['electrolyte_conductivity_stderr_s_cm'] = sigma * math.sqrt(sum(v * v for v in rel))
     return CellImpedanceResult(
         values=values,

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from aiida_ssb.analysis.eis.elements import ELEMENT_KINDS, KIND_SYMBOLS, ElementKind
+from aiida_ssb.analysis.eis.elements import ELEMENT_KINDS, KIND_SYMBOLS, ElementKind, _Evaluated
 from aiida_ssb.exceptions import SettingsError
 
 __all__ = ['Circuit', 'CircuitSyntaxError', 'Element', 'ElementInfo', 'Parallel', 'ParameterError', 'Series']
@@ -86,7 +87,7 @@ class Element:
     def size(self) -> int:
         return len(self.kind.parameters)
 
-    def evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool):
+    def evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool) -> _Evaluated:
         return self.kind.evaluate(omega, values[self.start : self.start + self.size], jac)
 
     def elements(self) -> Iterator[Element]:
@@ -98,18 +99,19 @@ class Element:
 
 @dataclasses.dataclass
 class Series:
-    children: list
+    children: list[Node]
     start: int = 0
     size: int = 0
 
-    def evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool):
-        z = None
-        blocks = []
+    def evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool) -> _Evaluated:
+        z: np.ndarray | None = None
+        blocks: list[np.ndarray] = []
         for child in self.children:
             zc, jc = child.evaluate(omega, values, jac)
             z = zc if z is None else z + zc
-            if jac:
+            if jc is not None:
                 blocks.append(jc)
+        assert z is not None  # a series has at least two children
         if not jac:
             return z, None
         return z, np.concatenate(blocks, axis=1)
@@ -124,20 +126,22 @@ class Series:
 
 @dataclasses.dataclass
 class Parallel:
-    children: list
+    children: list[Node]
     start: int = 0
     size: int = 0
 
-    def evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool):
+    def evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool) -> _Evaluated:
         zs = []
-        blocks = []
-        y = None
+        blocks: list[np.ndarray] = []
+        y: np.ndarray | None = None
         for child in self.children:
             zc, jc = child.evaluate(omega, values, jac)
             zs.append(zc)
-            blocks.append(jc)
+            if jc is not None:
+                blocks.append(jc)
             y = 1.0 / zc if y is None else y + 1.0 / zc
-        z = 1.0 / y
+        assert y is not None  # a parallel block has at least two branches
+        z: np.ndarray = 1.0 / y
         if not jac:
             return z, None
         # dZ/dp = (Z / Z_i)^2 dZ_i/dp for a parameter p of branch i
@@ -213,10 +217,10 @@ class _Parser:
         self.pos += 1
         return token
 
-    def error(self, reason: str, column: int | None):
+    def error(self, reason: str, column: int | None) -> NoReturn:
         raise CircuitSyntaxError(self.spec, reason, column)
 
-    def parse(self):
+    def parse(self) -> Node:
         if self.peek().kind == 'end':
             self.error('empty circuit string', None)
         node = self.series()
@@ -227,14 +231,14 @@ class _Parser:
             self.error(f'expected "-" or the end of the circuit, found {token.text!r}', token.column)
         return node
 
-    def series(self):
+    def series(self) -> Node:
         children = [self.term()]
         while self.peek().kind == '-':
             self.take()
             children.append(self.term())
         return children[0] if len(children) == 1 else Series(children)
 
-    def term(self):
+    def term(self) -> Node:
         token = self.take()
         if token.kind == 'name':
             return self.element(token)
@@ -292,7 +296,7 @@ class _Parser:
         return element
 
 
-def _assign_ranges(node) -> None:
+def _assign_ranges(node: Node) -> None:
     if isinstance(node, Element):
         return
     for child in node.children:
@@ -300,6 +304,9 @@ def _assign_ranges(node) -> None:
     first = node.children[0]
     node.start = first.start
     node.size = sum(child.size for child in node.children)
+
+
+Node = Element | Series | Parallel
 
 
 # ------------------------------------------------------------------------------------------- circuit
@@ -427,7 +434,7 @@ class Circuit:
 
     # ------------------------------------------------------------------------------ evaluation
     @staticmethod
-    def _omega(frequency_hz) -> np.ndarray:
+    def _omega(frequency_hz: ArrayLike) -> np.ndarray:
         f = np.asarray(frequency_hz, dtype=float).ravel()
         if f.size == 0:
             raise ValueError('frequency_hz is empty')
@@ -435,15 +442,20 @@ class Circuit:
             raise ValueError('frequency_hz must be finite and > 0 everywhere')
         return 2.0 * np.pi * f
 
-    def _evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool):
+    def _evaluate(self, omega: np.ndarray, values: np.ndarray, jac: bool) -> _Evaluated:
         return self.tree.evaluate(omega, values, jac)
 
-    def impedance(self, frequency_hz, params) -> np.ndarray:
+    def impedance(
+        self, frequency_hz: ArrayLike, params: Mapping[str, float] | Sequence[float] | np.ndarray
+    ) -> np.ndarray:
         """Complex impedance (ohm) at ``frequency_hz`` for ``params`` (mapping or array)."""
         z, _ = self._evaluate(self._omega(frequency_hz), self.values_array(params), False)
         return z
 
-    def jacobian(self, frequency_hz, params) -> np.ndarray:
+    def jacobian(
+        self, frequency_hz: ArrayLike, params: Mapping[str, float] | Sequence[float] | np.ndarray
+    ) -> np.ndarray:
         """Complex ``dZ/dp`` of shape ``(n_frequencies, n_parameters)``, linear parameters."""
         _, j = self._evaluate(self._omega(frequency_hz), self.values_array(params), True)
+        assert j is not None  # asked for
         return j

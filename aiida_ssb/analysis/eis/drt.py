@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field
 
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
@@ -189,7 +190,8 @@ def _kernel(omega: np.ndarray, y: np.ndarray, step: float) -> np.ndarray:
     weights[-1] *= 0.5
     sub = y[:, None] + t[None, :] * step  # (m, 2S+1)
     kernel = 1.0 / (1.0 + 1j * omega[:, None, None] * np.exp(sub)[None, :, :])  # (n, m, 2S+1)
-    return (kernel * weights[None, None, :]).sum(axis=2).reshape(omega.size, m)
+    matrix: np.ndarray = (kernel * weights[None, None, :]).sum(axis=2).reshape(omega.size, m)
+    return matrix
 
 
 def _penalty(m: int, offset: int, width: int, derivative: int) -> np.ndarray:
@@ -241,7 +243,9 @@ def _choose_lambda(gcv: np.ndarray) -> tuple[float, bool]:
     return float(LAMBDA_GRID[i]), True
 
 
-def _peaks(y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float], min_fraction: float):
+def _peaks(
+    y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float], min_fraction: float
+) -> tuple[list[DrtPeak], float]:
     """Significant interior peaks, and the total polarisation resistance ``integral gamma dy``."""
     total = float(np.sum(g) * step)
     found = []
@@ -272,7 +276,13 @@ def _peaks(y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float
     return peaks, total
 
 
-def compute_drt(frequency_hz, z, *, settings: DrtSettings | Mapping[str, Any] | None = None, **overrides) -> DrtResult:
+def compute_drt(
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
+    *,
+    settings: DrtSettings | Mapping[str, Any] | None = None,
+    **overrides: Any,
+) -> DrtResult:
     """The distribution of relaxation times of a spectrum (see the module docstring).
 
     :param frequency_hz: frequencies in Hz.

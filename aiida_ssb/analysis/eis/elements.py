@@ -74,6 +74,7 @@ class ParameterSpec:
 
 
 Evaluator = Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, 'np.ndarray | None']]
+_Evaluated = tuple[np.ndarray, 'np.ndarray | None']
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,28 +91,28 @@ _POSITIVE = (0.0, np.inf)
 _ALPHA = (0.0, 1.0)
 
 
-def _resistor(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _resistor(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     z = np.full(omega.shape, complex(p[0]))
     if not jac:
         return z, None
     return z, np.ones((omega.size, 1), dtype=complex)
 
 
-def _capacitor(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _capacitor(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     z = 1.0 / (1j * omega * p[0])
     if not jac:
         return z, None
     return z, (-z / p[0])[:, None]
 
 
-def _inductor(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _inductor(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     z = 1j * omega * p[0]
     if not jac:
         return z, None
     return z, (1j * omega)[:, None]
 
 
-def _cpe(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _cpe(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     q, alpha = p[0], p[1]
     log_s = np.log(omega) + 0.5j * np.pi  # ln(j omega)
     z = np.exp(-alpha * log_s) / q
@@ -126,7 +127,7 @@ def _cpe(omega: np.ndarray, p: np.ndarray, jac: bool):
 _ONE_MINUS_J = 1.0 - 1.0j
 
 
-def _warburg(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _warburg(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     unit = _ONE_MINUS_J / np.sqrt(omega)
     z = p[0] * unit
     if not jac:
@@ -136,10 +137,11 @@ def _warburg(omega: np.ndarray, p: np.ndarray, jac: bool):
 
 def _sqrt_s_tau(omega: np.ndarray, tau: float) -> np.ndarray:
     # sqrt(j omega tau) = sqrt(omega tau) * exp(j pi / 4), Re > 0
-    return np.sqrt(omega * tau) * np.exp(0.25j * np.pi)
+    root: np.ndarray = np.sqrt(omega * tau) * np.exp(0.25j * np.pi)
+    return root
 
 
-def _warburg_open(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _warburg_open(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     r, tau = p[0], p[1]
     x = _sqrt_s_tau(omega, tau)
     e = np.exp(-2.0 * x)
@@ -156,7 +158,7 @@ def _warburg_open(omega: np.ndarray, p: np.ndarray, jac: bool):
     return z, out
 
 
-def _warburg_short(omega: np.ndarray, p: np.ndarray, jac: bool):
+def _warburg_short(omega: np.ndarray, p: np.ndarray, jac: bool) -> _Evaluated:
     r, tau = p[0], p[1]
     x = _sqrt_s_tau(omega, tau)
     e = np.exp(-2.0 * x)

@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field, field_validator
+from scipy.optimize import OptimizeResult
 
-from aiida_ssb.analysis.eis.circuit import Circuit, Element, ParameterError, Series
-from aiida_ssb.analysis.eis.guess import initial_guess
+from aiida_ssb.analysis.eis.circuit import Circuit, Element, Node, ParameterError, Series
+from aiida_ssb.analysis.eis.guess import GuessResult, initial_guess
 from aiida_ssb.analysis.eis.result import EisFitResult
 from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError, NotConvergedError
@@ -88,14 +90,14 @@ class FitSettings(Settings):
 
     @field_validator('initial', mode='before')
     @classmethod
-    def _sequence(cls, value):
+    def _sequence(cls, value: Any) -> Any:
         if isinstance(value, np.ndarray):
             return tuple(float(v) for v in value.ravel())
         return value
 
     @field_validator('frequency_range_hz')
     @classmethod
-    def _range(cls, value):
+    def _range(cls, value: Any) -> Any:
         if value is not None:
             lo = 0.0 if value[0] is None else value[0]
             hi = math.inf if value[1] is None else value[1]
@@ -107,7 +109,7 @@ class FitSettings(Settings):
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _as_complex(z, name: str = 'z') -> np.ndarray:
+def _as_complex(z: ArrayLike | tuple[ArrayLike, ArrayLike], name: str = 'z') -> np.ndarray:
     if isinstance(z, tuple) and len(z) == 2:
         re = np.asarray(z[0], dtype=float).ravel()
         im = np.asarray(z[1], dtype=float).ravel()
@@ -123,7 +125,13 @@ def _as_complex(z, name: str = 'z') -> np.ndarray:
     return arr.astype(complex).ravel()
 
 
-def prepare_spectrum(frequency_hz, z, frequency_range_hz=None, *, min_points: int = 1):
+def prepare_spectrum(
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
+    frequency_range_hz: Sequence[float | None] | None = None,
+    *,
+    min_points: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate a spectrum and return ``(frequency_hz, z)`` restricted to ``frequency_range_hz``.
 
     Raises :class:`EisFitError` for mismatched lengths, non-finite values, non-positive frequencies or
@@ -177,7 +185,9 @@ RESOLVABLE_LOW = 1e-6
 RESOLVABLE_HIGH = 1e6
 
 
-def data_bounds(circuit: Circuit, frequency_hz, z) -> tuple[np.ndarray, np.ndarray]:
+def data_bounds(
+    circuit: Circuit, frequency_hz: ArrayLike, z: ArrayLike | tuple[ArrayLike, ArrayLike]
+) -> tuple[np.ndarray, np.ndarray]:
     """Default bounds (linear units) for every parameter of ``circuit`` given the data.
 
     CPE exponents: ``[0, 1]``. Scale parameters: from the value below which the element (in series)
@@ -234,11 +244,11 @@ def _arc_groups(circuit: Circuit) -> list[list[tuple[int, int, int]]]:
     """Interchangeable series siblings: lists of (start, r_offset, c_offset) per arc, per group."""
     groups: list[list[tuple[int, int, int]]] = []
 
-    def visit(node) -> None:
+    def visit(node: Node) -> None:
         if isinstance(node, Element):
             return
         if isinstance(node, Series):
-            by_signature: dict[str, list] = {}
+            by_signature: dict[str, list[Node]] = {}
             for child in node.children:
                 sig = child.signature()
                 if sig in _ARC_SIGNATURES:
@@ -262,7 +272,7 @@ def _arc_permutation(circuit: Circuit, values: np.ndarray, locked: set[int]) -> 
     perm = np.arange(values.size)
     for group in _arc_groups(circuit):
         size = 3 if any(circuit.parameter_units[s + c] == 'S s^alpha' for s, _, c in group) else 2
-        members = []
+        members: list[tuple[float, list[int]]] = []
         for start, r_off, c_off in group:
             idx = list(range(start, start + size))
             if locked.intersection(idx):
@@ -313,7 +323,7 @@ class _Problem:
         return np.clip(x, self.lb + margin, self.ub - margin)
 
     def to_values(self, x: np.ndarray) -> np.ndarray:
-        out = self.full.copy()
+        out = np.array(self.full, copy=True)
         out[self.free_idx] = np.where(self.log_free, np.exp(x), x)
         return out
 
@@ -325,6 +335,7 @@ class _Problem:
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         values = self.to_values(x)
         _, jc = self.circuit.tree.evaluate(self.omega, values, True)
+        assert jc is not None  # asked for
         jf = jc[:, self.free_idx] * np.where(self.log_free, values[self.free_idx], 1.0)
         n = self.omega.size
         out = np.empty((2 * n, self.free_idx.size))
@@ -367,7 +378,9 @@ def _check_inputs(circuit: Circuit, s: FitSettings) -> tuple[dict[str, float], d
     return fixed_map, bounds_map, roles_map
 
 
-def _linear_bounds(circuit: Circuit, f: np.ndarray, zd: np.ndarray, bounds_map: Mapping[str, Any]):
+def _linear_bounds(
+    circuit: Circuit, f: np.ndarray, zd: np.ndarray, bounds_map: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     """Bounds in linear units: physical limits narrowed to the window the data resolve, then the user's."""
     lower, upper = data_bounds(circuit, f, zd)
     for name, pair in bounds_map.items():
@@ -386,15 +399,23 @@ def _linear_bounds(circuit: Circuit, f: np.ndarray, zd: np.ndarray, bounds_map: 
     return lower, upper
 
 
-def _start(circuit: Circuit, f: np.ndarray, zd: np.ndarray, initial, fixed_map: Mapping[str, float]):
+def _start(
+    circuit: Circuit,
+    f: np.ndarray,
+    zd: np.ndarray,
+    initial: Mapping[str, float] | Sequence[float] | np.ndarray | None,
+    fixed_map: Mapping[str, float],
+) -> tuple[np.ndarray, str, GuessResult | None]:
     """``(start values, source, guess)``: the user's start, completed by (or replaced with) the automatic one."""
     guess = None
     if initial is None or isinstance(initial, Mapping):
         guess = initial_guess(circuit, f, zd)
     if initial is None:
+        assert guess is not None
         start = np.array([guess.values[n] for n in circuit.parameter_names])
         source = 'automatic'
     elif isinstance(initial, Mapping):
+        assert guess is not None
         given = _resolve_mapping(circuit, initial, 'initial')
         start = np.array([float(given.get(n, guess.values[n])) for n in circuit.parameter_names])
         source = 'user' if len(given) == circuit.n_parameters else 'user+automatic'
@@ -412,7 +433,16 @@ def _start(circuit: Circuit, f: np.ndarray, zd: np.ndarray, initial, fixed_map: 
     return start, source, guess
 
 
-def _problem(circuit, f, zd, start, fixed_map, lower, upper, weighting) -> _Problem:
+def _problem(
+    circuit: Circuit,
+    f: np.ndarray,
+    zd: np.ndarray,
+    start: np.ndarray,
+    fixed_map: Mapping[str, float],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    weighting: str,
+) -> _Problem:
     free_idx = np.array([i for i, n in enumerate(circuit.parameter_names) if n not in fixed_map], dtype=int)
     log_free = circuit.log_mask[free_idx]
     lb = np.where(log_free, np.log(np.where(lower[free_idx] > 0, lower[free_idx], 1.0)), lower[free_idx])
@@ -420,10 +450,12 @@ def _problem(circuit, f, zd, start, fixed_map, lower, upper, weighting) -> _Prob
     with np.errstate(divide='ignore'):
         ub = np.where(log_free, np.log(upper[free_idx]), upper[free_idx])
     w_re, w_im = _weights(zd, weighting)
-    return _Problem(circuit, 2.0 * np.pi * f, zd, w_re, w_im, start.copy(), free_idx, log_free, lb, ub)
+    return _Problem(circuit, 2.0 * np.pi * f, zd, w_re, w_im, np.array(start, copy=True), free_idx, log_free, lb, ub)
 
 
-def _planned_starts(problem: _Problem, start: np.ndarray, source: str, guess, fixed_map) -> list[np.ndarray]:
+def _planned_starts(
+    problem: _Problem, start: np.ndarray, source: str, guess: GuessResult | None, fixed_map: Mapping[str, float]
+) -> list[np.ndarray]:
     planned = [problem.to_x(start)]
     if source == 'automatic' and guess is not None:
         for alternative in guess.alternatives:
@@ -434,7 +466,9 @@ def _planned_starts(problem: _Problem, start: np.ndarray, source: str, guess, fi
     return planned
 
 
-def _multistart(problem: _Problem, planned: list[np.ndarray], s: FitSettings):
+def _multistart(
+    problem: _Problem, planned: list[np.ndarray], s: FitSettings
+) -> tuple[OptimizeResult, np.ndarray, int, int, int]:
     """The local fits (see :func:`fit_circuit`'s ``n_starts``); returns ``(best, its start, runs, nfev, njev)``."""
     from scipy.optimize import least_squares
 
@@ -499,7 +533,9 @@ def _multistart(problem: _Problem, planned: list[np.ndarray], s: FitSettings):
     return best, best_x0, runs, nfev, njev
 
 
-def _covariance(problem: _Problem, x: np.ndarray, values: np.ndarray, wrss: float, dof: int):
+def _covariance(
+    problem: _Problem, x: np.ndarray, values: np.ndarray, wrss: float, dof: int
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
     """``(covariance, correlation, stderr)`` of the free parameters in linear units (delta method)."""
     n_free = problem.free_idx.size
     stderr = np.full(n_free, np.nan)
@@ -530,7 +566,12 @@ def _at_bounds(problem: _Problem, values: np.ndarray) -> list[str]:
 
 
 def fit_circuit(
-    circuit: Circuit | str, frequency_hz, z, *, settings: FitSettings | Mapping[str, Any] | None = None, **overrides
+    circuit: Circuit | str,
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
+    *,
+    settings: FitSettings | Mapping[str, Any] | None = None,
+    **overrides: Any,
 ) -> EisFitResult:
     """Fit ``circuit`` to the spectrum ``(frequency_hz, z)``.
 
@@ -585,7 +626,7 @@ def fit_circuit(
             pos = {int(i): k for k, i in enumerate(problem.free_idx)}
             fperm = np.array([pos[int(perm[i])] for i in problem.free_idx])
             stderr_free = stderr_free[fperm]
-            if covariance is not None:
+            if covariance is not None and correlation is not None:  # both or neither
                 covariance = covariance[np.ix_(fperm, fperm)]
                 correlation = correlation[np.ix_(fperm, fperm)]
     found = _Found(
@@ -633,7 +674,7 @@ class _Found:
     upper: np.ndarray
 
 
-def _result(circuit: Circuit, problem: _Problem, s: FitSettings, best, found: _Found) -> EisFitResult:
+def _result(circuit: Circuit, problem: _Problem, s: FitSettings, best: OptimizeResult, found: _Found) -> EisFitResult:
     """The :class:`EisFitResult` of a finished fit."""
     names = circuit.parameter_names
     values = found.values
@@ -648,9 +689,10 @@ def _result(circuit: Circuit, problem: _Problem, s: FitSettings, best, found: _F
     fixed_map = found.fixed_map
     lower, upper = found.lower, found.upper
     guess = found.guess
-    rng_hz = None
+    rng_hz: tuple[float | None, float | None] | None = None
     if s.frequency_range_hz is not None:
-        rng_hz = tuple(None if v is None else float(v) for v in s.frequency_range_hz)
+        low, high = s.frequency_range_hz
+        rng_hz = (None if low is None else float(low), None if high is None else float(high))
     wrss, dof = found.wrss, found.dof
     return EisFitResult(
         circuit=circuit.spec,

@@ -43,10 +43,12 @@ values; :func:`initial_guess` also reports which rule produced each value.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from aiida_ssb.analysis.eis.circuit import Circuit, Element, Parallel, Series
+from aiida_ssb.analysis.eis.circuit import Circuit, Element, Node, Parallel, Series
 
 __all__ = ['GuessResult', 'initial_guess']
 
@@ -105,11 +107,16 @@ def _peaks(y: np.ndarray, min_rel_score: float = 0.05) -> list[tuple[int, float]
     return [(i, score) for i, score in found if score >= min_rel_score * best]
 
 
-def _classify(circuit: Circuit):
+_ArcParts = tuple[Element, Element, list[Node]]  # (resistor, capacitor or CPE, what follows the resistor)
+_Block = tuple[str, Node, _ArcParts | None]  # (kind, block, the parts of an arc)
+_Arc = tuple[str, Node, _ArcParts]
+
+
+def _classify(circuit: Circuit) -> list[_Block]:
     """Split the outermost series chain into blocks."""
     root = circuit.tree
     blocks = root.children if isinstance(root, Series) else [root]
-    classified = []
+    classified: list[_Block] = []
     for block in blocks:
         if isinstance(block, Element):
             symbol = block.kind.symbol
@@ -167,19 +174,23 @@ def _arc_positions(s: _Spectrum, start: int, n_arcs: int, has_tail: bool) -> lis
     return candidates
 
 
-def _place(s: _Spectrum, start: int, n_arcs: int, has_tail: bool, found) -> list[list[tuple[int | None, float]]]:
+def _place(
+    s: _Spectrum, start: int, n_arcs: int, has_tail: bool, found: list[tuple[int, float]]
+) -> list[list[tuple[int | None, float]]]:
     zi = s.zi
     ranked = sorted(found, key=lambda t: -t[1])
     chosen = sorted(i for i, _ in ranked[:n_arcs])
     apexes: list[tuple[int | None, float]] = [(i, float(s.omega[i])) for i in chosen]
+    first_apex = chosen[0] if chosen else None  # the visible maxima, before the edges add theirs
+    last_apex = chosen[-1] if chosen else None
     # arcs whose apex lies outside the measured range: -Im Z still falling towards the high-frequency
     # end, or (without a tail element) still rising at the low-frequency end; the edge with the
     # larger -Im Z is used first
     first = start if start < s.n else s.n - 1
     edges = []
-    if first + 1 < s.n and zi[first] > zi[first + 1] > 0 and (not apexes or apexes[0][0] > first + 1):
+    if first + 1 < s.n and zi[first] > zi[first + 1] > 0 and (first_apex is None or first_apex > first + 1):
         edges.append((float(zi[first]), 'high'))
-    if not has_tail and s.n > 2 and zi[-1] > zi[-2] > 0 and (not apexes or apexes[-1][0] < s.n - 2):
+    if not has_tail and s.n > 2 and zi[-1] > zi[-2] > 0 and (last_apex is None or last_apex < s.n - 2):
         edges.append((float(zi[-1]), 'low'))
     for _, side in sorted(edges, reverse=True):
         if len(apexes) >= n_arcs:
@@ -224,20 +235,20 @@ def _nearest_index(s: _Spectrum, omega: float) -> int:
     return int(np.argmin(np.abs(np.log(s.omega / omega))))
 
 
-def initial_guess(circuit: Circuit | str, frequency_hz, z) -> GuessResult:
+def initial_guess(circuit: Circuit | str, frequency_hz: ArrayLike, z: ArrayLike) -> GuessResult:
     """Initial parameter values for ``circuit`` read from the spectrum (see the module docstring)."""
     if isinstance(circuit, str):
         circuit = Circuit(circuit)
     f = np.asarray(frequency_hz, dtype=float).ravel()
-    z = np.asarray(z, dtype=complex).ravel()
+    zc = np.asarray(z, dtype=complex).ravel()
     order = np.argsort(-f)
     f = f[order]
-    z = z[order]
+    zc = zc[order]
     omega = 2.0 * np.pi * f
-    s = _Spectrum(f, omega, z.real.copy(), -z.imag.copy(), np.abs(z))
+    s = _Spectrum(f, omega, np.array(zc.real), -zc.imag, np.abs(zc))
     blocks = _classify(circuit)
-    arcs = [b for b in blocks if b[0] == 'arc']
-    tails: list[Element] = [b[1] for b in blocks if b[0] == 'tail']
+    arcs: list[_Arc] = [(kind, block, parts) for kind, block, parts in blocks if kind == 'arc' and parts is not None]
+    tails: list[Element] = [block for kind, block, _ in blocks if kind == 'tail' and isinstance(block, Element)]
     for _, _, (_, _, extras) in arcs:
         tails.extend(e for e in extras if isinstance(e, Element) and e.kind.symbol in ('W', 'Wo', 'Ws', 'CPE', 'C'))
     crossing = _hf_crossing(s)
@@ -248,7 +259,9 @@ def initial_guess(circuit: Circuit | str, frequency_hz, z) -> GuessResult:
     return GuessResult(values, rules, [v for v, _ in results[1:]])
 
 
-def _tail_values(s: _Spectrum, tails, tail_start: int, z_scale: float, put) -> None:
+def _tail_values(
+    s: _Spectrum, tails: list[Element], tail_start: int, z_scale: float, put: Callable[[str, float, str], None]
+) -> None:
     """Start values of the low-frequency tail elements (rule 4 of the module docstring)."""
     tail_idx = np.arange(tail_start, s.n)
     if tail_idx.size < 2:
@@ -299,7 +312,15 @@ def _tail_values(s: _Spectrum, tails, tail_start: int, z_scale: float, put) -> N
                 put(f'{name}_R', max(warburg_sigma * np.sqrt(2.0 * tau), tail_dre), 'R = sigma sqrt(2 tau)')
 
 
-def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, apexes):
+def _values_for(
+    circuit: Circuit,
+    s: _Spectrum,
+    blocks: list[_Block],
+    arcs: list[_Arc],
+    tails: list[Element],
+    crossing: tuple[float, int] | None,
+    apexes: list[tuple[int | None, float]],
+) -> tuple[dict[str, float], dict[str, str]]:
     """Start values (and the rule behind each) for one placement of the arc apexes."""
     z_scale = float(np.median(s.zabs)) or 1.0
     w_mid = float(np.sqrt(s.omega[0] * s.omega[-1]))
@@ -332,7 +353,7 @@ def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, a
         hf_rule = 'Re Z - (-Im Z) at the highest frequency'
     r_hf = float(np.clip(r_hf, 0.0, max(float(np.min(s.zr)), 0.0)))
 
-    series_r = [b[1] for b in blocks if b[0] == 'series_r']
+    series_r = [block for kind, block, _ in blocks if kind == 'series_r' and isinstance(block, Element)]
     for element in series_r:
         value = r_hf / len(series_r) if r_hf > 0 else 1e-3 * z_scale
         put(element.name, value, hf_rule if r_hf > 0 else 'high-frequency intercept ~ 0: 1e-3 median |Z|')
@@ -371,7 +392,7 @@ def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, a
 
     # 5. inductors and everything else
     for kind, block, _ in blocks:
-        if kind == 'inductor':
+        if kind == 'inductor' and isinstance(block, Element):
             if s.zi[0] < 0:
                 put(block.name, -s.zi[0] / s.omega[0], 'L = Im Z / omega at the highest frequency')
             else:
@@ -401,12 +422,12 @@ def _values_for(circuit: Circuit, s: _Spectrum, blocks, arcs, tails, crossing, a
 
     # clip into the default bounds (strictly inside for positive parameters)
     for i, name in enumerate(circuit.parameter_names):
-        lo, hi = circuit.default_bounds[i]
+        low, high = circuit.default_bounds[i]
         v = values[name]
         if circuit.log_mask[i]:
             if not np.isfinite(v) or v <= 0:
                 v = 1e-12 if circuit.parameter_units[i] != 'ohm' else 1e-3 * z_scale
         else:
-            v = float(np.clip(v, lo + 1e-3, hi))
+            v = float(np.clip(v, low + 1e-3, high))
         values[name] = float(v)
     return {n: values[n] for n in circuit.parameter_names}, {n: rules[n] for n in circuit.parameter_names}

@@ -37,6 +37,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
 
@@ -125,8 +126,8 @@ def _running_mean(x: np.ndarray, width: int) -> np.ndarray:
 
 
 def lin_kk(
-    frequency_hz,
-    z,
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
     *,
     c: float = 0.85,
     max_m: int | None = None,
@@ -192,34 +193,9 @@ def lin_kk(
 
     log_tmin = np.log10(1.0 / omega[0]) - extend_decades
     log_tmax = np.log10(1.0 / omega[-1]) + extend_decades
-    best = None
-    met = False
     decades = float(log_tmax - log_tmin)
     m_start = min(max_m, max(1, int(np.ceil(min_per_decade * decades))))
-    for m in range(m_start, max_m + 1):
-        if 2 * n < m + n_fixed:
-            break
-        tau = np.array([10 ** (0.5 * (log_tmin + log_tmax))]) if m == 1 else np.logspace(log_tmin, log_tmax, m)
-        wt = omega[:, None] * tau[None, :]
-        den = 1.0 + wt * wt
-        a = np.empty((2 * n, n_fixed + m))
-        for k in range(n_fixed):
-            a[:n, k] = fixed_re[k]
-            a[n:, k] = fixed_im[k]
-        a[:n, n_fixed:] = (1.0 / den) * w[:, None]
-        a[n:, n_fixed:] = (-wt / den) * w[:, None]
-        # column scaling keeps lstsq well conditioned whatever the units
-        norms = np.linalg.norm(a, axis=0)
-        norms[norms == 0] = 1.0
-        sol = np.linalg.lstsq(a / norms, b, rcond=None)[0] / norms
-        r = sol[n_fixed:]
-        pos = r[r >= 0].sum()
-        neg = -r[r < 0].sum()
-        mu = 1.0 - neg / pos if pos > 0 else 0.0
-        best = (m, mu, sol, tau)
-        if mu < c:
-            met = True
-            break
+    best, met = _voigt_search(omega, w, fixed_re, fixed_im, b, range(m_start, max_m + 1), (log_tmin, log_tmax), c)
     if best is None:
         raise ValueError(f'too few points ({n}) for a linear Kramers-Kronig test')
     m, mu, sol, tau = best
@@ -246,17 +222,7 @@ def lin_kk(
     rms = float(np.sqrt(np.mean(both**2)))
     max_abs = float(np.max(np.abs(both)))
     width = max(2, min(int(trend_window), n))
-    trend = 0.0
-    trend_z = 0.0
-    for res in (res_re, res_im):
-        smooth = _running_mean(res, width)
-        noise = float(np.std(np.diff(res)) / np.sqrt(2.0))
-        peak = float(np.max(np.abs(smooth)))
-        trend = max(trend, peak)
-        if noise > 0:
-            trend_z = max(trend_z, peak / (noise / np.sqrt(width)))
-        elif peak > 0:
-            trend_z = np.inf
+    trend, trend_z = _trend(res_re, res_im, width)
     reasons = []
     if rms > rms_threshold:
         reasons.append(f'rms residual {rms:.3%} > {rms_threshold:.3%}')
@@ -299,3 +265,61 @@ def lin_kk(
         tau_s=tau,
         resistance_ohm=r_k.copy(),
     )
+
+
+def _voigt_search(
+    omega: np.ndarray,
+    w: np.ndarray,
+    fixed_re: list[np.ndarray],
+    fixed_im: list[np.ndarray],
+    b: np.ndarray,
+    sizes: range,
+    log_tau_range: tuple[float, float],
+    c: float,
+) -> tuple[tuple[int, float, np.ndarray, np.ndarray] | None, bool]:
+    """The linear fits with ``M`` Voigt elements for each ``M`` of ``sizes`` until mu < ``c``: the last fit
+    ``(M, mu, solution, tau)`` (None when not one fits) and whether mu < ``c`` was reached."""
+    n, n_fixed = omega.size, len(fixed_re)
+    log_tmin, log_tmax = log_tau_range
+    best = None
+    for m in sizes:
+        if 2 * n < m + n_fixed:
+            break
+        tau = np.array([10 ** (0.5 * (log_tmin + log_tmax))]) if m == 1 else np.logspace(log_tmin, log_tmax, m)
+        wt = omega[:, None] * tau[None, :]
+        den = 1.0 + wt * wt
+        a = np.empty((2 * n, n_fixed + m))
+        for k in range(n_fixed):
+            a[:n, k] = fixed_re[k]
+            a[n:, k] = fixed_im[k]
+        a[:n, n_fixed:] = (1.0 / den) * w[:, None]
+        a[n:, n_fixed:] = (-wt / den) * w[:, None]
+        # column scaling keeps lstsq well conditioned whatever the units
+        norms = np.linalg.norm(a, axis=0)
+        norms[norms == 0] = 1.0
+        sol = np.linalg.lstsq(a / norms, b, rcond=None)[0] / norms
+        r = sol[n_fixed:]
+        pos = r[r >= 0].sum()
+        neg = -r[r < 0].sum()
+        mu = 1.0 - neg / pos if pos > 0 else 0.0
+        best = (m, float(mu), sol, tau)
+        if mu < c:
+            return best, True
+    return best, False
+
+
+def _trend(res_re: np.ndarray, res_im: np.ndarray, width: int) -> tuple[float, float]:
+    """The largest running mean (over ``width`` points) of the relative residuals, and its size in units of the
+    noise of such a mean."""
+    trend = 0.0
+    trend_z = 0.0
+    for res in (res_re, res_im):
+        smooth = _running_mean(res, width)
+        noise = float(np.std(np.diff(res)) / np.sqrt(2.0))
+        peak = float(np.max(np.abs(smooth)))
+        trend = max(trend, peak)
+        if noise > 0:
+            trend_z = max(trend_z, peak / (noise / np.sqrt(width)))
+        elif peak > 0:
+            trend_z = np.inf
+    return trend, trend_z

@@ -50,10 +50,11 @@ import dataclasses
 import itertools
 import math
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeGuard
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.eis.circuit import Circuit
@@ -174,7 +175,7 @@ class EisFitSettings(FitSettings):
 
     @field_validator('candidates')
     @classmethod
-    def _candidates(cls, value):
+    def _candidates(cls, value: Any) -> Any:
         if value is not None:
             if not value:
                 raise ValueError('candidates must list at least one circuit')
@@ -227,7 +228,8 @@ def selector_matches(selector: str, state: Mapping[str, Any]) -> bool:
             '>': actual > value,
             '>=': actual >= value,
         }[op]
-    return (str(actual) == value) == (op == '==')
+    equal: bool = str(actual) == value
+    return equal == (op == '==')
 
 
 # ----------------------------------------------------------------------------------------------- evidence
@@ -257,7 +259,7 @@ def _acf_z(e: np.ndarray) -> float:
     return float(np.sum(e[1:] * e[:-1]) / denominator) * math.sqrt(e.size)
 
 
-def residual_structure(residual_real, residual_imag, alpha: float = 1e-3) -> dict[str, Any]:
+def residual_structure(residual_real: ArrayLike, residual_imag: ArrayLike, alpha: float = 1e-3) -> dict[str, Any]:
     """The runs and lag-1 autocorrelation tests of the residuals (ordered by frequency); see the module
     docstring. Returns the z scores, the one-sided p-values, the combined ``p`` and ``structured``."""
     re_ = np.asarray(residual_real, dtype=float)
@@ -382,8 +384,8 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
         reason += f'; next {r["circuit"]} ({criterion.upper()} +{r[criterion] - best[criterion]:.1f})'
     simpler = [i for i in ok if scores[i]['n_parameters'] < best['n_parameters'] and i not in pool]
     if simpler:
-        r = min(simpler, key=lambda i: scores[i][criterion])
-        reason += f'; simpler {scores[r]["circuit"]} rejected ({scores[r]["status"]})'
+        k = min(simpler, key=lambda i: scores[i][criterion])
+        reason += f'; simpler {scores[k]["circuit"]} rejected ({scores[k]["status"]})'
     return chosen, reason, flags
 
 
@@ -475,7 +477,9 @@ def _pinned(s: EisFitSettings, state: Mapping[str, Any]) -> tuple[str | None, st
     return None, None
 
 
-def _fit_one(spec: str, f, z, fit_settings: FitSettings, s: EisFitSettings):
+def _fit_one(
+    spec: str, f: np.ndarray, z: np.ndarray, fit_settings: FitSettings, s: EisFitSettings
+) -> tuple[EisFitResult | None, dict[str, Any]]:
     try:
         fit = fit_circuit(spec, f, z, settings=fit_settings)
     except AnalysisError as exc:
@@ -483,7 +487,7 @@ def _fit_one(spec: str, f, z, fit_settings: FitSettings, s: EisFitSettings):
     return fit, _score(fit, s)
 
 
-def _neighbours(spec: str, circuits) -> list[str]:
+def _neighbours(spec: str, circuits: Iterable[str]) -> list[str]:
     """Candidates that differ from ``spec`` by the series resistance ``R0`` or by the final series element only:
     their shared element names mean the same elements, so one's values start the other."""
     blocks = spec.split('-')
@@ -498,11 +502,13 @@ def _neighbours(spec: str, circuits) -> list[str]:
     return found
 
 
-def _better(fit: EisFitResult | None, than: EisFitResult | None) -> bool:
+def _better(fit: EisFitResult | None, than: EisFitResult | None) -> TypeGuard[EisFitResult]:
     return fit is not None and (than is None or fit.weighted_rss < than.weighted_rss * (1 - 1e-9))
 
 
-def _fit_many(circuits, f, z, fit_settings: FitSettings, s: EisFitSettings):
+def _fit_many(
+    circuits: Sequence[str], f: np.ndarray, z: np.ndarray, fit_settings: FitSettings, s: EisFitSettings
+) -> tuple[dict[str, EisFitResult], list[dict[str, Any]]]:
     """Fit every candidate: a quick screening (one start, tolerance 1e-6, at most 100 evaluations or 10 per
     parameter), a warm pass (each candidate started again from its best better neighbour's solution: the same
     circuit with or without ``R0`` or the final element), then the :data:`REFINED` best by the criterion again with the
@@ -550,15 +556,15 @@ def _roles_for(circuit: str, given: Mapping[str, str], pinned: bool) -> dict[str
 
 
 def fit_spectrum(
-    frequency_hz,
-    z,
+    frequency_hz: ArrayLike,
+    z: ArrayLike | tuple[ArrayLike, ArrayLike],
     *,
     cell_format: str | None = None,
     state: Mapping[str, Any] | None = None,
     thickness_cm: float | None = None,
     area_cm2: float | None = None,
     settings: EisFitSettings | Mapping[str, Any] | None = None,
-    **overrides,
+    **overrides: Any,
 ) -> SpectrumFit:
     """Fit a spectrum with the circuit chosen from the evidence, or pinned (see the module docstring).
 
@@ -625,7 +631,19 @@ def _pinned_rejection(pinned: dict[str, Any], others: list[dict[str, Any]], s: E
     return None
 
 
-def _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_format, thickness_cm, area_cm2):
+def _finish(
+    chosen: EisFitResult,
+    s: EisFitSettings,
+    scores: list[dict[str, Any]],
+    choice: str,
+    selector: str | None,
+    reason: str,
+    flags: list[str],
+    notes: list[str],
+    cell_format: str | None,
+    thickness_cm: float | None,
+    area_cm2: float | None,
+) -> SpectrumFit:
     pinned = choice != 'automatic'
     roles = assign_roles(
         chosen.circuit,

@@ -7,13 +7,14 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from aiida_ssb.analysis.eis.circuit import Circuit
 
 __all__ = ['EisFitResult']
 
 
-def _json_float(value) -> float | None:
+def _json_float(value: Any) -> float | None:
     if value is None:
         return None
     value = float(value)
@@ -87,7 +88,7 @@ class EisFitResult:
         both = np.concatenate([self.residual_real_rel, self.residual_imag_rel])
         return float(np.sqrt(np.mean(both**2)))
 
-    def impedance(self, frequency_hz) -> np.ndarray:
+    def impedance(self, frequency_hz: ArrayLike) -> np.ndarray:
         """The fitted circuit evaluated at any frequencies (e.g. a dense grid for plotting)."""
         return Circuit(self.circuit).impedance(frequency_hz, self.values)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -48,13 +49,15 @@ class KnownSpectrum:
         """Characteristic frequency of the arc holding ``resistor``."""
         index = resistor[1:]
         r, q, a = self.values[resistor], self.values[f'CPE{index}_Q'], self.values[f'CPE{index}_alpha']
-        return 1.0 / (2.0 * math.pi * (r * q) ** (1.0 / a))
+        return float(1.0 / (2.0 * math.pi * float(r * q) ** (1.0 / a)))
 
     def in_window(self, resistor: str) -> bool:
         return float(self.frequency_hz.min()) <= self.apex_hz(resistor) <= float(self.frequency_hz.max())
 
     @property
     def conductivity_s_cm(self) -> float:
+        if self.thickness_cm is None or self.area_cm2 is None:
+            raise ValueError('a spectrum without thickness and area has no conductivity')
         return self.thickness_cm / (self.resistance('bulk') * self.area_cm2)
 
 
@@ -72,12 +75,12 @@ def _activated(r25: float, ea: float, t_c: float) -> float:
 
 def _q_for(c_eff: float, r: float, alpha: float) -> float:
     """Q of a p(R, CPE) whose effective capacitance is ``c_eff``: ``C = Q^(1/a) R^((1-a)/a)``."""
-    return c_eff**alpha / r ** (1.0 - alpha)
+    return float(c_eff**alpha / r ** (1.0 - alpha))
 
 
 def pellet_series(
     n_arcs: int,
-    temperatures_c,
+    temperatures_c: Iterable[float],
     *,
     sigma_25c_s_cm: float = 1e-4,
     activation_ev: tuple[float, float, float] = (0.35, 0.45, 0.55),
@@ -125,12 +128,12 @@ def pellet_series(
 
 
 def full_cell_series(
-    cycles,
+    cycles: Iterable[int],
     *,
     area_cm2: float = math.pi * 0.6**2,
     r0_ohm_cm2: float = 50.0,
-    interface_ohm_cm2=lambda cycle: 31.0 + 1.2 * cycle,
-    interphase_ohm_cm2=lambda cycle: 20.0 * cycle**1.2,
+    interface_ohm_cm2: Callable[[int], float] = lambda cycle: 31.0 + 1.2 * cycle,
+    interphase_ohm_cm2: Callable[[int], float] = lambda cycle: 20.0 * cycle**1.2,
     frequency_hz: np.ndarray | None = None,
     noise: float = 0.005,
     seed: int = 0,

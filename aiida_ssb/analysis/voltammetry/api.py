@@ -85,6 +85,8 @@ def find_onsets(
     """
     s = OnsetSettings.resolve(settings, **overrides)
     potential, current, time, cycle_values = check_inputs(potential_v, current_ma, time_s, cycle_index)
+    if current is None:
+        raise VoltammetryError('current_ma: the onsets need the current')
     area = positive_or_none('area_cm2', area_cm2)
     threshold = _threshold(s, area)
     given_rate = positive_or_none('scan_rate_mv_s', scan_rate_mv_s)
@@ -130,7 +132,12 @@ def _threshold(s: OnsetSettings, area: float | None) -> float | None:
 
 
 def _analyse(
-    sweep: Sweep, potential: np.ndarray, current: np.ndarray, s: OnsetSettings, area, threshold
+    sweep: Sweep,
+    potential: np.ndarray,
+    current: np.ndarray,
+    s: OnsetSettings,
+    area: float | None,
+    threshold: float | None,
 ) -> tuple[SweepResult, list[Flag]]:
     data = _prepare(sweep, potential, current, s, area)
     if isinstance(data, str):
@@ -140,6 +147,7 @@ def _analyse(
     if s.method in ('two_line', 'edge'):
         onsets, peaks, flags, message = two_line_onsets(data, s)
     elif s.method == 'threshold':
+        assert threshold is not None  # set for the threshold method
         onsets, message = threshold_onset(data, s, threshold)
     else:
         onsets, message = derivative_onset(data, s)
@@ -158,7 +166,9 @@ def _analyse(
     return result, flags
 
 
-def _prepare(sweep: Sweep, potential, current, s: OnsetSettings, area) -> SweepData | str:
+def _prepare(
+    sweep: Sweep, potential: np.ndarray, current: np.ndarray, s: OnsetSettings, area: float | None
+) -> SweepData | str:
     """One sweep (within ``window_v``) in the oriented frame, despiked, with its noise and fitter; or why not."""
     rows = np.arange(sweep.start, sweep.stop)
     e = potential[rows]

@@ -60,7 +60,9 @@ def as_1d(name: str, values: Any, length: int | None = None) -> np.ndarray:
     return array
 
 
-def check_inputs(potential_v: Any, current_ma: Any = None, time_s: Any = None, cycle_index: Any = None):
+def check_inputs(
+    potential_v: Any, current_ma: Any = None, time_s: Any = None, cycle_index: Any = None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """The record's columns as arrays of one length (``None`` where not given); time must not decrease."""
     potential = as_1d('potential_v', potential_v)
     n = potential.shape[0]

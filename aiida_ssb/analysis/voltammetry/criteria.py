@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from aiida_ssb.analysis.voltammetry.lines import LineFit
 from aiida_ssb.analysis.voltammetry.onsets import SweepData, background_line
 from aiida_ssb.analysis.voltammetry.results import Onset
 from aiida_ssb.analysis.voltammetry.settings import OnsetSettings
@@ -77,7 +78,14 @@ def threshold_onset(data: SweepData, settings: OnsetSettings, threshold: float) 
     return [_single_onset('threshold', data, settings, x_on, background, details)], 'onset found'
 
 
-def _single_onset(method: str, data: SweepData, settings: OnsetSettings, x_on: float, background, details) -> Onset:
+def _single_onset(
+    method: str,
+    data: SweepData,
+    settings: OnsetSettings,
+    x_on: float,
+    background: LineFit | None,
+    details: dict[str, Any],
+) -> Onset:
     """The one onset of a threshold or derivative search, at ``x_on`` (in the sweep's signed potential); it is the
     headline of its sweep."""
     measured = data.measured_current(x_on)
@@ -110,7 +118,7 @@ def _local_slopes(x: np.ndarray, y: np.ndarray, weight: np.ndarray, half: int) -
     s0, sx, sy, sxx, sxy = (p[high + 1] - p[low] for p in prefix)
     with np.errstate(divide='ignore', invalid='ignore'):
         slope = (sxy - sx * sy / s0) / (sxx - sx * sx / s0)
-    return slope
+    return np.asarray(slope)
 
 
 def derivative_onset(data: SweepData, settings: OnsetSettings) -> tuple[list[Onset], str]:

@@ -224,7 +224,7 @@ class Fitter:
         if cuu <= 0 or cvv <= 0:
             return 0.0
         cuv = suv - su * sv / n
-        return cuv * cuv / (cuu * cvv)
+        return float(cuv * cuv / (cuu * cvv))
 
     def row_at(self, x_value: float, side: Literal['left', 'right'] = 'left') -> int:
         """The first row whose running-maximum abscissa reaches ``x_value`` (``side='right'``: passes it)."""
@@ -240,7 +240,9 @@ class Fitter:
         k, f, g = self.best_hinges(np.array([start]), np.array([end]), min_side)
         return int(k[0]), float(f[0]), float(g[0])
 
-    def best_hinges(self, starts: np.ndarray, ends: np.ndarray, min_side: int, refine_above: float = 0.0):
+    def best_hinges(
+        self, starts: np.ndarray, ends: np.ndarray, min_side: int, refine_above: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`best_hinge` of several windows at once (arrays of rows, statistics and slope changes). At most
         about 128 evenly spaced candidates per window are tried first, then every row around the best of them
         where its statistic is at least ``refine_above`` (the statistic changes little between neighbouring
@@ -264,7 +266,16 @@ class Fitter:
             self._scan(starts, ends, owner, candidates, rows, statistics, changes)
         return rows, statistics, changes
 
-    def _scan(self, starts, ends, owner, candidates, rows, statistics, changes) -> None:
+    def _scan(
+        self,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        owner: np.ndarray,
+        candidates: np.ndarray,
+        rows: np.ndarray,
+        statistics: np.ndarray,
+        changes: np.ndarray,
+    ) -> None:
         """Evaluate the kink at each candidate row (of window ``owner``) and keep each window's best."""
         prefix = self.prefix
         n, su, sv, suu, suv, svv = prefix[:6, ends + 1] - prefix[:6, starts]
@@ -332,7 +343,9 @@ class Fitter:
         return slope, self.u0 + self.us * mean_u, self.v0 + self.vs * mean_v
 
 
-def _candidates(windows: np.ndarray, low: np.ndarray, high: np.ndarray, strides: np.ndarray):
+def _candidates(
+    windows: np.ndarray, low: np.ndarray, high: np.ndarray, strides: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The candidate rows ``low, low + stride, ... <= high`` of each window, and the window each belongs to."""
     if windows.size == 1:
         candidates = np.arange(low[0], high[0] + 1, strides[0])

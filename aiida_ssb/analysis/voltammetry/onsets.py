@@ -43,7 +43,7 @@ class SweepData:
     min_span: float
     fitter: Fitter
     area_cm2: float | None = None
-    _structures: dict = dataclasses.field(default_factory=dict)
+    _structures: dict[bool, Structure] = dataclasses.field(default_factory=dict)
     _half: int | None = None
 
     def structure(self, s: OnsetSettings, relaxed: bool = False) -> Structure:
@@ -314,7 +314,9 @@ def _onset(
     return onset, flags
 
 
-def _quality(data, s, feature, onset_v, band, where) -> tuple[str, list[Flag]]:
+def _quality(
+    data: SweepData, s: OnsetSettings, feature: Feature, onset_v: float, band: tuple[float, float], where: str
+) -> tuple[str, list[Flag]]:
     names, flags = [], []
     label = f'{data.sweep.direction} onset at {onset_v:.3f} V ({where})'
     width = band[1] - band[0]
@@ -339,7 +341,7 @@ def _quality(data, s, feature, onset_v, band, where) -> tuple[str, list[Flag]]:
     bad = [
         name
         for name, line in (('background', feature.background), ('rise', feature.rise))
-        if line.criterion == 'failed'
+        if line is not None and line.criterion == 'failed'
     ]
     if bad:
         names.append('line_not_straight')

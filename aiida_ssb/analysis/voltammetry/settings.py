@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from aiida_ssb.analysis.settings import Settings
 
@@ -154,13 +154,13 @@ class OnsetSettings(Settings):
 
     @field_validator('background_window_v', 'rise_window_v', mode='before')
     @classmethod
-    def _windows(cls, value: Any, info) -> Any:
+    def _windows(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return None
         if isinstance(value, str):
             raise ValueError(f'{info.field_name}: expected [v_min, v_max] or a list of such pairs, got {value!r}')
         if _is_pair(value):
-            return (_window(value, info.field_name),)
+            return (_window(value, info.field_name or 'window'),)
         try:
             items = list(value)
         except TypeError:

@@ -4,7 +4,7 @@ charge of the reverse scan, the passivation ratios and the cut-off at which the 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from aiida_ssb.analysis.voltammetry.common import (
     positive_or_none,
 )
 from aiida_ssb.analysis.voltammetry.settings import StepwiseCvSettings
-from aiida_ssb.analysis.voltammetry.sweeps import segment
+from aiida_ssb.analysis.voltammetry.sweeps import Sweep, segment
 
 __all__ = ['StepwiseCvResult', 'StepwiseStep', 'analyse_stepwise_cv']
 
@@ -100,7 +100,7 @@ class StepwiseCvResult:
     def arrays(self) -> dict[str, np.ndarray]:
         """Per-step arrays (NaN where a value is undefined) for plotting against ``upper_cutoff_v``."""
 
-        def column(name):
+        def column(name: str) -> np.ndarray:
             return np.array([np.nan if getattr(s, name) is None else getattr(s, name) for s in self.steps], dtype=float)
 
         names = (
@@ -157,6 +157,8 @@ def analyse_stepwise_cv(
     """
     s = StepwiseCvSettings.resolve(settings, **overrides)
     potential, current, time, cycles = check_inputs(potential_v, current_ma, time_s, cycle_index)
+    if current is None:
+        raise VoltammetryError('stepwise CV: the charges need current_ma')
     rate_given = positive_or_none('scan_rate_mv_s', scan_rate_mv_s)
     if time is None:
         if rate_given is None:
@@ -183,7 +185,7 @@ def analyse_stepwise_cv(
     )
 
 
-def _steps(sweeps, potential: np.ndarray, tolerance: float) -> tuple[list[list[int]], list[float]]:
+def _steps(sweeps: Sequence[Sweep], potential: np.ndarray, tolerance: float) -> tuple[list[list[int]], list[float]]:
     """The anodic sweeps grouped into steps by their upper vertex, and the vertex of each step."""
     anodic = [k for k, sweep in enumerate(sweeps) if sweep.direction == ANODIC]
     if not anodic:
@@ -207,10 +209,17 @@ def _steps(sweeps, potential: np.ndarray, tolerance: float) -> tuple[list[list[i
     return groups, vertices
 
 
-def _step_records(sweeps, groups, vertices, potential, current, time) -> list[dict[str, Any]]:
+def _step_records(
+    sweeps: Sequence[Sweep],
+    groups: list[list[int]],
+    vertices: list[float],
+    potential: np.ndarray,
+    current: np.ndarray,
+    time: np.ndarray,
+) -> list[dict[str, Any]]:
     """Per step: charges, passivation ratios and the charge per volt of newly opened range."""
 
-    def scan(k):
+    def scan(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         part = sweeps[k].slice
         return potential[part], current[part], time[part]
 

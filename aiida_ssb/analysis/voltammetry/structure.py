@@ -106,7 +106,7 @@ def find_structures(fitter: Fitter, min_span: float, min_points: int, f_max: flo
     return Structure(strict, len(parts), min_span), Structure(relaxed, len(relaxed_parts), min_span, True)
 
 
-def _lines(fitter: Fitter, parts, min_span: float) -> list[Line]:
+def _lines(fitter: Fitter, parts: list[tuple[int, int, bool]], min_span: float) -> list[Line]:
     lines = []
     for start, end, straight in parts:
         if straight and fitter.x_envelope[end] - fitter.x[start] >= min_span:
@@ -116,7 +116,9 @@ def _lines(fitter: Fitter, parts, min_span: float) -> list[Line]:
     return lines
 
 
-def _merge_straight(fitter: Fitter, parts, min_points: int, f_max: float, relaxed: bool):
+def _merge_straight(
+    fitter: Fitter, parts: list[tuple[int, int, bool]], min_points: int, f_max: float, relaxed: bool
+) -> list[tuple[int, int, bool]]:
     """Join neighbouring straight parts whose union has no significant kink (a split made by noise); the unions
     are tested together, and a run of neighbours whose unions all pass is joined into one part."""
     pairs = [k for k in range(len(parts) - 1) if parts[k][2] and parts[k + 1][2]]
@@ -160,7 +162,7 @@ def is_rise(reference: Line, rise: Line, x_on: float | None, noise: float, s: On
     excess, error = _excess(reference, rise, rise.x_end)
     if excess < s.min_significance_sigma * math.hypot(noise, error):
         return False
-    return rise.y(rise.x_end) > 0
+    return bool(rise.y(rise.x_end) > 0)
 
 
 def _steeper(line: Line, other: Line, f_max: float) -> bool:
@@ -168,7 +170,7 @@ def _steeper(line: Line, other: Line, f_max: float) -> bool:
 
 
 def _gap(fitter: Fitter, first: Line, second: Line) -> float:
-    return max(0.0, fitter.x[second.start] - fitter.x[first.end])
+    return float(max(0.0, fitter.x[second.start] - fitter.x[first.end]))
 
 
 def _peak_in(fitter: Fitter, reference: Line, start: int, end: int) -> tuple[float, float] | None:
@@ -284,18 +286,30 @@ def _onset(reference: Line, rise: Line, x_on: float | None, construction: str = 
     return feature
 
 
-def _between(fitter, reference, line, noise, s, half, last_onset) -> Feature | None:
+def _between(
+    fitter: Fitter,
+    reference: Line,
+    line: Line,
+    noise: float,
+    s: OnsetSettings,
+    half: int,
+    last_onset: Feature | None,
+) -> Feature | None:
     """What the transition from ``reference`` to a line that is not a rise holds: the end of a peak (an onset
     whose current comes back), a peak without straight flanks, or a step up without a straight flank (an onset
     whose rise is the tangent at the steepest point of the step)."""
     if last_onset is not None:
+        rise = last_onset.rise
         if _returns(last_onset, line, s):
+            assert rise is not None  # an onset being followed has its rise line
             last_onset.kind = 'peak'
-            top = _peak_in(fitter, last_onset.background, last_onset.rise.start, line.start - 1)
+            top = _peak_in(fitter, last_onset.background, rise.start, line.start - 1)
             if top is not None:
                 last_onset.x_peak, last_onset.height = top
             return None
-        if last_onset.kind == 'onset' and line.b < last_onset.rise.b:  # levelled off: its height is the plateau's
+        if (
+            last_onset.kind == 'onset' and rise is not None and line.b < rise.b
+        ):  # levelled off: its height is the plateau's
             plateau = line.y(line.x_start) - last_onset.background.y(line.x_start)
             last_onset.height = max(last_onset.height or 0.0, plateau)
     top = _peak_in(fitter, reference, reference.end + 1, line.start - 1)

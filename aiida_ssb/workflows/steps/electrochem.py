@@ -147,12 +147,14 @@ def _around(run: AnalysisRun, record: orm.Data) -> tuple[tuple[str, orm.Data] | 
     in which the records were stored."""
     spectra = run.labelled('eis')
     start = _start(record)
-    if start is not None and all(_start(node) is not None for _, node in spectra):
+    starts = {id(node): _start(node) for _, node in spectra}
+    if start is not None and all(value is not None for value in starts.values()):
+        known = {key: float(value) for key, value in starts.items() if value is not None}
         end = start + float(record.get_array('time_s')[-1] - record.get_array('time_s')[0])
-        before = [item for item in spectra if _start(item[1]) <= start]
-        after = [item for item in spectra if _start(item[1]) >= end - 1.0]
-        return (max(before, key=lambda x: _start(x[1])) if before else None), (
-            min(after, key=lambda x: _start(x[1])) if after else None
+        before = [item for item in spectra if known[id(item[1])] <= start]
+        after = [item for item in spectra if known[id(item[1])] >= end - 1.0]
+        return (max(before, key=lambda x: known[id(x[1])]) if before else None), (
+            min(after, key=lambda x: known[id(x[1])]) if after else None
         )
     before = [item for item in spectra if item[1].ctime <= record.ctime]
     after = [item for item in spectra if item[1].ctime > record.ctime]

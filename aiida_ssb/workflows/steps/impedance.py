@@ -111,9 +111,9 @@ def conductivity(run: AnalysisRun) -> None:
 def arrhenius(run: AnalysisRun) -> None:
     """The Arrhenius fit of the conductivities, when they span enough temperatures."""
     conductivities = {
-        label: outcome.outputs['summary']
+        label: outcome.summary
         for label, outcome in run.successful('conductivity').items()
-        if outcome.outputs['summary'].get('measurement_temperature_c') is not None
+        if outcome.summary.get('measurement_temperature_c') is not None
     }
     settings = run.settings('arrhenius')
     temperatures = {node['measurement_temperature_c'] for node in conductivities.values()}
@@ -136,9 +136,9 @@ def interface_growth(run: AnalysisRun) -> None:
     }
     settings = run.settings('interface_growth', defaults)
     fits = {
-        label: outcome.outputs['summary']
+        label: outcome.summary
         for label, outcome in run.successful('eis_fit').items()
-        if outcome.outputs['summary'].get(f'measurement_{settings.against}') is not None
+        if outcome.summary.get(f'measurement_{settings.against}') is not None
     }
     if len(fits) < 2:
         run.skipped['interface_growth'] = f'{len(fits)} fitted spectra carry {settings.against}'
