@@ -249,7 +249,8 @@ def analyse_pattern(
     for _ in range(2):
         residual = y - background
         centre = float(np.median(residual))
-        background = background + float(np.median(residual[residual < centre + 3.0 * sigma]))
+        # (<=: on a noiseless flat pattern sigma is 0 and every residual equals the median)
+        background = background + float(np.median(residual[residual <= centre + 3.0 * sigma]))
     net = y - background
     smoothed = smooth(net, window, 2)
     noise = robust_noise(net)  # of the raw net counts: a conservative scale for the smoothed curve
