@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from aiida_ssb.cli.root import cmd_ssb
-from aiida_ssb.cli.utils import OUTPUT_FORMAT, clean_errors, print_frame
+from aiida_ssb.cli.utils import OUTPUT_FORMAT, clean_errors, print_frame, print_rows
 
 
 @cmd_ssb.command('import')
@@ -267,7 +267,7 @@ def cmd_cells(
     the parameters of upstream lab steps (--where "electrolyte.ball_milling.duration_min >= 45"). Columns
     may be record, analysis or lineage fields (--columns sample_id,capacity_retention_percent_at_100).
     """
-    from aiida_ssb.query.tables import Filter, cells, parse_filter
+    from aiida_ssb.query.fields import DEFAULT_CELL_COLUMNS, Filter, parse_filter
 
     filters = [parse_filter(w) for w in where]
     retention_field = f'capacity_retention_percent_at_{at_cycle}' if at_cycle else 'capacity_retention_percent_at_end'
@@ -286,9 +286,23 @@ def cmd_cells(
             filters.append(Filter(field, operator, value))
     if columns is None:
         extra = [f.field for f in filters if f.field not in ('stack_pressure_mpa', 'mass_loading_mg_cm2')]
-        from aiida_ssb.query.tables import DEFAULT_CELL_COLUMNS
-
         columns = ','.join(dict.fromkeys(list(DEFAULT_CELL_COLUMNS) + extra))
+    from aiida_ssb.query.fast import cells_table
+
+    fast = cells_table(
+        cell_format=cell_format,
+        campaign=campaign,
+        filters=filters,
+        columns=columns.split(',') if columns else None,
+        sort=sort,
+        descending=desc,
+        limit=limit,
+    )
+    if fast is not None:  # record and analysis fields: one SQL query, no ORM, no pandas
+        print_rows(*fast, output_format)
+        return
+    from aiida_ssb.query.tables import cells
+
     frame = cells(
         cell_format=cell_format,
         campaign=campaign,
