@@ -68,8 +68,8 @@ def test_in_process_analysis_never_sleeps_on_the_poll_interval(pellet, tmp_path,
     (with a workchain calling a workchain, `analyse` took 61 s per cell here, 1-2 s without the wait)."""
     from aiida.manage import get_manager
 
-    import aiida_ssb.calculations.impedance  # noqa: F401  (imports are not what this test times)
-    import aiida_ssb.workflows.cell  # noqa: F401
+    import aiida_ssb.calculations.impedance  # imports are not what this test times
+    import aiida_ssb.workflows.cell
 
     import_spectra(tmp_path, [25.0])
     manager = get_manager()
