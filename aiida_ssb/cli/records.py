@@ -320,10 +320,27 @@ def cmd_cells(
 @clean_errors
 def cmd_show(sample_id):
     """Show a sample: its attributes, its history back to the purchased materials, and its measurements."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.history import format_value, history, measurements_of, render_history
+    from aiida_ssb.query.fast import stored_sample
 
-    node = load_sample(sample_id)
+    stored = stored_sample(sample_id)  # plain SQL, no ORM: the same nodes, read as rows
+    if stored is None:
+        from aiida_ssb.data.sample import load_sample
+        from aiida_ssb.query.history import measurements_of
+
+        node = load_sample(sample_id)
+        _show(sample_id, node, measurements_of(node))
+        return
+    node, measured, graph = stored
+    try:
+        _show(sample_id, node, measured)
+    finally:
+        graph.close()
+
+
+def _show(sample_id, node, measured) -> None:
+    """Print a sample (an ORM node or the same node read as a row by :mod:`aiida_ssb.query.fast`)."""
+    from aiida_ssb.query.history import format_value, history, render_history
+
     attributes = node.base.attributes.all
     click.secho(f'{sample_id}  ({node.__class__.__name__}, pk {node.pk}, uuid {node.uuid})', bold=True)
     derived = set(attributes.get('derived_keys', [])) - {'flags'}
@@ -366,7 +383,6 @@ def cmd_show(sample_id):
         click.secho('Flags (plausibility checks; they never change a number)', bold=True)
         for item in flags:
             click.echo(f'  {item["flag"]:<36} [{item.get("source", "")}] {item.get("reason", "")}')
-    measured = measurements_of(node)
     click.secho('Measurements', bold=True)
     if not measured:
         click.echo('  (none)')

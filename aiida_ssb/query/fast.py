@@ -39,7 +39,7 @@ from aiida_ssb.query.fields import (
     with_quality,
 )
 
-__all__ = ['ENABLED', 'cells_table', 'frame_of']
+__all__ = ['ENABLED', 'cells_table', 'frame_of', 'stored_sample']
 
 #: switch the fast path off (the tests compare it with the full path)
 ENABLED = True
@@ -133,22 +133,43 @@ def _connection():
         path = pathlib.Path(config['filepath']) / 'database.sqlite'
         if not path.is_file():
             return None
-        return sqlite3.connect(f'{path.as_uri()}?mode=ro', uri=True), _Sqlite()
+        # a short busy timeout: a database locked longer goes the full path, which waits as every writer does
+        connection = sqlite3.connect(f'{path.as_uri()}?mode=ro', uri=True, timeout=5.0, isolation_level=None)
+        try:
+            connection.execute('BEGIN')  # one read transaction: the whole answer from one state of the database
+            connection.execute('SELECT 1 FROM db_dbnode LIMIT 1').fetchall()
+        except sqlite3.Error:
+            connection.close()
+            return None
+        return connection, _Sqlite()
     if backend == 'core.psql_dos':
         try:
             import psycopg
         except ImportError:
             return None
-        connection = psycopg.connect(
-            host=config.get('database_hostname') or None,
-            port=config.get('database_port') or None,
-            dbname=config['database_name'],
-            user=config.get('database_username'),
-            password=config.get('database_password') or None,
-            autocommit=True,
-        )
+        try:
+            connection = psycopg.connect(
+                host=config.get('database_hostname') or None,
+                port=config.get('database_port') or None,
+                dbname=config['database_name'],
+                user=config.get('database_username'),
+                password=config.get('database_password') or None,
+            )  # one transaction (psycopg's default): the whole answer from one snapshot
+        except psycopg.Error:
+            return None  # the full path reports what is wrong with the database
         return connection, _Postgres()
     return None
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """The errors of a database this module gives up on (the full path then answers, or says what is wrong)."""
+    import sqlite3
+    import sys
+
+    errors: list[type[Exception]] = [sqlite3.Error]
+    if 'psycopg' in sys.modules:
+        errors.append(sys.modules['psycopg'].Error)
+    return tuple(errors)
 
 
 def _supported(value: Any, operator: str) -> bool:
@@ -207,7 +228,7 @@ def cells_table(
     connection, dialect = found
     try:
         return shown, _query(connection, dialect, cell_format, campaign, parsed, shown, kinds, sort, descending, limit)
-    except _CannotAnswerError:
+    except (_CannotAnswerError, *_database_errors()):
         return None
     finally:
         connection.close()
@@ -280,3 +301,214 @@ def frame_of(columns: Sequence[str], rows: list[dict[str, Any]]):
     import pandas as pd
 
     return pd.DataFrame(rows, columns=list(columns))
+
+
+# ------------------------------------------------------------------------------------------------ `aiida-ssb show`
+#: node types of the samples (:class:`~aiida_ssb.data.sample.SampleData` subclasses) and of a calcfunction
+SAMPLE_NODE_TYPES = (CELL_NODE_TYPE, 'data.ssb.material.MaterialData.')
+CALCFUNCTION_NODE_TYPE = 'process.calculation.calcfunction.CalcFunctionNode.'
+#: type string of the sample-id registry groups (:class:`~aiida_ssb.data.sample.SampleGroup`, entry point ssb.sample)
+SAMPLE_GROUP_TYPE = 'ssb.sample'
+
+
+class _Values:
+    """``node.base.attributes`` / ``node.base.extras`` of a stored row: ``.all`` and ``.get``."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.all = values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.all.get(key, default)
+
+    def keys(self):
+        return self.all.keys()
+
+
+class _Link:
+    def __init__(self, label: str, node: _Stored):
+        self.link_label = label
+        self.node = node
+
+
+class _Links:
+    def __init__(self, links: list[_Link]):
+        self._links = links
+
+    def all(self) -> list[_Link]:
+        return list(self._links)
+
+
+class _Inputs:
+    """``process.inputs``: ``'label' in inputs`` and ``inputs.label``."""
+
+    def __init__(self, links: list[_Link]):
+        self._nodes = {link.link_label: link.node for link in links}
+
+    def __contains__(self, label: str) -> bool:
+        return label in self._nodes
+
+    def __getattr__(self, label: str) -> _Stored:
+        try:
+            return self._nodes[label]
+        except KeyError:
+            raise AttributeError(label) from None
+
+
+class _Stored:
+    """A stored node read from its database row, with what :func:`aiida_ssb.query.history.history`,
+    :func:`~aiida_ssb.query.history.describe` and ``aiida-ssb show`` read of an ORM node (read only). Its class
+    is named as the node's class (``CellData``, ``CalcFunctionNode``...), as their output names it."""
+
+    _classes: dict[str, type] = {}
+
+    def __new__(cls, graph: _Graph, row: tuple):
+        name = (row[2] or '').rstrip('.').rsplit('.', 1)[-1] or 'Node'
+        if name not in cls._classes:
+            cls._classes[name] = type(name, (cls,), {})
+        return super().__new__(cls._classes[name])
+
+    def __init__(self, graph: _Graph, row: tuple):
+        self._graph = graph
+        self.pk, self.uuid, self.node_type, self.process_type, self.label, attributes, extras = row
+        self.attributes = _Values(attributes or {})
+        self.extras = _Values(extras or {})
+        self.base = self
+
+    @property
+    def links(self) -> _Stored:
+        return self
+
+    def get_incoming(self) -> _Links:
+        return _Links(self._graph.incoming(self.pk))
+
+    def get_outgoing(self) -> _Links:
+        return _Links(self._graph.outgoing(self.pk))
+
+    @property
+    def creator(self) -> _Stored | None:
+        return self._graph.creator(self.pk)
+
+    @property
+    def inputs(self) -> _Inputs:
+        return _Inputs(self._graph.incoming(self.pk))
+
+    @property
+    def process_label(self) -> str | None:
+        return self.attributes.get('process_label')
+
+    @property
+    def filename(self) -> str | None:
+        return self.attributes.get('filename')
+
+    @property
+    def sample_id(self) -> str:
+        if not (self.node_type or '').startswith(SAMPLE_NODE_TYPES):
+            raise AttributeError('sample_id')  # hasattr(node, 'sample_id') tells the samples apart, as in the ORM
+        return self.attributes.get('sample_id')
+
+    def get_dict(self) -> dict[str, Any]:
+        return dict(self.attributes.all)
+
+
+class _Graph:
+    """Nodes and links of the profile's database, read with plain SQL (memoised: a history visits few nodes)."""
+
+    def __init__(self, connection, dialect: _Dialect):
+        self.connection, self.dialect = connection, dialect
+        self._nodes: dict[int, _Stored] = {}
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _columns(self, alias: str) -> str:
+        return ', '.join(
+            f'{alias}.{column}'
+            for column in ('id', 'uuid', 'node_type', 'process_type', 'label', 'attributes', 'extras')
+        )
+
+    def _node(self, row: tuple) -> _Stored:
+        if row[0] not in self._nodes:
+            values = list(row)
+            for position in (5, 6):  # SQLite returns the JSON columns as text
+                if isinstance(values[position], str):
+                    values[position] = json.loads(values[position])
+            values[1] = str(values[1])
+            self._nodes[row[0]] = _Stored(self, tuple(values))
+        return self._nodes[row[0]]
+
+    def _links(self, sql: str, pk: int) -> list[_Link]:
+        rows = self.connection.execute(sql.replace('?', self.dialect.placeholder), (pk,)).fetchall()
+        return [_Link(row[-1], self._node(row[:-1])) for row in rows]
+
+    def incoming(self, pk: int) -> list[_Link]:
+        return self._links(
+            f'SELECT {self._columns("n")}, l.label FROM db_dblink AS l JOIN db_dbnode AS n ON n.id = l.input_id '
+            'WHERE l.output_id = ? ORDER BY l.id',
+            pk,
+        )
+
+    def outgoing(self, pk: int) -> list[_Link]:
+        return self._links(
+            f'SELECT {self._columns("n")}, l.label FROM db_dblink AS l JOIN db_dbnode AS n ON n.id = l.output_id '
+            'WHERE l.input_id = ? ORDER BY l.id',
+            pk,
+        )
+
+    def creator(self, pk: int) -> _Stored | None:
+        found = self._links(
+            f'SELECT {self._columns("n")}, l.label FROM db_dblink AS l JOIN db_dbnode AS n ON n.id = l.input_id '
+            "WHERE l.output_id = ? AND l.type = 'create'",
+            pk,
+        )
+        return found[0].node if found else None
+
+    def sample(self, sample_id: str) -> _Stored | None:
+        """:func:`aiida_ssb.data.sample.find_sample`: the registry group's node, else a sample with that id."""
+        mark = self.dialect.placeholder
+        row = self.connection.execute(
+            f'SELECT {self._columns("n")} FROM db_dbgroup AS g JOIN db_dbgroup_dbnodes AS m ON m.dbgroup_id = g.id '
+            f'JOIN db_dbnode AS n ON n.id = m.dbnode_id WHERE g.label = {mark} AND g.type_string = {mark} LIMIT 1',
+            (sample_id, SAMPLE_GROUP_TYPE),
+        ).fetchone()
+        if row is not None:
+            return self._node(row)
+        return None  # an archive's sample without its registry group: the full path finds it by attribute
+
+    def measurements(self, sample: _Stored) -> list[tuple[_Stored, list[_Stored]]]:
+        """:func:`aiida_ssb.query.history.measurements_of`: the parse processes of the sample and their outputs."""
+        mark = self.dialect.placeholder
+        rows = self.connection.execute(
+            f'SELECT {self._columns("n")}, l.label FROM db_dblink AS l JOIN db_dbnode AS n ON n.id = l.output_id '
+            f"WHERE l.input_id = {mark} AND l.label = 'sample' AND n.node_type LIKE {mark} ORDER BY n.ctime, n.id",
+            (sample.pk, CALCFUNCTION_NODE_TYPE + '%'),
+        ).fetchall()
+        result = []
+        for row in rows:
+            process = self._node(row[:-1])
+            outputs = [link.node for link in process.base.links.get_outgoing().all()]
+            outputs.sort(key=lambda n: n.base.attributes.get('part_index', 0))
+            result.append((process, outputs))
+        return result
+
+
+def stored_sample(sample_id: str):
+    """``(node, measurements, graph)`` of a sample for ``aiida-ssb show``, read with plain SQL: the node and the
+    parse processes with their outputs, as objects that read like ORM nodes to
+    :func:`~aiida_ssb.query.history.history` (which reads further nodes through ``graph``: close it after);
+    None when this module cannot answer (an unknown id, a sample without its registry group, another storage
+    backend: the full path, with its error messages)."""
+    if not ENABLED:
+        return None
+    found = _connection()
+    if found is None:
+        return None
+    connection, dialect = found
+    graph = _Graph(connection, dialect)
+    try:
+        node = graph.sample(sample_id)
+        if node is not None and (node.node_type or '').startswith(SAMPLE_NODE_TYPES):
+            return node, graph.measurements(node), graph
+    except _database_errors():
+        pass
+    connection.close()
+    return None

@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -35,7 +36,7 @@ def _invoke(*args):
 
 
 @pytest.fixture(scope='module')
-def profile(aiida_profile):
+def profile(aiida_profile, tmp_path_factory):
     """The seed 000 example and eight more cells, with query-index values of every kind: integers (one above
     10,000), floats with 17 digits, missing values, booleans and text, as the index writers store them."""
     from aiida_ssb.data.cell import CellData
@@ -44,6 +45,12 @@ def profile(aiida_profile):
 
     aiida_profile.reset_storage()
     assert _invoke('import', EXAMPLE).exit_code == 0
+    spectrum = tmp_path_factory.mktemp('spectra') / 'FC-01_PEIS.csv'
+    frequency = np.logspace(6, -1, 30)
+    z = 50.0 + 200.0 / (1 + 1j * frequency * 1e-4)
+    np.savetxt(spectrum, np.column_stack([frequency, z.real, -z.imag]), delimiter=',')
+    result = _invoke('import-file', spectrum, '--cell', 'FC-01', '--temperature', '25 degC', '--technique', 'peis')
+    assert result.exit_code == 0, result.output
     materials = {}
     for spec in (
         {'sample_id': 'FAST-CAM', 'name': 'NaCrO2', 'role': 'active_material', 'theoretical_capacity_mah_g': 120.0},
@@ -210,4 +217,55 @@ def test_cells_command_imports_neither_the_orm_nor_pandas(profile):
     )
     assert result.returncode == 0, result.stderr
     assert 'FAST-00' in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
+
+
+SHOWN = ['FC-01', 'FC-HL-01', 'COND-NCBB-01', 'SE-NCBB-01', 'NCB-KC-01', 'FAST-00', 'FAST-02', 'FAST-CAM']
+
+
+@pytest.mark.parametrize('sample_id', SHOWN)
+def test_show_prints_the_same_either_way(profile, monkeypatch, sample_id):
+    """`aiida-ssb show` reads the sample, its history and its measurements as rows (no ORM) and prints exactly
+    what the ORM path prints."""
+    stored = fast.stored_sample(sample_id)
+    assert stored is not None, 'the fast path should answer this'
+    stored[2].close()
+    answered = _invoke('show', sample_id)
+    monkeypatch.setattr(fast, 'ENABLED', False)
+    full = _invoke('show', sample_id)
+    assert answered.exit_code == 0 and full.exit_code == 0, answered.output + full.output
+    assert answered.output == full.output
+    assert 'History' in answered.output and 'Measurements' in answered.output
+
+
+def test_show_covers_history_and_measurements(profile):
+    """The compared pages hold what the rows must reproduce: a history back to purchased precursors with
+    amounts, layers, a measurement with its file and conditions."""
+    shown = _invoke('show', 'FC-01').output
+    for text in ('solution_impregnation', 'ball_milling', 'purchased', 'FC-01_PEIS.csv', 'temperature 25 °C'):
+        assert text in shown, shown
+
+
+def test_show_leaves_unknown_ids_to_the_full_path(profile):
+    assert fast.stored_sample('NO-SUCH-SAMPLE') is None
+    result = CliRunner().invoke(cmd_ssb, ['show', 'NO-SUCH-SAMPLE'])
+    assert result.exit_code == 1 and "no material or cell with sample id 'NO-SUCH-SAMPLE'" in result.output
+
+
+def test_show_imports_neither_the_orm_nor_pandas(profile):
+    heavy = ('aiida.orm', 'aiida.engine', 'pandas', 'numpy', 'scipy', 'matplotlib', 'sqlalchemy')
+    code = (
+        'import sys\n'
+        'from aiida_ssb.cli import cmd_ssb\n'
+        'try:\n'
+        f'    cmd_ssb(["-p", {profile.name!r}, "show", "FC-01"])\n'
+        'except SystemExit:\n'
+        '    pass\n'
+        f'print("IMPORTED", [name for name in {heavy!r} if name in sys.modules])\n'
+    )
+    result = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, env=dict(os.environ), check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'FC-01_PEIS.csv' in result.stdout
     assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
