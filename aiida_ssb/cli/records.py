@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from aiida_ssb.cli.root import cmd_ssb
-from aiida_ssb.cli.utils import OUTPUT_FORMAT, clean_errors, print_frame
+from aiida_ssb.cli.utils import OUTPUT_FORMAT, clean_errors, print_frame, print_rows
 
 
 @cmd_ssb.command('import')
@@ -267,7 +267,7 @@ def cmd_cells(
     the parameters of upstream lab steps (--where "electrolyte.ball_milling.duration_min >= 45"). Columns
     may be record, analysis or lineage fields (--columns sample_id,capacity_retention_percent_at_100).
     """
-    from aiida_ssb.query.tables import Filter, cells, parse_filter
+    from aiida_ssb.query.fields import DEFAULT_CELL_COLUMNS, Filter, parse_filter
 
     filters = [parse_filter(w) for w in where]
     retention_field = f'capacity_retention_percent_at_{at_cycle}' if at_cycle else 'capacity_retention_percent_at_end'
@@ -286,9 +286,23 @@ def cmd_cells(
             filters.append(Filter(field, operator, value))
     if columns is None:
         extra = [f.field for f in filters if f.field not in ('stack_pressure_mpa', 'mass_loading_mg_cm2')]
-        from aiida_ssb.query.tables import DEFAULT_CELL_COLUMNS
-
         columns = ','.join(dict.fromkeys(list(DEFAULT_CELL_COLUMNS) + extra))
+    from aiida_ssb.query.fast import cells_table
+
+    fast = cells_table(
+        cell_format=cell_format,
+        campaign=campaign,
+        filters=filters,
+        columns=columns.split(',') if columns else None,
+        sort=sort,
+        descending=desc,
+        limit=limit,
+    )
+    if fast is not None:  # record and analysis fields: one SQL query, no ORM, no pandas
+        print_rows(*fast, output_format)
+        return
+    from aiida_ssb.query.tables import cells
+
     frame = cells(
         cell_format=cell_format,
         campaign=campaign,
@@ -306,10 +320,27 @@ def cmd_cells(
 @clean_errors
 def cmd_show(sample_id):
     """Show a sample: its attributes, its history back to the purchased materials, and its measurements."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.history import format_value, history, measurements_of, render_history
+    from aiida_ssb.query.fast import stored_sample
 
-    node = load_sample(sample_id)
+    stored = stored_sample(sample_id)  # plain SQL, no ORM: the same nodes, read as rows
+    if stored is None:
+        from aiida_ssb.data.sample import load_sample
+        from aiida_ssb.query.history import measurements_of
+
+        node = load_sample(sample_id)
+        _show(sample_id, node, measurements_of(node))
+        return
+    node, measured, graph = stored
+    try:
+        _show(sample_id, node, measured)
+    finally:
+        graph.close()
+
+
+def _show(sample_id, node, measured) -> None:
+    """Print a sample (an ORM node or the same node read as a row by :mod:`aiida_ssb.query.fast`)."""
+    from aiida_ssb.query.history import format_value, history, render_history
+
     attributes = node.base.attributes.all
     click.secho(f'{sample_id}  ({node.__class__.__name__}, pk {node.pk}, uuid {node.uuid})', bold=True)
     derived = set(attributes.get('derived_keys', [])) - {'flags'}
@@ -352,7 +383,6 @@ def cmd_show(sample_id):
         click.secho('Flags (plausibility checks; they never change a number)', bold=True)
         for item in flags:
             click.echo(f'  {item["flag"]:<36} [{item.get("source", "")}] {item.get("reason", "")}')
-    measured = measurements_of(node)
     click.secho('Measurements', bold=True)
     if not measured:
         click.echo('  (none)')

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-__all__ = ['OUTPUT_FORMAT', 'clean_errors', 'print_frame']
+__all__ = ['OUTPUT_FORMAT', 'clean_errors', 'print_frame', 'print_rows']
 
 OUTPUT_FORMAT = click.option(
     '--format',
@@ -73,3 +73,37 @@ def print_frame(frame, output_format: str = 'table') -> None:
         return
     rows = [[_format_cell(value) for value in row] for row in frame.itertuples(index=False)]
     click.echo(tabulate(rows, headers=list(frame.columns), tablefmt='simple', disable_numparse=True))
+
+
+def print_rows(columns: list[str], rows: list[dict[str, Any]], output_format: str = 'table') -> None:
+    """Print rows (dicts) as :func:`print_frame` prints the DataFrame of them, without pandas (the command line's
+    fast path, :mod:`aiida_ssb.query.fast`, whose rows hold their values as a DataFrame does)."""
+    table = [[row.get(name) for name in columns] for row in rows]
+    if output_format == 'csv':
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator='\n')
+        writer.writerow(columns)
+        for line in table:
+            writer.writerow(['' if value is None else value for value in line])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    if output_format == 'json':
+        records = [
+            {
+                name: (None if isinstance(value, float) and math.isnan(value) else value)
+                for name, value in zip(columns, line)
+            }
+            for line in table
+        ]
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    from tabulate import tabulate
+
+    if not table:
+        click.echo('(no rows)')
+        return
+    cells = [[_format_cell(value) for value in line] for line in table]
+    click.echo(tabulate(cells, headers=list(columns), tablefmt='simple', disable_numparse=True))

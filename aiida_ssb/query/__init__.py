@@ -8,8 +8,21 @@
     from aiida_ssb.query import cells, samples
 
     cells(filters=['capacity_retention_percent_at_100 >= 80', 'electrolyte.ball_milling.duration_min >= 45'])
+
+The names are imported on first use (PEP 562), so that importing a light submodule such as
+:mod:`aiida_ssb.query.fields` or :mod:`aiida_ssb.query.fast` does not import AiiDA's ORM and pandas.
 """
 
-from aiida_ssb.query.tables import Filter, QueryError, cell_fields, cells, parse_filter, sample_fields, samples
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ['Filter', 'QueryError', 'cell_fields', 'cells', 'parse_filter', 'sample_fields', 'samples']
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from aiida_ssb.query import tables
+
+        return getattr(tables, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiida import orm
+if TYPE_CHECKING:  # imported where it is used: `aiida-ssb show` renders stored rows without the ORM
+    from aiida import orm
 
 from aiida_ssb.data.nodes import pk_of
 
@@ -202,6 +203,8 @@ def render_history(tree: HistoryNode) -> list[str]:
 def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Data]]]:
     """The parse processes that took ``sample`` as their measured object, with their measurement outputs,
     in time order."""
+    from aiida import orm
+
     query = orm.QueryBuilder()
     query.append(orm.Data, filters={'id': sample.pk}, tag='sample')
     query.append(

@@ -25,10 +25,7 @@ fields that exist.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aiida import orm
@@ -36,167 +33,43 @@ from aiida import orm
 from aiida_ssb.data.campaign import campaign_group
 from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.query.fields import (
+    BOOLEAN_FIELDS,
+    CELL_FIELDS,
+    DEFAULT_CELL_COLUMNS,
+    DEFAULT_SAMPLE_COLUMNS,
+    FLAG_FIELDS,
+    IMPEDANCE_FIELDS,
+    SAMPLE_FIELDS,
+    Filter,
+    QueryError,
+    flag_names,
+    parse_filter,
+    with_quality,
+)
+from aiida_ssb.query.fields import analysis_cell_fields as _analysis_cell_fields
+from aiida_ssb.query.fields import table_columns as _columns
 
 __all__ = [
+    'BOOLEAN_FIELDS',
     'CELL_FIELDS',
+    'DEFAULT_CELL_COLUMNS',
+    'DEFAULT_SAMPLE_COLUMNS',
+    'FLAG_FIELDS',
+    'IMPEDANCE_FIELDS',
     'SAMPLE_FIELDS',
     'Filter',
     'QueryError',
     'cell_fields',
     'cells',
+    'flag_names',
     'parse_filter',
     'sample_fields',
     'samples',
 ]
 
 
-class QueryError(InputError):
-    """A filter or column that cannot be applied (unknown field, wrong unit, malformed expression)."""
-
-
-@dataclass(frozen=True)
-class Filter:
-    field: str
-    operator: str
-    value: Any
-
-    def __str__(self) -> str:
-        return f'{self.field} {self.operator} {self.value}'
-
-
-_EXPRESSION = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|=|<|>)\s*(.+?)\s*$')
-_CONTAINS = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.]*)\s+contains\s+(.+?)\s*$', re.IGNORECASE)
-_OPERATORS = ('<', '<=', '>', '>=', '==', '!=', 'contains')
-
-#: fields holding lists of plausibility flags: the record's (attribute) and the analyses' (index), merged
-FLAG_FIELDS = ('flags',)
-
-
-def parse_filter(expression: str) -> Filter:
-    """``'stack_pressure_mpa < 1'`` -> ``Filter('stack_pressure_mpa', '<', 1.0)``; ``'... < 1 bar'`` -> 0.1;
-    ``'flags contains ce_above_100_percent'`` -> ``Filter('flags', 'contains', 'ce_above_100_percent')``."""
-    contains = _CONTAINS.match(expression)
-    if contains:
-        return Filter(contains.group(1), 'contains', contains.group(2).strip().strip('"').strip("'"))
-    match = _EXPRESSION.match(expression)
-    if not match:
-        raise QueryError(
-            f'cannot read the filter {expression!r}: write FIELD OP VALUE, e.g. "stack_pressure_mpa < 1" '
-            '(OP one of < <= > >= == !=), or FIELD contains NAME, e.g. "flags contains ce_above_100_percent"'
-        )
-    field, operator, raw = match.groups()
-    if raw[:1] in '<>=!':
-        raise QueryError(
-            f'cannot read the filter {expression!r}: {operator}{raw[0]} is not an operator (use one of < <= > >= == !=)'
-        )
-    return Filter(field, '==' if operator == '=' else operator, _parse_value(field, raw))
-
-
-def _parse_value(field: str, raw: str) -> Any:
-    from aiida_ssb.schemas.base import unit_of_field
-    from aiida_ssb.units import UnitError, is_quantity_string, to_unit
-
-    text = raw.strip().strip('"').strip("'")
-    if text.lower() in ('true', 'false'):
-        return text.lower() == 'true'
-    try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(number):
-            raise QueryError(f'{field}: {text!r} is not a finite number')
-        return number
-    if is_quantity_string(text):
-        unit = unit_of_field(field.rsplit('.', 1)[-1])
-        if unit is None:
-            raise QueryError(f'{field!r} has no unit, so the value {text!r} cannot be converted')
-        try:
-            return to_unit(text, unit)
-        except UnitError as exc:
-            raise QueryError(f'wrong unit for {field}: {exc}') from None
-    if unit_of_field(field.rsplit('.', 1)[-1]) is not None:
-        raise QueryError(
-            f'{field} is a number ({unit_of_field(field.rsplit(".", 1)[-1])}); {text!r} is not a number or a quantity'
-        )
-    return text
-
-
 # ------------------------------------------------------------------------------------------------ field catalogues
-#: record fields of the samples table: name -> description
-SAMPLE_FIELDS: dict[str, str] = {
-    'sample_id': 'the unique sample id',
-    'name': 'material name',
-    'role': 'material role (electrolyte, active_material, precursor...)',
-    'formula': 'chemical formula',
-    'supplier': 'supplier',
-    'lot': 'lot number',
-    'form': 'powder, foil, sheet...',
-    'literature': 'true for literature records',
-    'reference': 'DOI of the record',
-    'made_by': 'the lab step that made it (empty: purchased)',
-    'flags': 'plausibility flags of the record (e.g. uptake_contradicts_inputs); filter with "flags contains NAME"',
-    'active_fraction': 'mass fraction of active material',
-    'theoretical_density_g_cm3': 'theoretical density',
-    'theoretical_capacity_mah_g': 'theoretical specific capacity',
-    'molar_mass_g_mol': 'molar mass',
-    'mass_mg': 'batch mass',
-}
-
-#: record fields of the cells table: name -> description
-CELL_FIELDS: dict[str, str] = {
-    'sample_id': 'the unique sample id',
-    'format': 'blocking_pellet, symmetric, half, full, three_electrode',
-    'name': 'cell name',
-    'housing': 'cell housing',
-    'housing_type': 'swagelok, pressure_cell, coin_cell, peek_mould, pouch',
-    'electrode_area_cm2': 'electrode area (derived)',
-    'positive_mass_mg': 'mass of the positive layer',
-    'active_mass_mg': 'mass of active material (derived)',
-    'active_fraction': 'mass fraction of active material in the positive layer',
-    'mass_loading_mg_cm2': 'active material per electrode area (derived)',
-    'composite_loading_mg_cm2': 'positive-layer mass per area (derived)',
-    'one_c_ma_g': 'specific current of 1C',
-    'one_c_current_ma': '1C current (derived)',
-    'one_c_current_density_ma_cm2': '1C current density (derived)',
-    'areal_capacity_basis_mah_cm2': 'theoretical areal capacity (derived)',
-    'electrolyte_thickness_um': 'electrolyte/separator layer thickness',
-    'electrolyte_mass_mg': 'electrolyte/separator layer mass',
-    'electrolyte_relative_density': 'relative density of the electrolyte layer (derived)',
-    'stack_pressure_mpa': 'applied stack pressure during test',
-    'stack_pressure_bound': 'exact, upper or approximate',
-    'max_fabrication_pressure_mpa': 'highest fabrication pressure',
-    'literature': 'true for literature records',
-    'reference': 'DOI of the record',
-    'cell_kind': 'what the cell tests: cathode_half_cell, anode_half_cell, full_cell, three_electrode_cell, '
-    'symmetric_cell, blocking_pellet, stability_cell (derived)',
-    'tested_electrode': 'positive or negative: the electrode the capacity is counted on (derived)',
-    'electrolyte_area_cm2': 'area of the electrolyte/separator layer (derived)',
-    'conductivity_area_cm2': 'area of the conductivity: the smallest electrode contact or the pellet (derived)',
-    'positive_active_mass_mg': 'active mass of the positive electrode (derived)',
-    'positive_mass_loading_mg_cm2': 'active loading of the positive electrode (derived)',
-    'negative_mass_mg': 'mass of the negative electrode layer',
-    'negative_active_mass_mg': 'active mass of the negative electrode (derived)',
-    'negative_mass_loading_mg_cm2': 'active loading of the negative electrode (derived)',
-    'negative_theoretical_capacity_mah_g': 'theoretical capacity of the negative active material',
-    'np_ratio_theoretical': 'N/P ratio from the theoretical areal capacities (derived)',
-    'both_composites_mass_mg': 'positive + negative electrode layers without electrolyte (derived)',
-    'stack_mass_mg': 'every layer of the stack, when all are weighed (derived)',
-    'flags': 'plausibility flags of the cell record and of its analyses (e.g. relative_density_above_1, '
-    'capacity_above_theoretical); filter with "flags contains NAME"',
-}
-
-DEFAULT_SAMPLE_COLUMNS = ('sample_id', 'name', 'role', 'formula', 'supplier', 'made_by')
-DEFAULT_CELL_COLUMNS = (
-    'sample_id',
-    'format',
-    'mass_loading_mg_cm2',
-    'electrode_area_cm2',
-    'one_c_current_density_ma_cm2',
-    'stack_pressure_mpa',
-    'max_fabrication_pressure_mpa',
-)
-
 #: the layer roles a cell lineage field may start with; 'electrolyte' also matches a separator layer
 LINEAGE_ROLES = (
     'electrolyte',
@@ -210,21 +83,6 @@ LINEAGE_ROLES = (
     'current_collector',
     'interlayer',
 )
-
-
-def _analysis_cell_fields() -> dict[str, str]:
-    from aiida_ssb.calculations.summary import HEADLINE_FIELDS
-    from aiida_ssb.schemas.analysis import STANDARD_RETENTION_CYCLES
-
-    fields = {}
-    for name, description in HEADLINE_FIELDS.items():
-        if name.endswith('_at_N'):
-            for cycle in STANDARD_RETENTION_CYCLES:
-                fields[name[:-1] + str(cycle)] = description.split(' (')[0].replace('cycle N', f'cycle {cycle}')
-        else:
-            fields[name] = description
-    fields['ccd_not_reached_up_to_ma_cm2'] = 'highest current density of a CCD test without failure'
-    return fields
 
 
 def cell_fields() -> dict[str, str]:
@@ -327,17 +185,6 @@ def _layer_material_ids(attributes: dict[str, Any], role: str) -> list[str]:
     return [layer['material'] for layer in attributes.get('layers', []) if layer['role'] in roles]
 
 
-def flag_names(*lists: Any) -> list[str]:
-    """The names in lists of flags (dicts with ``flag``, or names), without repeats, in order."""
-    names: list[str] = []
-    for items in lists:
-        for item in items or []:
-            name = item.get('flag') if isinstance(item, dict) else item
-            if isinstance(name, str) and name not in names:
-                names.append(name)
-    return names
-
-
 def _compare(value: Any, filter_: Filter) -> bool:
     target = filter_.value
     if filter_.operator == 'contains':
@@ -383,18 +230,6 @@ def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any
         raise QueryError(str(exc)) from None
     query.append(orm.Group, filters={'id': group.pk}, tag='campaign')
     return {'with_group': 'campaign'}
-
-
-#: boolean fields (SQLite returns JSON booleans as 0/1)
-BOOLEAN_FIELDS = ('literature', 'conductivity_25c_extrapolated')
-
-
-def _columns(columns: Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
-    """The columns asked for, each once (a column named twice is shown once), blanks dropped."""
-    names = [name.strip() for name in (columns or default) if name.strip()]
-    if not names:
-        raise QueryError('no columns: give field names separated by commas')
-    return tuple(dict.fromkeys(names))
 
 
 def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None, descending: bool, limit: int | None):
@@ -624,25 +459,6 @@ def samples(
     return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
 
 
-#: impedance headline fields; a table showing one also shows the impedance fits' quality beside them
-IMPEDANCE_FIELDS = (
-    'conductivity_25c_s_cm',
-    'activation_energy_ev',
-    'interface_growth_rate_ohm_cm2_per_sqrt_h',
-    'interface_resistance_last_ohm_cm2',
-    'electrolyte_resistance_ohm_cm2',
-    'interface_resistance_ohm_cm2',
-)
-
-
-def _with_quality(columns: tuple[str, ...]) -> tuple[str, ...]:
-    """``columns`` plus ``eis_fit_quality`` when they show an impedance result (a flagged or rejected fit is
-    marked wherever its numbers appear)."""
-    if 'eis_fit_quality' in columns or not any(c in IMPEDANCE_FIELDS for c in columns):
-        return columns
-    return (*columns, 'eis_fit_quality')
-
-
 def cells(
     *,
     cell_format: str | None = None,
@@ -665,7 +481,7 @@ def cells(
     from aiida_ssb.data.cell import CellData
 
     parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
+    columns = with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
     rows = _run(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from aiida_ssb.analysis.constants import STANDARD_RETENTION_CYCLES
 from aiida_ssb.analysis.settings import Settings
 
 __all__ = [
@@ -23,8 +24,6 @@ CE_CONVENTIONS: dict[str, tuple[str, str]] = {
     'charge_over_discharge': ('charge', 'discharge'),
 }
 
-#: cycles at which retention is reported by default (the cells table can filter at these)
-STANDARD_RETENTION_CYCLES = (10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000)
 
 #: mass bases of the specific capacities and energies -> what is weighed (see the page "How aiida-ssb counts")
 MASS_BASES: dict[str, str] = {
