@@ -146,7 +146,7 @@ def table_page(
     if sort not in columns:
         columns.append(sort)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 1000))
-    kinds = tables._classify(columns + [f.field for f in parsed], record_fields, analysis_fields, kind_name)
+    kinds = tables._classify(columns + [f.field for f in parsed], record_fields, analysis_fields, kind_name, node_class)
     slow = any(kinds[f.field] == 'lineage' or f.field == 'made_by' for f in parsed)
     slow = slow or kinds[sort] == 'lineage' or sort == 'made_by'
     if slow:
@@ -219,8 +219,7 @@ def table_page(
             elif kind == 'analysis':
                 row[name] = index.get(name)
             else:
-                found = lineage_value(lineage, {'pk': pk, 'layers': layers}, name, all_values=True)
-                row[name] = found[0] if found else None
+                row[name] = tables.lineage_display(lineage_value(lineage, {'pk': pk, 'layers': layers}, name))
         rows.append(_clean_row(row))
     return Page(rows, total, columns, offset, limit, time.perf_counter() - start, True, parsed)
 
