@@ -508,7 +508,11 @@ def describe_fields(table: str = 'cells', *, profile: bool = False) -> list[Fiel
         record = _with_profile(record, {k: v for k, v in found_record.items() if k not in analysis})
         analysis = _with_profile(analysis, {k: v for k, v in found_analysis.items() if k not in record})
     rows = [FieldInfo(name, 'record', field_unit(name) or '', meaning) for name, meaning in record.items()]
-    rows += [FieldInfo(name, 'analysis', field_unit(name) or '', meaning) for name, meaning in analysis.items()]
+    rows += [
+        FieldInfo(name, 'analysis', field_unit(name) or '', meaning)
+        for name, meaning in analysis.items()
+        if name not in record  # flags: the record's and the analyses', one field
+    ]
     if cells_table:
         rows.append(
             FieldInfo(
@@ -771,7 +775,7 @@ def _finish(
         for name in BOOLEAN_FIELDS:
             if row.get(name) is not None:
                 row[name] = bool(row[name])
-    optional = set(optional)
+    optional = set(optional) - {sort}
     columns = [name for name in columns if name not in optional or any(row.get(name) is not None for row in rows)]
     if sort and sort not in columns:
         raise QueryError(f'cannot sort by {sort!r}: add it to the columns')
