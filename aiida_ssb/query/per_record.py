@@ -32,19 +32,19 @@ from aiida_ssb.query.tables import headline_source
 
 __all__ = ['CELLPY_NAMES', 'CYCLE_COLUMNS', 'SPECTRUM_COLUMNS', 'cycles', 'spectra']
 
-#: our per-cycle column -> the column of cellpy's cycle summary with the same quantity (cellpy leaves the unit
-#: out of the name; ours carry it)
+#: our per-cycle column -> the column of cellpy's (1.x) cycle summary with the same quantity (cellpy leaves the
+#: unit out of the name and says absolute, gravimetric or areal instead; ours carry the unit)
 CELLPY_NAMES: dict[str, str] = {
     'cycle_index': 'cycle_index',
-    'charge_capacity_mah': 'charge_capacity',
-    'discharge_capacity_mah': 'discharge_capacity',
+    'charge_capacity_mah': 'charge_capacity_absolute',
+    'discharge_capacity_mah': 'discharge_capacity_absolute',
     'charge_capacity_mah_g_active': 'charge_capacity_gravimetric',
     'discharge_capacity_mah_g_active': 'discharge_capacity_gravimetric',
     'charge_capacity_mah_cm2': 'charge_capacity_areal',
     'discharge_capacity_mah_cm2': 'discharge_capacity_areal',
     'coulombic_efficiency_percent': 'coulombic_efficiency',
-    'cumulative_charge_capacity_mah': 'cumulated_charge_capacity',
-    'cumulative_discharge_capacity_mah': 'cumulated_discharge_capacity',
+    'cumulative_charge_capacity_mah': 'cumulated_charge_capacity_absolute',
+    'cumulative_discharge_capacity_mah': 'cumulated_discharge_capacity_absolute',
     'charge_c_rate': 'charge_c_rate',
     'discharge_c_rate': 'discharge_c_rate',
     'start_time_s': 'test_time (of the cycle start)',
@@ -64,7 +64,7 @@ CYCLE_COLUMNS: dict[str, str] = {
     'analysis_uuid': 'uuid of the cycling summary the rows come from (the newest for this record)',
     'headline': "true for the record whose numbers are the cell's headline numbers (cells table)",
     'cycle_index': 'cycle number (counted as the cell summary says: first half cycle, formation...)',
-    'is_reference_cycle': 'true for the reference cycle of the retention (and of the reference_* numbers)',
+    'is_reference_cycle': 'true for the reference cycle of the retention and of the reference-cycle headline numbers',
     'complete': 'the cycle has a charge and a discharge and nothing truncated',
     'charge_capacity_mah': 'charge capacity',
     'discharge_capacity_mah': 'discharge capacity',

@@ -8,6 +8,7 @@ attribute name, the allowed values or bounds, and the description.
 from __future__ import annotations
 
 import importlib
+import re
 import typing
 
 from docutils import nodes
@@ -92,8 +93,9 @@ class SchemaDirective(Directive):
 
 
 def _escape(text: str) -> str:
-    """Plain text for RST: ``|V|`` must not read as a substitution, ``*`` not as emphasis."""
-    return text.replace('|', '\\|').replace('*', '\\*')
+    """Plain text for RST: ``|V|`` must not read as a substitution, ``*`` not as emphasis, ``name_`` not as a
+    link."""
+    return re.sub(r'(\w)_(?=\W|$)', r'\1\\_', text.replace('|', '\\|').replace('*', '\\*'))
 
 
 def _table(directive: Directive, headers: list[str], rows: list[list[str]], widths: str) -> list:
