@@ -137,6 +137,19 @@ def test_lineage_columns_sort_by_the_nearest_value_and_samples_follow_the_same_r
     }
 
 
+def test_web_page_and_python_api_follow_the_same_lineage_rule(campaign):
+    from aiida_ssb.query import QueryError, cells
+    from aiida_ssb.query.paging import table_page
+
+    page = table_page('cells', columns=['sample_id', 'positive.ball_milling.duration_min'])
+    values = {row['sample_id']: row['positive.ball_milling.duration_min'] for row in page.rows}
+    assert values == {'COND-NCBB-01': None, 'FC-01': '30; 90', 'FC-HL-01': '30; 90'}
+    frame = cells(columns=['sample_id', 'positive.ball_milling.duration_min'], lineage='nearest')
+    assert list(frame['positive.ball_milling.duration_min'].dropna()) == [30, 30]
+    with pytest.raises(QueryError, match='any, nearest'):
+        cells(lineage='closest')
+
+
 # ------------------------------------------------------------------------------------------------ 4: every field
 def test_parametrised_retention_is_queryable_at_any_computed_cycle(campaign):
     found = rows(
