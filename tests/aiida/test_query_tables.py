@@ -186,6 +186,13 @@ def test_at_cycle_takes_any_cycle_from_the_per_cycle_table(campaign):
     index = dict(load_sample('FC-01').base.extras.get('ssb'))
     indexed = index.pop('capacity_retention_percent_at_5')
     assert _PerCycle().value(index, 'capacity_retention_percent_at_5') == pytest.approx(indexed, rel=1e-12)
+    from aiida_ssb.query.paging import table_page
+
+    page = table_page(
+        'cells', filters=['capacity_retention_percent_at_3 >= 95'], columns=['capacity_retention_percent_at_3']
+    )
+    assert [row['sample_id'] for row in page.rows] == ['FC-01'] and not page.exact_paging
+    assert page.rows[0]['capacity_retention_percent_at_3'] == pytest.approx(96.0, abs=0.6)
     result = CliRunner().invoke(cmd_ssb, ['cells', '--retention-min', '50', '--at-cycle', '50'])
     assert result.exit_code == 0
     assert 'no rows' in result.output and 'No analysed cell has a complete cycle 50' in result.output
