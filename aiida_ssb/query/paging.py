@@ -160,6 +160,7 @@ def table_page(
     # retention at a cycle outside the standard ones is indexed only where the analysis was asked for it
     # (cycling.retention_at); elsewhere it comes from the per-cycle table: the full table reads both
     slow = slow or any(_off_index(name) for name in [sort, *(f.field for f in parsed)])
+    slow = slow or any(kinds[name] == 'result' for name in [sort, *(f.field for f in parsed)])
     if slow:
         frame = table_frame(table, filters=parsed, columns=columns, sort=sort, descending=descending, campaign=campaign)
         rows = [_clean_row(row) for row in frame.iloc[offset : offset + limit].to_dict(orient='records')]
@@ -215,6 +216,7 @@ def table_page(
     creators = tables._creators(pks) if 'made_by' in columns else {}
     lineage = tables._Lineage()
     per_cycle = tables._PerCycle()  # retention at a cycle the index lacks: from the per-cycle table
+    results = {name: tables._result_values(name) for name in columns if kinds[name] == 'result'}
     tables._material_cache.clear()
     rows = []
     for pk in pks:
@@ -230,6 +232,8 @@ def table_page(
                 row[name] = record_values.get(name)
             elif kind == 'analysis':
                 row[name] = per_cycle.value(index, name)
+            elif kind == 'result':
+                row[name] = results[name].get(record_values.get('sample_id'))
             else:
                 row[name] = tables.lineage_display(lineage_value(lineage, {'pk': pk, 'layers': layers}, name))
         rows.append(_clean_row(row))

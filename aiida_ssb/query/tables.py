@@ -1,6 +1,6 @@
 """Tables of samples and cells as pandas DataFrames, with filters that reach across the provenance graph.
 
-Three kinds of fields can be shown (``columns``) and filtered (``filters``):
+These kinds of fields can be shown (``columns``) and filtered (``filters``):
 
 * **record fields**: the attributes of the cell or material (``stack_pressure_mpa``, ``mass_loading_mg_cm2``,
   ``role``...), stated or derived;
@@ -9,7 +9,10 @@ Three kinds of fields can be shown (``columns``) and filtered (``filters``):
 * **lineage fields**: a parameter of a lab step upstream in the provenance, ``ROLE.KIND.PARAMETER`` for a
   cell (``electrolyte.ball_milling.duration_min``: a ball milling in the history of the cell's electrolyte
   layer) and ``KIND.PARAMETER`` for a material (``heat_treatment.temperature_c``). A filter on a lineage field
-  holds when *any* such step in the history satisfies it; the column shows the nearest one.
+  holds when *any* such step in the history satisfies it and the column shows every value, nearest first
+  (``'30; 90'``); with ``lineage='nearest'`` both read only the nearest step;
+* **result fields** (cells): any number of an analysis result, ``ANALYSIS.KEY`` (``cycling.cycles_to_95_percent``,
+  ``conductivity.area_cm2``): the value in the newest summary of that analysis of the cell that holds it;
 * **settings fields**: what the instrument was told for a measurement of the sample, ``settings.FIELD``
   (``settings.technique``, ``settings.c_rate``, ``settings.upper_voltage_limit_v``...; see
   :data:`aiida_ssb.parsers.settings.SETTINGS_FIELDS`). The settings filters hold when *one* measurement of the
@@ -532,6 +535,17 @@ def describe_fields(table: str = 'cells', *, profile: bool = False) -> list[Fiel
                 'a parameter of the lab steps of KIND upstream of the material (e.g. ball_milling.duration_min)',
             )
         )
+    if cells_table:
+        rows.append(
+            FieldInfo(
+                'ANALYSIS.KEY',
+                'result',
+                'of KEY',
+                'any number of the newest result of an analysis of the cell that holds it, by the name of the '
+                'analysis summary (cycling.cycles_to_95_percent, conductivity.area_cm2...; the analyses export '
+                'lists them); analyses: ' + ', '.join(_analysis_names()),
+            )
+        )
     rows.append(
         FieldInfo(
             'settings.FIELD',
@@ -544,6 +558,47 @@ def describe_fields(table: str = 'cells', *, profile: bool = False) -> list[Fiel
     return rows
 
 
+def _analysis_names() -> tuple[str, ...]:
+    from aiida_ssb.analysis.registry import ANALYSES
+
+    return tuple(ANALYSES)
+
+
+def _check_result_field(name: str) -> None:
+    """A QueryError when no stored summary of the analysis holds the key of ``ANALYSIS.KEY`` (listing the keys one
+    of them holds)."""
+    analysis, key = name.split('.')
+    query = orm.QueryBuilder().append(
+        orm.Dict, filters={'attributes.analysis': analysis, 'attributes': {'has_key': key}}
+    )
+    if query.limit(1).count():
+        return
+    example = orm.QueryBuilder().append(orm.Dict, filters={'attributes.analysis': analysis}, project='attributes')
+    found = example.first(flat=True)
+    if found is None:
+        raise QueryError(f'{name!r}: no {analysis} result is stored in this profile')
+    keys = sorted(k for k, v in found.items() if _scalar(v) and k not in ('analysis', 'sample_id'))
+    raise QueryError(f'{name!r}: no {analysis} result holds {key!r}; a {analysis} result holds: {", ".join(keys)}')
+
+
+def _result_values(name: str) -> dict[str, Any]:
+    """``ANALYSIS.KEY``: sample id -> the value of KEY in the newest summary of ANALYSIS of that cell that holds it
+    (one query for the whole table)."""
+    analysis, key = name.split('.')
+    query = orm.QueryBuilder().append(
+        orm.Dict,
+        filters={'attributes.analysis': analysis, 'attributes': {'has_key': key}},
+        project=['attributes.sample_id', f'attributes.{key}'],
+        tag='summary',
+    )
+    query.order_by({'summary': {'ctime': 'asc'}})
+    values: dict[str, Any] = {}
+    for sample_id, value in query.iterall():
+        if sample_id is not None and _scalar(value):
+            values[sample_id] = value  # later wins: the newest
+    return values
+
+
 def _lineage_parameters() -> dict[str, set[str]]:
     from aiida_ssb.schemas.processes import PROCESS_KINDS
 
@@ -553,7 +608,7 @@ def _lineage_parameters() -> dict[str, set[str]]:
 def _classify(
     names: Iterable[str], record: dict[str, str], analysis: dict[str, str], table: str, node_class=None
 ) -> dict[str, str]:
-    """field -> 'record' | 'analysis' | 'lineage' | 'settings'; a QueryError listing the fields for an unknown
+    """field -> 'record' | 'analysis' | 'result' | 'lineage' | 'settings'; a QueryError listing the fields for an unknown
     one. A parametrised field (``capacity_retention_percent_at_7``) is an analysis field for any N; with
     ``node_class``, a field the catalogue does not know but a node of the profile holds is accepted too."""
     kinds = _lineage_parameters()
@@ -572,6 +627,9 @@ def _classify(
             result[name] = 'record'
         elif name in analysis or (table == 'cell' and _parametrised(name)):
             result[name] = 'analysis'
+        elif table == 'cell' and name.count('.') == 1 and name.split('.')[0] in _analysis_names():
+            _check_result_field(name)
+            result[name] = 'result'
         elif '.' in name:
             parts = name.split('.')
             expected = 3 if table == 'cell' else 2
@@ -854,6 +912,7 @@ def _run(
     rows = []
     history = _Lineage()
     per_cycle = _PerCycle()
+    results = {name: _result_values(name) for name, kind in kinds.items() if kind == 'result'}
     found_rows = query.all()
     creators = _creators([values[0] for values in found_rows]) if 'made_by' in kinds else {}
     for values in found_rows:
@@ -866,6 +925,8 @@ def _run(
                 row[name] = per_cycle.value(index, name)
             elif kinds[name] == 'settings':
                 row[name] = sample_settings.get(name[len('settings.') :])
+            elif kinds[name] == 'result':
+                row[name] = results[name].get(values[id_position])
         for name in FLAG_FIELDS:
             if name in row:
                 row[name] = flag_names(row[name], index.get(name))
@@ -878,6 +939,8 @@ def _run(
                 keep = _compare(row.get(filter_.field), filter_)
             elif kinds[filter_.field] == 'analysis':
                 keep = _compare(per_cycle.value(index, filter_.field), filter_)
+            elif kinds[filter_.field] == 'result':
+                keep = _compare(results[filter_.field].get(values[id_position]), filter_)
             else:
                 found = lineage_value(history, context, filter_.field, nearest=nearest)
                 keep = any(_compare(v, filter_) for v in found)

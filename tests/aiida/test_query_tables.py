@@ -217,6 +217,29 @@ def test_exported_values_are_queryable_under_their_names(campaign):
         assert list(frame.columns) == names
 
 
+def test_any_number_of_an_analysis_result_is_a_field(campaign):
+    """ANALYSIS.KEY: a number of the newest summary of that analysis (the analyses export has the same names)."""
+    found = rows(
+        invoke(
+            'cells',
+            '--where',
+            'cycling.cycles_to_95_percent <= 3',
+            '--columns',
+            'sample_id,cycling.cycles_to_95_percent,cycling.area_cm2',
+            '--format',
+            'json',
+        )
+    )
+    assert [(row['sample_id'], row['cycling.cycles_to_95_percent']) for row in found] == [('FC-01', 3)]
+    assert found[0]['cycling.area_cm2'] == pytest.approx(1.131, abs=1e-3)
+    found = rows(invoke('cells', '--columns', 'sample_id,conductivity.area_cm2', '--format', 'json'))
+    assert [row['conductivity.area_cm2'] is not None for row in found] == [True, False, False]
+    result = CliRunner().invoke(cmd_ssb, ['cells', '--where', 'cycling.cycles_to_96_percent < 3'])
+    assert (
+        result.exit_code == 1 and 'no cycling result holds' in result.output and 'cycles_to_95_percent' in result.output
+    )
+
+
 def test_field_list_is_generated_from_the_code_and_the_profile(campaign):
     text = invoke('cells', '--help-fields').output
     for line in (
