@@ -35,11 +35,24 @@ def _write(frame, path_stem: str, file_format: str) -> str:
                 'Parquet export needs pyarrow: pip install aiida-ssb[parquet] (or use --format csv)'
             ) from None
         path = path_stem + '.parquet'
-        frame.to_parquet(path, index=False)
+        _parquet_safe(frame).to_parquet(path, index=False)
     else:  # csv, and the tables of a bdf export
         path = path_stem + '.csv'
         frame.to_csv(path, index=False)
     return path
+
+
+def _parquet_safe(frame):
+    """A column holding text in some rows and numbers in others (a lineage column: ``90`` and ``'30; 90'``) as
+    text throughout: Parquet columns have one type."""
+    frame = frame.copy()
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            present = frame[name].notna()
+            kinds = {type(value) for value in frame[name][present]}
+            if str in kinds and len(kinds) > 1:
+                frame[name] = [str(value) if known else None for value, known in zip(frame[name], present)]
+    return frame
 
 
 def _flatten(data: dict[str, Any], prefix: str = '') -> dict[str, Any]:

@@ -354,3 +354,10 @@ def test_export_writes_cycles_spectra_and_synthesis_parameters(campaign, tmp_pat
     assert cells_table.loc['FC-01', 'capacity_retention_percent_at_5'] == pytest.approx(92.0, abs=0.6)
     index = pd.read_csv(out / 'index.csv')
     assert {'cycles.csv', 'spectra.csv'} <= set(index['file'])
+    # Parquet: a column of numbers and text ('30; 90') is written as text
+    result = invoke('export', 'FC-01', 'CATH-01', 'VPO4-PRE-01', '--format', 'parquet', '-o', tmp_path / 'parquet')
+    assert result.exit_code == 0, result.output
+    materials = pd.read_parquet(tmp_path / 'parquet' / 'samples.parquet').set_index('sample_id')
+    assert materials.loc['CATH-01', 'ball_milling.duration_min'] == '30; 90'
+    assert materials.loc['VPO4-PRE-01', 'ball_milling.duration_min'] == '90.0'
+    assert len(pd.read_parquet(tmp_path / 'parquet' / 'cycles.parquet')) == 7
