@@ -272,8 +272,9 @@ def print_fields(table: str, output_format: str) -> None:
 @click.option(
     '--at-cycle',
     type=click.IntRange(min=0),
-    help='Cycle of --retention-min: any cycle the cycling analysis reported retention at (by default 10, 20, 50, '
-    '100, 150, 200, 300, 400, 500, 800, 1000 when reached; others with --set cycling.retention_at=[N]).',
+    help='Cycle of --retention-min: any complete cycle (filters on capacity_retention_percent_at_N; indexed at '
+    'cycling.retention_at, by default 10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000; read from the '
+    'per-cycle table at other cycles).',
 )
 @click.option('--upper-cutoff-min', type=float, help='Upper cut-off voltage of the cycling at least this (V).')
 @click.option('--upper-cutoff-max', type=float, help='Upper cut-off voltage of the cycling at most this (V).')
