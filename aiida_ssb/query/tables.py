@@ -28,6 +28,7 @@ fields that exist.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -292,6 +293,7 @@ def parametrised_fields() -> dict[str, str]:
     return {name: description for name, description in HEADLINE_FIELDS.items() if name.endswith('_at_N')}
 
 
+@functools.lru_cache(maxsize=4096)
 def _parametrised(name: str) -> str | None:
     """The template of a parametrised field name (``capacity_retention_percent_at_7`` ->
     ``capacity_retention_percent_at_N``), or None."""
