@@ -57,6 +57,12 @@ COMMANDS: dict[str, tuple[str, int]] = {
         '--sort electrolyte.ball_milling.duration_min',
         0,
     ),
+    'cells_lineage_nearest': (
+        'cells --where "electrolyte.ball_milling.duration_min >= 45" --lineage nearest --columns sample_id,'
+        'electrolyte.ball_milling.duration_min --sort electrolyte.ball_milling.duration_min',
+        0,
+    ),
+    'cells_default': ('cells --campaign seed000-4v-cell', 0),
     'cells_pressure': (
         'cells --where "stack_pressure_mpa < 10 bar" --columns sample_id,stack_pressure_mpa,'
         'stack_pressure_bound,capacity_retention_percent_at_end --format csv',

@@ -21,12 +21,14 @@ HEADLINE_FIELDS: dict[str, str] = {
     'energy_retention_percent_at_N': 'discharge-energy retention at cycle N',
     'capacity_retention_percent_at_end': 'discharge-capacity retention at the last complete cycle',
     'energy_retention_percent_at_end': 'discharge-energy retention at the last complete cycle',
-    'average_discharge_voltage_v': 'average discharge voltage (energy / capacity) of the reference cycle',
-    'specific_energy_wh_kg_active': 'discharge energy per active mass of the reference cycle',
-    'specific_energy_wh_kg_composite': 'discharge energy per composite mass of the reference cycle',
+    'average_discharge_voltage_v': 'reference cycle: average discharge voltage (energy / capacity) of the reference '
+    'cycle (per-cycle values: aiida_ssb.query.cycles)',
+    'specific_energy_wh_kg_active': 'reference cycle: discharge energy per active mass of the reference cycle',
+    'specific_energy_wh_kg_composite': 'reference cycle: discharge energy per composite mass of the reference cycle',
     'cycles_to_80_percent': 'cycles after the reference until retention stays below 80 %',
     'rate_capability_percent': 'capacity at the highest rate / at the lowest rate (second cycle at each)',
-    'upper_cutoff_v': 'upper cut-off voltage of the main cycling record (highest block median)',
+    'upper_cutoff_v': 'upper cut-off voltage of the main cycling record as a whole, not of one cycle (highest '
+    'median of its blocks)',
     'cycling_conventions': 'how the main cycling record was counted: cell kind, first half cycle, CE orientation, '
     'capacity and C-rate electrode (each from the cell or an option)',
     'second_coulombic_efficiency_percent': 'coulombic efficiency of the second complete cycle',
@@ -36,11 +38,14 @@ HEADLINE_FIELDS: dict[str, str] = {
     'initial_specific_energy_wh_kg_active': 'discharge energy of the first complete cycle per active mass',
     'initial_specific_energy_wh_kg_both_composites': 'discharge energy of the first complete cycle per mass of both '
     'electrode composites without electrolyte',
-    'specific_energy_wh_kg_both_composites': 'discharge energy of the reference cycle per mass of both electrode '
+    'specific_energy_wh_kg_both_composites': 'reference cycle: discharge energy of the reference cycle per mass of '
+    'both electrode '
     'composites without electrolyte (active material, carbon, binder)',
-    'specific_energy_wh_kg_stack': 'discharge energy of the reference cycle per mass of the whole stack (every layer '
+    'specific_energy_wh_kg_stack': 'reference cycle: discharge energy of the reference cycle per mass of the whole '
+    'stack (every layer '
     'weighed)',
-    'specific_energy_wh_kg_cell': 'discharge energy of the reference cycle per mass of stack and housing',
+    'specific_energy_wh_kg_cell': 'reference cycle: discharge energy of the reference cycle per mass of stack and '
+    'housing',
     'initial_plateau_overpotential_v': 'half the charge-discharge voltage gap averaged over the plateau (20-80 % '
     'state of charge), first complete cycle',
     'end_plateau_overpotential_v': 'the same at the last complete cycle',

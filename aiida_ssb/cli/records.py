@@ -190,6 +190,19 @@ def table_options(example: str):
         click.option('--sort', help='Sort by this column.'),
         click.option('--desc', is_flag=True, help='Sort descending.'),
         click.option('--limit', type=click.IntRange(min=0), help='Show at most this many rows.'),
+        click.option(
+            '--lineage',
+            type=click.Choice(['any', 'nearest']),
+            default='any',
+            show_default=True,
+            help='How a lineage filter reads the history: any upstream step of the kind, or only the nearest one. '
+            'A lineage column shows every upstream value nearest first ("30; 90"), with nearest only that one.',
+        ),
+        click.option(
+            '--help-fields',
+            is_flag=True,
+            help='List every field of the table (kind, unit, meaning), those of this profile included, and exit.',
+        ),
         OUTPUT_FORMAT,
     ]
 
@@ -206,14 +219,18 @@ def table_options(example: str):
 @click.option('--campaign', help='Only samples of this campaign (group).')
 @table_options('theoretical_density_g_cm3 > 1')
 @clean_errors
-def cmd_samples(role, campaign, where, columns, sort, desc, limit, output_format):
+def cmd_samples(role, campaign, where, columns, sort, desc, limit, lineage, help_fields, output_format):
     """Table of materials (one row per batch), with analysis results of the electrolytes.
 
     Columns and filters may be record fields, analysis fields (conductivity_25c_s_cm, activation_energy_ev,
-    onset_v...) or lineage fields KIND.PARAMETER (--where "ball_milling.duration_min >= 45").
+    onset_v...) or lineage fields KIND.PARAMETER (--where "ball_milling.duration_min >= 45"). Without
+    --columns, the table shows the headline results of the analyses that ran. --help-fields lists every field.
     """
     from aiida_ssb.query.tables import parse_filter, samples
 
+    if help_fields:
+        print_fields('samples', output_format)
+        return
     frame = samples(
         role=role,
         campaign=campaign,
@@ -222,7 +239,23 @@ def cmd_samples(role, campaign, where, columns, sort, desc, limit, output_format
         sort=sort,
         descending=desc,
         limit=limit,
+        lineage=lineage,
     )
+    print_frame(frame, output_format)
+
+
+def print_fields(table: str, output_format: str) -> None:
+    """The fields of a table (kind, unit, meaning), generated from the code and the profile."""
+    import pandas as pd
+
+    from aiida_ssb.query.tables import describe_fields
+
+    frame = pd.DataFrame([vars(info) for info in describe_fields(table, profile=True)])
+    if output_format == 'table':
+        for info in frame.itertuples(index=False):
+            unit = f' [{info.unit}]' if info.unit else ''
+            click.echo(f'{info.name}{unit}  ({info.kind}): {info.meaning}')
+        return
     print_frame(frame, output_format)
 
 
@@ -237,7 +270,11 @@ def cmd_samples(role, campaign, where, columns, sort, desc, limit, output_format
 @click.option('--loading-max', type=float, help='Mass loading of active material at most this (mg/cm2).')
 @click.option('--retention-min', type=float, help='Capacity retention at least this (%) at --at-cycle (or at the end).')
 @click.option(
-    '--at-cycle', type=int, help='Cycle of --retention-min (10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000).'
+    '--at-cycle',
+    type=click.IntRange(min=0),
+    help='Cycle of --retention-min: any complete cycle (filters on capacity_retention_percent_at_N; indexed at '
+    'cycling.retention_at, by default 10, 20, 50, 100, 150, 200, 300, 400, 500, 800, 1000; read from the '
+    'per-cycle table at other cycles).',
 )
 @click.option('--upper-cutoff-min', type=float, help='Upper cut-off voltage of the cycling at least this (V).')
 @click.option('--upper-cutoff-max', type=float, help='Upper cut-off voltage of the cycling at most this (V).')
@@ -259,6 +296,8 @@ def cmd_cells(
     sort,
     desc,
     limit,
+    lineage,
+    help_fields,
     output_format,
 ):
     """Table of cells with their derived values and analysis results.
@@ -266,9 +305,20 @@ def cmd_cells(
     Filters reach across the provenance graph: analysis results (e.g. --retention-min 80 --at-cycle 100) and
     the parameters of upstream lab steps (--where "electrolyte.ball_milling.duration_min >= 45"). Columns
     may be record, analysis or lineage fields (--columns sample_id,capacity_retention_percent_at_100).
+    Without --columns, the table shows the headline results of the analyses that ran. --help-fields lists
+    every field.
     """
-    from aiida_ssb.query.fields import DEFAULT_CELL_COLUMNS, Filter, parse_filter
+    from aiida_ssb.query.fields import (
+        DEFAULT_CELL_COLUMNS,
+        DEFAULT_CELL_RESULTS,
+        Filter,
+        _default_columns,
+        parse_filter,
+    )
 
+    if help_fields:
+        print_fields('cells', output_format)
+        return
     filters = [parse_filter(w) for w in where]
     retention_field = f'capacity_retention_percent_at_{at_cycle}' if at_cycle else 'capacity_retention_percent_at_end'
     if at_cycle is not None and retention_min is None:
@@ -284,22 +334,28 @@ def cmd_cells(
     ):
         if value is not None:
             filters.append(Filter(field, operator, value))
-    if columns is None:
-        extra = [f.field for f in filters if f.field not in ('stack_pressure_mpa', 'mass_loading_mg_cm2')]
-        columns = ','.join(dict.fromkeys(list(DEFAULT_CELL_COLUMNS) + extra))
     from aiida_ssb.query.fast import cells_table
 
-    fast = cells_table(
-        cell_format=cell_format,
-        campaign=campaign,
-        filters=filters,
-        columns=columns.split(',') if columns else None,
-        sort=sort,
-        descending=desc,
-        limit=limit,
-    )
-    if fast is not None:  # record and analysis fields: one SQL query, no ORM, no pandas
-        print_rows(*fast, output_format)
+    optional: tuple[str, ...] = ()
+    shown = columns.split(',') if columns else None
+    if shown is None:  # the default table: the record columns, the fields filtered on, the results that exist
+        shown = list(_default_columns(DEFAULT_CELL_COLUMNS, DEFAULT_CELL_RESULTS, filters))
+        optional = tuple(name for name in DEFAULT_CELL_RESULTS if name not in {f.field for f in filters})
+    fast = None
+    if lineage == 'any':
+        fast = cells_table(
+            cell_format=cell_format,
+            campaign=campaign,
+            filters=filters,
+            columns=shown,
+            sort=sort,
+            descending=desc,
+            limit=limit,
+        )
+    if fast is not None and (fast[1] or at_cycle is None):  # one SQL query, no ORM, no pandas
+        names, rows = fast
+        empty = {name for name in optional if all(row.get(name) is None for row in rows)}
+        print_rows([name for name in names if name not in empty], rows, output_format)
         return
     from aiida_ssb.query.tables import cells
 
@@ -311,8 +367,13 @@ def cmd_cells(
         sort=sort,
         descending=desc,
         limit=limit,
+        lineage=lineage,
     )
     print_frame(frame, output_format)
+    if at_cycle is not None and frame.empty:
+        reached = cells(cell_format=cell_format, campaign=campaign, columns=['sample_id', retention_field])
+        if reached[retention_field].isna().all():
+            click.echo(f'No analysed cell has a complete cycle {at_cycle}, so none has {retention_field}.', err=True)
 
 
 @cmd_ssb.command('show')

@@ -21,6 +21,7 @@ from aiida_ssb.exceptions import InputError
 from aiida_ssb.outputs import check_output_folder, output_folder
 from aiida_ssb.query.index import INDEX_EXTRA
 from aiida_ssb.query.records import measurements_of_cell
+from aiida_ssb.query.tables import _Lineage, lineage_display
 
 __all__ = ['export_tables', 'measurement_file_stem', 'tables_safe']
 
@@ -34,11 +35,24 @@ def _write(frame, path_stem: str, file_format: str) -> str:
                 'Parquet export needs pyarrow: pip install aiida-ssb[parquet] (or use --format csv)'
             ) from None
         path = path_stem + '.parquet'
-        frame.to_parquet(path, index=False)
+        _parquet_safe(frame).to_parquet(path, index=False)
     else:  # csv, and the tables of a bdf export
         path = path_stem + '.csv'
         frame.to_csv(path, index=False)
     return path
+
+
+def _parquet_safe(frame):
+    """A column holding text in some rows and numbers in others (a lineage column: ``90`` and ``'30; 90'``) as
+    text throughout: Parquet columns have one type."""
+    frame = frame.copy()
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            present = frame[name].notna()
+            kinds = {type(value) for value in frame[name][present]}
+            if str in kinds and len(kinds) > 1:
+                frame[name] = [str(value) if known else None for value, known in zip(frame[name], present)]
+    return frame
 
 
 def _flatten(data: dict[str, Any], prefix: str = '') -> dict[str, Any]:
@@ -62,7 +76,9 @@ def export_tables(
     file_format: str = 'csv',
     force: bool = False,
 ) -> list[str]:
-    """Write ``cells``, ``samples`` and ``analyses`` tables and one table per measurement (its columns with
+    """Write ``cells``, ``samples`` (with the upstream lab-step parameters, ``KIND.PARAMETER``), ``analyses``,
+    ``cycles`` (:func:`~aiida_ssb.query.per_record.cycles`) and ``spectra``
+    (:func:`~aiida_ssb.query.per_record.spectra`) tables and one table per measurement (its columns with
     unit-suffixed names) into ``folder``; ``index`` lists every file with what it holds. Returns the paths.
 
     The tables are written in a temporary folder and moved into ``folder`` at the end. An existing, non-empty
@@ -83,6 +99,7 @@ def export_tables(
         nodes = [load_sample(sample_id) for sample_id in sample_ids or ()]
     cells = [node for node in nodes if isinstance(node, CellData)]
     materials = [node for node in nodes if isinstance(node, MaterialData)]
+    history = _Lineage()
     with output_folder(folder, force=force) as scratch:
         written = _Written(scratch, file_format)
         if cells:
@@ -90,7 +107,11 @@ def export_tables(
                 pd.DataFrame([_cell_row(cell) for cell in cells]), 'cells', 'cells: records and headline numbers'
             )
         if materials:
-            written.add(pd.DataFrame([_material_row(m) for m in materials]), 'samples', 'samples: material batches')
+            written.add(
+                pd.DataFrame([_material_row(m, history) for m in materials]),
+                'samples',
+                'samples: material batches, with the parameters of the lab steps upstream (KIND.PARAMETER)',
+            )
         analysis_rows = []
         for cell in cells:
             for record in measurements_of_cell(cell):
@@ -108,6 +129,24 @@ def export_tables(
             analysis_rows.extend(_analysis_rows(cell))
         if analysis_rows:
             written.add(pd.DataFrame(analysis_rows), 'analyses', 'analyses: every analysis summary (one row each)')
+        if cells:
+            from aiida_ssb.query.per_record import cycles, spectra
+
+            ids = [cell.sample_id for cell in cells]
+            per_cycle = cycles(ids)
+            if not per_cycle.empty:
+                written.add(
+                    per_cycle,
+                    'cycles',
+                    'cycles: one row per cycle of every analysed cycling record (aiida_ssb.query.cycles)',
+                )
+            per_spectrum = spectra(ids)
+            if not per_spectrum.empty:
+                written.add(
+                    per_spectrum,
+                    'spectra',
+                    'spectra: one row per impedance spectrum, with its fit and conductivity (aiida_ssb.query.spectra)',
+                )
         index = pd.DataFrame([{'file': name, 'content': content} for name, content in written.entries])
         index_name = _write(index, os.path.join(scratch, 'index'), file_format)
     names = [os.path.relpath(index_name, scratch)] + [name for name, _ in written.entries]
@@ -156,11 +195,21 @@ def _cell_row(cell) -> dict[str, Any]:
     return row
 
 
-def _material_row(material) -> dict[str, Any]:
+def _material_row(material, history: _Lineage) -> dict[str, Any]:
+    """A material's attributes, its index numbers and, as ``KIND.PARAMETER`` (the lineage fields of the samples
+    table), the scalar parameters of every lab step upstream: one value, or every value nearest first."""
     row = _flatten(dict(material.base.attributes.all.items()))
     for key, value in (material.base.extras.get(INDEX_EXTRA, {}) or {}).items():
         if not isinstance(value, (dict, list)):
             row[key] = value
+    synthesis: dict[str, list[Any]] = {}
+    for kind, steps in history.of(material).items():
+        for parameters in steps:
+            for key, value in parameters.items():
+                if isinstance(value, (str, int, float, bool)):
+                    synthesis.setdefault(f'{kind}.{key}', []).append(value)
+    for name, values in synthesis.items():
+        row[name] = lineage_display(values)
     return row
 
 

@@ -20,14 +20,18 @@ __all__ = [
     'BOOLEAN_FIELDS',
     'CELL_FIELDS',
     'DEFAULT_CELL_COLUMNS',
+    'DEFAULT_CELL_RESULTS',
     'DEFAULT_SAMPLE_COLUMNS',
+    'DEFAULT_SAMPLE_RESULTS',
     'FLAG_FIELDS',
     'IMPEDANCE_FIELDS',
     'SAMPLE_FIELDS',
     'Filter',
     'QueryError',
     'analysis_cell_fields',
+    'field_unit',
     'flag_names',
+    'parametrised_fields',
     'parse_filter',
     'table_columns',
     'with_quality',
@@ -77,7 +81,6 @@ def parse_filter(expression: str) -> Filter:
 
 
 def _parse_value(field: str, raw: str) -> Any:
-    from aiida_ssb.model import unit_of_field
     from aiida_ssb.units import UnitError, is_quantity_string, to_unit
 
     text = raw.strip().strip('"').strip("'")
@@ -92,17 +95,15 @@ def _parse_value(field: str, raw: str) -> Any:
             raise QueryError(f'{field}: {text!r} is not a finite number')
         return number
     if is_quantity_string(text):
-        unit = unit_of_field(field.rsplit('.', 1)[-1])
+        unit = field_unit(field)
         if unit is None:
             raise QueryError(f'{field!r} has no unit, so the value {text!r} cannot be converted')
         try:
             return to_unit(text, unit)
         except UnitError as exc:
             raise QueryError(f'wrong unit for {field}: {exc}') from None
-    if unit_of_field(field.rsplit('.', 1)[-1]) is not None:
-        raise QueryError(
-            f'{field} is a number ({unit_of_field(field.rsplit(".", 1)[-1])}); {text!r} is not a number or a quantity'
-        )
+    if field_unit(field) is not None:
+        raise QueryError(f'{field} is a number ({field_unit(field)}); {text!r} is not a number or a quantity')
     return text
 
 
@@ -181,6 +182,110 @@ DEFAULT_CELL_COLUMNS = (
 )
 
 
+#: units of result names whose suffix the record schemas do not use (checked before
+#: :func:`aiida_ssb.model.unit_of_field`): regular expression on the name -> unit
+_RESULT_UNITS: tuple[tuple[str, str], ...] = (
+    (r'^cycles_to_\d+_percent$', ''),  # a number of cycles
+    (r'^first_cycle_ce_above_\d+_percent$', ''),  # a cycle number
+    (r'_ohm_cm2_per_sqrt_h$', 'ohm*cm^2/h^0.5'),
+    (r'_ohm_cm2$', 'ohm*cm^2'),
+    (r'_ohm$', 'ohm'),
+    (r'_cm2_s$', 'cm^2/s'),
+    (r'_w_g$', 'W/g'),
+    (r'_j_g$', 'J/g'),
+    (r'_wh_kg(_[a-z_]+)?$', 'Wh/kg'),
+    (r'_mah_g(_[a-z_]+)?$', 'mAh/g'),
+    (r'_mwh$', 'mWh'),
+    (r'_percent(_at_(\d+|end|N))?$', 'percent'),
+    (r'_angstrom$', 'angstrom'),
+    (r'_nm$', 'nm'),
+    (r'_temperature_c$', 'degC'),
+)
+
+
+def field_unit(field: str) -> str | None:
+    """The unit of a table field from its name (``conductivity_25c_s_cm``: S/cm, ``capacity_retention_percent_at_5``:
+    percent, ``interface_resistance_ohm_cm2``: ohm*cm^2), or None for a field without one. Lineage and
+    settings fields take the unit of their last part."""
+    from aiida_ssb.model import unit_of_field
+
+    name = field.rsplit('.', 1)[-1]
+    for pattern, unit in _RESULT_UNITS:
+        if re.search(pattern, name):
+            return unit or None
+    return unit_of_field(name)
+
+
+def parametrised_fields() -> dict[str, str]:
+    """The parametrised analysis fields of the cells table (``capacity_retention_percent_at_N``: one field for
+    each cycle N the cycling analysis reported, ``--set cycling.retention_at=[5]`` giving ``..._at_5``), from
+    :data:`~aiida_ssb.calculations.summary.HEADLINE_FIELDS`: template -> description."""
+    from aiida_ssb.calculations.headline import HEADLINE_FIELDS
+
+    return {name: description for name, description in HEADLINE_FIELDS.items() if name.endswith('_at_N')}
+
+
+@functools.lru_cache(maxsize=4096)
+def _parametrised(name: str) -> str | None:
+    """The template of a parametrised field name (``capacity_retention_percent_at_7`` ->
+    ``capacity_retention_percent_at_N``), or None."""
+    match = re.fullmatch(r'(.+_at_)(\d+)', name)
+    if match and match.group(1) + 'N' in parametrised_fields():
+        return match.group(1) + 'N'
+    return None
+
+
+def _parametrised_description(name: str) -> str:
+    template = _parametrised(name)
+    cycle = name.rsplit('_', 1)[-1]
+    return parametrised_fields()[template].split(' (')[0].replace('cycle N', f'cycle {cycle}')
+
+
+#: the headline results a default cells table shows, each where some cell has it (one or two per analysis:
+#: cycling, impedance, Arrhenius, voltammetry, CCD, interface growth, issue 21's analyses)
+DEFAULT_CELL_RESULTS = (
+    'initial_discharge_capacity_mah_g',
+    'initial_coulombic_efficiency_percent',
+    'capacity_retention_percent_at_end',
+    'conductivity_25c_s_cm',
+    'activation_energy_ev',
+    'electrolyte_resistance_ohm_cm2',
+    'interface_resistance_ohm_cm2',
+    'interface_growth_rate_ohm_cm2_per_sqrt_h',
+    'eis_fit_quality',
+    'oxidative_onset_v',
+    'soaring_cutoff_v',
+    'ccd_ma_cm2',
+    'ccd_not_reached_up_to_ma_cm2',
+    'dqdv_peak_separation_v',
+    'gitt_diffusion_coefficient_cm2_s',
+    'electronic_conductivity_s_cm',
+    'transference_number',
+    'dsc_onset_c',
+    'tga_mass_loss_percent',
+    'xrd_main_phase',
+)
+
+#: the headline results a default samples table shows, each where some material has it
+DEFAULT_SAMPLE_RESULTS = (
+    'conductivity_25c_s_cm',
+    'activation_energy_ev',
+    'onset_v',
+    'electronic_conductivity_s_cm',
+    'transference_number',
+    'dsc_onset_c',
+    'tga_mass_loss_percent',
+    'xrd_main_phase',
+)
+
+
+# ------------------------------------------------------------------------------------------------ the tables
+def _default_columns(default: Sequence[str], results: Sequence[str], filters: Sequence[Filter]) -> tuple[str, ...]:
+    """The columns of a table shown without ``columns``: the identity and record columns, the fields filtered
+    on, and the headline results (kept only where some row has one)."""
+    return tuple(dict.fromkeys([*default, *(f.field for f in filters), *results]))
+
+
 @functools.lru_cache(maxsize=1)
 def _analysis_cell_fields_cached() -> tuple[tuple[str, str], ...]:
     from aiida_ssb.analysis.constants import STANDARD_RETENTION_CYCLES
@@ -190,10 +295,13 @@ def _analysis_cell_fields_cached() -> tuple[tuple[str, str], ...]:
     for name, description in HEADLINE_FIELDS.items():
         if name.endswith('_at_N'):
             for cycle in STANDARD_RETENTION_CYCLES:
-                fields[name[:-1] + str(cycle)] = description.split(' (')[0].replace('cycle N', f'cycle {cycle}')
+                fields[name[:-1] + str(cycle)] = _parametrised_description(name[:-1] + str(cycle))
         else:
             fields[name] = description
     fields['ccd_not_reached_up_to_ma_cm2'] = 'highest current density of a CCD test without failure'
+    fields['conductivity_25c_extrapolated'] = (
+        'true when conductivity_25c_s_cm is extrapolated from an Arrhenius regime that does not contain 25 °C'
+    )
     return tuple(fields.items())
 
 

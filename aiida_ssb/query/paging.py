@@ -79,6 +79,14 @@ def table_fields(table: str) -> dict[str, str]:
     return tables.cell_fields() if table == 'cells' else tables.sample_fields()
 
 
+def _off_index(name: str) -> bool:
+    """A retention field at a cycle the query index may lack (not one of the standard retention cycles)."""
+    from aiida_ssb.schemas.analysis import STANDARD_RETENTION_CYCLES
+
+    template = tables._parametrised(name)
+    return template in tables._PER_CYCLE_FIELDS and int(name.rsplit('_', 1)[-1]) not in STANDARD_RETENTION_CYCLES
+
+
 def _key(kind: str, name: str) -> str:
     return f'attributes.{name}' if kind == 'record' else f'extras.{INDEX_EXTRA}.{name}'
 
@@ -146,9 +154,13 @@ def table_page(
     if sort not in columns:
         columns.append(sort)
     offset, limit = max(0, int(offset)), max(1, min(int(limit), 1000))
-    kinds = tables._classify(columns + [f.field for f in parsed], record_fields, analysis_fields, kind_name)
+    kinds = tables._classify(columns + [f.field for f in parsed], record_fields, analysis_fields, kind_name, node_class)
     slow = any(kinds[f.field] == 'lineage' or f.field == 'made_by' for f in parsed)
     slow = slow or kinds[sort] == 'lineage' or sort == 'made_by'
+    # retention at a cycle outside the standard ones is indexed only where the analysis was asked for it
+    # (cycling.retention_at); elsewhere it comes from the per-cycle table: the full table reads both
+    slow = slow or any(_off_index(name) for name in [sort, *(f.field for f in parsed)])
+    slow = slow or any(kinds[name] == 'result' for name in [sort, *(f.field for f in parsed)])
     if slow:
         frame = table_frame(table, filters=parsed, columns=columns, sort=sort, descending=descending, campaign=campaign)
         rows = [_clean_row(row) for row in frame.iloc[offset : offset + limit].to_dict(orient='records')]
@@ -203,6 +215,8 @@ def table_page(
     values = _row_values(node_class, pks, record, kind_name)
     creators = tables._creators(pks) if 'made_by' in columns else {}
     lineage = tables._Lineage()
+    per_cycle = tables._PerCycle()  # retention at a cycle the index lacks: from the per-cycle table
+    results = {name: tables._result_values(name) for name in columns if kinds[name] == 'result'}
     tables._material_cache.clear()
     rows = []
     for pk in pks:
@@ -217,10 +231,11 @@ def table_page(
             elif kind == 'record':
                 row[name] = record_values.get(name)
             elif kind == 'analysis':
-                row[name] = index.get(name)
+                row[name] = per_cycle.value(index, name)
+            elif kind == 'result':
+                row[name] = results[name].get(record_values.get('sample_id'))
             else:
-                found = lineage_value(lineage, {'pk': pk, 'layers': layers}, name, all_values=True)
-                row[name] = found[0] if found else None
+                row[name] = tables.lineage_display(lineage_value(lineage, {'pk': pk, 'layers': layers}, name))
         rows.append(_clean_row(row))
     return Page(rows, total, columns, offset, limit, time.perf_counter() - start, True, parsed)
 

@@ -1,6 +1,6 @@
 """Tables of samples and cells as pandas DataFrames, with filters that reach across the provenance graph.
 
-Three kinds of fields can be shown (``columns``) and filtered (``filters``):
+These kinds of fields can be shown (``columns``) and filtered (``filters``):
 
 * **record fields**: the attributes of the cell or material (``stack_pressure_mpa``, ``mass_loading_mg_cm2``,
   ``role``...), stated or derived;
@@ -9,7 +9,10 @@ Three kinds of fields can be shown (``columns``) and filtered (``filters``):
 * **lineage fields**: a parameter of a lab step upstream in the provenance, ``ROLE.KIND.PARAMETER`` for a
   cell (``electrolyte.ball_milling.duration_min``: a ball milling in the history of the cell's electrolyte
   layer) and ``KIND.PARAMETER`` for a material (``heat_treatment.temperature_c``). A filter on a lineage field
-  holds when *any* such step in the history satisfies it; the column shows the nearest one.
+  holds when *any* such step in the history satisfies it and the column shows every value, nearest first
+  (``'30; 90'``); with ``lineage='nearest'`` both read only the nearest step;
+* **result fields** (cells): any number of an analysis result, ``ANALYSIS.KEY`` (``cycling.cycles_to_95_percent``,
+  ``conductivity.area_cm2``): the value in the newest summary of that analysis of the cell that holds it;
 * **settings fields**: what the instrument was told for a measurement of the sample, ``settings.FIELD``
   (``settings.technique``, ``settings.c_rate``, ``settings.upper_voltage_limit_v``...; see
   :data:`aiida_ssb.parsers.settings.SETTINGS_FIELDS`). The settings filters hold when *one* measurement of the
@@ -25,10 +28,13 @@ fields that exist.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiida import orm
+from aiida.common.exceptions import NotExistent
 
 from aiida_ssb.data.campaign import campaign_group
 from aiida_ssb.data.nodes import pk_of
@@ -37,24 +43,33 @@ from aiida_ssb.query.fields import (
     BOOLEAN_FIELDS,
     CELL_FIELDS,
     DEFAULT_CELL_COLUMNS,
+    DEFAULT_CELL_RESULTS,
     DEFAULT_SAMPLE_COLUMNS,
+    DEFAULT_SAMPLE_RESULTS,
     FLAG_FIELDS,
     IMPEDANCE_FIELDS,
     SAMPLE_FIELDS,
     Filter,
     QueryError,
+    _default_columns,
+    _parametrised,
+    _parametrised_description,
+    field_unit,
     flag_names,
+    parametrised_fields,
     parse_filter,
-    with_quality,
 )
 from aiida_ssb.query.fields import analysis_cell_fields as _analysis_cell_fields
 from aiida_ssb.query.fields import table_columns as _columns
+from aiida_ssb.query.fields import with_quality as _with_quality
 
 __all__ = [
     'BOOLEAN_FIELDS',
     'CELL_FIELDS',
     'DEFAULT_CELL_COLUMNS',
+    'DEFAULT_CELL_RESULTS',
     'DEFAULT_SAMPLE_COLUMNS',
+    'DEFAULT_SAMPLE_RESULTS',
     'FLAG_FIELDS',
     'IMPEDANCE_FIELDS',
     'SAMPLE_FIELDS',
@@ -62,6 +77,8 @@ __all__ = [
     'QueryError',
     'cell_fields',
     'cells',
+    'describe_fields',
+    'field_unit',
     'flag_names',
     'parse_filter',
     'sample_fields',
@@ -69,7 +86,6 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------------------------------------ field catalogues
 #: the layer roles a cell lineage field may start with; 'electrolyte' also matches a separator layer
 LINEAGE_ROLES = (
     'electrolyte',
@@ -85,16 +101,278 @@ LINEAGE_ROLES = (
 )
 
 
-def cell_fields() -> dict[str, str]:
-    """Every record and analysis field of the cells table (lineage fields are ROLE.KIND.PARAMETER)."""
-    return {**CELL_FIELDS, **_analysis_cell_fields()}
+#: parametrised fields that the per-cycle table of the cycling result holds for every cycle: template -> column
+_PER_CYCLE_FIELDS = {
+    'capacity_retention_percent_at_N': 'cycle__capacity_retention_percent',
+    'energy_retention_percent_at_N': 'cycle__energy_retention_percent',
+}
 
 
-def sample_fields() -> dict[str, str]:
-    """Every record and analysis field of the samples table (lineage fields are KIND.PARAMETER)."""
+def headline_source(index: dict[str, Any], name: str) -> str | None:
+    """The uuid of the analysis summary a headline number of a cell's query index comes from (the cell summary
+    the index was copied from names it), or None."""
+    uuid = index.get('summary_uuid')
+    if not uuid:
+        return None
+    try:
+        summary = orm.load_node(uuid)
+    except NotExistent:  # a source that is gone (deleted node): no source, as for any missing number
+        return None
+    return (summary.base.attributes.get('sources', None) or {}).get(name)
+
+
+class _PerCycle:
+    """Retention at any cycle: the query index holds it at the cycles the analysis reported
+    (``cycling.retention_at``); at another cycle it is read from the per-cycle table of the same cycling result
+    (the one the cell's headline numbers come from), at a complete cycle only, as the analysis does."""
+
+    def __init__(self):
+        self._tables: dict[str, dict[str, Any] | None] = {}
+
+    def value(self, index: dict[str, Any], name: str) -> Any:
+        value = index.get(name)
+        template = _parametrised(name)
+        if value is not None or template not in _PER_CYCLE_FIELDS:
+            return value
+        cycle = int(name.rsplit('_', 1)[-1])
+        if index.get('n_cycles') is None or cycle > index['n_cycles'] + 1:
+            return None
+        source = headline_source(index, 'n_cycles')
+        table = self._table(source) if source else None
+        if table is None or _PER_CYCLE_FIELDS[template] not in table:
+            return None
+        for number, complete, found in zip(
+            table['cycle__cycle'], table['cycle__complete'], table[_PER_CYCLE_FIELDS[template]]
+        ):
+            if int(number) == cycle and complete and math.isfinite(found):
+                return float(found)
+        return None
+
+    def _table(self, summary_uuid: str) -> dict[str, Any] | None:
+        if summary_uuid not in self._tables:
+            table = None
+            try:
+                summary = orm.load_node(summary_uuid)
+            except NotExistent:  # a source that is gone (deleted node): no value, as for any missing number
+                summary = None
+            process = summary.creator if summary is not None else None
+            if process is not None and 'curves' in process.outputs:
+                curves = process.outputs.curves
+                names = set(curves.get_arraynames())
+                if {'cycle__cycle', 'cycle__complete'} <= names:
+                    table = {
+                        name: curves.get_array(name)
+                        for name in names
+                        if name in ('cycle__cycle', 'cycle__complete', *_PER_CYCLE_FIELDS.values())
+                    }
+            self._tables[summary_uuid] = table
+        return self._tables[summary_uuid]
+
+
+#: index keys that are bookkeeping, not fields
+_INDEX_BOOKKEEPING = ('sources', 'summary_uuid', 'indexed_unix_s')
+#: attributes that are not fields of a table (structures shown elsewhere, bookkeeping)
+_ATTRIBUTE_BOOKKEEPING = ('derived_keys', 'layers', 'fabrication', 'nominal_composition', 'composition_flat')
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def profile_fields(node_class) -> tuple[dict[str, str], dict[str, str]]:
+    """The record and analysis fields the nodes of ``node_class`` (cells or materials) hold in this profile:
+    every scalar attribute and every scalar key of the query index, with a description where the code has
+    one (else what kind of value it is). Reads every node: for ``--help-fields`` and error messages."""
+    from aiida_ssb.query.index import INDEX_EXTRA
+
+    record: dict[str, str] = {}
+    analysis: dict[str, str] = {}
+    query = orm.QueryBuilder().append(node_class, project=['attributes', f'extras.{INDEX_EXTRA}'])
+    for attributes, index in query.iterall(batch_size=500):
+        for key, value in (attributes or {}).items():
+            if key not in record and key not in _ATTRIBUTE_BOOKKEEPING and (_scalar(value) or key in FLAG_FIELDS):
+                record[key] = 'a recorded or derived attribute'
+        for key, value in (index or {}).items():
+            if key not in analysis and key not in _INDEX_BOOKKEEPING and (_scalar(value) or key in FLAG_FIELDS):
+                analysis[key] = _parametrised_description(key) if _parametrised(key) else 'an analysis result'
+    return record, analysis
+
+
+def field_in_profile(node_class, name: str) -> str | None:
+    """'record' when a node of ``node_class`` has the attribute ``name``, 'analysis' when one has it in its
+    query index, else None (two small queries)."""
+    from aiida_ssb.query.index import INDEX_EXTRA
+
+    if node_class is None or name in _ATTRIBUTE_BOOKKEEPING or name in _INDEX_BOOKKEEPING:
+        return None
+    for kind, filters in (
+        ('record', {'attributes': {'has_key': name}}),
+        ('analysis', {f'extras.{INDEX_EXTRA}': {'has_key': name}}),
+    ):
+        if orm.QueryBuilder().append(node_class, filters=filters).limit(1).count():
+            return kind
+    return None
+
+
+def _with_profile(catalogue: dict[str, str], found: dict[str, str]) -> dict[str, str]:
+    """The catalogue, then the fields found in the profile it does not describe (parametrised ones last)."""
+    merged = dict(catalogue)
+    for name, description in found.items():
+        merged.setdefault(name, description)
+    return merged
+
+
+def cell_fields(*, profile: bool = False) -> dict[str, str]:
+    """Every record and analysis field of the cells table (lineage fields are ROLE.KIND.PARAMETER, settings
+    fields settings.FIELD): those the code defines and, with ``profile``, those the cells of this profile hold
+    (``capacity_retention_percent_at_5`` after ``--set cycling.retention_at=[5]``)."""
+    fields = {**CELL_FIELDS, **_analysis_cell_fields()}
+    if profile:
+        from aiida_ssb.data.cell import CellData
+
+        record, analysis = profile_fields(CellData)
+        fields = _with_profile(fields, {**record, **analysis})
+    return fields
+
+
+def sample_fields(*, profile: bool = False) -> dict[str, str]:
+    """Every record and analysis field of the samples table (lineage fields are KIND.PARAMETER); with
+    ``profile`` also those the materials of this profile hold."""
     from aiida_ssb.query.index import MATERIAL_FIELDS
 
-    return {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
+    fields = {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
+    if profile:
+        from aiida_ssb.data.material import MaterialData
+
+        record, analysis = profile_fields(MaterialData)
+        fields = _with_profile(fields, {**record, **analysis})
+    return fields
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field of a table: its name, kind (record, analysis, lineage, settings), unit and meaning."""
+
+    name: str
+    kind: str
+    unit: str
+    meaning: str
+
+
+def describe_fields(table: str = 'cells', *, profile: bool = False) -> list[FieldInfo]:
+    """Every field of the ``cells`` or ``samples`` table with its kind, unit (from the name's suffix) and meaning,
+    generated from the code: the record fields, the analysis fields (parametrised ones as templates,
+    ``capacity_retention_percent_at_N``), the forms of lineage and settings fields; with ``profile``, also every
+    field the nodes of this profile hold (``capacity_retention_percent_at_5``...)."""
+    from aiida_ssb.query.index import MATERIAL_FIELDS
+
+    if table not in ('cells', 'samples'):
+        raise QueryError(f'unknown table {table!r}; tables: cells, samples')
+    cells_table = table == 'cells'
+    record = dict(CELL_FIELDS if cells_table else SAMPLE_FIELDS)
+    analysis: dict[str, str] = {}
+    if cells_table:
+        from aiida_ssb.calculations.summary import HEADLINE_FIELDS
+
+        analysis.update(HEADLINE_FIELDS)
+        analysis['ccd_not_reached_up_to_ma_cm2'] = _analysis_cell_fields()['ccd_not_reached_up_to_ma_cm2']
+        analysis['conductivity_25c_extrapolated'] = _analysis_cell_fields()['conductivity_25c_extrapolated']
+    else:
+        analysis.update(MATERIAL_FIELDS)
+    if profile:
+        from aiida_ssb.data.cell import CellData
+        from aiida_ssb.data.material import MaterialData
+
+        found_record, found_analysis = profile_fields(CellData if cells_table else MaterialData)
+        record = _with_profile(record, {k: v for k, v in found_record.items() if k not in analysis})
+        analysis = _with_profile(analysis, {k: v for k, v in found_analysis.items() if k not in record})
+    rows = [FieldInfo(name, 'record', field_unit(name) or '', meaning) for name, meaning in record.items()]
+    rows += [
+        FieldInfo(name, 'analysis', field_unit(name) or '', meaning)
+        for name, meaning in analysis.items()
+        if name not in record  # flags: the record's and the analyses', one field
+    ]
+    if cells_table:
+        rows.append(
+            FieldInfo(
+                'ROLE.KIND.PARAMETER',
+                'lineage',
+                'of PARAMETER',
+                'a parameter of the lab steps of KIND upstream of the layers of ROLE (e.g. '
+                'electrolyte.ball_milling.duration_min); roles: ' + ', '.join(LINEAGE_ROLES),
+            )
+        )
+    else:
+        rows.append(
+            FieldInfo(
+                'KIND.PARAMETER',
+                'lineage',
+                'of PARAMETER',
+                'a parameter of the lab steps of KIND upstream of the material (e.g. ball_milling.duration_min)',
+            )
+        )
+    if cells_table:
+        rows.append(
+            FieldInfo(
+                'ANALYSIS.KEY',
+                'result',
+                'of KEY',
+                'any number of the newest result of an analysis of the cell that holds it, by the name of the '
+                'analysis summary (cycling.cycles_to_95_percent, conductivity.area_cm2...; the analyses export '
+                'lists them); analyses: ' + ', '.join(_analysis_names()),
+            )
+        )
+    rows.append(
+        FieldInfo(
+            'settings.FIELD',
+            'settings',
+            'of FIELD',
+            'what the instrument was told for a measurement of the sample (settings.c_rate, '
+            'settings.upper_voltage_limit_v...)',
+        )
+    )
+    return rows
+
+
+def _analysis_names() -> tuple[str, ...]:
+    from aiida_ssb.analysis.registry import ANALYSES
+
+    return tuple(ANALYSES)
+
+
+def _check_result_field(name: str) -> None:
+    """A QueryError when no stored summary of the analysis holds the key of ``ANALYSIS.KEY`` (listing the keys one
+    of them holds)."""
+    analysis, key = name.split('.')
+    query = orm.QueryBuilder().append(
+        orm.Dict, filters={'attributes.analysis': analysis, 'attributes': {'has_key': key}}
+    )
+    if query.limit(1).count():
+        return
+    example = orm.QueryBuilder().append(orm.Dict, filters={'attributes.analysis': analysis}, project='attributes')
+    found = example.first(flat=True)
+    if found is None:
+        raise QueryError(f'{name!r}: no {analysis} result is stored in this profile')
+    keys = sorted(k for k, v in found.items() if _scalar(v) and k not in ('analysis', 'sample_id'))
+    raise QueryError(f'{name!r}: no {analysis} result holds {key!r}; a {analysis} result holds: {", ".join(keys)}')
+
+
+def _result_values(name: str) -> dict[str, Any]:
+    """``ANALYSIS.KEY``: sample id -> the value of KEY in the newest summary of ANALYSIS of that cell that holds it
+    (one query for the whole table)."""
+    analysis, key = name.split('.')
+    query = orm.QueryBuilder().append(
+        orm.Dict,
+        filters={'attributes.analysis': analysis, 'attributes': {'has_key': key}},
+        project=['attributes.sample_id', f'attributes.{key}'],
+        tag='summary',
+    )
+    query.order_by({'summary': {'ctime': 'asc'}})
+    values: dict[str, Any] = {}
+    for sample_id, value in query.iterall():
+        if sample_id is not None and _scalar(value):
+            values[sample_id] = value  # later wins: the newest
+    return values
 
 
 def _lineage_parameters() -> dict[str, set[str]]:
@@ -103,8 +381,12 @@ def _lineage_parameters() -> dict[str, set[str]]:
     return {kind: set(schema.model_fields) for kind, schema in PROCESS_KINDS.items()}
 
 
-def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, str], table: str) -> dict[str, str]:
-    """field -> 'record' | 'analysis' | 'lineage'; a QueryError listing the fields for an unknown one."""
+def _classify(
+    names: Iterable[str], record: dict[str, str], analysis: dict[str, str], table: str, node_class=None
+) -> dict[str, str]:
+    """field -> 'record' | 'analysis' | 'result' | 'lineage' | 'settings'; a QueryError listing the fields for an unknown
+    one. A parametrised field (``capacity_retention_percent_at_7``) is an analysis field for any N; with
+    ``node_class``, a field the catalogue does not know but a node of the profile holds is accepted too."""
     kinds = _lineage_parameters()
     result = {}
     from aiida_ssb.parsers.settings import SETTINGS_FIELDS
@@ -119,8 +401,11 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
             result[name] = 'settings'
         elif name in record:
             result[name] = 'record'
-        elif name in analysis:
+        elif name in analysis or (table == 'cell' and _parametrised(name)):
             result[name] = 'analysis'
+        elif table == 'cell' and name.count('.') == 1 and name.split('.')[0] in _analysis_names():
+            _check_result_field(name)
+            result[name] = 'result'
         elif '.' in name:
             parts = name.split('.')
             expected = 3 if table == 'cell' else 2
@@ -141,43 +426,89 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
                     f'{name!r}: {kind} has no parameter {parameter!r}; parameters: {", ".join(sorted(kinds[kind]))}'
                 )
             result[name] = 'lineage'
+        elif (found := field_in_profile(node_class, name)) is not None:
+            result[name] = found
         else:
-            known = sorted(record) + sorted(analysis)
+            known = dict(record)
+            known.update(analysis)
+            if node_class is not None:
+                extra_record, extra_analysis = profile_fields(node_class)
+                known = _with_profile(known, {**extra_record, **extra_analysis})
+            names_known = sorted(known)
+            if table == 'cell':
+                names_known += sorted(parametrised_fields())
             lineage = 'ROLE.KIND.PARAMETER' if table == 'cell' else 'KIND.PARAMETER'
+            option = 'cells' if table == 'cell' else 'samples'
             raise QueryError(
-                f'unknown {table} field {name!r}; fields that exist: {", ".join(known)}; and lineage fields {lineage}'
+                f'unknown {table} field {name!r}; fields that exist: {", ".join(names_known)}; and lineage fields '
+                f'{lineage} and settings.FIELD (`aiida-ssb {option} --help-fields` explains each)'
             )
     return result
 
 
 # ------------------------------------------------------------------------------------------------ lineage
+#: how a lineage filter reads the history: 'any' step of the kind, or only the 'nearest' one
+LINEAGE_MODES = ('any', 'nearest')
+
+
 class _Lineage:
     """Upstream lab-step parameters of materials, memoised per node (a table shares few materials)."""
 
     def __init__(self):
-        self._memo: dict[int, dict[str, list[dict[str, Any]]]] = {}
+        self._memo: dict[int, list[tuple[int, int, str, dict[str, Any]]]] = {}
 
-    def of(self, node: orm.Node) -> dict[str, list[dict[str, Any]]]:
-        """kind -> parameter dicts of every step of that kind in the history, nearest first."""
+    def steps(self, node: orm.Node) -> list[tuple[int, int, str, dict[str, Any]]]:
+        """``(distance, process pk, kind, parameters)`` of every lab step in the history of ``node``, nearest
+        first (distance 0: the step that made it; 1: the steps that made its inputs...). A step reached along
+        two paths is listed once, at its shorter distance."""
         if node.pk in self._memo:
             return self._memo[node.pk]
-        self._memo[pk_of(node)] = {}  # guards cycles
-        result: dict[str, list[dict[str, Any]]] = {}
+        self._memo[pk_of(node)] = []  # guards cycles
+        found: dict[int, tuple[int, int, str, dict[str, Any]]] = {}
         creator = node.creator
         if creator is not None and 'ssb.record.' in (creator.process_type or ''):
             kind = creator.process_type.rsplit('.', 1)[-1]
             if kind != 'cell_assembly' and 'parameters' in creator.inputs:
-                result.setdefault(kind, []).append(creator.inputs.parameters.get_dict())
+                found[creator.pk] = (0, creator.pk, kind, creator.inputs.parameters.get_dict())
             parents = [
                 link.node
                 for link in creator.base.links.get_incoming().all()
                 if link.link_label not in ('parameters', 'product') and hasattr(link.node, 'sample_id')
             ]
             for parent in parents:
-                for parent_kind, steps in self.of(parent).items():
-                    result.setdefault(parent_kind, []).extend(steps)
+                for distance, pk, parent_kind, parameters in self.steps(parent):
+                    if pk not in found or found[pk][0] > distance + 1:
+                        found[pk] = (distance + 1, pk, parent_kind, parameters)
+        result = sorted(found.values(), key=lambda item: (item[0], item[1]))
         self._memo[pk_of(node)] = result
         return result
+
+    def of(self, node: orm.Node) -> dict[str, list[dict[str, Any]]]:
+        """kind -> parameter dicts of every step of that kind in the history, nearest first."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        for _, _, kind, parameters in self.steps(node):
+            result.setdefault(kind, []).append(parameters)
+        return result
+
+    def values(self, node: orm.Node, kind: str, parameter: str, *, nearest: bool = False) -> list[Any]:
+        """The values of ``parameter`` in the steps of ``kind`` upstream of ``node``, nearest first; with
+        ``nearest``, only that of the nearest step of the kind that records the parameter."""
+        found = [step[parameter] for step in self.of(node).get(kind, []) if step.get(parameter) is not None]
+        return found[:1] if nearest else found
+
+
+def lineage_display(values: Sequence[Any]) -> Any:
+    """The cell of a lineage column: nothing, the one value, or every value nearest first joined by ``'; '``
+    (``'30; 90'``: a milling of 30 min, and one of 90 min further upstream). Equal values are shown once."""
+    unique: list[Any] = []
+    for value in values:
+        if value not in unique:
+            unique.append(value)
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return unique[0]
+    return '; '.join(f'{value:g}' if isinstance(value, float) else str(value) for value in unique)
 
 
 def _layer_material_ids(attributes: dict[str, Any], role: str) -> list[str]:
@@ -232,7 +563,20 @@ def _group_scope(query: orm.QueryBuilder, campaign: str | None) -> dict[str, Any
     return {'with_group': 'campaign'}
 
 
-def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None, descending: bool, limit: int | None):
+#: the hidden key of a row holding the nearest value of a lineage column (what that column sorts by)
+_SORT_KEY = '\0nearest:'
+
+
+def _finish(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    sort: str | None,
+    descending: bool,
+    limit: int | None,
+    optional: Iterable[str] = (),
+):
+    """The rows as a DataFrame of ``columns``, sorted and cut; the ``optional`` columns are left out where no
+    row has a value (the result columns of a default table: only the analyses that ran)."""
     import pandas as pd
 
     if limit is not None and limit < 0:
@@ -242,11 +586,16 @@ def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None
         for name in BOOLEAN_FIELDS:
             if row.get(name) is not None:
                 row[name] = bool(row[name])
-    frame = pd.DataFrame(rows, columns=list(columns))
+    optional = set(optional) - {sort}
+    columns = [name for name in columns if name not in optional or any(row.get(name) is not None for row in rows)]
+    if sort and sort not in columns:
+        raise QueryError(f'cannot sort by {sort!r}: add it to the columns')
+    hidden = _SORT_KEY + sort if sort and any(_SORT_KEY + sort in row for row in rows) else None
+    frame = pd.DataFrame(rows, columns=list(columns) + ([hidden] if hidden else []))
     if sort:
-        if sort not in frame.columns:
-            raise QueryError(f'cannot sort by {sort!r}: add it to the columns')
-        frame = frame.sort_values(sort, ascending=not descending, na_position='last', kind='stable')
+        frame = frame.sort_values(hidden or sort, ascending=not descending, na_position='last', kind='stable')
+    if hidden:
+        frame = frame.drop(columns=[hidden])
     if limit is not None:
         frame = frame.head(limit)
     return frame.reset_index(drop=True)
@@ -263,10 +612,14 @@ def _run(
     columns: Sequence[str],
     campaign: str | None,
     lineage_value,
+    lineage: str = 'any',
 ) -> list[dict[str, Any]]:
     from aiida_ssb.query.index import INDEX_EXTRA
 
-    kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table)
+    if lineage not in LINEAGE_MODES:
+        raise QueryError(f'lineage {lineage!r}: one of {", ".join(LINEAGE_MODES)}')
+    nearest = lineage == 'nearest'
+    kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table, node_class)
     node_filters = dict(base_filters)
     later: list[Filter] = []
     settings_filters = [filter_ for filter_ in filters if kinds[filter_.field] == 'settings']
@@ -286,7 +639,7 @@ def _run(
             continue
         if kind == 'record' and filter_.field != 'made_by':
             key = f'attributes.{filter_.field}'
-        elif kind == 'analysis':
+        elif kind == 'analysis' and _parametrised(filter_.field) not in _PER_CYCLE_FIELDS:
             key = f'extras.{INDEX_EXTRA}.{filter_.field}'
         else:
             later.append(filter_)
@@ -310,18 +663,23 @@ def _run(
         projections.append('attributes.layers')
     query.append(node_class, filters=node_filters, tag='node', project=projections, **scope)
     rows = []
-    lineage = _Lineage()
-    creators = _creators([values[0] for values in query.all()]) if 'made_by' in kinds else {}
-    for values in query.all():
+    history = _Lineage()
+    per_cycle = _PerCycle()
+    results = {name: _result_values(name) for name, kind in kinds.items() if kind == 'result'}
+    found_rows = query.all()
+    creators = _creators([values[0] for values in found_rows]) if 'made_by' in kinds else {}
+    for values in found_rows:
         pk = values[0]
         row = dict(zip(record, values[1 : 1 + len(record)]))
         index = values[1 + len(record)] or {}
         sample_settings = measured.get(values[id_position], {})
         for name in columns:
             if kinds[name] == 'analysis':
-                row[name] = index.get(name)
+                row[name] = per_cycle.value(index, name)
             elif kinds[name] == 'settings':
                 row[name] = sample_settings.get(name[len('settings.') :])
+            elif kinds[name] == 'result':
+                row[name] = results[name].get(values[id_position])
         for name in FLAG_FIELDS:
             if name in row:
                 row[name] = flag_names(row[name], index.get(name))
@@ -333,20 +691,24 @@ def _run(
             if filter_.field == 'made_by' or kinds[filter_.field] == 'record':
                 keep = _compare(row.get(filter_.field), filter_)
             elif kinds[filter_.field] == 'analysis':
-                keep = _compare(index.get(filter_.field), filter_)
+                keep = _compare(per_cycle.value(index, filter_.field), filter_)
+            elif kinds[filter_.field] == 'result':
+                keep = _compare(results[filter_.field].get(values[id_position]), filter_)
             else:
-                keep = any(
-                    _compare(v, filter_) for v in lineage_value(lineage, context, filter_.field, all_values=True)
-                )
+                found = lineage_value(history, context, filter_.field, nearest=nearest)
+                keep = any(_compare(v, filter_) for v in found)
             if not keep:
                 break
         if not keep:
             continue
         for name in columns:
             if kinds[name] == 'lineage':
-                found = lineage_value(lineage, context, name, all_values=True)
-                row[name] = found[0] if found else None
+                found = lineage_value(history, context, name, nearest=nearest)
+                row[name] = lineage_display(found)
+                row[_SORT_KEY + name] = found[0] if found else None
         for name in list(row):
+            if name.startswith(_SORT_KEY):
+                continue
             if name not in columns:
                 del row[name]
             elif name in FLAG_FIELDS:
@@ -390,34 +752,33 @@ def _creators(pks: list[int]) -> dict[int, str]:
     return result
 
 
-def _material_lineage_value(lineage: _Lineage, context, field: str, all_values: bool = False) -> list[Any]:
+def _material_lineage_value(lineage: _Lineage, context, field: str, nearest: bool = False) -> list[Any]:
+    """The values of a material lineage field ``KIND.PARAMETER``, nearest first."""
     kind, parameter = field.split('.')
-    node = orm.load_node(context['pk'])
-    return [step.get(parameter) for step in lineage.of(node).get(kind, []) if step.get(parameter) is not None]
+    return lineage.values(orm.load_node(context['pk']), kind, parameter, nearest=nearest)
 
 
-def _cell_lineage_value(lineage: _Lineage, context, field: str, all_values: bool = False) -> list[Any]:
+def _cell_lineage_value(lineage: _Lineage, context, field: str, nearest: bool = False) -> list[Any]:
+    """The values of a cell lineage field ``ROLE.KIND.PARAMETER`` over the layers of that role, nearest first
+    (with ``nearest``: the nearest one of each layer's material)."""
     from aiida_ssb.data.sample import find_sample
 
     role, kind, parameter = field.split('.')
     values: list[Any] = []
-    for sample_id in _layer_material_ids({'layers': context['layers'] or []}, role):
+    for sample_id in dict.fromkeys(_layer_material_ids({'layers': context['layers'] or []}, role)):
         material = _material_cache.get(sample_id)
         if material is None:
             material = find_sample(sample_id)
             _material_cache[sample_id] = material
         if material is None:
             continue
-        values.extend(
-            step.get(parameter) for step in lineage.of(material).get(kind, []) if step.get(parameter) is not None
-        )
+        values.extend(lineage.values(material, kind, parameter, nearest=nearest))
     return values
 
 
 _material_cache: dict[str, Any] = {}
 
 
-# ------------------------------------------------------------------------------------------------ the tables
 def samples(
     *,
     role: str | None = None,
@@ -427,6 +788,7 @@ def samples(
     sort: str | None = None,
     descending: bool = False,
     limit: int | None = None,
+    lineage: str = 'any',
 ):
     """Materials as a DataFrame, one row per batch.
 
@@ -435,13 +797,21 @@ def samples(
     :param filters: :class:`Filter` objects or expressions such as ``'conductivity_25c_s_cm > 1e-3'`` or
         ``'ball_milling.duration_min >= 45'``.
     :param columns: fields to show (record, analysis or lineage fields); default: id, name, role, formula,
-        supplier, made_by.
+        supplier, made_by, the fields filtered on, and the headline results of the analyses that ran
+        (:data:`DEFAULT_SAMPLE_RESULTS`, each shown when some row has it).
     :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
+    :param lineage: how a lineage filter reads the history: ``'any'`` (default) holds when any upstream step of
+        the kind satisfies it, ``'nearest'`` only looks at the nearest such step. A lineage column shows every
+        upstream value nearest first (``'30; 90'``), or with ``'nearest'`` the nearest one.
     """
     from aiida_ssb.data.material import MaterialData
     from aiida_ssb.query.index import MATERIAL_FIELDS
 
-    parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    optional: tuple[str, ...] = ()
+    if columns is None:
+        columns = _default_columns(DEFAULT_SAMPLE_COLUMNS, DEFAULT_SAMPLE_RESULTS, filters)
+        optional = tuple(name for name in DEFAULT_SAMPLE_RESULTS if name not in {f.field for f in filters})
     columns = _columns(columns, DEFAULT_SAMPLE_COLUMNS)
     base = {'attributes.role': role} if role else {}
     _material_cache.clear()
@@ -451,12 +821,15 @@ def samples(
         analysis_fields=MATERIAL_FIELDS,
         table='sample',
         base_filters=base,
-        filters=parsed,
+        filters=filters,
         columns=columns,
         campaign=campaign,
         lineage_value=_material_lineage_value,
+        lineage=lineage,
     )
-    return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
+    return _finish(
+        rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit, optional
+    )
 
 
 def cells(
@@ -468,6 +841,7 @@ def cells(
     sort: str | None = None,
     descending: bool = False,
     limit: int | None = None,
+    lineage: str = 'any',
 ):
     """Cells as a DataFrame, one row per cell.
 
@@ -475,13 +849,25 @@ def cells(
     :param campaign: only cells of this campaign (group).
     :param filters: :class:`Filter` objects or expressions such as ``'capacity_retention_percent_at_100 >= 80'``,
         ``'stack_pressure_mpa < 1'`` or ``'electrolyte.ball_milling.duration_min >= 45'``.
-    :param columns: fields to show (record, analysis or lineage fields); default: the main record fields.
+    :param columns: fields to show (record, analysis or lineage fields); default: the main record fields, the
+        fields filtered on, and the headline results of the analyses that ran (:data:`DEFAULT_CELL_RESULTS`,
+        each shown when some row has it).
     :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
+    :param lineage: how a lineage filter reads the history: ``'any'`` (default) holds when any upstream step of
+        the kind satisfies it, ``'nearest'`` only looks at the nearest such step. A lineage column shows every
+        upstream value nearest first (``'30; 90'``), or with ``'nearest'`` the nearest one, so that it never
+        contradicts the filter.
     """
     from aiida_ssb.data.cell import CellData
 
-    parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    columns = with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
+    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    optional: tuple[str, ...] = ()
+    if columns is None:
+        columns = _default_columns(DEFAULT_CELL_COLUMNS, DEFAULT_CELL_RESULTS, filters)
+        optional = tuple(name for name in DEFAULT_CELL_RESULTS if name not in {f.field for f in filters})
+    else:
+        columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
+    columns = _columns(columns, DEFAULT_CELL_COLUMNS)
     base = {'attributes.format': cell_format} if cell_format else {}
     _material_cache.clear()
     rows = _run(
@@ -490,9 +876,12 @@ def cells(
         analysis_fields=_analysis_cell_fields(),
         table='cell',
         base_filters=base,
-        filters=parsed,
+        filters=filters,
         columns=columns,
         campaign=campaign,
         lineage_value=_cell_lineage_value,
+        lineage=lineage,
     )
-    return _finish(rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit)
+    return _finish(
+        rows, columns, sort or ('sample_id' if 'sample_id' in columns else None), descending, limit, optional
+    )

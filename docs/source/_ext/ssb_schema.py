@@ -8,6 +8,7 @@ attribute name, the allowed values or bounds, and the description.
 from __future__ import annotations
 
 import importlib
+import re
 import typing
 
 from docutils import nodes
@@ -92,8 +93,9 @@ class SchemaDirective(Directive):
 
 
 def _escape(text: str) -> str:
-    """Plain text for RST: ``|V|`` must not read as a substitution, ``*`` not as emphasis."""
-    return text.replace('|', '\\|').replace('*', '\\*')
+    """Plain text for RST: ``|V|`` must not read as a substitution, ``*`` not as emphasis, ``name_`` not as a
+    link."""
+    return re.sub(r'(\w)_(?=\W|$)', r'\1\\_', text.replace('|', '\\|').replace('*', '\\*'))
 
 
 def _table(directive: Directive, headers: list[str], rows: list[list[str]], widths: str) -> list:
@@ -109,23 +111,37 @@ def _table(directive: Directive, headers: list[str], rows: list[list[str]], widt
 
 
 class FieldsDirective(Directive):
-    """``.. ssb-fields:: cells`` (or ``samples``): the record and analysis fields of a table."""
+    """``.. ssb-fields:: cells`` (or ``samples``): every field of a table with its kind, unit and meaning, from
+    :func:`aiida_ssb.query.tables.describe_fields` (the same list ``aiida-ssb cells --help-fields`` prints)."""
 
     required_arguments = 1
 
     def run(self):
-        from aiida_ssb.query.index import MATERIAL_FIELDS
-        from aiida_ssb.query.tables import CELL_FIELDS, SAMPLE_FIELDS, cell_fields
+        from aiida_ssb.query.tables import describe_fields
 
-        if self.arguments[0] == 'cells':
-            record, every = CELL_FIELDS, cell_fields()
-        else:
-            record, every = SAMPLE_FIELDS, {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
         rows = [
-            [f'``{name}``', 'record' if name in record else 'analysis', _escape(description)]
-            for name, description in every.items()
+            [f'``{info.name}``', info.kind, _escape(info.unit), _escape(info.meaning)]
+            for info in describe_fields(self.arguments[0])
         ]
-        return _table(self, ['field', 'kind', 'meaning'], rows, '35 12 53')
+        return _table(self, ['field', 'kind', 'unit', 'meaning'], rows, '32 10 12 46')
+
+
+class PerRecordDirective(Directive):
+    """``.. ssb-per-record:: cycles|spectra|cellpy``: the columns of the per-cycle or per-spectrum table, or our
+    per-cycle names beside cellpy's (from :mod:`aiida_ssb.query.per_record`)."""
+
+    required_arguments = 1
+
+    def run(self):
+        from aiida_ssb.query.per_record import CELLPY_NAMES, CYCLE_COLUMNS, SPECTRUM_COLUMNS
+        from aiida_ssb.query.tables import field_unit
+
+        if self.arguments[0] == 'cellpy':
+            rows = [[f'``{ours}``', f'``{theirs}``'] for ours, theirs in CELLPY_NAMES.items()]
+            return _table(self, ['aiida-ssb column', 'cellpy summary column'], rows, '50 50')
+        columns = CYCLE_COLUMNS if self.arguments[0] == 'cycles' else SPECTRUM_COLUMNS
+        rows = [[f'``{name}``', _escape(field_unit(name) or ''), _escape(meaning)] for name, meaning in columns.items()]
+        return _table(self, ['column', 'unit', 'meaning'], rows, '35 12 53')
 
 
 class AnalysisOptionsDirective(Directive):
@@ -242,6 +258,7 @@ def setup(app):
     app.add_directive('ssb-counting', CountingDirective)
     app.add_directive('ssb-schema', SchemaDirective)
     app.add_directive('ssb-fields', FieldsDirective)
+    app.add_directive('ssb-per-record', PerRecordDirective)
     app.add_directive('ssb-circuits', CircuitsDirective)
     app.add_directive('ssb-analysis-options', AnalysisOptionsDirective)
     app.add_directive('ssb-headline', HeadlineDirective)
