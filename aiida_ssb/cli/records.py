@@ -308,13 +308,7 @@ def cmd_cells(
     Without --columns, the table shows the headline results of the analyses that ran. --help-fields lists
     every field.
     """
-    from aiida_ssb.query.fields import (
-        DEFAULT_CELL_COLUMNS,
-        DEFAULT_CELL_RESULTS,
-        Filter,
-        _default_columns,
-        parse_filter,
-    )
+    from aiida_ssb.query.fields import Filter, parse_filter
 
     if help_fields:
         print_fields('cells', output_format)
@@ -336,26 +330,19 @@ def cmd_cells(
             filters.append(Filter(field, operator, value))
     from aiida_ssb.query.fast import cells_table
 
-    optional: tuple[str, ...] = ()
-    shown = columns.split(',') if columns else None
-    if shown is None:  # the default table: the record columns, the fields filtered on, the results that exist
-        shown = list(_default_columns(DEFAULT_CELL_COLUMNS, DEFAULT_CELL_RESULTS, filters))
-        optional = tuple(name for name in DEFAULT_CELL_RESULTS if name not in {f.field for f in filters})
     fast = None
     if lineage == 'any':
         fast = cells_table(
             cell_format=cell_format,
             campaign=campaign,
             filters=filters,
-            columns=shown,
+            columns=columns.split(',') if columns else None,
             sort=sort,
             descending=desc,
             limit=limit,
         )
     if fast is not None and (fast[1] or at_cycle is None):  # one SQL query, no ORM, no pandas
-        names, rows = fast
-        empty = {name for name in optional if all(row.get(name) is None for row in rows)}
-        print_rows([name for name in names if name not in empty], rows, output_format)
+        print_rows(*fast, output_format)
         return
     from aiida_ssb.query.tables import cells
 

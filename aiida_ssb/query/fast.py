@@ -31,8 +31,10 @@ from aiida_ssb.query.fields import (
     BOOLEAN_FIELDS,
     CELL_FIELDS,
     DEFAULT_CELL_COLUMNS,
+    DEFAULT_CELL_RESULTS,
     FLAG_FIELDS,
     Filter,
+    _default_columns,
     analysis_cell_fields,
     parse_filter,
     table_columns,
@@ -205,7 +207,12 @@ def cells_table(
     if not ENABLED or (limit is not None and limit < 0):
         return None
     parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
-    shown = list(with_quality(table_columns(columns, DEFAULT_CELL_COLUMNS)))
+    optional: tuple[str, ...] = ()
+    if columns is None:  # as the full path: record columns, the fields filtered on, the results some row has
+        shown = list(table_columns(_default_columns(DEFAULT_CELL_COLUMNS, DEFAULT_CELL_RESULTS, parsed), ()))
+        optional = tuple(name for name in DEFAULT_CELL_RESULTS if name not in {f.field for f in parsed})
+    else:
+        shown = list(with_quality(table_columns(columns, DEFAULT_CELL_COLUMNS)))
     analysis = analysis_cell_fields()
     kinds: dict[str, str] = {}
     for name in shown + [f.field for f in parsed]:
@@ -227,11 +234,13 @@ def cells_table(
         return None
     connection, dialect = found
     try:
-        return shown, _query(connection, dialect, cell_format, campaign, parsed, shown, kinds, sort, descending, limit)
+        rows = _query(connection, dialect, cell_format, campaign, parsed, shown, kinds, sort, descending, limit)
     except (_CannotAnswerError, *_database_errors()):
         return None
     finally:
         connection.close()
+    empty = {name for name in optional if all(row.get(name) is None for row in rows)}
+    return [name for name in shown if name not in empty], rows
 
 
 class _CannotAnswerError(Exception):

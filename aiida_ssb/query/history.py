@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported where it is used: `aiida-ssb show` renders stored rows without the ORM
     from aiida import orm
 
-from aiida_ssb.data.nodes import pk_of
-
 __all__ = ['KEY_PARAMETERS', 'HistoryNode', 'history', 'measurements_of', 'process_summary', 'render_history']
 
 #: the parameters shown beside each step kind (all are kept in the graph; these are the headline ones)
@@ -130,6 +128,15 @@ def _amount_text(item: dict[str, Any]) -> str | None:
     return ', '.join(parts) or None
 
 
+def _stored_pk(node: orm.Data) -> int:
+    """The pk of a stored node (``aiida_ssb.data.nodes.pk_of`` without importing the ``data`` package and the
+    ORM with it: `aiida-ssb show` renders rows read by :mod:`aiida_ssb.query.fast`)."""
+    pk = node.pk
+    if pk is None:
+        raise ValueError(f'{node!r} is not stored: it has no pk')
+    return pk
+
+
 def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
     """The tree of recorded steps that made ``node``, back to materials without a creator (purchased)."""
     seen = _seen if _seen is not None else set()
@@ -137,7 +144,7 @@ def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
     if node.pk in seen:
         entry.repeated = True
         return entry
-    seen.add(pk_of(node))
+    seen.add(_stored_pk(node))
     creator = node.creator
     if creator is None or 'ssb.record' not in (creator.process_type or ''):
         return entry
