@@ -662,10 +662,12 @@ def cells(
     :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
     """
     from aiida_ssb.data.cell import CellData
+    from aiida_ssb.data.sample import CURRENT_VERSIONS
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     base = {'attributes.format': cell_format} if cell_format else {}
+    base.update(CURRENT_VERSIONS)  # a cell corrected by `aiida-ssb amend` is one row: its current version
     _material_cache.clear()
     rows = _run(
         CellData,
