@@ -17,7 +17,8 @@ def _set_help() -> str:
 
     return (
         f'Option override SECTION.KEY=VALUE (sections: {", ".join(option_sections())}); VALUE is YAML (numbers, '
-        '[lists], [[nested, lists]], text). Remembered on the cell once a run with it succeeds. Repeatable.'
+        '[lists], [[nested, lists]], text); an empty VALUE is the default. Stored on the cell for its next runs unless '
+        'its analysis fails. Repeatable.'
     )
 
 
@@ -228,7 +229,7 @@ def cmd_analyse(sample_ids, campaign, all_cells, settings, submit):
 @clean_errors
 def cmd_reanalyse(sample_ids, campaign, all_cells, settings, submit):
     """Re-run the analyses of cells from their stored raw data, with changed options (--set) merged over the
-    options remembered on each cell (those of its last fully successful run). Unchanged steps come from the
+    options stored on each cell (set by earlier runs; `aiida-ssb show` lists them). Unchanged steps come from the
     cache; previous results are kept. `aiida-ssb compare SAMPLE_ID` then shows old and new numbers side by
     side. (`analyse` does the same without printing the comparison.)"""
     overrides = parse_settings(settings)
