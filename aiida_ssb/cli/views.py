@@ -103,8 +103,6 @@ class Selection:
         return found
 
     def _run(self, pk: int):
-        from aiida import orm
-
         from aiida_ssb.cli.analysis import previous_runs
 
         runs = previous_runs(self.sample)
@@ -112,7 +110,6 @@ class Selection:
             if run.pk == pk:
                 return run
         known = ', '.join(f'{run.pk} ({run.ctime:%Y-%m-%d %H:%M})' for run in runs[:10]) or 'none yet'
-        del orm
         raise InputError(f'--run {pk} is not an analysis run of {self.sample_id}; its runs (newest first): {known}')
 
     def results(self, analysis: str, *, needed: bool = True) -> list:
@@ -122,9 +119,8 @@ class Selection:
 
         found, seen = [], set()
         for result in latest_results(self.sample_id, analysis):
-            if self.run is not None and result.process.caller is not None and result.process.caller.pk != self.run.pk:
-                continue
-            if self.run is not None and result.process.caller is None:
+            caller = result.process.caller
+            if self.run is not None and (caller is None or caller.pk != self.run.pk):
                 continue
             record = measured_record(result)
             key = record.pk if record is not None else None
@@ -146,7 +142,8 @@ class Selection:
 
             names = '; '.join(measured_record(r).describe() for r in results[:8])
             raise InputError(
-                f'--record {self.record_text} matches {len(results)} records with {analysis} results ({names}): give its number (aiida-ssb show {self.sample_id})'
+                f'--record {self.record_text} matches {len(results)} records with {analysis} results ({names}): '
+                f'give its number (aiida-ssb show {self.sample_id} numbers them)'
             )
         if self.records is None:
             headline = self._headline_pks()

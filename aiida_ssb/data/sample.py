@@ -117,9 +117,8 @@ def find_sample(sample_id: str) -> SampleData | None:
     found = query.all(flat=True)
     if found:
         return found[0]
-    query = (
-        orm.QueryBuilder().append(_sample_classes(), filters={'attributes.sample_id': sample_id}, project='*').limit(1)
-    )
+    filters = {'attributes.sample_id': sample_id, **CURRENT_VERSIONS}  # not a version replaced by an amendment
+    query = orm.QueryBuilder().append(_sample_classes(), filters=filters, project='*').limit(1)
     found = query.all(flat=True)
     return found[0] if found else None
 
@@ -146,7 +145,7 @@ def find_sample_records(sample_ids: Iterable[str]) -> dict[str, tuple[SampleData
     for part in chunked(missing):  # nodes that came in through an archive without their registry group
         query = orm.QueryBuilder().append(
             _sample_classes(),
-            filters={'attributes.sample_id': {'in': part}},
+            filters={'attributes.sample_id': {'in': part}, **CURRENT_VERSIONS},
             project=['attributes.sample_id', '*', 'attributes'],
             tag='sample',
         )
@@ -174,7 +173,7 @@ def register_samples() -> int:
     Of several nodes with one sample id (see :func:`duplicate_sample_ids`), only the oldest is registered."""
     registered = set(orm.QueryBuilder().append(SampleGroup, project='label').all(flat=True))
     created = 0
-    query = orm.QueryBuilder().append(_sample_classes(), project='*', tag='sample')
+    query = orm.QueryBuilder().append(_sample_classes(), filters=CURRENT_VERSIONS, project='*', tag='sample')
     for (node,) in query.order_by({'sample': {'id': 'asc'}}).iterall():
         sample_id = node.base.attributes.get('sample_id', None)
         if sample_id and sample_id not in registered:
