@@ -18,7 +18,7 @@ def _set_help() -> str:
     return (
         f'Option override SECTION.KEY=VALUE (sections: {", ".join(option_sections())}); VALUE is YAML (numbers, '
         '[lists], [[nested, lists]], text); an empty VALUE is the default. Stored on the cell for its next runs unless '
-        'its analysis fails. Repeatable.'
+        'its analysis fails on every record. Repeatable.'
     )
 
 
@@ -322,7 +322,10 @@ def _fmt(value) -> str:
         return ''
     if isinstance(value, float):
         return f'{value:.5g}'
-    return str(value)
+    if isinstance(value, list) and all(isinstance(item, dict) and 'flag' in item for item in value):
+        value = ', '.join(sorted({item['flag'] for item in value}))  # flags: their names (show has the reasons)
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + '...'  # a long text would widen the whole table
 
 
 @cmd_ssb.command('compare')

@@ -14,8 +14,8 @@ exactly how it was made.
 A failed analysis never changes what the index reports for it: the cell summary then takes that analysis's
 numbers from the previous summary (linked as inputs, so the provenance says so), as it does for the analyses
 skipped in a run where one failed (an Arrhenius fit has nothing to fit when every conductivity failed), and
-the options of a run are remembered on the cell for every analysis that did not fail in it (an option that made
-its analysis fail is not kept; what was remembered for that analysis stays). Each run records where its options
+the options of a run are remembered on the cell for every analysis that succeeded on at least one record in it
+(an option that made its analysis fail on every record is not kept; what was remembered for it stays). Each run records where its options
 came from (manifest, stored on the cell, ``--set``) in its extra ``ssb_option_sources``.
 """
 
@@ -159,6 +159,9 @@ class CellAnalysisWorkChain(WorkChain):
         self.ctx.summaries = summaries
         self.ctx.failures = run.failures
         self.ctx.failed = sorted(run.failed_analyses())
+        self.ctx.failed_everywhere = sorted(  # every call of the analysis failed: its options are not remembered
+            name for name, outcomes in run.results.items() if outcomes and not any(o.ok for o in outcomes.values())
+        )
         self.ctx.skipped = sorted(run.skipped)
         self.ctx.ran = sorted(run.results)
 
@@ -179,7 +182,7 @@ class CellAnalysisWorkChain(WorkChain):
         index_materials(self.ctx.summaries.values())
         for group in _campaign_groups(cell):
             group.add_nodes(self.node)
-        remember_options(cell, self._options(), set(self.ctx.failed))
+        remember_options(cell, self._options(), set(self.ctx.get('failed_everywhere', self.ctx.failed)))
         if self.ctx.failures:
             return self.exit_codes.ERROR_SOME_ANALYSES_FAILED.format(failures='; '.join(self.ctx.failures))
         return None
@@ -187,8 +190,9 @@ class CellAnalysisWorkChain(WorkChain):
 
 def remember_options(cell: orm.Data, options: Mapping[str, Any], failed: set[str]) -> dict[str, dict[str, Any]]:
     """Store a run's options on the cell (the extra :data:`OPTIONS_EXTRA`) for its next runs: every section but
-    those of the analyses that failed in the run (a failing option is not kept; what was remembered for that
-    analysis stays). Returns what is remembered now."""
+    those of the ``failed`` analyses (those that failed on every record they ran on: an option that fits no record
+    is not kept, and what was remembered for that analysis stays; an option that fits one of a cell's two cycling
+    records is kept). Returns what is remembered now."""
     before = canonical_options(cell.base.extras.get(OPTIONS_EXTRA, None))
     remembered = {
         section: dict(values) for section, values in canonical_options(options).items() if section not in failed

@@ -195,15 +195,28 @@ def test_options_set_once_persist_until_changed(folder):
     assert '"cycle:2"' in line and '[stored on the cell]' in line
 
 
-def test_an_option_that_makes_its_analysis_fail_is_not_remembered(folder):
+def test_an_option_that_makes_its_analysis_fail_everywhere_is_not_remembered(folder):
     from aiida_ssb.data.sample import load_sample
 
     result = _invoke('reanalyse', CELL, '--set', 'cycling.reference=cycle:50')
-    assert 'cycling' in result.output
+    assert 'some analyses failed: cycling a.csv' in result.output and 'cycling b.csv' in result.output
     assert load_sample(CELL).base.extras.get('ssb_options')['cycling']['reference'] == 'cycle:2'
     result = _invoke('analyse', CELL)
     assert result.exit_code == 0, result.output
     assert _cycling_option('reference') == 'cycle:2'
+
+
+def test_an_option_that_fits_one_of_two_records_is_remembered(folder):
+    from aiida_ssb.data.sample import load_sample
+
+    result = _invoke('reanalyse', CELL, '--set', 'cycling.reference=cycle:8')  # b.csv has 10 cycles, a.csv 6
+    assert 'some analyses failed: cycling a.csv' in result.output and 'cycling b.csv' not in result.output
+    assert load_sample(CELL).base.extras.get('ssb_options')['cycling']['reference'] == 'cycle:8'
+    result = _invoke('analyse', CELL)
+    assert _cycling_option('reference') == 'cycle:8'
+    result = _invoke('reanalyse', CELL, '--set', 'cycling.reference=cycle:2')
+    assert result.exit_code == 0, result.output
+    assert 'cycling.reference: "cycle:8" (stored on the cell) -> "cycle:2" (--set)' in result.output
 
 
 # point 9: errors and option parity
