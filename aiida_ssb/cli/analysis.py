@@ -88,11 +88,14 @@ def _target_cells(sample_ids, campaign, all_cells):
 
 
 def previous_runs(cell, limit: int | None = None):
-    """The CellAnalysisWorkChain runs of a cell, newest first."""
+    """The CellAnalysisWorkChain runs of a cell (and of the versions it supersedes, `aiida-ssb amend`), newest
+    first."""
     from aiida import orm
 
+    from aiida_ssb.query.records import versions_of
+
     query = orm.QueryBuilder()
-    query.append(orm.Node, filters={'id': cell.pk}, tag='cell')
+    query.append(orm.Node, filters={'id': {'in': [node.pk for node in versions_of(cell)]}}, tag='cell')
     query.append(
         orm.WorkChainNode,
         with_incoming='cell',

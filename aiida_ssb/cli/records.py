@@ -434,7 +434,7 @@ def cmd_show(sample_id):
             click.echo(f'  {item["flag"]:<36} [{item.get("source", "")}] {item.get("reason", "")}')
     _show_options(node)
     _show_amendments(node)
-    _show_records(node, index or {})
+    _show_records(node)
 
 
 def _show_options(node) -> None:
@@ -468,12 +468,12 @@ def _show_amendments(node) -> None:
         )
 
 
-def _show_records(node, index: dict) -> None:
+def _show_records(node) -> None:
     """Every record of the sample, numbered as `plot --record N` takes them, with the one each family of headline
     numbers comes from."""
     from aiida_ssb.query.history import measurements_of
 
-    headline = _headline_records(index)
+    headline = _headline_records(node)
     measured = measurements_of(node)
     click.secho('Measurements (plot --record N or FILE chooses one)', bold=True)
     if not measured:
@@ -498,28 +498,26 @@ def _show_records(node, index: dict) -> None:
         )
 
 
-def _headline_records(index: dict) -> dict[int, set[str]]:
-    """Record pk -> the analyses whose headline numbers come from it (through the index's sources)."""
+def _headline_records(node) -> dict[int, set[str]]:
+    """Record pk -> the analyses whose headline numbers come from it (through the latest cell summary's sources)."""
     from aiida import orm
 
+    from aiida_ssb.query.results import Result, measured_record
+
+    index = node.base.extras.get('ssb', None) or {}
     found: dict[int, set[str]] = {}
-    sources = dict(index.get('sources') or {})
-    if index.get('summary_uuid'):
-        try:
-            sources.update(orm.load_node(index['summary_uuid']).get('sources') or {})
-        except Exception:
-            pass
+    try:
+        sources = orm.load_node(index['summary_uuid']).get('sources') or {} if index.get('summary_uuid') else {}
+    except Exception:
+        sources = {}
     for uuid in set(sources.values()):
         try:
             summary = orm.load_node(uuid)
         except Exception:
             continue
-        creator = summary.creator
-        if creator is None:
-            continue
-        for name in ('measurement', 'spectrum'):
-            if name in creator.inputs:
-                found.setdefault(creator.inputs[name].pk, set()).add(summary.base.attributes.get('analysis', '?'))
+        record = measured_record(Result(summary, None, summary.creator)) if summary.creator is not None else None
+        if record is not None:
+            found.setdefault(record.pk, set()).add(summary.base.attributes.get('analysis', '?'))
     return found
 
 

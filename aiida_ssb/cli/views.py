@@ -156,25 +156,9 @@ class Selection:
         return results[0]
 
     def _headline_pks(self) -> set[int]:
-        from aiida import orm
+        from aiida_ssb.query.results import headline_record_pks
 
-        index = self.sample.base.extras.get('ssb', None) or {}
-        pks = set()
-        if not index.get('summary_uuid'):
-            return pks
-        try:
-            sources = orm.load_node(index['summary_uuid']).get('sources') or {}
-        except Exception:
-            return pks
-        for uuid in set(sources.values()):
-            try:
-                creator = orm.load_node(uuid).creator
-            except Exception:
-                continue
-            for name in ('measurement', 'spectrum'):
-                if creator is not None and name in creator.inputs:
-                    pks.add(creator.inputs[name].pk)
-        return pks
+        return headline_record_pks(self.sample)
 
     def _missing(self, analysis: str) -> str:
         if self.records is not None:

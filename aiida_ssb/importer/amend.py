@@ -78,7 +78,8 @@ def apply_change(data: dict[str, Any], path: str, value: Any) -> None:
         if isinstance(part, int):
             if not isinstance(target, list) or part >= len(target):
                 size = len(target) if isinstance(target, list) else 0
-                raise InputError(f'{path}: {_show(parts[:index])} has {size} entries (0-based: [0] to [{size - 1}])')
+                entries = f'{size} entry' if size == 1 else f'{size} entries'
+                raise InputError(f'{path}: {_show(parts[:index])} has {entries} (0-based: [0] to [{size - 1}])')
             target = target[part]
         else:
             if not isinstance(target, dict) or part not in target:

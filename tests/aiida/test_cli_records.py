@@ -391,4 +391,38 @@ def test_amended_cell_is_analysed_from_the_corrected_record(folder):
     assert result.exit_code == 0, result.output
     summary = of_b()
     assert summary['initial_discharge_capacity_mah_g_active'] == pytest.approx(before * 2.0 / 2.5, rel=1e-6)
+    result = _invoke('compare', CELL)  # the last run of the old version against the first of the new one
+    line = next(line for line in result.output.splitlines() if line.startswith('initial_discharge_capacity_mah_g '))
+    assert line.split()[-1].startswith('-')
     assert _cycling_option('reference') == 'cycle:2'
+
+
+def test_differences_name_the_changed_item_only():
+    from aiida_ssb.importer.existing import differences
+
+    old = {'format': 'full', 'layers': [{'role': 'positive', 'mass_mg': 9.75}, {'role': 'separator'}], 'notes': None}
+    new = {'format': 'full', 'layers': [{'role': 'positive', 'mass_mg': 9.5}, {'role': 'separator', 'mass_mg': 80.0}]}
+    assert differences(old, new, ['format', 'layers', 'notes']) == [
+        'layers[0].mass_mg: 9.75 -> 9.5',
+        'layers[1].mass_mg: (absent) -> 80.0',
+    ]
+    three = {'layers': [{'role': 'a'}, {'role': 'b'}, {'role': 'c'}]}
+    assert differences(three, {'layers': three['layers'][:2]}, ['layers']) == ["layers[2]: {'role': 'c'} -> (absent)"]
+
+
+def test_amend_paths():
+    from aiida_ssb.exceptions import InputError
+    from aiida_ssb.importer.amend import apply_change, parse_path
+
+    assert parse_path('layers[1].mass_mg') == ['layers', 1, 'mass_mg']
+    assert parse_path('fabrication[0].pressure') == ['fabrication', 0, 'pressure']
+    for bad in ('layers[x].mass', '.mass', 'layers..mass', '[0]'):
+        with pytest.raises(InputError, match='cannot read the field path'):
+            parse_path(bad)
+    data = {'layers': [{'role': 'positive', 'mass_mg': 9.75}], 'stack_pressure_mpa': 3.0}
+    apply_change(data, 'layers[0].mass', '9.5 mg')
+    assert data['layers'][0] == {'role': 'positive', 'mass': '9.5 mg'}
+    apply_change(data, 'stack_pressure_mpa', None)
+    assert 'stack_pressure_mpa' not in data
+    with pytest.raises(InputError, match=r'layers has 1 entry \(0-based: \[0\] to \[0\]\)'):
+        apply_change(data, 'layers[3].mass_mg', 1.0)
