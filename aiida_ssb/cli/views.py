@@ -146,7 +146,7 @@ class Selection:
                 f'give its number (aiida-ssb show {self.sample_id} numbers them)'
             )
         if self.records is None:
-            headline = self._headline_pks()
+            headline = self._headline_pks(analysis)
             from aiida_ssb.query.results import measured_record
 
             for result in results:
@@ -155,10 +155,10 @@ class Selection:
                     return result
         return results[0]
 
-    def _headline_pks(self) -> set[int]:
+    def _headline_pks(self, analysis: str) -> set[int]:
         from aiida_ssb.query.results import headline_record_pks
 
-        return headline_record_pks(self.sample)
+        return headline_record_pks(self.sample, analysis)
 
     def _missing(self, analysis: str) -> str:
         if self.records is not None:

@@ -58,9 +58,10 @@ def measured_record(result: Result, label: str = 'measurement'):
     return None
 
 
-def headline_record_pks(sample: orm.Node) -> set[int]:
-    """The pks of the records the sample's headline numbers come from (through its latest cell summary's
-    sources): what `aiida-ssb show` marks ``<- headline`` and a figure of one record draws by default."""
+def headline_record_pks(sample: orm.Node, analysis: str | None = None) -> set[int]:
+    """The pks of the records the sample's headline numbers (of ``analysis``, or of any) come from, through its
+    latest cell summary's sources: what `aiida-ssb show` marks ``<- headline`` and a figure of one record draws
+    by default."""
     index = sample.base.extras.get('ssb', None) or {}
     pks: set[int] = set()
     if not index.get('summary_uuid'):
@@ -71,9 +72,12 @@ def headline_record_pks(sample: orm.Node) -> set[int]:
         return pks
     for uuid in set(sources.values()):
         try:
-            creator = orm.load_node(uuid).creator
+            summary = orm.load_node(uuid)
         except Exception:
             continue
+        if analysis is not None and summary.base.attributes.get('analysis', None) != analysis:
+            continue
+        creator = summary.creator
         record = measured_record(Result(None, None, creator)) if creator is not None else None
         if record is not None:
             pks.add(record.pk)
@@ -83,7 +87,7 @@ def headline_record_pks(sample: orm.Node) -> set[int]:
 def results_by_record(sample: orm.Node, analysis: str) -> list[Result]:
     """The newest result of ``analysis`` of each record of the sample (not every run's), the headline record's
     first, then newest first: what figure choices of several records offer."""
-    headline = headline_record_pks(sample)
+    headline = headline_record_pks(sample, analysis)
     found, seen = [], set()
     for result in latest_results(sample.base.attributes.get('sample_id', None), analysis):
         record = measured_record(result)

@@ -3,8 +3,9 @@ and marks the headline one, plot --record / --run, --index refused), analysis op
 (show and compare say where each came from), import-file's options and errors, and correcting a stored record
 (the re-import diff by path, aiida-ssb amend).
 
-The cell FC-19 has two cycling records, written as CSV tables read through a column map: a.csv with 6 cycles and
-b.csv with 10 (the headline record: the most cycles)."""
+The cell FC-19 has two cycling records, written as CSV tables read through a column map: a.csv with 10 cycles (the
+headline record of the cycling numbers: the most cycles) and b.csv with 6 (the one the dQ/dV headline numbers come
+from: the last by label), so that a figure's default record follows its own analysis's headline."""
 
 from __future__ import annotations
 
@@ -92,8 +93,8 @@ def _manifest(folder: pathlib.Path, positive_mass: str = '2 mg') -> pathlib.Path
 def folder(aiida_profile, tmp_path_factory):
     aiida_profile.reset_storage()
     folder = tmp_path_factory.mktemp('issue19')
-    _write_csv(folder / 'a.csv', 6)
-    _write_csv(folder / 'b.csv', 10, capacity_mah=0.14)
+    _write_csv(folder / 'a.csv', 10, capacity_mah=0.14)
+    _write_csv(folder / 'b.csv', 6)
     manifest = _manifest(folder)
     result = _invoke('import', manifest)
     assert result.exit_code == 0, result.output
@@ -120,9 +121,9 @@ def test_show_numbers_every_record_and_marks_the_headline_one(folder):
     first = next(line for line in lines if 'a.csv' in line and '#' in line)
     second = next(line for line in lines if 'b.csv' in line and '#' in line)
     assert first.split()[0] == '#1' and second.split()[0] == '#2'
-    assert '<- headline cycling' in second and 'headline' not in first
+    assert first.endswith('<- headline cycling') and second.endswith('<- headline dqdv')
     record_line = next(line for line in lines if line.strip().startswith('cycling_record'))
-    assert 'b.csv (gcpl; 0.2 C)' in record_line
+    assert 'a.csv (gcpl; 0.1 C)' in record_line
     assert any(line.strip().startswith('n_cycles') and line.split()[-1] == '10' for line in lines)
 
 
@@ -130,7 +131,7 @@ def test_cells_table_names_the_headline_record(folder):
     result = _invoke('cells', '--columns', 'sample_id,n_cycles,cycling_record', '--format', 'json')
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.output)
-    assert row == {'sample_id': CELL, 'n_cycles': 10, 'cycling_record': 'b.csv (gcpl; 0.2 C)'}
+    assert row == {'sample_id': CELL, 'n_cycles': 10, 'cycling_record': 'a.csv (gcpl; 0.1 C)'}
 
 
 def test_plot_takes_a_record_by_number_or_file_name(folder, tmp_path, monkeypatch):
@@ -145,9 +146,15 @@ def test_plot_takes_a_record_by_number_or_file_name(folder, tmp_path, monkeypatc
         return result
 
     monkeypatch.setattr(views.Selection, 'one', spy)
-    for extra, expected in (([], 'b.csv'), (['--record', '1'], 'a.csv'), (['--record', 'a.csv'], 'a.csv')):
-        output = tmp_path / f'capacity{len(drawn)}.png'
-        result = _invoke('plot', CELL, '--kind', 'capacity', *extra, '-o', output)
+    for kind, extra, expected in (
+        ('capacity', [], 'a.csv'),  # the cycling headline record
+        ('dqdv', [], 'b.csv'),  # the dQ/dV headline record
+        ('capacity', ['--record', '2'], 'b.csv'),
+        ('capacity', ['--record', 'b.csv'], 'b.csv'),
+        ('dqdv', ['--record', 'a.c'], 'a.csv'),
+    ):
+        output = tmp_path / f'{kind}{len(drawn)}.png'
+        result = _invoke('plot', CELL, '--kind', kind, *extra, '-o', output)
         assert result.exit_code == 0, result.output
         assert f'Wrote {output}' in result.output and output.stat().st_size > 1000
         assert drawn[-1] == expected
@@ -209,8 +216,8 @@ def test_an_option_that_makes_its_analysis_fail_everywhere_is_not_remembered(fol
 def test_an_option_that_fits_one_of_two_records_is_remembered(folder):
     from aiida_ssb.data.sample import load_sample
 
-    result = _invoke('reanalyse', CELL, '--set', 'cycling.reference=cycle:8')  # b.csv has 10 cycles, a.csv 6
-    assert 'some analyses failed: cycling a.csv' in result.output and 'cycling b.csv' not in result.output
+    result = _invoke('reanalyse', CELL, '--set', 'cycling.reference=cycle:8')  # a.csv has 10 cycles, b.csv 6
+    assert 'some analyses failed: cycling b.csv' in result.output and 'cycling a.csv' not in result.output
     assert load_sample(CELL).base.extras.get('ssb_options')['cycling']['reference'] == 'cycle:8'
     result = _invoke('analyse', CELL)
     assert _cycling_option('reference') == 'cycle:8'
@@ -380,16 +387,16 @@ def test_amend_makes_a_new_version_and_keeps_the_old(folder):
 def test_amended_cell_is_analysed_from_the_corrected_record(folder):
     from aiida_ssb.query.results import latest_results
 
-    def of_b():
+    def of_a():
         for result in latest_results(CELL, 'cycling'):
-            if result.process.inputs.measurement.base.attributes.get('source_filename') == 'b.csv':
+            if result.process.inputs.measurement.base.attributes.get('source_filename') == 'a.csv':
                 return result.summary
         return None
 
-    before = of_b()['initial_discharge_capacity_mah_g_active']
+    before = of_a()['initial_discharge_capacity_mah_g_active']
     result = _invoke('analyse', CELL)
     assert result.exit_code == 0, result.output
-    summary = of_b()
+    summary = of_a()
     assert summary['initial_discharge_capacity_mah_g_active'] == pytest.approx(before * 2.0 / 2.5, rel=1e-6)
     result = _invoke('compare', CELL)  # the last run of the old version against the first of the new one
     line = next(line for line in result.output.splitlines() if line.startswith('initial_discharge_capacity_mah_g '))
