@@ -82,7 +82,7 @@ COMMANDS: dict[str, tuple[str, int]] = {
     'graph_pellet': ('graph PEL-NCB-45 --what measurements --depth 2 -o {out}/graph_pel45.svg', 0),
     'plot_arrhenius': ('plot PEL-NCB-45 --kind arrhenius -o {out}/arrhenius_pel45.svg', 0),
     'plot_nyquist': ('plot PEL-NCB-45 --kind nyquist -o {out}/nyquist_pel45.svg', 0),
-    'plot_bode': ('plot PEL-NCB-45 --kind bode --index 6 -o {out}/bode_pel45.svg', 0),
+    'plot_bode': ('plot PEL-NCB-45 --kind bode --record 7 -o {out}/bode_pel45.svg', 0),
     'plot_voltammogram': ('plot LIBH4-SP25-10 --kind voltammogram -o {out}/onsets_libh4.svg', 0),
     'plot_capacity': ('plot NVOPF-FC-415 --kind capacity -o {out}/capacity_fc415.svg', 0),
     'plot_profiles': ('plot NVOPF-FC-415 --kind profiles -o {out}/profiles_fc415.svg', 0),

@@ -123,8 +123,8 @@ def test_reanalyse_keeps_the_old_numbers_and_compare_shows_the_change(demo):
     result = cli('reanalyse', 'NVOPF-FC-415', '--set', 'cycling.reference=cycle:10')
     assert result.exit_code == 0, result.output
     assert (
-        'cycling.reference: "first_after_formation"' in result.output
-        or 'cycling.reference: "(default)"' in result.output
+        'cycling.reference: "first_after_formation" (manifest) -> "cycle:10" (--set)' in result.output
+        or 'cycling.reference: (default) -> "cycle:10" (--set)' in result.output
     )
     after = load_sample('NVOPF-FC-415').base.extras.get('ssb')['capacity_retention_percent_at_end']
     assert after != pytest.approx(before)

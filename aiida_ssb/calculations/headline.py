@@ -52,6 +52,12 @@ HEADLINE_FIELDS: dict[str, str] = {
     'np_ratio_measured': 'N/P ratio from the first-cycle capacities of half cells of the same electrode materials',
     'ccd_asr_per_interface_ohm_cm2': 'symmetric cell: area-specific resistance per interface (total / 2) at the '
     'first current step',
+    'cycling_record': 'the cycling record the cycling headline numbers come from (file, technique, conditions): of '
+    'several cycling records of a cell, the one with the most cycles (the latest on ties)',
+    'ccd_record': 'the record the critical current density comes from (the one with the most half cycles)',
+    'onsets_record': 'the voltammogram the oxidative onset comes from (the slowest scan holding an onset)',
+    'conductivity_record': 'the spectrum conductivity_25c_s_cm comes from, when it is one spectrum near 25 °C (not '
+    'an Arrhenius fit)',
     'flags': 'plausibility flags of the cell record and of its analyses (flag, reason, source); filter with '
     '"flags contains NAME"',
     'ccd_ma_cm2': 'critical current density, sudden-drop criterion (last stable step)',

@@ -41,6 +41,7 @@ __all__ = [
     'assemble_cell',
     'composition_from_inputs',
     'link_label',
+    'record_amendment',
     'record_ball_milling',
     'record_cell_assembly',
     'record_heat_treatment',
@@ -62,7 +63,20 @@ MAX_LINK_LABEL = 200
 #: fixed port names of the processes whose dynamic inputs are keyed by :func:`link_label`; a string equal to one
 #: of them is written with its first character escaped (``parameters`` -> ``x_70arameters``)
 RESERVED_LABELS = frozenset(
-    ('metadata', 'parameters', 'product', 'options', 'conditions', 'settings', 'cell', 'sample', 'raw', 'material')
+    (
+        'metadata',
+        'parameters',
+        'product',
+        'options',
+        'conditions',
+        'settings',
+        'cell',
+        'sample',
+        'raw',
+        'material',
+        'previous',
+        'amendment',
+    )
 )
 
 _HASH_MARK = '_h'  # 'h' is no hex digit and no escape letter: a hashed label never equals an escaped one
@@ -325,6 +339,16 @@ def record_pressing(parameters: orm.Dict, product: orm.Dict, **materials: Materi
 @calcfunction
 def record_cell_assembly(parameters: orm.Dict, **materials: MaterialData) -> dict:
     """Cell assembly: the layer materials become the cell described by ``parameters`` (a cell spec)."""
+    spec = CellSpec.model_validate(parameters.get_dict())
+    facts = {node.sample_id: material_facts(node.base.attributes.all) for node in materials.values()}
+    return {'cell': CellData(spec, materials=facts)}
+
+
+@calcfunction
+def record_amendment(previous: CellData, parameters: orm.Dict, amendment: orm.Dict, **materials: MaterialData) -> dict:
+    """A corrected version of a cell record: the cell described by ``parameters`` (the whole corrected cell
+    spec) replaces ``previous``; ``amendment`` holds what changed (``changes``: ``path: old -> new``) and why
+    (``reason``). The previous version stays in the graph, marked superseded (see :func:`amend_cell`)."""
     spec = CellSpec.model_validate(parameters.get_dict())
     facts = {node.sample_id: material_facts(node.base.attributes.all) for node in materials.values()}
     return {'cell': CellData(spec, materials=facts)}

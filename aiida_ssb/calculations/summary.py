@@ -7,7 +7,7 @@ documents each number.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiida import orm
@@ -226,6 +226,33 @@ def describe_conventions(conventions: Mapping[str, Any]) -> str:
     return '; '.join(parts)
 
 
+#: analysis -> the headline field whose source names the record of ``<analysis>_record``
+_RECORD_OF = {
+    'cycling': 'n_cycles',
+    'ccd': 'ccd_ma_cm2',
+    'onsets': 'oxidative_onset_v',
+    'conductivity': 'conductivity_25c_s_cm',
+}
+
+
+def headline_records(summaries: Iterable[orm.Dict], sources: Mapping[str, str]) -> dict[str, str]:
+    """``{'cycling_record': 'FC-01_gcpl.mpr (gcpl; 25 °C)', ...}``: the record each family of headline numbers
+    comes from (see :data:`HEADLINE_FIELDS`), found through the analysis that made the source summary."""
+    by_uuid = {node.uuid: node for node in summaries}
+    found = {}
+    for analysis, field in _RECORD_OF.items():
+        node = by_uuid.get(sources.get(field, ''))
+        if node is None and analysis == 'ccd':
+            node = by_uuid.get(sources.get('ccd_not_reached_up_to_ma_cm2', ''))
+        if node is None or node.base.attributes.get('analysis', None) != analysis or node.creator is None:
+            continue
+        inputs = node.creator.inputs
+        record = next((inputs[name] for name in ('measurement', 'spectrum') if name in inputs), None)
+        if record is not None and hasattr(record, 'describe'):
+            found[f'{analysis}_record'] = record.describe()
+    return found
+
+
 @calcfunction
 def summarise_cell(cell: orm.Data, **summaries: orm.Dict):
     """The headline numbers of ``cell`` from the given analysis summaries (see :data:`HEADLINE_FIELDS`)."""
@@ -238,6 +265,7 @@ def summarise_cell(cell: orm.Data, **summaries: orm.Dict):
     record_flags = [dict(item, source='cell record') for item in cell.base.attributes.get('flags', None) or []]
     if record_flags:
         result['flags'] = record_flags + result.get('flags', [])
+    result.update(headline_records(summaries.values(), result.get('sources') or {}))
     result['sample_id'] = cell.base.attributes.get('sample_id', None)
     result['n_summaries'] = len(items)
     return {'summary': orm.Dict(result)}

@@ -17,7 +17,8 @@ def _set_help() -> str:
 
     return (
         f'Option override SECTION.KEY=VALUE (sections: {", ".join(option_sections())}); VALUE is YAML (numbers, '
-        '[lists], [[nested, lists]], text). Remembered on the cell once a run with it succeeds. Repeatable.'
+        '[lists], [[nested, lists]], text); an empty VALUE is the default. Stored on the cell for its next runs unless '
+        'its analysis fails on every record. Repeatable.'
     )
 
 
@@ -87,11 +88,14 @@ def _target_cells(sample_ids, campaign, all_cells):
 
 
 def previous_runs(cell, limit: int | None = None):
-    """The CellAnalysisWorkChain runs of a cell, newest first."""
+    """The CellAnalysisWorkChain runs of a cell (and of the versions it supersedes, `aiida-ssb amend`), newest
+    first."""
     from aiida import orm
 
+    from aiida_ssb.query.records import versions_of
+
     query = orm.QueryBuilder()
-    query.append(orm.Node, filters={'id': cell.pk}, tag='cell')
+    query.append(orm.Node, filters={'id': {'in': [node.pk for node in versions_of(cell)]}}, tag='cell')
     query.append(
         orm.WorkChainNode,
         with_incoming='cell',
@@ -123,12 +127,49 @@ def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = T
     return run(cells, options, submit=submit, use_cache=use_cache, progress=None if submit else progress)
 
 
-def _report(nodes, submitted: bool) -> None:
+def daemon_state() -> tuple[str, bool | None]:
+    """(profile name, whether its daemon runs); None when the profile has no broker (nothing can be submitted)."""
+    from aiida.manage import get_manager
+
+    profile = get_manager().get_profile()
+    if profile.process_control_backend is None:
+        return profile.name, None
+    from aiida_ssb.server.daemon import daemon_client
+
+    return profile.name, bool(daemon_client(profile.name).is_daemon_running)
+
+
+def _check_submit(submit: bool) -> bool | None:
+    """Refuse --submit on a profile without a broker; whether the daemon runs otherwise (None without --submit)."""
+    if not submit:
+        return None
+    profile, running = daemon_state()
+    if running is None:
+        raise InputError(
+            f'profile {profile!r} has no broker, so nothing can be submitted to a daemon: run without --submit '
+            '(the analyses then run in this process), or set up a lab server (aiida-ssb server setup)'
+        )
+    return running
+
+
+def _warn_no_daemon(count: int) -> None:
+    profile, _ = daemon_state()
+    click.secho('Warning: ', fg='yellow', bold=True, nl=False, err=True)
+    click.echo(
+        f'the daemon of profile {profile!r} is not running: the {count} submitted run(s) stay "created" until it '
+        'runs. Start it with `verdi daemon start` (or `aiida-ssb server workers N`), or run without --submit.',
+        err=True,
+    )
+
+
+def _report(nodes, submitted: bool, daemon_running: bool | None = None) -> None:
     if submitted:
         click.echo(
             f'Submitted {len(nodes)} CellAnalysisWorkChain(s) to the daemon: pks {", ".join(str(n.pk) for n in nodes)}.'
         )
         click.echo('Follow them with `aiida-ssb status` (or `verdi process list`).')
+        if daemon_running is False:
+            _warn_no_daemon(len(nodes))
         return
     for node in nodes:
         cell = node.inputs.cell.sample_id
@@ -180,9 +221,10 @@ def cmd_analyse(sample_ids, campaign, all_cells, settings, submit):
     if not cells:
         click.echo('No cells to analyse.')
         return
+    daemon_running = _check_submit(submit)
     _quiet_reports()
     nodes = run_cell_analyses(cells, options, submit=submit)
-    _report(nodes, submit)
+    _report(nodes, submit, daemon_running)
 
 
 @cmd_ssb.command('reanalyse')
@@ -190,14 +232,15 @@ def cmd_analyse(sample_ids, campaign, all_cells, settings, submit):
 @clean_errors
 def cmd_reanalyse(sample_ids, campaign, all_cells, settings, submit):
     """Re-run the analyses of cells from their stored raw data, with changed options (--set) merged over the
-    options remembered on each cell (those of its last fully successful run). Unchanged steps come from the
+    options stored on each cell (set by earlier runs; `aiida-ssb show` lists them). Unchanged steps come from the
     cache; previous results are kept. `aiida-ssb compare SAMPLE_ID` then shows old and new numbers side by
     side. (`analyse` does the same without printing the comparison.)"""
     overrides = parse_settings(settings)
     cells = _target_cells(sample_ids, campaign, all_cells)
+    daemon_running = _check_submit(submit)
     _quiet_reports()
     nodes = run_cell_analyses(cells, overrides, submit=submit)
-    _report(nodes, submit)
+    _report(nodes, submit, daemon_running)
     if not submit and len(cells) == 1:
         click.echo('')
         _print_comparison(cells[0])
@@ -237,18 +280,44 @@ def _print_comparison(cell, runs=None) -> None:
     )
     old_options = _flat(old.inputs.options.get_dict() if 'options' in old.inputs else {})
     new_options = _flat(new.inputs.options.get_dict() if 'options' in new.inputs else {})
-    changed = sorted(k for k in set(old_options) | set(new_options) if old_options.get(k) != new_options.get(k))
-    click.secho('Parameters', bold=True)
-    if changed:
-        for key in changed:
-            click.echo(
-                f'  {key}: {json.dumps(old_options.get(key, "(default)"))} -> {json.dumps(new_options.get(key, "(default)"))}'
-            )
-    else:
-        click.echo('  unchanged')
+    old_sources, new_sources = _sources(old, cell), _sources(new, cell)
+    keys = sorted(set(old_options) | set(new_options))
+    click.secho('Options (where each came from: default, manifest, stored on the cell, --set)', bold=True)
+    if not keys:
+        click.echo('  every option at its default, in both runs')
+    for key in keys:
+        before = _option_text(key, old_options, old_sources)
+        after = _option_text(key, new_options, new_sources)
+        same = old_options.get(key, _DEFAULT) == new_options.get(key, _DEFAULT)
+        click.echo(f'  {key}: {before} -> {after}' + ('  (unchanged)' if same else ''))
     versions = [run.base.attributes.get('version', {}).get('plugin') for run in (old, new)]
     click.secho('Plugin version', bold=True)
     click.echo(f'  {versions[0]} -> {versions[1]}' + ('' if versions[0] != versions[1] else ' (unchanged)'))
+
+
+_DEFAULT = object()
+
+
+def _sources(run, cell) -> dict[str, str]:
+    """Where each option of a run came from: recorded with the run, or (runs before that record existed) the
+    manifest where the value equals the cell's recorded choice."""
+    from aiida_ssb.workflows.cell import SOURCES_EXTRA
+
+    recorded = run.base.extras.get(SOURCES_EXTRA, None)
+    if recorded is not None:
+        return recorded
+    manifest = _flat(cell.base.attributes.get('analysis', None) or {})
+    options = _flat(run.inputs.options.get_dict() if 'options' in run.inputs else {})
+    return {
+        key: 'manifest' if key in manifest and manifest[key] == value else 'stored on the cell or --set'
+        for key, value in options.items()
+    }
+
+
+def _option_text(key: str, options: dict, sources: dict) -> str:
+    if key not in options or options[key] is None:
+        return '(default)'
+    return f'{json.dumps(options[key])} ({sources.get(key, "stored on the cell")})'
 
 
 def _fmt(value) -> str:
@@ -256,7 +325,10 @@ def _fmt(value) -> str:
         return ''
     if isinstance(value, float):
         return f'{value:.5g}'
-    return str(value)
+    if isinstance(value, list) and all(isinstance(item, dict) and 'flag' in item for item in value):
+        value = ', '.join(sorted({item['flag'] for item in value}))  # flags: their names (show has the reasons)
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + '...'  # a long text would widen the whole table
 
 
 @cmd_ssb.command('compare')

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import OUTPUT_FORMAT, clean_errors, print_frame, print_rows
+from aiida_ssb.exceptions import InputError
 
 
 @cmd_ssb.command('import')
@@ -90,22 +93,105 @@ def cmd_import_archive(archive, dry_run):
         click.echo(f'  campaign {name!r} merged into the campaign of that name here')
 
 
-_CONDITION_OPTIONS = [
-    click.option('--temperature', help='Measurement temperature, e.g. "25 degC".'),
-    click.option('--stack-pressure', help='Stack pressure during the measurement, e.g. "3.2 MPa".'),
-    click.option('--atmosphere', help='Atmosphere, e.g. argon.'),
-    click.option('--cycle-index', type=int, help='State label: measured after this cycle.'),
-    click.option('--upper-cutoff', help='State label: upper cut-off voltage, e.g. "4.15 V".'),
-    click.option('--time-since-assembly', help='State label: time since assembly, e.g. "12 h".'),
-    click.option('--state', help='Free state label, e.g. "after formation".'),
-    click.option('--notes', help='Free notes.'),
-]
+#: examples of the condition options (the measurement schema's fields, under the names a manifest uses)
+_CONDITION_EXAMPLES = {
+    'temperature_c': 'Measurement temperature with its unit, e.g. "25 degC".',
+    'stack_pressure_mpa': 'Stack pressure during the measurement, e.g. "3.2 MPa" (or "< 0.2 MPa" for an upper bound).',
+    'stack_pressure_bound': 'How the stack pressure is known: exact, upper or approximate (set by "< 0.2 MPa" too).',
+    'atmosphere': 'Atmosphere, e.g. argon.',
+    'cycle_index': 'State label: measured after this cycle.',
+    'upper_cutoff_v': 'State label: upper cut-off voltage, e.g. "4.15 V".',
+    'lower_cutoff_v': 'Lower cut-off voltage, e.g. "2.5 V".',
+    'time_since_assembly_h': 'State label: time since assembly, e.g. "12 h".',
+    'c_rate': 'C-rate of the record (a number, e.g. 0.1).',
+    'scan_rate_mv_s': 'Scan rate of a voltammogram, e.g. "0.1 mV/s".',
+    'state': 'Free state label, e.g. "after formation".',
+    'branch': 'Branch of a temperature series: heating or cooling.',
+    'instrument': 'Instrument, e.g. "VMP-300 ch. 3".',
+    'date': 'Date of the measurement (YYYY-MM-DD).',
+    'operator': 'Who measured.',
+    'notes': 'Free notes.',
+    'label': 'A label of the record.',
+}
+
+
+def condition_flags() -> dict[str, str]:
+    """Field of a manifest's measurement entry -> its ``import-file`` option (every condition has one)."""
+    from aiida_ssb.model import bare_name
+    from aiida_ssb.schemas.measurement import MeasurementConditions
+
+    flags = {name: '--' + bare_name(name).replace('_', '-') for name in MeasurementConditions.model_fields}
+    flags.update(
+        {
+            'label': '--label',
+            'technique': '--technique',
+            'format': '--file-format',
+            'column_map': '--column-map',
+            'allow_truncated': '--allow-truncated',
+            'cell': '--cell',
+            'material': '--material',
+            'file': 'FILE',
+        }
+    )
+    return flags
+
+
+def _condition_options() -> list:
+    from typing import Literal, get_args, get_origin
+
+    from aiida_ssb.schemas.measurement import MeasurementConditions
+
+    options = []
+    for name, field in MeasurementConditions.model_fields.items():
+        flag = condition_flags()[name]
+        choices = [arg for arg in get_args(field.annotation) if get_origin(arg) is Literal]
+        kind = click.Choice(list(get_args(choices[0]))) if choices else (int if name == 'cycle_index' else None)
+        options.append(click.option(flag, name, type=kind, help=_CONDITION_EXAMPLES.get(name, name)))
+    options.append(click.option('--label', 'label', help=_CONDITION_EXAMPLES['label']))
+    return options
 
 
 def _conditions(function):
-    for option in reversed(_CONDITION_OPTIONS):
+    for option in reversed(_condition_options()):
         function = option(function)
     return function
+
+
+def _column_map(items: tuple[str, ...]) -> dict | None:
+    """``('voltage_v=Ewe/V,V', 'current_ma=2,mA,-1')`` -> a manifest's column_map."""
+    if not items:
+        return None
+    mapping = {}
+    for item in items:
+        name, _, spec = item.partition('=')
+        parts = [part.strip() for part in spec.split(',')]
+        if not name.strip() or len(parts) not in (2, 3) or not all(parts):
+            raise click.BadParameter(
+                f'{item!r}: write NAME=COLUMN,UNIT[,FACTOR], e.g. voltage_v=Ewe/V,V', param_hint='--column-map'
+            )
+        column: str | int = int(parts[0]) if parts[0].isdigit() else parts[0]
+        mapping[name.strip()] = [column, parts[1], *([float(parts[2])] if len(parts) == 3 else [])]
+    return mapping
+
+
+def _entry_error_message(exc, values: dict) -> str:
+    """One part per wrong option of import-file, naming the option and the expected form."""
+    from aiida_ssb.model import unit_of_field
+
+    flags = condition_flags()
+    parts = []
+    for field, message, _ in exc.problems:
+        flag = flags.get(field, field)
+        shown = values.get(field)
+        unit = unit_of_field(field)
+        if unit and ('needs a unit' in message or 'not a quantity' in message or 'dimension' in message):
+            example = _EXAMPLE_QUANTITIES.get(unit, f'1 {unit}')
+            message = f'give a quantity with its unit, e.g. {flag} "{example}"'
+        parts.append(f'{flag} {shown!r}: {message}' if shown is not None else f'{flag}: {message}')
+    return '; '.join(parts)
+
+
+_EXAMPLE_QUANTITIES = {'degC': '25 degC', 'MPa': '3.2 MPa', 'V': '4.2 V', 'h': '12 h', 'mV/s': '0.1 mV/s'}
 
 
 @cmd_ssb.command('import-file')
@@ -117,53 +203,47 @@ def _conditions(function):
 )
 @click.option('--file-format', help='Force the reader (e.g. biologic-mpt, generic-csv); detected when omitted.')
 @click.option(
+    '--column-map',
+    'column_map',
+    multiple=True,
+    help='How to read a table we have no reader for (generic-csv): NAME=COLUMN,UNIT[,FACTOR], e.g. '
+    '"voltage_v=Ewe/V,V"; COLUMN is a header or a 0-based index. Repeatable (a manifest\'s column_map).',
+)
+@click.option(
     '--allow-truncated',
     is_flag=True,
     help='Accept a file whose last line was cut while it was written: that line is dropped and the measurement '
-    'is flagged (truncated_last_line).',
+    'is flagged (truncated_last_line). In a manifest: allow_truncated: true.',
 )
 @_conditions
 @clean_errors
-def cmd_import_file(
-    file,
-    cell,
-    material,
-    technique,
-    file_format,
-    allow_truncated,
-    temperature,
-    stack_pressure,
-    atmosphere,
-    cycle_index,
-    upper_cutoff,
-    time_since_assembly,
-    state,
-    notes,
-):
-    """Add one instrument FILE to an existing cell (or material), with its measurement conditions."""
-    from aiida_ssb.importer.measurements import import_file
+def cmd_import_file(file, cell, material, technique, file_format, column_map, allow_truncated, **conditions):
+    """Add one instrument FILE to an existing cell (or material), with its measurement conditions.
+
+    Every condition of a manifest's measurement entry has an option here (--temperature "25 degC",
+    --scan-rate "0.1 mV/s", --c-rate 0.1, --branch heating...); quantities carry their unit.
+    """
+    from aiida_ssb.importer.measurements import EntryError, import_file
 
     if (cell is None) == (material is None):
         raise click.UsageError('give exactly one of --cell or --material')
-    conditions = {
-        'temperature': temperature,
-        'stack_pressure': stack_pressure,
-        'atmosphere': atmosphere,
-        'cycle_index': cycle_index,
-        'upper_cutoff': upper_cutoff,
-        'time_since_assembly': time_since_assembly,
-        'state': state,
-        'notes': notes,
-    }
-    status, nodes = import_file(
-        file,
-        cell or material,
-        is_cell=cell is not None,
-        technique=technique,
-        file_format=file_format,
-        allow_truncated=allow_truncated,
-        **{k: v for k, v in conditions.items() if v is not None},
-    )
+    from aiida_ssb.model import bare_name
+
+    given = {bare_name(name): value for name, value in conditions.items() if value is not None}
+    try:
+        status, nodes = import_file(
+            file,
+            cell or material,
+            is_cell=cell is not None,
+            technique=technique,
+            file_format=file_format,
+            column_map=_column_map(column_map),
+            allow_truncated=allow_truncated,
+            **given,
+        )
+    except EntryError as exc:
+        shown = {name: value for name, value in conditions.items() if value is not None}
+        raise InputError(_entry_error_message(exc, shown)) from None
     if status == 'unchanged':
         click.echo(f'{file} is already stored for {cell or material}: nothing to do.')
         return
@@ -368,27 +448,10 @@ def cmd_cells(
 @clean_errors
 def cmd_show(sample_id):
     """Show a sample: its attributes, its history back to the purchased materials, and its measurements."""
-    from aiida_ssb.query.fast import stored_sample
-
-    stored = stored_sample(sample_id)  # plain SQL, no ORM: the same nodes, read as rows
-    if stored is None:
-        from aiida_ssb.data.sample import load_sample
-        from aiida_ssb.query.history import measurements_of
-
-        node = load_sample(sample_id)
-        _show(sample_id, node, measurements_of(node))
-        return
-    node, measured, graph = stored
-    try:
-        _show(sample_id, node, measured)
-    finally:
-        graph.close()
-
-
-def _show(sample_id, node, measured) -> None:
-    """Print a sample (an ORM node or the same node read as a row by :mod:`aiida_ssb.query.fast`)."""
+    from aiida_ssb.data.sample import load_sample
     from aiida_ssb.query.history import format_value, history, render_history
 
+    node = load_sample(sample_id)
     attributes = node.base.attributes.all
     click.secho(f'{sample_id}  ({node.__class__.__name__}, pk {node.pk}, uuid {node.uuid})', bold=True)
     derived = set(attributes.get('derived_keys', [])) - {'flags'}
@@ -431,22 +494,155 @@ def _show(sample_id, node, measured) -> None:
         click.secho('Flags (plausibility checks; they never change a number)', bold=True)
         for item in flags:
             click.echo(f'  {item["flag"]:<36} [{item.get("source", "")}] {item.get("reason", "")}')
-    click.secho('Measurements', bold=True)
+    _show_options(node)
+    _show_amendments(node)
+    _show_records(node)
+
+
+def _show_options(node) -> None:
+    """The analysis options of the cell's next run, with where each comes from."""
+    from aiida_ssb.workflows.cell import cell_options, option_sources
+
+    options = cell_options(node)
+    if not options:
+        return
+    sources = option_sources(node)
+    click.secho('Analysis options (used by the next analyse; reanalyse --set changes them)', bold=True)
+    for section, values in sorted(options.items()):
+        for key, value in sorted(values.items()):
+            shown = '(default)' if value is None else json.dumps(value)
+            click.echo(
+                f'  {section + "." + key:<44} {shown}  [{sources.get(f"{section}.{key}", "stored on the cell")}]'
+            )
+
+
+def _show_amendments(node) -> None:
+    from aiida_ssb.importer.amend import amendments_of
+
+    amendments = amendments_of(node)
+    if not amendments:
+        return
+    click.secho(f'Amendments (this is version {len(amendments) + 1}; earlier versions are kept, superseded)', bold=True)
+    for item in amendments:
+        click.echo(
+            f'  {item["ctime"]:%Y-%m-%d %H:%M} amendment<{item["pk"]}> of version pk {item["previous_pk"]}: '
+            f'{"; ".join(item["changes"])} (reason: {item["reason"]})'
+        )
+
+
+def _show_records(node) -> None:
+    """Every record of the sample, numbered as `plot --record N` takes them, with the one each family of headline
+    numbers comes from."""
+    from aiida_ssb.query.history import measurements_of
+
+    headline = _headline_records(node)
+    measured = measurements_of(node)
+    click.secho('Measurements (plot --record N or FILE chooses one)', bold=True)
     if not measured:
         click.echo('  (none)')
+    number = 0
     for process, outputs in measured:
         raw = process.inputs.raw if 'raw' in process.inputs else None
         conditions = process.inputs.conditions.get_dict() if 'conditions' in process.inputs else {}
+        from aiida_ssb.query.history import format_value
+
         condition_text = ', '.join(format_value(k, v) for k, v in conditions.items())
         kinds = sorted({f'{n.__class__.__name__} ({n.base.attributes.get("technique", "?")})' for n in outputs})
+        first = number + 1
+        number += len(outputs)
+        numbers = f'#{first}' if len(outputs) == 1 else f'#{first}-{number}'
         count = f'{len(outputs)} x ' if len(outputs) > 1 else ''
+        marks = sorted({name for output in outputs for name in headline.get(output.pk, ())})
         click.echo(
-            f'  {raw.filename if raw else "?"}: {count}{", ".join(kinds)}'
+            f'  {numbers:<7} {raw.filename if raw else "?"}: {count}{", ".join(kinds)}'
             + (f'  [{condition_text}]' if condition_text else '')
+            + (f'  <- headline {", ".join(marks)}' if marks else '')
         )
+
+
+def _headline_records(node) -> dict[int, set[str]]:
+    """Record pk -> the analyses whose headline numbers come from it (through the latest cell summary's sources)."""
+    from aiida import orm
+
+    from aiida_ssb.query.results import Result, measured_record
+
+    index = node.base.extras.get('ssb', None) or {}
+    found: dict[int, set[str]] = {}
+    try:
+        sources = orm.load_node(index['summary_uuid']).get('sources') or {} if index.get('summary_uuid') else {}
+    except Exception:
+        sources = {}
+    for uuid in set(sources.values()):
+        try:
+            summary = orm.load_node(uuid)
+        except Exception:
+            continue
+        record = measured_record(Result(summary, None, summary.creator)) if summary.creator is not None else None
+        if record is not None:
+            found.setdefault(record.pk, set()).add(summary.base.attributes.get('analysis', '?'))
+    return found
 
 
 def _show_value(value) -> str:
     if isinstance(value, float):
         return f'{value:.6g}'
     return str(value)
+
+
+@cmd_ssb.command('amend')
+@click.argument('sample_id')
+@click.option(
+    '--set',
+    'settings',
+    multiple=True,
+    required=True,
+    help='A correction FIELD=VALUE of the cell record, e.g. layers[1].mass_mg=9.5 or "layers[1].mass=9.5 mg" '
+    '(layers counted from 0, as `aiida-ssb show` lists them); VALUE is YAML; an empty VALUE removes the field. '
+    'Repeatable.',
+)
+@click.option('--reason', required=True, help='Why the record is corrected (stored with the correction).')
+@click.option('--dry-run', is_flag=True, help='Only show what would change.')
+@clean_errors
+def cmd_amend(sample_id, settings, reason, dry_run):
+    """Correct a stored cell record (a mistyped mass, thickness, pressure...) by a new version of it.
+
+    The old version stays in the graph, with everything measured and analysed on it, marked superseded; the new
+    version (same sample id) is made from it by an `amendment` step that stores the changes and the reason, and
+    it is the one the tables, `show` and `analyse` use. Its derived values follow at once; run `aiida-ssb analyse
+    SAMPLE_ID` for its analysis results. Correct the manifest too, so that importing it again finds no
+    difference.
+    """
+    import yaml
+
+    from aiida_ssb.importer.amend import amend_cell
+
+    changes = []
+    for setting in settings:
+        path, equals, raw = setting.partition('=')
+        if not equals or not path.strip():
+            raise InputError(f'cannot read --set {setting!r}: write FIELD=VALUE, e.g. layers[1].mass_mg=9.5')
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        changes.append((path.strip(), value))
+    outcome = amend_cell(sample_id, changes, reason, dry_run=dry_run)
+    if dry_run:
+        click.echo(f'Would amend {sample_id} (nothing was stored):')
+        for line in outcome:
+            click.echo(f'  {line}')
+        return
+    click.echo(
+        f'Amended {sample_id}: CellData<{outcome.cell.pk}> supersedes CellData<{outcome.previous.pk}> (kept in the '
+        f'graph, marked superseded), by amendment<{outcome.process.pk}>:'
+    )
+    for line in outcome.changes:
+        click.echo(f'  {line}')
+    click.echo(f'Reason: {outcome.reason}')
+    from aiida_ssb.data.index import latest_cell_summary
+
+    if latest_cell_summary(outcome.previous) is not None:
+        click.echo(
+            f'Its analysis results were computed from the old values: run `aiida-ssb analyse {sample_id}` to '
+            'compute them from the corrected record.'
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import click
 
@@ -55,19 +54,137 @@ _ISSUE21_KINDS = {
 }
 
 
-def _plot_issue21(sample_id: str, kind: str, index: int | None):
+class Selection:
+    """Which results a figure of one sample draws: ``--record`` (a record's number in `aiida-ssb show`, or its file
+    name or a unique part of it) and ``--run`` (the pk of a CellAnalysisWorkChain of the sample). Without
+    ``--record``, a figure of one record draws the record the headline numbers come from (`aiida-ssb show`
+    marks it), else the newest result; without ``--run``, the newest result of each record."""
+
+    def __init__(self, sample, record: str | None = None, run: int | None = None):
+        self.sample = sample
+        self.sample_id = sample.sample_id
+        self.record_text = record
+        self.run = self._run(run) if run is not None else None
+        self.records = self._records(record) if record is not None else None
+
+    # the numbering of `aiida-ssb show`: parse processes in time order, their outputs by part
+    def numbered(self) -> list:
+        from aiida_ssb.query.history import measurements_of
+
+        return [output for _, outputs in measurements_of(self.sample) for output in outputs]
+
+    def _records(self, text: str) -> list:
+        numbered = self.numbered()
+        listing = '; '.join(f'#{n} {node.describe()}' for n, node in enumerate(numbered[:12], 1)) + (
+            f'; ... ({len(numbered)} in all)' if len(numbered) > 12 else ''
+        )
+        if not numbered:
+            raise InputError(f'{self.sample_id} has no records')
+        wanted = text.strip().lstrip('#')
+        if wanted.isdigit():
+            number = int(wanted)
+            if not 1 <= number <= len(numbered):
+                raise InputError(
+                    f'--record {text}: {self.sample_id} has {len(numbered)} record(s), numbered 1 to {len(numbered)}: '
+                    f'{listing}'
+                )
+            return [numbered[number - 1]]
+        from aiida_ssb.query.records import measurement_label
+
+        def name(node):
+            return (node.base.attributes.get('source_filename', None) or '').lower()
+
+        exact = [node for node in numbered if name(node) == wanted.lower() or measurement_label(node) == wanted]
+        found = exact or [node for node in numbered if wanted.lower() in name(node)]
+        if not found:
+            raise InputError(
+                f'--record {text}: no record of {self.sample_id} has that file name; its records: {listing}'
+            )
+        return found
+
+    def _run(self, pk: int):
+        from aiida_ssb.cli.analysis import previous_runs
+
+        runs = previous_runs(self.sample)
+        for run in runs:
+            if run.pk == pk:
+                return run
+        known = ', '.join(f'{run.pk} ({run.ctime:%Y-%m-%d %H:%M})' for run in runs[:10]) or 'none yet'
+        raise InputError(f'--run {pk} is not an analysis run of {self.sample_id}; its runs (newest first): {known}')
+
+    def results(self, analysis: str, *, needed: bool = True) -> list:
+        """The results of ``analysis`` chosen by --record/--run: the newest per record, newest first; an error
+        saying why when there is none (and ``needed``)."""
+        from aiida_ssb.query.results import latest_results, measured_record
+
+        found, seen = [], set()
+        for result in latest_results(self.sample_id, analysis):
+            caller = result.process.caller
+            if self.run is not None and (caller is None or caller.pk != self.run.pk):
+                continue
+            record = measured_record(result)
+            key = record.pk if record is not None else None
+            if self.records is not None and key not in {node.pk for node in self.records}:
+                continue
+            if key is not None and key in seen:
+                continue
+            seen.add(key)
+            found.append(result)
+        if not found and needed:
+            raise InputError(self._missing(analysis))
+        return found
+
+    def one(self, analysis: str):
+        """The one result a figure of one record draws."""
+        results = self.results(analysis)
+        if self.records is not None and len(results) > 1:
+            from aiida_ssb.query.results import measured_record
+
+            names = '; '.join(measured_record(r).describe() for r in results[:8])
+            raise InputError(
+                f'--record {self.record_text} matches {len(results)} records with {analysis} results ({names}): '
+                f'give its number (aiida-ssb show {self.sample_id} numbers them)'
+            )
+        if self.records is None:
+            headline = self._headline_pks(analysis)
+            from aiida_ssb.query.results import measured_record
+
+            for result in results:
+                record = measured_record(result)
+                if record is not None and record.pk in headline:
+                    return result
+        return results[0]
+
+    def _headline_pks(self, analysis: str) -> set[int]:
+        from aiida_ssb.query.results import headline_record_pks
+
+        return headline_record_pks(self.sample, analysis)
+
+    def _missing(self, analysis: str) -> str:
+        if self.records is not None:
+            names = ', '.join(node.describe() for node in self.records[:4])
+            where = f' in --run {self.run.pk}' if self.run is not None else ''
+            return f'--record {self.record_text} ({names}) has no {analysis} result{where}'
+        if self.run is not None:
+            return f'CellAnalysisWorkChain<{self.run.pk}> of {self.sample_id} made no {analysis} result'
+        from aiida_ssb.workflows.cell import explain_missing
+
+        return explain_missing(self.sample, analysis)
+
+    def no_record(self, kind: str) -> None:
+        """Refuse --record for a figure of a whole series (Arrhenius, resistance track)."""
+        if self.records is not None:
+            raise InputError(f'--record does not apply to --kind {kind}: it draws one result of the whole series')
+
+
+def _plot_issue21(sample_id: str, kind: str, select: Selection):
     """dQ/dV, dV/dQ, GITT, PITT, polarisation, transference, thermal and diffraction figures of a sample."""
     from aiida_ssb.plotting import diffraction as xrd
     from aiida_ssb.plotting import electrochem as ec
     from aiida_ssb.plotting import thermal as th
-    from aiida_ssb.query.results import latest_results, measured_record
+    from aiida_ssb.query.results import measured_record
 
-    results = latest_results(sample_id, _ISSUE21_KINDS[kind])
-    if not results:
-        raise InputError(
-            f'{sample_id} has no {_ISSUE21_KINDS[kind]} result yet: run `aiida-ssb analyse {sample_id}` first'
-        )
-    result = results[index or 0]
+    result = select.one(_ISSUE21_KINDS[kind])
     curves = arrays_of(result.curves)
     summary = result.summary.get_dict()
     title = f'{sample_id} ({_ISSUE21_KINDS[kind]})'
@@ -153,35 +270,31 @@ def _spectrum_labels(spectra) -> list[str]:
     ]
 
 
-def _plot_sample(sample_id: str, kind: str, index: int | None):
+def _plot_sample(sample_id: str, kind: str, record: str | None = None, run: int | None = None):
     from aiida_ssb.data.sample import load_sample
     from aiida_ssb.plotting import cycling as cyc
     from aiida_ssb.plotting import impedance as imp
     from aiida_ssb.plotting import voltammetry as volt
-    from aiida_ssb.query.results import latest_result, latest_results, measured_record
+    from aiida_ssb.query.results import measured_record
 
     cell = load_sample(sample_id)
+    select = Selection(cell, record, run)
     area = cell.base.attributes.get('electrode_area_cm2', None)
     if kind in _ISSUE21_KINDS:
-        return _plot_issue21(sample_id, kind, index)
+        return _plot_issue21(sample_id, kind, select)
     if kind in ('nyquist', 'bode'):
-        fits = latest_results(sample_id, 'eis_fit')
-        if not fits:
-            from aiida_ssb.data.measurements import ImpedanceSpectrumData
-            from aiida_ssb.query.records import measurements_of_cell
+        from aiida_ssb.data.measurements import ImpedanceSpectrumData
+        from aiida_ssb.query.records import measurements_of_cell
 
-            spectra: list[tuple[Any, Any]] = [
-                (node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))
-            ]
-        else:
-            seen, spectra = set(), []
-            for fit in sorted(fits, key=lambda r: r.process.ctime):
-                spectrum = measured_record(fit)
-                if spectrum.pk not in seen:
-                    seen.add(spectrum.pk)
-                    spectra.append((spectrum, fit))
-                else:
-                    spectra = [(s, fit if s.pk == spectrum.pk else r) for s, r in spectra]
+        fitted = {measured_record(r).pk: r for r in select.results('eis_fit', needed=run is not None)}
+        records = measurements_of_cell(cell, (ImpedanceSpectrumData,))
+        if select.records is not None:
+            records = [node for node in records if node.pk in {chosen.pk for chosen in select.records}]
+            if not records:
+                raise InputError(f'--record {record} is not an impedance spectrum of {sample_id}')
+        if run is not None:
+            records = [node for node in records if node.pk in fitted]
+        spectra = [(node, fitted.get(node.pk)) for node in records]
         if not spectra:
             raise InputError(f'{sample_id} has no impedance spectrum')
 
@@ -191,11 +304,11 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             return arrays_of(result.curves) if result.curves else None, result.summary.get_dict()
 
         if kind == 'bode':
-            spectrum, result = spectra[index or 0]
+            spectrum, result = spectra[0]
             frequency, z = spectrum.impedance()
             curves, summary = parts(result)
             return imp.plot_bode(frequency, z, curves=curves, summary=summary, title=f'{sample_id} {spectrum.label}')
-        chosen = spectra if index is None else [spectra[index]]
+        chosen = spectra
         figure = None
         labels = _spectrum_labels([spectrum for spectrum, _ in chosen[:12]]) if len(chosen) > 1 else [None]
         for (spectrum, result), label in zip(chosen[:12], labels):
@@ -217,11 +330,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             figure.axes[0].legend(fontsize=7, ncol=2)
         return figure
     if kind == 'drt':
-        results = latest_results(sample_id, 'drt')
-        if not results:
-            raise InputError(f'{sample_id} has no DRT result yet: run `aiida-ssb analyse {sample_id}` first')
-        results = sorted(results, key=lambda r: r.process.ctime)
-        picked = results if index is None else [results[index]]
+        picked = sorted(select.results('drt'), key=lambda r: r.process.ctime)
         figure = None
         records = [measured_record(result) for result in picked[:8]]
         labels = _spectrum_labels(records) if len(records) > 1 else [None]
@@ -235,16 +344,15 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             )
         return figure
     if kind == 'arrhenius':
-        result = latest_result(sample_id, 'arrhenius')
+        select.no_record(kind)
+        result = select.one('arrhenius')
         return imp.plot_arrhenius(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
     if kind == 'resistance':
-        result = latest_result(sample_id, 'interface_growth')
+        select.no_record(kind)
+        result = select.one('interface_growth')
         return imp.plot_resistance_track(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
     if kind in ('voltammogram', 'onsets'):  # 'onsets': the analysis's name (registry plot kind)
-        results = latest_results(sample_id, 'onsets')
-        if not results:
-            raise InputError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
-        result = results[index or 0]
+        result = select.one('onsets')
         record = measured_record(result)
         return volt.plot_onsets(
             record.column('voltage_v'),
@@ -255,7 +363,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             title=f'{sample_id} {record.label}',
         )
     if kind in ('stepwise', 'stepwise_cv'):
-        result = latest_result(sample_id, 'stepwise_cv')
+        result = select.one('stepwise_cv')
         record = measured_record(result)
         return volt.plot_stepwise_cv(
             record.column('voltage_v'),
@@ -264,10 +372,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             title=f'{sample_id}: stepwise CV',
         )
     if kind in ('profiles', 'capacity', 'rate'):
-        results = latest_results(sample_id, 'cycling')
-        if not results:
-            raise InputError(f'{sample_id} has no cycling result yet: run `aiida-ssb analyse {sample_id}` first')
-        result = results[index or 0]
+        result = select.one('cycling')
         curves = arrays_of(result.curves)
         summary = result.summary.get_dict()
         if kind == 'capacity':
@@ -288,7 +393,7 @@ def _plot_sample(sample_id: str, kind: str, index: int | None):
             working_electrode=(three or {}).get('working_electrode', 'positive'),
         )
     if kind == 'ccd':
-        result = latest_result(sample_id, 'ccd')
+        result = select.one('ccd')
         record = measured_record(result)
         return cyc.plot_ccd(
             record.column('time_s'),
@@ -403,7 +508,19 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     'rate, ccd, resistance, dqdv, dvdq, gitt, pitt, polarisation, transference, thermal, diffraction, drt) or of a '
     'campaign (scatter, retention, arrhenius, dqdv with --campaign).',
 )
-@click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')
+@click.option(
+    '--record',
+    help='Which record of the sample to draw: its number in `aiida-ssb show` (e.g. 2) or its file name (or a unique '
+    'part of it). Default: the record the headline numbers come from (show marks it); every spectrum for nyquist.',
+)
+@click.option(
+    '--run',
+    'run_pk',
+    type=int,
+    help='Draw the results of this analysis run (the pk of a CellAnalysisWorkChain of the sample, as `aiida-ssb '
+    'compare` and `aiida-ssb status` list them). Default: the newest result of each record.',
+)
+@click.option('--index', type=int, hidden=True, help='Replaced by --record and --run.')
 @click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention, arrhenius or dqdv).')
 @click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
 @click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
@@ -418,10 +535,20 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
 @click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
 @click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output, force):
-    """Draw a figure of one cell's data and analyses, or compare the cells of a campaign."""
+def cmd_plot(sample_id, kind, record, run_pk, index, campaign, x_field, y_field, label_by, table, output, force):
+    """Draw a figure of one cell's data and analyses, or compare the cells of a campaign.
+
+    A cell with several records of one kind (two cycling files, many spectra): --record chooses one (by its number
+    in `aiida-ssb show` or its file name); --run draws the results of an earlier analysis run.
+    """
     from aiida_ssb.outputs import check_output_file
     from aiida_ssb.plotting.common import save_figure
+
+    if index is not None:
+        raise click.UsageError(
+            '--index was replaced: --record N (the record numbered N by `aiida-ssb show`, or its file name) '
+            'and --run PK (an analysis run)'
+        )
 
     check_output_file(output, force=force)  # before anything is drawn
 
@@ -434,7 +561,7 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
             raise click.UsageError('give a SAMPLE_ID, or --campaign NAME')
         if kind in ('scatter', 'retention'):
             raise click.UsageError(f'--kind {kind} compares a campaign: add --campaign NAME')
-        figure = _plot_sample(sample_id, kind, index)
+        figure = _plot_sample(sample_id, kind, record, run_pk)
     click.echo(f'Wrote {save_figure(figure, output, force=force)}.')
 
 

@@ -108,6 +108,31 @@ class MeasurementData(PackedArrayData):
         attributes = self.base.attributes.all
         return {key: attributes[key] for key in MeasurementConditions.model_fields if key in attributes}
 
+    def describe(self) -> str:
+        """The record in one line: its file (and part), technique and conditions, e.g.
+        ``FC-01_gcpl.mpr (gcpl; 25 °C, C/10)``: what a result, a plot or a table names it by."""
+        attributes = self.base.attributes.all
+        name = attributes.get('source_filename') or f'record {self.pk}'
+        if attributes.get('part_index') is not None:
+            name += f' #{attributes["part_index"]}'
+        conditions = []
+        if attributes.get('temperature_c') is not None:
+            conditions.append(f'{attributes["temperature_c"]:g} °C')
+        if attributes.get('c_rate') is not None:
+            conditions.append(f'{attributes["c_rate"]:g} C')
+        if attributes.get('scan_rate_mv_s') is not None:
+            conditions.append(f'{attributes["scan_rate_mv_s"]:g} mV/s')
+        for key, unit in (('upper_cutoff_v', ' V'), ('stack_pressure_mpa', ' MPa')):
+            if attributes.get(key) is not None:
+                conditions.append(f'{attributes[key]:g}{unit}')
+        for key in ('branch', 'state'):
+            if attributes.get(key):
+                conditions.append(str(attributes[key]))
+        if attributes.get('cycle_index') is not None:
+            conditions.append(f'after cycle {attributes["cycle_index"]}')
+        technique = attributes.get('technique') or self.kind
+        return f'{name} ({technique}' + (f'; {", ".join(conditions)})' if conditions else ')')
+
     def column(self, name: str) -> np.ndarray:
         """One column as a numpy array (a clear KeyError listing the columns when absent)."""
         if name not in self.units:

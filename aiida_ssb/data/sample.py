@@ -18,6 +18,8 @@ from aiida.common.exceptions import IntegrityError
 from aiida_ssb.exceptions import InputError, StorageError
 
 __all__ = [
+    'CURRENT_VERSIONS',
+    'SUPERSEDED_EXTRA',
     'DuplicateSampleError',
     'SampleData',
     'SampleGroup',
@@ -30,6 +32,13 @@ __all__ = [
     'load_sample',
     'register_samples',
 ]
+
+
+#: the extra of a sample record replaced by a corrected version (``aiida-ssb amend``): the new version's uuid
+SUPERSEDED_EXTRA = 'ssb_superseded_by'
+
+#: a QueryBuilder filter keeping the current version of each record (superseded versions stay in the graph)
+CURRENT_VERSIONS = {'extras': {'!has_key': SUPERSEDED_EXTRA}}
 
 
 class DuplicateSampleError(StorageError, ValueError):
@@ -108,9 +117,8 @@ def find_sample(sample_id: str) -> SampleData | None:
     found = query.all(flat=True)
     if found:
         return found[0]
-    query = (
-        orm.QueryBuilder().append(_sample_classes(), filters={'attributes.sample_id': sample_id}, project='*').limit(1)
-    )
+    filters = {'attributes.sample_id': sample_id, **CURRENT_VERSIONS}  # not a version replaced by an amendment
+    query = orm.QueryBuilder().append(_sample_classes(), filters=filters, project='*').limit(1)
     found = query.all(flat=True)
     return found[0] if found else None
 
@@ -137,7 +145,7 @@ def find_sample_records(sample_ids: Iterable[str]) -> dict[str, tuple[SampleData
     for part in chunked(missing):  # nodes that came in through an archive without their registry group
         query = orm.QueryBuilder().append(
             _sample_classes(),
-            filters={'attributes.sample_id': {'in': part}},
+            filters={'attributes.sample_id': {'in': part}, **CURRENT_VERSIONS},
             project=['attributes.sample_id', '*', 'attributes'],
             tag='sample',
         )
@@ -152,7 +160,10 @@ def duplicate_sample_ids() -> dict[str, list[int]]:
     anything stored by aiida-ssb; a plain ``verdi archive import`` of records that exist here under other UUIDs
     can cause it (``aiida-ssb archive-import`` refuses such archives)."""
     seen: dict[str, list[int]] = {}
-    for sample_id, pk in orm.QueryBuilder().append(_sample_classes(), project=['attributes.sample_id', 'id']).iterall():
+    query = orm.QueryBuilder().append(
+        _sample_classes(), filters=CURRENT_VERSIONS, project=['attributes.sample_id', 'id']
+    )
+    for sample_id, pk in query.iterall():
         seen.setdefault(sample_id, []).append(pk)
     return {sample_id: sorted(pks) for sample_id, pks in seen.items() if len(pks) > 1}
 
@@ -162,7 +173,7 @@ def register_samples() -> int:
     Of several nodes with one sample id (see :func:`duplicate_sample_ids`), only the oldest is registered."""
     registered = set(orm.QueryBuilder().append(SampleGroup, project='label').all(flat=True))
     created = 0
-    query = orm.QueryBuilder().append(_sample_classes(), project='*', tag='sample')
+    query = orm.QueryBuilder().append(_sample_classes(), filters=CURRENT_VERSIONS, project='*', tag='sample')
     for (node,) in query.order_by({'sample': {'id': 'asc'}}).iterall():
         sample_id = node.base.attributes.get('sample_id', None)
         if sample_id and sample_id not in registered:
@@ -173,19 +184,26 @@ def register_samples() -> int:
 
 
 def all_sample_ids() -> list[str]:
-    """Every sample id (registered or not)."""
+    """Every sample id of a stored node (registered or not). The registry group of a deleted sample
+    (``verdi node delete`` leaves it behind, empty) does not count."""
     query = orm.QueryBuilder().append(_sample_classes(), project='attributes.sample_id')
-    return sorted(
-        set(query.all(flat=True)) | set(orm.QueryBuilder().append(SampleGroup, project='label').all(flat=True))
-    )
+    return sorted(set(query.all(flat=True)))
 
 
 def load_sample(sample_id: str) -> SampleData:
-    """Like :func:`find_sample`, raising a ``KeyError`` (with suggestions) when the id is unknown."""
+    """Like :func:`find_sample`, raising :class:`SampleNotFoundError` (with close ids, or saying that the sample
+    was deleted) when the id is unknown."""
     node = find_sample(sample_id)
     if node is None:
+        if _registry_group(sample_id) is not None:  # its registry group outlives a `verdi node delete`
+            raise SampleNotFoundError(
+                f'no material or cell with sample id {sample_id!r}: it was deleted (its id stays reserved; '
+                'importing it again re-creates it)'
+            )
         known = all_sample_ids()
-        close = [s for s in known if sample_id.lower() in s.lower() or s.lower() in sample_id.lower()][:5]
+        close = [
+            s for s in known if s != sample_id and (sample_id.lower() in s.lower() or s.lower() in sample_id.lower())
+        ][:5]
         hint = f'; did you mean {", ".join(close)}?' if close else ''
         raise SampleNotFoundError(f'no material or cell with sample id {sample_id!r}{hint}')
     return node

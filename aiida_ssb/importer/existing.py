@@ -53,13 +53,48 @@ def float_equal(a: Any, b: Any) -> bool:
 
 
 def differences(stored: dict[str, Any], wanted: dict[str, Any], fields: Iterable[str]) -> list[str]:
-    """``name: old -> new`` for every field whose stored and wanted values differ."""
-    changes = []
+    """``path: old -> new`` for every value that differs between the stored and the wanted record, down to the
+    changed item (``layers[1].mass_mg: 9.75 -> 9.5``); an absent value shows as ``(absent)``."""
+    changes: list[str] = []
     for name in fields:
-        old, new = stored.get(name), wanted.get(name)
-        if not float_equal(old, new):
-            changes.append(f'{name}: {old!r} -> {new!r}')
+        _diff(name, stored.get(name, _ABSENT), wanted.get(name, _ABSENT), changes)
     return changes
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return '(absent)'
+
+
+_ABSENT = _Absent()
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _diff(path: str, old: Any, new: Any, changes: list[str]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            _diff(f'{path}.{key}', old.get(key, _ABSENT), new.get(key, _ABSENT), changes)
+        return
+    if isinstance(old, list) and isinstance(new, list) and (len(old) == len(new) or _all_dicts(old, new)):
+        for index in range(max(len(old), len(new))):
+            _diff(
+                f'{path}[{index}]',
+                old[index] if index < len(old) else _ABSENT,
+                new[index] if index < len(new) else _ABSENT,
+                changes,
+            )
+        return
+    if (old is _ABSENT and new is None) or (new is _ABSENT and old is None):
+        return
+    if not float_equal(old, new):
+        changes.append(f'{path}: {_shown(old)} -> {_shown(new)}')
+
+
+def _all_dicts(*lists: list) -> bool:
+    return all(isinstance(item, dict) for items in lists for item in items)
 
 
 def creators_of(nodes: Iterable[orm.Node]) -> dict[int, dict[str, Any]]:
@@ -135,11 +170,31 @@ def mark_existing(
         stored, wanted = creator['parameters'], planned.spec.stored()
         changes = differences(stored, wanted, sorted(set(stored) | set(wanted)))
         if changes:
+            sample_id = planned.spec.sample_id
             problems.add(
-                planned.path, f'{planned.spec.sample_id!r} already exists with different values: ' + '; '.join(changes)
+                planned.path,
+                f'{sample_id!r} already exists with different values: ' + '; '.join(changes) + '. A stored record '
+                'is not replaced by an import: if the manifest is right, correct the record with `aiida-ssb amend '
+                f'{sample_id} {_amend_arguments(changes)} --reason TEXT` (the old version is kept); if the record is '
+                'right, correct the manifest',
             )
         else:
             planned.status = 'unchanged'
+
+
+def _amend_arguments(changes: list[str]) -> str:
+    """``--set layers[1].mass_mg=9.5`` for each ``path: old -> new`` change (``--set FIELD=VALUE`` where a new
+    value is not a plain word or number)."""
+    arguments = []
+    for change in changes:
+        path, _, values = change.partition(': ')
+        new = values.rpartition(' -> ')[2]
+        if new == '(absent)':
+            new = ''
+        if any(char in new for char in ' {}[],\'"'):
+            return '--set FIELD=VALUE'
+        arguments.append(f'--set {path}={new}')
+    return ' '.join(arguments)
 
 
 def _compare_process(process, creator: dict[str, Any], problems: Collector) -> None:

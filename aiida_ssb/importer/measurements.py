@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiida import orm
+from pydantic import ValidationError
 
 from aiida_ssb.calculations.common import run_function
 from aiida_ssb.calculations.parse import (
@@ -38,7 +39,37 @@ from aiida_ssb.schemas.measurement import MeasurementEntry, resolve_technique
 KEEP_BYTES = 1 << 30
 _CHECKED: OrderedDict[tuple[str, str], Measurement] = OrderedDict()
 
-__all__ = ['check_measurement', 'find_raw_file', 'import_file', 'measurement_options', 'store_measurement']
+__all__ = [
+    'EntryError',
+    'check_measurement',
+    'find_raw_file',
+    'import_file',
+    'measurement_options',
+    'store_measurement',
+]
+
+
+class EntryError(InputError):
+    """A measurement entry given to :func:`import_file` does not validate; ``problems`` holds
+    ``(field, message, value)`` for each wrong field (the command line names its options from them)."""
+
+    def __init__(self, problems: list[tuple[str, str, Any]]):
+        self.problems = problems
+        super().__init__('; '.join(f'{field}: {message}' for field, message, _ in problems))
+
+
+def entry_problems(error: ValidationError) -> list[tuple[str, str, Any]]:
+    """``(field, message, value)`` of each error of a measurement entry, without pydantic's type names and URLs."""
+    problems = []
+    for item in error.errors():
+        location = '.'.join(str(part) for part in item.get('loc', ()))
+        message = str(item.get('msg', '')).removeprefix('Value error, ')
+        if item.get('type') == 'extra_forbidden':
+            message = 'not a field of a measurement entry'
+        elif item.get('type') == 'literal_error':
+            message = f'{message}, not {item.get("input")!r}'
+        problems.append((location, message, item.get('input')))
+    return problems
 
 
 def measurement_options(entry: MeasurementEntry) -> dict[str, Any]:
@@ -182,7 +213,10 @@ def import_file(
         'allow_truncated': True if allow_truncated else None,
         **conditions,
     }
-    entry = MeasurementEntry.model_validate({k: v for k, v in data.items() if v is not None})
+    try:
+        entry = MeasurementEntry.model_validate({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        raise EntryError(entry_problems(exc)) from None
     from aiida_ssb.data.sample import load_sample
 
     sample = load_sample(sample_id)

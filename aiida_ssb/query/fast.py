@@ -516,7 +516,10 @@ def stored_sample(sample_id: str):
     try:
         node = graph.sample(sample_id)
         if node is not None and (node.node_type or '').startswith(SAMPLE_NODE_TYPES):
-            return node, graph.measurements(node), graph
+            creator = graph.creator(node.pk)
+            if creator is None or not (creator.process_type or '').endswith('ssb.record.amendment'):
+                return node, graph.measurements(node), graph
+            # an amended record: its measurements hang on the versions it supersedes (the full path follows them)
     except _database_errors():
         pass
     connection.close()

@@ -95,6 +95,9 @@ def process_kind(process: orm.ProcessNode) -> str:
 def process_summary(process: orm.ProcessNode) -> str:
     """The kind of a recorded step with its headline parameters."""
     kind = process_kind(process)
+    if kind == 'amendment' and 'amendment' in process.inputs:
+        amendment = process.inputs.amendment.get_dict()
+        return f'amendment ({"; ".join(amendment.get("changes", []))}; reason: {amendment.get("reason", "")})'
     parameters = process.inputs.parameters.get_dict() if 'parameters' in process.inputs else {}
     parts = [format_value(key, parameters[key]) for key in KEY_PARAMETERS.get(kind, ()) if key in parameters]
     if parameters.get('reference') and not parts:
@@ -157,6 +160,11 @@ def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
         parent = link.node
         if link.link_label in ('parameters', 'product') or not hasattr(parent, 'sample_id'):
             continue
+        if link.link_label == 'previous':  # the version this one corrects: one line, its history is the same
+            previous = HistoryNode(parent, amount=f'previous version, superseded (pk {parent.pk})')
+            previous.process = parent.creator  # not a starting material; its own history is not repeated
+            entry.parents.append(previous)
+            continue
         child = history(parent, seen)
         if link.link_label in amounts:
             child.amount = _amount_text(amounts[link.link_label])
@@ -208,12 +216,14 @@ def render_history(tree: HistoryNode) -> list[str]:
 
 
 def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Data]]]:
-    """The parse processes that took ``sample`` as their measured object, with their measurement outputs,
-    in time order."""
+    """The parse processes that took ``sample`` (or a version it supersedes) as their measured object, with their
+    measurement outputs, in time order."""
     from aiida import orm
 
+    from aiida_ssb.query.records import versions_of
+
     query = orm.QueryBuilder()
-    query.append(orm.Data, filters={'id': sample.pk}, tag='sample')
+    query.append(orm.Data, filters={'id': {'in': [node.pk for node in versions_of(sample)]}}, tag='sample')
     query.append(
         orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='*'
     )

@@ -166,7 +166,9 @@ def table_page(
         rows = [_clean_row(row) for row in frame.iloc[offset : offset + limit].to_dict(orient='records')]
         return Page(rows, len(frame), columns, offset, limit, time.perf_counter() - start, False, parsed)
 
-    node_filters: dict[str, Any] = {}
+    from aiida_ssb.data.sample import CURRENT_VERSIONS
+
+    node_filters: dict[str, Any] = dict(CURRENT_VERSIONS)  # a corrected record: its current version only
     for filter_ in parsed:
         key = _key(kinds[filter_.field], filter_.field)
         node_filters[key] = tables._merge(node_filters.get(key), tables._qb_condition(filter_))

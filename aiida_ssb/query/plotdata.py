@@ -102,9 +102,10 @@ def _arrays(node) -> dict[str, np.ndarray]:
 
 
 def _results(sample_id: str, analysis: str):
-    from aiida_ssb.query.results import latest_results
+    """The newest result of each record (the headline record's first), not every run's."""
+    from aiida_ssb.query.results import results_by_record
 
-    return latest_results(sample_id, analysis)
+    return results_by_record(_cell(sample_id), analysis)
 
 
 def _record(result):
@@ -195,7 +196,7 @@ def available_plots(sample_id: str) -> dict[str, list[str]]:
     counts = _count_results(sample_id)
     found: dict[str, list[str]] = {}
     if counts.get('cycling'):
-        found['capacity'] = [f'{i}' for i in range(counts['cycling'])]
+        found['capacity'] = [f'{i}' for i in range(len(_results(sample_id, 'cycling')))]  # one per record
         found['profiles'] = found['capacity']
     cell = _cell(sample_id)
     n_spectra = (
@@ -207,7 +208,7 @@ def available_plots(sample_id: str) -> dict[str, list[str]]:
     if counts.get('arrhenius'):
         found['arrhenius'] = ['']
     if counts.get('onsets'):
-        found['onsets'] = [str(i) for i in range(counts['onsets'])]
+        found['onsets'] = [str(i) for i in range(len(_results(sample_id, 'onsets')))]
     if counts.get('ccd'):
         found['ccd'] = ['']
     return found

@@ -11,13 +11,35 @@ from aiida_ssb.data.campaign import campaign_label
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 
-__all__ = ['electrolyte_of', 'materials_with_records', 'measurement_label', 'measurements_of_cell']
+__all__ = ['electrolyte_of', 'materials_with_records', 'measurement_label', 'measurements_of_cell', 'versions_of']
+
+
+def versions_of(sample: orm.Data) -> list[orm.Data]:
+    """``sample`` and the versions it supersedes (``aiida-ssb amend``), newest first: each amendment takes the
+    version before it as its ``previous`` input."""
+    versions = [sample]
+    seen = {sample.pk}
+    node = sample
+    while True:
+        creator = node.creator
+        if (
+            creator is None
+            or 'previous' not in creator.inputs
+            or not str(creator.process_type or '').endswith('ssb.record.amendment')
+        ):
+            return versions
+        node = creator.inputs.previous
+        if node.pk in seen:
+            return versions
+        seen.add(node.pk)
+        versions.append(node)
 
 
 def measurements_of_cell(cell: orm.Data, classes: Iterable[type] | None = None) -> list[MeasurementData]:
-    """The measurement nodes parsed for ``cell`` (optionally of some classes only), in time order."""
+    """The measurement nodes parsed for ``cell`` or for a version it supersedes (optionally of some classes
+    only), in time order."""
     query = orm.QueryBuilder()
-    query.append(orm.Data, filters={'id': cell.pk}, tag='sample')
+    query.append(orm.Data, filters={'id': {'in': [node.pk for node in versions_of(cell)]}}, tag='sample')
     query.append(orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse')
     # entry-point type strings do not encode inheritance: query the concrete classes
     query.append(ALL_MEASUREMENT_CLASSES, with_incoming='parse', project='*', tag='measurement')

@@ -8,7 +8,7 @@ from aiida import orm
 
 from aiida_ssb.exceptions import InputError
 
-__all__ = ['Result', 'latest_result', 'latest_results', 'measured_record']
+__all__ = ['Result', 'headline_record_pks', 'latest_result', 'latest_results', 'measured_record', 'results_by_record']
 
 
 class Result(NamedTuple):
@@ -56,3 +56,46 @@ def measured_record(result: Result, label: str = 'measurement'):
         if node is not None:
             return node
     return None
+
+
+def headline_record_pks(sample: orm.Node, analysis: str | None = None) -> set[int]:
+    """The pks of the records the sample's headline numbers (of ``analysis``, or of any) come from, through its
+    latest cell summary's sources: what `aiida-ssb show` marks ``<- headline`` and a figure of one record draws
+    by default."""
+    index = sample.base.extras.get('ssb', None) or {}
+    pks: set[int] = set()
+    if not index.get('summary_uuid'):
+        return pks
+    try:
+        sources = orm.load_node(index['summary_uuid']).get('sources') or {}
+    except Exception:
+        return pks
+    for uuid in set(sources.values()):
+        try:
+            summary = orm.load_node(uuid)
+        except Exception:
+            continue
+        if analysis is not None and summary.base.attributes.get('analysis', None) != analysis:
+            continue
+        creator = summary.creator
+        record = measured_record(Result(None, None, creator)) if creator is not None else None
+        if record is not None:
+            pks.add(record.pk)
+    return pks
+
+
+def results_by_record(sample: orm.Node, analysis: str) -> list[Result]:
+    """The newest result of ``analysis`` of each record of the sample (not every run's), the headline record's
+    first, then newest first: what figure choices of several records offer."""
+    headline = headline_record_pks(sample, analysis)
+    found, seen = [], set()
+    for result in latest_results(sample.base.attributes.get('sample_id', None), analysis):
+        record = measured_record(result)
+        key = record.pk if record is not None else None
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(result)
+    return sorted(
+        found, key=lambda result: measured_record(result) is None or measured_record(result).pk not in headline
+    )

@@ -859,6 +859,7 @@ def cells(
         contradicts the filter.
     """
     from aiida_ssb.data.cell import CellData
+    from aiida_ssb.data.sample import CURRENT_VERSIONS
 
     filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     optional: tuple[str, ...] = ()
@@ -869,6 +870,7 @@ def cells(
         columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     columns = _columns(columns, DEFAULT_CELL_COLUMNS)
     base = {'attributes.format': cell_format} if cell_format else {}
+    base.update(CURRENT_VERSIONS)  # a cell corrected by `aiida-ssb amend` is one row: its current version
     _material_cache.clear()
     rows = _run(
         CellData,

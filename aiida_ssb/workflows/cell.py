@@ -14,7 +14,9 @@ exactly how it was made.
 A failed analysis never changes what the index reports for it: the cell summary then takes that analysis's
 numbers from the previous summary (linked as inputs, so the provenance says so), as it does for the analyses
 skipped in a run where one failed (an Arrhenius fit has nothing to fit when every conductivity failed), and
-the options of a run are remembered on the cell only when every analysis of the run succeeded.
+the options of a run are remembered on the cell for every analysis that succeeded on at least one record in it
+(an option that made its analysis fail on every record is not kept; what was remembered for it stays). Each run records where its options
+came from (manifest, stored on the cell, ``--set``) in its extra ``ssb_option_sources``.
 """
 
 from __future__ import annotations
@@ -37,10 +39,15 @@ from aiida_ssb.workflows.run import AnalysisRun
 from aiida_ssb.workflows.stale import record_runner
 
 __all__ = [
+    'NOT_RUN_EXTRA',
     'OPTIONS_EXTRA',
+    'SOURCES_EXTRA',
     'CellAnalysisWorkChain',
     'cell_options',
+    'explain_missing',
+    'option_sources',
     'plan_cell_analyses',
+    'remember_options',
     'run_cell_analyses',
 ]
 
@@ -148,9 +155,13 @@ class CellAnalysisWorkChain(WorkChain):
         }
         if relevant:  # skips of analyses whose kind of record the sample has: the reason matters
             self.report('not run: ' + '; '.join(f'{name} ({why})' for name, why in relevant.items()))
+        self.node.base.extras.set(NOT_RUN_EXTRA, dict(run.skipped))  # why an analysis has no result (plot says)
         self.ctx.summaries = summaries
         self.ctx.failures = run.failures
         self.ctx.failed = sorted(run.failed_analyses())
+        self.ctx.failed_everywhere = sorted(  # every call of the analysis failed: its options are not remembered
+            name for name, outcomes in run.results.items() if outcomes and not any(o.ok for o in outcomes.values())
+        )
         self.ctx.skipped = sorted(run.skipped)
         self.ctx.ran = sorted(run.results)
 
@@ -171,12 +182,109 @@ class CellAnalysisWorkChain(WorkChain):
         index_materials(self.ctx.summaries.values())
         for group in _campaign_groups(cell):
             group.add_nodes(self.node)
+        remember_options(cell, self._options(), set(self.ctx.get('failed_everywhere', self.ctx.failed)))
         if self.ctx.failures:
             return self.exit_codes.ERROR_SOME_ANALYSES_FAILED.format(failures='; '.join(self.ctx.failures))
-        options = self._options()
-        if options != canonical_options(cell.base.extras.get(OPTIONS_EXTRA, None)):
-            cell.base.extras.set(OPTIONS_EXTRA, options)  # remembered for the next run: it succeeded
         return None
+
+
+def remember_options(cell: orm.Data, options: Mapping[str, Any], failed: set[str]) -> dict[str, dict[str, Any]]:
+    """Store a run's options on the cell (the extra :data:`OPTIONS_EXTRA`) for its next runs: every section but
+    those of the ``failed`` analyses (those that failed on every record they ran on: an option that fits no record
+    is not kept, and what was remembered for that analysis stays; an option that fits one of a cell's two cycling
+    records is kept). Returns what is remembered now."""
+    before = canonical_options(cell.base.extras.get(OPTIONS_EXTRA, None))
+    remembered = {
+        section: dict(values) for section, values in canonical_options(options).items() if section not in failed
+    }
+    for section in failed & set(before):
+        remembered[section] = before[section]
+    if remembered != before:
+        cell.base.extras.set(OPTIONS_EXTRA, remembered)
+    return remembered
+
+
+def option_sources(cell: orm.Data, given: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Where each option of a cell's next run comes from, by ``section.key``: ``manifest`` (the cell's recorded
+    ``analysis:`` choices), ``stored on the cell`` (remembered from an earlier run, where it differs from the
+    manifest) or ``--set`` (given now). Options not listed are the analyses' defaults."""
+    recorded = canonical_options(cell.base.attributes.get('analysis', None) or {})
+    remembered = canonical_options(cell.base.extras.get(OPTIONS_EXTRA, None) or {})
+    given = canonical_options(given)
+    sources: dict[str, str] = {}
+    for section, values in recorded.items():
+        for key in values:
+            sources[f'{section}.{key}'] = 'manifest'
+    for section, values in remembered.items():
+        for key, value in values.items():
+            if recorded.get(section, {}).get(key, _MISSING) != value:
+                sources[f'{section}.{key}'] = 'stored on the cell'
+    for section, values in given.items():
+        for key in values:
+            sources[f'{section}.{key}'] = '--set'
+    return sources
+
+
+#: the extra of an analysis run saying why each analysis it did not run was skipped
+NOT_RUN_EXTRA = 'ssb_not_run'
+
+#: the extra of an analysis run saying where each of its options came from (:func:`option_sources`)
+SOURCES_EXTRA = 'ssb_option_sources'
+_MISSING = object()
+
+
+def _route_reason(run: AnalysisRun) -> str:
+    """Why a cell's spectra go where :func:`~aiida_ssb.workflows.steps.impedance_route` sends them."""
+    route = steps.impedance_route(run)
+    spectra = run.measurements.get('eis', [])
+    temperatures = {s.base.attributes.get('temperature_c', None) for s in spectra} - {None}
+    if route == 'conductivity':
+        why = (
+            'it is a blocking pellet'
+            if run.cell.base.attributes.get('format') == 'blocking_pellet'
+            else f'they span {len(temperatures)} temperatures'
+        )
+        return f'its {len(spectra)} spectra are a conductivity measurement ({why}): conductivity and Arrhenius'
+    if route == 'interface_growth':
+        return f'its {len(spectra)} spectra are a series over a state label: interface growth'
+    return (
+        f'its {len(spectra)} spectra carry no state label (time since assembly, cycle index, upper cut-off) shared '
+        'by two or more of them: cell impedance (resistances by role)'
+    )
+
+
+def explain_missing(cell: orm.Data, analysis: str) -> str:
+    """Why ``cell`` has no result of ``analysis``: not analysed yet, the analysis does not apply (and why), or it
+    failed (with its message)."""
+    sample_id = cell.base.attributes.get('sample_id', None)
+    query = orm.QueryBuilder().append(orm.Node, filters={'id': cell.pk}, tag='cell')
+    query.append(
+        orm.WorkChainNode,
+        with_incoming='cell',
+        filters={'process_type': {'like': '%ssb.cell_analysis'}},
+        project='*',
+        tag='run',
+    )
+    latest = query.order_by({'run': {'ctime': 'desc'}}).first(flat=True)
+    if latest is None:
+        return f'{sample_id} has no {analysis} result: it was not analysed yet (aiida-ssb analyse {sample_id})'
+    failed = [
+        child
+        for child in latest.called
+        if (child.label or '').startswith(f'{analysis} ') and child.is_terminated and not child.is_finished_ok
+    ]
+    if failed:
+        message = failed[0].exit_message or failed[0].process_state.value
+        return f'{analysis} failed on {sample_id} in CellAnalysisWorkChain<{latest.pk}>: {message}'
+    reason = (latest.base.extras.get(NOT_RUN_EXTRA, None) or {}).get(analysis)
+    run = AnalysisRun(cell)
+    if analysis in ('conductivity', 'arrhenius', 'interface_growth', 'cell_impedance') and run.measurements.get('eis'):
+        reason = f'{reason}; {_route_reason(run)}' if reason else _route_reason(run)
+    if reason:
+        return f'{analysis} does not apply to {sample_id}: {reason}'
+    if not latest.is_terminated:
+        return f'{sample_id} is being analysed (CellAnalysisWorkChain<{latest.pk}>): no {analysis} result yet'
+    return f'{sample_id} has no {analysis} result (CellAnalysisWorkChain<{latest.pk}> made none)'
 
 
 def _kept_from_previous(cell: orm.Data, failed: set[str]) -> dict[str, orm.Dict]:
@@ -231,14 +339,22 @@ def run_cell_analyses(
     cells = list(cells)
     validate_options(options)
     if submit:
-        return [submit_process(CellAnalysisWorkChain.get_builder_for(cell, options)) for cell in cells]
+        nodes = []
+        for cell in cells:
+            sources = option_sources(cell, options)
+            node = submit_process(CellAnalysisWorkChain.get_builder_for(cell, options))
+            node.base.extras.set(SOURCES_EXTRA, sources)
+            nodes.append(node)
+        return nodes
     nodes = []
     for cell in progress(cells) if progress else cells:
+        sources = option_sources(cell, options)  # before the run: it may change what the cell remembers
         builder = CellAnalysisWorkChain.get_builder_for(cell, options)
         if use_cache:
             with enable_caching(identifier='aiida.calculations:ssb.analyse.*'):
                 _, node = run_get_node(builder)
         else:
             _, node = run_get_node(builder)
+        node.base.extras.set(SOURCES_EXTRA, sources)
         nodes.append(node)
     return nodes

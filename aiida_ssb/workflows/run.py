@@ -36,6 +36,16 @@ def shared_dict(values: Mapping[str, Any]) -> orm.Dict:
     return node.store()
 
 
+def _record_name(inputs: Mapping[str, Any], label: str) -> str:
+    """The file (and part) of the record an analysis ran on, as a user knows it; the run label otherwise."""
+    record = inputs.get('measurement', inputs.get('spectrum'))
+    if not isinstance(record, MeasurementData):
+        return label
+    name = record.base.attributes.get('source_filename', None) or label
+    part = record.base.attributes.get('part_index', None)
+    return name if part is None else f'{name} #{part}'
+
+
 @dataclasses.dataclass
 class Outcome:
     """What one process-function call gave: its outputs (empty when it failed) and its process node."""
@@ -119,7 +129,7 @@ class AnalysisRun:
         outcome = Outcome(label, dict(outputs) if node.is_finished_ok else {}, node)
         self.results.setdefault(name, {})[label] = outcome
         if not node.is_finished_ok:
-            message = f'{name} {label}: {node.exit_message or node.process_state}'
+            message = f'{name} {_record_name(inputs, label)}: {node.exit_message or node.process_state}'
             self.failures.append(message)
             self.report(message)
         return outcome
