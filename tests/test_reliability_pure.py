@@ -264,6 +264,9 @@ def test_deep_circuits_are_refused_by_the_parser(depth):
     """Item 17 in the pure layer: the parser called directly (Python API) refuses a circuit nested deeper than its
     bound with a CircuitSyntaxError naming the column, never a RecursionError; the deepest accepted one parses."""
     from aiida_ssb.analysis.eis.circuit import MAX_NESTING, Circuit, CircuitSyntaxError
+    from aiida_ssb.schemas.common import MAX_CIRCUIT_DEPTH
+
+    assert MAX_CIRCUIT_DEPTH == MAX_NESTING  # the options' check and the parser refuse the same circuits
 
     def nested(n):
         return 'R0-' + ''.join(f'p(R{i},' for i in range(1, n + 1)) + 'C1' + ')' * n

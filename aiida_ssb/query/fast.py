@@ -50,6 +50,8 @@ ENABLED = True
 CELL_NODE_TYPE = 'data.ssb.cell.CellData.'
 #: the extra of the query index (:data:`aiida_ssb.data.index.INDEX_EXTRA`)
 INDEX_EXTRA = 'ssb'
+#: the extra of a superseded record version (:data:`aiida_ssb.data.sample.SUPERSEDED_EXTRA`)
+SUPERSEDED_EXTRA = 'ssb_superseded_by'
 #: label prefix of campaign groups (:data:`aiida_ssb.data.campaign.CAMPAIGN_PREFIX`)
 CAMPAIGN_PREFIX = 'ssb/campaign/'
 
@@ -74,6 +76,10 @@ class _Dialect:
     def row(self, fields: list[str]) -> str:
         raise NotImplementedError
 
+    def current(self) -> str:
+        """The condition keeping the current version of a record (no :data:`SUPERSEDED_EXTRA` extra)."""
+        raise NotImplementedError
+
 
 class _Sqlite(_Dialect):
     placeholder = '?'
@@ -95,6 +101,9 @@ class _Sqlite(_Dialect):
     def row(self, fields: list[str]) -> str:
         return f'json_array({", ".join(fields)})' if fields else "'[]'"
 
+    def current(self) -> str:
+        return f"json_type(n.extras, '$.{SUPERSEDED_EXTRA}') IS NULL"
+
 
 class _Postgres(_Dialect):
     placeholder = '%s'
@@ -115,6 +124,9 @@ class _Postgres(_Dialect):
 
     def row(self, fields: list[str]) -> str:
         return f'jsonb_build_array({", ".join(fields)})'
+
+    def current(self) -> str:
+        return f"NOT (n.extras ? '{SUPERSEDED_EXTRA}')"
 
 
 def _connection():
@@ -250,7 +262,8 @@ class _CannotAnswerError(Exception):
 def _query(connection, dialect: _Dialect, cell_format, campaign, filters, shown, kinds, sort, descending, limit):
     mark = dialect.placeholder
     fields = [dialect.attribute(n) if kinds[n] == 'record' else dialect.index_value(n) for n in shown]
-    conditions = ['n.node_type LIKE ' + mark]
+    # a cell corrected by `aiida-ssb amend` is one row: its current version (as the full path)
+    conditions = ['n.node_type LIKE ' + mark, dialect.current()]
     parameters: list[Any] = [CELL_NODE_TYPE + '%']
     constraints = [Filter('format', '==', cell_format)] if cell_format else []
     for filter_ in constraints + list(filters):

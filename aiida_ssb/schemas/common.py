@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from aiida_ssb.analysis.eis.circuit import MAX_NESTING
 from aiida_ssb.schemas.base import DOI_PATTERN, SsbModel
 
 __all__ = [
@@ -155,10 +154,11 @@ def split_fraction_basis(data: Any) -> Any:
     return data
 
 
-#: bounds on a circuit string in analysis options, checked when options are read (the parser itself refuses a
-#: deeper nesting than :data:`aiida_ssb.analysis.eis.circuit.MAX_NESTING`, the same bound)
+#: bounds on a circuit string in analysis options, checked when options are read; the depth is the circuit
+#: parser's own bound, :data:`aiida_ssb.analysis.eis.circuit.MAX_NESTING` (not imported: the command line reads
+#: the schemas at start-up without numpy; a test checks they agree)
 MAX_CIRCUIT_LENGTH = 500
-MAX_CIRCUIT_DEPTH = MAX_NESTING
+MAX_CIRCUIT_DEPTH = 16
 
 
 def check_circuit_bounds(options: Any, where: str = 'options') -> None:

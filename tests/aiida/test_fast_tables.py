@@ -193,9 +193,11 @@ def test_stored_names_match_the_writers():
     from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.data.index import INDEX_EXTRA
+    from aiida_ssb.data.sample import SUPERSEDED_EXTRA
 
     assert fast.CELL_NODE_TYPE == CellData._plugin_type_string
     assert fast.INDEX_EXTRA == INDEX_EXTRA
+    assert fast.SUPERSEDED_EXTRA == SUPERSEDED_EXTRA
     assert fast.CAMPAIGN_PREFIX == CAMPAIGN_PREFIX
 
 
