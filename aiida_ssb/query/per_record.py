@@ -26,9 +26,9 @@ from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.index import INDEX_EXTRA
 from aiida_ssb.data.measurements import ImpedanceSpectrumData
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.query.catalogue import headline_source
 from aiida_ssb.query.records import measurements_of_cell
 from aiida_ssb.query.results import latest_results, measured_record
-from aiida_ssb.query.tables import headline_source
 
 __all__ = ['CELLPY_NAMES', 'CYCLE_COLUMNS', 'SPECTRUM_COLUMNS', 'cycles', 'spectra']
 

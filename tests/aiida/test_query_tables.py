@@ -178,7 +178,7 @@ def test_at_cycle_takes_any_cycle_from_the_per_cycle_table(campaign):
     """Cycle 3 was not among cycling.retention_at: the value comes from the per-cycle table of the same result,
     which gives exactly the indexed value at cycle 5."""
     from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.tables import _PerCycle
+    from aiida_ssb.query.catalogue import _PerCycle
 
     found = rows(invoke('cells', '--retention-min', 95, '--at-cycle', 3, '--format', 'json'))
     assert [row['sample_id'] for row in found] == ['FC-01']
