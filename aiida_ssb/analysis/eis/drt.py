@@ -55,9 +55,12 @@ from pydantic import Field
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
 from aiida_ssb.analysis.settings import Settings
 
-__all__ = ['DrtPeak', 'DrtResult', 'DrtSettings', 'compute_drt']
+__all__ = ['WINDOW_WIDENING', 'DrtPeak', 'DrtResult', 'DrtSettings', 'compute_drt']
 
 LAMBDA_GRID = np.logspace(-10.0, 2.0, 49)
+#: the measured window of time constants ``[1/(2 pi f_max), 1/(2 pi f_min)]`` is widened by this factor (half a
+#: decade) on each side for a peak to count as inside it
+WINDOW_WIDENING = math.sqrt(10.0)
 _SUBSTEPS = 8
 
 
@@ -96,6 +99,7 @@ class DrtPeak:
     fraction: float
     gamma_ohm: float
     in_window: bool
+    prominence: float = 1.0
 
     @property
     def frequency_hz(self) -> float:
@@ -108,6 +112,7 @@ class DrtPeak:
             'resistance_ohm': self.resistance_ohm,
             'fraction': self.fraction,
             'in_window': self.in_window,
+            'prominence': self.prominence,
         }
 
 
@@ -136,6 +141,20 @@ class DrtResult:
     def n_peaks(self) -> int:
         """Significant peaks within the measured window (the evidence for the number of arcs)."""
         return sum(p.in_window for p in self.peaks)
+
+    def resolved_peaks(self, min_prominence: float, min_separation_decades: float) -> list[DrtPeak]:
+        """The peaks that count as arcs (the evidence of the model choice): significant peaks in the window whose
+        prominence is at least ``min_prominence``; peaks closer than ``min_separation_decades`` in ``log10 tau`` to a
+        larger counted one are one arc (the larger of them is kept)."""
+        candidates = sorted(
+            (p for p in self.peaks if p.in_window and p.prominence >= min_prominence),
+            key=lambda p: -p.resistance_ohm,
+        )
+        kept: list[DrtPeak] = []
+        for peak in candidates:
+            if all(abs(math.log10(peak.tau_s / other.tau_s)) >= min_separation_decades for other in kept):
+                kept.append(peak)
+        return sorted(kept, key=lambda p: p.tau_s)
 
     @property
     def rms_residual_rel(self) -> float:
@@ -255,20 +274,21 @@ def _peaks(y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float
         while right < g.size - 1 and g[right + 1] <= g[right]:
             right += 1
         area = float(np.sum(g[left : right + 1]) - 0.5 * g[left] * (left > 0) - 0.5 * g[right] * (right < g.size - 1))
+        prominence = float((g[k] - max(g[left], g[right])) / g[k])
         # a parabola through log gamma (exact for a Gaussian peak), or through gamma where a neighbour is 0
         h = np.log(g[k - 1 : k + 2]) if np.all(g[k - 1 : k + 2] > 0) else g[k - 1 : k + 2]
         denominator = h[0] - 2.0 * h[1] + h[2]
         shift = 0.5 * (h[0] - h[2]) / denominator if denominator < 0 else 0.0
-        found.append((y[k] + float(np.clip(shift, -0.5, 0.5)) * step, area * step, float(g[k])))
-    interior = sum(area for _, area, _ in found)
+        found.append((y[k] + float(np.clip(shift, -0.5, 0.5)) * step, area * step, float(g[k]), prominence))
+    interior = sum(item[1] for item in found)
     peaks: list[DrtPeak] = []
-    for y_peak, area, height in found:
+    for y_peak, area, height, prominence in found:
         fraction = area / interior if interior > 0 else 0.0
         if fraction < min_fraction:
             continue
         tau = math.exp(y_peak)
-        in_window = window[0] / math.sqrt(10.0) <= tau <= window[1] * math.sqrt(10.0)
-        peaks.append(DrtPeak(tau, area, fraction, height, bool(in_window)))
+        in_window = window[0] / WINDOW_WIDENING <= tau <= window[1] * WINDOW_WIDENING
+        peaks.append(DrtPeak(tau, area, fraction, height, bool(in_window), prominence))
     return peaks, total
 
 

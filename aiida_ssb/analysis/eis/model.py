@@ -57,7 +57,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.eis.circuit import Circuit
-from aiida_ssb.analysis.eis.drt import DrtResult, compute_drt
+from aiida_ssb.analysis.eis.drt import WINDOW_WIDENING, DrtResult, compute_drt
 from aiida_ssb.analysis.eis.fit import EisFitResult, FitSettings, fit_circuit, prepare_spectrum
 from aiida_ssb.analysis.eis.roles import RoleAssignment, arcs_of, assign_roles, circuit_blocks
 from aiida_ssb.exceptions import AnalysisError, SettingsError
@@ -72,6 +72,7 @@ __all__ = [
     'information_criteria',
     'residual_structure',
     'select_circuit',
+    'weigh_drt',
 ]
 
 #: blocking pellet: 0-3 arcs, with or without a series resistance, with or without the electrode element
@@ -113,11 +114,17 @@ PARSIMONY = 2.0
 #: how many candidates (the best after screening) are fitted again with the full settings
 REFINED = 3
 
+#: defaults of the DRT evidence (measured on the benchmark's batch, see the docs)
+DRT_MARGIN = 6.0
+DRT_MIN_PROMINENCE = 0.5
+DRT_MIN_SEPARATION_DECADES = 0.5
+
 _FLAG_TEXT = {
     'residual_structure': 'the residuals keep their sign over ranges of frequency: an arc or element is missing',
     'no_admissible_candidate': 'no candidate circuit converged without degeneracy and structure',
     'pinned_circuit_rejected': 'the evidence rejects the pinned circuit',
     'parameters_at_bounds': 'parameters at their resolvability bounds: the data do not determine them',
+    'drt_disagrees': 'the DRT shows another number of arcs than the chosen circuit',
 }
 
 
@@ -151,6 +158,30 @@ class EisFitSettings(FitSettings):
     )
     compare_pinned: bool = Field(True, description='fit the candidate family beside a pinned circuit, as evidence')
     drt_evidence: bool = Field(True, description='compute the DRT of each spectrum as evidence for the number of arcs')
+    drt_decides: bool = Field(
+        True,
+        description='choose the candidate with the number of arcs the DRT shows when its criterion is within '
+        'drt_margin of the chosen one (false: only flag the disagreement)',
+    )
+    drt_margin: float = Field(
+        DRT_MARGIN,
+        ge=0,
+        description='criterion difference within which the DRT decides the number of arcs; beyond it a disagreement '
+        'is flagged drt_disagrees',
+    )
+    drt_min_prominence: float = Field(
+        DRT_MIN_PROMINENCE,
+        gt=0,
+        le=1,
+        description='a DRT peak counts as an arc when it rises above the higher of its flanking minima by this '
+        'fraction of its height',
+    )
+    drt_min_separation_decades: float = Field(
+        DRT_MIN_SEPARATION_DECADES,
+        ge=0,
+        le=3,
+        description='DRT peaks closer than this in log10(tau) to a larger counted peak are one arc',
+    )
     max_chi2_over_z: float = Field(0.02, gt=0, description='fits above this chi2/|Z| are rejected (not accepted)')
 
     @field_validator('circuit')
@@ -319,6 +350,14 @@ def _degeneracy(fit: EisFitResult) -> str | None:
     return None
 
 
+def _arcs_in_window(fit: EisFitResult) -> int:
+    """The arcs whose characteristic frequency lies in the measured window widened as the DRT's (half a decade on
+    each side): those the DRT can show as peaks."""
+    low = float(np.min(fit.frequency_hz)) / WINDOW_WIDENING
+    high = float(np.max(fit.frequency_hz)) * WINDOW_WIDENING
+    return sum(low <= arc.characteristic_frequency_hz(fit.values) <= high for arc in arcs_of(Circuit(fit.circuit)))
+
+
 def _score(fit: EisFitResult, s: EisFitSettings) -> dict[str, Any]:
     structure = residual_structure(fit.residual_real_rel, fit.residual_imag_rel, s.residual_alpha)
     ic = information_criteria(fit.weighted_rss, 2 * fit.frequency_hz.size, len(fit.free))
@@ -326,6 +365,7 @@ def _score(fit: EisFitResult, s: EisFitSettings) -> dict[str, Any]:
         'circuit': fit.circuit,
         'n_parameters': len(fit.free),
         'n_arcs': len(arcs_of(Circuit(fit.circuit))),
+        'n_arcs_in_window': _arcs_in_window(fit),
         'bic': ic['bic'],
         'aicc': ic['aicc'],
         'weighted_rss': fit.weighted_rss,
@@ -358,17 +398,7 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
     # Raftery 1995); the one with the fewest parameters is chosen
     close = [i for i in pool if scores[i][criterion] <= best_value + PARSIMONY]
     chosen = min(close, key=lambda i: (scores[i]['n_parameters'], scores[i][criterion]))
-    for i, sc in enumerate(scores):
-        if i == chosen:
-            sc['status'] = 'chosen'
-        elif not sc.get('success'):
-            sc.setdefault('status', 'failed')
-        elif sc['degenerate']:
-            sc['status'] = f'degenerate: {sc["degenerate"]}'
-        elif sc['structured']:
-            sc['status'] = f'structured residuals (p = {sc["residual_p"]:.2g})'
-        else:
-            sc['status'] = f'{criterion.upper()} higher by {sc[criterion] - scores[chosen][criterion]:.1f}'
+    _mark(scores, chosen, criterion)
     best = scores[chosen]
     lead = 'lowest' if best[criterion] == best_value else f'simplest within {PARSIMONY:g} of the lowest'
     reason = (
@@ -385,6 +415,85 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
         r = min(simpler, key=lambda i: scores[i][criterion])
         reason += f'; simpler {scores[r]["circuit"]} rejected ({scores[r]["status"]})'
     return chosen, reason, flags
+
+
+def _mark(scores: list[dict[str, Any]], chosen: int, criterion: str) -> None:
+    """Every score's ``status`` relative to the chosen one."""
+    for i, sc in enumerate(scores):
+        if i == chosen:
+            sc['status'] = 'chosen'
+        elif not sc.get('success'):
+            sc.setdefault('status', 'failed')
+        elif sc['degenerate']:
+            sc['status'] = f'degenerate: {sc["degenerate"]}'
+        elif sc['structured']:
+            sc['status'] = f'structured residuals (p = {sc["residual_p"]:.2g})'
+        else:
+            difference = sc[criterion] - scores[chosen][criterion]
+            sc['status'] = f'{criterion.upper()} {"higher" if difference >= 0 else "lower"} by {abs(difference):.1f}'
+
+
+def weigh_drt(
+    scores: list[dict[str, Any]],
+    chosen: int,
+    criterion: str,
+    drt_n_arcs: int,
+    *,
+    margin: float = DRT_MARGIN,
+    decides: bool = True,
+) -> tuple[int, dict[str, Any]]:
+    """The DRT as evidence for the number of arcs (see the module docstring): ``(index of the chosen score, the
+    comparison)``. ``drt_n_arcs`` is the DRT's count of resolved peaks in the window, compared with the chosen
+    circuit's arcs in the same window (``n_arcs_in_window``). The comparison's ``decision`` is ``agrees``,
+    ``changed`` (the candidate with the DRT's number of arcs, within ``margin`` of the criterion's choice, is
+    chosen instead), ``disagrees`` (it is worse by more than ``margin``, or ``decides`` is false: the caller
+    flags ``drt_disagrees``) or ``no_candidate`` (no admissible candidate has that number of arcs).
+    Re-marks the statuses when the choice changes."""
+    best = scores[chosen]
+    name = criterion.upper()
+    comparison: dict[str, Any] = {
+        'n_arcs': drt_n_arcs,
+        'circuit_n_arcs': best['n_arcs_in_window'],
+        'criterion_choice': best['circuit'],
+    }
+    if drt_n_arcs == best['n_arcs_in_window']:
+        comparison['decision'] = 'agrees'
+        comparison['reason'] = f'the DRT shows {drt_n_arcs} arc(s) in the window, as {best["circuit"]}'
+        return chosen, comparison
+    admissible = [
+        i
+        for i, sc in enumerate(scores)
+        if sc.get('success') and not sc['degenerate'] and not sc['structured'] and sc['n_arcs_in_window'] == drt_n_arcs
+    ]
+    if not admissible:
+        comparison['decision'] = 'no_candidate'
+        comparison['reason'] = (
+            f'the DRT shows {drt_n_arcs} arc(s) in the window, {best["circuit"]} has {best["n_arcs_in_window"]}; no '
+            f'candidate with {drt_n_arcs} converged without degeneracy and with unstructured residuals'
+        )
+        return chosen, comparison
+    lowest = min(scores[i][criterion] for i in admissible)
+    close = [i for i in admissible if scores[i][criterion] <= lowest + PARSIMONY]
+    other = min(close, key=lambda i: (scores[i]['n_parameters'], scores[i][criterion]))
+    difference = scores[other][criterion] - best[criterion]
+    comparison.update({'candidate': scores[other]['circuit'], 'criterion_difference': difference})
+    if decides and difference <= margin:
+        comparison['decision'] = 'changed'
+        comparison['reason'] = (
+            f'chosen by the DRT, which shows {drt_n_arcs} arc(s) in the window: its {name} is within {margin:g} of '
+            f'{best["circuit"]} ({difference:+.1f}, {best["n_arcs_in_window"]} arc(s) in the window), which the '
+            f'criterion alone would choose'
+        )
+        _mark(scores, other, criterion)
+        best['status'] += f'; {best["n_arcs_in_window"]} arc(s) where the DRT shows {drt_n_arcs}'
+        return other, comparison
+    comparison['decision'] = 'disagrees'
+    comparison['reason'] = (
+        f'the DRT shows {drt_n_arcs} arc(s) in the window, {best["circuit"]} has {best["n_arcs_in_window"]}; '
+        f'{scores[other]["circuit"]} with {drt_n_arcs} has a {name} higher by {difference:.1f}'
+        + (f" (margin {margin:g}): the criterion's choice is kept" if decides else ' (the DRT does not decide)')
+    )
+    return chosen, comparison
 
 
 # ------------------------------------------------------------------------------------------------- result
@@ -408,6 +517,8 @@ class SpectrumFit:
     rejection_reason: str | None
     parameters: dict[str, Any]
     notes: list[str] = dataclasses.field(default_factory=list)
+    #: the DRT's number of arcs weighed against the choice (:func:`weigh_drt`), or None without the DRT
+    drt_comparison: dict[str, Any] | None = None
 
     @property
     def quality(self) -> str:
@@ -453,6 +564,8 @@ class SpectrumFit:
             out['drt_n_peaks'] = self.drt.n_peaks
             out['drt_peak_tau_s'] = [p.tau_s for p in self.drt.peaks if p.in_window]
             out['drt_lambda'] = self.drt.lambda_value
+        if self.drt_comparison is not None:
+            out['drt_comparison'] = dict(self.drt_comparison)
         if self.fit.covariance is not None:
             out['covariance_parameters'] = list(self.fit.free)
             out['covariance'] = [[float(v) for v in row] for row in self.fit.covariance]
@@ -578,9 +691,29 @@ def fit_spectrum(
     family = tuple(s.candidates) if s.candidates else candidate_circuits(cell_format)
     flags: list[str] = []
     notes: list[str] = []
+    drt, drt_n_arcs = None, None
+    if s.drt_evidence:
+        try:
+            drt = compute_drt(f, zc)
+        except AnalysisError as exc:
+            notes.append(f'no DRT: {exc}')
+        else:
+            drt_n_arcs = len(drt.resolved_peaks(s.drt_min_prominence, s.drt_min_separation_decades))
+    comparison = None
     if pinned is None:
         fits, scores = _fit_many(family, f, zc, fit_settings, s)
         index, reason, flags = select_circuit(scores, s.criterion)
+        if drt_n_arcs is not None:
+            index, comparison = weigh_drt(
+                scores, index, s.criterion, drt_n_arcs, margin=s.drt_margin, decides=s.drt_decides
+            )
+            if comparison['decision'] == 'changed':
+                reason = f'{scores[index]["circuit"]}: {comparison["reason"]}'
+            elif comparison['decision'] == 'disagrees':
+                flags.append('drt_disagrees')
+                notes.append(f'DRT disagrees: {comparison["reason"]}')
+            elif comparison['decision'] == 'no_candidate':
+                notes.append(comparison['reason'])
         chosen = fits[scores[index]['circuit']]
         choice = 'automatic'
     else:
@@ -603,7 +736,17 @@ def fit_spectrum(
             flags.append('residual_structure')
         chosen = pinned_fit
         choice = 'pinned_by_selector' if selector else 'pinned'
-    return _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_format, thickness_cm, area_cm2)
+        if drt_n_arcs is not None:
+            comparison = {'n_arcs': drt_n_arcs, 'circuit_n_arcs': pinned_score['n_arcs_in_window']}
+            if drt_n_arcs != pinned_score['n_arcs_in_window']:
+                notes.append(
+                    f'the DRT shows {drt_n_arcs} arc(s) in the window, the pinned circuit has '
+                    f'{pinned_score["n_arcs_in_window"]}'
+                )
+    result = _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_format, thickness_cm, area_cm2)
+    result.drt = drt
+    result.drt_comparison = comparison
+    return result
 
 
 def _pinned_rejection(pinned: dict[str, Any], others: list[dict[str, Any]], s: EisFitSettings) -> str | None:
@@ -637,17 +780,6 @@ def _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_form
     )
     chosen.roles = dict(roles.roles)
     residual = residual_structure(chosen.residual_real_rel, chosen.residual_imag_rel, s.residual_alpha)
-    drt = None
-    if s.drt_evidence:
-        try:
-            drt = compute_drt(chosen.frequency_hz, chosen.z)
-        except AnalysisError as exc:
-            notes.append(f'no DRT: {exc}')
-        else:
-            if drt.n_peaks != len(roles.arcs):
-                notes.append(
-                    f'the DRT shows {drt.n_peaks} peak(s) in the window, the circuit has {len(roles.arcs)} arc(s)'
-                )
     scale_at_bounds = [
         n for n in chosen.at_bounds if Circuit(chosen.circuit).log_mask[Circuit(chosen.circuit).index(n)]
     ]
@@ -676,7 +808,7 @@ def _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_form
         criterion=s.criterion,
         residual=residual,
         roles=roles,
-        drt=drt,
+        drt=None,
         flags=flag_list,
         accepted=rejection is None,
         rejection_reason=rejection,
@@ -689,4 +821,5 @@ def _matches(flag: str, note: str) -> bool:
     return {
         'pinned_circuit_rejected': note.startswith('rejected by the evidence'),
         'parameters_at_bounds': note.endswith('resolvability bound'),
+        'drt_disagrees': note.startswith('DRT disagrees'),
     }.get(flag, False)
