@@ -55,7 +55,7 @@ from pydantic import Field
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
 from aiida_ssb.analysis.settings import Settings
 
-__all__ = ['WINDOW_WIDENING', 'DrtPeak', 'DrtResult', 'DrtSettings', 'compute_drt']
+__all__ = ['WINDOW_WIDENING', 'DrtPeak', 'DrtResult', 'DrtSettings', 'compute_drt', 'tail_onset_hz']
 
 LAMBDA_GRID = np.logspace(-10.0, 2.0, 49)
 #: the measured window of time constants ``[1/(2 pi f_max), 1/(2 pi f_min)]`` is widened by this factor (half a
@@ -136,18 +136,37 @@ class DrtResult:
     z_fit: np.ndarray
     parameters: dict[str, Any]
     flags: list[dict[str, str]]
+    #: every local maximum of the distribution, significant or not (for :meth:`resolved_peaks`)
+    maxima: list[DrtPeak] = dataclasses.field(default_factory=list)
 
     @property
     def n_peaks(self) -> int:
         """Significant peaks within the measured window (the evidence for the number of arcs)."""
         return sum(p.in_window for p in self.peaks)
 
-    def resolved_peaks(self, min_prominence: float, min_separation_decades: float) -> list[DrtPeak]:
-        """The peaks that count as arcs (the evidence of the model choice): significant peaks in the window whose
-        prominence is at least ``min_prominence``; peaks closer than ``min_separation_decades`` in ``log10 tau`` to a
-        larger counted one are one arc (the larger of them is kept)."""
+    def resolved_peaks(
+        self,
+        min_fraction: float,
+        min_prominence: float,
+        min_separation_decades: float,
+        lowest_hz: float | None = None,
+    ) -> list[DrtPeak]:
+        """The peaks that count as arcs (the evidence of the model choice). Among the local maxima in the window
+        whose frequency ``1/(2 pi tau)`` is not below ``lowest_hz``: those holding at least ``min_fraction`` of these
+        maxima's resistance and whose prominence (height above the higher of the two flanking minima, as a
+        fraction of the height) is at least ``min_prominence``; then, by decreasing resistance, a peak closer than
+        ``min_separation_decades`` in ``log10 tau`` to one already counted is part of that arc (the satellite lobes
+        of a depressed arc).
+
+        :param lowest_hz: e.g. :func:`tail_onset_hz`: below it the blocking element dominates and the distribution
+            cannot tell an arc from it.
+        """
+        pool = [
+            p for p in self.maxima or self.peaks if p.in_window and (lowest_hz is None or p.frequency_hz >= lowest_hz)
+        ]
+        total = sum(p.resistance_ohm for p in pool)
         candidates = sorted(
-            (p for p in self.peaks if p.in_window and p.prominence >= min_prominence),
+            (p for p in pool if p.resistance_ohm >= min_fraction * total and p.prominence >= min_prominence),
             key=lambda p: -p.resistance_ohm,
         )
         kept: list[DrtPeak] = []
@@ -281,15 +300,28 @@ def _peaks(y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float
         shift = 0.5 * (h[0] - h[2]) / denominator if denominator < 0 else 0.0
         found.append((y[k] + float(np.clip(shift, -0.5, 0.5)) * step, area * step, float(g[k]), prominence))
     interior = sum(item[1] for item in found)
-    peaks: list[DrtPeak] = []
+    maxima: list[DrtPeak] = []
     for y_peak, area, height, prominence in found:
         fraction = area / interior if interior > 0 else 0.0
-        if fraction < min_fraction:
-            continue
         tau = math.exp(y_peak)
         in_window = window[0] / WINDOW_WIDENING <= tau <= window[1] * WINDOW_WIDENING
-        peaks.append(DrtPeak(tau, area, fraction, height, bool(in_window), prominence))
-    return peaks, total
+        maxima.append(DrtPeak(tau, area, fraction, height, bool(in_window), prominence))
+    return [p for p in maxima if p.fraction >= min_fraction], maxima, total
+
+
+def tail_onset_hz(frequency_hz, z, ratio: float) -> float | None:
+    """Where the low-frequency element (a blocking electrode's CPE) takes over: the highest frequency of the run of
+    lowest frequencies where ``-Im Z > ratio (Re Z - min Re Z)``; None when the lowest frequency is not in such a
+    run. Below it the DRT places the misfit of that element in peaks that are not arcs."""
+    f = np.asarray(frequency_hz, dtype=float)
+    zc = np.asarray(z, dtype=complex)
+    order = np.argsort(f)
+    f, zc = f[order], zc[order]
+    dominated = -zc.imag > ratio * (zc.real - float(np.min(zc.real)))
+    run = 0
+    while run < f.size and dominated[run]:
+        run += 1
+    return float(f[run - 1]) if run else None
 
 
 def compute_drt(frequency_hz, z, *, settings: DrtSettings | Mapping[str, Any] | None = None, **overrides) -> DrtResult:
@@ -362,7 +394,7 @@ def compute_drt(frequency_hz, z, *, settings: DrtSettings | Mapping[str, Any] | 
     g = x[extra:]
     z_fit = a @ x
     window = (1.0 / omega[0], 1.0 / omega[-1])
-    peaks, total = _peaks(y, g, step, window, s.peak_min_fraction)
+    peaks, maxima, total = _peaks(y, g, step, window, s.peak_min_fraction)
     values = dict(zip(names, x[:extra]))
     return DrtResult(
         tau_s=np.exp(y),
@@ -375,6 +407,7 @@ def compute_drt(frequency_hz, z, *, settings: DrtSettings | Mapping[str, Any] | 
         lambda_rule=rule,
         gcv=gcv,
         peaks=peaks,
+        maxima=maxima,
         polarisation_resistance_ohm=total,
         frequency_hz=f,
         z=zd,

@@ -57,7 +57,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.eis.circuit import Circuit
-from aiida_ssb.analysis.eis.drt import WINDOW_WIDENING, DrtResult, compute_drt
+from aiida_ssb.analysis.eis.drt import WINDOW_WIDENING, DrtResult, compute_drt, tail_onset_hz
 from aiida_ssb.analysis.eis.fit import EisFitResult, FitSettings, fit_circuit, prepare_spectrum
 from aiida_ssb.analysis.eis.roles import RoleAssignment, arcs_of, assign_roles, circuit_blocks
 from aiida_ssb.exceptions import AnalysisError, SettingsError
@@ -114,10 +114,15 @@ PARSIMONY = 2.0
 #: how many candidates (the best after screening) are fitted again with the full settings
 REFINED = 3
 
+#: arcs within this factor (half a decade) of an end of the DRT's window may or may not show as peaks in it
+EDGE = math.sqrt(10.0)
+
 #: defaults of the DRT evidence (measured on the benchmark's batch, see the docs)
 DRT_MARGIN = 6.0
-DRT_MIN_PROMINENCE = 0.5
-DRT_MIN_SEPARATION_DECADES = 0.5
+DRT_MIN_PROMINENCE = 0.2
+DRT_MIN_FRACTION = 0.1
+DRT_MIN_SEPARATION_DECADES = 1.0
+DRT_TAIL_RATIO = 0.5
 
 _FLAG_TEXT = {
     'residual_structure': 'the residuals keep their sign over ranges of frequency: an arc or element is missing',
@@ -169,12 +174,24 @@ class EisFitSettings(FitSettings):
         description='criterion difference within which the DRT decides the number of arcs; beyond it a disagreement '
         'is flagged drt_disagrees',
     )
+    drt_min_fraction: float = Field(
+        DRT_MIN_FRACTION,
+        gt=0,
+        lt=1,
+        description='a DRT peak counts as an arc when it holds this fraction of the resistance of the peaks compared',
+    )
     drt_min_prominence: float = Field(
         DRT_MIN_PROMINENCE,
         gt=0,
         le=1,
         description='a DRT peak counts as an arc when it rises above the higher of its flanking minima by this '
         'fraction of its height',
+    )
+    drt_tail_ratio: float = Field(
+        DRT_TAIL_RATIO,
+        gt=0,
+        description='below the frequency where -Im Z exceeds this times Re Z - R_s (the blocking element takes over) '
+        'DRT peaks and arcs are not compared',
     )
     drt_min_separation_decades: float = Field(
         DRT_MIN_SEPARATION_DECADES,
@@ -350,12 +367,14 @@ def _degeneracy(fit: EisFitResult) -> str | None:
     return None
 
 
-def _arcs_in_window(fit: EisFitResult) -> int:
-    """The arcs whose characteristic frequency lies in the measured window widened as the DRT's (half a decade on
-    each side): those the DRT can show as peaks."""
-    low = float(np.min(fit.frequency_hz)) / WINDOW_WIDENING
-    high = float(np.max(fit.frequency_hz)) * WINDOW_WIDENING
-    return sum(low <= arc.characteristic_frequency_hz(fit.values) <= high for arc in arcs_of(Circuit(fit.circuit)))
+def _count_in(frequencies_hz, window_hz: tuple[float, float]) -> tuple[int, int]:
+    """How many of these arc (or DRT peak) frequencies lie in ``window_hz``: at least those half a decade inside the
+    window's ends, at most those within half a decade outside them (an arc and its peak near an end may fall on
+    either side of it)."""
+    low, high = window_hz
+    firm = sum(low * EDGE <= fc <= high / EDGE for fc in frequencies_hz)
+    loose = sum(low / EDGE <= fc <= high * EDGE for fc in frequencies_hz)
+    return firm, loose
 
 
 def _score(fit: EisFitResult, s: EisFitSettings) -> dict[str, Any]:
@@ -365,7 +384,7 @@ def _score(fit: EisFitResult, s: EisFitSettings) -> dict[str, Any]:
         'circuit': fit.circuit,
         'n_parameters': len(fit.free),
         'n_arcs': len(arcs_of(Circuit(fit.circuit))),
-        'n_arcs_in_window': _arcs_in_window(fit),
+        'arc_frequencies_hz': sorted(a.characteristic_frequency_hz(fit.values) for a in arcs_of(Circuit(fit.circuit))),
         'bic': ic['bic'],
         'aicc': ic['aicc'],
         'weighted_rss': fit.weighted_rss,
@@ -437,39 +456,53 @@ def weigh_drt(
     scores: list[dict[str, Any]],
     chosen: int,
     criterion: str,
-    drt_n_arcs: int,
+    peak_frequencies_hz,
+    window_hz: tuple[float, float],
     *,
     margin: float = DRT_MARGIN,
     decides: bool = True,
 ) -> tuple[int, dict[str, Any]]:
     """The DRT as evidence for the number of arcs (see the module docstring): ``(index of the chosen score, the
-    comparison)``. ``drt_n_arcs`` is the DRT's count of resolved peaks in the window, compared with the chosen
-    circuit's arcs in the same window (``n_arcs_in_window``). The comparison's ``decision`` is ``agrees``,
-    ``changed`` (the candidate with the DRT's number of arcs, within ``margin`` of the criterion's choice, is
-    chosen instead), ``disagrees`` (it is worse by more than ``margin``, or ``decides`` is false: the caller
-    flags ``drt_disagrees``) or ``no_candidate`` (no admissible candidate has that number of arcs).
-    Re-marks the statuses when the choice changes."""
+    comparison)``. ``peak_frequencies_hz`` are the DRT's resolved peaks in ``window_hz``; they and the arcs of each
+    candidate are counted in the window as a range (:func:`_count_in`: near an end an arc or peak may count or
+    not). The DRT agrees with a candidate when the ranges overlap; otherwise the DRT's number of arcs is the end of
+    its range nearest the chosen circuit's. The comparison's ``decision`` is ``agrees``; ``changed`` (the
+    admissible candidate with the DRT's number of arcs, its criterion within ``margin`` of the criterion's choice,
+    is chosen instead); ``disagrees`` (it is worse by more than ``margin``, or ``decides`` is false: the caller
+    flags ``drt_disagrees``); or ``no_candidate`` (no candidate with that number of arcs converged without
+    degeneracy and with unstructured residuals). Re-marks the statuses when the choice changes."""
     best = scores[chosen]
     name = criterion.upper()
+    peaks = _count_in(peak_frequencies_hz, window_hz)
+    own = _count_in(best.get('arc_frequencies_hz', ()), window_hz)
+    drt_n = peaks[1] if peaks[1] < own[0] else peaks[0]
     comparison: dict[str, Any] = {
-        'n_arcs': drt_n_arcs,
-        'circuit_n_arcs': best['n_arcs_in_window'],
+        'n_arcs': drt_n,
+        'n_arcs_range': list(peaks),
+        'circuit_n_arcs_range': list(own),
+        'window_hz': [float(window_hz[0]), float(window_hz[1])],
         'criterion_choice': best['circuit'],
     }
-    if drt_n_arcs == best['n_arcs_in_window']:
+
+    def text(r):
+        return f'{r[0]}' if r[0] == r[1] else f'{r[0]}-{r[1]}'
+
+    shows = f'the DRT shows {text(peaks)} arc(s) in the window'
+    if max(peaks[0], own[0]) <= min(peaks[1], own[1]):
         comparison['decision'] = 'agrees'
-        comparison['reason'] = f'the DRT shows {drt_n_arcs} arc(s) in the window, as {best["circuit"]}'
+        comparison['reason'] = f'{shows}, as {best["circuit"]}'
         return chosen, comparison
-    admissible = [
-        i
-        for i, sc in enumerate(scores)
-        if sc.get('success') and not sc['degenerate'] and not sc['structured'] and sc['n_arcs_in_window'] == drt_n_arcs
-    ]
+    admissible = []
+    for i, sc in enumerate(scores):
+        if sc.get('success') and not sc['degenerate'] and not sc['structured']:
+            theirs = _count_in(sc.get('arc_frequencies_hz', ()), window_hz)
+            if theirs[0] <= drt_n <= theirs[1]:
+                admissible.append(i)
     if not admissible:
         comparison['decision'] = 'no_candidate'
         comparison['reason'] = (
-            f'the DRT shows {drt_n_arcs} arc(s) in the window, {best["circuit"]} has {best["n_arcs_in_window"]}; no '
-            f'candidate with {drt_n_arcs} converged without degeneracy and with unstructured residuals'
+            f'{shows}, {best["circuit"]} has {text(own)}; no candidate with {drt_n} converged without degeneracy '
+            f'and with unstructured residuals'
         )
         return chosen, comparison
     lowest = min(scores[i][criterion] for i in admissible)
@@ -480,17 +513,16 @@ def weigh_drt(
     if decides and difference <= margin:
         comparison['decision'] = 'changed'
         comparison['reason'] = (
-            f'chosen by the DRT, which shows {drt_n_arcs} arc(s) in the window: its {name} is within {margin:g} of '
-            f'{best["circuit"]} ({difference:+.1f}, {best["n_arcs_in_window"]} arc(s) in the window), which the '
-            f'criterion alone would choose'
+            f'chosen by the DRT: {shows}; its {name} is within {margin:g} of {best["circuit"]} '
+            f'({difference:+.1f}; {text(own)} arc(s) in the window), which the criterion alone would choose'
         )
         _mark(scores, other, criterion)
-        best['status'] += f'; {best["n_arcs_in_window"]} arc(s) where the DRT shows {drt_n_arcs}'
+        best['status'] += f'; {text(own)} arc(s) where the DRT shows {text(peaks)}'
         return other, comparison
     comparison['decision'] = 'disagrees'
     comparison['reason'] = (
-        f'the DRT shows {drt_n_arcs} arc(s) in the window, {best["circuit"]} has {best["n_arcs_in_window"]}; '
-        f'{scores[other]["circuit"]} with {drt_n_arcs} has a {name} higher by {difference:.1f}'
+        f'{shows}, {best["circuit"]} has {text(own)}; {scores[other]["circuit"]} with {drt_n} has a {name} higher '
+        f'by {difference:.1f}'
         + (f" (margin {margin:g}): the criterion's choice is kept" if decides else ' (the DRT does not decide)')
     )
     return chosen, comparison
@@ -691,21 +723,25 @@ def fit_spectrum(
     family = tuple(s.candidates) if s.candidates else candidate_circuits(cell_format)
     flags: list[str] = []
     notes: list[str] = []
-    drt, drt_n_arcs = None, None
+    drt, peak_hz, window = None, None, (0.0, 0.0)
     if s.drt_evidence:
         try:
             drt = compute_drt(f, zc)
         except AnalysisError as exc:
             notes.append(f'no DRT: {exc}')
         else:
-            drt_n_arcs = len(drt.resolved_peaks(s.drt_min_prominence, s.drt_min_separation_decades))
+            window = _evidence_window(drt, f, zc, s)
+            resolved = drt.resolved_peaks(
+                s.drt_min_fraction, s.drt_min_prominence, s.drt_min_separation_decades, window[0]
+            )
+            peak_hz = [p.frequency_hz for p in resolved]
     comparison = None
     if pinned is None:
         fits, scores = _fit_many(family, f, zc, fit_settings, s)
         index, reason, flags = select_circuit(scores, s.criterion)
-        if drt_n_arcs is not None:
+        if peak_hz is not None:
             index, comparison = weigh_drt(
-                scores, index, s.criterion, drt_n_arcs, margin=s.drt_margin, decides=s.drt_decides
+                scores, index, s.criterion, peak_hz, window, margin=s.drt_margin, decides=s.drt_decides
             )
             if comparison['decision'] == 'changed':
                 reason = f'{scores[index]["circuit"]}: {comparison["reason"]}'
@@ -736,17 +772,29 @@ def fit_spectrum(
             flags.append('residual_structure')
         chosen = pinned_fit
         choice = 'pinned_by_selector' if selector else 'pinned'
-        if drt_n_arcs is not None:
-            comparison = {'n_arcs': drt_n_arcs, 'circuit_n_arcs': pinned_score['n_arcs_in_window']}
-            if drt_n_arcs != pinned_score['n_arcs_in_window']:
+        if peak_hz is not None:
+            peaks, own = _count_in(peak_hz, window), _count_in(pinned_score['arc_frequencies_hz'], window)
+            comparison = {'n_arcs_range': list(peaks), 'circuit_n_arcs_range': list(own), 'window_hz': list(window)}
+            if max(peaks[0], own[0]) > min(peaks[1], own[1]):
                 notes.append(
-                    f'the DRT shows {drt_n_arcs} arc(s) in the window, the pinned circuit has '
-                    f'{pinned_score["n_arcs_in_window"]}'
+                    f'the DRT shows {peaks[0]}-{peaks[1]} arc(s) in the window, the pinned circuit {own[0]}-{own[1]}'
                 )
     result = _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_format, thickness_cm, area_cm2)
     result.drt = drt
     result.drt_comparison = comparison
     return result
+
+
+def _evidence_window(drt: DrtResult, f: np.ndarray, z: np.ndarray, s: EisFitSettings) -> tuple[float, float]:
+    """The frequencies where DRT peaks and arcs are compared: the measured window widened by half a decade on each
+    side, from above the onset of the blocking element (:func:`~aiida_ssb.analysis.eis.drt.tail_onset_hz`) when the
+    DRT models one."""
+    low = float(np.min(f)) / WINDOW_WIDENING
+    if drt.tail_alpha is not None:
+        onset = tail_onset_hz(f, z, s.drt_tail_ratio)
+        if onset is not None:
+            low = max(low, onset)
+    return low, float(np.max(f)) * WINDOW_WIDENING
 
 
 def _pinned_rejection(pinned: dict[str, Any], others: list[dict[str, Any]], s: EisFitSettings) -> str | None:
