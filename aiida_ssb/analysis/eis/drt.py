@@ -38,8 +38,10 @@ Ciucci (Electrochim. Acta 147 (2014) 470) found GCV among the reliable rules for
 **Peaks.** Local maxima of ``g`` at interior grid points, refined by a parabola through the logarithms of the
 maximum and its neighbours (exact for a Gaussian peak); a peak's resistance is the area of ``gamma`` between the minima that flank it. Peaks holding at
 least ``peak_min_fraction`` of the total polarisation resistance ``integral gamma dy`` count; those whose
-``tau`` lies within the measured window ``[1/(2 pi f_max), 1/(2 pi f_min)]`` widened by half a decade are the
-evidence for the number of arcs (``n_peaks``).
+``tau`` lies within the measured window ``[1/(2 pi f_max), 1/(2 pi f_min)]`` widened by half a decade are
+counted (``n_peaks``). A peak's prominence is its height above the higher of its flanking minima over its height.
+The evidence for the number of arcs in the model choice is the stricter :meth:`DrtResult.resolved_peaks` (above
+the blocking element's onset, :func:`tail_onset_hz`; minimum fraction, prominence and separation).
 """
 
 from __future__ import annotations

@@ -28,9 +28,26 @@ For every spectrum :func:`fit_spectrum` fits each circuit of a candidate family 
 The chosen circuit is the one with the lowest criterion among the candidates that converged, are not
 degenerate and whose residuals are not structured (the one with the fewest parameters among those within 2 of
 the lowest: such differences are not evidence); when none qualifies the best non-degenerate one is chosen
-and flagged. The distribution of relaxation times (:mod:`~aiida_ssb.analysis.eis.drt`) is computed as
-further evidence: its number of peaks in the measured window is stored, and a difference from the chosen
-number of arcs is noted.
+and flagged.
+
+**The DRT as evidence for the number of arcs** (:func:`weigh_drt`). The distribution of relaxation times
+(:mod:`~aiida_ssb.analysis.eis.drt`) of the spectrum is computed before the choice. Its peaks are compared with
+the candidates' arcs in a window of frequencies ``[f_lo, f_hi]``: the measured window widened by half a decade on
+each side, starting above the onset of the blocking element when the DRT models one (``f_lo`` at least the
+highest frequency of the run of lowest frequencies where ``-Im Z > drt_tail_ratio (Re Z - min Re Z)``: there the
+DRT places the misfit of that element in peaks that are not arcs). A local maximum of ``gamma`` in that window
+counts as an arc when it holds at least ``drt_min_fraction`` of the resistance of the maxima there and its
+prominence (height above the higher flanking minimum over height) is at least ``drt_min_prominence``; taken by
+decreasing resistance, a peak within ``drt_min_separation_decades`` of one already counted is part of it (the
+satellite lobes of a depressed arc). Peaks and arcs (at their characteristic frequencies) are counted as a range:
+at least those half a decade inside the window's ends, at most those within half a decade outside them. When the
+DRT's range and the chosen circuit's overlap, they **agree**. Otherwise the DRT's number of arcs is the end of its
+range nearest the circuit's, and among the admissible candidates (converged, not degenerate, unstructured
+residuals) whose range holds it the best is taken (the simplest within 2 of its lowest criterion): when its
+criterion exceeds the chosen one's by at most ``drt_margin`` (the criterion cannot tell them apart) it is chosen
+instead and the reason says so (**changed**; with ``drt_decides`` false it is only flagged); when it exceeds it by
+more, the criterion's choice is kept and flagged ``drt_disagrees`` (**disagrees**); with no such candidate the
+difference is noted (**no_candidate**).
 
 A circuit can be **pinned**: ``circuit`` for every spectrum, or ``circuits`` by selector for some spectra
 (``'cycle_index=0'``, ``'upper_cutoff_v>=4.2'``, ``'temperature_c<0'``, ``'label=FC-01 PEIS 3'``,
@@ -121,6 +138,7 @@ EDGE = math.sqrt(10.0)
 DRT_MARGIN = 6.0
 DRT_MIN_PROMINENCE = 0.2
 DRT_MIN_FRACTION = 0.1
+DRT_MAYBE_FRACTION = 0.02
 DRT_MIN_SEPARATION_DECADES = 1.0
 DRT_TAIL_RATIO = 0.5
 
@@ -179,6 +197,12 @@ class EisFitSettings(FitSettings):
         gt=0,
         lt=1,
         description='a DRT peak counts as an arc when it holds this fraction of the resistance of the peaks compared',
+    )
+    drt_maybe_fraction: float = Field(
+        DRT_MAYBE_FRACTION,
+        gt=0,
+        lt=1,
+        description='DRT peaks holding between this fraction and drt_min_fraction may or may not be arcs',
     )
     drt_min_prominence: float = Field(
         DRT_MIN_PROMINENCE,
@@ -458,14 +482,16 @@ def weigh_drt(
     criterion: str,
     peak_frequencies_hz,
     window_hz: tuple[float, float],
+    maybe_frequencies_hz=(),
     *,
     margin: float = DRT_MARGIN,
     decides: bool = True,
 ) -> tuple[int, dict[str, Any]]:
     """The DRT as evidence for the number of arcs (see the module docstring): ``(index of the chosen score, the
-    comparison)``. ``peak_frequencies_hz`` are the DRT's resolved peaks in ``window_hz``; they and the arcs of each
-    candidate are counted in the window as a range (:func:`_count_in`: near an end an arc or peak may count or
-    not). The DRT agrees with a candidate when the ranges overlap; otherwise the DRT's number of arcs is the end of
+    comparison)``. ``peak_frequencies_hz`` are the DRT's resolved peaks in ``window_hz`` and
+    ``maybe_frequencies_hz`` those resolved with the lower fraction ``drt_maybe_fraction`` (peaks that may or may
+    not be arcs); the peaks and the arcs of each candidate are counted in the window as a range (:func:`_count_in`:
+    near an end an arc or peak may count or not; the DRT's range reaches up to its count of maybe-peaks). The DRT agrees with a candidate when the ranges overlap; otherwise the DRT's number of arcs is the end of
     its range nearest the chosen circuit's. The comparison's ``decision`` is ``agrees``; ``changed`` (the
     admissible candidate with the DRT's number of arcs, its criterion within ``margin`` of the criterion's choice,
     is chosen instead); ``disagrees`` (it is worse by more than ``margin``, or ``decides`` is false: the caller
@@ -473,7 +499,10 @@ def weigh_drt(
     degeneracy and with unstructured residuals). Re-marks the statuses when the choice changes."""
     best = scores[chosen]
     name = criterion.upper()
-    peaks = _count_in(peak_frequencies_hz, window_hz)
+    peaks = (
+        _count_in(peak_frequencies_hz, window_hz)[0],
+        max(_count_in(peak_frequencies_hz, window_hz)[1], _count_in(maybe_frequencies_hz, window_hz)[1]),
+    )
     own = _count_in(best.get('arc_frequencies_hz', ()), window_hz)
     drt_n = peaks[1] if peaks[1] < own[0] else peaks[0]
     comparison: dict[str, Any] = {
@@ -723,7 +752,7 @@ def fit_spectrum(
     family = tuple(s.candidates) if s.candidates else candidate_circuits(cell_format)
     flags: list[str] = []
     notes: list[str] = []
-    drt, peak_hz, window = None, None, (0.0, 0.0)
+    drt, peak_hz, maybe_hz, window = None, None, [], (0.0, 0.0)
     if s.drt_evidence:
         try:
             drt = compute_drt(f, zc)
@@ -731,17 +760,20 @@ def fit_spectrum(
             notes.append(f'no DRT: {exc}')
         else:
             window = _evidence_window(drt, f, zc, s)
-            resolved = drt.resolved_peaks(
-                s.drt_min_fraction, s.drt_min_prominence, s.drt_min_separation_decades, window[0]
+            peak_hz, maybe_hz = (
+                [
+                    p.frequency_hz
+                    for p in drt.resolved_peaks(fraction, s.drt_min_prominence, s.drt_min_separation_decades, window[0])
+                ]
+                for fraction in (s.drt_min_fraction, s.drt_maybe_fraction)
             )
-            peak_hz = [p.frequency_hz for p in resolved]
     comparison = None
     if pinned is None:
         fits, scores = _fit_many(family, f, zc, fit_settings, s)
         index, reason, flags = select_circuit(scores, s.criterion)
         if peak_hz is not None:
             index, comparison = weigh_drt(
-                scores, index, s.criterion, peak_hz, window, margin=s.drt_margin, decides=s.drt_decides
+                scores, index, s.criterion, peak_hz, window, maybe_hz, margin=s.drt_margin, decides=s.drt_decides
             )
             if comparison['decision'] == 'changed':
                 reason = f'{scores[index]["circuit"]}: {comparison["reason"]}'
@@ -773,7 +805,8 @@ def fit_spectrum(
         chosen = pinned_fit
         choice = 'pinned_by_selector' if selector else 'pinned'
         if peak_hz is not None:
-            peaks, own = _count_in(peak_hz, window), _count_in(pinned_score['arc_frequencies_hz'], window)
+            peaks = (_count_in(peak_hz, window)[0], _count_in(maybe_hz, window)[1])
+            own = _count_in(pinned_score['arc_frequencies_hz'], window)
             comparison = {'n_arcs_range': list(peaks), 'circuit_n_arcs_range': list(own), 'window_hz': list(window)}
             if max(peaks[0], own[0]) > min(peaks[1], own[1]):
                 notes.append(
