@@ -40,7 +40,9 @@ counts as an arc when it holds at least ``drt_min_fraction`` of the resistance o
 prominence (height above the higher flanking minimum over height) is at least ``drt_min_prominence``; taken by
 decreasing resistance, a peak within ``drt_min_separation_decades`` of one already counted is part of it (the
 satellite lobes of a depressed arc). Peaks and arcs (at their characteristic frequencies) are counted as a range:
-at least those half a decade inside the window's ends, at most those within half a decade outside them. When the
+at least those half a decade inside the window's ends, at most those within half a decade outside them; the DRT's
+range reaches up to the count with ``drt_maybe_fraction`` in place of ``drt_min_fraction`` (small peaks may be
+arcs). When the
 DRT's range and the chosen circuit's overlap, they **agree**. Otherwise the DRT's number of arcs is the end of its
 range nearest the circuit's, and among the admissible candidates (converged, not degenerate, unstructured
 residuals) whose range holds it the best is taken (the simplest within 2 of its lowest criterion): when its
@@ -491,8 +493,9 @@ def weigh_drt(
     comparison)``. ``peak_frequencies_hz`` are the DRT's resolved peaks in ``window_hz`` and
     ``maybe_frequencies_hz`` those resolved with the lower fraction ``drt_maybe_fraction`` (peaks that may or may
     not be arcs); the peaks and the arcs of each candidate are counted in the window as a range (:func:`_count_in`:
-    near an end an arc or peak may count or not; the DRT's range reaches up to its count of maybe-peaks). The DRT agrees with a candidate when the ranges overlap; otherwise the DRT's number of arcs is the end of
-    its range nearest the chosen circuit's. The comparison's ``decision`` is ``agrees``; ``changed`` (the
+    near an end an arc or peak may count or not; the DRT's range reaches up to its count of maybe-peaks). The DRT
+    agrees with a candidate when the ranges overlap; otherwise the DRT's number of arcs is the end of its range
+    nearest the chosen circuit's. The comparison's ``decision`` is ``agrees``; ``changed`` (the
     admissible candidate with the DRT's number of arcs, its criterion within ``margin`` of the criterion's choice,
     is chosen instead); ``disagrees`` (it is worse by more than ``margin``, or ``decides`` is false: the caller
     flags ``drt_disagrees``); or ``no_candidate`` (no candidate with that number of arcs converged without
