@@ -45,7 +45,8 @@ range reaches up to the count with ``drt_maybe_fraction`` in place of ``drt_min_
 arcs). When the
 DRT's range and the chosen circuit's overlap, they **agree**. Otherwise the DRT's number of arcs is the end of its
 range nearest the circuit's, and among the admissible candidates (converged, not degenerate, unstructured
-residuals) whose range holds it the best is taken (the simplest within 2 of its lowest criterion): when its
+residuals) with another number of arcs in all whose range holds it the best is taken (the simplest within 2 of
+its lowest criterion): when its
 criterion exceeds the chosen one's by at most ``drt_margin`` (the criterion cannot tell them apart) it is chosen
 instead and the reason says so (**changed**; with ``drt_decides`` false it is only flagged); when it exceeds it by
 more, the criterion's choice is kept and flagged ``drt_disagrees`` (**disagrees**); with no such candidate the
@@ -525,8 +526,16 @@ def weigh_drt(
         comparison['reason'] = f'{shows}, as {best["circuit"]}'
         return chosen, comparison
     admissible = []
+    n_arcs = len(best.get('arc_frequencies_hz', ()))
     for i, sc in enumerate(scores):
-        if sc.get('success') and not sc['degenerate'] and not sc['structured']:
+        # a candidate with as many arcs in all differs in where an arc lies (e.g. above the window, as R0), not in
+        # the number of arcs: the DRT is no evidence for that
+        if (
+            sc.get('success')
+            and not sc['degenerate']
+            and not sc['structured']
+            and len(sc.get('arc_frequencies_hz', ())) != n_arcs
+        ):
             theirs = _count_in(sc.get('arc_frequencies_hz', ()), window_hz)
             if theirs[0] <= drt_n <= theirs[1]:
                 admissible.append(i)
