@@ -158,7 +158,7 @@ def _bulk_error(result, s) -> float:
     return abs(fitted / s.values['R1'] - 1)
 
 
-def batch(n: int) -> None:
+def batch(n: int, criterion: str = 'bic') -> None:
     """The batch with the DRT weighed in (``drt_decides``, the default) and, on the same spectra, the criterion's
     choice alone (before the DRT: ``drt_comparison['criterion_choice']``; where the DRT changed the choice the
     spectrum is fitted again with ``drt_decides=False`` for the bulk resistance of that choice)."""
@@ -174,6 +174,7 @@ def batch(n: int) -> None:
             'cell_format': 'blocking_pellet' if pellet else 'full',
             'thickness_cm': s.thickness_cm,
             'area_cm2': s.area_cm2,
+            'criterion': criterion,
         }
         result = fit_spectrum(s.frequency_hz, s.z, **geometry)
         truth = (s.circuit, visible_circuit(s))
@@ -202,7 +203,10 @@ def batch(n: int) -> None:
             s_errors.append(abs(sigma / s.conductivity_s_cm - 1))
     dt = time.perf_counter() - t0
     r_errors, r_errors_before, s_errors = np.array(r_errors), np.array(r_errors_before), np.array(s_errors)
-    print(f'\nBatch of {n} known-answer spectra with model choice: {dt:.0f} s, {1e3 * dt / n:.0f} ms per spectrum')
+    print(
+        f'\nBatch of {n} known-answer spectra with model choice ({criterion.upper()}): {dt:.0f} s, '
+        f'{1e3 * dt / n:.0f} ms per spectrum'
+    )
     print(
         f'  generating circuit (or what the window shows of it) chosen: {right}/{n} = {100 * right / n:.1f} % '
         f'(the criterion alone, before the DRT decides: {right_before}/{n} = {100 * right_before / n:.1f} %)'
@@ -235,6 +239,7 @@ def main(argv=None) -> None:
     parser.add_argument('--quick', action='store_true', help='fewer runs and a 100-spectrum batch')
     parser.add_argument('--n', type=int, default=None, help='spectra in the batch (default 1,000; 100 with --quick)')
     parser.add_argument('--no-batch', action='store_true', help='only the one-spectrum timings')
+    parser.add_argument('--criterion', choices=('bic', 'aicc'), default='bic', help='criterion of the batch')
     args = parser.parse_args(argv)
     import scipy
 
@@ -243,7 +248,7 @@ def main(argv=None) -> None:
     )
     one_spectrum(3 if args.quick else 7)
     if not args.no_batch:
-        batch(args.n or (100 if args.quick else 1000))
+        batch(args.n or (100 if args.quick else 1000), args.criterion)
 
 
 if __name__ == '__main__':
