@@ -12,7 +12,9 @@ Run: ``.venv/bin/python benchmarks/bench_eis_model.py [--quick] [--n N]``
 * A batch of known-answer spectra with model choice (default 1,000): pellets with 1, 2 or 3 arcs at random
   temperatures between -20 and 100 C (the bulk arc leaves the window when hot), full cells before and after
   cycling, noise 0.2-1 %. Reported: how often the generating circuit (or what the window shows of it) is chosen,
-  the errors of R_bulk and sigma where the bulk arc's apex is inside the window, the time per spectrum.
+  with the DRT weighed in and by the criterion alone on the same spectra, the spectra whose choice the DRT changed
+  (right and wrong) or flagged, the errors of R_bulk and sigma where the bulk arc's apex is inside the window, the
+  time per spectrum.
 
 BLAS threads are limited to one (``OPENBLAS_NUM_THREADS=1``) unless set: the matrices are small and threads only
 contend on the shared machine.
@@ -150,45 +152,85 @@ def family(n: int, seed: int = 0) -> list:
     return spectra[:n]
 
 
-def batch(n: int) -> None:
+def _bulk_error(result, s) -> float:
+    bulk = [e for e, r in result.roles.roles.items() if r == 'bulk' and e.startswith('R')]
+    fitted = sum(result.fit.values[e] for e in bulk) if bulk else np.nan
+    return abs(fitted / s.values['R1'] - 1)
+
+
+def batch(n: int, criterion: str = 'bic') -> None:
+    """The batch with the DRT weighed in (``drt_decides``, the default) and, on the same spectra, the criterion's
+    choice alone (before the DRT: ``drt_comparison['criterion_choice']``; where the DRT changed the choice the
+    spectrum is fitted again with ``drt_decides=False`` for the bulk resistance of that choice)."""
     spectra = family(n)
-    right = in_window = 0
-    r_errors, s_errors, wrong = [], [], []
+    right = right_before = in_window = 0
+    r_errors, r_errors_before, s_errors, wrong, changed = [], [], [], [], []
+    decisions: dict[str, int] = {}
+    flagged = {'right': 0, 'wrong': 0}
     t0 = time.perf_counter()
     for s in spectra:
         pellet = s.thickness_cm is not None
-        result = fit_spectrum(
-            s.frequency_hz,
-            s.z,
-            cell_format='blocking_pellet' if pellet else 'full',
-            thickness_cm=s.thickness_cm,
-            area_cm2=s.area_cm2,
-        )
-        if result.fit.circuit in (s.circuit, visible_circuit(s)):
-            right += 1
-        else:
+        geometry = {
+            'cell_format': 'blocking_pellet' if pellet else 'full',
+            'thickness_cm': s.thickness_cm,
+            'area_cm2': s.area_cm2,
+            'criterion': criterion,
+        }
+        result = fit_spectrum(s.frequency_hz, s.z, **geometry)
+        truth = (s.circuit, visible_circuit(s))
+        comparison = result.drt_comparison or {}
+        decision = comparison.get('decision', 'no DRT')
+        decisions[decision] = decisions.get(decision, 0) + 1
+        before = comparison.get('criterion_choice', result.fit.circuit)
+        is_right = result.fit.circuit in truth
+        right += is_right
+        right_before += before in truth
+        if decision == 'disagrees':
+            flagged['right' if is_right else 'wrong'] += 1
+        if not is_right:
             wrong.append((s.circuit, s.temperature_c, result.fit.circuit))
+        old = None
+        if decision == 'changed':
+            old = fit_spectrum(s.frequency_hz, s.z, drt_decides=False, **geometry)
+            changed.append((s.circuit, s.temperature_c, before, result.fit.circuit, is_right, comparison))
         if pellet and s.in_window('R1'):
             in_window += 1
-            bulk = [e for e, r in result.roles.roles.items() if r == 'bulk' and e.startswith('R')]
-            fitted = sum(result.fit.values[e] for e in bulk) if bulk else np.nan
-            r_errors.append(abs(fitted / s.values['R1'] - 1))
+            r_errors.append(_bulk_error(result, s))
+            r_errors_before.append(_bulk_error(old or result, s))
             sigma = conductivity_of_spectrum(
                 s.frequency_hz, s.z, fit=result.to_dict(), thickness_cm=s.thickness_cm, area_cm2=s.area_cm2
             ).conductivity_s_cm
             s_errors.append(abs(sigma / s.conductivity_s_cm - 1))
     dt = time.perf_counter() - t0
-    r_errors, s_errors = np.array(r_errors), np.array(s_errors)
-    print(f'\nBatch of {n} known-answer spectra with model choice: {dt:.0f} s, {1e3 * dt / n:.0f} ms per spectrum')
-    print(f'  generating circuit (or what the window shows of it) chosen: {right}/{n} = {100 * right / n:.1f} %')
-    if r_errors.size:
+    r_errors, r_errors_before, s_errors = np.array(r_errors), np.array(r_errors_before), np.array(s_errors)
+    print(
+        f'\nBatch of {n} known-answer spectra with model choice ({criterion.upper()}): {dt:.0f} s, '
+        f'{1e3 * dt / n:.0f} ms per spectrum'
+    )
+    print(
+        f'  generating circuit (or what the window shows of it) chosen: {right}/{n} = {100 * right / n:.1f} % '
+        f'(the criterion alone, before the DRT decides: {right_before}/{n} = {100 * right_before / n:.1f} %)'
+    )
+    print('  DRT against the criterion: ' + ', '.join(f'{k} {v}' for k, v in sorted(decisions.items())))
+    print(
+        f'  changed by the DRT: {len(changed)} ({sum(c[4] for c in changed)} to the right circuit, '
+        f'{sum(not c[4] for c in changed)} to a wrong one); flagged drt_disagrees: {sum(flagged.values())} '
+        f'({flagged["wrong"]} of them with a wrong choice)'
+    )
+    for circuit, t_c, old_choice, new_choice, ok, comparison in changed:
         print(
-            f'  apex of the bulk arc in the window ({in_window} pellets): |R_bulk error| median '
-            f'{100 * np.median(r_errors):.2f} %, 99th percentile {100 * np.percentile(r_errors, 99):.2f} %, max '
-            f'{100 * np.nanmax(r_errors):.2f} %; within 2 %: {np.mean(r_errors <= 0.02) * 100:.1f} %; sigma within 2 %: '
-            f'{np.mean(s_errors <= 0.02) * 100:.1f} %'
+            f'    {"right" if ok else "WRONG"}: {circuit} at {t_c} C: {old_choice} -> {new_choice} (DRT '
+            f'{comparison["n_arcs"]} arcs, criterion difference {comparison["criterion_difference"]:+.1f})'
         )
-    for item in wrong[:10]:
+    if r_errors.size:
+        for label, errors in (('', r_errors), (' (criterion alone)', r_errors_before)):
+            print(
+                f'  apex of the bulk arc in the window ({in_window} pellets){label}: |R_bulk error| median '
+                f'{100 * np.median(errors):.2f} %, 99th percentile {100 * np.percentile(errors, 99):.2f} %, max '
+                f'{100 * np.nanmax(errors):.2f} %; within 2 %: {np.mean(errors <= 0.02) * 100:.1f} %'
+            )
+        print(f'  sigma within 2 %: {np.mean(s_errors <= 0.02) * 100:.1f} %')
+    for item in wrong[:20]:
         print(f'  not chosen: {item[0]} at {item[1]} C -> {item[2]}')
 
 
@@ -197,6 +239,7 @@ def main(argv=None) -> None:
     parser.add_argument('--quick', action='store_true', help='fewer runs and a 100-spectrum batch')
     parser.add_argument('--n', type=int, default=None, help='spectra in the batch (default 1,000; 100 with --quick)')
     parser.add_argument('--no-batch', action='store_true', help='only the one-spectrum timings')
+    parser.add_argument('--criterion', choices=('bic', 'aicc'), default='bic', help='criterion of the batch')
     args = parser.parse_args(argv)
     import scipy
 
@@ -205,7 +248,7 @@ def main(argv=None) -> None:
     )
     one_spectrum(3 if args.quick else 7)
     if not args.no_batch:
-        batch(args.n or (100 if args.quick else 1000))
+        batch(args.n or (100 if args.quick else 1000), args.criterion)
 
 
 if __name__ == '__main__':

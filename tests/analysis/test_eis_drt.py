@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from aiida_ssb.analysis.eis.drt import DrtSettings, compute_drt
+from aiida_ssb.analysis.eis.drt import DrtSettings, compute_drt, tail_onset_hz
 from aiida_ssb.exceptions import SettingsError
 
 F = np.logspace(6, -1, 70)
@@ -91,3 +91,24 @@ def test_settings_are_validated_and_the_grid_follows_them():
         compute_drt(F, z, points_per_decade=1)
     with pytest.raises(SettingsError, match='known: points_per_decade'):
         DrtSettings.resolve({'lambda': 1.0})
+
+
+def test_resolved_peaks_above_the_blocking_electrode():
+    """Two arcs three decades apart and a blocking electrode that is not one CPE (two exponents): the onset of the
+    electrode lies below the second arc, the shoulder the electrode leaves beside it (prominence near 0) does not
+    count, the two arcs do; merged within four decades they are one."""
+    electrode = 1 / (3e-5 * (1j * W) ** 0.85) + 1 / (3e-4 * (1j * W) ** 0.9)
+    z = noisy(zarc(500, 1e-6, 0.92) + zarc(1500, 1e-3, 0.85) + electrode, 0.005, 3)
+    result = compute_drt(F, z)
+    onset = tail_onset_hz(F, z, 0.5)
+    assert 1.0 < onset < 1 / (2 * np.pi * 1e-3) / 10
+    assert tail_onset_hz(F, zarc(1500, 1e-3, 0.85), 0.5) is None  # no blocking element
+    resolved = result.resolved_peaks(0.1, 0.2, 1.0, onset)
+    assert [p.tau_s for p in resolved] == pytest.approx([1e-6, 1e-3], rel=0.15), [p.to_dict() for p in result.maxima]
+    assert all(p.prominence > 0.5 for p in resolved)
+    shoulders = [p for p in result.maxima if p.frequency_hz > onset and p.prominence < 0.2]
+    assert shoulders and not set(map(id, shoulders)) & set(map(id, resolved))
+    assert all(0 <= p.prominence <= 1 for p in result.maxima)
+    assert len(result.maxima) >= len(result.peaks) >= len(resolved)
+    assert len(result.resolved_peaks(0.1, 0.2, 2.0, onset)) == 2
+    assert len(result.resolved_peaks(0.1, 0.2, 4.0, onset)) == 1

@@ -19,7 +19,9 @@ from aiida_ssb.analysis.eis.model import (
     information_criteria,
     parse_selector,
     residual_structure,
+    select_circuit,
     selector_matches,
+    weigh_drt,
 )
 from aiida_ssb.analysis.eis.synthetic import full_cell_series, pellet_series, visible_circuit
 from aiida_ssb.exceptions import SettingsError
@@ -158,3 +160,118 @@ def test_information_criteria_penalise_parameters():
     assert ic['bic'] == pytest.approx(140 * math.log(1 / 140) + 5 * math.log(140))
     assert ic['aicc'] == pytest.approx(140 * math.log(1 / 140) + 10 + 60 / 134)
     assert set(PELLET_FAMILY) >= {'p(R1,CPE1)-CPE2', 'R0-CPE1', 'R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)-CPE4'}
+
+
+# --------------------------------------------------------------------------------- the DRT weighed in the choice
+
+
+def _candidate(circuit, bic, arcs_hz, n_parameters, **status):
+    return {
+        'circuit': circuit,
+        'bic': bic,
+        'aicc': bic,
+        'n_parameters': n_parameters,
+        'arc_frequencies_hz': arcs_hz,
+        'residual_p': 0.5,
+        'success': True,
+        'structured': False,
+        'degenerate': None,
+        **status,
+    }
+
+
+WINDOW_HZ = (1.0, 1e6)  # arcs and peaks from 3.2 Hz to 320 kHz count, within half a decade of the ends they may
+
+
+def _two_candidates(difference):
+    return [
+        _candidate('p(R1,CPE1)-CPE2', -1000.0, [1e4], 5),
+        _candidate('p(R1,CPE1)-p(R2,CPE2)-CPE3', -1000.0 + difference, [1e4, 100.0], 8),
+    ]
+
+
+def test_drt_decides_between_candidates_the_criterion_cannot_tell_apart():
+    scores = _two_candidates(3.0)  # the two-arc circuit is 3 worse: within the margin (6)
+    assert select_circuit(scores, 'bic')[0] == 0  # the criterion alone: the simpler circuit
+    index, comparison = weigh_drt(scores, 0, 'bic', [1.1e4, 95.0], WINDOW_HZ)
+    assert index == 1 and comparison['decision'] == 'changed'
+    assert comparison['criterion_choice'] == 'p(R1,CPE1)-CPE2' and comparison['n_arcs'] == 2
+    assert comparison['criterion_difference'] == pytest.approx(3.0)
+    assert comparison['reason'].startswith('chosen by the DRT: the DRT shows 2 arc(s)')
+    assert scores[1]['status'] == 'chosen'
+    assert scores[0]['status'] == 'BIC lower by 3.0; 1 arc(s) where the DRT shows 2'
+    # only the flag when the DRT may not decide
+    index, comparison = weigh_drt(_two_candidates(3.0), 0, 'bic', [1.1e4, 95.0], WINDOW_HZ, decides=False)
+    assert index == 0 and comparison['decision'] == 'disagrees'
+
+
+def test_drt_disagreeing_beyond_the_margin_keeps_the_choice():
+    scores = _two_candidates(25.0)
+    assert select_circuit(scores, 'bic')[0] == 0
+    index, comparison = weigh_drt(scores, 0, 'bic', [1.1e4, 95.0], WINDOW_HZ, margin=6.0)
+    assert index == 0 and comparison['decision'] == 'disagrees'
+    assert comparison['candidate'] == 'p(R1,CPE1)-p(R2,CPE2)-CPE3'
+    assert 'higher by 25.0 (margin 6)' in comparison['reason']
+    assert scores[0]['status'] == 'chosen'
+
+
+def test_drt_agreement_near_the_window_ends_and_without_an_admissible_candidate():
+    # a peak 2 MHz, within half a decade above the window: it may be the 1e4 Hz circuit's second arc or not
+    index, comparison = weigh_drt(_two_candidates(3.0), 0, 'bic', [1.1e4, 2e6], WINDOW_HZ)
+    assert index == 0 and comparison['decision'] == 'agrees' and comparison['n_arcs_range'] == [1, 2]
+    # the DRT's two arcs have no candidate whose residuals are unstructured: noted, not decided
+    scores = _two_candidates(3.0)
+    scores[1]['structured'] = True
+    index, comparison = weigh_drt(scores, 0, 'bic', [1.1e4, 95.0], WINDOW_HZ)
+    assert index == 0 and comparison['decision'] == 'no_candidate'
+
+
+def _pellet_fit(spectrum, **settings):
+    return fit_spectrum(
+        spectrum.frequency_hz,
+        spectrum.z,
+        cell_format='blocking_pellet',
+        thickness_cm=spectrum.thickness_cm,
+        area_cm2=spectrum.area_cm2,
+        **settings,
+    )
+
+
+def test_drt_decides_a_pellet_the_criterion_cannot_tell():
+    """Spectrum 274 of the benchmark's batch: one arc and the electrode at 51 C. AICc (which penalises parameters
+    less than BIC) prefers a second arc by 2.3, no evidence either way; the DRT shows one arc, so the one-arc
+    circuit is chosen, and it is the generating circuit."""
+    (spectrum,) = pellet_series(
+        1, [51.353662079280795], noise=0.00827104753039516, seed=662284945, sigma_25c_s_cm=1.6256417396232884e-05
+    )
+    result = _pellet_fit(spectrum, criterion='aicc')
+    comparison = result.drt_comparison
+    assert comparison['decision'] == 'changed', comparison
+    assert comparison['criterion_choice'] == 'p(R1,CPE1)-p(R2,CPE2)-CPE3' != spectrum.circuit
+    assert comparison['n_arcs'] == 1 and 0 < comparison['criterion_difference'] <= 6.0
+    assert result.fit.circuit == spectrum.circuit == 'p(R1,CPE1)-CPE2'
+    assert result.reason.startswith('p(R1,CPE1)-CPE2: chosen by the DRT: the DRT shows 1 arc(s) in the window')
+    assert result.quality == 'good' and result.to_dict()['drt_comparison'] == comparison
+    assert result.fit.values['R1'] == pytest.approx(spectrum.values['R1'], rel=0.02)
+    # the criterion alone (the DRT only flags): the two-arc circuit, flagged
+    alone = _pellet_fit(spectrum, criterion='aicc', drt_decides=False)
+    assert alone.fit.circuit == 'p(R1,CPE1)-p(R2,CPE2)-CPE3'
+    assert [flag['flag'] for flag in alone.flags] == ['drt_disagrees']
+
+
+def test_drt_disagreeing_strongly_is_flagged():
+    """Spectrum 189 of the benchmark's batch: a hot pellet whose one arc lies at 130 MHz, more than a decade above
+    the window (10 MHz); the DRT shows its flank as a peak at 1.6 MHz. The only admissible candidate with an arc
+    there is worse by more than the margin: the criterion's choice (the generating circuit) is kept and flagged."""
+    (spectrum,) = pellet_series(
+        1, [65.55874491104265], noise=0.00887878022037367, seed=405277570, sigma_25c_s_cm=0.00026226442895522947
+    )
+    result = _pellet_fit(spectrum)
+    comparison = result.drt_comparison
+    assert comparison['decision'] == 'disagrees' and comparison['criterion_difference'] > 6.0, comparison
+    assert result.fit.circuit == spectrum.circuit
+    assert result.quality == 'flagged'
+    (flag,) = result.flags
+    assert flag['flag'] == 'drt_disagrees'
+    assert flag['reason'].startswith('DRT disagrees: the DRT shows 1 arc(s) in the window, p(R1,CPE1)-CPE2 has 0')
+    assert "the criterion's choice is kept" in flag['reason']

@@ -38,8 +38,10 @@ Ciucci (Electrochim. Acta 147 (2014) 470) found GCV among the reliable rules for
 **Peaks.** Local maxima of ``g`` at interior grid points, refined by a parabola through the logarithms of the
 maximum and its neighbours (exact for a Gaussian peak); a peak's resistance is the area of ``gamma`` between the minima that flank it. Peaks holding at
 least ``peak_min_fraction`` of the total polarisation resistance ``integral gamma dy`` count; those whose
-``tau`` lies within the measured window ``[1/(2 pi f_max), 1/(2 pi f_min)]`` widened by half a decade are the
-evidence for the number of arcs (``n_peaks``).
+``tau`` lies within the measured window ``[1/(2 pi f_max), 1/(2 pi f_min)]`` widened by half a decade are
+counted (``n_peaks``). A peak's prominence is its height above the higher of its flanking minima over its height.
+The evidence for the number of arcs in the model choice is the stricter :meth:`DrtResult.resolved_peaks` (above
+the blocking element's onset, :func:`tail_onset_hz`; minimum fraction, prominence and separation).
 """
 
 from __future__ import annotations
@@ -56,9 +58,12 @@ from pydantic import Field
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
 from aiida_ssb.analysis.settings import Settings
 
-__all__ = ['DrtPeak', 'DrtResult', 'DrtSettings', 'compute_drt']
+__all__ = ['WINDOW_WIDENING', 'DrtPeak', 'DrtResult', 'DrtSettings', 'compute_drt', 'tail_onset_hz']
 
 LAMBDA_GRID = np.logspace(-10.0, 2.0, 49)
+#: the measured window of time constants ``[1/(2 pi f_max), 1/(2 pi f_min)]`` is widened by this factor (half a
+#: decade) on each side for a peak to count as inside it
+WINDOW_WIDENING = math.sqrt(10.0)
 _SUBSTEPS = 8
 
 
@@ -97,6 +102,7 @@ class DrtPeak:
     fraction: float
     gamma_ohm: float
     in_window: bool
+    prominence: float = 1.0
 
     @property
     def frequency_hz(self) -> float:
@@ -109,6 +115,7 @@ class DrtPeak:
             'resistance_ohm': self.resistance_ohm,
             'fraction': self.fraction,
             'in_window': self.in_window,
+            'prominence': self.prominence,
         }
 
 
@@ -132,11 +139,44 @@ class DrtResult:
     z_fit: np.ndarray
     parameters: dict[str, Any]
     flags: list[dict[str, str]]
+    #: every local maximum of the distribution, significant or not (for :meth:`resolved_peaks`)
+    maxima: list[DrtPeak] = dataclasses.field(default_factory=list)
 
     @property
     def n_peaks(self) -> int:
         """Significant peaks within the measured window (the evidence for the number of arcs)."""
         return sum(p.in_window for p in self.peaks)
+
+    def resolved_peaks(
+        self,
+        min_fraction: float,
+        min_prominence: float,
+        min_separation_decades: float,
+        lowest_hz: float | None = None,
+    ) -> list[DrtPeak]:
+        """The peaks that count as arcs (the evidence of the model choice). Among the local maxima in the window
+        whose frequency ``1/(2 pi tau)`` is not below ``lowest_hz``: those holding at least ``min_fraction`` of these
+        maxima's resistance and whose prominence (height above the higher of the two flanking minima, as a
+        fraction of the height) is at least ``min_prominence``; then, by decreasing resistance, a peak closer than
+        ``min_separation_decades`` in ``log10 tau`` to one already counted is part of that arc (the satellite lobes
+        of a depressed arc).
+
+        :param lowest_hz: e.g. :func:`tail_onset_hz`: below it the blocking element dominates and the distribution
+            cannot tell an arc from it.
+        """
+        pool = [
+            p for p in self.maxima or self.peaks if p.in_window and (lowest_hz is None or p.frequency_hz >= lowest_hz)
+        ]
+        total = sum(p.resistance_ohm for p in pool)
+        candidates = sorted(
+            (p for p in pool if p.resistance_ohm >= min_fraction * total and p.prominence >= min_prominence),
+            key=lambda p: -p.resistance_ohm,
+        )
+        kept: list[DrtPeak] = []
+        for peak in candidates:
+            if all(abs(math.log10(peak.tau_s / other.tau_s)) >= min_separation_decades for other in kept):
+                kept.append(peak)
+        return sorted(kept, key=lambda p: p.tau_s)
 
     @property
     def rms_residual_rel(self) -> float:
@@ -259,21 +299,35 @@ def _peaks(
         while right < g.size - 1 and g[right + 1] <= g[right]:
             right += 1
         area = float(np.sum(g[left : right + 1]) - 0.5 * g[left] * (left > 0) - 0.5 * g[right] * (right < g.size - 1))
+        prominence = float((g[k] - max(g[left], g[right])) / g[k])
         # a parabola through log gamma (exact for a Gaussian peak), or through gamma where a neighbour is 0
         h = np.log(g[k - 1 : k + 2]) if np.all(g[k - 1 : k + 2] > 0) else g[k - 1 : k + 2]
         denominator = h[0] - 2.0 * h[1] + h[2]
         shift = 0.5 * (h[0] - h[2]) / denominator if denominator < 0 else 0.0
-        found.append((y[k] + float(np.clip(shift, -0.5, 0.5)) * step, area * step, float(g[k])))
-    interior = sum(area for _, area, _ in found)
-    peaks: list[DrtPeak] = []
-    for y_peak, area, height in found:
+        found.append((y[k] + float(np.clip(shift, -0.5, 0.5)) * step, area * step, float(g[k]), prominence))
+    interior = sum(item[1] for item in found)
+    maxima: list[DrtPeak] = []
+    for y_peak, area, height, prominence in found:
         fraction = area / interior if interior > 0 else 0.0
-        if fraction < min_fraction:
-            continue
         tau = math.exp(y_peak)
-        in_window = window[0] / math.sqrt(10.0) <= tau <= window[1] * math.sqrt(10.0)
-        peaks.append(DrtPeak(tau, area, fraction, height, bool(in_window)))
-    return peaks, total
+        in_window = window[0] / WINDOW_WIDENING <= tau <= window[1] * WINDOW_WIDENING
+        maxima.append(DrtPeak(tau, area, fraction, height, bool(in_window), prominence))
+    return [p for p in maxima if p.fraction >= min_fraction], maxima, total
+
+
+def tail_onset_hz(frequency_hz, z, ratio: float) -> float | None:
+    """Where the low-frequency element (a blocking electrode's CPE) takes over: the highest frequency of the run of
+    lowest frequencies where ``-Im Z > ratio (Re Z - min Re Z)``; None when the lowest frequency is not in such a
+    run. Below it the DRT places the misfit of that element in peaks that are not arcs."""
+    f = np.asarray(frequency_hz, dtype=float)
+    zc = np.asarray(z, dtype=complex)
+    order = np.argsort(f)
+    f, zc = f[order], zc[order]
+    dominated = -zc.imag > ratio * (zc.real - float(np.min(zc.real)))
+    run = 0
+    while run < f.size and dominated[run]:
+        run += 1
+    return float(f[run - 1]) if run else None
 
 
 def compute_drt(
@@ -352,7 +406,7 @@ def compute_drt(
     g = x[extra:]
     z_fit = a @ x
     window = (1.0 / omega[0], 1.0 / omega[-1])
-    peaks, total = _peaks(y, g, step, window, s.peak_min_fraction)
+    peaks, maxima, total = _peaks(y, g, step, window, s.peak_min_fraction)
     values = dict(zip(names, x[:extra]))
     return DrtResult(
         tau_s=np.exp(y),
@@ -365,6 +419,7 @@ def compute_drt(
         lambda_rule=rule,
         gcv=gcv,
         peaks=peaks,
+        maxima=maxima,
         polarisation_resistance_ohm=total,
         frequency_hz=f,
         z=zd,

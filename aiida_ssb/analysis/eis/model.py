@@ -28,9 +28,29 @@ For every spectrum :func:`fit_spectrum` fits each circuit of a candidate family 
 The chosen circuit is the one with the lowest criterion among the candidates that converged, are not
 degenerate and whose residuals are not structured (the one with the fewest parameters among those within 2 of
 the lowest: such differences are not evidence); when none qualifies the best non-degenerate one is chosen
-and flagged. The distribution of relaxation times (:mod:`~aiida_ssb.analysis.eis.drt`) is computed as
-further evidence: its number of peaks in the measured window is stored, and a difference from the chosen
-number of arcs is noted.
+and flagged.
+
+**The DRT as evidence for the number of arcs** (:func:`weigh_drt`). The distribution of relaxation times
+(:mod:`~aiida_ssb.analysis.eis.drt`) of the spectrum is computed before the choice. Its peaks are compared with
+the candidates' arcs in a window of frequencies ``[f_lo, f_hi]``: the measured window widened by half a decade on
+each side, starting above the onset of the blocking element when the DRT models one (``f_lo`` at least the
+highest frequency of the run of lowest frequencies where ``-Im Z > drt_tail_ratio (Re Z - min Re Z)``: there the
+DRT places the misfit of that element in peaks that are not arcs). A local maximum of ``gamma`` in that window
+counts as an arc when it holds at least ``drt_min_fraction`` of the resistance of the maxima there and its
+prominence (height above the higher flanking minimum over height) is at least ``drt_min_prominence``; taken by
+decreasing resistance, a peak within ``drt_min_separation_decades`` of one already counted is part of it (the
+satellite lobes of a depressed arc). Peaks and arcs (at their characteristic frequencies) are counted as a range:
+at least those half a decade inside the window's ends, at most those within half a decade outside them; the DRT's
+range reaches up to the count with ``drt_maybe_fraction`` in place of ``drt_min_fraction`` (small peaks may be
+arcs). When the
+DRT's range and the chosen circuit's overlap, they **agree**. Otherwise the DRT's number of arcs is the end of its
+range nearest the circuit's, and among the admissible candidates (converged, not degenerate, unstructured
+residuals) with another number of arcs in all whose range holds it the best is taken (the simplest within 2 of
+its lowest criterion): when its
+criterion exceeds the chosen one's by at most ``drt_margin`` (the criterion cannot tell them apart) it is chosen
+instead and the reason says so (**changed**; with ``drt_decides`` false it is only flagged); when it exceeds it by
+more, the criterion's choice is kept and flagged ``drt_disagrees`` (**disagrees**); with no such candidate the
+difference is noted (**no_candidate**).
 
 A circuit can be **pinned**: ``circuit`` for every spectrum, or ``circuits`` by selector for some spectra
 (``'cycle_index=0'``, ``'upper_cutoff_v>=4.2'``, ``'temperature_c<0'``, ``'label=FC-01 PEIS 3'``,
@@ -58,7 +78,7 @@ from numpy.typing import ArrayLike
 from pydantic import Field, field_validator
 
 from aiida_ssb.analysis.eis.circuit import Circuit
-from aiida_ssb.analysis.eis.drt import DrtResult, compute_drt
+from aiida_ssb.analysis.eis.drt import WINDOW_WIDENING, DrtResult, compute_drt, tail_onset_hz
 from aiida_ssb.analysis.eis.fit import EisFitResult, FitSettings, fit_circuit, prepare_spectrum
 from aiida_ssb.analysis.eis.roles import RoleAssignment, arcs_of, assign_roles, circuit_blocks
 from aiida_ssb.exceptions import AnalysisError, SettingsError
@@ -73,6 +93,7 @@ __all__ = [
     'information_criteria',
     'residual_structure',
     'select_circuit',
+    'weigh_drt',
 ]
 
 #: blocking pellet: 0-3 arcs, with or without a series resistance, with or without the electrode element
@@ -114,11 +135,23 @@ PARSIMONY = 2.0
 #: how many candidates (the best after screening) are fitted again with the full settings
 REFINED = 3
 
+#: arcs within this factor (half a decade) of an end of the DRT's window may or may not show as peaks in it
+EDGE = math.sqrt(10.0)
+
+#: defaults of the DRT evidence (measured on the benchmark's batch, see the docs)
+DRT_MARGIN = 6.0
+DRT_MIN_PROMINENCE = 0.2
+DRT_MIN_FRACTION = 0.1
+DRT_MAYBE_FRACTION = 0.02
+DRT_MIN_SEPARATION_DECADES = 1.0
+DRT_TAIL_RATIO = 0.5
+
 _FLAG_TEXT = {
     'residual_structure': 'the residuals keep their sign over ranges of frequency: an arc or element is missing',
     'no_admissible_candidate': 'no candidate circuit converged without degeneracy and structure',
     'pinned_circuit_rejected': 'the evidence rejects the pinned circuit',
     'parameters_at_bounds': 'parameters at their resolvability bounds: the data do not determine them',
+    'drt_disagrees': 'the DRT shows another number of arcs than the chosen circuit',
 }
 
 
@@ -152,6 +185,48 @@ class EisFitSettings(FitSettings):
     )
     compare_pinned: bool = Field(True, description='fit the candidate family beside a pinned circuit, as evidence')
     drt_evidence: bool = Field(True, description='compute the DRT of each spectrum as evidence for the number of arcs')
+    drt_decides: bool = Field(
+        True,
+        description='choose the candidate with the number of arcs the DRT shows when its criterion is within '
+        'drt_margin of the chosen one (false: only flag the disagreement)',
+    )
+    drt_margin: float = Field(
+        DRT_MARGIN,
+        ge=0,
+        description='criterion difference within which the DRT decides the number of arcs; beyond it a disagreement '
+        'is flagged drt_disagrees',
+    )
+    drt_min_fraction: float = Field(
+        DRT_MIN_FRACTION,
+        gt=0,
+        lt=1,
+        description='a DRT peak counts as an arc when it holds this fraction of the resistance of the peaks compared',
+    )
+    drt_maybe_fraction: float = Field(
+        DRT_MAYBE_FRACTION,
+        gt=0,
+        lt=1,
+        description='DRT peaks holding between this fraction and drt_min_fraction may or may not be arcs',
+    )
+    drt_min_prominence: float = Field(
+        DRT_MIN_PROMINENCE,
+        gt=0,
+        le=1,
+        description='a DRT peak counts as an arc when it rises above the higher of its flanking minima by this '
+        'fraction of its height',
+    )
+    drt_tail_ratio: float = Field(
+        DRT_TAIL_RATIO,
+        gt=0,
+        description='below the frequency where -Im Z exceeds this times Re Z - R_s (the blocking element takes over) '
+        'DRT peaks and arcs are not compared',
+    )
+    drt_min_separation_decades: float = Field(
+        DRT_MIN_SEPARATION_DECADES,
+        ge=0,
+        le=3,
+        description='DRT peaks closer than this in log10(tau) to a larger counted peak are one arc',
+    )
     max_chi2_over_z: float = Field(0.02, gt=0, description='fits above this chi2/|Z| are rejected (not accepted)')
 
     @field_validator('circuit')
@@ -321,6 +396,16 @@ def _degeneracy(fit: EisFitResult) -> str | None:
     return None
 
 
+def _count_in(frequencies_hz, window_hz: tuple[float, float]) -> tuple[int, int]:
+    """How many of these arc (or DRT peak) frequencies lie in ``window_hz``: at least those half a decade inside the
+    window's ends, at most those within half a decade outside them (an arc and its peak near an end may fall on
+    either side of it)."""
+    low, high = window_hz
+    firm = sum(low * EDGE <= fc <= high / EDGE for fc in frequencies_hz)
+    loose = sum(low / EDGE <= fc <= high * EDGE for fc in frequencies_hz)
+    return firm, loose
+
+
 def _score(fit: EisFitResult, s: EisFitSettings) -> dict[str, Any]:
     structure = residual_structure(fit.residual_real_rel, fit.residual_imag_rel, s.residual_alpha)
     ic = information_criteria(fit.weighted_rss, 2 * fit.frequency_hz.size, len(fit.free))
@@ -328,6 +413,7 @@ def _score(fit: EisFitResult, s: EisFitSettings) -> dict[str, Any]:
         'circuit': fit.circuit,
         'n_parameters': len(fit.free),
         'n_arcs': len(arcs_of(Circuit(fit.circuit))),
+        'arc_frequencies_hz': sorted(a.characteristic_frequency_hz(fit.values) for a in arcs_of(Circuit(fit.circuit))),
         'bic': ic['bic'],
         'aicc': ic['aicc'],
         'weighted_rss': fit.weighted_rss,
@@ -360,17 +446,7 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
     # Raftery 1995); the one with the fewest parameters is chosen
     close = [i for i in pool if scores[i][criterion] <= best_value + PARSIMONY]
     chosen = min(close, key=lambda i: (scores[i]['n_parameters'], scores[i][criterion]))
-    for i, sc in enumerate(scores):
-        if i == chosen:
-            sc['status'] = 'chosen'
-        elif not sc.get('success'):
-            sc.setdefault('status', 'failed')
-        elif sc['degenerate']:
-            sc['status'] = f'degenerate: {sc["degenerate"]}'
-        elif sc['structured']:
-            sc['status'] = f'structured residuals (p = {sc["residual_p"]:.2g})'
-        else:
-            sc['status'] = f'{criterion.upper()} higher by {sc[criterion] - scores[chosen][criterion]:.1f}'
+    _mark(scores, chosen, criterion)
     best = scores[chosen]
     lead = 'lowest' if best[criterion] == best_value else f'simplest within {PARSIMONY:g} of the lowest'
     reason = (
@@ -387,6 +463,112 @@ def select_circuit(scores: list[dict[str, Any]], criterion: str) -> tuple[int, s
         k = min(simpler, key=lambda i: scores[i][criterion])
         reason += f'; simpler {scores[k]["circuit"]} rejected ({scores[k]["status"]})'
     return chosen, reason, flags
+
+
+def _mark(scores: list[dict[str, Any]], chosen: int, criterion: str) -> None:
+    """Every score's ``status`` relative to the chosen one."""
+    for i, sc in enumerate(scores):
+        if i == chosen:
+            sc['status'] = 'chosen'
+        elif not sc.get('success'):
+            sc.setdefault('status', 'failed')
+        elif sc['degenerate']:
+            sc['status'] = f'degenerate: {sc["degenerate"]}'
+        elif sc['structured']:
+            sc['status'] = f'structured residuals (p = {sc["residual_p"]:.2g})'
+        else:
+            difference = sc[criterion] - scores[chosen][criterion]
+            sc['status'] = f'{criterion.upper()} {"higher" if difference >= 0 else "lower"} by {abs(difference):.1f}'
+
+
+def weigh_drt(
+    scores: list[dict[str, Any]],
+    chosen: int,
+    criterion: str,
+    peak_frequencies_hz,
+    window_hz: tuple[float, float],
+    maybe_frequencies_hz=(),
+    *,
+    margin: float = DRT_MARGIN,
+    decides: bool = True,
+) -> tuple[int, dict[str, Any]]:
+    """The DRT as evidence for the number of arcs (see the module docstring): ``(index of the chosen score, the
+    comparison)``. ``peak_frequencies_hz`` are the DRT's resolved peaks in ``window_hz`` and
+    ``maybe_frequencies_hz`` those resolved with the lower fraction ``drt_maybe_fraction`` (peaks that may or may
+    not be arcs); the peaks and the arcs of each candidate are counted in the window as a range (:func:`_count_in`:
+    near an end an arc or peak may count or not; the DRT's range reaches up to its count of maybe-peaks). The DRT
+    agrees with a candidate when the ranges overlap; otherwise the DRT's number of arcs is the end of its range
+    nearest the chosen circuit's. The comparison's ``decision`` is ``agrees``; ``changed`` (the
+    admissible candidate with the DRT's number of arcs, its criterion within ``margin`` of the criterion's choice,
+    is chosen instead); ``disagrees`` (it is worse by more than ``margin``, or ``decides`` is false: the caller
+    flags ``drt_disagrees``); or ``no_candidate`` (no candidate with that number of arcs converged without
+    degeneracy and with unstructured residuals). Re-marks the statuses when the choice changes."""
+    best = scores[chosen]
+    name = criterion.upper()
+    peaks = (
+        _count_in(peak_frequencies_hz, window_hz)[0],
+        max(_count_in(peak_frequencies_hz, window_hz)[1], _count_in(maybe_frequencies_hz, window_hz)[1]),
+    )
+    own = _count_in(best.get('arc_frequencies_hz', ()), window_hz)
+    drt_n = peaks[1] if peaks[1] < own[0] else peaks[0]
+    comparison: dict[str, Any] = {
+        'n_arcs': drt_n,
+        'n_arcs_range': list(peaks),
+        'circuit_n_arcs_range': list(own),
+        'window_hz': [float(window_hz[0]), float(window_hz[1])],
+        'criterion_choice': best['circuit'],
+    }
+
+    def text(r):
+        return f'{r[0]}' if r[0] == r[1] else f'{r[0]}-{r[1]}'
+
+    shows = f'the DRT shows {text(peaks)} arc(s) in the window'
+    if max(peaks[0], own[0]) <= min(peaks[1], own[1]):
+        comparison['decision'] = 'agrees'
+        comparison['reason'] = f'{shows}, as {best["circuit"]}'
+        return chosen, comparison
+    admissible = []
+    n_arcs = len(best.get('arc_frequencies_hz', ()))
+    for i, sc in enumerate(scores):
+        # a candidate with as many arcs in all differs in where an arc lies (e.g. above the window, as R0), not in
+        # the number of arcs: the DRT is no evidence for that
+        if (
+            sc.get('success')
+            and not sc['degenerate']
+            and not sc['structured']
+            and len(sc.get('arc_frequencies_hz', ())) != n_arcs
+        ):
+            theirs = _count_in(sc.get('arc_frequencies_hz', ()), window_hz)
+            if theirs[0] <= drt_n <= theirs[1]:
+                admissible.append(i)
+    if not admissible:
+        comparison['decision'] = 'no_candidate'
+        comparison['reason'] = (
+            f'{shows}, {best["circuit"]} has {text(own)}; no candidate with {drt_n} converged without degeneracy '
+            f'and with unstructured residuals'
+        )
+        return chosen, comparison
+    lowest = min(scores[i][criterion] for i in admissible)
+    close = [i for i in admissible if scores[i][criterion] <= lowest + PARSIMONY]
+    other = min(close, key=lambda i: (scores[i]['n_parameters'], scores[i][criterion]))
+    difference = scores[other][criterion] - best[criterion]
+    comparison.update({'candidate': scores[other]['circuit'], 'criterion_difference': difference})
+    if decides and difference <= margin:
+        comparison['decision'] = 'changed'
+        comparison['reason'] = (
+            f'chosen by the DRT: {shows}; its {name} is within {margin:g} of {best["circuit"]} '
+            f'({difference:+.1f}; {text(own)} arc(s) in the window), which the criterion alone would choose'
+        )
+        _mark(scores, other, criterion)
+        best['status'] += f'; {text(own)} arc(s) where the DRT shows {text(peaks)}'
+        return other, comparison
+    comparison['decision'] = 'disagrees'
+    comparison['reason'] = (
+        f'{shows}, {best["circuit"]} has {text(own)}; {scores[other]["circuit"]} with {drt_n} has a {name} higher '
+        f'by {difference:.1f}'
+        + (f" (margin {margin:g}): the criterion's choice is kept" if decides else ' (the DRT does not decide)')
+    )
+    return chosen, comparison
 
 
 # ------------------------------------------------------------------------------------------------- result
@@ -410,6 +592,8 @@ class SpectrumFit:
     rejection_reason: str | None
     parameters: dict[str, Any]
     notes: list[str] = dataclasses.field(default_factory=list)
+    #: the DRT's number of arcs weighed against the choice (:func:`weigh_drt`), or None without the DRT
+    drt_comparison: dict[str, Any] | None = None
 
     @property
     def quality(self) -> str:
@@ -455,6 +639,8 @@ class SpectrumFit:
             out['drt_n_peaks'] = self.drt.n_peaks
             out['drt_peak_tau_s'] = [p.tau_s for p in self.drt.peaks if p.in_window]
             out['drt_lambda'] = self.drt.lambda_value
+        if self.drt_comparison is not None:
+            out['drt_comparison'] = dict(self.drt_comparison)
         if self.fit.covariance is not None:
             out['covariance_parameters'] = list(self.fit.free)
             out['covariance'] = [[float(v) for v in row] for row in self.fit.covariance]
@@ -584,9 +770,36 @@ def fit_spectrum(
     family = tuple(s.candidates) if s.candidates else candidate_circuits(cell_format)
     flags: list[str] = []
     notes: list[str] = []
+    drt, peak_hz, maybe_hz, window = None, None, [], (0.0, 0.0)
+    if s.drt_evidence:
+        try:
+            drt = compute_drt(f, zc)
+        except AnalysisError as exc:
+            notes.append(f'no DRT: {exc}')
+        else:
+            window = _evidence_window(drt, f, zc, s)
+            peak_hz, maybe_hz = (
+                [
+                    p.frequency_hz
+                    for p in drt.resolved_peaks(fraction, s.drt_min_prominence, s.drt_min_separation_decades, window[0])
+                ]
+                for fraction in (s.drt_min_fraction, s.drt_maybe_fraction)
+            )
+    comparison = None
     if pinned is None:
         fits, scores = _fit_many(family, f, zc, fit_settings, s)
         index, reason, flags = select_circuit(scores, s.criterion)
+        if peak_hz is not None:
+            index, comparison = weigh_drt(
+                scores, index, s.criterion, peak_hz, window, maybe_hz, margin=s.drt_margin, decides=s.drt_decides
+            )
+            if comparison['decision'] == 'changed':
+                reason = f'{scores[index]["circuit"]}: {comparison["reason"]}'
+            elif comparison['decision'] == 'disagrees':
+                flags.append('drt_disagrees')
+                notes.append(f'DRT disagrees: {comparison["reason"]}')
+            elif comparison['decision'] == 'no_candidate':
+                notes.append(comparison['reason'])
         chosen = fits[scores[index]['circuit']]
         choice = 'automatic'
     else:
@@ -609,7 +822,30 @@ def fit_spectrum(
             flags.append('residual_structure')
         chosen = pinned_fit
         choice = 'pinned_by_selector' if selector else 'pinned'
-    return _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_format, thickness_cm, area_cm2)
+        if peak_hz is not None:
+            peaks = (_count_in(peak_hz, window)[0], _count_in(maybe_hz, window)[1])
+            own = _count_in(pinned_score['arc_frequencies_hz'], window)
+            comparison = {'n_arcs_range': list(peaks), 'circuit_n_arcs_range': list(own), 'window_hz': list(window)}
+            if max(peaks[0], own[0]) > min(peaks[1], own[1]):
+                notes.append(
+                    f'the DRT shows {peaks[0]}-{peaks[1]} arc(s) in the window, the pinned circuit {own[0]}-{own[1]}'
+                )
+    result = _finish(chosen, s, scores, choice, selector, reason, flags, notes, cell_format, thickness_cm, area_cm2)
+    result.drt = drt
+    result.drt_comparison = comparison
+    return result
+
+
+def _evidence_window(drt: DrtResult, f: np.ndarray, z: np.ndarray, s: EisFitSettings) -> tuple[float, float]:
+    """The frequencies where DRT peaks and arcs are compared: the measured window widened by half a decade on each
+    side, from above the onset of the blocking element (:func:`~aiida_ssb.analysis.eis.drt.tail_onset_hz`) when the
+    DRT models one."""
+    low = float(np.min(f)) / WINDOW_WIDENING
+    if drt.tail_alpha is not None:
+        onset = tail_onset_hz(f, z, s.drt_tail_ratio)
+        if onset is not None:
+            low = max(low, onset)
+    return low, float(np.max(f)) * WINDOW_WIDENING
 
 
 def _pinned_rejection(pinned: dict[str, Any], others: list[dict[str, Any]], s: EisFitSettings) -> str | None:
@@ -655,17 +891,6 @@ def _finish(
     )
     chosen.roles = dict(roles.roles)
     residual = residual_structure(chosen.residual_real_rel, chosen.residual_imag_rel, s.residual_alpha)
-    drt = None
-    if s.drt_evidence:
-        try:
-            drt = compute_drt(chosen.frequency_hz, chosen.z)
-        except AnalysisError as exc:
-            notes.append(f'no DRT: {exc}')
-        else:
-            if drt.n_peaks != len(roles.arcs):
-                notes.append(
-                    f'the DRT shows {drt.n_peaks} peak(s) in the window, the circuit has {len(roles.arcs)} arc(s)'
-                )
     scale_at_bounds = [
         n for n in chosen.at_bounds if Circuit(chosen.circuit).log_mask[Circuit(chosen.circuit).index(n)]
     ]
@@ -694,7 +919,7 @@ def _finish(
         criterion=s.criterion,
         residual=residual,
         roles=roles,
-        drt=drt,
+        drt=None,
         flags=flag_list,
         accepted=rejection is None,
         rejection_reason=rejection,
@@ -707,4 +932,5 @@ def _matches(flag: str, note: str) -> bool:
     return {
         'pinned_circuit_rejected': note.startswith('rejected by the evidence'),
         'parameters_at_bounds': note.endswith('resolvability bound'),
+        'drt_disagrees': note.startswith('DRT disagrees'),
     }.get(flag, False)
