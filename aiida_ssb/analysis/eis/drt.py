@@ -285,8 +285,9 @@ def _choose_lambda(gcv: np.ndarray) -> tuple[float, bool]:
 
 def _peaks(
     y: np.ndarray, g: np.ndarray, step: float, window: tuple[float, float], min_fraction: float
-) -> tuple[list[DrtPeak], float]:
-    """Significant interior peaks, and the total polarisation resistance ``integral gamma dy``."""
+) -> tuple[list[DrtPeak], list[DrtPeak], float]:
+    """Significant interior peaks, every interior maximum, and the total polarisation resistance
+    ``integral gamma dy``."""
     total = float(np.sum(g) * step)
     found = []
     for k in range(1, g.size - 1):
@@ -315,7 +316,7 @@ def _peaks(
     return [p for p in maxima if p.fraction >= min_fraction], maxima, total
 
 
-def tail_onset_hz(frequency_hz, z, ratio: float) -> float | None:
+def tail_onset_hz(frequency_hz: ArrayLike, z: ArrayLike, ratio: float) -> float | None:
     """Where the low-frequency element (a blocking electrode's CPE) takes over: the highest frequency of the run of
     lowest frequencies where ``-Im Z > ratio (Re Z - min Re Z)``; None when the lowest frequency is not in such a
     run. Below it the DRT places the misfit of that element in peaks that are not arcs."""
