@@ -9,92 +9,12 @@ import click
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.plotting.kinds import CAMPAIGN_KINDS, NYQUIST_SCALES, PLOT_KINDS
 
 
 def arrays_of(node) -> dict:
     """Every array of an ArrayData as a dict (name -> numpy array)."""
     return {name: node.get_array(name) for name in node.get_arraynames()}
-
-
-PLOT_KINDS = (
-    'nyquist',
-    'bode',
-    'arrhenius',
-    'voltammogram',
-    'onsets',
-    'stepwise',
-    'stepwise_cv',
-    'profiles',
-    'capacity',
-    'rate',
-    'ccd',
-    'resistance',
-    'dqdv',
-    'dvdq',
-    'gitt',
-    'pitt',
-    'polarisation',
-    'transference',
-    'thermal',
-    'diffraction',
-    'drt',
-)
-CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius', 'dqdv')
-
-#: plot kinds of issue 21's analyses -> the analysis whose latest result they draw
-_ISSUE21_KINDS = {
-    'dqdv': 'dqdv',
-    'dvdq': 'dqdv',
-    'gitt': 'gitt',
-    'pitt': 'pitt',
-    'polarisation': 'dc_polarisation',
-    'transference': 'transference_number',
-    'thermal': 'thermal',
-    'diffraction': 'diffraction',
-}
-
-
-def _plot_issue21(sample_id: str, kind: str, index: int | None):
-    """dQ/dV, dV/dQ, GITT, PITT, polarisation, transference, thermal and diffraction figures of a sample."""
-    from aiida_ssb.plotting import diffraction as xrd
-    from aiida_ssb.plotting import electrochem as ec
-    from aiida_ssb.plotting import thermal as th
-    from aiida_ssb.query.results import latest_results, measured_record
-
-    results = latest_results(sample_id, _ISSUE21_KINDS[kind])
-    if not results:
-        raise InputError(
-            f'{sample_id} has no {_ISSUE21_KINDS[kind]} result yet: run `aiida-ssb analyse {sample_id}` first'
-        )
-    result = results[index or 0]
-    curves = arrays_of(result.curves)
-    summary = result.summary.get_dict()
-    title = f'{sample_id} ({_ISSUE21_KINDS[kind]})'
-    if kind == 'dqdv':
-        return ec.plot_dqdv(curves, summary, title=title)
-    if kind == 'dvdq':
-        return ec.plot_dvdq(curves, title=title)
-    if kind == 'gitt':
-        record = measured_record(result)
-        return ec.plot_titration(
-            curves, summary, record=(record.column('time_s'), record.column('voltage_v')), title=title
-        )
-    if kind == 'pitt':
-        record = measured_record(result)
-        return ec.plot_titration(
-            curves,
-            summary,
-            record=(record.column('time_s'), record.column('current_ma')),
-            record_label='current / mA',
-            title=title,
-        )
-    if kind == 'polarisation':
-        return ec.plot_polarisation(curves, summary, title=title)
-    if kind == 'transference':
-        return ec.plot_transference(curves, summary, title=title)
-    if kind == 'thermal':
-        return th.plot_thermal(curves, summary, title=title)
-    return xrd.plot_diffraction(curves, summary, title=title)
 
 
 @cmd_ssb.command('graph')
@@ -129,265 +49,19 @@ def cmd_graph(sample_id, depth, what, output, force):
     click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
 
 
-def _spectrum_labels(spectra) -> list[str]:
-    """Legend entries of several spectra from their measurement conditions (temperature, branch, cycle, upper
-    cut-off), leaving out what all of them share; a spectrum's own label where nothing tells them apart."""
-    described = []
-    for spectrum in spectra:
-        conditions = spectrum.conditions
-        parts = []
-        if conditions.get('temperature_c') is not None:
-            parts.append(f'{conditions["temperature_c"]:g} °C')
-        if conditions.get('branch'):
-            parts.append(str(conditions['branch']))
-        if conditions.get('cycle_index') is not None:
-            parts.append(f'cycle {conditions["cycle_index"]}')
-        if conditions.get('upper_cutoff_v') is not None:
-            parts.append(f'after {conditions["upper_cutoff_v"]:g} V')
-        described.append(parts)
-    shared = set.intersection(*(set(parts) for parts in described)) if described else set()
-    return [
-        ', '.join(part for part in parts if part not in shared) or spectrum.label or f'spectrum {spectrum.pk}'
-        for spectrum, parts in zip(spectra, described)
-    ]
+def _plot_sample(sample_id: str, kind: str, index: int | None, record=None, nyquist_scale: str = 'auto'):
+    """The figure of one cell's record (``record``: a measurement node, default the newest analysed one)."""
+    from aiida_ssb.plotting.figures import cell_figure
 
-
-def _plot_sample(sample_id: str, kind: str, index: int | None):
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.plotting import cycling as cyc
-    from aiida_ssb.plotting import impedance as imp
-    from aiida_ssb.plotting import voltammetry as volt
-    from aiida_ssb.query.results import latest_result, latest_results, measured_record
-
-    cell = load_sample(sample_id)
-    area = cell.base.attributes.get('electrode_area_cm2', None)
-    if kind in _ISSUE21_KINDS:
-        return _plot_issue21(sample_id, kind, index)
-    if kind in ('nyquist', 'bode'):
-        fits = latest_results(sample_id, 'eis_fit')
-        if not fits:
-            from aiida_ssb.data.measurements import ImpedanceSpectrumData
-            from aiida_ssb.query.records import measurements_of_cell
-
-            spectra = [(node, None) for node in measurements_of_cell(cell, (ImpedanceSpectrumData,))]
-        else:
-            seen, spectra = set(), []
-            for result in sorted(fits, key=lambda r: r.process.ctime):
-                spectrum = measured_record(result)
-                if spectrum.pk not in seen:
-                    seen.add(spectrum.pk)
-                    spectra.append((spectrum, result))
-                else:
-                    spectra = [(s, result if s.pk == spectrum.pk else r) for s, r in spectra]
-        if not spectra:
-            raise InputError(f'{sample_id} has no impedance spectrum')
-
-        def parts(result):
-            if result is None:
-                return None, None
-            return arrays_of(result.curves) if result.curves else None, result.summary.get_dict()
-
-        if kind == 'bode':
-            spectrum, result = spectra[index or 0]
-            frequency, z = spectrum.impedance()
-            curves, summary = parts(result)
-            return imp.plot_bode(frequency, z, curves=curves, summary=summary, title=f'{sample_id} {spectrum.label}')
-        chosen = spectra if index is None else [spectra[index]]
-        figure = None
-        labels = _spectrum_labels([spectrum for spectrum, _ in chosen[:12]]) if len(chosen) > 1 else [None]
-        for (spectrum, result), label in zip(chosen[:12], labels):
-            frequency, z = spectrum.impedance()
-            curves, summary = parts(result)
-            figure = imp.plot_nyquist(
-                frequency,
-                z,
-                curves=curves,
-                summary=summary,
-                area_cm2=area,
-                title=None
-                if figure
-                else f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
-                label=label,
-                figure_axes=(figure, figure.axes[0]) if figure else None,
-            )
-        if len(chosen) > 1:
-            figure.axes[0].legend(fontsize=7, ncol=2)
-        return figure
-    if kind == 'drt':
-        results = latest_results(sample_id, 'drt')
-        if not results:
-            raise InputError(f'{sample_id} has no DRT result yet: run `aiida-ssb analyse {sample_id}` first')
-        results = sorted(results, key=lambda r: r.process.ctime)
-        chosen = results if index is None else [results[index]]
-        figure = None
-        records = [measured_record(result) for result in chosen[:8]]
-        labels = _spectrum_labels(records) if len(records) > 1 else [None]
-        for result, label in zip(chosen[:8], labels):
-            figure = imp.plot_drt(
-                result.summary.get_dict(),
-                arrays_of(result.curves),
-                title=None if figure else f'{sample_id}: distribution of relaxation times',
-                figure_axes=(figure, figure.axes[0]) if figure else None,
-                label=label,
-            )
-        return figure
-    if kind == 'arrhenius':
-        result = latest_result(sample_id, 'arrhenius')
-        return imp.plot_arrhenius(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
-    if kind == 'resistance':
-        result = latest_result(sample_id, 'interface_growth')
-        return imp.plot_resistance_track(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
-    if kind in ('voltammogram', 'onsets'):  # 'onsets': the analysis's name (registry plot kind)
-        results = latest_results(sample_id, 'onsets')
-        if not results:
-            raise InputError(f'{sample_id} has no onsets result yet: run `aiida-ssb analyse {sample_id}` first')
-        result = results[index or 0]
-        record = measured_record(result)
-        return volt.plot_onsets(
-            record.column('voltage_v'),
-            record.column('current_ma'),
-            result.summary.get_dict(),
-            arrays_of(result.curves),
-            area_cm2=area,
-            title=f'{sample_id} {record.label}',
-        )
-    if kind in ('stepwise', 'stepwise_cv'):
-        result = latest_result(sample_id, 'stepwise_cv')
-        record = measured_record(result)
-        return volt.plot_stepwise_cv(
-            record.column('voltage_v'),
-            record.column('current_ma'),
-            result.summary['steps'],
-            title=f'{sample_id}: stepwise CV',
-        )
-    if kind in ('profiles', 'capacity', 'rate'):
-        results = latest_results(sample_id, 'cycling')
-        if not results:
-            raise InputError(f'{sample_id} has no cycling result yet: run `aiida-ssb analyse {sample_id}` first')
-        result = results[index or 0]
-        curves = arrays_of(result.curves)
-        summary = result.summary.get_dict()
-        if kind == 'capacity':
-            return cyc.plot_capacity(curves, summary=summary, title=sample_id)
-        if kind == 'rate':
-            return cyc.plot_rate(curves, title=sample_id)
-        record = measured_record(result)
-        active = summary.get('masses_mg', {}).get('active')
-        three = summary.get('conventions', {}).get('three_electrode')
-        return cyc.plot_profiles(
-            record.column('time_s'),
-            record.column('voltage_v'),
-            record.column('current_ma'),
-            curves,
-            mass_g=active / 1000.0 if active else None,
-            title=sample_id,
-            counter_voltage_v=record.column('counter_voltage_v') if three else None,
-            working_electrode=(three or {}).get('working_electrode', 'positive'),
-        )
-    if kind == 'ccd':
-        result = latest_result(sample_id, 'ccd')
-        record = measured_record(result)
-        return cyc.plot_ccd(
-            record.column('time_s'),
-            record.column('voltage_v'),
-            result.summary.get_dict(),
-            arrays_of(result.curves),
-            title=sample_id,
-        )
-    raise InputError(f'unknown plot kind {kind!r}')
+    return cell_figure(sample_id, kind, record=record, index=index, nyquist_scale=nyquist_scale)
 
 
 def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label_by: str | None, table: str):
-    import numpy as np
+    from aiida_ssb.plotting.figures import campaign_figure
 
-    from aiida_ssb.plotting.common import new_figure
-    from aiida_ssb.query import tables
-
-    if kind == 'scatter':
-        if not x or not y:
-            raise click.UsageError('a scatter plot needs --x and --y (fields of the cells or samples table)')
-        columns = ['sample_id', x, y] + ([label_by] if label_by else [])
-        getter = tables.cells if table == 'cells' else tables.samples
-        frame = getter(campaign=campaign, columns=list(dict.fromkeys(columns)))
-        frame = frame.dropna(subset=[x, y])
-        if frame.empty:
-            raise InputError(f'no {table} of {campaign!r} have both {x} and {y}')
-        figure, ax = new_figure()
-        ax.plot(frame[x], frame[y], 'o-' if frame[x].is_monotonic_increasing else 'o')
-        for _, row in frame.iterrows():
-            ax.annotate(str(row['sample_id']), (row[x], row[y]), fontsize=7, xytext=(3, 3), textcoords='offset points')
-        if y.endswith('_s_cm'):
-            ax.set_yscale('log')
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.set_title(f'{campaign}: {y} against {x}', fontsize=9)
-        return figure
-    if kind == 'retention':
-        from aiida_ssb.query.results import latest_results
-
-        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-        figure, ax = new_figure()
-        drawn = 0
-        for _, row in frame.iterrows():
-            results = latest_results(row['sample_id'], 'cycling', limit=1)
-            if not results or results[0].curves is None:
-                continue
-            curves = arrays_of(results[0].curves)
-            label = row['sample_id'] + (
-                f' ({label_by} {row[label_by]:.3g})'
-                if label_by and row.get(label_by) is not None and isinstance(row.get(label_by), float)
-                else ''
-            )
-            ax.plot(
-                curves['cycle__cycle'], curves['cycle__capacity_retention_percent'], '.-', ms=2, lw=0.8, label=label
-            )
-            drawn += 1
-        if not drawn:
-            raise InputError(
-                f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`'
-            )
-        ax.set_xlabel('cycle')
-        ax.set_ylabel('capacity retention / %')
-        ax.axhline(80, color='0.6', ls=':', lw=0.8)
-        ax.legend(fontsize=7)
-        ax.set_title(f'{campaign}: capacity retention', fontsize=9)
-        return figure
-    if kind == 'arrhenius':
-        from aiida_ssb.plotting.impedance import plot_arrhenius
-        from aiida_ssb.query.results import latest_results
-
-        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-        figure_axes = None
-        for _, row in frame.iterrows():
-            results = latest_results(row['sample_id'], 'arrhenius', limit=1)
-            if not results:
-                continue
-            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
-            figure = plot_arrhenius(
-                results[0].summary.get_dict(), arrays_of(results[0].curves), figure_axes=figure_axes, label=label
-            )
-            figure_axes = (figure, figure.axes[0])
-        if figure_axes is None:
-            raise InputError(f'no cell of {campaign!r} has an Arrhenius result')
-        figure_axes[1].set_title(f'{campaign}: Arrhenius', fontsize=9)
-        del np
-        return figure_axes[0]
-    if kind == 'dqdv':
-        from aiida_ssb.plotting.electrochem import plot_dqdv_overlay
-        from aiida_ssb.query.results import latest_results
-
-        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-        entries = []
-        for _, row in frame.iterrows():
-            results = latest_results(row['sample_id'], 'dqdv', limit=1)
-            if not results:
-                continue
-            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
-            entries.append((label, arrays_of(results[0].curves), results[0].summary.get_dict()))
-        if not entries:
-            raise InputError(f'no cell of {campaign!r} has a dqdv result')
-        return plot_dqdv_overlay(entries, title=f'{campaign}: dQ/dV of the first half cycle')
-    raise InputError(f'unknown campaign plot kind {kind!r}')
+    if kind == 'scatter' and (not x or not y):
+        raise click.UsageError('a scatter plot needs --x and --y (fields of the cells or samples table)')
+    return campaign_figure(campaign, kind, x=x, y=y, label_by=label_by, table=table)
 
 
 @cmd_ssb.command('plot')
@@ -401,6 +75,14 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     'campaign (scatter, retention, arrhenius, dqdv with --campaign).',
 )
 @click.option('--index', type=int, default=None, help='Which spectrum/record when the cell has several (0-based).')
+@click.option(
+    '--nyquist-scale',
+    type=click.Choice(NYQUIST_SCALES),
+    default='auto',
+    show_default=True,
+    help='Nyquist plot of several spectra: linear (ohm, or ohm cm2), normalised (each spectrum divided by its '
+    'resistance), log (logarithmic axes); auto: normalised when the resistances span more than a decade.',
+)
 @click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention, arrhenius or dqdv).')
 @click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
 @click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
@@ -415,7 +97,7 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
 @click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
 @click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table, output, force):
+def cmd_plot(sample_id, kind, index, nyquist_scale, campaign, x_field, y_field, label_by, table, output, force):
     """Draw a figure of one cell's data and analyses, or compare the cells of a campaign."""
     from aiida_ssb.outputs import check_output_file
     from aiida_ssb.plotting.common import save_figure
@@ -431,7 +113,7 @@ def cmd_plot(sample_id, kind, index, campaign, x_field, y_field, label_by, table
             raise click.UsageError('give a SAMPLE_ID, or --campaign NAME')
         if kind in ('scatter', 'retention'):
             raise click.UsageError(f'--kind {kind} compares a campaign: add --campaign NAME')
-        figure = _plot_sample(sample_id, kind, index)
+        figure = _plot_sample(sample_id, kind, index, nyquist_scale=nyquist_scale)
     click.echo(f'Wrote {save_figure(figure, output, force=force)}.')
 
 
