@@ -8,7 +8,18 @@ import numpy as np
 
 from aiida_ssb.plotting.common import legend_outside, new_figure
 
-__all__ = ['plot_capacity', 'plot_ccd', 'plot_profiles', 'plot_rate']
+__all__ = [
+    'RATE_TEST_SHARE',
+    'plot_capacity',
+    'plot_ccd',
+    'plot_profiles',
+    'plot_rate',
+    'plot_retention',
+    'rate_test_share',
+]
+
+#: a record with at least this share of its cycles in rate tests is a rate test: left out of retention overlays
+RATE_TEST_SHARE = 0.5
 
 
 def _capacity_key(cycles: Mapping[str, np.ndarray], basis: str | None, half: str) -> tuple[str, str]:
@@ -102,6 +113,58 @@ def plot_capacity(
         labels.append(text)
     legend_outside(ax, handles, labels, ncol=2)
     set_title(ax, title, caption)
+    return figure
+
+
+def rate_test_share(summary: Mapping | None) -> tuple[float, list[Mapping]]:
+    """The share of a cycling record's complete cycles that lie in rate-test blocks (from the analysis's protocol
+    blocks), and those blocks."""
+    blocks = (summary or {}).get('blocks') or []
+    tests = [block for block in blocks if block.get('kind') == 'rate_test']
+    total = sum(block.get('n_cycles', 0) for block in blocks if block.get('kind') != 'stepwise_upper_cutoff')
+    in_tests = sum(block.get('n_cycles', 0) for block in tests)
+    return (in_tests / total if total else 0.0), tests
+
+
+def plot_retention(entries: Sequence[tuple[str, Mapping[str, np.ndarray], Mapping]], *, title: str | None = None):
+    """Capacity retention against cycle of several records (``entries``: label, curves, summary). A record that is
+    mostly a rate test (:data:`RATE_TEST_SHARE` of its cycles) is left out: its capacity falls with the rate, not
+    with ageing; a rate-test block inside a longer record is drawn grey and not joined to the line. The title's
+    second line says which records were left out or greyed."""
+    from aiida_ssb.plotting.common import integer_ticks, set_title
+
+    figure, ax = new_figure(height=5.0)
+    left_out, marked, drawn = [], [], 0
+    for label, curves, summary in entries:
+        if 'cycle__capacity_retention_percent' not in curves:
+            continue
+        share, tests = rate_test_share(summary)
+        if share >= RATE_TEST_SHARE:
+            left_out.append(label.split(' (')[0])
+            continue
+        cycle = np.asarray(curves['cycle__cycle'])
+        retention = np.asarray(curves['cycle__capacity_retention_percent'], dtype=float)
+        in_test = np.zeros(cycle.size, dtype=bool)
+        for block in tests:
+            in_test |= (cycle >= block['first_cycle']) & (cycle <= block['last_cycle'])
+        ax.plot(cycle, np.where(in_test, np.nan, retention), '.-', ms=2, lw=0.8, label=label)
+        if in_test.any():
+            ax.plot(cycle[in_test], retention[in_test], '.', ms=3, color='0.65')
+            marked.append(label.split(' (')[0])
+        drawn += 1
+    ax.set_xlabel('cycle')
+    ax.set_ylabel('capacity retention / %')
+    integer_ticks(ax.xaxis)
+    ax.axhline(80, color='0.6', ls=':', lw=0.8)
+    notes = []
+    if left_out:
+        notes.append(f'left out as rate tests (capacity falls with the rate, not with age): {", ".join(left_out)}')
+    if marked:
+        notes.append(f'grey: the rate-test cycles of {", ".join(marked)}')
+    if not drawn:
+        ax.text(0.5, 0.5, 'no record to draw', ha='center', va='center', transform=ax.transAxes)
+    legend_outside(ax, ncol=2, fontsize=7)
+    set_title(ax, title, '; '.join(notes) or None)
     return figure
 
 

@@ -23,7 +23,7 @@ from aiida_ssb.plotting import electrochem as ec
 from aiida_ssb.plotting import impedance as imp
 from aiida_ssb.plotting import thermal as th
 from aiida_ssb.plotting import voltammetry as volt
-from aiida_ssb.plotting.common import c_rate_text, integer_ticks, legend_outside, new_figure, set_title
+from aiida_ssb.plotting.common import c_rate_text, new_figure, set_title
 from aiida_ssb.plotting.kinds import CAMPAIGN_KINDS, PLOT_KINDS
 from aiida_ssb.query.results import Result, latest_results, measured_record
 
@@ -601,15 +601,6 @@ def field_label(name: str, table: str = 'cells') -> str:
     return f'{meaning} / {unit}' if unit else meaning
 
 
-def _rate_test_share(summary: Mapping) -> tuple[float, list[Mapping]]:
-    """The fraction of a record's complete cycles in rate-test blocks, and those blocks."""
-    blocks = summary.get('blocks') or []
-    tests = [block for block in blocks if block.get('kind') == 'rate_test']
-    total = sum(block.get('n_cycles', 0) for block in blocks if block.get('kind') != 'stepwise_upper_cutoff')
-    in_tests = sum(block.get('n_cycles', 0) for block in tests)
-    return (in_tests / total if total else 0.0), tests
-
-
 def _label_text(row: Mapping, label_by: str | None) -> str:
     value = row.get(label_by) if label_by else None
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
@@ -621,55 +612,21 @@ def _label_text(row: Mapping, label_by: str | None) -> str:
 
 
 def _retention(campaign: str, label_by: str | None):
-    """Retention against cycle of every cycling cell of a campaign. A record that is mostly a rate test is left
-    out (its capacity falls with the rate, not with ageing), a rate-test block inside a longer record is drawn
-    grey; the figure says which."""
+    """Retention against cycle of every cycling cell of a campaign (:func:`~aiida_ssb.plotting.cycling.plot_retention`:
+    rate tests left out or greyed, as the figure says)."""
     from aiida_ssb.query import tables
 
     frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-    figure, ax = new_figure(height=5.0)
-    drawn, left_out, marked = 0, [], []
+    entries = []
     for _, row in frame.iterrows():
         results = latest_results(row['sample_id'], 'cycling', limit=1)
         if not results or results[0].curves is None:
             continue
-        summary = results[0].summary.get_dict()
-        curves = arrays_of(results[0].curves)
-        if 'cycle__capacity_retention_percent' not in curves:
-            continue
-        share, tests = _rate_test_share(summary)
-        if share >= 0.5:
-            left_out.append(row['sample_id'])
-            continue
-        cycle = np.asarray(curves['cycle__cycle'])
-        retention = np.asarray(curves['cycle__capacity_retention_percent'], dtype=float)
-        in_test = np.zeros(cycle.size, dtype=bool)
-        for block in tests:
-            in_test |= (cycle >= block['first_cycle']) & (cycle <= block['last_cycle'])
         label = row['sample_id'] + _label_text(row, label_by)
-        ax.plot(cycle, np.where(in_test, np.nan, retention), '.-', ms=2, lw=0.8, label=label)
-        if in_test.any():
-            ax.plot(cycle[in_test], retention[in_test], '.', ms=3, color='0.7')
-            marked.append(row['sample_id'])
-        drawn += 1
-    if not drawn:
-        reason = f' (left out as rate tests: {", ".join(left_out)})' if left_out else ''
-        raise InputError(
-            f'no cell of {campaign!r} has a cycling result to draw{reason}: run `aiida-ssb analyse --campaign '
-            f'{campaign}`'
-        )
-    ax.set_xlabel('cycle')
-    ax.set_ylabel('capacity retention / %')
-    integer_ticks(ax.xaxis)
-    ax.axhline(80, color='0.6', ls=':', lw=0.8)
-    notes = []
-    if left_out:
-        notes.append(f'left out, rate tests (capacity falls with the rate, not with age): {", ".join(left_out)}')
-    if marked:
-        notes.append(f'grey: rate-test cycles of {", ".join(marked)}')
-    legend_outside(ax, ncol=2, fontsize=7)
-    set_title(ax, f'{campaign}: capacity retention', '; '.join(notes) or None)
-    return figure
+        entries.append((label, arrays_of(results[0].curves), results[0].summary.get_dict()))
+    if not entries:
+        raise InputError(f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`')
+    return cyc.plot_retention(entries, title=f'{campaign}: capacity retention')
 
 
 def _scatter(campaign: str, x: str, y: str, label_by: str | None, table: str):

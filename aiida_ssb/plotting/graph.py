@@ -377,10 +377,14 @@ def _record_lines(group: _Group) -> list[str]:
     lines = [head]
     attributes = [record.base.attributes.all for record in group.records]
     bits = []
-    for key, unit in (('temperature_c', '°C'), ('upper_cutoff_v', 'V'), ('time_since_assembly_h', 'h')):
+    for key, unit, prefix in (
+        ('temperature_c', '°C', ''),
+        ('upper_cutoff_v', 'V', 'cut-off '),
+        ('time_since_assembly_h', 'h', 'after '),
+    ):
         text = _range([a[key] for a in attributes if a.get(key) is not None], unit)
         if text:
-            bits.append(text)
+            bits.append(prefix + text)
     cycles = [a['cycle_index'] for a in attributes if a.get('cycle_index') is not None]
     if cycles:
         bits.append(f'cycle {min(cycles)}' if min(cycles) == max(cycles) else f'cycles {min(cycles)} to {max(cycles)}')
