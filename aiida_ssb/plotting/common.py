@@ -68,7 +68,9 @@ def set_title(ax, title: str | None, caption: str | None = None, *, figure_level
 
     lines = [title] if title else []
     if caption:  # about 12 characters of 9-point text per inch of the figure
-        lines += textwrap.wrap(caption, width=max(40, int(ax.figure.get_figwidth() * 12)))
+        lines += textwrap.wrap(
+            caption, width=max(40, int(ax.figure.get_figwidth() * 12)), break_on_hyphens=False, break_long_words=False
+        )
     if not lines:
         return
     text = '\n'.join(lines)

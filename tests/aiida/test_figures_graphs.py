@@ -206,7 +206,7 @@ def pellets(aiida_profile, tmp_path_factory):
         )
     )
     assert _invoke('import', manifest).exit_code == 0
-    many = _spectra_file(folder / 'many.csv', [1000.0 * (1 + 0.1 * k) for k in range(12)])
+    many = _spectra_file(folder / 'many.csv', [1000.0 * (1 + 0.1 * k) for k in range(12)], points=18)
     result = _invoke('import-file', many, '--cell', 'PEL-MANY', '--technique', 'peis', '--temperature', '25 degC')
     assert result.exit_code == 0, result.output
     for index, t_c in enumerate((-40.0, 25.0, 100.0)):
@@ -215,8 +215,8 @@ def pellets(aiida_profile, tmp_path_factory):
         path = _spectra_file(folder / f'series_{index}.csv', [r], seed=index)
         result = _invoke('import-file', path, '--cell', 'PEL-T', '--technique', 'peis', '--temperature', f'{t_c} degC')
         assert result.exit_code == 0, result.output
-    for _ in range(2):
-        result = _invoke('analyse', 'PEL-MANY', 'PEL-T')
+    for _ in range(2):  # one circuit, not the whole candidate family: the fits are not what is tested here
+        result = _invoke('analyse', 'PEL-MANY', 'PEL-T', '--set', 'eis_fit.circuit=p(R1,CPE1)-CPE2')
         assert result.exit_code == 0, result.output
     return folder
 
@@ -300,7 +300,7 @@ def test_synthesis_graph_folds_parameters_into_steps_and_puts_amounts_on_edges(a
     assert 'ball milling\nmill Spex 8000M' in source
     for amount in ('75 wt%', '15 wt%', '10 wt%', '2 mol', '1 mol', 'positive layer, 2 mg', 'separator layer, 80 mg'):
         assert amount in edges, edges
-    assert '70 parts, host' in edges, edges
+    assert any(edge.endswith('70 parts, host') for edge in edges), edges  # '93.3 wt%, 70 parts, host'
     assert not any(re.search(r'_2d|_5f', edge) for edge in edges), edges  # no link-label ids
     assert 'NVOPF | Na4' not in source  # names and ids of the cell are not repeated in its step
     one_step, _, _, _ = _dot('FC-01', '--what', 'synthesis', '--depth', '1', tmp_path=tmp_path)
