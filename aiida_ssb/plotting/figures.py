@@ -23,7 +23,7 @@ from aiida_ssb.plotting import electrochem as ec
 from aiida_ssb.plotting import impedance as imp
 from aiida_ssb.plotting import thermal as th
 from aiida_ssb.plotting import voltammetry as volt
-from aiida_ssb.plotting.common import c_rate_text, new_figure, set_title
+from aiida_ssb.plotting.common import c_rate_text, legend_outside, new_figure, set_title
 from aiida_ssb.plotting.kinds import CAMPAIGN_KINDS, PLOT_KINDS
 from aiida_ssb.query.results import Result, latest_results, measured_record
 
@@ -153,12 +153,12 @@ def add_caption(figure, caption: str | None):
 
 
 # ------------------------------------------------------------------------------------------------ results
-def _results(sample_id: str, analysis: str, record=None, *, oldest_first: bool = False) -> list[Result]:
+def _results(sample_id: str, analysis: str, record=None) -> list[Result]:
     """The results of ``analysis`` for a sample (of ``record`` only when given), newest first; an error saying
     what to run (or which records have one) when there is none."""
     results = latest_results(sample_id, analysis)
     if record is not None:
-        mine = [result for result in results if (measured_record(result) or record).pk == record.pk]
+        mine = [result for result in results if getattr(measured_record(result), 'pk', None) == record.pk]
         if not mine:
             others = sorted(
                 {
@@ -176,8 +176,6 @@ def _results(sample_id: str, analysis: str, record=None, *, oldest_first: bool =
         results = mine
     if not results:
         raise InputError(f'{sample_id} has no {analysis} result yet: run `aiida-ssb analyse {sample_id}` first')
-    if oldest_first:
-        results = sorted(results, key=lambda r: r.process.ctime)
     return results
 
 
@@ -355,6 +353,8 @@ def _drt(sample_id: str, record, index: int | None):
     chosen = results if index is None else [_pick(results, index, sample_id, 'DRT')]  # type: ignore[list-item]
     shown = chosen[:8]
     labels = spectrum_labels([spectrum for spectrum, _ in shown]) if len(shown) > 1 else [None]
+    peaks = [float(np.max(result.curves.get_array('gamma_ohm'))) for _, result in shown]
+    normalise = len(shown) > 1 and min(peaks) > 0 and max(peaks) / min(peaks) > 10.0
     figure = None
     for (_, result), label in zip(shown, labels):
         figure = imp.plot_drt(
@@ -363,10 +363,15 @@ def _drt(sample_id: str, record, index: int | None):
             title=None if figure else f'{sample_id}: distribution of relaxation times',
             figure_axes=(figure, figure.axes[0]) if figure else None,
             label=label,
+            normalise=normalise,
         )
     if len(shown) == 1:
-        add_caption(figure, record_caption(shown[0][0]))
-    return figure
+        return add_caption(figure, record_caption(shown[0][0]))
+    legend_outside(figure.axes[0], ncol=3, fontsize=7)
+    note = f'{len(shown)} of {len(chosen)} spectra'
+    if normalise:
+        note += '; each distribution divided by its largest value in the window (their sizes span decades)'
+    return add_caption(figure, note)
 
 
 def _issue21(sample_id: str, kind: str, record, index: int | None):

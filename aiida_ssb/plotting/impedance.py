@@ -373,37 +373,61 @@ def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *,
 
 
 def plot_drt(
-    summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None, figure_axes=None, label=None
+    summary: Mapping,
+    curves: Mapping[str, np.ndarray],
+    *,
+    title: str | None = None,
+    figure_axes=None,
+    label=None,
+    normalise: bool = False,
 ):
     """gamma(ln tau) against tau (log axis), with the significant peaks marked and the measured window shaded; the
-    axis is scaled to the window when the distribution beyond it (a blocking electrode) is much larger."""
+    axis is scaled to the window when the distribution beyond it (a blocking electrode) is much larger.
+
+    Overlaid on ``figure_axes`` (``label`` names the spectrum), the peaks are marked but not annotated and the
+    window is named once; ``normalise`` divides each distribution by its largest value inside the window (a
+    temperature series whose sizes span decades)."""
     figure, ax = figure_axes or new_figure()
+    overlay = figure_axes is not None or label is not None
     tau = np.asarray(curves['tau_s'])
-    gamma = np.asarray(curves['gamma_ohm'])
+    gamma = np.asarray(curves['gamma_ohm'], dtype=float)
+    window = None
+    if 'frequency_hz' in curves:
+        f = np.asarray(curves['frequency_hz'])
+        window = (1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min()))
+    scale = 1.0
+    if normalise:
+        inside = gamma if window is None else gamma[(tau >= window[0]) & (tau <= window[1])]
+        scale = float(inside.max()) if inside.size and inside.max() > 0 else 1.0
     (line,) = ax.semilogx(
-        tau, gamma, '-', lw=1.4, label=label or f'DRT (λ = {summary.get("lambda", float("nan")):.2g})'
+        tau, gamma / scale, '-', lw=1.4, label=label or f'DRT (λ = {summary.get("lambda", float("nan")):.2g})'
     )
     for peak in summary.get('peaks', []):
         ax.axvline(peak['tau_s'], color=line.get_color(), ls=':', lw=0.8)
-        ax.annotate(
-            f'{peak["tau_s"]:.2g} s\n{peak["resistance_ohm"]:.3g} Ω',
-            (peak['tau_s'], float(np.interp(np.log(peak['tau_s']), np.log(tau), gamma))),
-            fontsize=7,
-            xytext=(3, 3),
-            textcoords='offset points',
-        )
-    if 'frequency_hz' in curves:
-        f = np.asarray(curves['frequency_hz'])
-        low, high = 1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min())
-        ax.axvspan(low, high, color='0.92', zorder=0, label='measured window')
-        inside = gamma[(tau >= low) & (tau <= high)]
-        if inside.size and gamma.max() > 1.5 * inside.max() > 0:
+        if not overlay:
+            ax.annotate(
+                f'{peak["tau_s"]:.2g} s\n{peak["resistance_ohm"]:.3g} Ω',
+                (peak['tau_s'], float(np.interp(np.log(peak['tau_s']), np.log(tau), gamma))),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords='offset points',
+            )
+    if window is not None:
+        low, high = window
+        first = not any(patch.get_label() == 'measured window' for patch in ax.patches)
+        if first:
+            ax.axvspan(low, high, color='0.92', zorder=0, label='measured window')
+        inside = gamma[(tau >= low) & (tau <= high)] / scale
+        if inside.size and (gamma / scale).max() > 1.5 * inside.max() > 0:
             # the mass beyond the window (a blocking electrode's remainder) would flatten the peaks: clip it
             top = max(ax.get_ylim()[1] if figure_axes else 0.0, 1.3 * float(inside.max()))
             ax.set_ylim(-0.03 * top, top)
+    if normalise:
+        ax.set_ylim(-0.05, 1.3)  # each peak inside the window reaches 1; the electrode tails beyond it are cut
     ax.set_xlabel('τ / s')
-    ax.set_ylabel('γ / Ω')
-    ax.legend(fontsize=8)
+    ax.set_ylabel('γ / γ$_{max}$ (each spectrum)' if normalise else 'γ / Ω')
+    if not overlay:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return figure

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from aiida_ssb.cli import cmd_ssb
+from aiida_ssb.exceptions import InputError
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'manifests' / 'seed000_nvopf_4v.yaml'
 K_B = 8.617333262e-5
@@ -257,6 +258,12 @@ def test_nyquist_of_a_temperature_series_is_normalised_and_a_record_can_be_chose
     )
     chosen = cell_figure('PEL-T', 'bode', record=warm)
     assert 'file series_2.csv · 100\u00a0°C' in chosen.axes[0].get_title()
+    assert 'R = ' not in chosen.axes[0].get_title()
+    other = measurements_of_cell(load_sample('PEL-MANY'), (ImpedanceSpectrumData,))[0]
+    with pytest.raises(InputError, match=r'PEL-T: the record many.csv has no drt result \(these records have one: '):
+        cell_figure('PEL-T', 'drt', record=other)
+    with pytest.raises(InputError, match='PEL-T has no cycling result yet'):
+        cell_figure('PEL-T', 'capacity')
 
 
 def test_plot_command_writes_the_figure(pellets, tmp_path):
