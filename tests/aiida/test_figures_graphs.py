@@ -312,3 +312,28 @@ def test_synthesis_graph_folds_parameters_into_steps_and_puts_amounts_on_edges(a
     assert 'NVOPF | Na4' not in source  # names and ids of the cell are not repeated in its step
     one_step, _, _, _ = _dot('FC-01', '--what', 'synthesis', '--depth', '1', tmp_path=tmp_path)
     assert 'cell assembly' in one_step and 'mixing' not in one_step
+
+
+def test_drt_overlay_is_normalised_and_names_the_window_once():
+    from aiida_ssb.plotting.impedance import plot_drt
+
+    tau = np.logspace(-8, 2, 200)
+    figure = None
+    for label, size, centre in (('-40 °C', 1e6, 1e-4), ('80 °C', 10.0, 1e-6)):
+        curves = {
+            'tau_s': tau,
+            'gamma_ohm': size * np.exp(-((np.log10(tau) - np.log10(centre)) ** 2) / 0.1),
+            'frequency_hz': np.logspace(6, -1, 30),
+        }
+        summary = {'peaks': [{'tau_s': centre, 'resistance_ohm': size}]}
+        figure = plot_drt(
+            summary, curves, figure_axes=(figure, figure.axes[0]) if figure else None, label=label, normalise=True
+        )
+    ax = figure.axes[0]
+    assert ax.get_ylabel() == 'γ / γ$_{max}$ (each spectrum)'
+    assert [max(line.get_ydata()) for line in ax.lines if line.get_label() in ('-40 °C', '80 °C')] == [
+        pytest.approx(1.0, abs=0.01),
+        pytest.approx(1.0, abs=0.01),
+    ]
+    assert [patch.get_label() for patch in ax.patches].count('measured window') == 1
+    assert len(ax.texts) == 0  # no peak annotations piled on each other
