@@ -271,6 +271,20 @@ def test_plot_command_writes_the_figure(pellets, tmp_path):
     assert result.exit_code == 0 and (tmp_path / 'n.png').stat().st_size > 10000, result.output
 
 
+def test_campaign_scatter_names_its_axes_and_keeps_its_title_inside(pellets):
+    from aiida_ssb.plotting.figures import campaign_figure
+
+    figure = campaign_figure('figures', 'scatter', x='electrolyte_thickness_um', y='conductivity_25c_s_cm')
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == 'electrolyte/separator layer thickness / µm'
+    assert ax.get_ylabel() == 'ionic conductivity at 25 °C / S cm$^{-1}$'
+    assert '_' not in ax.get_title()
+    figure.canvas.draw()
+    title = ax.title.get_window_extent(figure.canvas.get_renderer())
+    width, height = figure.canvas.get_width_height()
+    assert title.x0 >= 0 and title.x1 <= width and title.y1 <= height  # not cut off
+
+
 def _dot(*args, tmp_path):
     target = tmp_path / 'graph.dot'
     result = _invoke('graph', *args, '-o', target, '--force')
