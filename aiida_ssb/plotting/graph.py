@@ -171,7 +171,11 @@ def _step_lines(process: orm.ProcessNode, parameters: dict[str, Any]) -> list[st
         for key, value in parameters.items()
         if key not in keys and isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
-    parts = [format_value(key, parameters[key]) for key in keys if parameters.get(key) not in (None, '')]
+    parts = [
+        f'1C = {parameters[key]:g} mA/g' if key == 'one_c_ma_g' else format_value(key, parameters[key])
+        for key in keys
+        if parameters.get(key) not in (None, '')
+    ]
     lines = [kind.replace('_', ' ')]
     lines += _wrap(', '.join(parts)) if parts else []
     if parameters.get('reference'):
@@ -199,7 +203,7 @@ def _layer_text(layers: list[dict[str, Any]], material: str) -> str:
     for layer in layers:
         if layer.get('material') != material:
             continue
-        bits = [f'{layer.get("role", "")} layer'.strip()]
+        bits = [f'{layer.get("role", "")} layer'.replace('_', ' ').strip()]
         for key, unit in (('mass_mg', 'mg'), ('thickness_um', 'µm')):
             if layer.get(key) is not None:
                 bits.append(f'{layer[key]:.4g} {unit}')
