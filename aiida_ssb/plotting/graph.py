@@ -498,11 +498,14 @@ _ANALYSIS_TYPES = {
 
 
 def _analysis_processes(root: orm.Node, membership: dict[int, str]) -> dict[int, orm.ProcessNode]:
-    """Every analysis run on ``root`` or its records, and those fed by their summaries (series analyses, the cell
-    summary), by pk."""
+    """Every analysis run on the records of ``root``, those fed by their summaries (series analyses), and the
+    summaries of ``root`` as a cell, by pk. Analyses of other samples that merely take ``root`` as an input (the
+    cells of an electrolyte material) are not its analyses."""
     found: dict[int, orm.ProcessNode] = {}
-    sources = [root.pk, *membership]
-    for _ in range(5):  # records -> analyses -> series analyses -> cell summary
+    sources = list(membership)
+    for _ in range(5):  # records -> analyses -> series analyses -> ...
+        if not sources:
+            break
         query = orm.QueryBuilder().append(orm.Data, filters={'id': {'in': sources}}, tag='source')
         query.append(
             orm.CalcFunctionNode,
@@ -518,8 +521,15 @@ def _analysis_processes(root: orm.Node, membership: dict[int, str]) -> dict[int,
         outputs = orm.QueryBuilder().append(orm.CalcFunctionNode, filters={'id': {'in': list(new)}}, tag='process')
         outputs.append(orm.Dict, with_incoming='process', edge_filters={'label': 'summary'}, project='id')
         sources = outputs.all(flat=True)
-        if not sources:
-            break
+    summary = orm.QueryBuilder().append(orm.Node, filters={'id': root.pk}, tag='root')
+    summary.append(
+        orm.CalcFunctionNode,
+        with_incoming='root',
+        edge_filters={'label': 'cell'},
+        filters={'process_type': {'like': '%ssb.summarise_cell'}},
+        project='*',
+    )
+    found.update({process.pk: process for process in summary.all(flat=True)})
     return found
 
 
