@@ -9,6 +9,7 @@ import click
 from aiida_ssb.cli.root import cmd_ssb
 from aiida_ssb.cli.utils import clean_errors
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.plotting.kinds import CAMPAIGN_KINDS, NYQUIST_SCALES, PLOT_KINDS
 
 
 def arrays_of(node) -> dict:
@@ -16,42 +17,36 @@ def arrays_of(node) -> dict:
     return {name: node.get_array(name) for name in node.get_arraynames()}
 
 
-PLOT_KINDS = (
-    'nyquist',
-    'bode',
-    'arrhenius',
-    'voltammogram',
-    'onsets',
-    'stepwise',
-    'stepwise_cv',
-    'profiles',
-    'capacity',
-    'rate',
-    'ccd',
-    'resistance',
-    'dqdv',
-    'dvdq',
-    'gitt',
-    'pitt',
-    'polarisation',
-    'transference',
-    'thermal',
-    'diffraction',
-    'drt',
+@cmd_ssb.command('graph')
+@click.argument('sample_id')
+@click.option('--depth', type=int, default=None, help='How many links to follow (default: all).')
+@click.option(
+    '--what',
+    type=click.Choice(['synthesis', 'measurements', 'all']),
+    default='all',
+    show_default=True,
+    help='The history (ancestors), the measurements and analyses (descendants), or both.',
 )
-CAMPAIGN_KINDS = ('scatter', 'retention', 'arrhenius', 'dqdv')
+@click.option(
+    '-o',
+    '--output',
+    required=True,
+    type=click.Path(dir_okay=False),
+    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source). Nothing else is written.',
+)
+@click.option('--force', is_flag=True, help='Replace the output if it exists.')
+@clean_errors
+def cmd_graph(sample_id, depth, what, output, force):
+    """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
+    parameters, records with their conditions, headline numbers on results)."""
+    from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.outputs import check_output_file
+    from aiida_ssb.plotting.graph import sample_graph, write_graph
 
-#: plot kinds of issue 21's analyses -> the analysis whose latest result they draw
-_ISSUE21_KINDS = {
-    'dqdv': 'dqdv',
-    'dvdq': 'dqdv',
-    'gitt': 'gitt',
-    'pitt': 'pitt',
-    'polarisation': 'dc_polarisation',
-    'transference': 'transference_number',
-    'thermal': 'thermal',
-    'diffraction': 'diffraction',
-}
+    check_output_file(output, force=force)  # before the graph is built
+    graph = sample_graph(load_sample(sample_id), depth=depth, what=what)
+    path = write_graph(graph, output, force=force)
+    click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
 
 
 class Selection:
@@ -177,325 +172,36 @@ class Selection:
             raise InputError(f'--record does not apply to --kind {kind}: it draws one result of the whole series')
 
 
-def _plot_issue21(sample_id: str, kind: str, select: Selection):
-    """dQ/dV, dV/dQ, GITT, PITT, polarisation, transference, thermal and diffraction figures of a sample."""
-    from aiida_ssb.plotting import diffraction as xrd
-    from aiida_ssb.plotting import electrochem as ec
-    from aiida_ssb.plotting import thermal as th
+def _plot_sample(
+    sample_id: str, kind: str, record: str | None = None, run: int | None = None, nyquist_scale: str = 'auto'
+):
+    """The figure of one cell's record, chosen by ``--record``/``--run`` (:class:`Selection`)."""
+    from aiida_ssb.data.sample import load_sample
+    from aiida_ssb.plotting.figures import cell_figure
     from aiida_ssb.query.results import measured_record
 
-    result = select.one(_ISSUE21_KINDS[kind])
-    curves = arrays_of(result.curves)
-    summary = result.summary.get_dict()
-    title = f'{sample_id} ({_ISSUE21_KINDS[kind]})'
-    if kind == 'dqdv':
-        return ec.plot_dqdv(curves, summary, title=title)
-    if kind == 'dvdq':
-        return ec.plot_dvdq(curves, title=title)
-    if kind == 'gitt':
-        record = measured_record(result)
-        return ec.plot_titration(
-            curves, summary, record=(record.column('time_s'), record.column('voltage_v')), title=title
-        )
-    if kind == 'pitt':
-        record = measured_record(result)
-        return ec.plot_titration(
-            curves,
-            summary,
-            record=(record.column('time_s'), record.column('current_ma')),
-            record_label='current / mA',
-            title=title,
-        )
-    if kind == 'polarisation':
-        return ec.plot_polarisation(curves, summary, title=title)
-    if kind == 'transference':
-        return ec.plot_transference(curves, summary, title=title)
-    if kind == 'thermal':
-        return th.plot_thermal(curves, summary, title=title)
-    return xrd.plot_diffraction(curves, summary, title=title)
-
-
-@cmd_ssb.command('graph')
-@click.argument('sample_id')
-@click.option('--depth', type=int, default=None, help='How many links to follow (default: all).')
-@click.option(
-    '--what',
-    type=click.Choice(['synthesis', 'measurements', 'all']),
-    default='all',
-    show_default=True,
-    help='The history (ancestors), the measurements and analyses (descendants), or both.',
-)
-@click.option(
-    '-o',
-    '--output',
-    required=True,
-    type=click.Path(dir_okay=False),
-    help='Output file: .svg, .png, .pdf (rendered with Graphviz) or .dot (source). Nothing else is written.',
-)
-@click.option('--force', is_flag=True, help='Replace the output if it exists.')
-@clean_errors
-def cmd_graph(sample_id, depth, what, output, force):
-    """Draw the provenance graph of a sample with readable labels (sample ids, lab steps with their key
-    parameters, records with their conditions, headline numbers on results)."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.outputs import check_output_file
-    from aiida_ssb.plotting.graph import sample_graph, write_graph
-
-    check_output_file(output, force=force)  # before the graph is built
-    graph = sample_graph(load_sample(sample_id), depth=depth, what=what)
-    path = write_graph(graph, output, force=force)
-    click.echo(f'Wrote {path} ({len(graph.nodes)} nodes).')
-
-
-def _spectrum_labels(spectra) -> list[str]:
-    """Legend entries of several spectra from their measurement conditions (temperature, branch, cycle, upper
-    cut-off), leaving out what all of them share; a spectrum's own label where nothing tells them apart."""
-    described = []
-    for spectrum in spectra:
-        conditions = spectrum.conditions
-        parts = []
-        if conditions.get('temperature_c') is not None:
-            parts.append(f'{conditions["temperature_c"]:g} °C')
-        if conditions.get('branch'):
-            parts.append(str(conditions['branch']))
-        if conditions.get('cycle_index') is not None:
-            parts.append(f'cycle {conditions["cycle_index"]}')
-        if conditions.get('upper_cutoff_v') is not None:
-            parts.append(f'after {conditions["upper_cutoff_v"]:g} V')
-        described.append(parts)
-    shared = set.intersection(*(set(parts) for parts in described)) if described else set()
-    return [
-        ', '.join(part for part in parts if part not in shared) or spectrum.label or f'spectrum {spectrum.pk}'
-        for spectrum, parts in zip(spectra, described)
-    ]
-
-
-def _plot_sample(sample_id: str, kind: str, record: str | None = None, run: int | None = None):
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.plotting import cycling as cyc
-    from aiida_ssb.plotting import impedance as imp
-    from aiida_ssb.plotting import voltammetry as volt
-    from aiida_ssb.query.results import measured_record
-
-    cell = load_sample(sample_id)
-    select = Selection(cell, record, run)
-    area = cell.base.attributes.get('electrode_area_cm2', None)
-    if kind in _ISSUE21_KINDS:
-        return _plot_issue21(sample_id, kind, select)
-    if kind in ('nyquist', 'bode'):
-        from aiida_ssb.data.measurements import ImpedanceSpectrumData
-        from aiida_ssb.query.records import measurements_of_cell
-
-        fitted = {measured_record(r).pk: r for r in select.results('eis_fit', needed=run is not None)}
-        records = measurements_of_cell(cell, (ImpedanceSpectrumData,))
-        if select.records is not None:
-            records = [node for node in records if node.pk in {chosen.pk for chosen in select.records}]
-            if not records:
-                raise InputError(f'--record {record} is not an impedance spectrum of {sample_id}')
-        if run is not None:
-            records = [node for node in records if node.pk in fitted]
-        spectra = [(node, fitted.get(node.pk)) for node in records]
-        if not spectra:
-            raise InputError(f'{sample_id} has no impedance spectrum')
-
-        def parts(result):
-            if result is None:
-                return None, None
-            return arrays_of(result.curves) if result.curves else None, result.summary.get_dict()
-
-        if kind == 'bode':
-            spectrum, result = spectra[0]
-            frequency, z = spectrum.impedance()
-            curves, summary = parts(result)
-            return imp.plot_bode(frequency, z, curves=curves, summary=summary, title=f'{sample_id} {spectrum.label}')
-        chosen = spectra
-        figure = None
-        labels = _spectrum_labels([spectrum for spectrum, _ in chosen[:12]]) if len(chosen) > 1 else [None]
-        for (spectrum, result), label in zip(chosen[:12], labels):
-            frequency, z = spectrum.impedance()
-            curves, summary = parts(result)
-            figure = imp.plot_nyquist(
-                frequency,
-                z,
-                curves=curves,
-                summary=summary,
-                area_cm2=area,
-                title=None
-                if figure
-                else f'{sample_id}: {len(chosen)} spectra' + (' (first 12)' if len(chosen) > 12 else ''),
-                label=label,
-                figure_axes=(figure, figure.axes[0]) if figure else None,
-            )
-        if len(chosen) > 1 and figure is not None:
-            figure.axes[0].legend(fontsize=7, ncol=2)
-        return figure
-    if kind == 'drt':
-        picked = sorted(select.results('drt'), key=lambda r: r.process.ctime)
-        figure = None
-        records = [measured_record(result) for result in picked[:8]]
-        labels = _spectrum_labels(records) if len(records) > 1 else [None]
-        for drt_result, label in zip(picked[:8], labels):
-            figure = imp.plot_drt(
-                drt_result.summary.get_dict(),
-                arrays_of(drt_result.curves),
-                title=None if figure else f'{sample_id}: distribution of relaxation times',
-                figure_axes=(figure, figure.axes[0]) if figure else None,
-                label=label,
-            )
-        return figure
-    if kind == 'arrhenius':
+    select = Selection(load_sample(sample_id), record, run)
+    if kind in ('arrhenius', 'resistance'):
         select.no_record(kind)
-        result = select.one('arrhenius')
-        return imp.plot_arrhenius(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
-    if kind == 'resistance':
-        select.no_record(kind)
-        result = select.one('interface_growth')
-        return imp.plot_resistance_track(result.summary.get_dict(), arrays_of(result.curves), title=sample_id)
-    if kind in ('voltammogram', 'onsets'):  # 'onsets': the analysis's name (registry plot kind)
-        result = select.one('onsets')
-        record = measured_record(result)
-        return volt.plot_onsets(
-            record.column('voltage_v'),
-            record.column('current_ma'),
-            result.summary.get_dict(),
-            arrays_of(result.curves),
-            area_cm2=area,
-            title=f'{sample_id} {record.label}',
-        )
-    if kind in ('stepwise', 'stepwise_cv'):
-        result = select.one('stepwise_cv')
-        record = measured_record(result)
-        return volt.plot_stepwise_cv(
-            record.column('voltage_v'),
-            record.column('current_ma'),
-            result.summary['steps'],
-            title=f'{sample_id}: stepwise CV',
-        )
-    if kind in ('profiles', 'capacity', 'rate'):
-        result = select.one('cycling')
-        curves = arrays_of(result.curves)
-        summary = result.summary.get_dict()
-        if kind == 'capacity':
-            return cyc.plot_capacity(curves, summary=summary, title=sample_id)
-        if kind == 'rate':
-            return cyc.plot_rate(curves, title=sample_id)
-        record = measured_record(result)
-        active = summary.get('masses_mg', {}).get('active')
-        three = summary.get('conventions', {}).get('three_electrode')
-        return cyc.plot_profiles(
-            record.column('time_s'),
-            record.column('voltage_v'),
-            record.column('current_ma'),
-            curves,
-            mass_g=active / 1000.0 if active else None,
-            title=sample_id,
-            counter_voltage_v=record.column('counter_voltage_v') if three else None,
-            working_electrode=(three or {}).get('working_electrode', 'positive'),
-        )
-    if kind == 'ccd':
-        result = select.one('ccd')
-        record = measured_record(result)
-        return cyc.plot_ccd(
-            record.column('time_s'),
-            record.column('voltage_v'),
-            result.summary.get_dict(),
-            arrays_of(result.curves),
-            title=sample_id,
-        )
-    raise InputError(f'unknown plot kind {kind!r}')
+    chosen = select.records[0] if select.records is not None and len(select.records) == 1 else None
+
+    def choose(analysis: str) -> list:
+        """The results a figure draws: those of --record/--run, the headline record's first (else the newest)."""
+        results = select.results(analysis, needed=kind not in ('nyquist', 'bode') or run is not None)
+        if select.records is None and results:
+            headline = select._headline_pks(analysis)
+            results.sort(key=lambda result: getattr(measured_record(result), 'pk', None) not in headline)
+        return results
+
+    return cell_figure(sample_id, kind, record=chosen, nyquist_scale=nyquist_scale, choose=choose)
 
 
 def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label_by: str | None, table: str):
-    import numpy as np
+    from aiida_ssb.plotting.figures import campaign_figure
 
-    from aiida_ssb.plotting.common import new_figure
-    from aiida_ssb.query import tables
-
-    if kind == 'scatter':
-        if not x or not y:
-            raise click.UsageError('a scatter plot needs --x and --y (fields of the cells or samples table)')
-        columns = ['sample_id', x, y] + ([label_by] if label_by else [])
-        getter = tables.cells if table == 'cells' else tables.samples
-        frame = getter(campaign=campaign, columns=list(dict.fromkeys(columns)))
-        frame = frame.dropna(subset=[x, y])
-        if frame.empty:
-            raise InputError(f'no {table} of {campaign!r} have both {x} and {y}')
-        figure, ax = new_figure()
-        ax.plot(frame[x], frame[y], 'o-' if frame[x].is_monotonic_increasing else 'o')
-        for _, row in frame.iterrows():
-            ax.annotate(str(row['sample_id']), (row[x], row[y]), fontsize=7, xytext=(3, 3), textcoords='offset points')
-        if y.endswith('_s_cm'):
-            ax.set_yscale('log')
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.set_title(f'{campaign}: {y} against {x}', fontsize=9)
-        return figure
-    if kind == 'retention':
-        from aiida_ssb.query.results import latest_results
-
-        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-        figure, ax = new_figure()
-        drawn = 0
-        for _, row in frame.iterrows():
-            results = latest_results(row['sample_id'], 'cycling', limit=1)
-            if not results or results[0].curves is None:
-                continue
-            curves = arrays_of(results[0].curves)
-            label = row['sample_id'] + (
-                f' ({label_by} {row[label_by]:.3g})'
-                if label_by and row.get(label_by) is not None and isinstance(row.get(label_by), float)
-                else ''
-            )
-            ax.plot(
-                curves['cycle__cycle'], curves['cycle__capacity_retention_percent'], '.-', ms=2, lw=0.8, label=label
-            )
-            drawn += 1
-        if not drawn:
-            raise InputError(
-                f'no cell of {campaign!r} has a cycling result: run `aiida-ssb analyse --campaign {campaign}`'
-            )
-        ax.set_xlabel('cycle')
-        ax.set_ylabel('capacity retention / %')
-        ax.axhline(80, color='0.6', ls=':', lw=0.8)
-        ax.legend(fontsize=7)
-        ax.set_title(f'{campaign}: capacity retention', fontsize=9)
-        return figure
-    if kind == 'arrhenius':
-        from aiida_ssb.plotting.impedance import plot_arrhenius
-        from aiida_ssb.query.results import latest_results
-
-        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-        figure_axes = None
-        for _, row in frame.iterrows():
-            results = latest_results(row['sample_id'], 'arrhenius', limit=1)
-            if not results:
-                continue
-            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
-            figure = plot_arrhenius(
-                results[0].summary.get_dict(), arrays_of(results[0].curves), figure_axes=figure_axes, label=label
-            )
-            figure_axes = (figure, figure.axes[0])
-        if figure_axes is None:
-            raise InputError(f'no cell of {campaign!r} has an Arrhenius result')
-        figure_axes[1].set_title(f'{campaign}: Arrhenius', fontsize=9)
-        del np
-        return figure_axes[0]
-    if kind == 'dqdv':
-        from aiida_ssb.plotting.electrochem import plot_dqdv_overlay
-        from aiida_ssb.query.results import latest_results
-
-        frame = tables.cells(campaign=campaign, columns=['sample_id'] + ([label_by] if label_by else []))
-        entries = []
-        for _, row in frame.iterrows():
-            results = latest_results(row['sample_id'], 'dqdv', limit=1)
-            if not results:
-                continue
-            label = row['sample_id'] + (f' ({row[label_by]})' if label_by and row.get(label_by) is not None else '')
-            entries.append((label, arrays_of(results[0].curves), results[0].summary.get_dict()))
-        if not entries:
-            raise InputError(f'no cell of {campaign!r} has a dqdv result')
-        return plot_dqdv_overlay(entries, title=f'{campaign}: dQ/dV of the first half cycle')
-    raise InputError(f'unknown campaign plot kind {kind!r}')
+    if kind == 'scatter' and (not x or not y):
+        raise click.UsageError('a scatter plot needs --x and --y (fields of the cells or samples table)')
+    return campaign_figure(campaign, kind, x=x, y=y, label_by=label_by, table=table)
 
 
 @cmd_ssb.command('plot')
@@ -521,6 +227,14 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
     'compare` and `aiida-ssb status` list them). Default: the newest result of each record.',
 )
 @click.option('--index', type=int, hidden=True, help='Replaced by --record and --run.')
+@click.option(
+    '--nyquist-scale',
+    type=click.Choice(NYQUIST_SCALES),
+    default='auto',
+    show_default=True,
+    help='Nyquist plot of several spectra: linear (ohm, or ohm cm2), normalised (each spectrum divided by its '
+    'resistance), log (logarithmic axes); auto: normalised when the resistances span more than a decade.',
+)
 @click.option('--campaign', help='Compare the cells of a campaign (with --kind scatter, retention, arrhenius or dqdv).')
 @click.option('--x', 'x_field', help='Campaign scatter: the x field (e.g. electrolyte.ball_milling.duration_min).')
 @click.option('--y', 'y_field', help='Campaign scatter: the y field (e.g. conductivity_25c_s_cm).')
@@ -535,7 +249,9 @@ def _plot_campaign(campaign: str, kind: str, x: str | None, y: str | None, label
 @click.option('-o', '--output', required=True, type=click.Path(dir_okay=False), help='Output file (.png, .svg, .pdf).')
 @click.option('--force', is_flag=True, help='Replace the output if it exists.')
 @clean_errors
-def cmd_plot(sample_id, kind, record, run_pk, index, campaign, x_field, y_field, label_by, table, output, force):
+def cmd_plot(
+    sample_id, kind, record, run_pk, index, nyquist_scale, campaign, x_field, y_field, label_by, table, output, force
+):
     """Draw a figure of one cell's data and analyses, or compare the cells of a campaign.
 
     A cell with several records of one kind (two cycling files, many spectra): --record chooses one (by its number
@@ -561,7 +277,7 @@ def cmd_plot(sample_id, kind, record, run_pk, index, campaign, x_field, y_field,
             raise click.UsageError('give a SAMPLE_ID, or --campaign NAME')
         if kind in ('scatter', 'retention'):
             raise click.UsageError(f'--kind {kind} compares a campaign: add --campaign NAME')
-        figure = _plot_sample(sample_id, kind, record, run_pk)
+        figure = _plot_sample(sample_id, kind, record, run_pk, nyquist_scale=nyquist_scale)
     click.echo(f'Wrote {save_figure(figure, output, force=force)}.')
 
 

@@ -6,9 +6,20 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from aiida_ssb.plotting.common import new_figure
+from aiida_ssb.plotting.common import legend_outside, new_figure
 
-__all__ = ['plot_capacity', 'plot_ccd', 'plot_profiles', 'plot_rate']
+__all__ = [
+    'RATE_TEST_SHARE',
+    'plot_capacity',
+    'plot_ccd',
+    'plot_profiles',
+    'plot_rate',
+    'plot_retention',
+    'rate_test_share',
+]
+
+#: a record with at least this share of its cycles in rate tests is a rate test: left out of retention overlays
+RATE_TEST_SHARE = 0.5
 
 
 def _capacity_key(cycles: Mapping[str, np.ndarray], basis: str | None, half: str) -> tuple[str, str]:
@@ -17,43 +28,143 @@ def _capacity_key(cycles: Mapping[str, np.ndarray], basis: str | None, half: str
     return f'cycle__{half}_capacity_mah', f'{half} capacity / mAh'
 
 
+def _rate_test_blocks(summary: Mapping | None) -> list[Mapping]:
+    return [block for block in (summary or {}).get('blocks', []) if block.get('kind') == 'rate_test']
+
+
 def plot_capacity(
     curves: Mapping[str, np.ndarray],
     *,
     basis: str | None = 'active',
     summary: Mapping | None = None,
     title: str | None = None,
+    caption: str | None = None,
     figure_axes=None,
 ):
     """Discharge (and charge) capacity and coulombic efficiency against cycle number, with the retention
-    reference marked."""
-    figure, ax = figure_axes or new_figure()
+    reference marked and rate-test blocks shaded. The legend (capacities, CE, the reference and the retention)
+    lies below the axes, where it covers no point; cycle ticks are whole numbers. ``caption`` (the record's file,
+    C-rate, temperature) is the title's second line."""
+    from aiida_ssb.plotting.common import c_rate_text, integer_ticks, set_title
+
+    figure, ax = figure_axes or new_figure(height=4.8)
     cycle = np.asarray(curves['cycle__cycle'])
     for half, marker in (('discharge', 'o'), ('charge', '^')):
         key, _label = _capacity_key(curves, basis, half)
         if key in curves:
-            ax.plot(cycle, curves[key], marker, ms=3, label=half, alpha=0.85 if half == 'discharge' else 0.5)
+            ax.plot(
+                cycle,
+                curves[key],
+                marker,
+                ms=3,
+                label=f'{half} capacity',
+                alpha=0.85 if half == 'discharge' else 0.5,
+                color='C0' if half == 'discharge' else 'C1',
+            )
     ax.set_xlabel('cycle')
     ax.set_ylabel(_capacity_key(curves, basis, 'discharge')[1].replace('discharge ', ''))
+    integer_ticks(ax.xaxis)
+    handles, labels = ax.get_legend_handles_labels()
     if 'cycle__coulombic_efficiency_percent' in curves:
         twin = ax.twinx()
-        twin.plot(cycle, curves['cycle__coulombic_efficiency_percent'], '.', ms=2, color='0.4', label='CE')
+        (ce_line,) = twin.plot(
+            cycle, curves['cycle__coulombic_efficiency_percent'], '.', ms=3, color='0.35', label='coulombic efficiency'
+        )
         twin.set_ylabel('coulombic efficiency / %')
         ce = np.asarray(curves['cycle__coulombic_efficiency_percent'], dtype=float)
         finite = ce[np.isfinite(ce)]
         if finite.size:
             twin.set_ylim(max(0.0, min(finite.min(), 95.0) - 2.0), min(105.0, max(finite.max(), 100.0) + 1.0))
-    note = None
+        handles.append(ce_line)
+        labels.append('coulombic efficiency (right axis)')
+    for number, block in enumerate(_rate_test_blocks(summary)):
+        span = ax.axvspan(
+            block['first_cycle'] - 0.5,
+            block['last_cycle'] + 0.5,
+            color='0.9',
+            zorder=0,
+            label='rate test' if number == 0 else None,
+        )
+        if number == 0:
+            handles.append(span)
+            labels.append(f'rate test (cycles {block["first_cycle"]} to {block["last_cycle"]})')
+        for step in block.get('steps', []):  # each step's rate along the top
+            rate = step.get('c_rate')
+            text = c_rate_text(rate) if rate is not None else f'{step.get("current_ma", float("nan")):.2g} mA'
+            ax.text(
+                0.5 * (step['first_cycle'] + step['last_cycle']),
+                0.98,
+                text,
+                transform=ax.get_xaxis_transform(),
+                ha='center',
+                va='top',
+                fontsize=7,
+                color='0.3',
+            )
+            if step['first_cycle'] > block['first_cycle']:
+                ax.axvline(step['first_cycle'] - 0.5, color='0.75', lw=0.6, zorder=0)
     if summary and summary.get('reference_cycle') is not None:
-        ax.axvline(summary['reference_cycle'], color='k', ls=':', lw=0.8)
+        reference = ax.axvline(summary['reference_cycle'], color='k', ls=':', lw=0.8)
         retention = summary.get('capacity_retention_percent_at_end')
-        note = f'reference: cycle {summary["reference_cycle"]}'
+        text = f'retention reference: cycle {summary["reference_cycle"]}'
         if retention is not None:
-            note += f'\nretention at end: {retention:.1f} %'
-    # the note heads the legend, where a fading record leaves room, instead of lying over the last cycles
-    ax.legend(loc='lower left', fontsize=8, title=note, title_fontsize=8, alignment='left')
-    if title:
-        ax.set_title(title)
+            text += f' (retention at end {retention:.1f} %)'
+        handles.append(reference)
+        labels.append(text)
+    legend_outside(ax, handles, labels, ncol=2)
+    set_title(ax, title, caption)
+    return figure
+
+
+def rate_test_share(summary: Mapping | None) -> tuple[float, list[Mapping]]:
+    """The share of a cycling record's complete cycles that lie in rate-test blocks (from the analysis's protocol
+    blocks), and those blocks."""
+    blocks = (summary or {}).get('blocks') or []
+    tests = [block for block in blocks if block.get('kind') == 'rate_test']
+    total = sum(block.get('n_cycles', 0) for block in blocks if block.get('kind') != 'stepwise_upper_cutoff')
+    in_tests = sum(block.get('n_cycles', 0) for block in tests)
+    return (in_tests / total if total else 0.0), tests
+
+
+def plot_retention(entries: Sequence[tuple[str, Mapping[str, np.ndarray], Mapping]], *, title: str | None = None):
+    """Capacity retention against cycle of several records (``entries``: label, curves, summary). A record that is
+    mostly a rate test (:data:`RATE_TEST_SHARE` of its cycles) is left out: its capacity falls with the rate, not
+    with ageing; a rate-test block inside a longer record is drawn grey and not joined to the line. The title's
+    second line says which records were left out or greyed."""
+    from aiida_ssb.plotting.common import integer_ticks, set_title
+
+    figure, ax = new_figure(height=5.0)
+    left_out, marked, drawn = [], [], 0
+    for label, curves, summary in entries:
+        if 'cycle__capacity_retention_percent' not in curves:
+            continue
+        share, tests = rate_test_share(summary)
+        if share >= RATE_TEST_SHARE:
+            left_out.append(label.split(' (')[0])
+            continue
+        cycle = np.asarray(curves['cycle__cycle'])
+        retention = np.asarray(curves['cycle__capacity_retention_percent'], dtype=float)
+        in_test = np.zeros(cycle.size, dtype=bool)
+        for block in tests:
+            in_test |= (cycle >= block['first_cycle']) & (cycle <= block['last_cycle'])
+        ax.plot(cycle, np.where(in_test, np.nan, retention), '.-', ms=2, lw=0.8, label=label)
+        if in_test.any():
+            ax.plot(cycle[in_test], retention[in_test], '.', ms=3, color='0.65')
+            marked.append(label.split(' (')[0])
+        drawn += 1
+    ax.set_xlabel('cycle')
+    ax.set_ylabel('capacity retention / %')
+    integer_ticks(ax.xaxis)
+    ax.axhline(80, color='0.6', ls=':', lw=0.8)
+    notes = []
+    if left_out:
+        notes.append(f'left out as rate tests (capacity falls with the rate, not with age): {", ".join(left_out)}')
+    if marked:
+        notes.append(f'grey: the rate-test cycles of {", ".join(marked)}')
+    if not drawn:
+        ax.text(0.5, 0.5, 'no record to draw', ha='center', va='center', transform=ax.transAxes)
+    legend_outside(ax, ncol=2, fontsize=7)
+    set_title(ax, title, '; '.join(notes) or None)
     return figure
 
 
@@ -115,7 +226,7 @@ def plot_profiles(
     if counter_voltage_v is None:
         figure, ax = new_figure()
         _draw_profiles(ax, time_s, voltage_v, current_ma, curves, chosen, mass_g, 'voltage / V')
-        ax.legend(fontsize=8, title='solid: charge, dashed: discharge', title_fontsize=7)
+        legend_outside(ax, title='solid: charge, dashed: discharge', ncol=min(4, len(chosen)))
         if title:
             ax.set_title(title)
         return figure

@@ -3,13 +3,29 @@ a resistance against cycle, upper cut-off or time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from aiida_ssb.plotting.common import new_figure
+from aiida_ssb.plotting.kinds import NYQUIST_SCALES
 
-__all__ = ['fit_style', 'plot_arrhenius', 'plot_bode', 'plot_drt', 'plot_nyquist', 'plot_resistance_track']
+__all__ = [
+    'NYQUIST_SCALES',
+    'OverlaySpectrum',
+    'choose_nyquist_scale',
+    'fit_style',
+    'plot_arrhenius',
+    'plot_bode',
+    'plot_drt',
+    'plot_nyquist',
+    'plot_nyquist_overlay',
+    'plot_resistance_track',
+    'spectrum_resistance',
+]
 
 
 def fit_style(summary: Mapping | None) -> tuple[str, str]:
@@ -71,6 +87,144 @@ def plot_nyquist(
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
+    return figure
+
+
+@dataclass
+class OverlaySpectrum:
+    """One spectrum of a Nyquist overlay: the data, its fit (``curves``, ``summary``), its legend ``label`` and the
+    resistance it is divided by in a normalised overlay (:func:`spectrum_resistance`)."""
+
+    frequency_hz: np.ndarray
+    z: np.ndarray
+    label: str
+    curves: Mapping[str, np.ndarray] | None = None
+    summary: Mapping | None = None
+    resistance_ohm: float | None = None
+
+
+def spectrum_resistance(z, fit_summary: Mapping | None = None, resistance_ohm: float | None = None) -> float | None:
+    """The size of a spectrum: the resistance its conductivity used (``resistance_ohm``), else the sum of the fitted
+    resistances (``r0_ohm``, ``r1_ohm`` ...), else Z' where -Z'' has its minimum after its first maximum (the end
+    of the first arc), else the span of Z'. None when none of them is positive."""
+    if resistance_ohm and resistance_ohm > 0:
+        return float(resistance_ohm)
+    if fit_summary:
+        fitted = [
+            value
+            for key, value in fit_summary.items()
+            if re.fullmatch(r'r\d+_ohm', key) and isinstance(value, (int, float)) and value > 0
+        ]
+        if fitted:
+            return float(sum(fitted))
+    z = np.asarray(z)
+    if z.size < 3:
+        return None
+    minus_imag = -z.imag
+    top = int(np.argmax(minus_imag))
+    after = minus_imag[top:]
+    if after.size > 2:
+        bottom = top + int(np.argmin(after))
+        if 0 < bottom < z.size - 1 and z.real[bottom] > 0:
+            return float(z.real[bottom])
+    span = float(np.ptp(z.real))
+    return span if span > 0 else None
+
+
+def choose_nyquist_scale(spectra: Sequence[OverlaySpectrum], scale: str = 'auto') -> tuple[str, float | None]:
+    """``(scale, decades)``: the scale of an overlay and how many decades the spectra's resistances span (None
+    with fewer than two known). ``auto`` gives ``normalised`` above one decade, else ``linear``."""
+    if scale not in NYQUIST_SCALES:
+        raise ValueError(f'scale {scale!r}: one of {", ".join(NYQUIST_SCALES)}')
+    sizes = [s.resistance_ohm for s in spectra if s.resistance_ohm and s.resistance_ohm > 0]
+    decades = math.log10(max(sizes) / min(sizes)) if len(sizes) >= 2 else None
+    if scale == 'auto':
+        scale = 'normalised' if decades is not None and decades > 1.0 else 'linear'
+    return scale, decades
+
+
+def _ohm_text(value: float) -> str:
+    for factor, prefix in ((1e6, 'M'), (1e3, 'k')):
+        if abs(value) >= factor:
+            return f'{value / factor:.3g} {prefix}Ω'
+    return f'{value:.3g} Ω'
+
+
+def plot_nyquist_overlay(
+    spectra: Sequence[OverlaySpectrum],
+    *,
+    scale: str = 'auto',
+    area_cm2: float | None = None,
+    title: str | None = None,
+    caption: str | None = None,
+):
+    """Several spectra on one Nyquist plot, in the order given, coloured along it (viridis), with their fits.
+
+    ``scale``: ``linear`` (Ω, or Ω cm² with ``area_cm2``), ``normalised`` (each spectrum divided by its resistance,
+    so a temperature series' arcs are all of size 1 and their shapes compare; the view stops at 2 R so the
+    electrode spikes of the warm spectra do not flatten the arcs), ``log`` (both axes logarithmic, every spectrum
+    whole) or ``auto`` (``normalised`` when the resistances span more than a decade, else ``linear``). The figure
+    says which scale was chosen and why."""
+    import matplotlib
+
+    from aiida_ssb.plotting.common import legend_outside, set_title
+
+    chosen, decades = choose_nyquist_scale(spectra, scale)
+    figure, ax = new_figure(height=5.2)
+    colours = matplotlib.colormaps['viridis'](np.linspace(0.0, 0.9, max(len(spectra), 1)))
+    unit = 'Ω cm²' if area_cm2 and chosen != 'normalised' else 'Ω'
+    for colour, spectrum in zip(colours, spectra):
+        z = np.asarray(spectrum.z)
+        fit = None
+        if spectrum.curves and 'z_fit_real_ohm' in spectrum.curves:
+            fit = np.asarray(spectrum.curves['z_fit_real_ohm']) + 1j * np.asarray(spectrum.curves['z_fit_imag_ohm'])
+        label = spectrum.label
+        if chosen == 'normalised':
+            if not spectrum.resistance_ohm:
+                continue  # no size: it cannot be normalised (said in the note)
+            factor = 1.0 / spectrum.resistance_ohm
+            label += f' (R = {_ohm_text(spectrum.resistance_ohm)})'
+        else:
+            factor = area_cm2 or 1.0
+        x, y = z.real * factor, -z.imag * factor
+        if chosen == 'log':
+            keep = (x > 0) & (y > 0)
+            x, y = x[keep], y[keep]
+        ax.plot(x, y, 'o', ms=3, mfc='none', color=colour, label=label)
+        if fit is not None:
+            style, fit_label = fit_style(spectrum.summary)
+            fx, fy = fit.real * factor, -fit.imag * factor
+            if chosen == 'log':
+                keep = (fx > 0) & (fy > 0)
+                fx, fy = fx[keep], fy[keep]
+            flagged = style != '-' or (spectrum.summary or {}).get('quality') == 'flagged'
+            ax.plot(fx, fy, style, lw=1.0, color=colour, label=f'{spectrum.label}: {fit_label}' if flagged else None)
+    notes = []
+    if chosen == 'normalised':
+        ax.set_xlabel("Z' / R")
+        ax.set_ylabel("-Z'' / R")
+        ax.set_xlim(-0.05, 2.0)
+        ax.set_ylim(-0.05, 1.2)
+        ax.set_aspect('equal', adjustable='box')
+        reason = f' (their resistances span {decades:.1f} decades)' if decades is not None else ''
+        notes.append(f"each spectrum divided by its resistance R{reason}; view cut at Z' = 2 R")
+        missing = [s.label for s in spectra if not s.resistance_ohm]
+        if missing:
+            notes.append(f'left out (no resistance): {", ".join(missing)}')
+    elif chosen == 'log':
+        ax.set_xscale('log')
+        ax.set_yscale('log')
+        ax.set_xlabel(f"Z' / {unit}")
+        ax.set_ylabel(f"-Z'' / {unit}")
+        notes.append("logarithmic axes (points with -Z'' ≤ 0 left out)")
+    else:
+        ax.set_xlabel(f"Z' / {unit}")
+        ax.set_ylabel(f"-Z'' / {unit}")
+        ax.set_aspect('equal', adjustable='datalim')
+        if decades is not None and decades > 1.0:
+            notes.append(f'resistances span {decades:.1f} decades: the largest spectrum dominates')
+    legend_outside(ax, ncol=3 if len(spectra) > 6 else 2, fontsize=7)
+    set_title(ax, title, '; '.join(filter(None, [caption] + notes)))
     return figure
 
 
@@ -219,37 +373,61 @@ def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *,
 
 
 def plot_drt(
-    summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None, figure_axes=None, label=None
+    summary: Mapping,
+    curves: Mapping[str, np.ndarray],
+    *,
+    title: str | None = None,
+    figure_axes=None,
+    label=None,
+    normalise: bool = False,
 ):
     """gamma(ln tau) against tau (log axis), with the significant peaks marked and the measured window shaded; the
-    axis is scaled to the window when the distribution beyond it (a blocking electrode) is much larger."""
+    axis is scaled to the window when the distribution beyond it (a blocking electrode) is much larger.
+
+    Overlaid on ``figure_axes`` (``label`` names the spectrum), the peaks are marked but not annotated and the
+    window is named once; ``normalise`` divides each distribution by its largest value inside the window (a
+    temperature series whose sizes span decades)."""
     figure, ax = figure_axes or new_figure()
+    overlay = figure_axes is not None or label is not None
     tau = np.asarray(curves['tau_s'])
-    gamma = np.asarray(curves['gamma_ohm'])
+    gamma = np.asarray(curves['gamma_ohm'], dtype=float)
+    window = None
+    if 'frequency_hz' in curves:
+        f = np.asarray(curves['frequency_hz'])
+        window = (1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min()))
+    scale = 1.0
+    if normalise:
+        inside = gamma if window is None else gamma[(tau >= window[0]) & (tau <= window[1])]
+        scale = float(inside.max()) if inside.size and inside.max() > 0 else 1.0
     (line,) = ax.semilogx(
-        tau, gamma, '-', lw=1.4, label=label or f'DRT (λ = {summary.get("lambda", float("nan")):.2g})'
+        tau, gamma / scale, '-', lw=1.4, label=label or f'DRT (λ = {summary.get("lambda", float("nan")):.2g})'
     )
     for peak in summary.get('peaks', []):
         ax.axvline(peak['tau_s'], color=line.get_color(), ls=':', lw=0.8)
-        ax.annotate(
-            f'{peak["tau_s"]:.2g} s\n{peak["resistance_ohm"]:.3g} Ω',
-            (peak['tau_s'], float(np.interp(np.log(peak['tau_s']), np.log(tau), gamma))),
-            fontsize=7,
-            xytext=(3, 3),
-            textcoords='offset points',
-        )
-    if 'frequency_hz' in curves:
-        f = np.asarray(curves['frequency_hz'])
-        low, high = 1 / (2 * np.pi * f.max()), 1 / (2 * np.pi * f.min())
-        ax.axvspan(low, high, color='0.92', zorder=0, label='measured window')
-        inside = gamma[(tau >= low) & (tau <= high)]
-        if inside.size and gamma.max() > 1.5 * inside.max() > 0:
+        if not overlay:
+            ax.annotate(
+                f'{peak["tau_s"]:.2g} s\n{peak["resistance_ohm"]:.3g} Ω',
+                (peak['tau_s'], float(np.interp(np.log(peak['tau_s']), np.log(tau), gamma))),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords='offset points',
+            )
+    if window is not None:
+        low, high = window
+        first = not any(patch.get_label() == 'measured window' for patch in ax.patches)
+        if first:
+            ax.axvspan(low, high, color='0.92', zorder=0, label='measured window')
+        inside = gamma[(tau >= low) & (tau <= high)] / scale
+        if inside.size and (gamma / scale).max() > 1.5 * inside.max() > 0:
             # the mass beyond the window (a blocking electrode's remainder) would flatten the peaks: clip it
             top = max(ax.get_ylim()[1] if figure_axes else 0.0, 1.3 * float(inside.max()))
             ax.set_ylim(-0.03 * top, top)
+    if normalise:
+        ax.set_ylim(-0.05, 1.3)  # each peak inside the window reaches 1; the electrode tails beyond it are cut
     ax.set_xlabel('τ / s')
-    ax.set_ylabel('γ / Ω')
-    ax.legend(fontsize=8)
+    ax.set_ylabel('γ / γ$_{max}$ (each spectrum)' if normalise else 'γ / Ω')
+    if not overlay:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return figure

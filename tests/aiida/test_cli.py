@@ -140,7 +140,7 @@ def test_demo_profile_replaces_a_dangling_default(tmp_path):
 def test_spectrum_legend_names_what_tells_the_spectra_apart():
     from types import SimpleNamespace
 
-    from aiida_ssb.cli.views import _spectrum_labels
+    from aiida_ssb.plotting.figures import spectrum_labels as _spectrum_labels
 
     def spectrum(pk, label='', **conditions):
         return SimpleNamespace(pk=pk, label=label, conditions=conditions)
