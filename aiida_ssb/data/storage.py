@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from aiida_ssb.data.rawfile import DuplicateRawFileError
 from aiida_ssb.data.sample import DuplicateSampleError
 from aiida_ssb.exceptions import StorageError
 
@@ -140,7 +141,6 @@ def write_transaction(what: str = 'write') -> Iterator[None]:
 def is_concurrency_conflict(exc: BaseException) -> bool:
     """A failure caused by a concurrent writer that a new plan resolves: a sample id or raw file stored meanwhile
     (the registry constraint), a unique-constraint violation, a PostgreSQL serialisation failure or deadlock."""
-    from aiida_ssb.data.rawfile import DuplicateRawFileError
 
     seen: BaseException | None = exc
     while seen is not None:

@@ -33,6 +33,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from aiida_ssb.parsers.base import ParseError
 
@@ -287,8 +288,6 @@ class _TableReader:
     def _tokenize(
         self, block: bytes, line0: int, starts: np.ndarray, stops: np.ndarray, blank: np.ndarray
     ) -> np.ndarray:
-        import pandas as pd
-
         options: dict[str, Any] = {
             'header': None,
             'names': list(range(self.n)),

@@ -30,6 +30,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+import pandas as pd
+
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -244,7 +246,6 @@ class Measurement:
 
     def to_dataframe(self) -> pd.DataFrame:
         """The columns as a pandas DataFrame (column names keep their unit suffix)."""
-        import pandas as pd
 
         return pd.DataFrame(dict(self.columns))
 

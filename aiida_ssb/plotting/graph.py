@@ -12,9 +12,11 @@ import shutil
 from typing import Any
 
 from aiida import orm
+from aiida.tools.visualization import Graph
 
 from aiida_ssb.exceptions import InputError, SsbError
 from aiida_ssb.outputs import check_output_file, output_file
+from aiida_ssb.query.history import process_summary
 
 __all__ = ['GraphvizMissingError', 'node_sublabel', 'sample_graph', 'write_graph']
 
@@ -45,7 +47,6 @@ def _short(value: Any) -> str:
 
 def node_sublabel(node: orm.Node) -> str:
     """The second label line of a node."""
-    from aiida_ssb.query.history import process_summary
 
     attributes = node.base.attributes.all
     name = node.__class__.__name__
@@ -112,7 +113,6 @@ def _style(node: orm.Node) -> dict[str, str]:
 def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all'):
     """The graph of a sample: its synthesis history (ancestors), its measurements and analyses (descendants),
     or both (``what``: synthesis, measurements, all), to ``depth`` links."""
-    from aiida.tools.visualization import Graph
 
     if what not in ('synthesis', 'measurements', 'all'):
         raise InputError(f'what={what!r}: choose synthesis, measurements or all')

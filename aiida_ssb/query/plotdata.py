@@ -19,8 +19,12 @@ from typing import Any
 import numpy as np
 from aiida import orm
 
+from aiida_ssb.data.measurements import ImpedanceSpectrumData
 from aiida_ssb.data.nodes import pk_of
+from aiida_ssb.data.sample import load_sample
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.query.records import measurements_of_cell
+from aiida_ssb.query.results import Result, latest_results, measured_record
 
 __all__ = [
     'PLOT_KINDS',
@@ -102,20 +106,14 @@ def _arrays(node) -> dict[str, np.ndarray]:
 
 
 def _results(sample_id: str, analysis: str):
-    from aiida_ssb.query.results import latest_results
-
     return latest_results(sample_id, analysis)
 
 
 def _record(result):
-    from aiida_ssb.query.results import measured_record
-
     return measured_record(result)
 
 
 def _cell(sample_id: str):
-    from aiida_ssb.data.sample import load_sample
-
     return load_sample(sample_id)
 
 
@@ -136,9 +134,6 @@ def _count_results(sample_id: str) -> dict[str, int]:
 def spectra_of(sample_id: str) -> list[dict[str, Any]]:
     """The impedance spectra of a sample, in time order, each with its latest fit: ``[{'spectrum': node,
     'fit': Result or None, 'label': str}]``."""
-    from aiida_ssb.data.measurements import ImpedanceSpectrumData
-    from aiida_ssb.query.records import measurements_of_cell
-    from aiida_ssb.query.results import Result
 
     cell = _cell(sample_id)
     spectra = measurements_of_cell(cell, (ImpedanceSpectrumData,))
@@ -189,8 +184,6 @@ def _spectrum_labels(spectra) -> list[str]:
 def available_plots(sample_id: str) -> dict[str, list[str]]:
     """plot kind -> the choices within it (spectra, voltammograms, cycling records; one empty string where
     there is a single figure) for the plots this sample has data for."""
-    from aiida_ssb.data.measurements import ImpedanceSpectrumData
-    from aiida_ssb.query.records import measurements_of_cell
 
     counts = _count_results(sample_id)
     found: dict[str, list[str]] = {}

@@ -31,11 +31,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from aiida import orm
 
+from aiida_ssb.calculations.summary import HEADLINE_FIELDS
 from aiida_ssb.data.campaign import campaign_group
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.material import MaterialData
+from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES
 from aiida_ssb.data.nodes import pk_of
+from aiida_ssb.data.sample import find_sample
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.parsers.settings import SETTINGS_FIELDS
+from aiida_ssb.query.index import INDEX_EXTRA, MATERIAL_FIELDS
+from aiida_ssb.schemas.analysis import STANDARD_RETENTION_CYCLES
+from aiida_ssb.schemas.base import unit_of_field
+from aiida_ssb.schemas.processes import PROCESS_KINDS
+from aiida_ssb.units import UnitError, is_quantity_string, to_unit
 
 __all__ = [
     'CELL_FIELDS',
@@ -93,9 +105,6 @@ def parse_filter(expression: str) -> Filter:
 
 
 def _parse_value(field: str, raw: str) -> Any:
-    from aiida_ssb.schemas.base import unit_of_field
-    from aiida_ssb.units import UnitError, is_quantity_string, to_unit
-
     text = raw.strip().strip('"').strip("'")
     if text.lower() in ('true', 'false'):
         return text.lower() == 'true'
@@ -213,9 +222,6 @@ LINEAGE_ROLES = (
 
 
 def _analysis_cell_fields() -> dict[str, str]:
-    from aiida_ssb.calculations.summary import HEADLINE_FIELDS
-    from aiida_ssb.schemas.analysis import STANDARD_RETENTION_CYCLES
-
     fields = {}
     for name, description in HEADLINE_FIELDS.items():
         if name.endswith('_at_N'):
@@ -234,14 +240,11 @@ def cell_fields() -> dict[str, str]:
 
 def sample_fields() -> dict[str, str]:
     """Every record and analysis field of the samples table (lineage fields are KIND.PARAMETER)."""
-    from aiida_ssb.query.index import MATERIAL_FIELDS
 
     return {**SAMPLE_FIELDS, **MATERIAL_FIELDS}
 
 
 def _lineage_parameters() -> dict[str, set[str]]:
-    from aiida_ssb.schemas.processes import PROCESS_KINDS
-
     return {kind: set(schema.model_fields) for kind, schema in PROCESS_KINDS.items()}
 
 
@@ -249,7 +252,6 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
     """field -> 'record' | 'analysis' | 'lineage'; a QueryError listing the fields for an unknown one."""
     kinds = _lineage_parameters()
     result = {}
-    from aiida_ssb.parsers.settings import SETTINGS_FIELDS
 
     for name in names:
         if name.startswith('settings.'):
@@ -398,8 +400,6 @@ def _columns(columns: Sequence[str] | None, default: Sequence[str]) -> tuple[str
 
 
 def _finish(rows: list[dict[str, Any]], columns: Sequence[str], sort: str | None, descending: bool, limit: int | None):
-    import pandas as pd
-
     if limit is not None and limit < 0:
         raise QueryError(f'--limit {limit}: give a number of rows, 0 or more')
 
@@ -429,8 +429,6 @@ def _run(
     campaign: str | None,
     lineage_value,
 ) -> list[dict[str, Any]]:
-    from aiida_ssb.query.index import INDEX_EXTRA
-
     kinds = _classify(list(columns) + [f.field for f in filters], record_fields, analysis_fields, table)
     node_filters = dict(base_filters)
     later: list[Filter] = []
@@ -523,7 +521,6 @@ def _run(
 def _settings_of_samples(filters: Sequence[Filter]) -> dict[str, dict[str, Any]]:
     """sample id -> the settings summary of one of its measurements that satisfies every filter (all of them
     when there is no filter), from one query over the measurement nodes."""
-    from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES
 
     conditions: dict[str, Any] = {'attributes': {'has_key': 'settings'}}
     for filter_ in filters:
@@ -562,8 +559,6 @@ def _material_lineage_value(lineage: _Lineage, context, field: str, all_values: 
 
 
 def _cell_lineage_value(lineage: _Lineage, context, field: str, all_values: bool = False) -> list[Any]:
-    from aiida_ssb.data.sample import find_sample
-
     role, kind, parameter = field.split('.')
     values: list[Any] = []
     for sample_id in _layer_material_ids({'layers': context['layers'] or []}, role):
@@ -603,8 +598,6 @@ def samples(
         supplier, made_by.
     :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
     """
-    from aiida_ssb.data.material import MaterialData
-    from aiida_ssb.query.index import MATERIAL_FIELDS
 
     parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     columns = _columns(columns, DEFAULT_SAMPLE_COLUMNS)
@@ -662,7 +655,6 @@ def cells(
     :param columns: fields to show (record, analysis or lineage fields); default: the main record fields.
     :param sort: a column to sort by; ``descending`` to reverse; ``limit`` to keep the first rows.
     """
-    from aiida_ssb.data.cell import CellData
 
     parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
