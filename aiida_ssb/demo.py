@@ -1,36 +1,33 @@
 """The demonstration: generate the seed campaigns, import them with the literature set, analyse every cell,
 and put each paper's numbers beside what the analyses computed.
 
-The campaigns come from ``examples/demo`` (a generator that shares no code with the analysis it checks) and
-``examples/literature`` (the seed 003 review's tables as literature records). :data:`CHECKS` lists every
+The campaigns come from :mod:`aiida_ssb.demo_data` (a generator that shares no code with the analysis it checks,
+shipped in the package so the demonstration runs from an installed package) and its ``seed003_review.yaml`` (the
+seed 003 review's tables as literature records). :data:`CHECKS` lists every
 number the demonstration reproduces: the paper's value, the tolerance (the rounding of the paper, or a
 documented modelling margin), and where the computed value is read in the graph.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from aiida import orm
 
+from aiida_ssb import demo_data
 from aiida_ssb.data.campaign import campaign_label
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.sample import find_sample
-from aiida_ssb.exceptions import InputError
+from aiida_ssb.demo_data.generate import generate
 from aiida_ssb.importer.manifest import plan_import, run_import
 from aiida_ssb.query.index import INDEX_EXTRA
 from aiida_ssb.query.records import materials_with_records
 from aiida_ssb.query.results import latest_results
 from aiida_ssb.workflows.cell import run_cell_analyses
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / 'examples'
 
 __all__ = [
     'CHECKS',
@@ -48,26 +45,14 @@ DEMO_CAMPAIGNS = (
     'seed001-infiltrated-electrodes',
     'seed002-stability-method',
 )
-LITERATURE_MANIFEST = EXAMPLES / 'literature' / 'seed003_review.yaml'
-
-
-def _generator():
-    path = EXAMPLES / 'demo' / 'generate.py'
-    if not path.is_file():
-        raise InputError(f'the demo generator {path} is missing: run the demo from a checkout of aiida-ssb')
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location('aiida_ssb_demo_generate', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+LITERATURE_MANIFEST = pathlib.Path(demo_data.__file__).resolve().parent / 'seed003_review.yaml'
 
 
 def generate_campaigns(workdir: pathlib.Path, reduced: bool = False) -> list[pathlib.Path]:
     """Write the demonstration campaigns (manifests and instrument files) into ``workdir``. Deterministic:
     files already there are rewritten byte for byte, so a second import stores nothing new."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return list(_generator().generate(workdir, reduced=reduced))
+    return list(generate(workdir, reduced=reduced))
 
 
 def import_campaigns(manifests: list[pathlib.Path], *, progress: Callable[[str], None] | None = None) -> dict[str, int]:
