@@ -33,7 +33,6 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from aiida_ssb.parsers.base import ParseError
 
@@ -288,6 +287,8 @@ class _TableReader:
     def _tokenize(
         self, block: bytes, line0: int, starts: np.ndarray, stops: np.ndarray, blank: np.ndarray
     ) -> np.ndarray:
+        import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
+
         options: dict[str, Any] = {
             'header': None,
             'names': list(range(self.n)),

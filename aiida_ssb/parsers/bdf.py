@@ -36,7 +36,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from aiida_ssb.parsers._common import check_size, decode_text, integer_column, read_bytes
 from aiida_ssb.parsers._stream import read_numeric
@@ -111,6 +110,7 @@ def write_bdf(
 ) -> tuple[str, str]:
     """Write ``path`` (``.bdf``/``.bdf.csv``: CSV; ``.bdf.parquet``: Parquet, needs pyarrow) and its metadata file
     ``<path without extension>.metadata.json``; returns both paths."""
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     table = bdf_table(measurement, stack_pressure_mpa=stack_pressure_mpa, extra_columns=extra_columns)
     frame = pd.DataFrame(table)

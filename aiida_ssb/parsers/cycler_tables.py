@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 import datetime as _dt
 
-import pandas as pd
-
 from aiida_ssb.parsers._common import (
     check_size,
     decode_text,
@@ -198,6 +196,7 @@ class _Table:
 def _read_csv(path: str | os.PathLike[str], vendor: str, allow_truncated: bool) -> Measurement:
     """Numbers through the shared numeric core (pandas' C tokenizer on the bytes, line-exact errors, the
     truncated last line); only the few text columns (step type, dates, written durations) as text."""
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     size = check_size(path, what='cycler export')
     with open(path, 'rb') as handle:
@@ -280,6 +279,8 @@ def _comma_decimal(column: pd.Series) -> bool:
 
 
 def _read_xlsx(path: str | os.PathLike[str], vendor: str) -> Measurement:
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
+
     try:
         import openpyxl  # noqa: PLC0415, F401 optional dependency (is it installed?)
     except ImportError:
@@ -363,6 +364,7 @@ _DURATION = re.compile(r'^\s*(?:(\d+)\s*(?:d|days?|-)\s*)?(\d+):(\d{1,2}):(\d{1,
 
 def durations(path: str | os.PathLike[str] | None, name: str, texts: np.ndarray, first_line: int) -> np.ndarray:
     """Seconds from texts that are numbers of seconds or durations ``[d-|Nd ]h:mm:ss[.fff]`` (vectorised)."""
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     series = pd.Series(texts, dtype=object).astype(str).str.strip()
     sample = next((text for text in series.head(20) if text), '')
@@ -546,6 +548,8 @@ def _step_settings(
 
 
 def _step_settings_from_frame(names: list[str], body: pd.DataFrame) -> TechniqueSettings | None:
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
+
     roles = roles_of(names)
     if 'step_type' not in roles:
         return None
