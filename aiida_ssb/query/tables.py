@@ -298,7 +298,7 @@ def _classify(names: Iterable[str], record: dict[str, str], analysis: dict[str, 
 class _Lineage:
     """Upstream lab-step parameters of materials, memoised per node (a table shares few materials)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._memo: dict[int, dict[str, list[dict[str, Any]]]] = {}
 
     def of(self, node: orm.Node) -> dict[str, list[dict[str, Any]]]:
