@@ -1,25 +1,33 @@
 """The demonstration: generate the seed campaigns, import them with the literature set, analyse every cell,
 and put each paper's numbers beside what the analyses computed.
 
-The campaigns come from ``examples/demo`` (a generator that shares no code with the analysis it checks) and
-``examples/literature`` (the seed 003 review's tables as literature records). :data:`CHECKS` lists every
+The campaigns come from :mod:`aiida_ssb.demo_data` (a generator that shares no code with the analysis it checks,
+shipped in the package so the demonstration runs from an installed package) and its ``seed003_review.yaml`` (the
+seed 003 review's tables as literature records). :data:`CHECKS` lists every
 number the demonstration reproduces: the paper's value, the tolerance (the rounding of the paper, or a
 documented modelling margin), and where the computed value is read in the graph.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiida_ssb.exceptions import InputError
+import numpy as np
+from aiida import orm
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / 'examples'
+from aiida_ssb import demo_data
+from aiida_ssb.data.campaign import campaign_label
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.sample import find_sample
+from aiida_ssb.demo_data.generate import generate
+from aiida_ssb.importer.manifest import plan_import, run_import
+from aiida_ssb.query.index import INDEX_EXTRA
+from aiida_ssb.query.records import materials_with_records
+from aiida_ssb.query.results import latest_results
+from aiida_ssb.workflows.cell import run_cell_analyses
 
 __all__ = [
     'CHECKS',
@@ -37,31 +45,18 @@ DEMO_CAMPAIGNS = (
     'seed001-infiltrated-electrodes',
     'seed002-stability-method',
 )
-LITERATURE_MANIFEST = EXAMPLES / 'literature' / 'seed003_review.yaml'
-
-
-def _generator():
-    path = EXAMPLES / 'demo' / 'generate.py'
-    if not path.is_file():
-        raise InputError(f'the demo generator {path} is missing: run the demo from a checkout of aiida-ssb')
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location('aiida_ssb_demo_generate', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+LITERATURE_MANIFEST = pathlib.Path(demo_data.__file__).resolve().parent / 'seed003_review.yaml'
 
 
 def generate_campaigns(workdir: pathlib.Path, reduced: bool = False) -> list[pathlib.Path]:
     """Write the demonstration campaigns (manifests and instrument files) into ``workdir``. Deterministic:
     files already there are rewritten byte for byte, so a second import stores nothing new."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return list(_generator().generate(workdir, reduced=reduced))
+    return list(generate(workdir, reduced=reduced))
 
 
 def import_campaigns(manifests: list[pathlib.Path], *, progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Import the manifests (and the literature set); returns how many entries each stored."""
-    from aiida_ssb.importer.manifest import plan_import, run_import
 
     stored = {}
     for manifest in list(manifests) + [LITERATURE_MANIFEST]:
@@ -74,13 +69,6 @@ def import_campaigns(manifests: list[pathlib.Path], *, progress: Callable[[str],
 
 def analyse_campaigns(*, force: bool = False, progress: Callable[[str], None] | None = None) -> list:
     """Analyse the cells of the demonstration campaigns that have no analysis yet (all with ``force``)."""
-    from aiida import orm
-
-    from aiida_ssb.data.campaign import campaign_label
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.query.index import INDEX_EXTRA
-    from aiida_ssb.query.records import materials_with_records
-    from aiida_ssb.workflows.cell import run_cell_analyses
 
     labels = [campaign_label(name) for name in DEMO_CAMPAIGNS]
     query = orm.QueryBuilder().append(orm.Group, filters={'label': {'in': labels}, 'type_string': 'core'}, tag='g')
@@ -121,9 +109,6 @@ class Check:
 
 
 def _index(sample_id: str, key: str) -> float | None:
-    from aiida_ssb.data.sample import find_sample
-    from aiida_ssb.query.index import INDEX_EXTRA
-
     node = find_sample(sample_id)
     if node is None:
         return None
@@ -131,8 +116,6 @@ def _index(sample_id: str, key: str) -> float | None:
 
 
 def _summary(sample_id: str, analysis: str, key: str, **match) -> float | None:
-    from aiida_ssb.query.results import latest_results
-
     for result in latest_results(sample_id, analysis):
         data = result.summary.get_dict()
         if all(data.get(k) == v for k, v in match.items()) and data.get(key) is not None:
@@ -142,7 +125,6 @@ def _summary(sample_id: str, analysis: str, key: str, **match) -> float | None:
 
 def _onset_table(sample_id: str, table: str, key: str, **match) -> float | None:
     """``key`` of the first row of an onset result's table (``onsets`` or ``peaks``) matching ``match``."""
-    from aiida_ssb.query.results import latest_results
 
     for result in latest_results(sample_id, 'onsets'):
         for row in result.summary.get(table, []):
@@ -154,7 +136,6 @@ def _onset_table(sample_id: str, table: str, key: str, **match) -> float | None:
 def _regime(sample_id: str, which: str) -> float | None:
     """Ea of the ``'highest'`` or ``'lowest'`` temperature regime of the heating branch of the cell's Arrhenius
     fit (the regimes are chosen by the evidence: the papers state no windows)."""
-    from aiida_ssb.query.results import latest_results
 
     for result in latest_results(sample_id, 'arrhenius', limit=1):
         regimes = [r for r in result.summary.get('regimes', []) if r.get('branch') in (None, 'heating')]
@@ -166,9 +147,6 @@ def _regime(sample_id: str, which: str) -> float | None:
 
 def _growth_point(sample_id: str, at: float) -> float | None:
     """The tracked interface resistance (ohm cm2) at a state label value (upper cut-off or time)."""
-    import numpy as np
-
-    from aiida_ssb.query.results import latest_results
 
     for result in latest_results(sample_id, 'interface_growth', limit=1):
         if result.curves is None:
@@ -199,7 +177,6 @@ def _scan_rate_shift(cell: str, reference: str) -> float | None:
 def _failure_cycle_retention(expected: dict) -> float | None:
     cell = 'NVOPF-FC-430'
     cycle = expected['seed000']['long_term'][cell]['failure_after_cycle']
-    from aiida_ssb.query.results import latest_results
 
     for result in latest_results(cell, 'cycling', limit=1):
         if result.curves is None:
@@ -213,7 +190,6 @@ def _failure_cycle_retention(expected: dict) -> float | None:
 def _electrode_buildup(sample_id: str) -> float | None:
     """mV: the largest change of an electrode's plateau overpotential between the first and the last cycle of a
     three-electrode record (the paper: no build-up)."""
-    from aiida_ssb.query.results import latest_results
 
     for result in latest_results(sample_id, 'cycling'):
         electrodes = result.summary.get_dict().get('electrodes') or {}
@@ -643,8 +619,6 @@ CHECKS: list[Check] = [
 
 
 def _cell_attribute(sample_id: str, key: str) -> float | None:
-    from aiida_ssb.data.sample import find_sample
-
     node = find_sample(sample_id)
     return None if node is None else node.base.attributes.get(key, None)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from aiida_ssb.analysis.cycling import summarise_measurement
 from aiida_ssb.exceptions import SsbError
 from aiida_ssb.parsers import read
 from aiida_ssb.parsers.base import ParseError
@@ -63,7 +64,6 @@ def _capacity_vs_counter(folder: pathlib.Path) -> RealDataCheck | None:
     path = folder / 'biologic' / 'jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr'
     if not path.is_file():
         return None
-    from aiida_ssb.analysis.cycling import summarise_measurement
 
     try:
         arrays = summarise_measurement(read(path)).arrays()

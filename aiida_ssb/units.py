@@ -48,7 +48,7 @@ class UnitError(InputError):
 @functools.lru_cache(maxsize=1)
 def ureg() -> pint.UnitRegistry[Any]:
     """The shared pint registry (created on first use: pint takes ~0.2 s to load)."""
-    import pint
+    import pint  # noqa: PLC0415 start-up time: pint takes ~0.2 s to load, the CLI imports this module
 
     registry: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=False)
     # lab shorthands pint does not know
@@ -176,7 +176,7 @@ def parse_quantity(value: Any, default_unit: str | None = None) -> pint.Quantity
 def to_unit(value: Any, unit: str, default_unit: str | None = None) -> float:
     """Convert ``value`` (a quantity string, a pint Quantity, or a bare number in ``default_unit``)
     to a float in ``unit``. Raises :class:`UnitError` when the dimensions do not match."""
-    import pint
+    import pint  # noqa: PLC0415 start-up time: pint takes ~0.2 s to load, the CLI imports this module
 
     quantity = parse_quantity(value, default_unit)
     target = _normalise_unit(unit)

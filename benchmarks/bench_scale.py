@@ -72,9 +72,8 @@ def write_campaign(folder: pathlib.Path, n_cells: int) -> pathlib.Path:
     import numpy as np
     import yaml
 
-    sys.path.insert(0, str(REPO / 'examples'))
-    from demo.eclab import Instrument
-    from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
+    from aiida_ssb.demo_data.eclab import Instrument
+    from aiida_ssb.demo_data.electrode import GcplRecorder, GcplSequence, gcpl_file
 
     active_mg, one_c_ma_g, area_cm2 = 7.0, 120.0, 0.785
     raw = folder / 'raw'

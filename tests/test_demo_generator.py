@@ -1,7 +1,8 @@
-"""The demonstration-campaign generator (examples/demo): deterministic, readable by our readers, valid manifests,
-and the numbers it encodes are in its files.
+"""The demonstration-campaign generator (aiida_ssb.demo_data, shipped in the package; examples/demo/generate.py
+runs it from a checkout): deterministic, readable by our readers, valid manifests, and the numbers it encodes are
+in its files.
 
-The generator itself never imports aiida_ssb (checked here on its source); these tests may.
+The generator imports nothing of aiida_ssb outside aiida_ssb.demo_data (checked here on its source); these tests may.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import numpy as np
 import pytest
 import yaml
 
+from aiida_ssb.demo_data.generate import generate
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
-DEMO = REPO / 'examples' / 'demo'
-
-if str(DEMO.parent) not in sys.path:
-    sys.path.insert(0, str(DEMO.parent))
-
-from demo.generate import generate  # noqa: E402 (after the sys.path entry above)
+DEMO = REPO / 'aiida_ssb' / 'demo_data'
+SCRIPT = REPO / 'examples' / 'demo' / 'generate.py'
 
 #: manifest technique -> what our reader must detect
 DETECTED = {
@@ -60,18 +59,22 @@ def _data_rows(path: pathlib.Path) -> int:
 
 
 def test_the_generator_does_not_import_aiida_ssb():
-    for source in DEMO.glob('*.py'):
+    sources = sorted(DEMO.glob('*.py'))
+    assert len(sources) > 10  # the generator's modules, not an empty folder
+    for source in sources:
         tree = ast.parse(source.read_text(encoding='utf-8'))
         for node in ast.walk(tree):
             names = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                names = ['demo' if node.level else (node.module or '')]
+                names = ['aiida_ssb.demo_data' if node.level else (node.module or '')]
             for name in names:
+                if name == 'aiida_ssb.demo_data' or name.startswith('aiida_ssb.demo_data.'):
+                    continue  # its own modules
                 assert not name.startswith('aiida'), f'{source.name} imports {name}'
                 top = name.split('.')[0]
-                assert top in {'demo', 'numpy'} or top in sys.stdlib_module_names, (
+                assert top == 'numpy' or top in sys.stdlib_module_names, (
                     f'{source.name} imports {name}: only numpy and the standard library are allowed'
                 )
 
@@ -262,3 +265,28 @@ def test_full_set_limits(tmp_path):
     assert at['400']['energy_retention_percent'] == pytest.approx(89.0)
     assert at['800']['discharge_mah_g'] == pytest.approx(78.0)
     assert math.isclose(expected['seed000']['long_term']['NVOPF-FC-430']['at_cycle']['160']['discharge_mah_g'], 43.0)
+
+
+def test_the_script_of_the_checkout_runs_the_packaged_generator(tmp_path, reduced):
+    """examples/demo/generate.py writes what the package's generator writes (the same bytes)."""
+    import subprocess
+
+    out = tmp_path / 'script'
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(out), '--reduced'], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert 'instrument files' in result.stdout
+    folder, _ = reduced
+    assert _all_files(out) == _all_files(folder)
+
+
+def test_the_demo_reads_its_generator_and_literature_from_the_package():
+    """`aiida-ssb demo` needs no checkout: the generator and the literature manifest are inside the package."""
+    from aiida_ssb import demo, demo_data
+
+    package = pathlib.Path(demo_data.__file__).resolve().parent
+    assert demo.LITERATURE_MANIFEST.parent == package
+    assert demo.LITERATURE_MANIFEST.is_file()
+    assert yaml.safe_load(demo.LITERATURE_MANIFEST.read_text(encoding='utf-8'))
+    assert demo.generate is generate

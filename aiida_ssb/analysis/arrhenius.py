@@ -45,6 +45,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field, field_validator
+from scipy.stats import f as f_dist
+from scipy.stats import t
 
 from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
@@ -162,8 +164,6 @@ def linear_fit(x: ArrayLike, y: ArrayLike, sigma: ArrayLike | None = None) -> Li
 
 
 def _t_quantile(confidence: float, dof: int) -> float:
-    from scipy.stats import t
-
     return float(t.ppf(0.5 + confidence / 2.0, dof))
 
 
@@ -383,8 +383,6 @@ def _bic(rss: float, n: int, k: int) -> float:
 
 
 def _f_test(rss_a: float, k_a: int, rss_b: float, k_b: int, n: int) -> tuple[float, float]:
-    from scipy.stats import f as f_dist
-
     if n - k_b <= 0 or rss_b <= 0:
         return math.inf, 0.0
     statistic = ((rss_a - rss_b) / (k_b - k_a)) / (rss_b / (n - k_b))

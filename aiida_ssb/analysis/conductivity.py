@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
+from scipy.stats import norm
 
 from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError, MissingInputError
@@ -457,8 +458,6 @@ def real_conductivity_plateau(
 
 
 def _z_quantile(confidence: float) -> float:
-    from scipy.stats import norm
-
     return float(norm.ppf(0.5 + confidence / 2.0))
 
 

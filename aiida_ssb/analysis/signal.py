@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from scipy.signal import savgol_filter
 
+from aiida_ssb.exceptions import InsufficientDataError
+
 __all__ = [
     'as_float_array',
     'flag',
@@ -33,7 +35,6 @@ def flag(name: str, reason: str, **extra: Any) -> dict[str, Any]:
 
 def as_float_array(name: str, values: Any, n: int | None = None) -> np.ndarray:
     """``values`` as a 1-D float64 array (of length ``n`` when given); a ValueError naming ``name`` otherwise."""
-    from aiida_ssb.exceptions import InsufficientDataError
 
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1:

@@ -8,6 +8,9 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_ssb.analysis.ccd import CcdError, CcdSettings, critical_current_density_measurement
+from aiida_ssb.analysis.cycling import CyclingError, CyclingSettings, summarise_measurement
+from aiida_ssb.analysis.cycling.balance import np_ratio_measured
 from aiida_ssb.calculations.common import clean, curves_node, failed
 from aiida_ssb.exceptions import MissingInputError
 
@@ -28,8 +31,6 @@ def analyse_cycling(
     current come from ``cell``; a three-electrode cell's record is analysed for the full cell and for each
     electrode. ``positive_half_cell``/``negative_half_cell``: cycling summaries of half cells of the full cell's
     electrode materials, for the measured N/P ratio."""
-    from aiida_ssb.analysis.cycling import CyclingError, CyclingSettings, summarise_measurement
-    from aiida_ssb.analysis.cycling.balance import np_ratio_measured
 
     opts = CyclingSettings.resolve(options.get_dict())
     attributes = dict(cell.base.attributes.all)
@@ -93,7 +94,6 @@ def _cutoffs(arrays: Mapping[str, np.ndarray]) -> dict[str, float]:
 def analyse_ccd(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
     """Critical current density of a symmetric cell by the sudden-drop and the 0 V criteria, on the cell's
     electrode area (the smaller electrode contact), with the area-specific resistance per interface."""
-    from aiida_ssb.analysis.ccd import CcdError, CcdSettings, critical_current_density_measurement
 
     opts = CcdSettings.resolve(options.get_dict())
     attributes = cell.base.attributes.all

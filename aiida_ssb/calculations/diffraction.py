@@ -8,10 +8,15 @@ from typing import Any
 
 from aiida import orm
 from aiida.engine import calcfunction
+from pydantic import ValidationError
 
+from aiida_ssb.analysis.diffraction import DiffractionSettings, analyse_pattern_measurement, reference_files
+from aiida_ssb.analysis.settings import validation_message
 from aiida_ssb.calculations.common import clean, curves_node, failed, run_function, state_of
 from aiida_ssb.calculations.thermal import sample_identity
+from aiida_ssb.data.index import index_materials
 from aiida_ssb.exceptions import AnalysisError, InputError
+from aiida_ssb.schemas.rietveld import RietveldResult
 
 __all__ = ['analyse_diffraction', 'record_rietveld', 'run_record_rietveld']
 
@@ -23,7 +28,6 @@ def analyse_diffraction(
     """Background, peaks, phase matching, lattice refinement and Scherrer sizes of one pattern (wavelength from
     the record unless the options give one). Reference CIF or pattern files are read by path; their SHA-256
     is stored with the result."""
-    from aiida_ssb.analysis.diffraction import DiffractionSettings, analyse_pattern_measurement, reference_files
 
     opts = DiffractionSettings.resolve(options.get_dict())
     checksums: dict[str, str] = {}
@@ -51,7 +55,6 @@ def record_rietveld(pattern: orm.ArrayData, result: orm.Dict):
     """The result of a Rietveld refinement made elsewhere (TOPAS, FullProf, GSAS-II...), validated
     (:class:`~aiida_ssb.schemas.rietveld.RietveldResult`) and linked to the pattern it refined. A record, never
     cached: two refinements of one pattern are two results."""
-    from aiida_ssb.schemas.rietveld import RietveldResult
 
     record = RietveldResult.model_validate(result.get_dict())
     data: dict[str, Any] = record.model_dump(mode='json', exclude_none=True)
@@ -73,10 +76,6 @@ def record_rietveld(pattern: orm.ArrayData, result: orm.Dict):
 def run_record_rietveld(pattern: orm.Data, values: dict[str, Any]) -> orm.Dict:
     """Validate ``values`` and record them against ``pattern`` (never from the cache); returns the stored Dict.
     Raises :class:`~aiida_ssb.exceptions.InputError` naming the bad field."""
-    from pydantic import ValidationError
-
-    from aiida_ssb.analysis.settings import validation_message
-    from aiida_ssb.schemas.rietveld import RietveldResult
 
     try:
         RietveldResult.model_validate(values)
@@ -89,7 +88,6 @@ def run_record_rietveld(pattern: orm.Data, values: dict[str, Any]) -> orm.Dict:
         result=orm.Dict(values),
     )
     node.base.caching.is_valid_cache = False
-    from aiida_ssb.data.index import index_materials
 
     index_materials([outputs['summary']])
     return outputs['summary']

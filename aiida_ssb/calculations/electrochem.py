@@ -9,7 +9,17 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_ssb.analysis import gitt as module
+from aiida_ssb.analysis.conductivity import high_frequency_intercept
+from aiida_ssb.analysis.dqdv import DqdvSettings, incremental_capacity_measurement
+from aiida_ssb.analysis.polarisation import (
+    DcPolarisationSettings,
+    TransferenceSettings,
+    electronic_conductivity_measurement,
+    transference_number_measurement,
+)
 from aiida_ssb.calculations.common import cell_masses_mg, clean, curves_node, failed, state_of
+from aiida_ssb.calculations.impedance import resistance_from_fit
 from aiida_ssb.exceptions import AnalysisError
 
 __all__ = [
@@ -34,7 +44,6 @@ def _identity(result: dict[str, Any], name: str, options: Any, cell: orm.Data, m
 def analyse_dqdv(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
     """dQ/dV and dV/dQ of every half cycle, their peaks and the peak tracks; capacities also per gram of active
     material when the cell gives the active mass."""
-    from aiida_ssb.analysis.dqdv import DqdvSettings, incremental_capacity_measurement
 
     opts = DqdvSettings.resolve(options.get_dict())
     masses = cell_masses_mg(cell, ['active'])
@@ -50,8 +59,6 @@ def analyse_dqdv(measurement: orm.ArrayData, cell: orm.Data, options: orm.Dict):
 
 
 def _titration(kind: str, measurement: orm.Data, cell: orm.Data, options: orm.Dict):
-    from aiida_ssb.analysis import gitt as module
-
     settings_type = module.GittSettings if kind == 'gitt' else module.PittSettings
     function = module.gitt_measurement if kind == 'gitt' else module.pitt_measurement
     opts = settings_type.resolve(options.get_dict())
@@ -90,7 +97,6 @@ def analyse_dc_polarisation(
     """Electronic conductivity sigma_e = I_ss L / (V A) of the potentiostatic holds of a cell with ion-blocking
     electrodes; L and A from the cell's electrolyte layer (or the options). ``electrolyte`` links the result to
     the electrolyte material (its index gets ``electronic_conductivity_s_cm``)."""
-    from aiida_ssb.analysis.polarisation import DcPolarisationSettings, electronic_conductivity_measurement
 
     opts = DcPolarisationSettings.resolve(options.get_dict())
     thickness, area = cell.electrolyte_geometry() if hasattr(cell, 'electrolyte_geometry') else (None, None)
@@ -112,7 +118,6 @@ def spectrum_resistances(frequency_hz: np.ndarray, z: np.ndarray) -> tuple[float
     """(bulk, interface) resistances of a symmetric cell's spectrum without a fit: the high-frequency real-axis
     intercept, and the real-axis span of the arc up to the minimum of -Im Z that follows its apex on the
     low-frequency side (the spectrum's last point when the arc does not close)."""
-    from aiida_ssb.analysis.conductivity import high_frequency_intercept
 
     order = np.argsort(frequency_hz)[::-1]
     real, imag = np.real(z)[order], -np.imag(z)[order]
@@ -138,8 +143,6 @@ def analyse_transference_number(
     """Bruce-Vincent transference number of a symmetric cell's polarisation. The interfacial resistances before
     and after come from the accepted impedance fits (role ``interface``; bulk: role ``electrolyte``), else from
     the spectra's intercepts (:func:`spectrum_resistances`); without either, Evans' ratio (flagged)."""
-    from aiida_ssb.analysis.polarisation import TransferenceSettings, transference_number_measurement
-    from aiida_ssb.calculations.impedance import resistance_from_fit
 
     opts = TransferenceSettings.resolve(options.get_dict())
     resistances: dict[str, float] = {}

@@ -11,7 +11,12 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
-from aiida_ssb.analysis.conductivity import resistance_of_fit
+from aiida_ssb.analysis.arrhenius import ArrheniusSettings, fit_arrhenius
+from aiida_ssb.analysis.conductivity import ConductivitySettings, conductivity_of_spectrum, resistance_of_fit
+from aiida_ssb.analysis.eis.cell_impedance import CellImpedanceSettings, cell_resistances
+from aiida_ssb.analysis.eis.drt import DrtSettings, compute_drt
+from aiida_ssb.analysis.eis.model import EisFitSettings, fit_spectrum
+from aiida_ssb.analysis.growth import GrowthSettings, fit_parabolic_growth
 from aiida_ssb.calculations.common import STATE_LABELS, clean, curves_node, failed, state_of
 from aiida_ssb.exceptions import AnalysisError, InsufficientDataError, MissingInputError
 
@@ -82,7 +87,6 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
     """Equivalent-circuit fit of one spectrum with the circuit chosen from the evidence (or pinned), roles by
     physics, flags and the acceptance gate. With the cell, the candidate family and roles follow its format and
     geometry, and every resistance is also given area-normalised (ohm cm2, x electrode area)."""
-    from aiida_ssb.analysis.eis.model import EisFitSettings, fit_spectrum
 
     opts = EisFitSettings.resolve(options.get_dict())
     frequency, z = spectrum.impedance()
@@ -124,7 +128,6 @@ def analyse_eis_fit(spectrum: orm.ArrayData, options: orm.Dict, cell: orm.Data |
 @calcfunction
 def analyse_drt(spectrum: orm.ArrayData, options: orm.Dict):
     """The distribution of relaxation times of one spectrum (Tikhonov-regularised NNLS, lambda by GCV)."""
-    from aiida_ssb.analysis.eis.drt import DrtSettings, compute_drt
 
     opts = DrtSettings.resolve(options.get_dict())
     frequency, z = spectrum.impedance()
@@ -152,7 +155,6 @@ def analyse_conductivity(
     """Ionic conductivity sigma = L / (R A) of one spectrum with its interval, L and A from the cell's
     electrolyte layer (or the options), R from the fitted resistance (by role), the high-frequency intercept or
     the plateau of the real conductivity. ``electrolyte`` links the result to the electrolyte material."""
-    from aiida_ssb.analysis.conductivity import ConductivitySettings, conductivity_of_spectrum
 
     opts = ConductivitySettings.resolve(options.get_dict())
     geometry = cell_geometry(cell)
@@ -198,7 +200,6 @@ def analyse_arrhenius(options: orm.Dict, **conductivities: orm.Dict):
     """Arrhenius fit of the conductivities of one sample at several temperatures (each a conductivity summary
     holding ``conductivity_s_cm`` and ``measurement_temperature_c``; heating/cooling branches kept), regimes by
     evidence, weighted by the conductivities' fit errors, the geometry's uncertainty carried to the prefactor."""
-    from aiida_ssb.analysis.arrhenius import ArrheniusSettings, fit_arrhenius
 
     opts = ArrheniusSettings.resolve(options.get_dict())
     rows = []
@@ -251,7 +252,6 @@ def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
     """A fitted resistance of a cell's spectra against time, cycle index or upper cut-off (spectra whose fit has
     no such resistance, e.g. before the interphase formed, are listed, not counted); against time the parabolic
     growth law R(t) = R0 + k sqrt(t) (thesis chapter 8), weighted by the fits' standard errors, with intervals."""
-    from aiida_ssb.analysis.growth import GrowthSettings, fit_parabolic_growth
 
     opts = GrowthSettings.resolve(options.get_dict())
     points, missing, area_rel = [], [], 0.0
@@ -324,7 +324,6 @@ def analyse_interface_growth(options: orm.Dict, **fits: orm.Dict):
 def analyse_cell_impedance(spectrum: orm.ArrayData, fit: orm.Dict, cell: orm.Data, options: orm.Dict):
     """The resistances of a cell's spectrum by role (electrolyte, interfaces, interphases), area-specific, with
     intervals, and the electrolyte's conductivity from its resistance when the thickness is known."""
-    from aiida_ssb.analysis.eis.cell_impedance import CellImpedanceSettings, cell_resistances
 
     opts = CellImpedanceSettings.resolve(options.get_dict())
     geometry = cell_geometry(cell)

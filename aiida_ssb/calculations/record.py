@@ -24,8 +24,10 @@ from aiida.engine import calcfunction
 from aiida_ssb.calculations.common import run_function
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData, active_fraction_of, flatten_composition
+from aiida_ssb.data.sample import load_sample
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.schemas.cell import CellSpec, material_facts
+from aiida_ssb.schemas.literature import LiteratureValue
 from aiida_ssb.schemas.material import MaterialSpec
 from aiida_ssb.schemas.processes import (
     PROCESS_KINDS,
@@ -390,7 +392,6 @@ def record_step(
     :param parameters: the step's parameters (validated against the kind's schema; any pint unit).
     :param materials: stored input nodes by sample id (looked up by sample id when not given).
     """
-    from aiida_ssb.data.sample import load_sample
 
     try:
         schema = PROCESS_KINDS[kind]
@@ -430,7 +431,6 @@ def assemble_cell(
     spec: CellSpec | Mapping[str, Any], *, materials: Mapping[str, MaterialData] | None = None
 ) -> tuple[CellData, orm.ProcessNode]:
     """Record the assembly of a cell from its layer materials and return ``(cell node, process node)``."""
-    from aiida_ssb.data.sample import load_sample
 
     spec = spec if isinstance(spec, CellSpec) else CellSpec.model_validate(dict(spec))
     nodes: dict[str, MaterialData] = {}
@@ -466,8 +466,6 @@ def record_literature_value(material: MaterialData, parameters: orm.Dict) -> dic
 
 def record_literature(value, *, material: MaterialData | None = None, default_reference: str | None = None):
     """Record one :class:`~aiida_ssb.schemas.literature.LiteratureValue` (uncached); returns (summary, process)."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.schemas.literature import LiteratureValue
 
     value = value if isinstance(value, LiteratureValue) else LiteratureValue.model_validate(dict(value))
     node = material or load_sample(value.material)

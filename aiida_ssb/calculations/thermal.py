@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_ssb.analysis.thermal import ThermalSettings, thermal_analysis_measurement
 from aiida_ssb.calculations.common import clean, curves_node, failed, state_of
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import AnalysisError
 
 __all__ = ['analyse_thermal', 'sample_identity']
@@ -14,7 +16,6 @@ __all__ = ['analyse_thermal', 'sample_identity']
 def sample_identity(sample: orm.Data, electrolyte: orm.Data | None = None) -> dict[str, str]:
     """``sample_id`` of the measured sample, and ``material_sample_id``: the sample itself when it is a material
     (the material index takes the result), else the given electrolyte (a pellet's material)."""
-    from aiida_ssb.data.material import MaterialData
 
     out = {'sample_id': sample.base.attributes.get('sample_id', None)}
     if isinstance(sample, MaterialData):
@@ -30,7 +31,6 @@ def analyse_thermal(
 ):
     """DSC peaks with tangent onsets and enthalpies, TGA mass-loss steps and heating/cooling transitions of a
     thermal record; sample mass, heating rate and heat-flow sign from the record's metadata."""
-    from aiida_ssb.analysis.thermal import ThermalSettings, thermal_analysis_measurement
 
     opts = ThermalSettings.resolve(options.get_dict())
     try:

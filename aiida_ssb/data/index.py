@@ -15,6 +15,9 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.sample import find_sample, register_samples
+
 __all__ = ['INDEX_EXTRA', 'MATERIAL_FIELDS', 'index_cell', 'index_materials', 'latest_cell_summary', 'reindex']
 
 INDEX_EXTRA = 'ssb'
@@ -178,7 +181,6 @@ def _material_entries(summaries: Iterable[orm.Dict]) -> dict[str, dict[str, Any]
 
 def index_materials(summaries: Iterable[orm.Dict]) -> list[str]:
     """Update the index extra of the electrolytes the summaries are linked to; returns their sample ids."""
-    from aiida_ssb.data.sample import find_sample
 
     updated = []
     for sample_id, values in _material_entries(summaries).items():
@@ -216,8 +218,6 @@ def latest_cell_summary(cell: orm.Node) -> orm.Dict | None:
 def reindex() -> dict[str, int]:
     """Rebuild every index extra from the graph (cells from their latest summary, electrolytes from all the
     conductivity, Arrhenius, onset and literature summaries linked to them) and register every sample id."""
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.sample import register_samples
 
     registered = register_samples()
     cells = 0

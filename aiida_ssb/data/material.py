@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiida_ssb.data.sample import SampleData
+from aiida_ssb.schemas.cell import MaterialFacts
 from aiida_ssb.schemas.material import MaterialSpec
 
 __all__ = ['MaterialData', 'active_fraction_of', 'flatten_composition']
@@ -63,7 +64,6 @@ class MaterialData(SampleData):
 
     def facts(self):
         """What cell derivations need to know of this material."""
-        from aiida_ssb.schemas.cell import MaterialFacts
 
         attributes = self.base.attributes.all
         get = attributes.get

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from aiida_ssb.data.arrays import PackedArrayData
 from aiida_ssb.parsers.base import COLUMNS, KIND_OF_TECHNIQUE, Measurement
+from aiida_ssb.schemas.measurement import MeasurementConditions
 
 __all__ = [
     'ALL_MEASUREMENT_CLASSES',
@@ -103,8 +105,6 @@ class MeasurementData(PackedArrayData):
 
     @property
     def conditions(self) -> dict[str, Any]:
-        from aiida_ssb.schemas.measurement import MeasurementConditions
-
         attributes = self.base.attributes.all
         return {key: attributes[key] for key in MeasurementConditions.model_fields if key in attributes}
 
@@ -156,7 +156,6 @@ class MeasurementData(PackedArrayData):
 
     def to_dataframe(self):
         """The columns as a pandas DataFrame (names keep their unit suffix), for notebooks."""
-        import pandas as pd
 
         return pd.DataFrame({name: self.get_array(name) for name in self.units})
 

@@ -15,6 +15,7 @@ from typing import Any
 from aiida import orm
 from aiida.common.exceptions import IntegrityError
 
+from aiida_ssb.data.rawfile import chunked
 from aiida_ssb.exceptions import InputError, StorageError
 
 __all__ = [
@@ -103,8 +104,8 @@ def _first_node(group: orm.Group) -> orm.Node | None:
 
 
 def _sample_classes() -> tuple[type, ...]:
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.material import MaterialData
+    from aiida_ssb.data.cell import CellData  # noqa: PLC0415 import cycle: CellData subclasses SampleData (here)
+    from aiida_ssb.data.material import MaterialData  # noqa: PLC0415 import cycle: as CellData
 
     return (MaterialData, CellData)
 
@@ -132,7 +133,6 @@ def find_samples(sample_ids: Iterable[str]) -> dict[str, SampleData]:
 def find_sample_records(sample_ids: Iterable[str]) -> dict[str, tuple[SampleData, dict[str, Any]]]:
     """``{sample_id: (node, attributes)}`` for the given ids that are stored, the attributes read in the same
     queries (reading them from each node would cost a query per node)."""
-    from aiida_ssb.data.rawfile import chunked
 
     wanted = list(dict.fromkeys(sample_ids))
     found: dict[str, tuple[SampleData, dict[str, Any]]] = {}

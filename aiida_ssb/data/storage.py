@@ -24,14 +24,16 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
+from typing import cast
 
 from aiida.manage import get_manager
-from aiida.storage.psql_dos.backend import PsqlDosBackend
+from aiida.orm.implementation import StorageBackend
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from aiida_ssb.data.rawfile import DuplicateRawFileError
 from aiida_ssb.data.sample import DuplicateSampleError
 from aiida_ssb.exceptions import StorageError
 
@@ -99,12 +101,13 @@ def _locked_message(what: str) -> str:
     )
 
 
-def _storage() -> PsqlDosBackend:
-    """The profile's storage: PostgreSQL (``core.psql_dos``) or SQLite (``core.sqlite_dos``, a subclass)."""
-    backend = get_manager().get_profile_storage()
-    if not isinstance(backend, PsqlDosBackend):
-        raise TypeError(f'aiida-ssb writes to core.psql_dos or core.sqlite_dos storage, not {type(backend).__name__}')
-    return backend
+def _session_of(backend: StorageBackend) -> Session:
+    """The SQLAlchemy session of the profile's storage (``core.psql_dos``, ``core.sqlite_dos`` and
+    ``core.sqlite_temp`` have one; ``StorageBackend`` itself does not declare it)."""
+    get_session = getattr(backend, 'get_session', None)
+    if get_session is None:
+        raise TypeError(f'aiida-ssb writes to a storage with an SQL session, not {type(backend).__name__}')
+    return cast(Session, get_session())
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -119,8 +122,8 @@ def write_transaction(what: str = 'write') -> Iterator[None]:
     waiting up to :func:`busy_timeout_s` for another writer (a transaction that read first and then wanted to
     write would be refused at once by SQLite's deadlock avoidance). A lock that outlasts the timeout is a
     :class:`DatabaseLockedError` naming ``what``."""
-    backend = _storage()
-    session = backend.get_session()
+    backend = get_manager().get_profile_storage()
+    session = _session_of(backend)
     try:
         if _is_sqlite(session):
             connection = session.connection()
@@ -140,7 +143,6 @@ def write_transaction(what: str = 'write') -> Iterator[None]:
 def is_concurrency_conflict(exc: BaseException) -> bool:
     """A failure caused by a concurrent writer that a new plan resolves: a sample id or raw file stored meanwhile
     (the registry constraint), a unique-constraint violation, a PostgreSQL serialisation failure or deadlock."""
-    from aiida_ssb.data.rawfile import DuplicateRawFileError
 
     seen: BaseException | None = exc
     while seen is not None:
@@ -158,6 +160,6 @@ def is_concurrency_conflict(exc: BaseException) -> bool:
 
 def reset_session() -> None:
     """Drop a failed transaction's state from the storage session (before planning again)."""
-    session = _storage().get_session()
+    session = _session_of(get_manager().get_profile_storage())
     with contextlib.suppress(Exception):  # nothing to roll back
         session.rollback()

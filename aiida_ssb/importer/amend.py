@@ -33,6 +33,7 @@ from aiida_ssb.exceptions import InputError
 from aiida_ssb.importer.existing import differences
 from aiida_ssb.importer.problems import user_loc
 from aiida_ssb.model import bare_name
+from aiida_ssb.query.records import versions_of
 from aiida_ssb.schemas.cell import CellSpec
 
 __all__ = ['Amendment', 'amend_cell', 'amendments_of', 'apply_change', 'parse_path']
@@ -111,8 +112,6 @@ def _creator_parameters(cell: CellData) -> dict[str, Any]:
 def amendments_of(cell: orm.Data) -> list[dict[str, Any]]:
     """The amendments that made this version of a record, newest first: ``{'pk', 'ctime', 'changes', 'reason',
     'previous_pk'}`` each."""
-    from aiida_ssb.query.records import versions_of
-
     found = []
     for version in versions_of(cell):
         creator = version.creator

@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import stat
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +32,9 @@ from aiida_ssb.calculations.parse import (
     read_options,
     take_handed_over,
 )
+from aiida_ssb.data.rawfile import DuplicateRawFileError, register_raw_file
+from aiida_ssb.data.sample import load_sample
+from aiida_ssb.data.storage import reset_session, write_transaction
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.parsers.base import Measurement, ParseError
 from aiida_ssb.schemas.measurement import MeasurementEntry, resolve_technique
@@ -45,6 +49,7 @@ __all__ = [
     'find_raw_file',
     'import_file',
     'measurement_options',
+    'resolve_measurement_file',
     'store_measurement',
 ]
 
@@ -70,6 +75,33 @@ def entry_problems(error: ValidationError) -> list[tuple[str, str, Any]]:
             message = f'{message}, not {item.get("input")!r}'
         problems.append((location, message, item.get('input')))
     return problems
+
+
+def resolve_measurement_file(file: str, base_dir: str, *, allow_outside: bool = False) -> str:
+    """The real path of a measurement file named in a manifest (relative to ``base_dir``, the manifest's
+    folder), with symlinks resolved. Raises :class:`InputError` when it lies outside ``base_dir`` (unless
+    ``allow_outside``), does not exist, or is not a regular file (a folder, a FIFO, a device)."""
+    joined = file if os.path.isabs(file) else os.path.join(base_dir, file)
+    real = os.path.realpath(joined)
+    if not allow_outside:
+        root = os.path.realpath(base_dir)
+        if os.path.commonpath([root, real]) != root:
+            how = 'an absolute path' if os.path.isabs(file) else 'a path'
+            raise InputError(
+                f'{file!r} is {how} that resolves to {real}, outside the manifest folder {root}: measurement files '
+                'are read from the manifest folder; move the file there, or import with --allow-outside'
+            )
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        raise InputError(f'file not found: {real}') from None
+    except OSError as exc:
+        raise InputError(f'cannot read {real}: {exc.strerror}') from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f'{real} is a folder, not an instrument file')
+    if not stat.S_ISREG(mode):
+        raise InputError(f'{real} is not a regular file (a FIFO, socket or device): give the instrument file')
+    return real
 
 
 def measurement_options(entry: MeasurementEntry) -> dict[str, Any]:
@@ -151,7 +183,6 @@ def check_measurement(entry: MeasurementEntry, path: str) -> str:
 
 def store_measurement(entry: MeasurementEntry, path: str, sample: orm.Data | None = None) -> list[orm.Node]:
     """Store one instrument file for its sample through the parse process of its kind; returns the new nodes."""
-    from aiida_ssb.data.sample import load_sample
 
     target = entry.target
     sample = sample or load_sample(target)
@@ -217,15 +248,11 @@ def import_file(
         entry = MeasurementEntry.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         raise EntryError(entry_problems(exc)) from None
-    from aiida_ssb.data.sample import load_sample
 
     sample = load_sample(sample_id)
     expected = 'CellData' if is_cell else 'MaterialData'
     if sample.__class__.__name__ != expected:
         raise InputError(f'{sample_id!r} is a {sample.__class__.__name__}, not a {"cell" if is_cell else "material"}')
-    from aiida_ssb.data.rawfile import DuplicateRawFileError, register_raw_file
-    from aiida_ssb.data.storage import reset_session, write_transaction
-    from aiida_ssb.importer.plan import resolve_measurement_file
 
     path = resolve_measurement_file(path, os.path.dirname(path), allow_outside=True)  # a regular file
     status = check_measurement(entry, path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import stat
 from typing import Any
 
 from aiida_ssb.analysis.registry import resolve_section, validate_options
@@ -23,6 +22,7 @@ from aiida_ssb.data.campaign import check_campaign_name
 from aiida_ssb.data.sample import find_sample_records
 from aiida_ssb.exceptions import InputError, SsbError
 from aiida_ssb.importer.existing import check_measurement_files, mark_existing, mark_existing_literature
+from aiida_ssb.importer.measurements import resolve_measurement_file
 from aiida_ssb.importer.problems import Collector, ManifestError, Path, Problem, as_list, sort_key
 from aiida_ssb.importer.yamlpos import YamlSyntaxError, load_located
 from aiida_ssb.schemas.cell import CellSpec
@@ -120,33 +120,6 @@ class Plan:
     @property
     def n_new(self) -> int:
         return sum(counts['new'] for counts in self.counts().values())
-
-
-def resolve_measurement_file(file: str, base_dir: str, *, allow_outside: bool = False) -> str:
-    """The real path of a measurement file named in a manifest (relative to ``base_dir``, the manifest's
-    folder), with symlinks resolved. Raises :class:`InputError` when it lies outside ``base_dir`` (unless
-    ``allow_outside``), does not exist, or is not a regular file (a folder, a FIFO, a device)."""
-    joined = file if os.path.isabs(file) else os.path.join(base_dir, file)
-    real = os.path.realpath(joined)
-    if not allow_outside:
-        root = os.path.realpath(base_dir)
-        if os.path.commonpath([root, real]) != root:
-            how = 'an absolute path' if os.path.isabs(file) else 'a path'
-            raise InputError(
-                f'{file!r} is {how} that resolves to {real}, outside the manifest folder {root}: measurement files '
-                'are read from the manifest folder; move the file there, or import with --allow-outside'
-            )
-    try:
-        mode = os.stat(real).st_mode
-    except FileNotFoundError:
-        raise InputError(f'file not found: {real}') from None
-    except OSError as exc:
-        raise InputError(f'cannot read {real}: {exc.strerror}') from None
-    if stat.S_ISDIR(mode):
-        raise InputError(f'{real} is a folder, not an instrument file')
-    if not stat.S_ISREG(mode):
-        raise InputError(f'{real} is not a regular file (a FIFO, socket or device): give the instrument file')
-    return real
 
 
 def _normalise_inputs(raw: Any, path: Path, problems: Collector) -> list[tuple[Any, Path]]:

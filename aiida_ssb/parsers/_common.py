@@ -17,7 +17,7 @@ import numpy as np
 
 from aiida_ssb.parsers._stream import TRUNCATION_HINT, read_numeric
 from aiida_ssb.parsers.base import ParseError
-from aiida_ssb.units import UnitError
+from aiida_ssb.units import UnitError, to_unit
 
 __all__ = [
     'MAX_TEXT_BYTES',
@@ -417,8 +417,6 @@ _CANONICAL_SPELLING = {
 
 
 def _pint_conversion(unit: str, target: str) -> tuple[float, float]:
-    from aiida_ssb.units import to_unit
-
     spelled = unit.replace('.', '*') if re.fullmatch(r'[A-Za-zµμΩ]+(\.[A-Za-zµμΩ]+)+', unit) else unit
     spelled = spelled.replace('²', '^2').replace('³', '^3')
     try:

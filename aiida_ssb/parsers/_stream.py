@@ -287,7 +287,7 @@ class _TableReader:
     def _tokenize(
         self, block: bytes, line0: int, starts: np.ndarray, stops: np.ndarray, blank: np.ndarray
     ) -> np.ndarray:
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
         options: dict[str, Any] = {
             'header': None,

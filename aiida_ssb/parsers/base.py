@@ -30,6 +30,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+
 from aiida_ssb.exceptions import InputError
 
 __all__ = [
@@ -244,7 +245,7 @@ class Measurement:
 
     def to_dataframe(self) -> pd.DataFrame:
         """The columns as a pandas DataFrame (column names keep their unit suffix)."""
-        import pandas as pd
+        import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
         return pd.DataFrame(dict(self.columns))
 

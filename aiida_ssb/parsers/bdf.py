@@ -29,6 +29,7 @@ aiida-ssb names (``step_index``, ``charge_capacity_mah``...; ``extra_columns=Fal
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from aiida_ssb.parsers._common import check_size, decode_text, read_bytes
+from aiida_ssb.parsers._common import check_size, decode_text, integer_column, read_bytes
 from aiida_ssb.parsers._stream import read_numeric
 from aiida_ssb.parsers.base import COLUMNS, Measurement, ParseError, timestamp_metadata
 
@@ -109,7 +110,7 @@ def write_bdf(
 ) -> tuple[str, str]:
     """Write ``path`` (``.bdf``/``.bdf.csv``: CSV; ``.bdf.parquet``: Parquet, needs pyarrow) and its metadata file
     ``<path without extension>.metadata.json``; returns both paths."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     table = bdf_table(measurement, stack_pressure_mpa=stack_pressure_mpa, extra_columns=extra_columns)
     frame = pd.DataFrame(table)
@@ -218,15 +219,11 @@ def read_bdf(path: str | os.PathLike[str], *, allow_truncated: bool = False) -> 
     if UNIX_TIME in names and 'time_s' in columns and columns['time_s'].size:
         start = float(data[UNIX_TIME][0] - columns['time_s'][0])
         if np.isfinite(start):
-            import datetime as _dt
-
             metadata.update(timestamp_metadata(_dt.datetime.fromtimestamp(start, tz=_dt.timezone.utc)))
     return Measurement(technique, columns, metadata, source=path, file_format='bdf')
 
 
 def _counter(path: str | os.PathLike[str] | None, label: str, values: np.ndarray) -> np.ndarray:
-    from aiida_ssb.parsers._common import integer_column
-
     return integer_column(path, label, values)
 
 
@@ -255,7 +252,7 @@ def _csv(path: str, allow_truncated: bool) -> tuple[list[str], dict[str, np.ndar
 
 def _parquet(path: str) -> tuple[list[str], dict[str, np.ndarray]]:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # noqa: PLC0415 optional dependency
     except ImportError:
         raise ParseError(path, 'reading BDF Parquet files needs pyarrow (pip install "aiida-ssb[parquet]")') from None
     try:

@@ -82,7 +82,7 @@ def read_mpr(
     if not read_head(path, len(MPR_MAGIC)).startswith(MPR_MAGIC):
         raise ParseError(path, 'is not a BioLogic .mpr file (no "BIO-LOGIC MODULAR FILE" signature)')
     try:
-        from galvani import BioLogic
+        from galvani import BioLogic  # noqa: PLC0415 optional dependency
     except ImportError:
         raise UnsupportedFormatError(path, INSTALL_HINT) from None
     with warnings.catch_warnings(record=True) as caught, open(path, 'rb') as handle:

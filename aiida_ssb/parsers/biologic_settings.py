@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from aiida_ssb.parsers._common import UnitError, linear_conversion
 from aiida_ssb.parsers.settings import SequenceSettings, TechniqueSettings
 
 __all__ = ['mpr_settings']
@@ -163,8 +164,6 @@ def _float(value: Any) -> float | None:
 
 
 def _scaled(value: Any, unit: str | None, target: str) -> float | None:
-    from aiida_ssb.parsers._common import UnitError, linear_conversion
-
     number = _float(value)
     if number is None or unit is None:
         return None

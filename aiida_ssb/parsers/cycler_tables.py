@@ -34,14 +34,19 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import pandas as pd
 
+import datetime as _dt
+
 from aiida_ssb.parsers._common import (
     check_size,
     decode_text,
+    integer_column,
     linear_conversion,
     parse_datetime,
     split_lines,
 )
+from aiida_ssb.parsers._stream import read_numeric
 from aiida_ssb.parsers.base import Measurement, ParseError, UnsupportedFormatError, timestamp_metadata
+from aiida_ssb.parsers.cyclers import _total_time
 from aiida_ssb.parsers.settings import SequenceSettings, TechniqueSettings
 
 __all__ = ['detect_cycler_table', 'read_arbin_table', 'read_neware_table', 'xlsx_kind']
@@ -191,9 +196,7 @@ class _Table:
 def _read_csv(path: str | os.PathLike[str], vendor: str, allow_truncated: bool) -> Measurement:
     """Numbers through the shared numeric core (pandas' C tokenizer on the bytes, line-exact errors, the
     truncated last line); only the few text columns (step type, dates, written durations) as text."""
-    import pandas as pd
-
-    from aiida_ssb.parsers._stream import read_numeric
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     size = check_size(path, what='cycler export')
     with open(path, 'rb') as handle:
@@ -276,11 +279,12 @@ def _comma_decimal(column: pd.Series) -> bool:
 
 
 def _read_xlsx(path: str | os.PathLike[str], vendor: str) -> Measurement:
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
+
     try:
-        import openpyxl  # noqa: F401
+        import openpyxl  # noqa: PLC0415, F401 optional dependency (is it installed?)
     except ImportError:
         raise UnsupportedFormatError(path, XLSX_HINT) from None
-    import pandas as pd
 
     check_size(path, what='cycler export')
     try:
@@ -343,8 +347,6 @@ def _read_xlsx(path: str | os.PathLike[str], vendor: str) -> Measurement:
 
 
 def _cell_text(value: Any) -> str:
-    import datetime as _dt
-
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ''
     if isinstance(value, _dt.timedelta):
@@ -362,7 +364,7 @@ _DURATION = re.compile(r'^\s*(?:(\d+)\s*(?:d|days?|-)\s*)?(\d+):(\d{1,2}):(\d{1,
 
 def durations(path: str | os.PathLike[str] | None, name: str, texts: np.ndarray, first_line: int) -> np.ndarray:
     """Seconds from texts that are numbers of seconds or durations ``[d-|Nd ]h:mm:ss[.fff]`` (vectorised)."""
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     series = pd.Series(texts, dtype=object).astype(str).str.strip()
     sample = next((text for text in series.head(20) if text), '')
@@ -401,8 +403,8 @@ _NAMED_DURATION = r'^\s*(?:(?P<d>\d+)\s*(?:d|days?|-)\s*)?(?P<h>\d+):(?P<m>\d{1,
 def _durations_arrow(texts: np.ndarray) -> np.ndarray | None:
     """Seconds of written durations, matched by pyarrow's compute kernels (None without pyarrow)."""
     try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        import pyarrow as pa  # noqa: PLC0415 optional dependency
+        import pyarrow.compute as pc  # noqa: PLC0415 optional dependency
     except ImportError:
         return None
     array = pa.array(texts.tolist(), type=pa.string())
@@ -457,14 +459,10 @@ def _measurement(
                 seconds = seconds * linear_conversion(unit, 's')[0]
             columns[canonical] = seconds
     if 'time_s' not in columns and 'step_time_s' in columns and 'step' in roles:
-        from aiida_ssb.parsers.cyclers import _total_time
-
         columns['time_s'] = _total_time(columns['step_time_s'], table.number(roles['step'][0]))
         metadata['time_rule'] = 'step times accumulated over the step counter (the export has no test time)'
     for role, canonical in (('cycle', 'cycle_index'), ('step', 'step_index')):
         if role in roles:
-            from aiida_ssb.parsers._common import integer_column
-
             values = table.number(roles[role][0])
             columns[canonical] = integer_column(path, names[roles[role][0]], np.nan_to_num(values, nan=-1))
     if 'voltage_v' not in columns or 'current_ma' not in columns:
@@ -550,7 +548,7 @@ def _step_settings(
 
 
 def _step_settings_from_frame(names: list[str], body: pd.DataFrame) -> TechniqueSettings | None:
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 import time: aiida_ssb.parsers loads without pandas (tests/parsers/test_api.py)
 
     roles = roles_of(names)
     if 'step_type' not in roles:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import ntpath
 import os
 import shutil
@@ -69,12 +70,11 @@ def read_neware(
     else:
         raise ParseError(path, 'is not a Neware .nda/.ndax file (no NEWARE or zip signature)')
     try:
-        import NewareNDA  # noqa: F401
-        from NewareNDA.NewareNDA import read_nda, read_nda_metadata
-        from NewareNDA.NewareNDAx import read_ndax, read_ndax_metadata
+        import NewareNDA  # noqa: PLC0415, F401 optional dependency (is it installed?)
+        from NewareNDA.NewareNDA import read_nda, read_nda_metadata  # noqa: PLC0415 optional dependency
+        from NewareNDA.NewareNDAx import read_ndax, read_ndax_metadata  # noqa: PLC0415 optional dependency
     except ImportError:
         raise UnsupportedFormatError(path, NEWARE_HINT) from None
-    import logging
 
     logger = logging.getLogger('newarenda')
     level = logger.level
@@ -210,7 +210,7 @@ def read_arbin(path: str | os.PathLike[str], *, backend: str = 'auto') -> Measur
             use = 'mdbtools'
         else:
             try:
-                import access_parser  # noqa: F401
+                import access_parser  # noqa: PLC0415, F401 optional dependency (is it installed?)
 
                 use = 'access-parser'
             except ImportError:
@@ -326,10 +326,9 @@ def _arbin_tables_mdbtools(path: str | os.PathLike[str], table: str, required: b
 
 def _arbin_tables_access_parser(path: str | os.PathLike[str], table: str, required: bool) -> dict[str, list[Any]]:
     try:
-        from access_parser import AccessParser
+        from access_parser import AccessParser  # noqa: PLC0415 optional dependency
     except ImportError:
         raise UnsupportedFormatError(path, ARBIN_HINT) from None
-    import logging
 
     logging.getLogger('access_parser').setLevel(logging.ERROR)
     try:

@@ -12,6 +12,10 @@ import os
 
 from aiida_ssb.parsers._common import COMMENT_PREFIXES, TableLayout, decode_text, read_head, sniff_table
 from aiida_ssb.parsers.base import ParseError
+from aiida_ssb.parsers.bdf import looks_like_bdf
+from aiida_ssb.parsers.biologic_mpt import looks_like_mpt_columns
+from aiida_ssb.parsers.cycler_tables import detect_cycler_table, xlsx_kind
+from aiida_ssb.parsers.impedance_more import looks_like_chi, looks_like_parstat, looks_like_versastudio
 
 __all__ = ['SUPPORTED_FORMATS', 'detect_format']
 
@@ -56,7 +60,6 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if head.startswith(b'PK\x03\x04'):
         if b'data.ndc' in head or b'TestInfo.xml' in head or b'Step.xml' in head:
             return 'neware-ndax'
-        from aiida_ssb.parsers.cycler_tables import xlsx_kind
 
         kind = xlsx_kind(path)
         if kind in ('neware-xlsx', 'arbin-xlsx'):
@@ -78,7 +81,6 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     first = nonempty[0]
     if first in ('EC-Lab ASCII FILE', 'BT-Lab ASCII FILE'):
         return 'biologic-mpt'
-    from aiida_ssb.parsers.bdf import looks_like_bdf
 
     if looks_like_bdf(first):
         return 'bdf'
@@ -95,7 +97,6 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         for line in nonempty[:80]
     ):
         return 'netzsch-txt'
-    from aiida_ssb.parsers.biologic_mpt import looks_like_mpt_columns
 
     raw_first = next(line for line in text.split('\n') if line.strip())
     if looks_like_mpt_columns(raw_first.lstrip('\ufeff')):
@@ -105,8 +106,6 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return 'maccor-txt'
     if first.startswith("Today's Date") or 'Date of Test' in first:
         return 'maccor-txt'
-    from aiida_ssb.parsers.cycler_tables import detect_cycler_table
-    from aiida_ssb.parsers.impedance_more import looks_like_chi, looks_like_parstat, looks_like_versastudio
 
     if looks_like_versastudio(text):
         return 'versastudio-par'

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+import matplotlib
+import matplotlib.pyplot as plt
+
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.outputs import output_file
 
@@ -21,8 +24,6 @@ SUPPORTED_EXTENSIONS = ('.png', '.svg', '.pdf')
 
 
 def _pyplot():
-    import matplotlib
-
     if matplotlib.get_backend().lower() not in (
         'agg',
         'pdf',
@@ -31,7 +32,6 @@ def _pyplot():
         'module://matplotlib_inline.backend_inline',
     ):
         matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
 
     return plt
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib
 import numpy as np
 
 from aiida_ssb.plotting.common import legend_outside, new_figure
@@ -303,7 +304,5 @@ def plot_ccd(time_s, voltage_v, summary: Mapping, curves: Mapping[str, np.ndarra
 
 
 def _colours(n: int):
-    import matplotlib
-
     cmap = matplotlib.colormaps['viridis']
     return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib
 import numpy as np
 
 from aiida_ssb.plotting.common import new_figure
@@ -34,7 +35,6 @@ def plot_dqdv(
 ):
     """dQ/dV against voltage for some half cycles (charge positive, discharge negative; up to eight, evenly
     spread, by default), coloured by half cycle, with the detected peaks marked."""
-    import matplotlib
 
     figure, ax = figure_axes or new_figure()
     key = 'curve__dqdv_mah_g_v' if per_gram and 'curve__dqdv_mah_g_v' in curves else 'curve__dqdv_mah_v'
@@ -87,7 +87,6 @@ def plot_dqdv_overlay(
 
 def plot_dvdq(curves: Mapping[str, np.ndarray], *, half_cycles: Sequence[int] | None = None, title: str | None = None):
     """dV/dQ against the charge passed in the half cycle (plateaus are minima, phase boundaries peaks)."""
-    import matplotlib
 
     figure, ax = new_figure()
     which = np.asarray(curves['dvdq__half_cycle'])

@@ -3,7 +3,11 @@ curves the web page draws, one panel per row."""
 
 from __future__ import annotations
 
-from aiida_ssb.plotting.common import new_figure
+import io
+
+import numpy as np
+
+from aiida_ssb.plotting.common import _pyplot, new_figure
 
 __all__ = ['draw_plot_data', 'png_of_plot_data']
 
@@ -12,7 +16,6 @@ _DASHES = {'solid': '-', 'dash': '--', 'dot': ':'}
 
 def draw_plot_data(data, *, width: float = 6.4):
     """A matplotlib figure of a :class:`~aiida_ssb.query.plotdata.PlotData`."""
-    import numpy as np
 
     panels = data.panels
     heights = [panel.height for panel in panels]
@@ -69,9 +72,6 @@ def draw_plot_data(data, *, width: float = 6.4):
 
 def png_of_plot_data(data, *, dpi: int = 110) -> bytes:
     """The figure of a plot data as PNG bytes (for an RO-Crate)."""
-    import io
-
-    from aiida_ssb.plotting.common import _pyplot
 
     figure = draw_plot_data(data)
     buffer = io.BytesIO()

@@ -21,9 +21,18 @@ Solid-state terms that BattINFO lacks are in the aiida-ssb extension namespace (
 
 from __future__ import annotations
 
+import json
+import pathlib
 from typing import Any
 
 from aiida import orm
+
+from aiida_ssb.data.campaign import campaign_group
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.sample import find_sample, load_sample
+from aiida_ssb.exceptions import InputError
+from aiida_ssb.query.index import INDEX_EXTRA
+from aiida_ssb.query.records import measurements_of_cell
 
 __all__ = ['BATTINFO_CONTEXT', 'SSB_NAMESPACE', 'cell_battinfo', 'cells_battinfo', 'write_battinfo']
 
@@ -146,8 +155,6 @@ def _quantity(kind: str | list[str], value: Any, field: str, **extra: Any) -> di
 
 
 def _material(sample_id: str, base: str) -> dict[str, Any]:
-    from aiida_ssb.data.sample import find_sample
-
     node = find_sample(sample_id)
     entry: dict[str, Any] = {'@id': f'{base}{sample_id}', 'schema:identifier': sample_id}
     if node is not None:
@@ -190,9 +197,6 @@ def _layer(layer: dict[str, Any], base: str, cell_id: str, index: int) -> dict[s
 
 def cell_battinfo(sample_id: str, *, base: str = 'urn:aiida-ssb:sample:', context: bool = True) -> dict[str, Any]:
     """The BattINFO JSON-LD of one cell and its tests (``base`` prefixes the ids of samples)."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.index import INDEX_EXTRA
-    from aiida_ssb.query.records import measurements_of_cell
 
     cell = load_sample(sample_id)
     attributes = cell.base.attributes.all
@@ -367,9 +371,6 @@ def cells_battinfo(sample_ids: list[str], *, base: str = 'urn:aiida-ssb:sample:'
 
 
 def _cells_of(campaign: str) -> list[str]:
-    from aiida_ssb.data.campaign import campaign_group
-    from aiida_ssb.data.cell import CellData
-
     query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
     query.append(CellData, with_group='g', project='attributes.sample_id')
     return sorted(query.all(flat=True))
@@ -378,12 +379,6 @@ def _cells_of(campaign: str) -> list[str]:
 def write_battinfo(path, *, sample_ids: list[str] | None = None, campaign: str | None = None) -> tuple[str, int]:
     """Write the BattINFO JSON-LD of the cells given (or of a campaign's cells) to ``path``; returns the path and
     the number of cells."""
-    import json
-    import pathlib
-
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.exceptions import InputError
 
     if (sample_ids is None) == (campaign is None):
         raise InputError('give cell sample ids or a campaign to export')

@@ -17,8 +17,10 @@ from aiida import orm
 from aiida_ssb.data.campaign import campaign_group
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData
+from aiida_ssb.data.sample import load_sample
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.outputs import check_output_folder, output_folder
+from aiida_ssb.parsers.bdf import write_bdf
 from aiida_ssb.query.index import INDEX_EXTRA
 from aiida_ssb.query.records import measurements_of_cell
 from aiida_ssb.query.tables import _Lineage, lineage_display
@@ -29,7 +31,7 @@ __all__ = ['export_tables', 'measurement_file_stem', 'tables_safe']
 def _write(frame, path_stem: str, file_format: str) -> str:
     if file_format == 'parquet':
         try:
-            import pyarrow  # noqa: F401
+            import pyarrow  # noqa: F401 optional dependency (is it installed?)
         except ImportError:
             raise InputError(
                 'Parquet export needs pyarrow: pip install aiida-ssb[parquet] (or use --format csv)'
@@ -84,7 +86,6 @@ def export_tables(
     The tables are written in a temporary folder and moved into ``folder`` at the end. An existing, non-empty
     ``folder`` is refused unless ``force`` (then files of the same name are replaced, others left alone). Every
     measurement gets a file of its own (:func:`measurement_file_stem`)."""
-    from aiida_ssb.data.sample import load_sample
 
     if (sample_ids is None) == (campaign is None):
         raise InputError('give sample ids or a campaign to export')
@@ -229,7 +230,6 @@ def _analysis_rows(cell) -> list[dict[str, Any]]:
 
 def _write_bdf(cell, record, stem: str) -> str:
     """A cycling record as a BDF file with its metadata (cell, conditions, settings, provenance)."""
-    from aiida_ssb.parsers.bdf import write_bdf
 
     conditions = record.conditions
     pressure = conditions.get('stack_pressure_mpa', cell.base.attributes.get('stack_pressure_mpa', None))

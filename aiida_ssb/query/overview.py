@@ -17,7 +17,14 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.nodes import pk_of
+from aiida_ssb.data.sample import find_sample, load_sample
+from aiida_ssb.query import tables
+from aiida_ssb.query.history import history, measurements_of, render_history
+from aiida_ssb.query.index import INDEX_EXTRA
 
 __all__ = [
     'Digest',
@@ -170,8 +177,6 @@ class Overview:
 
 
 def _campaigns(node: orm.Node) -> list[str]:
-    from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
-
     query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
     query.append(
         orm.Group,
@@ -207,9 +212,6 @@ def latest_digests(sample_id: str) -> list[Digest]:
 
 def overview(sample_id: str) -> Overview:
     """The record, derived values, layers, history and latest results of a sample."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.history import history, render_history
-    from aiida_ssb.query.index import INDEX_EXTRA
 
     node = load_sample(sample_id)
     attributes = dict(node.base.attributes.all)
@@ -241,8 +243,6 @@ def overview(sample_id: str) -> Overview:
 
 def raw_files(sample_id: str) -> list[dict[str, Any]]:
     """The raw instrument files of a sample: ``[{'uuid', 'filename', 'technique', 'conditions', 'size'}]``."""
-    from aiida_ssb.data.sample import load_sample
-    from aiida_ssb.query.history import measurements_of
 
     files = []
     for process, outputs in measurements_of(load_sample(sample_id)):
@@ -268,7 +268,6 @@ def raw_files(sample_id: str) -> list[dict[str, Any]]:
 def analysis_runs(sample_id: str, limit: int | None = 20) -> list[dict[str, Any]]:
     """The cell-analysis runs of a cell, newest first: pk, uuid, time, state, options, plugin version and
     the headline summary."""
-    from aiida_ssb.data.sample import load_sample
 
     cell = load_sample(sample_id)
     query = orm.QueryBuilder()
@@ -335,9 +334,6 @@ def compare_runs(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, li
 def _facts(sample_id: str) -> dict[str, Any]:
     """A cell's comparable facts: record fields, layer materials, every upstream lab-step parameter
     (``ROLE.KIND.PARAMETER``, the nearest step), the options of its latest analysis and its headline numbers."""
-    from aiida_ssb.data.sample import find_sample, load_sample
-    from aiida_ssb.query import tables
-    from aiida_ssb.query.index import INDEX_EXTRA
 
     node = load_sample(sample_id)
     attributes = node.base.attributes.all
@@ -388,8 +384,6 @@ def history_differences(sample_ids: Sequence[str], *, only_different: bool = Tru
 def sample_ids_like(text: str, *, cells_only: bool = False, limit: int = 30) -> list[str]:
     """Sample ids containing ``text`` (case-insensitive; ``%`` and ``_`` are wildcards), for a search box; at
     most ``limit``."""
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.material import MaterialData
 
     classes: Iterable[type] = (CellData,) if cells_only else (CellData, MaterialData)
     query = orm.QueryBuilder().append(

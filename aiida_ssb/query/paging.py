@@ -15,6 +15,7 @@ return one page (``offset``/``limit``), so the cost does not grow with the numbe
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,10 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.query import tables
-from aiida_ssb.query.index import INDEX_EXTRA
+from aiida_ssb.query.index import INDEX_EXTRA, MATERIAL_FIELDS
 from aiida_ssb.query.tables import Filter, QueryError, parse_filter
 from aiida_ssb.schemas.base import unit_of_field
 
@@ -49,10 +52,6 @@ class Page:
 
 
 def _spec(table: str):
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.material import MaterialData
-    from aiida_ssb.query.index import MATERIAL_FIELDS
-
     if table == 'cells':
         return (
             CellData,
@@ -255,7 +254,6 @@ def _without(node_class, node_filters, missing, scope):
 
 def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe values: NaN -> None, booleans stay booleans (SQLite returns JSON booleans as 0/1)."""
-    import math
 
     clean = {}
     for key, value in row.items():

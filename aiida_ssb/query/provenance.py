@@ -21,7 +21,9 @@ from aiida import orm
 from aiida.common.links import LinkType
 
 from aiida_ssb.data.nodes import pk_of
+from aiida_ssb.data.sample import load_sample
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.query.history import KEY_PARAMETERS, format_value, process_kind
 
 __all__ = ['GROUP_LIMIT', 'GraphEdge', 'GraphNode', 'expand', 'node_details', 'path_between', 'sample_graph']
 
@@ -155,7 +157,6 @@ def _step_parameters(process: orm.ProcessNode) -> dict[str, Any]:
 
 def _step_summary(process: orm.ProcessNode, parameters: dict[str, Any]) -> str:
     """A lab step's kind with its headline parameters (as :func:`~aiida_ssb.query.history.process_summary`)."""
-    from aiida_ssb.query.history import KEY_PARAMETERS, format_value, process_kind
 
     kind = process_kind(process)
     parts = [format_value(key, parameters[key]) for key in KEY_PARAMETERS.get(kind, ()) if key in parameters]
@@ -174,8 +175,6 @@ def _label(node: orm.Node) -> tuple[str, str]:
 
 
 def _make_label(node: orm.Node) -> tuple[str, str]:
-    from aiida_ssb.query.history import process_kind
-
     kind = _kind(node)
     detail = _detail(node, kind)
     if kind in ('cell', 'material'):
@@ -331,7 +330,6 @@ def expand(identifier: str, direction: str = 'upstream', *, collapse: bool = Tru
 def sample_graph(sample_id: str, *, collapse: bool = True, max_nodes: int = 150) -> tuple[list[dict], list[dict]]:
     """The starting view of a sample: its whole synthesis history upstream and one step of what was done with it
     downstream (measurements and analyses, collapsed)."""
-    from aiida_ssb.data.sample import load_sample
 
     root = load_sample(sample_id)
     nodes: dict[str, dict] = {}

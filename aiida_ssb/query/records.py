@@ -10,6 +10,7 @@ from aiida_ssb.calculations.record import link_label
 from aiida_ssb.data.campaign import campaign_label
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
+from aiida_ssb.data.sample import find_sample
 
 __all__ = ['electrolyte_of', 'materials_with_records', 'measurement_label', 'measurements_of_cell', 'versions_of']
 
@@ -86,7 +87,6 @@ def measurement_label(node: MeasurementData) -> str:
 
 def electrolyte_of(cell: orm.Data) -> orm.Data | None:
     """The material of the cell's electrolyte (or separator) layer."""
-    from aiida_ssb.data.sample import find_sample
 
     for role in ('electrolyte', 'separator'):
         for layer in cell.base.attributes.get('layers', []):

@@ -28,12 +28,24 @@ import zipfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import aiida
 from aiida import orm
 from aiida.common.links import LinkType
 
+from aiida_ssb import __version__
+from aiida_ssb.data.campaign import campaign_group
+from aiida_ssb.data.cell import CellData
+from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import MeasurementData
 from aiida_ssb.data.nodes import pk_of
+from aiida_ssb.data.sample import load_sample
 from aiida_ssb.exceptions import InputError
+from aiida_ssb.query.battinfo import cell_battinfo
+from aiida_ssb.query.export import export_tables, tables_safe
+from aiida_ssb.query.history import process_kind, process_summary
+from aiida_ssb.query.plotdata import PLOT_KINDS, available_plots, plot_data
+from aiida_ssb.query.records import measurement_label
+from aiida_ssb.schemas.base import unit_of_field
 
 __all__ = ['ELN_MEDIA_TYPE', 'collect', 'export_rocrate']
 
@@ -64,15 +76,9 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _samples(sample_ids: list[str] | None, campaign: str | None) -> list[orm.Node]:
-    from aiida_ssb.data.cell import CellData
-    from aiida_ssb.data.material import MaterialData
-    from aiida_ssb.data.sample import load_sample
-
     if (sample_ids is None) == (campaign is None):
         raise InputError('give sample ids or a campaign to export')
     if campaign is not None:
-        from aiida_ssb.data.campaign import campaign_group
-
         query = orm.QueryBuilder().append(orm.Group, filters={'id': campaign_group(campaign).pk}, tag='g')
         query.append((CellData, MaterialData), with_group='g', project='*')
         nodes = query.all(flat=True)
@@ -172,8 +178,6 @@ def _sample_ref(sample_id: str) -> str:
 
 
 def _parameter_entities(crate: _Crate, process: orm.ProcessNode, parameters: dict[str, Any], prefix: str) -> list[str]:
-    from aiida_ssb.schemas.base import unit_of_field
-
     ids = []
     for key, value in sorted(parameters.items()):
         if value is None or key in ('inputs', 'link_label'):
@@ -224,10 +228,6 @@ def export_rocrate(
     """Write the samples (and their history, raw files, tables, results, BattINFO) as a zipped RO-Crate (``.eln``,
     or ``.zip``) at ``path``; returns the path. ``draw`` turns a :class:`~aiida_ssb.query.plotdata.PlotData` into
     PNG bytes (:func:`aiida_ssb.plotting.plotdata.png_of_plot_data`); with it, every cell's figures are included."""
-    import aiida
-
-    from aiida_ssb import __version__
-    from aiida_ssb.query.battinfo import cell_battinfo
 
     path = pathlib.Path(path)
     if path.suffix.lower() not in ('.eln', '.zip'):
@@ -308,7 +308,6 @@ def _sample_entities(crate: _Crate, materials: list[Any], cells: list[Any]) -> N
 def _tables(crate: _Crate, workdir: pathlib.Path, samples: list[orm.Node]) -> dict[str, str]:
     """The CSV tables of the samples (:func:`~aiida_ssb.query.export.export_tables`); returns their file ids by
     path relative to the tables folder."""
-    from aiida_ssb.query.export import export_tables
 
     tables_dir = workdir / 'tables-tmp'
     written = export_tables(str(tables_dir), sample_ids=[n.sample_id for n in samples])
@@ -332,8 +331,6 @@ def _process_files(
 ) -> dict[int, str]:
     """The raw files, records and results of the processes, in their samples' folders; returns the file id that
     carries each node (by pk)."""
-    from aiida_ssb.query.export import tables_safe
-    from aiida_ssb.query.records import measurement_label
 
     output_files: dict[int, str] = {}  # node pk -> file id that carries it
     for process in processes:
@@ -492,8 +489,6 @@ def _metadata(
 
 
 def _figures(crate: _Crate, sample_id: str, folder: str, draw: Callable[[Any], bytes]) -> None:
-    from aiida_ssb.query.plotdata import PLOT_KINDS, available_plots, plot_data
-
     for kind in available_plots(sample_id):
         try:
             png = draw(plot_data(sample_id, kind, 0))
@@ -511,7 +506,6 @@ def _figures(crate: _Crate, sample_id: str, folder: str, draw: Callable[[Any], b
 
 def _action(crate: _Crate, process: orm.ProcessNode, output_files: dict[int, str], software: str) -> str:
     """The CreateAction of a lab step, a parsing or an analysis."""
-    from aiida_ssb.query.history import process_kind, process_summary
 
     process_type = process.process_type or ''
     kind = process_kind(process)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from aiida_ssb.analysis.cycling.conventions import LayerInfo, average_voltage_window, classify_cell, ion_of
+from aiida_ssb.analysis.registry import validate_options
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Fraction, IsoDate, Reference, SampleId, check_circuit_bounds
 from aiida_ssb.schemas.uncertainty import split_stated_uncertainties
@@ -163,7 +164,6 @@ class CellSpec(SsbModel):
         names such as ``eis`` and ``growth`` are renamed)."""
         if value is None:
             return value
-        from aiida_ssb.analysis.registry import validate_options
 
         check_circuit_bounds(value, where='analysis')
         return validate_options(value, where='analysis')

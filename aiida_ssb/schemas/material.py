@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
+from aiida_ssb.analysis.registry import validate_options
 from aiida_ssb.schemas.base import SsbModel
 from aiida_ssb.schemas.common import Component, IsoDate, Reference, SampleId
 
@@ -91,7 +92,6 @@ class MaterialSpec(SsbModel):
         """Each section checked against its analysis's settings type (as a cell's ``analysis``)."""
         if value is None:
             return value
-        from aiida_ssb.analysis.registry import validate_options
 
         return validate_options(value, where='analysis')
 

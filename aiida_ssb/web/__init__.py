@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from aiida_ssb.web.app import create_app as _create
+
 __all__ = ['create_app', 'is_loopback', 'serve']
 
 
@@ -22,7 +24,6 @@ def is_loopback(host: str) -> bool:
 
 def create_app(profile_name: str = ''):
     """The Dash application over the loaded profile."""
-    from aiida_ssb.web.app import create_app as _create
 
     return _create(profile_name)
 

@@ -13,8 +13,13 @@ import pathlib
 import urllib.parse
 
 import dash
+import flask
+from aiida import orm
+from aiida.manage import get_manager
 from dash import Input, Output, dcc, html
 
+from aiida_ssb.exceptions import SsbError
+from aiida_ssb.query.paging import TABLES, table_frame
 from aiida_ssb.web import compare, graph, sample, tables
 
 __all__ = ['create_app']
@@ -84,14 +89,10 @@ def create_app(profile_name: str = '') -> dash.Dash:
 
 def _routes(server) -> None:
     """The GET downloads: a table as CSV (the filters and columns of the page) and a raw instrument file."""
-    import flask
-
-    from aiida_ssb.exceptions import SsbError
 
     @server.before_request
     def fresh_view():
         """Each request sees what other processes stored since the last one (end the read transaction)."""
-        from aiida.manage import get_manager
 
         storage = get_manager().get_profile_storage()
         session = getattr(storage, 'get_session', None)
@@ -100,8 +101,6 @@ def _routes(server) -> None:
 
     @server.route('/download/<table>.csv', methods=['GET'])
     def download_table(table):
-        from aiida_ssb.query.paging import TABLES, table_frame
-
         if table not in TABLES:
             flask.abort(404)
         where = [line for line in flask.request.args.getlist('where') if line.strip()]
@@ -122,8 +121,6 @@ def _routes(server) -> None:
 
     @server.route('/download/raw/<uuid>', methods=['GET'])
     def download_raw(uuid):
-        from aiida import orm
-
         found = orm.QueryBuilder().append(orm.SinglefileData, filters={'uuid': uuid}, project='*').first(flat=True)
         if found is None:
             flask.abort(404)

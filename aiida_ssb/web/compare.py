@@ -7,6 +7,8 @@ import urllib.parse
 from dash import Input, Output, State, dcc, html
 
 from aiida_ssb.exceptions import SsbError
+from aiida_ssb.query.overview import history_differences, sample_ids_like
+from aiida_ssb.query.plotdata import overlay
 from aiida_ssb.web.figures import empty_figure, figure_of
 from aiida_ssb.web.sample import rows_table
 
@@ -51,8 +53,6 @@ def register(app) -> None:
         State('compare-cells', 'value'),
     )
     def search(text, chosen):
-        from aiida_ssb.query.overview import sample_ids_like
-
         found = sample_ids_like(text or '', cells_only=True)
         ids = list(dict.fromkeys(list(chosen or []) + found))
         return [{'label': s, 'value': s} for s in ids]
@@ -65,9 +65,6 @@ def register(app) -> None:
         Input('compare-all', 'value'),
     )
     def compare(sample_ids, show_all):
-        from aiida_ssb.query.overview import history_differences
-        from aiida_ssb.query.plotdata import overlay
-
         sample_ids = list(sample_ids or [])
         if not sample_ids:
             return [], html.P('Choose cells above.'), ''

@@ -7,10 +7,11 @@ import itertools
 import urllib.parse
 
 import dash_cytoscape as cyto
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
 from aiida_ssb.exceptions import SsbError
+from aiida_ssb.query.provenance import _graph_node, _load, expand, node_details, path_between, sample_graph
 from aiida_ssb.web.sample import kv_table
 
 # the dagre layout (ranked, top to bottom) ships in dash-cytoscape's extra bundle, served locally; it must be
@@ -128,8 +129,6 @@ def _merge(elements: list[dict], new: list[dict]) -> list[dict]:
 
 
 def layout(sample_id: str):
-    from aiida_ssb.query.provenance import sample_graph
-
     try:
         nodes, edges = sample_graph(sample_id)
     except SsbError as exc:
@@ -218,8 +217,6 @@ def layout(sample_id: str):
 
 
 def _details(identifier: str, data: dict):
-    from aiida_ssb.query.provenance import node_details
-
     if identifier.startswith('group:'):
         return html.Div(
             [
@@ -282,10 +279,6 @@ def register(app) -> None:
         prevent_initial_call=True,
     )
     def act(_up, _down, _members, _mark, _path, _reset, collapse_value, selected, elements, start, root_id):
-        from dash import ctx
-
-        from aiida_ssb.query.provenance import expand, path_between, sample_graph
-
         trigger = ctx.triggered_id
         collapse = 'collapse' in (collapse_value or [])
         if trigger in ('graph-reset', 'graph-collapse'):
@@ -335,8 +328,6 @@ def _with_class(element: dict, name: str, on: bool) -> dict:
 
 
 def _expand_members(elements: list[dict], group: dict) -> list[dict]:
-    from aiida_ssb.query.provenance import _graph_node, _load
-
     group_id = group['id']
     edges = [e for e in elements if e['data'].get('source') == group_id or e['data'].get('target') == group_id]
     nodes, new_edges = [], []

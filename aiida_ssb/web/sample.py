@@ -10,6 +10,8 @@ from typing import Any
 from dash import Input, Output, State, dcc, html, no_update
 
 from aiida_ssb.exceptions import SsbError
+from aiida_ssb.query.overview import analysis_runs, compare_runs, overview, raw_files
+from aiida_ssb.query.plotdata import PLOT_KINDS, available_plots, plot_data, spectra_of
 from aiida_ssb.web.figures import empty_figure, figure_of
 
 
@@ -81,9 +83,6 @@ def _result_card(result):
 
 
 def layout(sample_id: str):
-    from aiida_ssb.query.overview import analysis_runs, overview, raw_files
-    from aiida_ssb.query.plotdata import available_plots
-
     try:
         info = overview(sample_id)
     except SsbError as exc:
@@ -155,7 +154,6 @@ def layout(sample_id: str):
 
 def _plot_section(plots: dict[str, list[str]]) -> list[Any]:
     """The plots card: a tab per plot kind, the record and cycle choosers, the graph."""
-    from aiida_ssb.query.plotdata import PLOT_KINDS
 
     if not plots:
         return []
@@ -275,8 +273,6 @@ def register(app) -> None:
         if not kind or not plots:
             return [], None
         if kind in ('nyquist', 'bode'):
-            from aiida_ssb.query.plotdata import spectra_of
-
             labels = [entry['label'] for entry in spectra_of(sample_id)]
             return [{'label': label, 'value': index} for index, label in enumerate(labels)], 0
         entries = plots.get(kind, [''])
@@ -294,8 +290,6 @@ def register(app) -> None:
         State('sample-id', 'data'),
     )
     def draw(kind, index, cycles, sample_id):
-        from aiida_ssb.query.plotdata import plot_data
-
         if not kind:
             return empty_figure('no plot')
         try:
@@ -310,8 +304,6 @@ def register(app) -> None:
         State('sample-id', 'data'),
     )
     def diff(old_uuid, new_uuid, sample_id):
-        from aiida_ssb.query.overview import analysis_runs, compare_runs
-
         if not old_uuid or not new_uuid:
             return no_update
         runs = {run['uuid']: run for run in analysis_runs(sample_id)}

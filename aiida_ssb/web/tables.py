@@ -9,6 +9,9 @@ import dash_ag_grid as dag
 from dash import ALL, Input, Output, State, dcc, html, no_update
 
 from aiida_ssb.exceptions import SsbError
+from aiida_ssb.query import tables
+from aiida_ssb.query.paging import table_fields, table_page
+from aiida_ssb.query.tables import parse_filter
 
 PAGE_SIZE = 50
 
@@ -52,8 +55,6 @@ def _grid(table: str, columns: list[str], sort: str | None, descending: bool, ve
 
 
 def _defaults(table: str) -> list[str]:
-    from aiida_ssb.query import tables
-
     return list(tables.DEFAULT_CELL_COLUMNS if table == 'cells' else tables.DEFAULT_SAMPLE_COLUMNS)
 
 
@@ -68,8 +69,6 @@ def _csv_link(table: str, state: dict) -> str:
 
 
 def layout(table: str, query: dict):
-    from aiida_ssb.query.paging import table_fields
-
     fields = table_fields(table)
     where = [line for value in query.get('where', []) for line in value.splitlines() if line.strip()]
     columns = [c for value in query.get('columns', []) for c in value.split(',') if c] or _defaults(table)
@@ -144,9 +143,6 @@ def register(app) -> None:
         prevent_initial_call=True,
     )
     def apply(_clicks, where_text, columns, lineage, state):
-        from aiida_ssb.query.paging import table_page
-        from aiida_ssb.query.tables import parse_filter
-
         where = [line.strip() for line in (where_text or '').splitlines() if line.strip()]
         chosen = list(columns or []) + [c.strip() for c in (lineage or '').split(',') if c.strip()]
         chosen = chosen or _defaults(state['table'])
@@ -172,8 +168,6 @@ def register(app) -> None:
         prevent_initial_call=True,
     )
     def rows(requests, state):
-        from aiida_ssb.query.paging import table_page
-
         request = next((r for r in requests if r), None)
         if request is None or state is None:
             return [no_update] * len(requests), no_update, no_update

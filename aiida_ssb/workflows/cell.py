@@ -25,7 +25,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aiida import orm
-from aiida.engine import WorkChain
+from aiida.engine import WorkChain, run_get_node
+from aiida.engine import submit as submit_process
+from aiida.manage.caching import enable_caching
 
 from aiida_ssb.analysis.registry import ANALYSES, canonical_options, merge_options, validate_options
 from aiida_ssb.calculations.summary import summarise_cell
@@ -332,9 +334,6 @@ def run_cell_analyses(
     """Run (in this process) or submit (to the daemon) a :class:`CellAnalysisWorkChain` per cell; returns the
     process nodes. In process, the analyses come from the cache when their inputs are unchanged
     (``use_cache``). ``progress`` wraps the iteration over the cells (e.g. a progress bar)."""
-    from aiida.engine import run_get_node
-    from aiida.engine import submit as submit_process
-    from aiida.manage.caching import enable_caching
 
     cells = list(cells)
     validate_options(options)

@@ -3,7 +3,7 @@
 The review (Cuan et al., Adv. Mater. 2018, doi:10.1002/adma.201803533) collects ionic conductivities and
 activation energies of borohydride electrolytes. Its numbers, digested in ``../shared/domain/seed003_*.csv``,
 become literature records here: one material per compound (``literature: true``) and one literature value
-per reported number, with its temperature and qualifier. The output, ``seed003_review.yaml``, is committed;
+per reported number, with its temperature and qualifier. The output, ``aiida_ssb/demo_data/seed003_review.yaml``, is committed;
 re-run this script only to regenerate it (it needs ``../shared`` beside the checkout).
 
     python examples/literature/convert_seed003.py [SHARED_DOMAIN_DIR]
@@ -18,6 +18,8 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE.parents[2] / 'shared' / 'domain'
+#: shipped with the package (the demonstration imports it): aiida_ssb/demo_data/seed003_review.yaml
+OUTPUT = HERE.parents[1] / 'aiida_ssb' / 'demo_data' / 'seed003_review.yaml'
 DOI = 'doi:10.1002/adma.201803533'
 
 
@@ -101,8 +103,8 @@ def main(argv: list[str]) -> int:
         )
     lines.append('literature_values:')
     lines.extend(values)
-    (HERE / 'seed003_review.yaml').write_text('\n'.join(lines) + '\n', encoding='utf-8')
-    print(f'wrote {HERE / "seed003_review.yaml"}: {len(materials)} materials, {len(values)} values')
+    OUTPUT.write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    print(f'wrote {OUTPUT}: {len(materials)} materials, {len(values)} values')
     return 0
 
 

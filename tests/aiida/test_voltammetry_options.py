@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -16,13 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from aiida_ssb.cli import cmd_ssb
-
-DEMO = pathlib.Path(__file__).resolve().parents[2] / 'examples'
-if str(DEMO) not in sys.path:
-    sys.path.insert(0, str(DEMO))
-
-from demo.eclab import Instrument  # noqa: E402 (after the sys.path entry above)
-from demo.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program  # noqa: E402
+from aiida_ssb.demo_data.eclab import Instrument
+from aiida_ssb.demo_data.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
 
 CELL = 'CV-OPT-1'
 

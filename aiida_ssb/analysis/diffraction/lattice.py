@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from aiida_ssb.analysis.diffraction.common import ATOMIC_NUMBER, ReferencePhase
-from aiida_ssb.exceptions import SettingsError
+from aiida_ssb.exceptions import InputError, SettingsError
 
 
 def _metric(a: float, b: float, c: float, alpha: float, beta: float, gamma: float) -> np.ndarray:
@@ -90,7 +90,6 @@ _WAVELENGTH_COMMENT = re.compile(r'(?:lambda|wavelength)\w*\s*[:=]?\s*([0-9]*\.?
 def _read_pattern_file(path: str) -> tuple[np.ndarray, np.ndarray, float | None]:
     """2theta, counts and the wavelength stated in a comment (``# wavelength: 1.5406 A``) of a two-column text
     pattern (``.xy``, ``.csv``; ``#`` comments; comma, semicolon, tab or space separated)."""
-    from aiida_ssb.exceptions import InputError
 
     try:
         with open(path, encoding='utf-8', errors='replace') as handle:
@@ -124,7 +123,6 @@ def _cif_value(text: str) -> float:
 def _read_cif(path: str) -> tuple[tuple[float, ...], str, str, list[tuple[float, np.ndarray]]]:
     """Cell, centring letter, crystal system and the atoms (weight = Z x occupancy, fractional position) of every
     site after applying the symmetry operations, from a CIF file."""
-    from aiida_ssb.exceptions import InputError
 
     try:
         with open(path, encoding='utf-8', errors='replace') as handle:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
+from scipy.stats import norm
 
 from aiida_ssb.analysis.conductivity import resistance_of_fit
 from aiida_ssb.analysis.settings import Settings
@@ -53,8 +54,6 @@ class CellImpedanceResult:
     confidence: float
 
     def to_dict(self) -> dict[str, Any]:
-        from scipy.stats import norm
-
         z = float(norm.ppf(0.5 + self.confidence / 2.0))
         out: dict[str, Any] = {'method': 'cell_impedance', 'parameters': dict(self.parameters)}
         entries = dict(self.values)

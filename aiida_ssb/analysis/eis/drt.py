@@ -54,6 +54,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
+from scipy.linalg import cho_factor, eigh, solve_triangular
+from scipy.optimize import nnls
 
 from aiida_ssb.analysis.eis.fit import prepare_spectrum
 from aiida_ssb.analysis.settings import Settings
@@ -249,7 +251,6 @@ def _gcv(m_mat: np.ndarray, b: np.ndarray, pen: np.ndarray, rho: float) -> np.nd
     """GCV (``rho = 1``) or modified GCV (denominator ``(N - rho tr H)^2``) over :data:`LAMBDA_GRID`, all at once:
     with ``M^T M = L L^T`` and ``L^-1 D^T D L^-T = V diag(mu) V^T``, ``H_lambda`` has the eigenvalues
     ``1 / (1 + lambda mu_i)`` on the columns of ``M L^-T V``."""
-    from scipy.linalg import cho_factor, eigh, solve_triangular
 
     mtm = m_mat.T @ m_mat
     mtm = mtm + 1e-10 * np.trace(mtm) / mtm.shape[0] * np.eye(mtm.shape[0])
@@ -344,7 +345,6 @@ def compute_drt(
     :param z: complex impedance in ohm (``Im Z < 0`` for arcs) or a ``(z_real_ohm, z_imag_ohm)`` tuple.
     :param settings: a :class:`DrtSettings` or a mapping of its fields; ``overrides`` replace single fields.
     """
-    from scipy.optimize import nnls
 
     s = DrtSettings.resolve(settings, **overrides)
     f, zd = prepare_spectrum(frequency_hz, z, s.frequency_range_hz, min_points=6)

@@ -39,7 +39,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field, field_validator
-from scipy.optimize import OptimizeResult
+from scipy.optimize import OptimizeResult, least_squares
 
 from aiida_ssb.analysis.eis.circuit import Circuit, Element, Node, ParameterError, Series
 from aiida_ssb.analysis.eis.guess import GuessResult, initial_guess
@@ -470,7 +470,6 @@ def _multistart(
     problem: _Problem, planned: list[np.ndarray], s: FitSettings
 ) -> tuple[OptimizeResult, np.ndarray, int, int, int]:
     """The local fits (see :func:`fit_circuit`'s ``n_starts``); returns ``(best, its start, runs, nfev, njev)``."""
-    from scipy.optimize import least_squares
 
     n_starts, seed, max_nfev = s.n_starts, s.seed, s.max_nfev
     n_free = problem.free_idx.size

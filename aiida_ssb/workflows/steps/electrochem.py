@@ -21,6 +21,7 @@ from typing import Any
 
 from aiida import orm
 
+from aiida_ssb.analysis.gitt import looks_like_gitt, looks_like_pitt
 from aiida_ssb.calculations.electrochem import (
     analyse_dc_polarisation,
     analyse_dqdv,
@@ -29,6 +30,7 @@ from aiida_ssb.calculations.electrochem import (
     analyse_transference_number,
 )
 from aiida_ssb.data.measurements import SymmetricCellData
+from aiida_ssb.data.sample import find_sample
 from aiida_ssb.query.records import electrolyte_of
 from aiida_ssb.workflows.run import AnalysisRun
 
@@ -40,7 +42,6 @@ _CLASSES: dict[tuple[str, str], str] = {}
 
 def record_class(run: AnalysisRun, node: orm.Data) -> str:
     """``'gitt'``, ``'pitt'`` or ``'cycling'`` for a cycling-kind record (cached per record and settings)."""
-    from aiida_ssb.analysis.gitt import looks_like_gitt, looks_like_pitt
 
     gitt_settings = run.settings('gitt')
     pitt_settings = run.settings('pitt')
@@ -103,7 +104,6 @@ def pitt(run: AnalysisRun) -> None:
 def _blocking(cell: orm.Data) -> bool:
     """A cell with ion-blocking electrodes: a blocking pellet, a ``blocking_electrode`` layer, or a working
     electrode that is a bare current collector (the Cu of Li | SE | Cu, a Pt or steel disc)."""
-    from aiida_ssb.data.sample import find_sample
 
     attributes = cell.base.attributes.all
     layers = attributes.get('layers', [])

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from demo.campaign import SYNTHETIC, Campaign
-from demo.eclab import Column
-from demo.electrode import GcplRecorder, GcplSequence, gcpl_file, solve_eta
+from aiida_ssb.demo_data.campaign import SYNTHETIC, Campaign
+from aiida_ssb.demo_data.eclab import Column
+from aiida_ssb.demo_data.electrode import GcplRecorder, GcplSequence, gcpl_file, solve_eta
 
 __all__ = ['generate_cells']
 
@@ -51,7 +51,7 @@ FULL_DISCHARGE = 110.0
 FULL_MEAN_V = 282.0 / 110.0
 
 
-def _nacro2(s: np.ndarray) -> np.ndarray:
+def _nacro2(s: Any) -> Any:  # a float array of the shape of s
     """NaCrO2 against Na+/Na; s: fraction of 120 mAh/g extracted (as in demo.electrode)."""
     s = np.asarray(s, dtype=float)
     return (
@@ -63,7 +63,7 @@ def _nacro2(s: np.ndarray) -> np.ndarray:
     )
 
 
-def _tin(y: np.ndarray) -> np.ndarray:
+def _tin(y: Any) -> Any:  # a float array of the shape of y
     """Sn against Na+/Na; y: fraction of 847 mAh/g inserted (falls from about 0.55 to 0.04 V)."""
     y = np.asarray(y, dtype=float)
     return 0.42 - 0.25 * y - 0.08 * np.tanh((y - 0.3) / 0.06) - 0.05 * np.tanh((y - 0.7) / 0.05)
@@ -93,6 +93,8 @@ class _Recorder(GcplRecorder):
     def pause(self, seconds: float, ewe: float, ns: int, ece: float | None = None) -> None:
         self.rest(seconds, ewe, 3, ns)
         if self.three_electrode:
+            if ece is None:
+                raise ValueError('a three-electrode pause needs the counter-electrode potential ece')
             self.ece.append(np.full(3, float(ece)))
 
     def columns(self) -> list[Column]:
@@ -229,7 +231,7 @@ def _nco_half_cell(camp: Campaign, points: int) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------- full cell
 
 
-def _full_ocv(s: np.ndarray) -> np.ndarray:
+def _full_ocv(s: Any) -> Any:  # a float array of the shape of s
     """NaCrO2 | Sn full cell: s is the fraction of 120 mAh/g of NaCrO2 moved to the Sn."""
     ratio = (NCO_THEORETICAL * NCO_LOADING) / (SN_THEORETICAL * SN_LOADING)
     return _nacro2(s) - _tin(0.02 + ratio * s)
@@ -241,9 +243,9 @@ def _full_half(s_from: float, capacity_mah_g: float, direction: int, eta: float,
     return q, _full_ocv(np.clip(s, 0.0, 1.0)) + direction * eta
 
 
-def _full_cycles(n_long: int) -> list[dict[str, float]]:
+def _full_cycles(n_long: int) -> list[dict[str, Any]]:
     """Per cycle: rate, discharge (mAh/g of NaCrO2), CE, and the mean voltages to hit (None: a set polarisation)."""
-    cycles = [
+    cycles: list[dict[str, Any]] = [
         {'rate': 0.1, 'discharge': FULL_DISCHARGE, 'ce': 72.2, 'mean_dis': FULL_MEAN_V, 'mean_ch': None},
         {'rate': 0.1, 'discharge': 108.5, 'ce': 95.8, 'mean_dis': 2.56, 'mean_ch': 2.56 * 95.8 / 84.9},
     ]

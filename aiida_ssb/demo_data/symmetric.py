@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from demo.electrode import GcplRecorder, GcplSequence
+from aiida_ssb.demo_data.electrode import GcplRecorder, GcplSequence
 
 __all__ = ['CcdFailure', 'Polarisation', 'ccd_protocol']
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from demo.eclab import Column, Instrument, MptFile, settings_block, write_mpt
+from aiida_ssb.demo_data.eclab import Column, Instrument, MptFile, settings_block, write_mpt
 
 __all__ = ['Hinge', 'Peak', 'VoltammetryModel', 'cv_file', 'sweep_program']
 

@@ -16,14 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from demo.campaign import SYNTHETIC, Campaign
-from demo.eclab import Instrument
-from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
-from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
-from demo.issue21 import COMPOSITES, electronic_conductivity_cell, electronic_conductivity_cell_spec, thermal_records
-from demo.symmetric import CcdFailure, Polarisation, ccd_protocol
-from demo.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
-from demo.yamlout import Comment
+from aiida_ssb.demo_data.campaign import SYNTHETIC, Campaign
+from aiida_ssb.demo_data.eclab import Instrument
+from aiida_ssb.demo_data.electrode import GcplRecorder, GcplSequence, gcpl_file
+from aiida_ssb.demo_data.impedance import PeisSettings, add_noise, cpe, frequencies_hz, parallel, peis_file
+from aiida_ssb.demo_data.issue21 import (
+    COMPOSITES,
+    electronic_conductivity_cell,
+    electronic_conductivity_cell_spec,
+    thermal_records,
+)
+from aiida_ssb.demo_data.symmetric import CcdFailure, Polarisation, ccd_protocol
+from aiida_ssb.demo_data.voltammetry import Hinge, VoltammetryModel, cv_file, sweep_program
+from aiida_ssb.demo_data.yamlout import Comment
 
 NAME = 'seed002-stability-method'
 DOI_METHOD = 'doi:10.1021/acsaem.9b01487'
@@ -38,7 +43,7 @@ SE_THICKNESS_UM = 600
 
 #: LiBH4 working electrodes: (cell, composite material, label, onset V, capacitance F, faradaic slope mA/V,
 #: scan rate mV/s)
-ELECTRODES = (
+ELECTRODES: tuple[tuple[str, str | None, str, float, float, float, float], ...] = (
     ('LIBH4-SP25-10', 'S2-LIBH4-SP25', 'LiBH4/Super P 75:25', 2.04, 3.6e-3, 3.0e-3, 0.01),
     ('LIBH4-KB5-10', 'S2-LIBH4-KB5', 'LiBH4/Ketjenblack 95:5', 2.08, 1.7e-2, 3.0e-3, 0.01),
     ('LIBH4-MCMB25-10', 'S2-LIBH4-MCMB25', 'LiBH4/MCMB 75:25', 2.61, 7.5e-5, 3.0e-4, 0.01),
@@ -287,6 +292,9 @@ def _stability_cell(cell_id: str, composite: str | None, label: str) -> dict[str
 
 
 def _manifest(camp: Campaign) -> dict[str, Any]:
+    """The campaign's lab manifest.
+
+    Long because: it is the manifest written out as one literal, entry by entry as in the paper."""
     materials = [
         {
             'id': 'S2-LIBH4-SA',
@@ -493,9 +501,9 @@ def _manifest(camp: Campaign) -> dict[str, Any]:
     ]
     cells: list[Any] = [Comment('Li | LiBH4 | LiBH4-C | Pt(+Al): 5 mg composite + 80 mg LiBH4, 12 mm, 450 MPa')]
     seen = set()
-    for cell, composite, label, *_ in ELECTRODES:
+    for cell, composite_id, label, *_ in ELECTRODES:
         if cell not in seen:
-            cells.append(_stability_cell(cell, composite, label))
+            cells.append(_stability_cell(cell, composite_id, label))
             seen.add(cell)
     symmetric = {
         'format': 'symmetric',

@@ -15,11 +15,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from demo.campaign import SYNTHETIC, Campaign
-from demo.cathode_cycling import CycleSpec, run_cycles
-from demo.eclab import Instrument
-from demo.electrode import GcplRecorder, GcplSequence, gcpl_file, nacro2_ocv
-from demo.seed001_cells import generate_cells
+from aiida_ssb.demo_data.campaign import SYNTHETIC, Campaign
+from aiida_ssb.demo_data.cathode_cycling import CycleSpec, run_cycles
+from aiida_ssb.demo_data.eclab import Instrument
+from aiida_ssb.demo_data.electrode import GcplRecorder, GcplSequence, gcpl_file, nacro2_ocv
+from aiida_ssb.demo_data.seed001_cells import generate_cells
 
 NAME = 'seed001-infiltrated-electrodes'
 DOI = 'doi:10.1016/j.ensm.2019.11.027'
@@ -309,6 +309,9 @@ def _half_cell(cell_id: str, name: str, stack: str, method: str | None) -> dict[
 
 
 def _manifest(camp: Campaign, extra_processes: list, extra_cells: list) -> dict[str, Any]:
+    """The campaign's lab manifest.
+
+    Long because: it is the manifest written out as one literal, entry by entry as in the paper."""
     b12_parts = UPTAKE_WT_PERCENT * 533.6 / 1000.0
     b10_parts = UPTAKE_WT_PERCENT * 466.4 / 1000.0
     materials = [

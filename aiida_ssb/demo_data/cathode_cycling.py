@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from demo.electrode import GcplRecorder, HalfCycle, OcvCurve, c_rate_current_ma, solve_eta, specific, window
+from aiida_ssb.demo_data.electrode import (
+    GcplRecorder,
+    HalfCycle,
+    OcvCurve,
+    c_rate_current_ma,
+    solve_eta,
+    specific,
+    window,
+)
 
 __all__ = ['CycleSpec', 'discharge_eta_for', 'run_cycle', 'run_cycles']
 
@@ -103,6 +111,8 @@ class _Cycle:
             q_dis = specific(spec.discharge_mah_g, self.active_mass_mg)
         else:
             s_min, s_max = window(self.ocv, spec.lower_v, spec.upper_v, eta_ch, eta_dis)
+            if spec.utilisation is None:
+                raise ValueError('a cycle needs discharge_mah_g or utilisation')
             q_dis = specific(self.theoretical_mah_g * spec.utilisation * (s_max - s_min), self.active_mass_mg)
         return q_dis, q_dis / (spec.ce_percent / 100.0)
 
@@ -124,6 +134,8 @@ class _Cycle:
             eta_dis = solve_eta(self.mean_discharge_v, spec.target_discharge_v, high=0.8)
             eta_ch = eta_dis + spec.delta_v
         else:
+            if spec.eta_discharge_v is None:
+                raise ValueError('a cycle needs eta_discharge_v or target_discharge_v')
             eta_dis = float(spec.eta_discharge_v)
             eta_ch = spec.eta_charge_v if spec.eta_charge_v is not None else eta_dis + spec.delta_v
         if spec.target_charge_v_over_discharge is not None:
@@ -223,5 +235,7 @@ def discharge_eta_for(
 ) -> float:
     """The discharge polarisation that gives ``spec.target_discharge_v`` (charge at eta + delta), without
     writing anything: the discharge window does not depend on where the charge started."""
+    if spec.target_discharge_v is None:
+        raise ValueError('discharge_eta_for needs spec.target_discharge_v')
     cycle = _Cycle(ocv, spec, 0.0, active_mass_mg, one_c_ma_g, 0.0, points_per_half)
     return solve_eta(cycle.mean_discharge_v, spec.target_discharge_v, high=0.8)

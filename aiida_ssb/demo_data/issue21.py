@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from demo.campaign import SYNTHETIC, Campaign
-from demo.eclab import Column, MptFile, settings_block, write_mpt
+from aiida_ssb.demo_data.campaign import SYNTHETIC, Campaign
+from aiida_ssb.demo_data.eclab import Column, MptFile, settings_block, write_mpt
 
 __all__ = ['COMPOSITES', 'ca_file', 'electronic_conductivity_cell', 'netzsch_file', 'thermal_records', 'xrd_record']
 
@@ -241,7 +241,7 @@ def xrd_record(camp: Campaign, reduced: bool, *, material: str) -> dict[str, Any
     wavelength, a = 1.5406, 7.882
     x = np.linspace(10.0, 70.0, 3000 if reduced else 6001)
     y = 150.0 + 0.6 * (x - 10.0) + 80.0 * np.exp(-0.5 * ((x - 22.0) / 7.0) ** 2)
-    lines = []
+    lines: list[tuple[int, float]] = []
     for h in range(7):
         for k in range(h + 1):
             for l in range(k + 1):  # noqa: E741

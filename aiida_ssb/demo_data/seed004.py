@@ -15,15 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from demo.campaign import SYNTHETIC, Campaign, temperature_label
-from demo.eclab import Instrument
-from demo.electrode import GcplRecorder, GcplSequence, gcpl_file
-from demo.impedance import PeisSettings, add_noise, cpe, frequencies_hz, geometric_cpe_q, parallel, peis_file
-from demo.issue21 import xrd_record
-from demo.ncb_conductivity import NcbConductivity, arrhenius_fit_ev
-from demo.symmetric import CcdFailure, Polarisation, ccd_protocol
-from demo.voltammetry import Hinge, Peak, VoltammetryModel, cv_file, sweep_program
-from demo.yamlout import Comment
+from aiida_ssb.demo_data.campaign import SYNTHETIC, Campaign, temperature_label
+from aiida_ssb.demo_data.eclab import Instrument
+from aiida_ssb.demo_data.electrode import GcplRecorder, GcplSequence, gcpl_file
+from aiida_ssb.demo_data.impedance import (
+    PeisSettings,
+    add_noise,
+    cpe,
+    frequencies_hz,
+    geometric_cpe_q,
+    parallel,
+    peis_file,
+)
+from aiida_ssb.demo_data.issue21 import xrd_record
+from aiida_ssb.demo_data.ncb_conductivity import NcbConductivity, arrhenius_fit_ev
+from aiida_ssb.demo_data.symmetric import CcdFailure, Polarisation, ccd_protocol
+from aiida_ssb.demo_data.voltammetry import Hinge, Peak, VoltammetryModel, cv_file, sweep_program
+from aiida_ssb.demo_data.yamlout import Comment
 
 NAME = 'seed004-milling-series'
 DOI = 'doi:10.1021/acsami.1c21113'

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from demo.eclab import Column, Instrument, MptFile, settings_block, write_mpt
+from aiida_ssb.demo_data.eclab import Column, Instrument, MptFile, settings_block, write_mpt
 
 __all__ = ['PeisSettings', 'add_noise', 'cpe', 'frequencies_hz', 'geometric_cpe_q', 'parallel', 'peis_file']
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from demo.eclab import Instrument
-from demo.yamlout import dump
+from aiida_ssb.demo_data.eclab import Instrument
+from aiida_ssb.demo_data.yamlout import dump
 
 __all__ = ['SYNTHETIC', 'Campaign', 'temperature_label']
 
