@@ -269,3 +269,30 @@ def test_show_imports_neither_the_orm_nor_pandas(profile):
     assert result.returncode == 0, result.stderr
     assert 'FC-01_PEIS.csv' in result.stdout
     assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
+
+
+def test_simple_table_is_tabulates_simple_format():
+    """The fast table printer gives tabulate's 'simple' format character for character (random ASCII tables,
+    blanks and inner spaces included); other text is left to tabulate itself."""
+    import random
+    import string
+
+    from tabulate import tabulate
+
+    from aiida_ssb.cli.utils import simple_table
+
+    rng = random.Random(22)
+    alphabet = string.ascii_letters + string.digits + ' .-_,:'
+    for _ in range(2000):
+        ncol, nrow = rng.randint(1, 6), rng.randint(1, 5)
+        headers = [''.join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(ncol)]
+        cells = [
+            [''.join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(ncol)] for _ in range(nrow)
+        ]
+        assert simple_table(headers, cells) == tabulate(
+            cells, headers=headers, tablefmt='simple', disable_numparse=True
+        )
+    wide = [['25 °C', 'µm'], ['电池', '']]
+    assert simple_table(['a', 'b'], wide) == tabulate(
+        wide, headers=['a', 'b'], tablefmt='simple', disable_numparse=True
+    )
