@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-__all__ = ['OUTPUT_FORMAT', 'clean_errors', 'print_frame', 'print_rows']
+__all__ = ['OUTPUT_FORMAT', 'clean_errors', 'print_frame', 'print_rows', 'simple_table']
 
 OUTPUT_FORMAT = click.option(
     '--format',
@@ -100,10 +100,28 @@ def print_rows(columns: list[str], rows: list[dict[str, Any]], output_format: st
         ]
         click.echo(json.dumps(records, indent=2, default=str))
         return
-    from tabulate import tabulate
-
     if not table:
         click.echo('(no rows)')
         return
     cells = [[_format_cell(value) for value in line] for line in table]
-    click.echo(tabulate(cells, headers=list(columns), tablefmt='simple', disable_numparse=True))
+    click.echo(simple_table(list(columns), cells))
+
+
+def simple_table(headers: list[str], cells: list[list[str]]) -> str:
+    """``tabulate(cells, headers, tablefmt='simple', disable_numparse=True)`` for plain ASCII text, without
+    tabulate's per-cell type detection (most of the time of a 10,000-row table); other text goes to tabulate."""
+    texts = [*headers, *(text for line in cells for text in line)]
+    if not all(text.isascii() and text.isprintable() for text in texts):
+        from tabulate import tabulate
+
+        return tabulate(cells, headers=headers, tablefmt='simple', disable_numparse=True)
+    lines = [[text.strip() for text in line] for line in cells]
+    names = list(headers)
+    widths = [len(name) + 2 for name in names]  # tabulate's padding of the headers
+    for line in lines:
+        for position, text in enumerate(line):
+            widths[position] = max(widths[position], len(text))
+    out = ['  '.join(name.ljust(width) for name, width in zip(names, widths)).rstrip()]
+    out.append('  '.join('-' * width for width in widths))
+    out.extend('  '.join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in lines)
+    return '\n'.join(out)
