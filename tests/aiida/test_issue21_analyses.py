@@ -215,7 +215,7 @@ def test_material_records_are_analysed_indexed_and_queried(aiida_profile_clean, 
         assert result.exit_code == 0, result.output
         assert (tmp_path / f'{kind}.png').stat().st_size > 10000
     result = CliRunner().invoke(cmd_ssb, ['plot', 'MM-NCB', '--kind', 'dqdv', '-o', str(tmp_path / 'none.png')])
-    assert result.exit_code != 0 and 'no dqdv result' in result.output
+    assert result.exit_code != 0 and 'dqdv does not apply to MM-NCB: no galvanostatic cycling record' in result.output
     pattern = next(n for n in materials if n.sample_id == 'MM-NCB')
     from aiida_ssb.query.records import measurements_of_cell
 
