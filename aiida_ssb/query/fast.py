@@ -245,9 +245,10 @@ def cells_table(
     if found is None:
         return None
     connection, dialect = found
+    given_up: tuple[type[Exception], ...] = (_CannotAnswerError, *_database_errors())
     try:
         rows = _query(connection, dialect, cell_format, campaign, parsed, shown, kinds, sort, descending, limit)
-    except (_CannotAnswerError, *_database_errors()):
+    except given_up:
         return None
     finally:
         connection.close()
