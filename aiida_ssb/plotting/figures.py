@@ -667,7 +667,8 @@ def _scatter(campaign: str, x: str, y: str, label_by: str | None, table: str):
 
     columns = ['sample_id', x, y] + ([label_by] if label_by else [])
     getter = tables.cells if table == 'cells' else tables.samples
-    frame = getter(campaign=campaign, columns=list(dict.fromkeys(columns)))
+    # a lineage field (ball_milling.duration_min) is read at the nearest step of its kind: one number per point
+    frame = getter(campaign=campaign, columns=list(dict.fromkeys(columns)), lineage='nearest')
     frame = frame.dropna(subset=[x, y])
     if frame.empty:
         raise InputError(f'no {table} of {campaign!r} have both {x} and {y}')

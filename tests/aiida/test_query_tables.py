@@ -361,3 +361,19 @@ def test_export_writes_cycles_spectra_and_synthesis_parameters(campaign, tmp_pat
     assert materials.loc['CATH-01', 'ball_milling.duration_min'] == '30; 90'
     assert materials.loc['VPO4-PRE-01', 'ball_milling.duration_min'] == '90.0'
     assert len(pd.read_parquet(tmp_path / 'parquet' / 'cycles.parquet')) == 7
+
+
+def test_campaign_scatter_of_a_lineage_field_plots_the_nearest_step(campaign):
+    """FC-01's positive electrode was milled for 90 min, then 30 min: a scatter against the milling duration puts
+    the cell at 30 (the nearest step, one number per point), not at the text '30; 90' of the table column."""
+    import yaml
+
+    from aiida_ssb.plotting.figures import campaign_figure
+
+    name = yaml.safe_load(EXAMPLE.read_text(encoding='utf-8'))['campaign']
+    figure = campaign_figure(
+        name, 'scatter', x='positive.ball_milling.duration_min', y='initial_discharge_capacity_mah_g'
+    )
+    (line,) = figure.axes[0].get_lines()
+    assert list(line.get_xdata()) == [30.0]
+    assert figure.axes[0].get_xlabel().startswith('positive')
