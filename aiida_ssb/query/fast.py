@@ -247,7 +247,9 @@ def cells_table(
     connection, dialect = found
     try:
         rows = _query(connection, dialect, cell_format, campaign, parsed, shown, kinds, sort, descending, limit)
-    except (_CannotAnswerError, *_database_errors()):
+    except _CannotAnswerError:
+        return None
+    except _database_errors():
         return None
     finally:
         connection.close()
