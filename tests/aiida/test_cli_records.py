@@ -135,17 +135,17 @@ def test_cells_table_names_the_headline_record(folder):
 
 
 def test_plot_takes_a_record_by_number_or_file_name(folder, tmp_path, monkeypatch):
-    from aiida_ssb.cli import views
+    from aiida_ssb.plotting import figures
 
     drawn = []
-    original = views.Selection.one
+    original = figures._pick  # the result a figure of one record draws, among those the Selection chose
 
-    def spy(self, analysis):
-        result = original(self, analysis)
+    def spy(results, index, sample_id, what):
+        result = original(results, index, sample_id, what)
         drawn.append(result.process.inputs.measurement.base.attributes.get('source_filename'))
         return result
 
-    monkeypatch.setattr(views.Selection, 'one', spy)
+    monkeypatch.setattr(figures, '_pick', spy)
     for kind, extra, expected in (
         ('capacity', [], 'a.csv'),  # the cycling headline record
         ('dqdv', [], 'b.csv'),  # the dQ/dV headline record
