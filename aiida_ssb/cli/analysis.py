@@ -132,6 +132,8 @@ def daemon_state() -> tuple[str, bool | None]:
     from aiida.manage import get_manager
 
     profile = get_manager().get_profile()
+    if profile is None:
+        raise InputError('no AiiDA profile is loaded: create one (verdi presto) or pass -p PROFILE')
     if profile.process_control_backend is None:
         return profile.name, None
     from aiida_ssb.server.daemon import daemon_client

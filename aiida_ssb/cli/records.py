@@ -533,6 +533,7 @@ def _show_amendments(node) -> None:
 def _show_records(node) -> None:
     """Every record of the sample, numbered as `plot --record N` takes them, with the one each family of headline
     numbers comes from."""
+    from aiida_ssb.data.nodes import pk_of
     from aiida_ssb.query.history import measurements_of
 
     headline = _headline_records(node)
@@ -552,7 +553,7 @@ def _show_records(node) -> None:
         number += len(outputs)
         numbers = f'#{first}' if len(outputs) == 1 else f'#{first}-{number}'
         count = f'{len(outputs)} x ' if len(outputs) > 1 else ''
-        marks = sorted({name for output in outputs for name in headline.get(output.pk, ())})
+        marks = sorted({name for output in outputs for name in headline.get(pk_of(output), ())})
         click.echo(
             f'  {numbers:<7} {raw.filename if raw else "?"}: {count}{", ".join(kinds)}'
             + (f'  [{condition_text}]' if condition_text else '')
@@ -564,12 +565,16 @@ def _headline_records(node) -> dict[int, set[str]]:
     """Record pk -> the analyses whose headline numbers come from it (through the latest cell summary's sources)."""
     from aiida import orm
 
-    from aiida_ssb.query.results import Result, measured_record
+    from aiida_ssb.query.results import process_record
 
     index = node.base.extras.get('ssb', None) or {}
     found: dict[int, set[str]] = {}
     try:
-        sources = orm.load_node(index['summary_uuid']).get('sources') or {} if index.get('summary_uuid') else {}
+        sources: dict[str, str] = (
+            orm.load_node(index['summary_uuid']).base.attributes.get('sources', None) or {}
+            if index.get('summary_uuid')
+            else {}
+        )
     except Exception:
         sources = {}
     for uuid in set(sources.values()):
@@ -577,7 +582,7 @@ def _headline_records(node) -> dict[int, set[str]]:
             summary = orm.load_node(uuid)
         except Exception:
             continue
-        record = measured_record(Result(summary, None, summary.creator)) if summary.creator is not None else None
+        record = process_record(summary.creator) if summary.creator is not None else None
         if record is not None:
             found.setdefault(record.pk, set()).add(summary.base.attributes.get('analysis', '?'))
     return found

@@ -129,27 +129,6 @@ class Selection:
             raise InputError(self._missing(analysis))
         return found
 
-    def one(self, analysis: str):
-        """The one result a figure of one record draws."""
-        results = self.results(analysis)
-        if self.records is not None and len(results) > 1:
-            from aiida_ssb.query.results import measured_record
-
-            names = '; '.join(measured_record(r).describe() for r in results[:8])
-            raise InputError(
-                f'--record {self.record_text} matches {len(results)} records with {analysis} results ({names}): '
-                f'give its number (aiida-ssb show {self.sample_id} numbers them)'
-            )
-        if self.records is None:
-            headline = self._headline_pks(analysis)
-            from aiida_ssb.query.results import measured_record
-
-            for result in results:
-                record = measured_record(result)
-                if record is not None and record.pk in headline:
-                    return result
-        return results[0]
-
     def _headline_pks(self, analysis: str) -> set[int]:
         from aiida_ssb.query.results import headline_record_pks
 

@@ -180,11 +180,15 @@ def amend_cell(
             previous=previous,
             parameters=orm.Dict(stored),
             amendment=orm.Dict({'changes': diff, 'reason': reason.strip(), 'amended_unix_s': time.time()}),
-            metadata={'label': f'amendment -> {sample_id}', 'disable_cache': True},
+            # AiiDA types run_get_node's keywords by the function's own (**materials: MaterialData), leaving out the
+            # metadata input every process function takes
+            metadata={'label': f'amendment -> {sample_id}', 'disable_cache': True},  # type: ignore[arg-type]
             **materials,
         )
         if not process.is_finished_ok:
             raise InputError(f'the correction of {sample_id!r} failed: {process.exit_message or process.process_state}')
+        if results is None:  # record_amendment always returns the cell: a bug
+            raise RuntimeError(f'the correction of {sample_id!r} returned no outputs')
         process.base.caching.is_valid_cache = False
         cell = results['cell']
         for group in _campaign_groups(previous):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from aiida import orm
@@ -26,7 +26,7 @@ from aiida_ssb.plotting import thermal as th
 from aiida_ssb.plotting import voltammetry as volt
 from aiida_ssb.plotting.common import c_rate_text, legend_outside, new_figure, set_title
 from aiida_ssb.plotting.kinds import CAMPAIGN_KINDS, PLOT_KINDS
-from aiida_ssb.query.results import Result, latest_results, measured_record
+from aiida_ssb.query.results import Result, latest_results, measured_record, process_record
 
 __all__ = [
     'CAMPAIGN_KINDS',
@@ -191,7 +191,10 @@ def _results(sample_id: str, analysis: str, record=None) -> list[Result]:
     return results
 
 
-def _pick(results: list[Result], index: int | None, sample_id: str, what: str) -> Result:
+_Item = TypeVar('_Item')
+
+
+def _pick(results: Sequence[_Item], index: int | None, sample_id: str, what: str) -> _Item:
     position = index or 0
     if not -len(results) <= position < len(results):
         raise InputError(
@@ -300,7 +303,7 @@ def _resistances(sample_id: str) -> dict[int, float]:
 def _nyquist(sample_id: str, cell, record, index: int | None, scale: str):
     spectra = _impedance_spectra(sample_id, cell, record)
     if index is not None:
-        spectra = [_pick(spectra, index, sample_id, 'impedance spectrum')]  # type: ignore[arg-type]
+        spectra = [_pick(spectra, index, sample_id, 'impedance spectrum')]
     area = cell.base.attributes.get('electrode_area_cm2', None)
     count = len(spectra)
     noun = 'spectrum' if count == 1 else 'spectra'
@@ -346,7 +349,7 @@ def _nyquist(sample_id: str, cell, record, index: int | None, scale: str):
 
 def _bode(sample_id: str, cell, record, index: int | None):
     spectra = _impedance_spectra(sample_id, cell, record)
-    spectrum, result = _pick(spectra, index, sample_id, 'impedance spectrum')  # type: ignore[arg-type]
+    spectrum, result = _pick(spectra, index, sample_id, 'impedance spectrum')
     frequency, z = spectrum.impedance()
     figure = imp.plot_bode(
         frequency,
@@ -362,7 +365,7 @@ def _drt(sample_id: str, record, index: int | None):
     results = sorted_spectra(
         [(measured_record(r), r) for r in _results(sample_id, 'drt', record) if measured_record(r) is not None]
     )
-    chosen = results if index is None else [_pick(results, index, sample_id, 'DRT')]  # type: ignore[list-item]
+    chosen = results if index is None else [_pick(results, index, sample_id, 'DRT')]
     shown = chosen[:8]
     labels = spectrum_labels([spectrum for spectrum, _ in shown]) if len(shown) > 1 else [None]
     peaks = [float(np.max(result.curves.get_array('gamma_ohm'))) for _, result in shown]
@@ -377,6 +380,8 @@ def _drt(sample_id: str, record, index: int | None):
             label=label,
             normalise=normalise,
         )
+    if figure is None:
+        raise InputError(f'{sample_id} has no DRT result of a measured record')
     if len(shown) == 1:
         return add_caption(figure, record_caption(shown[0][0]))
     legend_outside(figure.axes[0], ncol=3, fontsize=7)
@@ -543,7 +548,7 @@ def _series_caption(result: Result) -> str | None:
     for link in result.process.base.links.get_incoming(link_type=LinkType.INPUT_CALC).all():
         node = link.node
         if node.base.attributes.get('analysis', None) and node.creator is not None:  # a summary: its record
-            node = measured_record(Result(node, None, node.creator))
+            node = process_record(node.creator)
         if node is not None and node.base.attributes.get('technique', None) and node.base.attributes.get('kind', None):
             records.append(node)
     summary = result.summary.get_dict()
@@ -603,8 +608,8 @@ def _field_unit(name: str) -> str | None:
         return 'Ω cm²'
     if name.endswith('_ohm'):
         return 'Ω'
-    unit = unit_of_field(name)
-    return _UNIT_TEXT.get(unit, unit) if unit else None
+    field_unit = unit_of_field(name)
+    return _UNIT_TEXT.get(field_unit, field_unit) if field_unit else None
 
 
 def _short_description(text: str, width: int = 48) -> str:
@@ -635,7 +640,9 @@ def field_label(name: str, table: str = 'cells') -> str:
 
 
 def _label_text(row: Mapping, label_by: str | None) -> str:
-    value = row.get(label_by) if label_by else None
+    if not label_by:
+        return ''
+    value = row.get(label_by)
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ''
     unit = _field_unit(label_by.rsplit('.', 1)[-1]) or ''

@@ -27,6 +27,7 @@ from typing import Any
 from aiida import orm
 from aiida.common.links import LinkType
 
+from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.exceptions import InputError, SsbError
 from aiida_ssb.outputs import check_output_file, output_file
 from aiida_ssb.query.history import KEY_PARAMETERS, format_value, process_kind
@@ -346,7 +347,8 @@ def _record_groups(root: orm.Node) -> tuple[list[_Group], dict[int, str]]:
     for pk, (_, records) in sorted(by_parse.items(), key=lambda item: item[1][0].ctime):
         technique = records[0].base.attributes.get('technique', None) or 'record'
         by_technique.setdefault(technique, []).append(pk)
-    groups, membership = [], {}
+    groups: list[_Group] = []
+    membership: dict[int, str] = {}
     for technique, parse_pks in by_technique.items():
         bundles = [parse_pks] if len(parse_pks) > GROUP_LIMIT else [[pk] for pk in parse_pks]
         for bundle in bundles:
@@ -358,7 +360,7 @@ def _record_groups(root: orm.Node) -> tuple[list[_Group], dict[int, str]]:
                 if pk in files:
                     group.files.append(files[pk])
             for record in group.records:
-                membership[record.pk] = group.key
+                membership[pk_of(record)] = group.key
             groups.append(group)
     return groups, membership
 
@@ -419,10 +421,10 @@ def _add_measurements(graph: SampleGraph, root: orm.Node, depth: int | None) -> 
     groups, membership = _record_groups(root)
     root_key = f'n{root.pk}'
     for group in groups:
-        record_key = graph.add(group.key, 'record', _record_lines(group), [r.pk for r in group.records])
+        record_key = graph.add(group.key, 'record', _record_lines(group), [pk_of(r) for r in group.records])
         graph.link(root_key, record_key, 'measured')
         if group.files:
-            file_key = graph.add(f'f{group.key}', 'file', _file_lines(group), [p.pk for p in group.parses])
+            file_key = graph.add(f'f{group.key}', 'file', _file_lines(group), [pk_of(p) for p in group.parses])
             graph.link(file_key, record_key, 'read')
     if (depth is not None and depth < 2) or not groups:
         return
@@ -445,51 +447,51 @@ def _add_measurements(graph: SampleGraph, root: orm.Node, depth: int | None) -> 
     )
     outputs.append(orm.Dict, with_incoming='process', edge_filters={'label': 'summary'}, project='*')
     summaries = dict(outputs.all())
-    made_by = {summary.pk: pk for pk, summary in summaries.items()}
+    made_by = {pk_of(summary): pk for pk, summary in summaries.items()}
 
     # the latest run of each analysis on each set of records; earlier runs are counted, not drawn
     latest: dict[tuple[str, frozenset], orm.ProcessNode] = {}
     runs: dict[tuple[str, frozenset], int] = {}
     for process in sorted(processes.values(), key=lambda p: p.ctime):
         kind = _analysis_kind(process)
-        sources = fed_by.get(process.pk, set())
-        records = frozenset(pk for pk in sources if pk in membership)
-        upstream = frozenset(_analysis_kind(processes[made_by[pk]]) for pk in sources if pk in made_by)
-        key = (kind, records if records else upstream)
-        latest[key] = process
-        runs[key] = runs.get(key, 0) + 1
+        sources = fed_by.get(pk_of(process), set())
+        fed_records = frozenset(pk for pk in sources if pk in membership)
+        fed_kinds = frozenset(_analysis_kind(processes[made_by[pk]]) for pk in sources if pk in made_by)
+        run_key = (kind, fed_records if fed_records else fed_kinds)
+        latest[run_key] = process
+        runs[run_key] = runs.get(run_key, 0) + 1
 
     first: dict[str, list[tuple[orm.ProcessNode, int]]] = {}  # node key -> (process, runs)
     later: dict[str, list[tuple[orm.ProcessNode, int]]] = {}
     node_of: dict[int, str] = {}  # summary pk -> graph node key
     for (kind, members), process in latest.items():
-        records = [pk for pk in members if isinstance(pk, int)]
-        if records:
-            group_key = membership[records[0]]
-            key = f'a{group_key}:{kind}'
-            first.setdefault(key, []).append((process, runs[(kind, members)]))
+        member_records = [pk for pk in members if isinstance(pk, int)]
+        if member_records:
+            group_key = membership[member_records[0]]
+            node_key = f'a{group_key}:{kind}'
+            first.setdefault(node_key, []).append((process, runs[(kind, members)]))
         else:
-            key = f'a:{kind}'
-            later.setdefault(key, []).append((process, runs[(kind, members)]))
-        if process.pk in summaries:
-            node_of[summaries[process.pk].pk] = key
-    for key, entries in first.items():
-        group_key = key[1:].split(':', 1)[0]
-        graph.add(key, 'analysis', _analysis_lines(entries, summaries), [p.pk for p, _ in entries])
+            node_key = f'a:{kind}'
+            later.setdefault(node_key, []).append((process, runs[(kind, members)]))
+        if pk_of(process) in summaries:
+            node_of[pk_of(summaries[pk_of(process)])] = node_key
+    for node_key, entries in first.items():
+        group_key = node_key[1:].split(':', 1)[0]
+        graph.add(node_key, 'analysis', _analysis_lines(entries, summaries), [pk_of(p) for p, _ in entries])
         count = len(entries)
-        graph.link(group_key, key, f'{count} {"spectra" if count > 1 else ""}'.strip() if count > 1 else '')
+        graph.link(group_key, node_key, f'{count} {"spectra" if count > 1 else ""}'.strip() if count > 1 else '')
     if depth is not None and depth < 3:
         return
-    for key, entries in sorted(later.items(), key=lambda item: item[0] == 'a:cell summary'):
-        if key == 'a:cell summary' and depth is not None and depth < 4:
+    for node_key, entries in sorted(later.items(), key=lambda item: item[0] == 'a:cell summary'):
+        if node_key == 'a:cell summary' and depth is not None and depth < 4:
             continue
-        kind = 'summary' if key == 'a:cell summary' else 'analysis'
-        graph.add(key, kind, _analysis_lines(entries, summaries), [p.pk for p, _ in entries])
+        kind = 'summary' if node_key == 'a:cell summary' else 'analysis'
+        graph.add(node_key, kind, _analysis_lines(entries, summaries), [pk_of(p) for p, _ in entries])
         for process, _ in entries:
-            for source in fed_by.get(process.pk, set()):
+            for source in fed_by.get(pk_of(process), set()):
                 upstream = node_of.get(source)
-                if upstream and upstream in graph.nodes and upstream != key:
-                    graph.link(upstream, key)
+                if upstream and upstream in graph.nodes and upstream != node_key:
+                    graph.link(upstream, node_key)
 
 
 _ANALYSIS_TYPES = {
@@ -574,7 +576,7 @@ def sample_graph(node: orm.Node, *, depth: int | None = None, what: str = 'all')
     if depth is not None and depth < 1:
         raise InputError(f'depth {depth}: at least 1 (or leave it out for the whole graph)')
     graph = SampleGraph(root=f'n{node.pk}')
-    graph.add(f'n{node.pk}', _sample_kind(node), _sample_lines(node), [node.pk])
+    graph.add(f'n{node.pk}', _sample_kind(node), _sample_lines(node), [pk_of(node)])
     if what in ('synthesis', 'all'):
         _add_synthesis(graph, node, depth)
     if what in ('measurements', 'all'):

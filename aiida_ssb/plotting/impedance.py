@@ -224,7 +224,7 @@ def plot_nyquist_overlay(
         if decades is not None and decades > 1.0:
             notes.append(f'resistances span {decades:.1f} decades: the largest spectrum dominates')
     legend_outside(ax, ncol=3 if len(spectra) > 6 else 2, fontsize=7)
-    set_title(ax, title, '; '.join(filter(None, [caption] + notes)))
+    set_title(ax, title, '; '.join(filter(None, [caption, *notes])))
     return figure
 
 

@@ -65,7 +65,7 @@ class _PerCycle:
     (``cycling.retention_at``); at another cycle it is read from the per-cycle table of the same cycling result
     (the one the cell's headline numbers come from), at a complete cycle only, as the analysis does."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._tables: dict[str, dict[str, Any] | None] = {}
 
     def value(self, index: dict[str, Any], name: str) -> Any:

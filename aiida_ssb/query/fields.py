@@ -237,6 +237,8 @@ def _parametrised(name: str) -> str | None:
 
 def _parametrised_description(name: str) -> str:
     template = _parametrised(name)
+    if template is None:
+        raise KeyError(f'{name} is not a parametrised field')
     cycle = name.rsplit('_', 1)[-1]
     return parametrised_fields()[template].split(' (')[0].replace('cycle N', f'cycle {cycle}')
 

@@ -234,7 +234,8 @@ def table_page(
             elif kind == 'analysis':
                 row[name] = per_cycle.value(index, name)
             elif kind == 'result':
-                row[name] = results[name].get(record_values.get('sample_id'))
+                sample_id = record_values.get('sample_id')
+                row[name] = results[name].get(sample_id) if sample_id is not None else None
             else:
                 row[name] = tables.lineage_display(lineage_value(lineage, {'pk': pk, 'layers': layers}, name))
         rows.append(_clean_row(row))

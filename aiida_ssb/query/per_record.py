@@ -108,7 +108,7 @@ SPECTRUM_COLUMNS: dict[str, str] = {
 }
 
 
-def _nodes(sample_ids: Sequence[str] | None, campaign: str | None, classes: tuple[type, ...]) -> list[orm.Node]:
+def _nodes(sample_ids: Sequence[str] | None, campaign: str | None, classes: tuple[type, ...]) -> list[orm.Data]:
     from aiida_ssb.data.material import MaterialData
     from aiida_ssb.data.sample import load_sample
 

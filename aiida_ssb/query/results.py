@@ -8,7 +8,15 @@ from aiida import orm
 
 from aiida_ssb.exceptions import InputError
 
-__all__ = ['Result', 'headline_record_pks', 'latest_result', 'latest_results', 'measured_record', 'results_by_record']
+__all__ = [
+    'Result',
+    'headline_record_pks',
+    'latest_result',
+    'latest_results',
+    'measured_record',
+    'process_record',
+    'results_by_record',
+]
 
 
 class Result(NamedTuple):
@@ -51,10 +59,15 @@ def latest_result(sample_id: str, analysis: str) -> Result:
 
 def measured_record(result: Result, label: str = 'measurement'):
     """The measurement node an analysis ran on (``measurement`` or ``spectrum`` input)."""
+    return process_record(result.process, label)
+
+
+def process_record(process: orm.ProcessNode, label: str = 'measurement'):
+    """The measurement node an analysis process ran on (``measurement`` or ``spectrum`` input), for a summary
+    known only by its creator."""
     for name in (label, 'spectrum', 'measurement'):
-        node = result.inputs(name)
-        if node is not None:
-            return node
+        if name in process.inputs:
+            return process.inputs[name]
     return None
 
 
@@ -67,7 +80,7 @@ def headline_record_pks(sample: orm.Node, analysis: str | None = None) -> set[in
     if not index.get('summary_uuid'):
         return pks
     try:
-        sources = orm.load_node(index['summary_uuid']).get('sources') or {}
+        sources: dict[str, str] = orm.load_node(index['summary_uuid']).base.attributes.get('sources', None) or {}
     except Exception:
         return pks
     for uuid in set(sources.values()):
@@ -78,7 +91,7 @@ def headline_record_pks(sample: orm.Node, analysis: str | None = None) -> set[in
         if analysis is not None and summary.base.attributes.get('analysis', None) != analysis:
             continue
         creator = summary.creator
-        record = measured_record(Result(None, None, creator)) if creator is not None else None
+        record = process_record(creator) if creator is not None else None
         if record is not None:
             pks.add(record.pk)
     return pks

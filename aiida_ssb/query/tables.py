@@ -175,7 +175,7 @@ LINEAGE_MODES = ('any', 'nearest')
 class _Lineage:
     """Upstream lab-step parameters of materials, memoised per node (a table shares few materials)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._memo: dict[int, list[tuple[int, int, str, dict[str, Any]]]] = {}
 
     def steps(self, node: orm.Node) -> list[tuple[int, int, str, dict[str, Any]]]:
@@ -528,11 +528,11 @@ def samples(
     from aiida_ssb.data.material import MaterialData
     from aiida_ssb.query.index import MATERIAL_FIELDS
 
-    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     optional: tuple[str, ...] = ()
     if columns is None:
-        columns = _default_columns(DEFAULT_SAMPLE_COLUMNS, DEFAULT_SAMPLE_RESULTS, filters)
-        optional = tuple(name for name in DEFAULT_SAMPLE_RESULTS if name not in {f.field for f in filters})
+        columns = _default_columns(DEFAULT_SAMPLE_COLUMNS, DEFAULT_SAMPLE_RESULTS, parsed)
+        optional = tuple(name for name in DEFAULT_SAMPLE_RESULTS if name not in {f.field for f in parsed})
     columns = _columns(columns, DEFAULT_SAMPLE_COLUMNS)
     base = {'attributes.role': role} if role else {}
     _material_cache.clear()
@@ -542,7 +542,7 @@ def samples(
         analysis_fields=MATERIAL_FIELDS,
         table='sample',
         base_filters=base,
-        filters=filters,
+        filters=parsed,
         columns=columns,
         campaign=campaign,
         lineage_value=_material_lineage_value,
@@ -582,15 +582,15 @@ def cells(
     from aiida_ssb.data.cell import CellData
     from aiida_ssb.data.sample import CURRENT_VERSIONS
 
-    filters = [parse_filter(f) if isinstance(f, str) else f for f in filters]
+    parsed = [parse_filter(f) if isinstance(f, str) else f for f in filters]
     optional: tuple[str, ...] = ()
     if columns is None:
-        columns = _default_columns(DEFAULT_CELL_COLUMNS, DEFAULT_CELL_RESULTS, filters)
-        optional = tuple(name for name in DEFAULT_CELL_RESULTS if name not in {f.field for f in filters})
+        columns = _default_columns(DEFAULT_CELL_COLUMNS, DEFAULT_CELL_RESULTS, parsed)
+        optional = tuple(name for name in DEFAULT_CELL_RESULTS if name not in {f.field for f in parsed})
     else:
         columns = _with_quality(_columns(columns, DEFAULT_CELL_COLUMNS))
     columns = _columns(columns, DEFAULT_CELL_COLUMNS)
-    base = {'attributes.format': cell_format} if cell_format else {}
+    base: dict[str, Any] = {'attributes.format': cell_format} if cell_format else {}
     base.update(CURRENT_VERSIONS)  # a cell corrected by `aiida-ssb amend` is one row: its current version
     _material_cache.clear()
     rows = _run(
@@ -599,7 +599,7 @@ def cells(
         analysis_fields=_analysis_cell_fields(),
         table='cell',
         base_filters=base,
-        filters=filters,
+        filters=parsed,
         columns=columns,
         campaign=campaign,
         lineage_value=_cell_lineage_value,

@@ -138,10 +138,10 @@ def test_plot_takes_a_record_by_number_or_file_name(folder, tmp_path, monkeypatc
     from aiida_ssb.plotting import figures
 
     drawn = []
-    original = figures._pick
+    original = figures._pick  # the result a figure of one record draws, among those the Selection chose
 
-    def spy(results, *args):
-        result = original(results, *args)  # the result a figure of one record draws
+    def spy(results, index, sample_id, what):
+        result = original(results, index, sample_id, what)
         drawn.append(result.process.inputs.measurement.base.attributes.get('source_filename'))
         return result
 
