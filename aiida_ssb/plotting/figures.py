@@ -26,6 +26,7 @@ from aiida_ssb.plotting import thermal as th
 from aiida_ssb.plotting import voltammetry as volt
 from aiida_ssb.plotting.common import c_rate_text, legend_outside, new_figure, set_title
 from aiida_ssb.plotting.kinds import CAMPAIGN_KINDS, PLOT_KINDS
+from aiida_ssb.query.plotdata import condition_parts
 from aiida_ssb.query.results import Result, latest_results, measured_record, process_record
 
 __all__ = [
@@ -225,21 +226,7 @@ def spectrum_labels(spectra) -> list[str]:
     """Legend entries of several spectra from their measurement conditions (temperature, branch, cycle, upper
     cut-off, time since assembly), leaving out what all of them share; the spectrum's part (``#3``) or file where
     the conditions do not tell them apart."""
-    described = []
-    for spectrum in spectra:
-        conditions = spectrum.conditions
-        parts = []
-        if conditions.get('temperature_c') is not None:
-            parts.append(f'{conditions["temperature_c"]:g} °C')
-        if conditions.get('branch'):
-            parts.append(str(conditions['branch']))
-        if conditions.get('cycle_index') is not None:
-            parts.append(f'cycle {conditions["cycle_index"]}')
-        if conditions.get('upper_cutoff_v') is not None:
-            parts.append(f'after {conditions["upper_cutoff_v"]:g} V')
-        if conditions.get('time_since_assembly_h') is not None:
-            parts.append(f'{conditions["time_since_assembly_h"]:g} h')
-        described.append(parts)
+    described = [condition_parts(spectrum.conditions) for spectrum in spectra]
     shared = set.intersection(*(set(parts) for parts in described)) if described else set()
     labels = [', '.join(part for part in parts if part not in shared) for parts in described]
     if len(set(labels)) < len(labels) or not all(

@@ -163,22 +163,25 @@ def spectra_of(sample_id: str) -> list[dict[str, Any]]:
     return [{'spectrum': s, 'fit': fits.get(pk_of(s)), 'label': label} for s, label in zip(spectra, labels)]
 
 
+def condition_parts(conditions: dict[str, Any]) -> list[str]:
+    """The measurement conditions that tell spectra apart, as legend text: temperature, branch, cycle, upper
+    cut-off, time since assembly (those given)."""
+    parts = []
+    if conditions.get('temperature_c') is not None:
+        parts.append(f'{conditions["temperature_c"]:g} °C')
+    if conditions.get('branch'):
+        parts.append(str(conditions['branch']))
+    if conditions.get('cycle_index') is not None:
+        parts.append(f'cycle {conditions["cycle_index"]}')
+    if conditions.get('upper_cutoff_v') is not None:
+        parts.append(f'after {conditions["upper_cutoff_v"]:g} V')
+    if conditions.get('time_since_assembly_h') is not None:
+        parts.append(f'{conditions["time_since_assembly_h"]:g} h')
+    return parts
+
+
 def _spectrum_labels(spectra) -> list[str]:
-    described = []
-    for spectrum in spectra:
-        conditions = spectrum.conditions
-        parts = []
-        if conditions.get('temperature_c') is not None:
-            parts.append(f'{conditions["temperature_c"]:g} °C')
-        if conditions.get('branch'):
-            parts.append(str(conditions['branch']))
-        if conditions.get('cycle_index') is not None:
-            parts.append(f'cycle {conditions["cycle_index"]}')
-        if conditions.get('upper_cutoff_v') is not None:
-            parts.append(f'after {conditions["upper_cutoff_v"]:g} V')
-        if conditions.get('time_since_assembly_h') is not None:
-            parts.append(f'{conditions["time_since_assembly_h"]:g} h')
-        described.append(parts)
+    described = [condition_parts(spectrum.conditions) for spectrum in spectra]
     shared = set.intersection(*(set(parts) for parts in described)) if described else set()
     labels = []
     for index, (spectrum, parts) in enumerate(zip(spectra, described)):
