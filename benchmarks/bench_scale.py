@@ -455,7 +455,19 @@ class Bench:
             seconds = progress['last_mtime'] - start
             return {'seconds': seconds, 'nodes': progress['nodes'] - nodes_before, 'failed': progress['failed']}
         finally:
-            self.run(str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop')
+            self.stop_daemon(profile)
+
+    def stop_daemon(self, profile: str, attempts: int = 3) -> None:
+        """``verdi daemon stop``, again after a pause when it times out (on a busy machine the daemon can take
+        longer than verdi waits to answer); a daemon that will not stop is an error."""
+        for attempt in range(attempts):
+            try:
+                self.run(str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop')
+                return
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(10)
 
     def _max_pk(self, profile: str) -> int:
         result = self.run(
