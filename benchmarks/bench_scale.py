@@ -488,12 +488,12 @@ class Bench:
             )
         if self.databases:
             sys.path.insert(0, str(REPO))
-            from aiida_ssb.cli.server import _admin_connection, _drop_database, _drop_role
+            from aiida_ssb.server.services import admin_connection, drop_database, drop_role
 
-            connection = _admin_connection(self.postgres[0], self.postgres[1], 'postgres', None)
+            connection = admin_connection(self.postgres[0], self.postgres[1], 'postgres', None)
             for database in self.databases:
-                _drop_database(connection, database)
-                _drop_role(connection, database)
+                drop_database(connection, database)
+                drop_role(connection, database)
             connection.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
