@@ -454,7 +454,19 @@ class Bench:
             seconds = progress['last_mtime'] - start
             return {'seconds': seconds, 'nodes': progress['nodes'] - nodes_before, 'failed': progress['failed']}
         finally:
-            self.run(str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop')
+            self.stop_daemon(profile)
+
+    def stop_daemon(self, profile: str, attempts: int = 3) -> None:
+        """``verdi daemon stop``, again after a pause when it times out (on a busy machine the daemon can take
+        longer than verdi waits to answer); a daemon that will not stop is an error."""
+        for attempt in range(attempts):
+            try:
+                self.run(str(BIN / 'verdi'), '-p', profile, 'daemon', 'stop')
+                return
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(10)
 
     def _max_pk(self, profile: str) -> int:
         result = self.run(
@@ -475,12 +487,12 @@ class Bench:
             )
         if self.databases:
             sys.path.insert(0, str(REPO))
-            from aiida_ssb.cli.server import _admin_connection, _drop_database, _drop_role
+            from aiida_ssb.server.services import admin_connection, drop_database, drop_role
 
-            connection = _admin_connection(self.postgres[0], self.postgres[1], 'postgres', None)
+            connection = admin_connection(self.postgres[0], self.postgres[1], 'postgres', None)
             for database in self.databases:
-                _drop_database(connection, database)
-                _drop_role(connection, database)
+                drop_database(connection, database)
+                drop_role(connection, database)
             connection.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
