@@ -154,7 +154,8 @@ def test_reanalysis_without_changes_reproduces_every_number(demo):
 
 def test_graph_plots_and_export(demo, tmp_path):
     assert cli('graph', 'NVOPF-FC-415', '--what', 'synthesis', '-o', tmp_path / 'g.dot').exit_code == 0
-    assert 'record_ball_milling' in (tmp_path / 'g.dot').read_text()
+    source = (tmp_path / 'g.dot').read_text()
+    assert 'ball milling' in source and 'Dict' not in source  # steps by kind, parameters in their label
     for sample, kind in (
         ('PEL-NCB-45', 'nyquist'),
         ('PEL-NCB-45', 'bode'),
