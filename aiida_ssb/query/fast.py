@@ -22,6 +22,7 @@ The names below are the stored layout this module reads; a test checks them agai
 
 from __future__ import annotations
 
+import abc
 import json
 import operator as op
 from collections.abc import Sequence
@@ -58,27 +59,30 @@ CAMPAIGN_PREFIX = 'ssb/campaign/'
 _COMPARE = {'<': op.lt, '<=': op.le, '>': op.gt, '>=': op.ge, '==': op.eq, '!=': op.ne}
 
 
-class _Dialect:
-    """How one backend spells a JSON projection and a typed comparison."""
+class _Dialect(abc.ABC):
+    """How one backend spells a JSON projection and a typed comparison (:class:`_Sqlite`, :class:`_Postgres`)."""
 
     placeholder = '?'
 
+    @abc.abstractmethod
     def attribute(self, name: str) -> str:
-        raise NotImplementedError
+        """The SQL expression of the cell attribute ``name``, projected as the QueryBuilder projects it."""
 
+    @abc.abstractmethod
     def index_value(self, name: str) -> str:
-        raise NotImplementedError
+        """The SQL expression of the query-index value ``name`` (the extra ``ssb``)."""
 
+    @abc.abstractmethod
     def typed(self, column: str, path: str, value: Any) -> tuple[str, str]:
         """(type condition, the value cast for the comparison) of ``column`` at ``path`` for a filter value."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def row(self, fields: list[str]) -> str:
-        raise NotImplementedError
+        """One JSON array of the projected ``fields`` per row."""
 
+    @abc.abstractmethod
     def current(self) -> str:
         """The condition keeping the current version of a record (no :data:`SUPERSEDED_EXTRA` extra)."""
-        raise NotImplementedError
 
 
 class _Sqlite(_Dialect):
