@@ -65,6 +65,22 @@ def _cell_parameters(index: int) -> dict[str, float]:
     }
 
 
+def cell_record(index: int, parameters: dict) -> dict:
+    """The record of benchmark cell ``index`` (a half cell of the three BENCH materials) with its parameters."""
+    return {
+        'sample_id': f'BENCH-{index:05d}',
+        'format': 'half',
+        'diameter': '10 mm',
+        'layers': [
+            {'role': 'positive', 'material': 'BENCH-CAM', 'mass': '10 mg', 'active_fraction': 0.7},
+            {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
+            {'role': 'negative', 'material': 'BENCH-NA'},
+        ],
+        'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa',
+        'one_c': '120 mA/g',
+    }
+
+
 def write_campaign(folder: pathlib.Path, n_cells: int) -> pathlib.Path:
     """N half cells (NaCrO2 | Na4(B12H12)(B10H10) | Na), each with one 8-cycle GCPL record; returns the manifest."""
     import datetime as dt
@@ -319,18 +335,7 @@ def task_create_indexed(arguments: dict) -> dict:
             for index in range(first, min(first + batch, n_cells)):
                 parameters = _cell_parameters(index)
                 cell = CellData(
-                    {
-                        'sample_id': f'BENCH-{index:05d}',
-                        'format': 'half',
-                        'diameter': '10 mm',
-                        'layers': [
-                            {'role': 'positive', 'material': 'BENCH-CAM', 'mass': '10 mg', 'active_fraction': 0.7},
-                            {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
-                            {'role': 'negative', 'material': 'BENCH-NA'},
-                        ],
-                        'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa',
-                        'one_c': '120 mA/g',
-                    },
+                    cell_record(index, parameters),
                     materials=materials,
                 ).store()
                 retention = 100.0 * (1.0 - parameters['fade_per_cycle']) ** (N_CYCLES - 1)

@@ -87,18 +87,7 @@ def task_top_up(arguments: dict) -> dict:
             for index in range(first, min(first + 500, arguments['n'])):
                 parameters = scale._cell_parameters(index)
                 cell = CellData(
-                    {
-                        'sample_id': f'BENCH-{index:05d}',
-                        'format': 'half',
-                        'diameter': '10 mm',
-                        'layers': [
-                            {'role': 'positive', 'material': 'BENCH-CAM', 'mass': '10 mg', 'active_fraction': 0.7},
-                            {'role': 'separator', 'material': 'BENCH-SE', 'mass': '50 mg'},
-                            {'role': 'negative', 'material': 'BENCH-NA'},
-                        ],
-                        'stack_pressure': f'{parameters["stack_pressure_mpa"]} MPa',
-                        'one_c': '120 mA/g',
-                    },
+                    scale.cell_record(index, parameters),
                     materials=materials,
                 ).store()
                 retention = 100.0 * (1.0 - parameters['fade_per_cycle']) ** (scale.N_CYCLES - 1)
