@@ -200,6 +200,7 @@ def test_oxidative_stability_links_the_electrolyte(cell, shared_file):
     assert process.inputs.measurement.uuid == record.uuid
 
 
+@pytest.mark.heavy
 def test_stepwise_cv_is_recognised_and_analysed(cell, tmp_path):
     from aiida_ssb.calculations.analyse import rising_cutoffs
     from tests.analysis.test_voltammetry import synthetic_stepwise

@@ -29,6 +29,7 @@ def imported(aiida_profile):
     return _invoke
 
 
+@pytest.mark.heavy
 def test_import_dry_run_stores_nothing(imported):
     from aiida import orm
 
@@ -104,6 +105,7 @@ def test_verdi_data_ssb_is_the_same_group():
     assert entry.load() is cmd_ssb
 
 
+@pytest.mark.heavy
 def test_demo_profile_replaces_a_dangling_default(tmp_path):
     """A configuration whose default profile no longer exists (e.g. a deleted temporary profile) gets a fresh
     `verdi presto` profile instead of a ProfileConfigurationError traceback."""

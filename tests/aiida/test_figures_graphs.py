@@ -222,6 +222,7 @@ def pellets(aiida_profile, tmp_path_factory):
     return folder
 
 
+@pytest.mark.heavy
 def test_nyquist_of_many_spectra_in_numeric_order_with_a_correct_title(pellets):
     from aiida_ssb.plotting.figures import cell_figure
 
@@ -239,6 +240,7 @@ def test_nyquist_of_many_spectra_in_numeric_order_with_a_correct_title(pellets):
     assert bode.axes[0].get_title().count('PEL-MANY') == 1
 
 
+@pytest.mark.heavy
 def test_nyquist_of_a_temperature_series_is_normalised_and_a_record_can_be_chosen(pellets):
     from aiida_ssb.data.measurements import ImpedanceSpectrumData
     from aiida_ssb.data.sample import load_sample
@@ -266,11 +268,13 @@ def test_nyquist_of_a_temperature_series_is_normalised_and_a_record_can_be_chose
         cell_figure('PEL-T', 'capacity')
 
 
+@pytest.mark.heavy
 def test_plot_command_writes_the_figure(pellets, tmp_path):
     result = _invoke('plot', 'PEL-T', '--kind', 'nyquist', '--nyquist-scale', 'log', '-o', tmp_path / 'n.png')
     assert result.exit_code == 0 and (tmp_path / 'n.png').stat().st_size > 10000, result.output
 
 
+@pytest.mark.heavy
 def test_campaign_scatter_names_its_axes_and_keeps_its_title_inside(pellets):
     from aiida_ssb.plotting.figures import campaign_figure
 
@@ -296,6 +300,7 @@ def _dot(*args, tmp_path):
     return source, nodes, edges, result.output
 
 
+@pytest.mark.heavy
 def test_graph_of_many_spectra_is_one_record_node_with_its_file_and_no_duplicates(pellets, tmp_path):
     source, _, edges, output = _dot('PEL-MANY', '--what', 'measurements', tmp_path=tmp_path)
     node_lines = [line for line in source.splitlines() if re.match(r'\s*N\d+ \[', line)]
@@ -313,6 +318,7 @@ def test_graph_of_many_spectra_is_one_record_node_with_its_file_and_no_duplicate
     assert 'eis fit' not in shallow and 'raw file' in shallow
 
 
+@pytest.mark.heavy
 def test_synthesis_graph_folds_parameters_into_steps_and_puts_amounts_on_edges(aiida_profile_clean, tmp_path):
     assert _invoke('import', EXAMPLE).exit_code == 0
     source, _, edges, _ = _dot('FC-01', '--what', 'synthesis', tmp_path=tmp_path)

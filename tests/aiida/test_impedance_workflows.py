@@ -69,6 +69,7 @@ def pellet(aiida_profile_clean):
     return cell
 
 
+@pytest.mark.heavy
 def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
     nodes = []
     for index, t_c in enumerate(range(-10, 61, 14)):
@@ -98,6 +99,7 @@ def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
     assert all(fit['accepted'] and fit['role_r1'] == 'bulk' and fit['circuit_choice'] == 'automatic' for fit in fits)
 
 
+@pytest.mark.heavy
 def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'LI', 'role': 'metal_foil'}).store()
@@ -188,6 +190,7 @@ def known_records(spectra, sample_id, **conditions):
     return nodes
 
 
+@pytest.mark.heavy
 def test_full_cell_interphase_tracked_from_the_automatic_path(aiida_profile_clean):
     """The interface arc appears only after cycling: the initial spectrum gets the one-arc circuit, the others two,
     and the cathode interphase (by physics) is tracked over cycles; the spectrum without it is listed, not 0."""
@@ -227,6 +230,7 @@ def test_unlabelled_half_cell_spectra_go_to_cell_impedance(aiida_profile_clean):
     assert steps.impedance_route(run) == 'cell_impedance'
 
 
+@pytest.mark.heavy
 def test_failed_reanalysis_keeps_the_previous_numbers_and_show_prints_intervals(pellet, tmp_path):
     """`analyse`, then a re-analysis whose options make the conductivity fail: the cell still reports its
     conductivity, its interval and the fit quality (issue 15: the failed run emptied it)."""

@@ -49,6 +49,7 @@ def problems_of(path):
     return info.value.problems
 
 
+@pytest.mark.heavy
 def test_example_manifest_records_the_seed_000_chain(aiida_profile_clean):
     report = import_manifest(EXAMPLE)
     assert report.plan.counts()['processes']['new'] == 12

@@ -161,6 +161,7 @@ NETZSCH = """#EXPORTTYPE:DATA ALL
 """
 
 
+@pytest.mark.heavy
 def test_material_records_are_analysed_indexed_and_queried(aiida_profile_clean, tmp_path):
     from aiida_ssb.calculations.diffraction import run_record_rietveld
     from aiida_ssb.importer.manifest import import_manifest

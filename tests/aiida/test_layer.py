@@ -96,6 +96,7 @@ def test_in_process_analysis_never_sleeps_on_the_poll_interval(pellet, tmp_path,
     assert seconds < DEFAULT_POLL_INTERVAL_S, f'one cell took {seconds:.1f} s: something waited on the poll'
 
 
+@pytest.mark.heavy
 def test_reanalysis_recomputes_only_the_changed_analysis(pellet, tmp_path):  # noqa: F811
     """`analyse`, then `reanalyse --set arrhenius.form=sigma`: only the Arrhenius calcfunction runs again; every
     impedance fit and conductivity comes from the cache (each named as the cached copy of the first run's)."""

@@ -108,6 +108,7 @@ def test_wrong_technique_is_refused(pellet, tmp_path):
     assert node_count() == count
 
 
+@pytest.mark.heavy
 def test_multi_spectrum_file_is_split(pellet, shared_file):
     _status, nodes = import_file(shared_file('biologic/geis.mpt'), 'PEL-1', temperature='25 degC')
     spectra = [n for n in nodes if isinstance(n, ImpedanceSpectrumData)]
