@@ -45,6 +45,13 @@ def quiet_console() -> None:
     """Keep process reports out of the terminal (they are still stored with each process: verdi process report)."""
     import logging
 
+    from aiida.manage import get_manager
+
+    manager = get_manager()
+    if manager.get_profile() is not None:
+        # loading the storage configures AiiDA's logging again (with the database handler), which would put the
+        # console handler back at REPORT: a profile created by this command (the demo's first run) is loaded here
+        manager.get_profile_storage()
     for handler in logging.getLogger('aiida').handlers:
         if not handler.__class__.__name__.startswith('DbLog'):
             handler.setLevel(logging.WARNING)
