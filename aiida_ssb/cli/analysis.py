@@ -303,7 +303,7 @@ _DEFAULT = object()
 def _sources(run, cell) -> dict[str, str]:
     """Where each option of a run came from: recorded with the run, or (runs before that record existed) the
     manifest where the value equals the cell's recorded choice."""
-    from aiida_ssb.workflows.cell import SOURCES_EXTRA
+    from aiida_ssb.workflows.options import SOURCES_EXTRA
 
     recorded = run.base.extras.get(SOURCES_EXTRA, None)
     if recorded is not None:

@@ -42,10 +42,12 @@ def ensure_profile() -> str:
 
 
 def quiet_console() -> None:
-    """Keep process reports out of the terminal (they are still stored with each process: verdi process report)."""
+    """Keep process reports out of the terminal: they are still stored with each process (``verdi process report``)
+    and written to the profile's log file."""
     import logging
 
     from aiida.manage import get_manager
+    from aiida.orm.utils.log import DBLogHandler
 
     manager = get_manager()
     if manager.get_profile() is not None:
@@ -53,7 +55,7 @@ def quiet_console() -> None:
         # console handler back at REPORT: a profile created by this command (the demo's first run) is loaded here
         manager.get_profile_storage()
     for handler in logging.getLogger('aiida').handlers:
-        if not handler.__class__.__name__.startswith('DbLog'):
+        if not isinstance(handler, (DBLogHandler, logging.FileHandler)):  # the console (a stream or verdi's)
             handler.setLevel(logging.WARNING)
 
 

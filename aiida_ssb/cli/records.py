@@ -501,7 +501,7 @@ def cmd_show(sample_id):
 
 def _show_options(node) -> None:
     """The analysis options of the cell's next run, with where each comes from."""
-    from aiida_ssb.workflows.cell import cell_options, option_sources
+    from aiida_ssb.workflows.options import cell_options, option_sources
 
     options = cell_options(node)
     if not options:

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from aiida_ssb.data.arrays import PackedArrayData
 from aiida_ssb.parsers.base import COLUMNS, KIND_OF_TECHNIQUE, Measurement
@@ -156,6 +155,7 @@ class MeasurementData(PackedArrayData):
 
     def to_dataframe(self):
         """The columns as a pandas DataFrame (names keep their unit suffix), for notebooks."""
+        import pandas as pd  # noqa: PLC0415 start-up time: pandas takes ~0.4 s to load, `show` imports this module
 
         return pd.DataFrame({name: self.get_array(name) for name in self.units})
 
