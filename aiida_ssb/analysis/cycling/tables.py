@@ -151,8 +151,11 @@ def truncated_last_half_cycle(half: dict[str, np.ndarray], cutoff_tolerance_v: f
 
     The last half cycle is *truncated* when it neither ends near the voltage at which the earlier half cycles
     of its direction end (within ``max(3 x cutoff_tolerance_v, 2 % of the voltage span)``) nor lasts at least
-    98 % of their median duration (a time- or capacity-limited protocol ends normally). Needs at least two
-    earlier half cycles of that direction.
+    98 % of their duration (a time- or capacity-limited protocol ends normally). "The earlier half cycles" is
+    checked twice: their median, and the one just before (the same direction); matching either is enough. The
+    median alone would flag the complete last half cycle of a long record whose end voltage drifts and whose
+    capacity fades gradually, because the median sits in the middle of the record, not at its end. Needs at
+    least two earlier half cycles of that direction.
     """
     direction = half['direction']
     k = direction.size - 1
@@ -160,17 +163,23 @@ def truncated_last_half_cycle(half: dict[str, np.ndarray], cutoff_tolerance_v: f
     if same.size < 2:
         return None
     end_v = half['end_voltage_v']
-    reference_v = float(np.median(end_v[same]))
-    reference_s = float(np.median(half['duration_s'][same]))
+    duration = half['duration_s']
     span = float(np.max(half['max_voltage_v']) - np.min(half['min_voltage_v']))
     tolerance = max(3.0 * cutoff_tolerance_v, 0.02 * span)
-    if abs(end_v[k] - reference_v) <= tolerance or half['duration_s'][k] >= 0.98 * reference_s:
-        return None
+    previous = int(same[-1])
+    references = (
+        (float(np.median(end_v[same])), float(np.median(duration[same]))),
+        (float(end_v[previous]), float(duration[previous])),
+    )
+    for reference_v, reference_s in references:
+        if abs(end_v[k] - reference_v) <= tolerance or duration[k] >= 0.98 * reference_s:
+            return None
+    (median_v, median_s), (previous_v, previous_s) = references
     name = 'charge' if direction[k] > 0 else 'discharge'
     return (
         f'the record seems to end inside half cycle {k + 1} ({name} ends at {end_v[k]:.3f} V after '
-        f'{half["duration_s"][k]:.0f} s; the earlier ones end at {reference_v:.3f} V after {reference_s:.0f} s): '
-        'its cycle is treated as incomplete'
+        f'{duration[k]:.0f} s; the earlier ones end at {median_v:.3f} V after {median_s:.0f} s, the one before '
+        f'at {previous_v:.3f} V after {previous_s:.0f} s): its cycle is treated as incomplete'
     )
 
 
