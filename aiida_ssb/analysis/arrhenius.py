@@ -27,7 +27,17 @@ are compared. A split is kept when the F-test of the nested fits (``RSS`` weight
     F = \\frac{(\\mathrm{RSS}_a - \\mathrm{RSS}_b)/(k_b - k_a)}{\\mathrm{RSS}_b / (n - k_b)}
 
 has a p-value below ``alpha`` *and* the BIC ``n ln(RSS/n) + k ln n`` falls; two regimes are tried before three.
-The scores of every alternative are stored. ``split='none'``, ``'two'`` or ``'three'`` force the number;
+The scores of every alternative are stored.
+
+**Bends** (a smooth crossover, e.g. two conduction steps in series, is no pair of straight lines): each regime of
+4 points or more is tested for a bend, the F-test of a quadratic term in ``1/T`` against its straight line
+(``p < alpha``; the scatter from the parabola's residuals). A bent regime is flagged (``curved_regime`` in
+``flags``: its Ea depends on the window); with ``curvature='trim'`` (default) an end regime of a split by evidence
+keeps only its outermost points that lie on one line (the longest stretch at the highest, or lowest, temperatures
+without a significant bend, at least ``min_points``), the points of the bend belong to no regime, and the regime
+records the split's ``untrimmed`` extent and Ea. ``curvature='flag'`` keeps the split and only flags.
+
+``split='none'``, ``'two'`` or ``'three'`` force the number;
 ``windows`` (user temperature windows, inclusive) win over everything. The knee temperature is where adjacent
 lines intersect when that lies between their points, else the midpoint between them. Heating and cooling
 branches are fitted separately when both exist. The conductivity at the reference temperature (default 25 C)
@@ -60,6 +70,7 @@ __all__ = [
     'ArrheniusResult',
     'ArrheniusSettings',
     'LinearFit',
+    'curvature_p_value',
     'fit_arrhenius',
     'linear_fit',
 ]
@@ -89,6 +100,11 @@ class ArrheniusSettings(Settings):
     )
     alpha: float = Field(0.01, gt=0, lt=0.5, description='evidence: largest F-test p-value that keeps a split')
     min_points: int = Field(3, ge=2, description='fewest points per regime')
+    curvature: Literal['trim', 'flag'] = Field(
+        'trim',
+        description='evidence: a regime whose points bend (F-test of a quadratic term, p < alpha) is flagged; trim: '
+        'an end regime also keeps only its outermost points that lie on one line (the bend is left to no regime)',
+    )
     separate_branches: bool = Field(True, description='fit heating and cooling branches apart when both exist')
     weighted: bool = Field(True, description="weight the points by their conductivities' standard errors")
     reference_temperature_c: float = Field(25.0, description='temperature of the reported conductivity')
@@ -181,6 +197,10 @@ class ArrheniusRegime:
     knee_temperature_c: float | None = None
     systematic_rel: float = 0.0
     confidence: float = 0.95
+    #: F-test p-value of a quadratic term over the regime's points (None: not tested, fewer than 4 points)
+    curvature_p_value: float | None = None
+    #: the regime as the split gave it before its bend was trimmed (t_min_c, t_max_c, n_points, Ea), or None
+    untrimmed: dict[str, Any] | None = None
 
     @property
     def activation_energy_ev(self) -> float:
@@ -211,7 +231,7 @@ class ArrheniusRegime:
         ea = self.activation_energy_ev
         se = self.activation_energy_stderr_ev
         prefactor_key = 'prefactor_s_cm_k' if self.form == 'sigma_t' else 'prefactor_s_cm'
-        out = {
+        out: dict[str, Any] = {
             'form': self.form,
             'branch': self.branch,
             'window_source': self.window_source,
@@ -250,6 +270,10 @@ class ArrheniusRegime:
             out['systematic_rel'] = self.systematic_rel
         if self.knee_temperature_c is not None:
             out['knee_temperature_c'] = self.knee_temperature_c
+        if self.curvature_p_value is not None:
+            out['curvature_p_value'] = self.curvature_p_value
+        if self.untrimmed is not None:
+            out['untrimmed'] = dict(self.untrimmed)
         return out
 
 
@@ -273,6 +297,8 @@ class ArrheniusResult:
     skipped: tuple[str, ...] = ()
     selections: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: what the method could not decide (``{'flag', 'reason'}``), e.g. ``curved_regime``
+    flags: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     @property
     def headline(self) -> ArrheniusRegime:
@@ -317,6 +343,7 @@ class ArrheniusResult:
             out['regime_selection'] = self.selections
         if self.skipped:
             out['skipped_windows'] = list(self.skipped)
+        out['flags'] = [dict(flag) for flag in self.flags]
         return out
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -447,6 +474,51 @@ def _knee(low: LinearFit, high: LinearFit, t_left: float, t_right: float, span: 
     return 0.5 * (t_left + t_right)
 
 
+def _quadratic_sse(x: np.ndarray, y: np.ndarray, se: np.ndarray | None) -> float:
+    """Weighted residual sum of squares of a parabola in ``x`` (centred and scaled, for the conditioning)."""
+    w = np.ones(x.size) if se is None else 1.0 / se**2
+    u = (x - x.mean()) / np.ptp(x)
+    design = np.vstack([np.ones_like(u), u, u * u]).T
+    root = np.sqrt(w)
+    coef = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
+    return float(np.sum(w * (y - design @ coef) ** 2))
+
+
+def curvature_p_value(x: ArrayLike, y: ArrayLike, sigma: ArrayLike | None = None) -> float | None:
+    """F-test p-value of a quadratic term added to the (weighted) straight line through ``(x, y)``: small when the
+    points bend. The scatter comes from the parabola's residuals, so stated errors only weigh the points. None
+    with fewer than 4 points (nothing to test); 1 for points exactly on a line."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    se = None if sigma is None else np.asarray(sigma, dtype=float)
+    n = x.size
+    if n < 4 or np.unique(x).size < 3:
+        return None
+    line = linear_fit(x, y, se).sse
+    w = np.ones(n) if se is None else 1.0 / se**2
+    spread = float(np.sum(w * (y - np.sum(w * y) / w.sum()) ** 2))
+    if line <= 1e-20 * max(spread, 1e-300):
+        return 1.0
+    parabola = _quadratic_sse(x, y, se)
+    if parabola <= 0:
+        return 0.0
+    statistic = max(line - parabola, 0.0) / (parabola / (n - 3))
+    return float(f_dist.sf(statistic, 1, n - 3))
+
+
+def _trim_bend(
+    x: np.ndarray, y: np.ndarray, se: np.ndarray | None, a: int, b: int, outer_high: bool, s: ArrheniusSettings
+) -> tuple[int, int]:
+    """The outermost points of the end regime ``[a, b)`` that lie on one line: the largest stretch at the outer
+    end (the highest temperatures for ``outer_high``) without a significant bend, at least ``min_points``."""
+    for k in range(b - a - 1, s.min_points - 1, -1):
+        lo, hi = (b - k, b) if outer_high else (a, a + k)
+        p = curvature_p_value(x[lo:hi], y[lo:hi], None if se is None else se[lo:hi])
+        if p is None or p >= s.alpha:
+            return lo, hi
+    return (b - s.min_points, b) if outer_high else (a, a + s.min_points)
+
+
 def _regimes_of_group(
     t_c: np.ndarray,
     sigma: np.ndarray,
@@ -454,8 +526,9 @@ def _regimes_of_group(
     label: str | None,
     s: ArrheniusSettings,
     systematic: float,
-) -> tuple[list[ArrheniusRegime], list[np.ndarray], dict[str, Any]]:
-    """Regimes (and the members of each) of one branch, by evidence or forced."""
+) -> tuple[list[ArrheniusRegime], list[np.ndarray], dict[str, Any], list[dict[str, str]]]:
+    """Regimes (and the members of each) of one branch, by evidence or forced; each regime's bend is tested, an
+    end regime's bend trimmed (``curvature='trim'``, evidence only) and flagged."""
     where = '' if label is None else f' in the {label} branch'
     order = np.argsort(t_c)
     t, sg = t_c[order], sigma[order]
@@ -470,32 +543,82 @@ def _regimes_of_group(
     cuts, selection = _choose_regimes(x, y, err, s, where)
     selection['branch'] = label
     bounds = [0, *cuts, t.size]
-    regimes: list[ArrheniusRegime] = []
-    members: list[np.ndarray] = []
     source = 'evidence' if s.split == 'evidence' else ('all' if s.split == 'none' else 'forced')
-    fits = [linear_fit(x[a:b], y[a:b], None if err is None else err[a:b]) for a, b in itertools.pairwise(bounds)]
+    if len(cuts) == 0 and source == 'evidence':
+        source = 'all'
+
+    def fit_of(a: int, b: int) -> LinearFit:
+        return linear_fit(x[a:b], y[a:b], None if err is None else err[a:b])
+
+    def p_of(a: int, b: int) -> float | None:
+        return curvature_p_value(x[a:b], y[a:b], None if err is None else err[a:b])
+
+    segments = list(itertools.pairwise(bounds))
+    p_values = [p_of(a, b) for a, b in segments]
+    untrimmed: list[dict[str, Any] | None] = [None] * len(segments)
+    flags: list[dict[str, str]] = []
+    last = len(segments) - 1
+    for i, (a, b) in enumerate(segments):
+        p = p_values[i]
+        if p is None or p >= s.alpha:
+            continue
+        before = {
+            't_min_c': float(t[a]),
+            't_max_c': float(t[b - 1]),
+            'n_points': b - a,
+            'activation_energy_ev': -fit_of(a, b).slope * K_B_EV_PER_K,
+            'curvature_p_value': p,
+        }
+        span = f'{label + " " if label else ""}regime {t[a]:g}..{t[b - 1]:g} C'
+        reason = f'the {span} bends (quadratic term: F-test p = {p:.2g} < {s.alpha:g}): its Ea depends on the window'
+        end = last > 0 and i in (0, last) and source == 'evidence'
+        if s.curvature == 'trim' and end:
+            segments[i] = _trim_bend(x, y, err, a, b, i == last, s)
+            p_values[i] = p_of(*segments[i])
+            untrimmed[i] = before
+            lo, hi = segments[i]
+            ea = -fit_of(lo, hi).slope * K_B_EV_PER_K
+            reason += (
+                f'; kept its outermost {hi - lo} points, {t[lo]:g}..{t[hi - 1]:g} C, on one line (Ea {ea:.4g} eV; '
+                f'{before["activation_energy_ev"]:.4g} eV over all {b - a}): the points between belong to no regime'
+            )
+        else:
+            reason += f'; Ea {before["activation_energy_ev"]:.4g} eV is an average over the bend'
+        flags.append({'flag': 'curved_regime', 'reason': reason})
+    fits = [fit_of(a, b) for a, b in segments]
     knees = [
         _knee(
             fits[i],
             fits[i + 1],
-            float(t[bounds[i + 1] - 1]),
-            float(t[bounds[i + 1]]),
-            (float(t[bounds[i]]), float(t[bounds[i + 2] - 1])),
+            float(t[segments[i][1] - 1]),
+            float(t[segments[i + 1][0]]),
+            (float(t[segments[i][0]]), float(t[segments[i + 1][1] - 1])),
         )
         for i in range(len(cuts))
     ]
-    if len(cuts) == 0 and source == 'evidence':
-        source = 'all'
-    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
+    regimes: list[ArrheniusRegime] = []
+    members: list[np.ndarray] = []
+    for i, (a, b) in enumerate(segments):
         knee = knees[i] if i < len(knees) else (knees[i - 1] if knees else None)
         regimes.append(
             ArrheniusRegime(
-                s.form, label, float(t[a]), float(t[b - 1]), b - a, fits[i], source, knee, systematic, s.confidence
+                s.form,
+                label,
+                float(t[a]),
+                float(t[b - 1]),
+                b - a,
+                fits[i],
+                source,
+                knee,
+                systematic,
+                s.confidence,
+                p_values[i],
+                untrimmed[i],
             )
         )
         members.append(order[a:b])
     selection['knee_temperatures_c'] = knees
-    return regimes, members, selection
+    return regimes, members, selection, flags
 
 
 def _check(
@@ -615,12 +738,13 @@ def fit_arrhenius(
     members: list[np.ndarray] = []
     skipped: list[str] = []
     selections: list[dict[str, Any]] = []
+    flags: list[dict[str, str]] = []
     for label, idx in groups:
         if windows is not None:
             found, sel = _window_regimes(t_c, sigma, se, idx, label, windows, s, systematic, skipped)
         else:
             try:
-                found, local, selection = _regimes_of_group(
+                found, local, selection, found_flags = _regimes_of_group(
                     t_c[idx], sigma[idx], None if se is None else se[idx], label, s, systematic
                 )
             except ArrheniusError as exc:
@@ -630,11 +754,12 @@ def fit_arrhenius(
                 continue
             sel = [idx[m] for m in local]
             selections.append(selection)
+            flags.extend(found_flags)
         regimes.extend(found)
         members.extend(sel)
     if not regimes:
         raise ArrheniusError('no regime could be fitted: ' + '; '.join(skipped))
-    return _result(s, t_c, sigma, labels, regimes, members, skipped, selections)
+    return _result(s, t_c, sigma, labels, regimes, members, skipped, selections, flags)
 
 
 def _result(
@@ -646,6 +771,7 @@ def _result(
     members: list[np.ndarray],
     skipped: list[str],
     selections: list[dict[str, Any]],
+    flags: list[dict[str, str]],
 ) -> ArrheniusResult:
     ref = float(s.reference_temperature_c)
 
@@ -675,4 +801,5 @@ def _result(
         skipped=tuple(skipped),
         selections=selections,
         parameters=s.parameters(),
+        flags=flags,
     )
