@@ -58,6 +58,7 @@ from pydantic import Field, field_validator
 from scipy.stats import f as f_dist
 from scipy.stats import t
 
+from aiida_ssb.analysis.bend import curvature_p_value
 from aiida_ssb.analysis.settings import Settings
 from aiida_ssb.exceptions import AnalysisError
 
@@ -472,38 +473,6 @@ def _knee(low: LinearFit, high: LinearFit, t_left: float, t_right: float, span: 
             if span[0] <= t_star <= span[1]:
                 return float(t_star)
     return 0.5 * (t_left + t_right)
-
-
-def _quadratic_sse(x: np.ndarray, y: np.ndarray, se: np.ndarray | None) -> float:
-    """Weighted residual sum of squares of a parabola in ``x`` (centred and scaled, for the conditioning)."""
-    w = np.ones(x.size) if se is None else 1.0 / se**2
-    u = (x - x.mean()) / np.ptp(x)
-    design = np.vstack([np.ones_like(u), u, u * u]).T
-    root = np.sqrt(w)
-    coef = np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
-    return float(np.sum(w * (y - design @ coef) ** 2))
-
-
-def curvature_p_value(x: ArrayLike, y: ArrayLike, sigma: ArrayLike | None = None) -> float | None:
-    """F-test p-value of a quadratic term added to the (weighted) straight line through ``(x, y)``: small when the
-    points bend. The scatter comes from the parabola's residuals, so stated errors only weigh the points. None
-    with fewer than 4 points (nothing to test); 1 for points exactly on a line."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    se = None if sigma is None else np.asarray(sigma, dtype=float)
-    n = x.size
-    if n < 4 or np.unique(x).size < 3:
-        return None
-    line = linear_fit(x, y, se).sse
-    w = np.ones(n) if se is None else 1.0 / se**2
-    spread = float(np.sum(w * (y - np.sum(w * y) / w.sum()) ** 2))
-    if line <= 1e-20 * max(spread, 1e-300):
-        return 1.0
-    parabola = _quadratic_sse(x, y, se)
-    if parabola <= 0:
-        return 0.0
-    statistic = max(line - parabola, 0.0) / (parabola / (n - 3))
-    return float(f_dist.sf(statistic, 1, n - 3))
 
 
 def _trim_bend(
