@@ -222,6 +222,27 @@ def test_cells_command_imports_neither_the_orm_nor_pandas(profile):
     assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
 
 
+def test_show_command_imports_neither_the_analyses_nor_pandas(profile):
+    """``aiida-ssb show`` reads the ORM (its sections need the provenance) but neither the analyses (scipy, the
+    process functions) nor pandas or matplotlib: their imports were half of its time."""
+    heavy = ('scipy', 'pandas', 'matplotlib', 'aiida_ssb.workflows.cell', 'aiida_ssb.calculations.impedance')
+    code = (
+        'import sys\n'
+        'from aiida_ssb.cli import cmd_ssb\n'
+        'try:\n'
+        f'    cmd_ssb(["-p", {profile.name!r}, "show", "FC-01"])\n'
+        'except SystemExit:\n'
+        '    pass\n'
+        f'print("IMPORTED", [name for name in {heavy!r} if name in sys.modules])\n'
+    )
+    result = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, env=dict(os.environ), check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('FC-01'), result.stdout[:500]
+    assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
+
+
 def test_simple_table_is_tabulates_simple_format():
     """The fast table printer gives tabulate's 'simple' format character for character (random ASCII tables,
     blanks and inner spaces included); other text is left to tabulate itself."""
