@@ -90,23 +90,9 @@ def _target_cells(sample_ids, campaign, all_cells):
 def previous_runs(cell, limit: int | None = None):
     """The CellAnalysisWorkChain runs of a cell (and of the versions it supersedes, `aiida-ssb amend`), newest
     first."""
-    from aiida import orm
+    from aiida_ssb.query.records import cell_analysis_runs, versions_of
 
-    from aiida_ssb.query.records import versions_of
-
-    query = orm.QueryBuilder()
-    query.append(orm.Node, filters={'id': {'in': [node.pk for node in versions_of(cell)]}}, tag='cell')
-    query.append(
-        orm.WorkChainNode,
-        with_incoming='cell',
-        filters={'process_type': {'like': '%ssb.cell_analysis'}},
-        project='*',
-        tag='run',
-    )
-    query.order_by({'run': {'ctime': 'desc'}})
-    if limit:
-        query.limit(limit)
-    return query.all(flat=True)
+    return cell_analysis_runs(versions_of(cell), limit)
 
 
 def run_cell_analyses(cells, options: dict, *, submit: bool, use_cache: bool = True) -> list:

@@ -22,6 +22,7 @@ __all__ = [
     'CAMPAIGN_PREFIX',
     'MAX_CAMPAIGN_LENGTH',
     'campaign_group',
+    'campaign_groups',
     'campaign_label',
     'campaign_names',
     'check_campaign_name',
@@ -88,3 +89,15 @@ def campaign_names() -> list[str]:
         orm.Group, filters={'label': {'like': CAMPAIGN_PREFIX + '%'}, 'type_string': 'core'}, project='label'
     )
     return sorted(label[len(CAMPAIGN_PREFIX) :] for label in query.all(flat=True))
+
+
+def campaign_groups(node: orm.Node) -> list[orm.Group]:
+    """The campaign groups (``ssb/campaign/...``) that hold ``node`` (the user's own groups are not campaigns)."""
+    query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
+    query.append(
+        orm.Group,
+        with_node='node',
+        filters={'type_string': 'core', 'label': {'like': f'{CAMPAIGN_PREFIX}%'}},
+        project='*',
+    )
+    return query.all(flat=True)

@@ -24,7 +24,7 @@ from aiida import orm
 from pydantic import ValidationError
 
 from aiida_ssb.calculations.record import link_label, record_amendment
-from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
+from aiida_ssb.data.campaign import campaign_groups
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.sample import SUPERSEDED_EXTRA, SampleGroup, load_sample
@@ -191,7 +191,7 @@ def amend_cell(
             raise RuntimeError(f'the correction of {sample_id!r} returned no outputs')
         process.base.caching.is_valid_cache = False
         cell = results['cell']
-        for group in _campaign_groups(previous):
+        for group in campaign_groups(previous):
             group.add_nodes(cell)
             group.remove_nodes(previous)
         remembered = previous.base.extras.get('ssb_options', None)
@@ -207,14 +207,3 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(item) for item in value]
     return value
-
-
-def _campaign_groups(node: orm.Node) -> list[orm.Group]:
-    query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
-    query.append(
-        orm.Group,
-        with_node='node',
-        filters={'type_string': 'core', 'label': {'like': f'{CAMPAIGN_PREFIX}%'}},
-        project='*',
-    )
-    return query.all(flat=True)

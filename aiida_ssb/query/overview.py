@@ -25,6 +25,7 @@ from aiida_ssb.data.sample import find_sample, load_sample
 from aiida_ssb.query import tables
 from aiida_ssb.query.history import history, measurements_of, render_history
 from aiida_ssb.query.index import INDEX_EXTRA
+from aiida_ssb.query.records import cell_analysis_runs
 
 __all__ = [
     'Digest',
@@ -270,27 +271,17 @@ def analysis_runs(sample_id: str, limit: int | None = 20) -> list[dict[str, Any]
     the headline summary."""
 
     cell = load_sample(sample_id)
-    query = orm.QueryBuilder()
-    query.append(orm.Node, filters={'id': cell.pk}, tag='cell')
-    query.append(
-        orm.WorkChainNode,
-        with_incoming='cell',
-        filters={'process_type': {'like': '%ssb.cell_analysis'}},
-        project='*',
-        tag='run',
-    )
-    query.order_by({'run': {'ctime': 'desc'}})
-    if limit:
-        query.limit(limit)
     runs = []
-    for run in query.all(flat=True):
+    for run in cell_analysis_runs([cell], limit):
         summary = run.outputs.summary.get_dict() if 'summary' in run.outputs else {}
         runs.append(
             {
                 'pk': run.pk,
                 'uuid': run.uuid,
                 'created': f'{run.ctime:%Y-%m-%d %H:%M:%S}',
-                'state': 'finished' if run.is_finished_ok else (run.exit_message or str(run.process_state.value)),
+                'state': 'finished'
+                if run.is_finished_ok
+                else (run.exit_message or str(getattr(run.process_state, 'value', 'not started'))),
                 'options': run.inputs.options.get_dict() if 'options' in run.inputs else {},
                 'version': (run.base.attributes.get('version', {}) or {}).get('plugin'),
                 'summary': {k: v for k, v in summary.items() if k not in ('sources', 'sample_id', 'n_summaries')},

@@ -12,7 +12,14 @@ from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 from aiida_ssb.data.sample import find_sample
 
-__all__ = ['electrolyte_of', 'materials_with_records', 'measurement_label', 'measurements_of_cell', 'versions_of']
+__all__ = [
+    'cell_analysis_runs',
+    'electrolyte_of',
+    'materials_with_records',
+    'measurement_label',
+    'measurements_of_cell',
+    'versions_of',
+]
 
 
 def versions_of(sample: orm.Data) -> list[orm.Data]:
@@ -34,6 +41,23 @@ def versions_of(sample: orm.Data) -> list[orm.Data]:
             return versions
         seen.add(node.pk)
         versions.append(node)
+
+
+def cell_analysis_runs(samples: Iterable[orm.Data], limit: int | None = None) -> list[orm.WorkChainNode]:
+    """The cell-analysis runs (``CellAnalysisWorkChain``) of ``samples``, newest first (at most ``limit``)."""
+    query = orm.QueryBuilder()
+    query.append(orm.Node, filters={'id': {'in': [sample.pk for sample in samples]}}, tag='cell')
+    query.append(
+        orm.WorkChainNode,
+        with_incoming='cell',
+        filters={'process_type': {'like': '%ssb.cell_analysis'}},
+        project='*',
+        tag='run',
+    )
+    query.order_by({'run': {'ctime': 'desc'}})
+    if limit:
+        query.limit(limit)
+    return query.all(flat=True)
 
 
 def measurements_of_cell(cell: orm.Data, classes: Iterable[type] | None = None) -> list[MeasurementData]:

@@ -31,11 +31,12 @@ from aiida.manage.caching import enable_caching
 
 from aiida_ssb.analysis.registry import ANALYSES, canonical_options, validate_options
 from aiida_ssb.calculations.summary import summarise_cell
-from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
+from aiida_ssb.data.campaign import campaign_groups
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summary
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.exceptions import SsbError
+from aiida_ssb.query.records import cell_analysis_runs
 from aiida_ssb.workflows import steps
 from aiida_ssb.workflows.options import (  # re-exported: their home was this module
     OPTIONS_EXTRA,
@@ -178,7 +179,7 @@ class CellAnalysisWorkChain(WorkChain):
         if isinstance(cell, CellData):
             index_cell(cell, summary)  # a material's numbers reach its index through index_materials
         index_materials(self.ctx.summaries.values())
-        for group in _campaign_groups(cell):
+        for group in campaign_groups(cell):  # an archive of a campaign carries its analyses
             group.add_nodes(self.node)
         remember_options(cell, self._options(), set(self.ctx.get('failed_everywhere', self.ctx.failed)))
         if self.ctx.failures:
@@ -214,15 +215,7 @@ def explain_missing(cell: orm.Data, analysis: str) -> str:
     """Why ``cell`` has no result of ``analysis``: not analysed yet, the analysis does not apply (and why), or it
     failed (with its message)."""
     sample_id = cell.base.attributes.get('sample_id', None)
-    query = orm.QueryBuilder().append(orm.Node, filters={'id': cell.pk}, tag='cell')
-    query.append(
-        orm.WorkChainNode,
-        with_incoming='cell',
-        filters={'process_type': {'like': '%ssb.cell_analysis'}},
-        project='*',
-        tag='run',
-    )
-    latest = query.order_by({'run': {'ctime': 'desc'}}).first(flat=True)
+    latest = next(iter(cell_analysis_runs([cell], limit=1)), None)
     if latest is None:
         return f'{sample_id} has no {analysis} result: it was not analysed yet (aiida-ssb analyse {sample_id})'
     failed = [
@@ -231,7 +224,7 @@ def explain_missing(cell: orm.Data, analysis: str) -> str:
         if (child.label or '').startswith(f'{analysis} ') and child.is_terminated and not child.is_finished_ok
     ]
     if failed:
-        message = failed[0].exit_message or failed[0].process_state.value
+        message = failed[0].exit_message or getattr(failed[0].process_state, 'value', 'not started')
         return f'{analysis} failed on {sample_id} in CellAnalysisWorkChain<{latest.pk}>: {message}'
     reason = (latest.base.extras.get(NOT_RUN_EXTRA, None) or {}).get(analysis)
     run = AnalysisRun(cell)
@@ -263,19 +256,6 @@ def _kept_from_previous(cell: orm.Data, failed: set[str]) -> dict[str, orm.Dict]
         if name in failed:
             kept[f'kept__{name}__{len(kept)}'] = node
     return kept
-
-
-def _campaign_groups(node: orm.Node) -> list[orm.Group]:
-    """The campaign groups (``ssb/campaign/...``) of a node, so that an archive of a campaign carries its analyses;
-    the user's own groups are left alone."""
-    query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
-    query.append(
-        orm.Group,
-        with_node='node',
-        filters={'type_string': 'core', 'label': {'like': f'{CAMPAIGN_PREFIX}%'}},
-        project='*',
-    )
-    return query.all(flat=True)
 
 
 def run_cell_analyses(

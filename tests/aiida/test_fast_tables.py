@@ -2,6 +2,7 @@
 the same table as the full path (:func:`aiida_ssb.query.tables.cells`) on the same profile, in every output format,
 and hands what it cannot answer identically to the full path."""
 
+import ast
 import json
 import os
 import pathlib
@@ -201,46 +202,42 @@ def test_stored_names_match_the_writers():
     assert fast.CAMPAIGN_PREFIX == CAMPAIGN_PREFIX
 
 
-def test_cells_command_imports_neither_the_orm_nor_pandas(profile):
-    """In a fresh interpreter, ``aiida-ssb cells`` answers without importing AiiDA's ORM, its engine, pandas,
-    numpy, scipy or matplotlib (their imports were most of its start-up time)."""
-    heavy = ('aiida.orm', 'aiida.engine', 'pandas', 'numpy', 'scipy', 'matplotlib', 'sqlalchemy')
+def _modules_a_command_imports(profile, arguments: list[str], modules: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Run ``aiida-ssb ARGUMENTS`` in a fresh interpreter: its output and which of ``modules`` it imported."""
     code = (
         'import sys\n'
         'from aiida_ssb.cli import cmd_ssb\n'
         'try:\n'
-        f'    cmd_ssb(["-p", {profile.name!r}, "cells", "--retention-min", "80"])\n'
+        f'    cmd_ssb(["-p", {profile.name!r}, *{arguments!r}])\n'
         'except SystemExit:\n'
         '    pass\n'
-        f'print("IMPORTED", [name for name in {heavy!r} if name in sys.modules])\n'
+        f'print("IMPORTED", [name for name in {modules!r} if name in sys.modules])\n'
     )
     result = subprocess.run(
         [sys.executable, '-c', code], capture_output=True, text=True, env=dict(os.environ), check=False
     )
     assert result.returncode == 0, result.stderr
-    assert 'FAST-00' in result.stdout
-    assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
+    output, _, imported = result.stdout.strip().rpartition('\n')
+    assert imported.startswith('IMPORTED '), result.stdout[-500:]
+    return output, ast.literal_eval(imported[len('IMPORTED ') :])
+
+
+def test_cells_command_imports_neither_the_orm_nor_pandas(profile):
+    """In a fresh interpreter, ``aiida-ssb cells`` answers without importing AiiDA's ORM, its engine, pandas,
+    numpy, scipy or matplotlib (their imports were most of its start-up time)."""
+    heavy = ('aiida.orm', 'aiida.engine', 'pandas', 'numpy', 'scipy', 'matplotlib', 'sqlalchemy')
+    output, imported = _modules_a_command_imports(profile, ['cells', '--retention-min', '80'], heavy)
+    assert 'FAST-00' in output
+    assert imported == []
 
 
 def test_show_command_imports_neither_the_analyses_nor_pandas(profile):
     """``aiida-ssb show`` reads the ORM (its sections need the provenance) but neither the analyses (scipy, the
     process functions) nor pandas or matplotlib: their imports were half of its time."""
     heavy = ('scipy', 'pandas', 'matplotlib', 'aiida_ssb.workflows.cell', 'aiida_ssb.calculations.impedance')
-    code = (
-        'import sys\n'
-        'from aiida_ssb.cli import cmd_ssb\n'
-        'try:\n'
-        f'    cmd_ssb(["-p", {profile.name!r}, "show", "FC-01"])\n'
-        'except SystemExit:\n'
-        '    pass\n'
-        f'print("IMPORTED", [name for name in {heavy!r} if name in sys.modules])\n'
-    )
-    result = subprocess.run(
-        [sys.executable, '-c', code], capture_output=True, text=True, env=dict(os.environ), check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith('FC-01'), result.stdout[:500]
-    assert result.stdout.strip().splitlines()[-1] == 'IMPORTED []'
+    output, imported = _modules_a_command_imports(profile, ['show', 'FC-01'], heavy)
+    assert output.startswith('FC-01'), output[:500]
+    assert imported == []
 
 
 def test_simple_table_is_tabulates_simple_format():
