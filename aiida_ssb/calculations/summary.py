@@ -15,7 +15,7 @@ from aiida.engine import calcfunction
 
 from aiida_ssb.calculations.headline import HEADLINE_FIELDS
 
-__all__ = ['HEADLINE_FIELDS', 'describe_conventions', 'headline_numbers', 'summarise_cell']
+__all__ = ['HEADLINE_FIELDS', 'describe_conventions', 'headline_inputs', 'headline_numbers', 'summarise_cell']
 
 #: headline field -> (analysis, summary key, rule to pick among several results: 'first' or 'last')
 _ISSUE21_HEADLINES: dict[str, tuple[str, str]] = {
@@ -208,6 +208,30 @@ def _impedance_intervals(summaries: list[dict], out: dict[str, Any], take, sourc
         out['eis_fit_quality'] = '; '.join(parts) if parts else 'good'
 
 
+def headline_inputs(summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The labels (sorted) of the analysis summaries the cell summary reads, out of ``summaries`` (label ->
+    summary contents with its ``uuid``): the source of every headline number, every summary carrying a flag,
+    and every impedance fit (their quality is counted). The others (the DRT of an unflagged spectrum, the
+    conductivity of a spectrum whose number the headline does not use) are left out, so the summary of a cell
+    with many spectra links a fraction of them: aiida-core's cost of linking inputs grows with the square of
+    their number. When the headline numbers of the subset differ from those of all summaries in any way, all
+    labels are returned: the subset never changes a number."""
+    labels = sorted(summaries)
+    items = [dict(summaries[label]) for label in labels]
+    full = headline_numbers(items)
+    sources = set(full.get('sources', {}).values())
+    kept = [
+        label
+        for label, item in zip(labels, items, strict=True)
+        if item.get('uuid') in sources
+        or item.get('analysis') == 'eis_fit'
+        or any(isinstance(flag, Mapping) and flag.get('flag') for flag in item.get('flags') or [])
+    ]
+    if len(kept) < len(labels) and headline_numbers([dict(summaries[label]) for label in kept]) != full:
+        return labels
+    return kept
+
+
 def describe_conventions(conventions: Mapping[str, Any]) -> str:
     """One line: how a cycling result was counted, each choice with where it came from."""
     sources = conventions.get('sources') or {}
@@ -255,7 +279,8 @@ def headline_records(summaries: Iterable[orm.Dict], sources: Mapping[str, str]) 
 
 @calcfunction
 def summarise_cell(cell: orm.Data, **summaries: orm.Dict):
-    """The headline numbers of ``cell`` from the given analysis summaries (see :data:`HEADLINE_FIELDS`)."""
+    """The headline numbers of ``cell`` from the given analysis summaries (see :data:`HEADLINE_FIELDS`); the
+    cell analysis gives it those :func:`headline_inputs` selects. ``n_summaries`` counts the summaries given."""
     items = []
     for label, node in sorted(summaries.items()):
         data = node.get_dict()

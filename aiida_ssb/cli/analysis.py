@@ -22,7 +22,17 @@ def _set_help() -> str:
     )
 
 
-SET_HELP = _set_help()
+class _SetOption(click.Option):
+    """``--set``: its help lists the analyses' option sections, read from the registry when the help is shown
+    (importing the registry costs every command, ``show`` included, a tenth of a second)."""
+
+    @property
+    def help(self) -> str:
+        return _set_help()
+
+    @help.setter
+    def help(self, _value: str | None) -> None:
+        pass
 
 
 def parse_settings(settings: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -182,7 +192,7 @@ def target_options(verb: str):
         click.argument('sample_ids', nargs=-1),
         click.option('--campaign', help=f'{verb} every cell of this campaign (group).'),
         click.option('--all', 'all_cells', is_flag=True, help=f'{verb} every cell.'),
-        click.option('--set', 'settings', multiple=True, help=SET_HELP),
+        click.option('--set', 'settings', multiple=True, cls=_SetOption),
         click.option('--submit', is_flag=True, help='Submit to the daemon instead of running in this process.'),
     ]
 

@@ -517,7 +517,7 @@ def _show_options(node) -> None:
 
 
 def _show_amendments(node) -> None:
-    from aiida_ssb.importer.amend import amendments_of
+    from aiida_ssb.query.records import amendments_of
 
     amendments = amendments_of(node)
     if not amendments:
@@ -534,19 +534,18 @@ def _show_records(node) -> None:
     """Every record of the sample, numbered as `plot --record N` takes them, with the one each family of headline
     numbers comes from."""
     from aiida_ssb.data.nodes import pk_of
-    from aiida_ssb.query.history import measurements_of
+    from aiida_ssb.query.history import format_value, measurements_of, parse_inputs
 
     headline = _headline_records(node)
     measured = measurements_of(node)
+    inputs = parse_inputs([process for process, _ in measured])
     click.secho('Measurements (plot --record N or FILE chooses one)', bold=True)
     if not measured:
         click.echo('  (none)')
     number = 0
-    for process, outputs in measured:
-        raw = process.inputs.raw if 'raw' in process.inputs else None
-        conditions = process.inputs.conditions.get_dict() if 'conditions' in process.inputs else {}
-        from aiida_ssb.query.history import format_value
-
+    for (_, outputs), given in zip(measured, inputs, strict=True):
+        raw = given.get('raw')
+        conditions = given.get('conditions', {})
         condition_text = ', '.join(format_value(k, v) for k, v in conditions.items())
         kinds = sorted({f'{n.__class__.__name__} ({n.base.attributes.get("technique", "?")})' for n in outputs})
         first = number + 1

@@ -33,7 +33,7 @@ from aiida_ssb.exceptions import InputError
 from aiida_ssb.importer.existing import differences
 from aiida_ssb.importer.problems import user_loc
 from aiida_ssb.model import bare_name
-from aiida_ssb.query.records import versions_of
+from aiida_ssb.query.records import amendments_of  # amendments_of: re-exported
 from aiida_ssb.schemas.cell import CellSpec
 
 __all__ = ['Amendment', 'amend_cell', 'amendments_of', 'apply_change', 'parse_path']
@@ -107,26 +107,6 @@ def _creator_parameters(cell: CellData) -> dict[str, Any]:
     if creator is None or 'parameters' not in creator.inputs:
         raise InputError(f'{cell.sample_id!r} was not recorded by a cell assembly: there is no record to amend')
     return creator.inputs.parameters.get_dict()
-
-
-def amendments_of(cell: orm.Data) -> list[dict[str, Any]]:
-    """The amendments that made this version of a record, newest first: ``{'pk', 'ctime', 'changes', 'reason',
-    'previous_pk'}`` each."""
-    found = []
-    for version in versions_of(cell):
-        creator = version.creator
-        if creator is not None and 'amendment' in creator.inputs and 'previous' in creator.inputs:
-            amendment = creator.inputs.amendment.get_dict()
-            found.append(
-                {
-                    'pk': creator.pk,
-                    'ctime': creator.ctime,
-                    'changes': amendment.get('changes', []),
-                    'reason': amendment.get('reason', ''),
-                    'previous_pk': creator.inputs.previous.pk,
-                }
-            )
-    return found
 
 
 def amend_cell(

@@ -308,7 +308,8 @@ def plot_arrhenius(
                     '--' if branch == 'cooling' else '-',
                     lw=1.4,
                     label=(f'{branch}: ' if branch else '') + f'Ea = {values["activation_energy_ev"]:.3f}{interval} eV '
-                    f'({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)',
+                    f'({values["t_min_c"]:.0f} to {values["t_max_c"]:.0f} °C)'
+                    + _bend_note(values, (summary.get('options') or {}).get('alpha')),
                 )
                 if np.all(np.isfinite(band[mask])):
                     ax.fill_between(
@@ -324,10 +325,30 @@ def plot_arrhenius(
         'top', functions=(lambda v: 1000.0 / np.maximum(v, 1e-9) - 273.15, lambda c: 1000.0 / (np.asarray(c) + 273.15))
     )
     secondary.set_xlabel('T / °C')
-    ax.legend(fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    if len(labels) > 4:  # many regimes: below the axes, where it hides no point
+        lines = sum(label.count('\n') + 1 for label in labels)
+        figure.set_figheight(figure.get_figheight() + 0.14 * lines + 0.2)
+        figure.legend(handles, labels, fontsize=7, loc='outside lower center')
+    else:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return figure
+
+
+def _bend_note(regime: Mapping, alpha: float | None) -> str:
+    """The legend's note on a regime tested for a bend (the ``curved_regime`` flag): trimmed, or an average."""
+    before = regime.get('untrimmed')
+    if before:
+        return (
+            f'\n    bend trimmed off (untrimmed: {before["activation_energy_ev"]:.3f} eV, '
+            f'{before["t_min_c"]:.0f} to {before["t_max_c"]:.0f} °C)'
+        )
+    p_value = regime.get('curvature_p_value')
+    if p_value is not None and alpha is not None and p_value < alpha:
+        return '\n    bent: Ea averages over the bend'
+    return ''
 
 
 def plot_resistance_track(summary: Mapping, curves: Mapping[str, np.ndarray], *, title: str | None = None):

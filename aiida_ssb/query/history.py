@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where it is used: `aiida-ssb show` renders stored rows without the ORM
     from aiida import orm
 
-__all__ = ['KEY_PARAMETERS', 'HistoryNode', 'history', 'measurements_of', 'process_summary', 'render_history']
+__all__ = [
+    'KEY_PARAMETERS',
+    'HistoryNode',
+    'history',
+    'measurements_of',
+    'parse_inputs',
+    'process_summary',
+    'render_history',
+]
 
 #: the parameters shown beside each step kind (all are kept in the graph; these are the headline ones)
 KEY_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -217,7 +226,7 @@ def render_history(tree: HistoryNode) -> list[str]:
 
 def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Data]]]:
     """The parse processes that took ``sample`` (or a version it supersedes) as their measured object, with their
-    measurement outputs, in time order."""
+    measurement outputs, in time order (two queries, whatever the number of records)."""
     from aiida import orm
 
     from aiida_ssb.query.records import versions_of
@@ -228,9 +237,39 @@ def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Da
         orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='*'
     )
     query.order_by({'parse': {'ctime': 'asc'}})
-    result = []
-    for (process,) in query.iterall():
-        outputs = [link.node for link in process.base.links.get_outgoing().all()]
-        outputs.sort(key=lambda n: n.base.attributes.get('part_index', 0))
-        result.append((process, outputs))
-    return result
+    processes = list(dict.fromkeys(query.all(flat=True)))
+    if not processes:
+        return []
+    outputs: dict[int, list[orm.Data]] = {process.pk: [] for process in processes}
+    created = orm.QueryBuilder()
+    created.append(orm.CalcFunctionNode, filters={'id': {'in': list(outputs)}}, tag='parse', project='id')
+    created.append(orm.Data, with_incoming='parse', edge_filters={'type': 'create'}, project='*')
+    for pk, node in created.iterall():
+        outputs[pk].append(node)
+    for nodes in outputs.values():
+        nodes.sort(key=lambda n: (n.base.attributes.get('part_index', 0), n.pk))
+    return [(process, outputs[process.pk]) for process in processes]
+
+
+def parse_inputs(processes: Sequence[orm.ProcessNode]) -> list[dict[str, Any]]:
+    """``{'raw': SinglefileData, 'conditions': {...}}`` of each parse process, in their order, in one query (either
+    key absent when the process had no such input)."""
+    from aiida import orm
+
+    found: dict[int, dict[str, Any]] = {process.pk: {} for process in processes if process.pk is not None}
+    if found:
+        query = orm.QueryBuilder()
+        query.append(orm.CalcFunctionNode, filters={'id': {'in': list(found)}}, tag='parse', project='id')
+        query.append(
+            orm.Data,
+            with_outgoing='parse',
+            edge_filters={'type': 'input_calc', 'label': {'in': ['raw', 'conditions']}},
+            edge_tag='link',
+            edge_project='label',
+            tag='input',
+            project='*',
+        )
+        for row in query.dict():
+            label, node = row['link']['label'], row['input']['*']
+            found[row['parse']['id']][label] = node.get_dict() if label == 'conditions' else node
+    return [found.get(process.pk, {}) if process.pk is not None else {} for process in processes]

@@ -23,7 +23,7 @@ from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.data.sample import find_sample, load_sample
 from aiida_ssb.query import tables
-from aiida_ssb.query.history import history, measurements_of, render_history
+from aiida_ssb.query.history import history, measurements_of, parse_inputs, render_history
 from aiida_ssb.query.index import INDEX_EXTRA
 from aiida_ssb.query.records import cell_analysis_runs
 
@@ -246,11 +246,12 @@ def raw_files(sample_id: str) -> list[dict[str, Any]]:
     """The raw instrument files of a sample: ``[{'uuid', 'filename', 'technique', 'conditions', 'size'}]``."""
 
     files = []
-    for process, outputs in measurements_of(load_sample(sample_id)):
-        if 'raw' not in process.inputs:
+    measured = measurements_of(load_sample(sample_id))
+    for (_, outputs), given in zip(measured, parse_inputs([process for process, _ in measured]), strict=True):
+        if 'raw' not in given:
             continue
-        raw = process.inputs.raw
-        conditions = process.inputs.conditions.get_dict() if 'conditions' in process.inputs else {}
+        raw = given['raw']
+        conditions = given.get('conditions', {})
         techniques = sorted({n.base.attributes.get('technique', '?') for n in outputs})
         files.append(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from aiida import orm
 
@@ -13,6 +14,7 @@ from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 from aiida_ssb.data.sample import find_sample
 
 __all__ = [
+    'amendments_of',
     'cell_analysis_runs',
     'electrolyte_of',
     'materials_with_records',
@@ -117,3 +119,23 @@ def electrolyte_of(cell: orm.Data) -> orm.Data | None:
             if layer['role'] == role:
                 return find_sample(layer['material'])
     return None
+
+
+def amendments_of(cell: orm.Data) -> list[dict[str, Any]]:
+    """The amendments that made this version of a record, newest first: ``{'pk', 'ctime', 'changes', 'reason',
+    'previous_pk'}`` each."""
+    found = []
+    for version in versions_of(cell):
+        creator = version.creator
+        if creator is not None and 'amendment' in creator.inputs and 'previous' in creator.inputs:
+            amendment = creator.inputs.amendment.get_dict()
+            found.append(
+                {
+                    'pk': creator.pk,
+                    'ctime': creator.ctime,
+                    'changes': amendment.get('changes', []),
+                    'reason': amendment.get('reason', ''),
+                    'previous_pk': creator.inputs.previous.pk,
+                }
+            )
+    return found

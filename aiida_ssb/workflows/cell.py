@@ -30,7 +30,7 @@ from aiida.engine import submit as submit_process
 from aiida.manage.caching import enable_caching
 
 from aiida_ssb.analysis.registry import ANALYSES, canonical_options, validate_options
-from aiida_ssb.calculations.summary import summarise_cell
+from aiida_ssb.calculations.summary import headline_inputs, summarise_cell
 from aiida_ssb.data.campaign import campaign_groups
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.index import index_cell, index_materials, latest_cell_summary
@@ -173,6 +173,8 @@ class CellAnalysisWorkChain(WorkChain):
         if failed:  # an analysis skipped for want of a failed one's results (Arrhenius after conductivity) keeps too
             failed |= set(self.ctx.get('skipped', []))
         inputs.update(_kept_from_previous(cell, failed))
+        contents = {label: dict(node.get_dict(), uuid=node.uuid) for label, node in inputs.items()}
+        inputs = {label: inputs[label] for label in headline_inputs(contents)}  # what the summary reads
         result, _ = summarise_cell.run_get_node(cell=cell, metadata={'label': f'summarise {cell.sample_id}'}, **inputs)
         summary = result['summary']
         self.out('summary', summary)

@@ -259,6 +259,17 @@ def test_failed_reanalysis_keeps_the_previous_numbers_and_show_prints_intervals(
     assert before['conductivity_25c_s_cm'] == pytest.approx(1e-3, rel=0.03)
     assert before['eis_fit_quality'] == 'good' and before['eis_fits'] == 3
     assert before['conductivity_25c_low_s_cm'] < before['conductivity_25c_s_cm'] < before['conductivity_25c_high_s_cm']
+    # the cell summary links what it reads: every fit, the sources of its numbers and the flagged summaries; not
+    # the unflagged DRTs
+    from aiida_ssb.data.index import latest_cell_summary
+
+    summary = latest_cell_summary(pellet)
+    linked = [node for node in summary.creator.base.links.get_incoming().all_nodes() if isinstance(node, orm.Dict)]
+    sources = set(summary['sources'].values())
+    assert [n.base.attributes.get('analysis') for n in linked].count('eis_fit') == 3
+    for node in linked:
+        assert node.uuid in sources or node['analysis'] == 'eis_fit' or node.get('flags'), node.get_dict()
+    assert len(linked) < 3 * 3 + 1  # 3 fits, 3 DRTs, 3 conductivities and the Arrhenius fit were made
     shown = cli('show', 'PEL').output
     for key in ('conductivity_25c_low_s_cm', 'activation_energy_low_ev', 'eis_fit_quality'):
         assert key in shown, shown

@@ -74,3 +74,27 @@ def test_arrhenius_draws_intervals_and_drt_its_peaks(pinned):
     drt = compute_drt(s.frequency_hz, s.z)
     figure = plot_drt(drt.to_dict(), drt.arrays())
     assert figure.axes[0].get_xscale() == 'log' and len(figure.axes[0].texts) == len(drt.peaks)
+
+
+def test_arrhenius_legend_says_a_regime_was_trimmed_or_is_bent():
+    """A regime whose bend was trimmed names its untrimmed extent and Ea; with curvature='flag' a bent regime says
+    its Ea is an average; a straight series says neither."""
+    from aiida_ssb.demo_data.ncb_conductivity import NcbConductivity
+
+    t = np.array(sorted([float(v) for v in range(-100, 101, 10)] + [25.0]))
+    law = NcbConductivity(crossover_c=-25.0).sigma_45_two_step
+    sigma = law(t) * np.exp(0.001 * np.random.default_rng(5).standard_normal(t.size))
+
+    def legend(curvature):
+        result = fit_arrhenius(t, sigma, stderr_rel=np.full(t.size, 0.001), curvature=curvature)
+        summary = dict(result.to_dict(), options={'alpha': 0.01, 'curvature': curvature})
+        figure = plot_arrhenius(summary, result.arrays())
+        texts = figure.legends[0].get_texts() if figure.legends else figure.axes[0].get_legend().get_texts()
+        return ' '.join(text.get_text() for text in texts)
+
+    assert 'bend trimmed off (untrimmed: 0.2' in legend('trim') and 'bent' not in legend('trim')
+    assert 'bent: Ea averages over the bend' in legend('flag') and 'trimmed' not in legend('flag')
+    kelvin = t + 273.15
+    straight = fit_arrhenius(t, 1e3 / kelvin * np.exp(-0.3 / (8.617333e-5 * kelvin)))
+    figure = plot_arrhenius(dict(straight.to_dict(), options={'alpha': 0.01}), straight.arrays())
+    assert 'bend' not in ' '.join(text.get_text() for text in figure.axes[0].get_legend().get_texts())
