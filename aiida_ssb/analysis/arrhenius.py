@@ -35,7 +35,9 @@ The scores of every alternative are stored.
 ``flags``: its Ea depends on the window); with ``curvature='trim'`` (default) an end regime of a split by evidence
 keeps only its outermost points that lie on one line (the longest stretch at the highest, or lowest, temperatures
 without a significant bend, at least ``min_points``), the points of the bend belong to no regime, and the regime
-records the split's ``untrimmed`` extent and Ea. ``curvature='flag'`` keeps the split and only flags.
+records the split's ``untrimmed`` extent and Ea. ``curvature='flag'`` keeps the split and only flags. A regime of
+fewer than 4 points beside other regimes cannot be tested: it is flagged ``short_regime`` (a bend could hide in
+it, and its Ea rests on those points).
 
 ``split='none'``, ``'two'`` or ``'three'`` force the number;
 ``windows`` (user temperature windows, inclusive) win over everything. The knee temperature is where adjacent
@@ -554,6 +556,16 @@ def _regimes_of_group(
         else:
             reason += f'; Ea {before["activation_energy_ev"]:.4g} eV is an average over the bend'
         flags.append({'flag': 'curved_regime', 'reason': reason})
+    for (a, b), p in zip(segments, p_values, strict=True):
+        if last > 0 and p is None:  # beside other regimes, a bend could hide in it undetected
+            span = f'{label + " " if label else ""}regime {t[a]:g}..{t[b - 1]:g} C'
+            flags.append(
+                {
+                    'flag': 'short_regime',
+                    'reason': f'the {span} has {b - a} points: too few to test for a bend (4 needed); its Ea rests '
+                    f'on {b - a} points',
+                }
+            )
     fits = [fit_of(a, b) for a, b in segments]
     knees = [
         _knee(

@@ -21,7 +21,7 @@ from aiida_ssb.data.campaign import CAMPAIGN_PREFIX
 from aiida_ssb.data.cell import CellData
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.nodes import pk_of
-from aiida_ssb.data.sample import find_sample, load_sample
+from aiida_ssb.data.sample import CURRENT_VERSIONS, find_sample, load_sample
 from aiida_ssb.query import tables
 from aiida_ssb.query.history import history, measurements_of, parse_inputs, render_history
 from aiida_ssb.query.index import INDEX_EXTRA
@@ -375,12 +375,15 @@ def history_differences(sample_ids: Sequence[str], *, only_different: bool = Tru
 
 def sample_ids_like(text: str, *, cells_only: bool = False, limit: int = 30) -> list[str]:
     """Sample ids containing ``text`` (case-insensitive; ``%`` and ``_`` are wildcards), for a search box; at
-    most ``limit``."""
+    most ``limit``, each once (the current version of an amended record)."""
 
     classes: Iterable[type] = (CellData,) if cells_only else (CellData, MaterialData)
+    filters: dict[str, Any] = dict(CURRENT_VERSIONS)
+    if text:
+        filters['attributes.sample_id'] = {'ilike': f'%{text}%'}
     query = orm.QueryBuilder().append(
         tuple(classes),
-        filters={'attributes.sample_id': {'ilike': f'%{text}%'}} if text else {},
+        filters=filters,
         project='attributes.sample_id',
         tag='node',
     )

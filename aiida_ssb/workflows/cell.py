@@ -146,13 +146,8 @@ class CellAnalysisWorkChain(WorkChain):
             for label, outcome in outcomes.items()
             if outcome.ok and 'summary' in outcome.outputs
         }
-        present = set(run.measurements)
-        relevant = {
-            name: why
-            for name, why in run.skipped.items()
-            if present & set(ANALYSES[name].measurements) or name in run.results
-        }
-        if relevant:  # skips of analyses whose kind of record the sample has: the reason matters
+        relevant = run.skips_to_report()
+        if relevant:  # skips of analyses that apply and whose kind of record the sample has: the reason matters
             self.report('not run: ' + '; '.join(f'{name} ({why})' for name, why in relevant.items()))
         self.node.base.extras.set(NOT_RUN_EXTRA, dict(run.skipped))  # why an analysis has no result (plot says)
         self.ctx.summaries = summaries

@@ -89,8 +89,10 @@ class AnalysisRun:
         self.results: dict[str, dict[str, Outcome]] = {}
         #: messages of the calls that failed
         self.failures: list[str] = []
-        #: analysis name -> why it was not run on this cell (for the report)
+        #: analysis name -> why it was not run on this cell (the run's extra ``ssb_not_run``; ``plot`` says it)
         self.skipped: dict[str, str] = {}
+        #: the skipped analyses that cannot apply to this cell (its kind, its protocols, where its spectra go)
+        self.inapplicable: set[str] = set()
         self._settings_nodes: dict[tuple[str, str], orm.Dict] = {}
 
     @property
@@ -133,6 +135,24 @@ class AnalysisRun:
             self.failures.append(message)
             self.report(message)
         return outcome
+
+    def skip(self, name: str, why: str, *, applies: bool = True) -> None:
+        """Record that analysis ``name`` is not run on this cell, and why; ``applies=False`` when it cannot apply
+        to this cell (a CCD of a half cell, a conductivity of spectra that go to interface growth), so the run's
+        report leaves it out."""
+        self.skipped[name] = why
+        if not applies:
+            self.inapplicable.add(name)
+
+    def skips_to_report(self) -> dict[str, str]:
+        """The skipped analyses a user may have expected (why each is missing): those that can apply to the
+        cell and read a kind of record it has (or other analyses' results), or that ran on some of its records."""
+        present = {*self.measurements, 'results'}
+        return {
+            name: why
+            for name, why in self.skipped.items()
+            if name not in self.inapplicable and (present & set(ANALYSES[name].measurements) or name in self.results)
+        }
 
     def successful(self, name: str) -> dict[str, Outcome]:
         """The outcomes of an analysis that finished ok, by label."""

@@ -160,13 +160,26 @@ def test_cycling_workchain_runs_ccd_on_symmetric_records(aiida_profile_clean):
     record = SymmetricCellData(
         Measurement('gcpl', {'time_s': t, 'voltage_v': v, 'current_ma': i}), sample_id='SYM'
     ).store()
-    run = run_steps(sym, [record], ('cycling', 'ccd'))
+    run = run_steps(sym, [record], ('cycling', 'ccd', 'dqdv', 'gitt', 'pitt', 'dc_polarisation', 'transference_number'))
     assert not run.failures, run.failures
     assert 'cycling' not in run.results  # a symmetric cell's record gets the CCD, not a cycling summary
+    # what cannot apply to a symmetric cell's galvanostatic record is recorded, not reported
+    assert {'cycling', 'dqdv', 'gitt', 'pitt', 'transference_number'} <= set(run.skipped)
+    assert run.skips_to_report() == {}
     (summary,) = summaries(run, 'ccd')
     assert summary['ccd_ma_cm2'] == pytest.approx(0.12, abs=1e-3)  # generator area 0.785, cell 0.7854 cm2
     assert summary['zero_volt_failing_ma_cm2'] == pytest.approx(0.30, abs=1e-3)
     assert summary['area_cm2'] == pytest.approx(0.7854, abs=1e-4)
+
+
+def test_a_half_cell_run_reports_no_analysis_that_cannot_apply(cell):
+    """A full cell's GCPL record: no CCD (not symmetric), no GITT/PITT (other protocols), no Arrhenius (no
+    spectra) in the report of what was not run; each is still recorded with its reason."""
+    record = stored(CyclingData, gcpl_record())
+    run = run_steps(cell, [record], ('cycling', 'ccd', 'gitt', 'pitt', 'dc_polarisation', 'arrhenius'))
+    assert not run.failures, run.failures
+    assert {'ccd', 'gitt', 'pitt', 'dc_polarisation', 'arrhenius'} <= set(run.skipped)
+    assert run.skips_to_report() == {}
 
 
 def test_workchain_reports_failures_and_keeps_the_successes(cell):

@@ -380,6 +380,9 @@ def test_amend_makes_a_new_version_and_keeps_the_old(folder):
     assert 'previous version, superseded' in result.output
     result = _invoke('cells', '--columns', 'sample_id,active_mass_mg', '--format', 'json')
     assert json.loads(result.output) == [{'sample_id': CELL, 'active_mass_mg': pytest.approx(1.75)}]
+    from aiida_ssb.query.overview import sample_ids_like
+
+    assert sample_ids_like(CELL[:3], cells_only=True) == [CELL]  # the web search box: each sample once
     result = _invoke('import', _manifest(folder, positive_mass='2.5 mg'))
     assert result.exit_code == 0 and 'Nothing new' in result.output, result.output
 

@@ -100,6 +100,20 @@ def test_conductivity_and_arrhenius_from_a_temperature_series(pellet):
 
 
 @pytest.mark.heavy
+def test_a_pellet_at_two_temperatures_reports_why_it_has_no_arrhenius_fit(pellet):
+    """The Arrhenius fit applies to a pellet but needs three temperatures: reported; interface growth and cell
+    impedance cannot apply to it: recorded, not reported."""
+    nodes = []
+    for index, t_c in enumerate((20.0, 40.0)):
+        r_bulk = THICKNESS_CM / (sigma_true(t_c) * AREA)
+        record = spectrum([rq(r_bulk, 2e-10, 0.92), cpe(2e-6, 0.85)], f=np.logspace(7, -1, 31), seed=index)
+        nodes.append(ImpedanceSpectrumData(record, conditions={'temperature_c': t_c}, sample_id='PEL').store())
+    run = run_steps(pellet, nodes, ('eis_fit', 'conductivity', 'arrhenius', 'interface_growth', 'cell_impedance'))
+    assert not run.failures, run.failures
+    assert {'interface_growth', 'cell_impedance'} <= set(run.skipped)
+    assert run.skips_to_report() == {'arrhenius': '2 distinct temperatures'}
+
+
 def test_interface_growth_reproduces_the_parabolic_law(aiida_profile_clean):
     MaterialData({'id': 'SE', 'role': 'electrolyte'}).store()
     MaterialData({'id': 'LI', 'role': 'metal_foil'}).store()

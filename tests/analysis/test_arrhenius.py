@@ -360,3 +360,22 @@ def test_sharp_knees_are_rarely_taken_for_bends():
             result = fit_arrhenius(t, law(t) * np.exp(0.01 * rng.standard_normal(t.size)), stderr_rel=np.full(22, 0.01))
             flagged += bool(result.to_dict()['flags'])
         assert flagged <= 5
+
+
+@pytest.mark.parametrize('middle_points', [3, 4, 6])
+def test_a_regime_too_short_to_test_for_a_bend_is_flagged(middle_points):
+    """Three regimes whose middle one has 3, 4 or 6 temperatures (0.3 % noise, 10 repeats): a 3-point middle
+    regime is always flagged short_regime, longer ones never; a single 3-point series is not (nothing beside it)."""
+    rng = np.random.default_rng(middle_points)
+    middle = np.linspace(-10.0, 30.0, middle_points)
+    t = np.concatenate([np.linspace(-80.0, -30.0, 7), middle, np.linspace(50.0, 110.0, 7)])
+    for _ in range(10):
+        sigma = three_regimes(t) * np.exp(0.003 * rng.standard_normal(t.size))
+        result = fit_arrhenius(t, sigma, split='three')
+        short = [flag for flag in result.to_dict()['flags'] if flag['flag'] == 'short_regime']
+        if middle_points == 3:
+            assert len(short) == 1 and 'has 3 points' in short[0]['reason'], short
+        else:
+            assert short == []
+    alone = fit_arrhenius(np.array([0.0, 25.0, 50.0]), sigma_t_law(np.array([0.0, 25.0, 50.0]), 0.35, 1e-3))
+    assert not [flag for flag in alone.to_dict()['flags'] if flag['flag'] == 'short_regime']

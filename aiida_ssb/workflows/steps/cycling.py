@@ -53,7 +53,8 @@ def cycling(run: AnalysisRun) -> None:
     summaries of half cells of its electrode materials, for the measured N/P ratio."""
     records = _galvanostatic(run, symmetric=False)
     if not records:
-        run.skipped['cycling'] = 'no galvanostatic record'
+        asymmetric = any(not isinstance(node, SymmetricCellData) for node in run.measurements.get('cycling', []))
+        run.skip('cycling', 'no galvanostatic record of a cell that is not symmetric', applies=asymmetric)
         return
     options = run.settings_node('cycling')
     extra = {}
@@ -71,7 +72,8 @@ def ccd(run: AnalysisRun) -> None:
     """The critical current density of every record of a symmetric cell."""
     records = _galvanostatic(run, symmetric=True)
     if not records:
-        run.skipped['ccd'] = 'no record of a symmetric cell'
+        symmetric = any(isinstance(node, SymmetricCellData) for node in run.measurements.get('cycling', []))
+        run.skip('ccd', 'no record of a symmetric cell', applies=symmetric)
         return
     options = run.settings_node('ccd')
     for label, measurement in records:

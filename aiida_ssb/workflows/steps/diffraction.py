@@ -15,7 +15,7 @@ def diffraction(run: AnalysisRun) -> None:
     """Peaks, phases, lattice and crystallite size of every diffraction pattern."""
     records = run.labelled('diffraction')
     if not records:
-        run.skipped['diffraction'] = 'no diffraction pattern'
+        run.skip('diffraction', 'no diffraction pattern')
         return
     options = run.settings_node('diffraction')
     electrolyte = electrolyte_of(run.cell) if run.cell.base.attributes.get('layers', None) else None

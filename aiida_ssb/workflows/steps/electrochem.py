@@ -74,7 +74,8 @@ def dqdv(run: AnalysisRun) -> None:
         if node.technique not in _NOT_GALVANOSTATIC and record_class(run, node) == 'cycling'
     ]
     if not records:
-        run.skipped['dqdv'] = 'no galvanostatic cycling record'
+        asymmetric = any(not isinstance(node, SymmetricCellData) for node in run.measurements.get('cycling', []))
+        run.skip('dqdv', 'no galvanostatic cycling record', applies=asymmetric)
         return
     options = run.settings_node('dqdv')
     for label, node in records:
@@ -84,7 +85,7 @@ def dqdv(run: AnalysisRun) -> None:
 def _titration(run: AnalysisRun, name: str, function: Any) -> None:
     records = [(label, node) for label, node in _records(run, symmetric=False) if record_class(run, node) == name]
     if not records:
-        run.skipped[name] = f'no {name.upper()} record'
+        run.skip(name, f'no {name.upper()} record', applies=False)  # a protocol the cell was not given
         return
     options = run.settings_node(name)
     for label, node in records:
@@ -122,11 +123,11 @@ def _blocking(cell: orm.Data) -> bool:
 def dc_polarisation(run: AnalysisRun) -> None:
     """Electronic conductivity of every chronoamperometry record of a cell with ion-blocking electrodes."""
     if not _blocking(run.cell):
-        run.skipped['dc_polarisation'] = 'not a cell with ion-blocking electrodes'
+        run.skip('dc_polarisation', 'not a cell with ion-blocking electrodes', applies=False)
         return
     records = [(label, node) for label, node in _records(run, symmetric=False) if node.technique == 'ca']
     if not records:
-        run.skipped['dc_polarisation'] = 'no chronoamperometry record'
+        run.skip('dc_polarisation', 'no chronoamperometry record', applies=False)
         return
     options = run.settings_node('dc_polarisation')
     electrolyte = electrolyte_of(run.cell)
@@ -165,7 +166,7 @@ def transference_number(run: AnalysisRun) -> None:
     """Bruce-Vincent transference number of every chronoamperometry record of a symmetric cell."""
     records = [(label, node) for label, node in _records(run, symmetric=True) if node.technique == 'ca']
     if not records:
-        run.skipped['transference_number'] = 'no chronoamperometry record of a symmetric cell'
+        run.skip('transference_number', 'no chronoamperometry record of a symmetric cell', applies=False)
         return
     options = run.settings_node('transference_number')
     fits = run.successful('eis_fit')

@@ -73,7 +73,7 @@ def eis_fit(run: AnalysisRun) -> None:
     """A fit of every spectrum with the circuit chosen from the evidence (or the one pinned in the options)."""
     spectra = run.labelled('eis')
     if not spectra:
-        run.skipped['eis_fit'] = 'no impedance spectrum'
+        run.skip('eis_fit', 'no impedance spectrum')
         return
     options = run.settings_node('eis_fit')
     for label, spectrum in spectra:
@@ -84,7 +84,7 @@ def drt(run: AnalysisRun) -> None:
     """The distribution of relaxation times of every spectrum."""
     spectra = run.labelled('eis')
     if not spectra:
-        run.skipped['drt'] = 'no impedance spectrum'
+        run.skip('drt', 'no impedance spectrum')
         return
     options = run.settings_node('drt')
     for label, spectrum in spectra:
@@ -94,7 +94,7 @@ def drt(run: AnalysisRun) -> None:
 def conductivity(run: AnalysisRun) -> None:
     """sigma = L/(R A) of every spectrum of a conductivity measurement, from its fit when accepted."""
     if impedance_route(run) != 'conductivity':
-        run.skipped['conductivity'] = 'no spectra of a conductivity measurement'
+        run.skip('conductivity', 'no spectra of a conductivity measurement', applies=False)
         return
     options = run.settings_node('conductivity')
     electrolyte = electrolyte_of(run.cell)
@@ -118,7 +118,9 @@ def arrhenius(run: AnalysisRun) -> None:
     settings = run.settings('arrhenius')
     temperatures = {node['measurement_temperature_c'] for node in conductivities.values()}
     if len(temperatures) < max(3, settings.min_points):
-        run.skipped['arrhenius'] = f'{len(temperatures)} distinct temperatures'
+        run.skip(
+            'arrhenius', f'{len(temperatures)} distinct temperatures', applies=impedance_route(run) == 'conductivity'
+        )
         return
     run.call('arrhenius', analyse_arrhenius, 'series', options=run.settings_node('arrhenius'), **conductivities)
 
@@ -126,7 +128,7 @@ def arrhenius(run: AnalysisRun) -> None:
 def interface_growth(run: AnalysisRun) -> None:
     """A fitted interface resistance tracked over the spectra's state label (time, cycle, cut-off)."""
     if impedance_route(run) != 'interface_growth':
-        run.skipped['interface_growth'] = 'no series of spectra with a state label'
+        run.skip('interface_growth', 'no series of spectra with a state label', applies=False)
         return
     labels = _state_labels(run)
     fmt = run.cell.base.attributes.get('format')
@@ -141,7 +143,7 @@ def interface_growth(run: AnalysisRun) -> None:
         if outcome.summary.get(f'measurement_{settings.against}') is not None
     }
     if len(fits) < 2:
-        run.skipped['interface_growth'] = f'{len(fits)} fitted spectra carry {settings.against}'
+        run.skip('interface_growth', f'{len(fits)} fitted spectra carry {settings.against}')
         return
     options = run.settings_node('interface_growth', defaults)
     run.call('interface_growth', analyse_interface_growth, 'series', options=options, **fits)
@@ -151,11 +153,11 @@ def cell_impedance(run: AnalysisRun) -> None:
     """The resistances by role of every fitted spectrum of a cell that is neither a conductivity measurement nor
     a labelled series."""
     if impedance_route(run) != 'cell_impedance':
-        run.skipped['cell_impedance'] = 'the spectra go to conductivity or interface growth'
+        run.skip('cell_impedance', 'the spectra go to conductivity or interface growth', applies=False)
         return
     fits = run.successful('eis_fit')
     if not fits:
-        run.skipped['cell_impedance'] = 'no fitted spectrum'
+        run.skip('cell_impedance', 'no fitted spectrum')
         return
     options = run.settings_node('cell_impedance')
     for label, spectrum in run.labelled('eis'):

@@ -15,7 +15,7 @@ def thermal(run: AnalysisRun) -> None:
     """DSC events and TGA steps of every thermal record."""
     records = run.labelled('thermal')
     if not records:
-        run.skipped['thermal'] = 'no thermal record'
+        run.skip('thermal', 'no thermal record')
         return
     options = run.settings_node('thermal')
     electrolyte = electrolyte_of(run.cell) if run.cell.base.attributes.get('layers', None) else None

@@ -28,7 +28,7 @@ def onsets(run: AnalysisRun) -> None:
     """Oxidative/reductive onsets of every voltammogram, with the working-electrode validity flags."""
     voltammograms = run.labelled('voltammetry')
     if not voltammograms:
-        run.skipped['onsets'] = 'no voltammogram'
+        run.skip('onsets', 'no voltammogram')
         return
     inputs = _voltammetry_inputs(run)
     inputs['options'] = run.settings_node('onsets')
@@ -48,7 +48,7 @@ def stepwise_cv(run: AnalysisRun) -> None:
         if rising_cutoffs(node, settings.min_steps, settings.ucv_tolerance_v)
     ]
     if not stepwise:
-        run.skipped['stepwise_cv'] = 'no voltammogram with rising cut-offs'
+        run.skip('stepwise_cv', 'no voltammogram with rising cut-offs', applies=False)  # another protocol
         return
     inputs = _voltammetry_inputs(run)
     inputs['options'] = run.settings_node('stepwise_cv')
