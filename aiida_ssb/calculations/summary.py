@@ -261,20 +261,29 @@ _RECORD_OF = {
 
 def headline_records(summaries: Iterable[orm.Dict], sources: Mapping[str, str]) -> dict[str, str]:
     """``{'cycling_record': 'FC-01_gcpl.mpr (gcpl; 25 °C)', ...}``: the record each family of headline numbers
-    comes from (see :data:`HEADLINE_FIELDS`), found through the analysis that made the source summary."""
+    comes from (see :data:`HEADLINE_FIELDS`), found through the analysis that made the source summary (one
+    query for all of them)."""
     by_uuid = {node.uuid: node for node in summaries}
-    found = {}
+    wanted: dict[int, str] = {}
     for analysis, field in _RECORD_OF.items():
         node = by_uuid.get(sources.get(field, ''))
         if node is None and analysis == 'ccd':
             node = by_uuid.get(sources.get('ccd_not_reached_up_to_ma_cm2', ''))
-        if node is None or node.base.attributes.get('analysis', None) != analysis or node.creator is None:
-            continue
-        inputs = node.creator.inputs
-        record = next((inputs[name] for name in ('measurement', 'spectrum') if name in inputs), None)
-        if record is not None and hasattr(record, 'describe'):
-            found[f'{analysis}_record'] = record.describe()
-    return found
+        if node is not None and node.pk is not None and node.base.attributes.get('analysis', None) == analysis:
+            wanted[node.pk] = analysis
+    if not wanted:
+        return {}
+    query = orm.QueryBuilder()
+    query.append(orm.Dict, filters={'id': {'in': list(wanted)}}, project='id', tag='summary')
+    query.append(orm.CalculationNode, with_outgoing='summary', edge_filters={'type': 'create'}, tag='analysis')
+    query.append(
+        orm.Data, with_outgoing='analysis', edge_filters={'label': {'in': ['measurement', 'spectrum']}}, project='*'
+    )
+    found = {}
+    for pk, record in query.all():
+        if hasattr(record, 'describe'):
+            found[f'{wanted[pk]}_record'] = record.describe()
+    return dict(sorted(found.items()))
 
 
 @calcfunction

@@ -533,28 +533,24 @@ def _show_amendments(node) -> None:
 def _show_records(node) -> None:
     """Every record of the sample, numbered as `plot --record N` takes them, with the one each family of headline
     numbers comes from."""
-    from aiida_ssb.data.nodes import pk_of
-    from aiida_ssb.query.history import format_value, measurements_of, parse_inputs
+    from aiida_ssb.query.history import format_value, record_rows
 
     headline = _headline_records(node)
-    measured = measurements_of(node)
-    inputs = parse_inputs([process for process, _ in measured])
+    rows = record_rows(node)
     click.secho('Measurements (plot --record N or FILE chooses one)', bold=True)
-    if not measured:
+    if not rows:
         click.echo('  (none)')
     number = 0
-    for (_, outputs), given in zip(measured, inputs, strict=True):
-        raw = given.get('raw')
-        conditions = given.get('conditions', {})
-        condition_text = ', '.join(format_value(k, v) for k, v in conditions.items())
-        kinds = sorted({f'{n.__class__.__name__} ({n.base.attributes.get("technique", "?")})' for n in outputs})
+    for row in rows:
+        condition_text = ', '.join(format_value(k, v) for k, v in row.conditions.items())
+        kinds = sorted({f'{name} ({technique or "?"})' for _, name, technique in row.records})
         first = number + 1
-        number += len(outputs)
-        numbers = f'#{first}' if len(outputs) == 1 else f'#{first}-{number}'
-        count = f'{len(outputs)} x ' if len(outputs) > 1 else ''
-        marks = sorted({name for output in outputs for name in headline.get(pk_of(output), ())})
+        number += len(row.records)
+        numbers = f'#{first}' if len(row.records) == 1 else f'#{first}-{number}'
+        count = f'{len(row.records)} x ' if len(row.records) > 1 else ''
+        marks = sorted({name for pk, _, _ in row.records for name in headline.get(pk, ())})
         click.echo(
-            f'  {numbers:<7} {raw.filename if raw else "?"}: {count}{", ".join(kinds)}'
+            f'  {numbers:<7} {row.filename or "?"}: {count}{", ".join(kinds)}'
             + (f'  [{condition_text}]' if condition_text else '')
             + (f'  <- headline {", ".join(marks)}' if marks else '')
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +12,11 @@ if TYPE_CHECKING:  # imported where it is used: `aiida-ssb show` renders stored 
 __all__ = [
     'KEY_PARAMETERS',
     'HistoryNode',
+    'RecordRow',
     'history',
     'measurements_of',
-    'parse_inputs',
     'process_summary',
+    'record_rows',
     'render_history',
 ]
 
@@ -101,13 +102,15 @@ def process_kind(process: orm.ProcessNode) -> str:
     return process_type.rsplit('.', 1)[-1] if 'ssb.' in process_type else (process.process_label or process_type)
 
 
-def process_summary(process: orm.ProcessNode) -> str:
-    """The kind of a recorded step with its headline parameters."""
+def process_summary(process: orm.ProcessNode, inputs: Mapping[str, Any] | None = None) -> str:
+    """The kind of a recorded step with its headline parameters (``inputs``: the step's input nodes by link label,
+    when already read)."""
     kind = process_kind(process)
-    if kind == 'amendment' and 'amendment' in process.inputs:
-        amendment = process.inputs.amendment.get_dict()
+    given = inputs if inputs is not None else {label: process.inputs[label] for label in process.inputs}
+    if kind == 'amendment' and 'amendment' in given:
+        amendment = given['amendment'].get_dict()
         return f'amendment ({"; ".join(amendment.get("changes", []))}; reason: {amendment.get("reason", "")})'
-    parameters = process.inputs.parameters.get_dict() if 'parameters' in process.inputs else {}
+    parameters = given['parameters'].get_dict() if 'parameters' in given else {}
     parts = [format_value(key, parameters[key]) for key in KEY_PARAMETERS.get(kind, ()) if key in parameters]
     if parameters.get('reference') and not parts:
         parts.append(f'as reported in {parameters["reference"]}')
@@ -126,6 +129,8 @@ class HistoryNode:
     process: orm.ProcessNode | None = None
     parents: list[HistoryNode] = field(default_factory=list)
     repeated: bool = False
+    #: whether any process created the node (a purchased material has none)
+    created: bool = False
 
 
 def _amount_text(item: dict[str, Any]) -> str | None:
@@ -149,34 +154,80 @@ def _stored_pk(node: orm.Data) -> int:
     return pk
 
 
-def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
+#: a history's creators (sample pk -> the process that created it, or None) and the input links of its recorded
+#: steps (process pk -> [(link label, input node)]), read level by level
+_Lineage = tuple[dict[int, Any], dict[int, list[tuple[str, Any]]]]
+
+
+def _lineage(node: orm.Data) -> _Lineage:
+    """The creators and step inputs :func:`history` walks, in two queries per generation instead of several per
+    sample."""
+    from aiida import orm
+
+    creators: dict[int, Any] = {}
+    inputs: dict[int, list[tuple[str, Any]]] = {}
+    frontier = {_stored_pk(node)}
+    while frontier:
+        query = orm.QueryBuilder()
+        query.append(orm.Data, filters={'id': {'in': sorted(frontier)}}, project='id', tag='sample')
+        query.append(orm.ProcessNode, with_outgoing='sample', edge_filters={'type': 'create'}, project='*')
+        made = dict(query.all())
+        creators.update({pk: made.get(pk) for pk in frontier})
+        steps = sorted(process.pk for process in made.values() if 'ssb.record' in (process.process_type or ''))
+        frontier = set()
+        if not steps:
+            break
+        query = orm.QueryBuilder()
+        query.append(orm.ProcessNode, filters={'id': {'in': steps}}, project='id', tag='step')
+        query.append(
+            orm.Data,
+            with_outgoing='step',
+            edge_filters={'type': 'input_calc'},
+            edge_tag='link',
+            edge_project='label',
+            tag='input',
+            project='*',
+        )
+        for row in query.dict():
+            label, parent = row['link']['label'], row['input']['*']
+            inputs.setdefault(row['step']['id'], []).append((label, parent))
+            walked = label not in ('parameters', 'product', 'previous') and hasattr(parent, 'sample_id')
+            if walked and parent.pk not in creators:
+                frontier.add(parent.pk)
+    return creators, inputs
+
+
+def history(node: orm.Data, _seen: set[int] | None = None, _read: _Lineage | None = None) -> HistoryNode:
     """The tree of recorded steps that made ``node``, back to materials without a creator (purchased)."""
     seen = _seen if _seen is not None else set()
+    creators, step_inputs = _read if _read is not None else _lineage(node)
     entry = HistoryNode(node)
     if node.pk in seen:
         entry.repeated = True
         return entry
     seen.add(_stored_pk(node))
-    creator = node.creator
+    creator = creators[node.pk] if node.pk in creators else node.creator
+    entry.created = creator is not None
     if creator is None or 'ssb.record' not in (creator.process_type or ''):
         return entry
+    links = sorted(step_inputs.get(creator.pk, []), key=lambda link: link[0])
+    given = dict(links)
     entry.process = creator
-    entry.step = process_summary(creator)
-    parameters = creator.inputs.parameters.get_dict() if 'parameters' in creator.inputs else {}
+    entry.step = process_summary(creator, given)
+    parameters = given['parameters'].get_dict() if 'parameters' in given else {}
     amounts = {item.get('link_label'): item for item in parameters.get('inputs', [])}
     layers = {layer['material']: layer for layer in parameters.get('layers', [])} if 'layers' in parameters else {}
-    for link in sorted(creator.base.links.get_incoming().all(), key=lambda link: link.link_label):
-        parent = link.node
-        if link.link_label in ('parameters', 'product') or not hasattr(parent, 'sample_id'):
+    for label, parent in links:
+        if label in ('parameters', 'product') or not hasattr(parent, 'sample_id'):
             continue
-        if link.link_label == 'previous':  # the version this one corrects: one line, its history is the same
-            previous = HistoryNode(parent, amount=f'previous version, superseded (pk {parent.pk})')
+        if label == 'previous':  # the version this one corrects: one line, its history is the same
+            previous = HistoryNode(parent, amount=f'previous version, superseded (pk {parent.pk})', created=True)
             previous.process = parent.creator  # not a starting material; its own history is not repeated
             entry.parents.append(previous)
             continue
-        child = history(parent, seen)
-        if link.link_label in amounts:
-            child.amount = _amount_text(amounts[link.link_label])
+        child = history(parent, seen, (creators, step_inputs))
+        if label in amounts:
+            child.amount = _amount_text(amounts[label])
         elif parent.sample_id in layers:
             layer = layers[parent.sample_id]
             bits = [layer['role']] + [format_value(k, layer[k]) for k in ('mass_mg', 'thickness_um') if k in layer]
@@ -185,7 +236,8 @@ def history(node: orm.Data, _seen: set[int] | None = None) -> HistoryNode:
     return entry
 
 
-def describe(node: orm.Data) -> str:
+def describe(node: orm.Data, created: bool | None = None) -> str:
+    """One line naming a sample: its id, name and kind (``created``: whether a process made it, when known)."""
     attributes = node.base.attributes.all
     kind = 'cell' if node.__class__.__name__ == 'CellData' else attributes.get('role', node.__class__.__name__)
     name = attributes.get('name') or ''
@@ -194,14 +246,14 @@ def describe(node: orm.Data) -> str:
         text += f' {name}'
     extra = attributes.get('format') if kind == 'cell' else None
     text += f' [{kind}{", " + extra if extra else ""}]'
-    if attributes.get('supplier') and node.creator is None:
+    if attributes.get('supplier') and not (node.creator is not None if created is None else created):
         text += f' from {attributes["supplier"]}'
     return text
 
 
 def render_history(tree: HistoryNode) -> list[str]:
     """Text lines of the tree (box-drawing characters)."""
-    lines = [describe(tree.node)]
+    lines = [describe(tree.node, tree.created)]
 
     def walk(entry: HistoryNode, prefix: str) -> None:
         if entry.step:
@@ -210,7 +262,7 @@ def render_history(tree: HistoryNode) -> list[str]:
         for index, parent in enumerate(entry.parents):
             last = index == len(entry.parents) - 1
             branch = '└─ ' if last else '├─ '
-            text = describe(parent.node)
+            text = describe(parent.node, None if parent.repeated else parent.created)
             if parent.amount:
                 text += f'  ({parent.amount})'
             if parent.repeated:
@@ -224,9 +276,9 @@ def render_history(tree: HistoryNode) -> list[str]:
     return lines
 
 
-def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Data]]]:
-    """The parse processes that took ``sample`` (or a version it supersedes) as their measured object, with their
-    measurement outputs, in time order (two queries, whatever the number of records)."""
+def _parse_processes(sample: orm.Data) -> list[int]:
+    """The pks of the parse processes that took ``sample`` (or a version it supersedes) as their measured object,
+    in time order."""
     from aiida import orm
 
     from aiida_ssb.query.records import versions_of
@@ -234,42 +286,86 @@ def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Da
     query = orm.QueryBuilder()
     query.append(orm.Data, filters={'id': {'in': [node.pk for node in versions_of(sample)]}}, tag='sample')
     query.append(
-        orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='*'
+        orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='id'
     )
     query.order_by({'parse': {'ctime': 'asc'}})
-    processes = list(dict.fromkeys(query.all(flat=True)))
-    if not processes:
-        return []
-    outputs: dict[int, list[orm.Data]] = {process.pk: [] for process in processes}
-    created = orm.QueryBuilder()
-    created.append(orm.CalcFunctionNode, filters={'id': {'in': list(outputs)}}, tag='parse', project='id')
-    created.append(orm.Data, with_incoming='parse', edge_filters={'type': 'create'}, project='*')
-    for pk, node in created.iterall():
-        outputs[pk].append(node)
-    for nodes in outputs.values():
-        nodes.sort(key=lambda n: (n.base.attributes.get('part_index', 0), n.pk))
-    return [(process, outputs[process.pk]) for process in processes]
+    return list(dict.fromkeys(query.all(flat=True)))
 
 
-def parse_inputs(processes: Sequence[orm.ProcessNode]) -> list[dict[str, Any]]:
-    """``{'raw': SinglefileData, 'conditions': {...}}`` of each parse process, in their order, in one query (either
-    key absent when the process had no such input)."""
+def _created(processes: Sequence[int], *projections: str) -> list[list[Any]]:
+    """``[process pk, output pk, *projections]`` of the records the parse processes created, in part order."""
     from aiida import orm
 
-    found: dict[int, dict[str, Any]] = {process.pk: {} for process in processes if process.pk is not None}
-    if found:
-        query = orm.QueryBuilder()
-        query.append(orm.CalcFunctionNode, filters={'id': {'in': list(found)}}, tag='parse', project='id')
-        query.append(
-            orm.Data,
-            with_outgoing='parse',
-            edge_filters={'type': 'input_calc', 'label': {'in': ['raw', 'conditions']}},
-            edge_tag='link',
-            edge_project='label',
-            tag='input',
-            project='*',
-        )
-        for row in query.dict():
-            label, node = row['link']['label'], row['input']['*']
-            found[row['parse']['id']][label] = node.get_dict() if label == 'conditions' else node
-    return [found.get(process.pk, {}) if process.pk is not None else {} for process in processes]
+    query = orm.QueryBuilder()
+    query.append(orm.CalcFunctionNode, filters={'id': {'in': list(processes)}}, tag='parse', project='id')
+    query.append(
+        orm.Data,
+        with_incoming='parse',
+        edge_filters={'type': 'create'},
+        project=['id', 'attributes.part_index', *projections],
+    )
+    rows = query.all()
+    rows.sort(key=lambda row: (row[2] or 0, row[1]))  # projected: reading a node's attributes is a query each
+    return [[row[0], row[1], *row[3:]] for row in rows]
+
+
+def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Data]]]:
+    """The parse processes that took ``sample`` (or a version it supersedes) as their measured object, with their
+    measurement outputs, in time order (three queries, whatever the number of records)."""
+    from aiida import orm
+
+    processes = _parse_processes(sample)
+    if not processes:
+        return []
+    outputs: dict[int, list[orm.Data]] = {pk: [] for pk in processes}
+    for pk, _, node in _created(processes, '*'):
+        outputs[pk].append(node)
+    query = orm.QueryBuilder().append(orm.CalcFunctionNode, filters={'id': {'in': processes}})
+    nodes = {node.pk: node for node in query.all(flat=True)}
+    return [(nodes[pk], outputs[pk]) for pk in processes]
+
+
+@dataclass
+class RecordRow:
+    """One raw file of a sample as ``aiida-ssb show`` and the web pages list it: what its parse read and made."""
+
+    process_pk: int
+    raw_uuid: str | None
+    filename: str | None
+    sha256: str | None
+    conditions: dict[str, Any]
+    #: ``(pk, class name, technique)`` of each record the file gave, in part order
+    records: list[tuple[int, str, str | None]]
+
+
+def record_rows(sample: orm.Data) -> list[RecordRow]:
+    """The raw files of ``sample`` (and of the versions it supersedes) with their conditions and records, in time
+    order: three queries whatever the number of records, every value projected (reading a stored node's
+    attributes is a query each)."""
+    from aiida import orm
+
+    processes = _parse_processes(sample)
+    if not processes:
+        return []
+    rows = {pk: RecordRow(pk, None, None, None, {}, []) for pk in processes}
+    for pk, record, node_type, technique in _created(processes, 'node_type', 'attributes.technique'):
+        rows[pk].records.append((record, node_type.rstrip('.').rsplit('.', 1)[-1], technique))
+    query = orm.QueryBuilder()
+    query.append(orm.CalcFunctionNode, filters={'id': {'in': processes}}, tag='parse', project='id')
+    query.append(
+        orm.Data,
+        with_outgoing='parse',
+        edge_filters={'type': 'input_calc', 'label': {'in': ['raw', 'conditions']}},
+        edge_tag='link',
+        edge_project='label',
+        tag='input',
+        project=['uuid', 'attributes'],
+    )
+    for item in query.dict():
+        row, label, given = rows[item['parse']['id']], item['link']['label'], item['input']
+        attributes = given['attributes'] or {}
+        if label == 'conditions':
+            row.conditions = dict(attributes)
+        else:
+            row.raw_uuid, row.filename, row.sha256 = given['uuid'], attributes.get('filename'), attributes.get('sha256')
+    return [rows[pk] for pk in processes]

@@ -23,7 +23,7 @@ from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.nodes import pk_of
 from aiida_ssb.data.sample import CURRENT_VERSIONS, find_sample, load_sample
 from aiida_ssb.query import tables
-from aiida_ssb.query.history import history, measurements_of, parse_inputs, render_history
+from aiida_ssb.query.history import history, record_rows, render_history
 from aiida_ssb.query.index import INDEX_EXTRA
 from aiida_ssb.query.records import cell_analysis_runs
 
@@ -244,26 +244,18 @@ def overview(sample_id: str) -> Overview:
 
 def raw_files(sample_id: str) -> list[dict[str, Any]]:
     """The raw instrument files of a sample: ``[{'uuid', 'filename', 'technique', 'conditions', 'size'}]``."""
-
-    files = []
-    measured = measurements_of(load_sample(sample_id))
-    for (_, outputs), given in zip(measured, parse_inputs([process for process, _ in measured]), strict=True):
-        if 'raw' not in given:
-            continue
-        raw = given['raw']
-        conditions = given.get('conditions', {})
-        techniques = sorted({n.base.attributes.get('technique', '?') for n in outputs})
-        files.append(
-            {
-                'uuid': raw.uuid,
-                'filename': raw.filename,
-                'technique': ', '.join(techniques),
-                'records': len(outputs),
-                'conditions': conditions,
-                'sha256': raw.base.attributes.get('sha256', None),
-            }
-        )
-    return files
+    return [
+        {
+            'uuid': row.raw_uuid,
+            'filename': row.filename,
+            'technique': ', '.join(sorted({technique or '?' for _, _, technique in row.records})),
+            'records': len(row.records),
+            'conditions': row.conditions,
+            'sha256': row.sha256,
+        }
+        for row in record_rows(load_sample(sample_id))
+        if row.raw_uuid is not None
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ re-analyses

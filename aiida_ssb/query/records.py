@@ -7,11 +7,11 @@ from typing import Any
 
 from aiida import orm
 
-from aiida_ssb.calculations.record import link_label
 from aiida_ssb.data.campaign import campaign_label
 from aiida_ssb.data.material import MaterialData
 from aiida_ssb.data.measurements import ALL_MEASUREMENT_CLASSES, MeasurementData
 from aiida_ssb.data.sample import find_sample
+from aiida_ssb.labels import link_label
 
 __all__ = [
     'amendments_of',
@@ -26,21 +26,25 @@ __all__ = [
 
 def versions_of(sample: orm.Data) -> list[orm.Data]:
     """``sample`` and the versions it supersedes (``aiida-ssb amend``), newest first: each amendment takes the
-    version before it as its ``previous`` input."""
+    version before it as its ``previous`` input (one query per version)."""
     versions = [sample]
     seen = {sample.pk}
     node = sample
     while True:
-        creator = node.creator
-        if (
-            creator is None
-            or 'previous' not in creator.inputs
-            or not str(creator.process_type or '').endswith('ssb.record.amendment')
-        ):
+        query = orm.QueryBuilder()
+        query.append(orm.Data, filters={'id': node.pk}, tag='version')
+        query.append(
+            orm.CalcFunctionNode,
+            with_outgoing='version',
+            edge_filters={'type': 'create'},
+            filters={'process_type': {'like': '%ssb.record.amendment'}},
+            tag='amendment',
+        )
+        query.append(orm.Data, with_outgoing='amendment', edge_filters={'label': 'previous'}, project='*')
+        previous = query.first(flat=True)
+        if previous is None or previous.pk in seen:
             return versions
-        node = creator.inputs.previous
-        if node.pk in seen:
-            return versions
+        node = previous
         seen.add(node.pk)
         versions.append(node)
 
