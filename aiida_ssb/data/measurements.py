@@ -10,6 +10,7 @@ measurement conditions (flat and unit-suffixed, so they can be queried: ``temper
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,23 +80,37 @@ class MeasurementData(PackedArrayData):
         self.base.attributes.set_many(attributes)
 
     # ------------------------------------------------------------------ access
+    def _attributes(self) -> dict[str, Any]:
+        """The node's attributes. A stored record's are read from the database once: they cannot change (a stored
+        data node is immutable), and aiida-core reads them again, one query, at every access."""
+        if not self.is_stored:
+            return self.base.attributes.all
+        cached = self.__dict__.get('_ssb_attributes')
+        if cached is None:
+            cached = self.__dict__['_ssb_attributes'] = self.base.attributes.all
+        return cached
+
+    def _attribute(self, key: str, default: Any = None) -> Any:
+        """One attribute (a copy: the cache is never handed out)."""
+        return copy.deepcopy(self._attributes().get(key, default))
+
     @property
     def technique(self) -> str:
-        return self.base.attributes.get('technique', None)
+        return self._attribute('technique')
 
     @property
     def units(self) -> dict[str, str]:
-        return dict(self.base.attributes.get('columns', {}))
+        return dict(self._attribute('columns', {}))
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return dict(self.base.attributes.get('metadata', {}))
+        return dict(self._attribute('metadata', {}))
 
     @property
     def settings(self) -> dict[str, Any]:
         """The technique settings' summary (technique, set current, C-rate, voltage limits...); empty when the file
         records none."""
-        return dict(self.base.attributes.get('settings', {}))
+        return dict(self._attribute('settings', {}))
 
     @property
     def technique_settings(self) -> dict[str, Any]:
@@ -104,13 +119,13 @@ class MeasurementData(PackedArrayData):
 
     @property
     def conditions(self) -> dict[str, Any]:
-        attributes = self.base.attributes.all
+        attributes = copy.deepcopy(self._attributes())
         return {key: attributes[key] for key in MeasurementConditions.model_fields if key in attributes}
 
     def describe(self) -> str:
         """The record in one line: its file (and part), technique and conditions, e.g.
         ``FC-01_gcpl.mpr (gcpl; 25 °C, C/10)``: what a result, a plot or a table names it by."""
-        attributes = self.base.attributes.all
+        attributes = self._attributes()
         name = attributes.get('source_filename') or f'record {self.pk}'
         if attributes.get('part_index') is not None:
             name += f' #{attributes["part_index"]}'
@@ -149,8 +164,8 @@ class MeasurementData(PackedArrayData):
             technique=self.technique,
             columns={name: self.get_array(name) for name in self.units},
             metadata=self.metadata,
-            source=self.base.attributes.get('source_filename', None),
-            file_format=self.base.attributes.get('file_format', None),
+            source=self._attribute('source_filename'),
+            file_format=self._attribute('file_format'),
         )
 
     def to_dataframe(self):

@@ -53,10 +53,8 @@ class Outcome:
     label: str
     outputs: dict[str, orm.Data]
     process: orm.ProcessNode
-
-    @property
-    def ok(self) -> bool:
-        return self.process.is_finished_ok
+    #: whether the process finished with exit status 0 (read once: a stored node's attributes are a query each)
+    ok: bool
 
     @property
     def summary(self) -> orm.Dict:
@@ -94,17 +92,27 @@ class AnalysisRun:
         #: the skipped analyses that cannot apply to this cell (its kind, its protocols, where its spectra go)
         self.inapplicable: set[str] = set()
         self._settings_nodes: dict[tuple[str, str], orm.Dict] = {}
+        self._labels: dict[int | None, str] = {}
+        self._sample_id: str | None = None
 
     @property
     def sample_id(self) -> str:
-        return self.cell.base.attributes.get('sample_id', '')
+        if self._sample_id is None:  # read once: a stored node's attributes are a query at every access
+            self._sample_id = self.cell.base.attributes.get('sample_id', '')
+        return self._sample_id
 
     def report(self, message: str) -> None:
         self._report(message)
 
     def labelled(self, kind: str) -> list[tuple[str, MeasurementData]]:
-        """``(label, node)`` of the cell's measurements of one kind, in time order, labels unique."""
-        return [(measurement_label(node), node) for node in self.measurements.get(kind, [])]
+        """``(label, node)`` of the cell's measurements of one kind, in time order, labels unique (each label read
+        once per run)."""
+        found = []
+        for node in self.measurements.get(kind, []):
+            if node.pk not in self._labels:
+                self._labels[node.pk] = measurement_label(node)
+            found.append((self._labels[node.pk], node))
+        return found
 
     def section(self, name: str) -> dict[str, Any]:
         """The options given for an analysis (user layers only, not the defaults)."""
@@ -128,9 +136,10 @@ class AnalysisRun:
     def call(self, name: str, function: Any, label: str, **inputs: Any) -> Outcome:
         """Run ``function`` (an ``analyse_*`` process function) and record the outcome under ``name``/``label``."""
         outputs, node = run_get_node(function, metadata={'label': f'{name} {self.sample_id} {label}'}, **inputs)
-        outcome = Outcome(label, dict(outputs) if node.is_finished_ok else {}, node)
+        ok = node.is_finished_ok
+        outcome = Outcome(label, dict(outputs) if ok else {}, node, ok)
         self.results.setdefault(name, {})[label] = outcome
-        if not node.is_finished_ok:
+        if not ok:
             message = f'{name} {_record_name(inputs, label)}: {node.exit_message or node.process_state}'
             self.failures.append(message)
             self.report(message)

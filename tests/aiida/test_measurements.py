@@ -129,3 +129,34 @@ def test_large_mpr_record(pellet, shared_file):
     record = next(n for n in nodes if isinstance(n, CyclingData))
     assert record.base.attributes.get('n_rows') == 46102
     assert record.column('voltage_v').shape == (46102,)
+
+
+def test_a_stored_record_reads_its_attributes_once(aiida_profile_clean):
+    """aiida-core reads a stored node's attributes again, one query, at every access; a record's cannot change once
+    stored, so its technique, units and metadata are read once, and what is handed out is a copy."""
+    from sqlalchemy import event
+
+    from aiida_ssb.parsers.base import Measurement
+
+    t = np.linspace(0.0, 10.0, 11)
+    record = CyclingData(
+        Measurement('gcpl', {'time_s': t, 'voltage_v': 3 + 0.01 * t, 'current_ma': np.ones(11)}, {'note': [1]}),
+        conditions={'temperature_c': 25.0},
+    ).store()
+    fresh = orm.load_node(record.pk)
+    engine = fresh.backend.get_session().get_bind()
+    statements = []
+
+    def counted(*args):
+        statements.append(args[2])
+
+    event.listen(engine, 'before_cursor_execute', counted)
+    try:
+        for _ in range(5):
+            assert fresh.technique == 'gcpl' and fresh.has_column('voltage_v')
+            assert fresh.conditions == {'temperature_c': 25.0} and 'gcpl' in fresh.describe()
+    finally:
+        event.remove(engine, 'before_cursor_execute', counted)
+    assert len(statements) <= 2, statements  # the node's row once, its attributes once
+    fresh.metadata['note'].append(2)  # a copy: the next reader sees the stored value
+    assert fresh.metadata['note'] == [1]
