@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiida_ssb.labels import MAX_LINK_LABEL, RESERVED_LABELS, link_label, unlink_label
 from aiida_ssb.exceptions import InputError
 from aiida_ssb.importer.yamlpos import ALIAS_BUDGET, MAX_DEPTH, YamlSyntaxError, load_located, loads_located
+from aiida_ssb.labels import MAX_LINK_LABEL, RESERVED_LABELS, link_label, unlink_label
 from aiida_ssb.outputs import output_file, output_folder
 from aiida_ssb.units import UnitError, to_unit
 
