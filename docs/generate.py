@@ -245,6 +245,7 @@ def main() -> int:
         'samples_role',
     ):
         _run(name, *COMMANDS[name], work)
+    quiet_console()  # the first command configured AiiDA's logging for the command line again (console at REPORT)
     analyse_campaigns()
     print(f'docs: demo analysed in {time.time() - start:.0f} s', flush=True)
     checks = evaluate_checks(work / 'expected.json')

@@ -53,8 +53,7 @@ def cycling(run: AnalysisRun) -> None:
     summaries of half cells of its electrode materials, for the measured N/P ratio."""
     records = _galvanostatic(run, symmetric=False)
     if not records:
-        asymmetric = any(not isinstance(node, SymmetricCellData) for node in run.measurements.get('cycling', []))
-        run.skip('cycling', 'no galvanostatic record of a cell that is not symmetric', applies=asymmetric)
+        run.skip('cycling', 'no galvanostatic record of a cell that is not symmetric', applies=False)
         return
     options = run.settings_node('cycling')
     extra = {}
@@ -72,8 +71,7 @@ def ccd(run: AnalysisRun) -> None:
     """The critical current density of every record of a symmetric cell."""
     records = _galvanostatic(run, symmetric=True)
     if not records:
-        symmetric = any(isinstance(node, SymmetricCellData) for node in run.measurements.get('cycling', []))
-        run.skip('ccd', 'no record of a symmetric cell', applies=symmetric)
+        run.skip('ccd', 'no galvanostatic record of a symmetric cell', applies=False)
         return
     options = run.settings_node('ccd')
     for label, measurement in records:

@@ -74,8 +74,7 @@ def dqdv(run: AnalysisRun) -> None:
         if node.technique not in _NOT_GALVANOSTATIC and record_class(run, node) == 'cycling'
     ]
     if not records:
-        asymmetric = any(not isinstance(node, SymmetricCellData) for node in run.measurements.get('cycling', []))
-        run.skip('dqdv', 'no galvanostatic cycling record', applies=asymmetric)
+        run.skip('dqdv', 'no galvanostatic cycling record of a cell that is not symmetric', applies=False)
         return
     options = run.settings_node('dqdv')
     for label, node in records:
