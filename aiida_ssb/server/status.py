@@ -27,13 +27,22 @@ def orphaned_processes() -> list:
     (killed, out of memory, machine lost), RabbitMQ hands the workchain to another worker, which resumes it from
     its last checkpoint and runs the interrupted step again; the process functions the dead worker was running
     stay behind, called by the workchain but never finished (nothing can ever finish them). They are not outputs
-    of anything, so results are unaffected; they only clutter process lists."""
+    of anything, so results are unaffected; they only clutter process lists.
+
+    A worker killed while a process function was finishing can also leave it marked ``finished`` without an exit
+    status (aiida-core stores the state before the exit status): it never finished either, and counts too."""
+    unfinished = {
+        'or': [
+            {'attributes.process_state': {'in': list(ACTIVE_STATES)}},
+            {'and': [{'attributes.process_state': {'==': 'finished'}}, {'attributes': {'!has_key': 'exit_status'}}]},
+        ]
+    }
     query = orm.QueryBuilder()
     query.append(
         (orm.CalcFunctionNode, orm.WorkFunctionNode),
         tag='function',
         project='*',
-        filters={'process_type': {'like': '%ssb.%'}, 'attributes.process_state': {'in': list(ACTIVE_STATES)}},
+        filters={'and': [{'process_type': {'like': '%ssb.%'}}, unfinished]},
     )
     query.append(
         orm.WorkflowNode,
@@ -58,7 +67,8 @@ def tidy_orphans(dry_run: bool = False) -> list[int]:
             'elsewhere and finished without it (closed by `aiida-ssb server tidy`)'
         )
         node.set_process_state(ProcessState.KILLED)
-        node.seal()
+        if not node.is_sealed:
+            node.seal()
     return pks
 
 

@@ -146,6 +146,14 @@ class CellAnalysisWorkChain(WorkChain):
             for label, outcome in outcomes.items()
             if outcome.ok and 'summary' in outcome.outputs
         }
+        if run.results:  # what ran, for `verdi process report` and the daemon's log
+            self.report(
+                'ran: '
+                + '; '.join(
+                    f'{name} ({sum(o.ok for o in outcomes.values())} of {len(outcomes)} finished ok)'
+                    for name, outcomes in run.results.items()
+                )
+            )
         relevant = run.skips_to_report()
         if relevant:  # skips of analyses that apply and whose kind of record the sample has: the reason matters
             self.report('not run: ' + '; '.join(f'{name} ({why})' for name, why in relevant.items()))

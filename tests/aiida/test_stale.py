@@ -168,3 +168,37 @@ def test_kill_minus_nine_of_an_in_process_analysis_then_tidy(tmp_path):
     assert 'stale run(s)' not in status.stdout and 'killed' in status.stdout, status.stdout
     again = cli('analyse', 'PEL', timeout=600)
     assert again.returncode == 0 and 'PEL: analysed' in again.stdout, again.stdout + again.stderr
+
+
+def test_a_function_left_finished_without_exit_status_is_an_orphan(aiida_profile_clean):
+    """A worker killed while a process function was finishing leaves it 'finished' without an exit status
+    (aiida-core stores the state, then the exit status): its workchain resumed elsewhere, so it is an orphan
+    beside the ones left running, and `server tidy` closes both; a function that finished is left alone."""
+    from aiida.common.links import LinkType
+    from aiida.engine import ProcessState
+
+    from aiida_ssb.server.status import orphaned_processes, tidy_orphans
+
+    caller = orm.WorkChainNode()
+    caller.set_process_type('aiida.workflows:ssb.cell_analysis')
+    caller.set_process_state(ProcessState.FINISHED)
+    caller.set_exit_status(0)
+    caller.store()
+
+    def function(state, exit_status=None):
+        node = orm.CalcFunctionNode()
+        node.set_process_type('aiida.calculations:ssb.analyse.cycling')
+        node.set_process_state(state)
+        if exit_status is not None:
+            node.set_exit_status(exit_status)
+        node.base.links.add_incoming(caller, LinkType.CALL_CALC, f'call_{state.value}_{exit_status}')
+        return node.store()
+
+    half = function(ProcessState.FINISHED)
+    done = function(ProcessState.FINISHED, 0)
+    running = function(ProcessState.RUNNING)
+    assert [node.pk for node in orphaned_processes()] == sorted([half.pk, running.pk])
+    assert sorted(tidy_orphans()) == sorted([half.pk, running.pk])
+    assert orphaned_processes() == []
+    assert half.process_state == ProcessState.KILLED and running.process_state == ProcessState.KILLED
+    assert done.is_finished_ok and not done.is_sealed
