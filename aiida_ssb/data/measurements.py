@@ -80,9 +80,10 @@ class MeasurementData(PackedArrayData):
         self.base.attributes.set_many(attributes)
 
     # ------------------------------------------------------------------ access
-    def _attributes(self) -> dict[str, Any]:
+    def stored_attributes(self) -> dict[str, Any]:
         """The node's attributes. A stored record's are read from the database once: they cannot change (a stored
-        data node is immutable), and aiida-core reads them again, one query, at every access."""
+        data node is immutable), and aiida-core reads them again, one query, at every access. The dict returned is
+        the cache: read it, never change it (the properties below hand out copies)."""
         if not self.is_stored:
             return self.base.attributes.all
         cached = self.__dict__.get('_ssb_attributes')
@@ -92,7 +93,7 @@ class MeasurementData(PackedArrayData):
 
     def _attribute(self, key: str, default: Any = None) -> Any:
         """One attribute (a copy: the cache is never handed out)."""
-        return copy.deepcopy(self._attributes().get(key, default))
+        return copy.deepcopy(self.stored_attributes().get(key, default))
 
     @property
     def technique(self) -> str:
@@ -119,13 +120,13 @@ class MeasurementData(PackedArrayData):
 
     @property
     def conditions(self) -> dict[str, Any]:
-        attributes = copy.deepcopy(self._attributes())
+        attributes = copy.deepcopy(self.stored_attributes())
         return {key: attributes[key] for key in MeasurementConditions.model_fields if key in attributes}
 
     def describe(self) -> str:
         """The record in one line: its file (and part), technique and conditions, e.g.
         ``FC-01_gcpl.mpr (gcpl; 25 °C, C/10)``: what a result, a plot or a table names it by."""
-        attributes = self._attributes()
+        attributes = self.stored_attributes()
         name = attributes.get('source_filename') or f'record {self.pk}'
         if attributes.get('part_index') is not None:
             name += f' #{attributes["part_index"]}'

@@ -106,7 +106,12 @@ def process_summary(process: orm.ProcessNode, inputs: Mapping[str, Any] | None =
     """The kind of a recorded step with its headline parameters (``inputs``: the step's input nodes by link label,
     when already read)."""
     kind = process_kind(process)
-    given = inputs if inputs is not None else {label: process.inputs[label] for label in process.inputs}
+    if inputs is None:  # one query for all the step's inputs
+        from aiida.common.links import LinkType
+
+        links = process.base.links.get_incoming(link_type=LinkType.INPUT_CALC).all()
+        inputs = {link.link_label: link.node for link in links}
+    given = inputs
     if kind == 'amendment' and 'amendment' in given:
         amendment = given['amendment'].get_dict()
         return f'amendment ({"; ".join(amendment.get("changes", []))}; reason: {amendment.get("reason", "")})'
@@ -246,7 +251,7 @@ def describe(node: orm.Data, created: bool | None = None) -> str:
         text += f' {name}'
     extra = attributes.get('format') if kind == 'cell' else None
     text += f' [{kind}{", " + extra if extra else ""}]'
-    if attributes.get('supplier') and not (node.creator is not None if created is None else created):
+    if attributes.get('supplier') and not (created if created is not None else node.creator is not None):
         text += f' from {attributes["supplier"]}'
     return text
 
@@ -276,9 +281,9 @@ def render_history(tree: HistoryNode) -> list[str]:
     return lines
 
 
-def _parse_processes(sample: orm.Data) -> list[int]:
-    """The pks of the parse processes that took ``sample`` (or a version it supersedes) as their measured object,
-    in time order."""
+def _parse_processes(sample: orm.Data, project: str = 'id') -> list[Any]:
+    """The parse processes (their pks, or the nodes with ``project='*'``) that took ``sample`` (or a version it
+    supersedes) as their measured object, in time order."""
     from aiida import orm
 
     from aiida_ssb.query.records import versions_of
@@ -286,7 +291,7 @@ def _parse_processes(sample: orm.Data) -> list[int]:
     query = orm.QueryBuilder()
     query.append(orm.Data, filters={'id': {'in': [node.pk for node in versions_of(sample)]}}, tag='sample')
     query.append(
-        orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project='id'
+        orm.CalcFunctionNode, with_incoming='sample', edge_filters={'label': 'sample'}, tag='parse', project=project
     )
     query.order_by({'parse': {'ctime': 'asc'}})
     return list(dict.fromkeys(query.all(flat=True)))
@@ -311,18 +316,14 @@ def _created(processes: Sequence[int], *projections: str) -> list[list[Any]]:
 
 def measurements_of(sample: orm.Data) -> list[tuple[orm.ProcessNode, list[orm.Data]]]:
     """The parse processes that took ``sample`` (or a version it supersedes) as their measured object, with their
-    measurement outputs, in time order (three queries, whatever the number of records)."""
-    from aiida import orm
-
-    processes = _parse_processes(sample)
+    measurement outputs, in time order (two queries, whatever the number of records)."""
+    processes = _parse_processes(sample, '*')
     if not processes:
         return []
-    outputs: dict[int, list[orm.Data]] = {pk: [] for pk in processes}
-    for pk, _, node in _created(processes, '*'):
+    outputs: dict[int, list[orm.Data]] = {process.pk: [] for process in processes}
+    for pk, _, node in _created(list(outputs), '*'):
         outputs[pk].append(node)
-    query = orm.QueryBuilder().append(orm.CalcFunctionNode, filters={'id': {'in': processes}})
-    nodes = {node.pk: node for node in query.all(flat=True)}
-    return [(nodes[pk], outputs[pk]) for pk in processes]
+    return [(process, outputs[process.pk]) for process in processes]
 
 
 @dataclass

@@ -109,7 +109,7 @@ def measurement_label(node: MeasurementData) -> str:
     first eight hex digits of its uuid (``PEIS_C01_mpt_3f2a9c1e``), so that records of one cell whose file names
     coincide (``25C/PEIS_C01.mpt`` and ``40C/PEIS_C01.mpt``) or differ only in punctuation stay apart. The label
     is stable: the same node always gets the same label, also in another profile after an archive import."""
-    attributes = node._attributes() if isinstance(node, MeasurementData) else node.base.attributes.all
+    attributes = node.stored_attributes() if isinstance(node, MeasurementData) else node.base.attributes.all
     name = attributes.get('source_filename') or 'record'
     part = attributes.get('part_index')
     stem = link_label(name if part is None else f'{name}_{part}')
